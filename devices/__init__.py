@@ -1,0 +1,1 @@
+"""Simulated kiosk peripherals: state models, protocol codecs, transports, profiles and the fault catalog."""

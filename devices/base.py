@@ -1,0 +1,117 @@
+"""What every simulated peripheral shares: a SimPy environment, a fault set applied and cleared
+through one API, customer stimuli, and an exact ``(time, event)`` log.
+
+A device model never reads the wall clock and never touches a port: time comes from its
+environment, bytes come through :class:`ByteSession` objects a transport opens on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import simpy
+
+from workbench.errors import CatalogError, DeviceError
+from workbench.faults import FaultMode
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[str, float, str, dict[str, Any]], None]
+"""Receives ``(device, sim_time, kind, detail)`` for every recorded device event."""
+
+
+class ByteSession(Protocol):
+    """One host connection to a stream device (a pty's lifetime, or one TCP connection)."""
+
+    def feed(self, data: bytes) -> bytes:
+        """Take bytes the host sent; return the bytes the device answers right away."""
+        ...
+
+
+class Device:
+    """Base of the simulated peripherals.
+
+    Subclasses declare which catalog faults they implement (``modes``) and react to them in
+    :meth:`_apply`; customer stimuli are methods registered in ``actions``.
+    """
+
+    kind: str = "device"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        modes: list[FaultMode],
+        *,
+        name: str | None = None,
+        rng: random.Random | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
+        self.env = env
+        self.name = name or self.kind
+        self.rng = rng or random.Random(0)
+        self.sink = sink
+        self.modes: dict[str, FaultMode] = {m.id: m for m in modes}
+        self.active: dict[str, float] = {}
+        """Active fault ids and the simulated time each was raised."""
+        self.log: list[tuple[float, str]] = []
+        self.actions: dict[str, Callable[..., str]] = {}
+
+    # -- events --------------------------------------------------------------------------
+    def record(self, kind: str, **detail: Any) -> None:
+        """Append ``(now, "kind k=v ...")`` to the log and pass the event to the sink."""
+        text = kind + "".join(f" {k}={v}" for k, v in detail.items())
+        self.log.append((self.env.now, text))
+        log.debug("%s %s at %.3f", self.name, text, self.env.now)
+        if self.sink is not None:
+            self.sink(self.name, self.env.now, kind, detail)
+
+    # -- faults --------------------------------------------------------------------------
+    def has(self, fault_id: str) -> bool:
+        """Whether the fault is active now."""
+        return fault_id in self.active
+
+    def inject(self, fault_id: str) -> None:
+        """Raise a catalog fault on this device (no-op when already active)."""
+        if fault_id not in self.modes:
+            valid = ", ".join(self.modes) or "none"
+            raise CatalogError(f"{self.name} has no fault {fault_id!r}; its faults: {valid}")
+        if fault_id in self.active:
+            return
+        self.active[fault_id] = self.env.now
+        self.record("fault", id=fault_id)
+        self._apply(fault_id, True)
+
+    def clear(self, fault_id: str) -> None:
+        """Clear an active fault (no-op when not active)."""
+        if fault_id not in self.modes:
+            raise CatalogError(f"{self.name} has no fault {fault_id!r}")
+        if fault_id not in self.active:
+            return
+        del self.active[fault_id]
+        self.record("clear", id=fault_id)
+        self._apply(fault_id, False)
+
+    def _apply(self, fault_id: str, active: bool) -> None:
+        """React to a fault being raised or cleared (state that wear did not already set)."""
+
+    # -- stimuli ---------------------------------------------------------------------------
+    def act(self, action: str, *args: str) -> str:
+        """Run a customer or staff stimulus (``insert-note 20``, ``refill-paper``); returns a message."""
+        handler = self.actions.get(action)
+        if handler is None:
+            valid = ", ".join(sorted(self.actions)) or "none"
+            raise DeviceError(f"{self.name} has no action {action!r}; its actions: {valid}")
+        try:
+            return handler(*args)
+        except TypeError:
+            raise DeviceError(f"{self.name} {action}: wrong arguments {list(args)}") from None
+
+    def status(self) -> dict[str, Any]:
+        """A JSON-able snapshot for the control plane and the trainer's view."""
+        return {"faults": sorted(self.active)}
+
+    def start(self) -> None:
+        """Start the device's own SimPy processes (wear, warm-up); called once by the terminal."""

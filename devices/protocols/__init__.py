@@ -1,0 +1,1 @@
+"""Pure protocol codecs: bytes in, messages out and back; no I/O, no clock."""

@@ -1,0 +1,102 @@
+"""A serial port as a pseudo-terminal: kiosk software opens the slave path (``/dev/pts/N``)
+exactly as it would open ``/dev/ttyS0``; the device reads and answers on the master side.
+
+The slave is put in raw mode and kept open by us, so a client closing and reopening the
+port never makes the master read fail with EIO.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tty
+from collections.abc import Callable
+
+from devices.base import ByteSession
+from workbench.errors import TransportError
+
+log = logging.getLogger(__name__)
+
+
+class PtyPort:
+    """Serve one byte session on a fresh pseudo-terminal pair; ``path`` is what clients open."""
+
+    def __init__(self, session_factory: Callable[[], ByteSession], name: str = "pty") -> None:
+        self._factory = session_factory
+        self.name = name
+        self.path = ""
+        self._master = -1
+        self._slave = -1
+        self._session: ByteSession | None = None
+        self._out = bytearray()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        """Create the pty and start answering on it."""
+        try:
+            self._master, self._slave = os.openpty()
+        except OSError as exc:
+            raise TransportError(f"{self.name}: cannot create a pseudo-terminal: {exc.strerror}") from None
+        tty.setraw(self._slave)
+        os.set_blocking(self._master, False)
+        self.path = os.ttyname(self._slave)
+        self._session = self._factory()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._master, self._readable)
+        log.info("%s listening on %s", self.name, self.path)
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self._master, 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            log.warning("%s: read failed: %s", self.name, exc)
+            return
+        if not data or self._session is None:
+            return
+        reply = self._session.feed(data)
+        if reply:
+            self.write(reply)
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the client, buffering what the pty cannot take right now."""
+        if self._master < 0:
+            return
+        pending = not self._out
+        self._out += data
+        if pending:
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self._loop is not None
+        try:
+            n = os.write(self._master, self._out)
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        except OSError as exc:
+            log.warning("%s: write failed: %s", self.name, exc)
+            self._out.clear()
+            return
+        del self._out[:n]
+        self._loop.remove_writer(self._master)
+        if self._out:
+            self._loop.add_writer(self._master, self._flush)
+
+    async def close(self) -> None:
+        """Stop answering and release both ends of the pty."""
+        if self._loop is not None and self._master >= 0:
+            self._loop.remove_reader(self._master)
+            self._loop.remove_writer(self._master)
+        for fd in (self._master, self._slave):
+            if fd >= 0:
+                os.close(fd)
+        self._master = self._slave = -1
+
+    async def __aenter__(self) -> PtyPort:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,1 @@
+"""Remote diagnostics: the window authority (CA, grants), the SSH agent, diagnostics, audit and the engineer client."""

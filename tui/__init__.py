@@ -1,0 +1,1 @@
+"""The Textual TUI for the remote engineer and the trainer."""

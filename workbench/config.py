@@ -1,0 +1,129 @@
+"""Loading YAML files into validated schemas, with errors that name the file, line and key.
+
+Every user-written file (fault catalog, terminal profiles, scenarios, capacity plans) goes
+through :func:`load_yaml`, so a typo anywhere gets the same one-line answer:
+``profiles/bill_payment.yaml:12: unknown key 'papr_m' in devices.printer; valid keys: ...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from workbench.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Base for every file schema: unknown keys are refused, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping key, by path."""
+
+
+def _compose_lines(text: str) -> dict[tuple[str | int, ...], int]:
+    """Map each path (tuple of keys and indices) in a YAML document to its 1-based line."""
+    lines: dict[tuple[str | int, ...], int] = {}
+    root = yaml.compose(text, Loader=_LineLoader)
+
+    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, key.value)
+                lines[sub] = key.start_mark.line + 1
+                walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The valid keys of the sub-model at ``loc`` (best effort; empty when unknown)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        current = _inner_model(fields[part].annotation)
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """Find a BaseModel inside an annotation such as ``list[X]``, ``dict[str, X]`` or ``X | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def describe_validation_error(
+    err: ValidationError, source: str, lines: dict[tuple[str | int, ...], int], model: type[BaseModel]
+) -> str:
+    """Render the first pydantic error as ``source:line: what is wrong at where``."""
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    where = ".".join(str(p) for p in loc[:-1]) if first["type"] == "extra_forbidden" else ".".join(
+        str(p) for p in loc
+    )
+    line = None
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            line = lines[loc[:n]]
+            break
+    prefix = f"{source}:{line}" if line else source
+    if first["type"] == "extra_forbidden":
+        valid = _fields_at(model, loc[:-1])
+        scope = f" in {where}" if where else ""
+        hint = f"; valid keys: {', '.join(valid)}" if valid else ""
+        return f"{prefix}: unknown key {loc[-1]!r}{scope}{hint}"
+    more = len(err.errors()) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{prefix}: {where or 'document'}: {first['msg']}{tail}"
+
+
+def parse_yaml(text: str, model: type[M], source: str = "<string>") -> M:
+    """Validate YAML text against ``model``; raise :class:`ConfigError` naming source and line."""
+    try:
+        data = yaml.safe_load(text)
+        lines = _compose_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{source}{line}: not valid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, source, lines, model)) from None
+
+
+def load_yaml(path: str | Path, model: type[M]) -> M:
+    """Read and validate a YAML file; every problem is a one-line :class:`ConfigError`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+    return parse_yaml(text, model, str(p))
