@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 class PtyPort:
     """Serve one byte session on a fresh pseudo-terminal pair; ``path`` is what clients open."""
 
+    kind = "serial"
+
     def __init__(self, session_factory: Callable[[], ByteSession], name: str = "pty") -> None:
         self._factory = session_factory
         self.name = name
@@ -31,6 +33,11 @@ class PtyPort:
         self._session: ByteSession | None = None
         self._out = bytearray()
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The slave path kiosk software opens."""
+        return self.path
 
     async def start(self) -> None:
         """Create the pty and start answering on it."""

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 class TcpPort:
     """Listen on ``host:port`` (loopback and an ephemeral port by default)."""
 
+    kind = "tcp"
+
     def __init__(
         self,
         session_factory: Callable[[], ByteSession],
@@ -28,6 +30,11 @@ class TcpPort:
         self.name = name
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port`` as clients should dial it."""
+        return self.address
 
     @property
     def address(self) -> str:
