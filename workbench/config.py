@@ -7,11 +7,12 @@ through :func:`load_yaml`, so a typo anywhere gets the same one-line answer:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from workbench.errors import ConfigError
 
@@ -127,3 +128,24 @@ def load_yaml(path: str | Path, model: type[M]) -> M:
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
     return parse_yaml(text, model, str(p))
+
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?\s*$")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from a number (seconds) or a string such as ``90s``, ``10m``, ``2h``, ``3d``."""
+    if isinstance(value, bool):
+        raise ValueError(f"duration(={value!r}) must be a number of seconds or like '10m'")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"duration(={value}) must be >= 0")
+        return float(value)
+    if isinstance(value, str) and (m := _DURATION.match(value)):
+        return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    raise ValueError(f"duration(={value!r}) must be a number of seconds or like '90s', '10m', '2h', '3d'")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""A pydantic field type for durations written as seconds or ``10m``/``2h``/``3d``."""

@@ -1,0 +1,156 @@
+"""The control plane of a running simulated kiosk: a Unix socket (mode 0600, in a 0700
+directory, peer uid checked) speaking one JSON object per line, for trainers and tests.
+
+Requests: ``{"op": "status"}``, ``{"op": "fault.list"}``, ``{"op": "fault.inject", "id": ...}``,
+``{"op": "fault.clear", "id": ...}``, ``{"op": "act", "action": ..., "args": [...], "device": ...}``,
+``{"op": "receipts"}``. Replies: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import struct
+from pathlib import Path
+from typing import Any
+
+from devices.terminal import Terminal
+from workbench.errors import DeviceError, TransportError, WorkbenchError
+
+log = logging.getLogger(__name__)
+
+
+def _peer_uid(sock: socket.socket) -> int | None:
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, AttributeError):
+        return None
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return int(uid)
+
+
+class ControlServer:
+    """Serve one terminal's control plane on ``path``."""
+
+    def __init__(self, terminal: Terminal, path: Path) -> None:
+        self.terminal = terminal
+        self.path = path
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        """Bind the socket, owner-only."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path.parent, 0o700)
+        if self.path.exists():
+            self.path.unlink()
+        old = os.umask(0o177)
+        try:
+            self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+        finally:
+            os.umask(old)
+        os.chmod(self.path, 0o600)
+
+    async def close(self) -> None:
+        """Stop serving and remove the socket file."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        self.path.unlink(missing_ok=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None and _peer_uid(sock) not in (None, os.getuid()):
+            writer.close()
+            return
+        try:
+            while line := await reader.readline():
+                reply = self.handle(line)
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    def handle(self, line: bytes) -> dict[str, Any]:
+        """Answer one request line."""
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict) or not isinstance(request.get("op"), str):
+                raise ValueError("a request is a JSON object with an 'op'")
+        except ValueError as exc:
+            return {"ok": False, "error": f"bad request: {exc}"}
+        try:
+            return {"ok": True, "result": self._dispatch(request)}
+        except WorkbenchError as exc:
+            return {"ok": False, "error": str(exc)}
+        except (KeyError, TypeError) as exc:
+            return {"ok": False, "error": f"bad request for {request['op']!r}: {exc}"}
+
+    def _dispatch(self, req: dict[str, Any]) -> Any:
+        t = self.terminal
+        op = req["op"]
+        if op == "status":
+            return t.status() | {"active_faults": t.active_faults()}
+        if op == "fault.list":
+            return t.faults()
+        if op == "fault.inject":
+            t.inject(str(req["id"]))
+            return {"active": t.active_faults()}
+        if op == "fault.clear":
+            t.clear(str(req["id"]))
+            return {"active": t.active_faults()}
+        if op == "act":
+            args = [str(a) for a in req.get("args", [])]
+            return {"message": t.act(str(req["action"]), *args, device=req.get("device"))}
+        if op == "receipts":
+            printer = t.devices.get("printer")
+            return list(getattr(printer, "receipts", []))
+        raise KeyError(f"unknown op; ops: status, fault.list, fault.inject, fault.clear, act, receipts (got {op!r})")
+
+
+async def request_async(path: str | Path, op: str, **fields: Any) -> Any:
+    """Send one request from asyncio code; returns the result or raises the error it names."""
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(path))
+    except OSError as exc:
+        raise TransportError(f"{path}: kiosk control socket not reachable ({exc.strerror}); is the kiosk up?") from None
+    try:
+        writer.write(json.dumps({"op": op, **fields}).encode() + b"\n")
+        await writer.drain()
+        line = await reader.readline()
+    finally:
+        writer.close()
+    return _result(path, line)
+
+
+def request(path: str | Path, op: str, **fields: Any) -> Any:
+    """Send one request from blocking code (the CLI)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(str(path))
+            sock.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as exc:
+        raise TransportError(f"{path}: kiosk control socket not reachable ({exc.strerror}); is the kiosk up?") from None
+    return _result(path, data)
+
+
+def _result(path: str | Path, line: bytes) -> Any:
+    if not line:
+        raise TransportError(f"{path}: the kiosk closed the control connection without answering")
+    reply = json.loads(line)
+    if not reply.get("ok"):
+        raise DeviceError(reply.get("error", "unknown error"))
+    return reply["result"]
+

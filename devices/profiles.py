@@ -1,0 +1,95 @@
+"""Terminal profiles: which devices a kind of kiosk has, on which transports, with which
+capacities and wear rates, and which faults arrive on their own (MTBF or a timeline).
+
+Profiles are YAML files in ``devices/profiles/``; ``--profile NAME`` finds ``NAME.yaml`` there,
+and a path to a file of the same shape works too. Unknown keys are refused with file:line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from devices.registry import KINDS
+from workbench.config import Duration, Strict, load_yaml
+from workbench.errors import ConfigError
+
+PROFILE_DIR = Path(__file__).with_name("profiles")
+
+
+class ScheduledFault(Strict):
+    """A fault raised at a simulated time after start, optionally cleared some time later."""
+
+    at: Duration
+    inject: str
+    clear_after: Duration | None = None
+
+
+class FaultPlan(Strict):
+    """How faults arrive on their own on this kind of terminal."""
+
+    mtbf: bool = Field(False, description="draw faults from the catalog's MTBF")
+    mtbf_scale: float = Field(1.0, gt=0, description="multiply every catalog rate (training speed-up)")
+    schedule: list[ScheduledFault] = []
+
+
+@cache
+def _devices_model() -> type[BaseModel]:
+    """A schema with one optional entry per known device kind: its settings plus ``transports``."""
+    fields: dict[str, Any] = {}
+    for name, k in KINDS.items():
+        entry = create_model(  # type: ignore[call-overload]
+            f"{name}_entry",
+            __base__=k.settings_model,
+            transports=(list[Literal[k.transports]], list(k.default_transports)),  # type: ignore[valid-type]
+        )
+        fields[name] = (entry | None, None)
+    model: type[BaseModel] = create_model("devices", __base__=Strict, **fields)
+    return model
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated terminal profile: its devices (name -> settings entry) and its fault plan."""
+
+    name: str
+    description: str
+    devices: dict[str, Any]
+    faults: FaultPlan
+    source: Path
+
+
+@cache
+def _profile_model() -> type[BaseModel]:
+    model: type[BaseModel] = create_model(
+        "profile",
+        __base__=Strict,
+        name=(str, ...),
+        description=(str, ""),
+        devices=(_devices_model(), ...),
+        faults=(FaultPlan, FaultPlan()),
+    )
+    return model
+
+
+def available() -> list[str]:
+    """Names of the profiles shipped with the workbench."""
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """Load a shipped profile by name, or a profile file by path."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = PROFILE_DIR / f"{name_or_path}.yaml"
+        if not path.exists():
+            raise ConfigError(f"unknown profile {str(name_or_path)!r}; available: {', '.join(available())}")
+    data: Any = load_yaml(path, _profile_model())
+    entries = {n: e for n in KINDS if (e := getattr(data.devices, n)) is not None}
+    if not entries:
+        raise ConfigError(f"{path}: profile {data.name!r} has no devices")
+    return Profile(data.name, data.description, entries, data.faults, path)

@@ -1,0 +1,190 @@
+"""A simulated kiosk terminal assembled from a profile: its devices, the catalog faults each one
+implements, the ways faults arrive on their own (a timeline and the catalog's MTBF), and the
+ports that put the devices on the wire."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+from devices.base import Device
+from devices.profiles import Profile
+from devices.registry import KINDS
+from devices.transports import Port, PtyPort, TcpPort
+from workbench.clock import HOUR
+from workbench.errors import CatalogError, ConfigError, DeviceError
+from workbench.faults import FaultCatalog, FaultMode
+
+log = logging.getLogger(__name__)
+
+TerminalSink = Callable[[str, str, float, str, dict[str, Any]], None]
+"""Receives ``(terminal, device, sim_time, kind, detail)`` for every device event."""
+
+
+class Terminal:
+    """One kiosk: devices built from a profile, sharing one SimPy environment."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        terminal_id: str,
+        profile: Profile,
+        catalog: FaultCatalog,
+        *,
+        seed: int = 0,
+        sink: TerminalSink | None = None,
+    ) -> None:
+        self.env = env
+        self.id = terminal_id
+        self.profile = profile
+        self.catalog = catalog
+        self.rng = random.Random(f"{seed}:{terminal_id}")
+        self._sink = sink
+        self.devices: dict[str, Device] = {}
+        self.owner: dict[str, Device] = {}
+        """Fault id -> the device that implements it (``cash_box.*`` -> the bill validator)."""
+        self.ports: dict[str, list[Port]] = {}
+        for name, entry in profile.devices.items():
+            k = KINDS[name]
+            modes = [m for d in k.catalog_devices for m in catalog.for_device(d)]
+            device: Device = k.device_class(
+                env, entry, modes, rng=random.Random(self.rng.random()), sink=self._on_event
+            )
+            self.devices[name] = device
+            for mode in modes:
+                self.owner[mode.id] = device
+        for item in profile.faults.schedule:
+            if item.inject not in self.owner:
+                raise ConfigError(
+                    f"{profile.source}: scheduled fault {item.inject!r} is not a fault of this profile's "
+                    f"devices ({', '.join(self.devices)})"
+                )
+
+    def _on_event(self, device: str, sim_time: float, kind: str, detail: dict[str, Any]) -> None:
+        if self._sink is not None:
+            self._sink(self.id, device, sim_time, kind, detail)
+
+    # -- faults ----------------------------------------------------------------------------
+    def faults(self) -> list[dict[str, Any]]:
+        """Every fault this terminal can show, with whether it is active and since when."""
+        out = []
+        for fault_id, device in self.owner.items():
+            mode = self.catalog[fault_id]
+            since = device.active.get(fault_id)
+            out.append(
+                {
+                    "id": fault_id,
+                    "device": device.name,
+                    "severity": str(mode.severity),
+                    "title": mode.title,
+                    "active": since is not None,
+                    "since": since,
+                }
+            )
+        return out
+
+    def _device_for(self, fault_id: str) -> Device:
+        mode = self.catalog[fault_id]  # unknown ids raise CatalogError listing nothing more
+        device = self.owner.get(mode.id)
+        if device is None:
+            raise CatalogError(
+                f"terminal {self.id} ({self.profile.name}) has no {mode.device}, so cannot show {fault_id!r}"
+            )
+        return device
+
+    def inject(self, fault_id: str) -> None:
+        """Raise a catalog fault now."""
+        self._device_for(fault_id).inject(fault_id)
+
+    def clear(self, fault_id: str) -> None:
+        """Clear a fault now (whichever way it arrived)."""
+        self._device_for(fault_id).clear(fault_id)
+
+    def active_faults(self) -> list[str]:
+        """Ids of the faults active now."""
+        return [f for f, d in self.owner.items() if d.has(f)]
+
+    # -- stimuli ---------------------------------------------------------------------------
+    def act(self, action: str, *args: str, device: str | None = None) -> str:
+        """Run a customer stimulus on the one device that knows the action (or the named one)."""
+        if device is not None:
+            if device not in self.devices:
+                raise DeviceError(f"terminal {self.id} has no device {device!r}; it has {', '.join(self.devices)}")
+            return self.devices[device].act(action, *args)
+        owners = [d for d in self.devices.values() if action in d.actions]
+        if len(owners) == 1:
+            return owners[0].act(action, *args)
+        if not owners:
+            valid = sorted({a for d in self.devices.values() for a in d.actions})
+            raise DeviceError(f"no device of terminal {self.id} has action {action!r}; actions: {', '.join(valid)}")
+        names = ", ".join(d.name for d in owners)
+        raise DeviceError(f"action {action!r} is ambiguous ({names}); name the device")
+
+    def status(self) -> dict[str, Any]:
+        """Every device's snapshot."""
+        return {
+            "terminal": self.id,
+            "profile": self.profile.name,
+            "sim_time": self.env.now,
+            "devices": {n: d.status() for n, d in self.devices.items()},
+        }
+
+    # -- time ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start device processes and the ways faults arrive on their own."""
+        for device in self.devices.values():
+            device.start()
+        for item in self.profile.faults.schedule:
+            self.env.process(self._scheduled(item.at, item.inject, item.clear_after))
+        if self.profile.faults.mtbf:
+            self.env.process(self._mtbf(self.profile.faults.mtbf_scale))
+
+    def _scheduled(self, at: float, fault_id: str, clear_after: float | None) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(max(0.0, at - self.env.now))
+        self.inject(fault_id)
+        if clear_after is not None:
+            yield self.env.timeout(clear_after)
+            self.clear(fault_id)
+
+    def _mtbf(self, scale: float) -> Generator[simpy.Event, Any, None]:
+        """One pooled source of random failures: exponential gaps at the sum of the catalog rates."""
+        modes: list[FaultMode] = [self.catalog[f] for f in self.owner if self.catalog[f].mtbf_hours]
+        weights = [m.rate_per_hour * scale for m in modes]
+        total = sum(weights)
+        if total <= 0:
+            return
+        while True:
+            yield self.env.timeout(self.rng.expovariate(total) * HOUR)
+            mode = self.rng.choices(modes, weights)[0]
+            self.owner[mode.id].inject(mode.id)
+
+    # -- ports -----------------------------------------------------------------------------
+    async def open_ports(self, host: str = "127.0.0.1") -> dict[str, dict[str, str]]:
+        """Put every device on its profile's transports; returns the endpoints by device."""
+        endpoints: dict[str, dict[str, str]] = {}
+        for name, device in self.devices.items():
+            ports: list[Port] = []
+            for kind in self.profile.devices[name].transports:
+                port: Port
+                if kind == "serial":
+                    port = PtyPort(device.new_session, name=f"{self.id}/{name}")  # type: ignore[attr-defined]
+                elif kind == "tcp" and hasattr(device, "new_session"):
+                    port = TcpPort(device.new_session, host=host, name=f"{self.id}/{name}")
+                else:
+                    port = device.open_port(kind, host)  # type: ignore[attr-defined]
+                await port.start()
+                ports.append(port)
+            self.ports[name] = ports
+            endpoints[name] = {p.kind: p.endpoint for p in ports}
+        return endpoints
+
+    async def close_ports(self) -> None:
+        """Close every port this terminal opened."""
+        for ports in self.ports.values():
+            for port in ports:
+                await port.close()
+        self.ports.clear()

@@ -1,0 +1,267 @@
+"""The ``workbench`` command line: the composition root, the only kernel module that imports the
+other packages (lazily, per command), and the output layer that turns errors into one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import platformdirs
+from rich.console import Console
+from rich.table import Table
+
+from workbench.errors import WorkbenchError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
+
+
+class LazyGroup(click.Group):
+    """A group whose heavy subcommands (capacity, remote...) are imported only when used."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            if cmd_name == "capacity":
+                ctx.ensure_object(dict).update(_capacity_inputs())
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+def _capacity_inputs() -> dict[str, Any]:
+    """The fault catalog and each shipped profile's catalog devices, for the capacity model."""
+    from devices import profiles
+    from devices.catalog import default_catalog
+    from devices.registry import KINDS
+
+    devices_of = {}
+    for name in profiles.available():
+        prof = profiles.load_profile(name)
+        devices_of[name] = [d for k in prof.devices for d in KINDS[k].catalog_devices]
+    return {"catalog": default_catalog(), "profiles": devices_of}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "capacity": "workbench.capacity.cli:capacity",
+        "remote": "remote.cli:remote",
+        "agent": "remote.cli:agent",
+    },
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.version_option(package_name="kiosk-workbench")
+def cli(verbose: int) -> None:
+    """Kiosk workbench: simulated kiosks, remote diagnostics, training scenarios, capacity planning."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# -- faults ---------------------------------------------------------------------------------
+@cli.group()
+def faults() -> None:
+    """The fault catalog."""
+
+
+@faults.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--device", help="Only this device's faults.")
+def faults_list(as_json: bool, device: str | None) -> None:
+    """Print every fault mode of the catalog."""
+    from dataclasses import asdict
+
+    from devices.catalog import default_catalog
+
+    catalog = default_catalog()
+    modes = list(catalog.values()) if device is None else catalog.for_device(device)
+    if device is not None and not modes:
+        raise click.BadParameter(f"no such device; devices: {', '.join(catalog.devices)}", param_hint="--device")
+    if as_json:
+        out.print_json(json.dumps([asdict(m) for m in modes]))
+        return
+    table = Table(title=f"fault catalog: {len(modes)} modes over {len({m.device for m in modes})} devices")
+    table.add_column("id", no_wrap=True)
+    for col in ("sev", "title", "diagnostic", "remote", "MTBF h", "repair min"):
+        table.add_column(col)
+    for m in modes:
+        table.add_row(
+            m.id,
+            str(m.severity),
+            m.title,
+            m.diagnostic,
+            "yes" if m.remote_fixable else "no",
+            f"{m.mtbf_hours:g}" if m.mtbf_hours else "wear",
+            f"{m.repair_minutes:g}",
+        )
+    out.print(table)
+
+
+# -- kiosk ----------------------------------------------------------------------------------
+state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_STATE_DIR,
+    show_default=True,
+    help="Where running kiosks keep endpoints, control sockets and records.",
+)
+
+
+@cli.group()
+def kiosk() -> None:
+    """Run simulated kiosks and drive them (faults, customer stimuli)."""
+
+
+@kiosk.command("up")
+@click.option("--profile", default="bill_payment", show_default=True, help="Profile name or YAML path.")
+@click.option("--id", "terminal_id", default="KSK-0001", show_default=True, help="Terminal id (prefix with --count).")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 10000), help="Terminals in this process.")
+@state_dir_option
+@click.option("--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed (wear, MTBF draws).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address TCP ports listen on.")
+def kiosk_up(
+    profile: str, terminal_id: str, count: int, state_dir: Path, speed: float, seed: int, host: str
+) -> None:
+    """Start simulated kiosks and run until SIGINT/SIGTERM."""
+    from devices.kiosk import KioskHost, terminal_ids
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        ids = terminal_ids(terminal_id, count)
+        async with KioskHost(state_dir, profile, ids, speed=speed, seed=seed, host=host) as host_:
+            _print_endpoints(host_.endpoints)
+            out.print(f"{len(ids)} kiosk(s) up at speed {speed:g}; Ctrl-C to stop")
+            await stop.wait()
+        out.print("stopped cleanly")
+
+    asyncio.run(run())
+
+
+def _print_endpoints(endpoints: dict[str, dict[str, Any]], limit: int = 10) -> None:
+    table = Table(title="endpoints")
+    table.add_column("terminal")
+    table.add_column("device")
+    table.add_column("endpoints")
+    for tid, manifest in list(endpoints.items())[:limit]:
+        for device, ends in manifest["devices"].items():
+            table.add_row(tid, device, "  ".join(f"{k}={v}" for k, v in ends.items()))
+        if "agent" in manifest:
+            table.add_row(tid, "agent (ssh)", manifest["agent"])
+    out.print(table)
+    if len(endpoints) > limit:
+        out.print(f"... and {len(endpoints) - limit} more terminals")
+
+
+def _control_path(state_dir: Path, terminal_id: str) -> Path:
+    return state_dir / terminal_id / "control.sock"
+
+
+id_option = click.option("--id", "terminal_id", default="KSK-0001", show_default=True, help="Terminal id.")
+
+
+@kiosk.command("status")
+@state_dir_option
+@id_option
+def kiosk_status(state_dir: Path, terminal_id: str) -> None:
+    """Show a running kiosk's devices and active faults (JSON)."""
+    from devices.control import request
+
+    out.print_json(json.dumps(request(_control_path(state_dir, terminal_id), "status")))
+
+
+@kiosk.command("fault")
+@click.argument("verb", type=click.Choice(["list", "inject", "clear"]))
+@click.argument("fault_id", required=False)
+@state_dir_option
+@id_option
+def kiosk_fault(verb: str, fault_id: str | None, state_dir: Path, terminal_id: str) -> None:
+    """List, inject or clear faults on a running kiosk."""
+    from devices.control import request
+
+    path = _control_path(state_dir, terminal_id)
+    if verb == "list":
+        rows = request(path, "fault.list")
+        table = Table(title=f"{terminal_id} faults")
+        for col in ("id", "sev", "active", "title"):
+            table.add_column(col)
+        for row in rows:
+            table.add_row(row["id"], row["severity"], "ACTIVE" if row["active"] else "", row["title"])
+        out.print(table)
+        return
+    if not fault_id:
+        raise click.UsageError(f"'kiosk fault {verb}' needs a FAULT_ID (see 'workbench kiosk fault list')")
+    result = request(path, f"fault.{verb}", id=fault_id)
+    out.print(f"{terminal_id}: {verb}ed {fault_id}; active now: {', '.join(result['active']) or 'none'}")
+
+
+@kiosk.command("act", context_settings={"ignore_unknown_options": True})
+@click.argument("action")
+@click.argument("args", nargs=-1)
+@click.option("--device", help="The device, when more than one knows the action.")
+@state_dir_option
+@id_option
+def kiosk_act(action: str, args: tuple[str, ...], device: str | None, state_dir: Path, terminal_id: str) -> None:
+    """Customer and staff stimuli: insert-note 20, remove-cashbox, refill-paper, touch X Y..."""
+    from devices.control import request
+
+    result = request(_control_path(state_dir, terminal_id), "act", action=action, args=list(args), device=device)
+    out.print(f"{terminal_id}: {result['message']}")
+
+
+# -- demo -----------------------------------------------------------------------------------
+@cli.command()
+@state_dir_option
+@click.option("--speed", default=20.0, show_default=True, type=float, help="Simulated seconds per wall second.")
+def demo(state_dir: Path, speed: float) -> None:
+    """Everything wired together on loopback: a kiosk, a receipt, a banknote, faults, diagnostics."""
+    from scenarios.demo import run_demo
+
+    asyncio.run(run_demo(state_dir, speed, out))
+
+
+# -- entry point ----------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI; every user mistake ends in one line on stderr and a non-zero exit."""
+    try:
+        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+    except WorkbenchError as exc:
+        err.print(f"workbench: error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.UsageError as exc:
+        hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        err.print(f"workbench: error: {exc.format_message()}{hint}", markup=False, soft_wrap=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err.print("workbench: aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
