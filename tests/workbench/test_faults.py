@@ -1,0 +1,43 @@
+"""The fault catalog: the shipped data validates, and bad catalogs are refused clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devices.catalog import default_catalog
+from workbench.errors import CatalogError, ConfigError
+from workbench.faults import FaultCatalog, Severity
+from workbench.sla import CHECKLIST
+
+
+def test_shipped_catalog_covers_every_checklist_item() -> None:
+    catalog = default_catalog()
+    assert len(catalog) >= 50
+    assert len(catalog.devices) >= 9
+    checklist = {name for name, _ in CHECKLIST}
+    assert {m.diagnostic for m in catalog.values()} == checklist
+    for mode in catalog.values():
+        assert mode.severity in Severity
+        if mode.remote_fixable:
+            assert mode.remedy, f"{mode.id} is remote-fixable but names no remedy"
+
+
+def test_unknown_key_lists_the_valid_ones(tmp_path: Path) -> None:
+    bad = tmp_path / "catalog.yaml"
+    bad.write_text(
+        "faults:\n  - id: printer.paper_out\n    device: printer\n    severity: P3\n    title: t\n"
+        "    wire: w\n    diagnostic: print_head\n    remote_fixable: false\n    repair_minutes: 5\n"
+        "    mtbf: 100\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        FaultCatalog.load(bad)
+    message = str(info.value)
+    assert message.startswith(f"{bad}:10: unknown key 'mtbf' in faults.0; valid keys: ")
+    assert "mtbf_hours" in message and "repair_minutes" in message
+
+
+def test_unknown_fault_id_is_a_catalog_error() -> None:
+    with pytest.raises(CatalogError, match="unknown fault 'printer.on_fire'"):
+        default_catalog()["printer.on_fire"]
