@@ -3,7 +3,8 @@ directory, peer uid checked) speaking one JSON object per line, for trainers and
 
 Requests: ``{"op": "status"}``, ``{"op": "fault.list"}``, ``{"op": "fault.inject", "id": ...}``,
 ``{"op": "fault.clear", "id": ...}``, ``{"op": "act", "action": ..., "args": [...], "device": ...}``,
-``{"op": "receipts"}``. Replies: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``.
+``{"op": "wire.add", "device": ..., "type": "latency", "attributes": {...}}``, ``wire.list``,
+``wire.remove``, ``{"op": "receipts"}``. Replies: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``.
 """
 
 from __future__ import annotations
@@ -107,10 +108,20 @@ class ControlServer:
         if op == "act":
             args = [str(a) for a in req.get("args", [])]
             return {"message": t.act(str(req["action"]), *args, device=req.get("device"))}
+        if op == "wire.list":
+            return t.toxics()
+        if op == "wire.add":
+            options = {k: req[k] for k in ("name", "stream", "toxicity", "attributes") if k in req}
+            return t.add_toxic(str(req["device"]), str(req["type"]), **options).as_dict()
+        if op == "wire.remove":
+            t.remove_toxic(str(req["device"]), req.get("name"))
+            return t.toxics()
         if op == "receipts":
             printer = t.devices.get("printer")
             return list(getattr(printer, "receipts", []))
-        raise KeyError(f"unknown op; ops: status, fault.list, fault.inject, fault.clear, act, receipts (got {op!r})")
+        raise KeyError(
+            f"unknown op; ops: status, fault.list, fault.inject, fault.clear, act, wire.list, wire.add, wire.remove, receipts (got {op!r})"
+        )
 
 
 async def request_async(path: str | Path, op: str, **fields: Any) -> Any:
@@ -118,7 +129,9 @@ async def request_async(path: str | Path, op: str, **fields: Any) -> Any:
     try:
         reader, writer = await asyncio.open_unix_connection(str(path))
     except OSError as exc:
-        raise TransportError(f"{path}: kiosk control socket not reachable ({exc.strerror}); is the kiosk up?") from None
+        raise TransportError(
+            f"{path}: kiosk control socket not reachable ({exc.strerror}); is the kiosk up?"
+        ) from None
     try:
         writer.write(json.dumps({"op": op, **fields}).encode() + b"\n")
         await writer.drain()
@@ -142,7 +155,9 @@ def request(path: str | Path, op: str, **fields: Any) -> Any:
                     break
                 data += chunk
     except OSError as exc:
-        raise TransportError(f"{path}: kiosk control socket not reachable ({exc.strerror}); is the kiosk up?") from None
+        raise TransportError(
+            f"{path}: kiosk control socket not reachable ({exc.strerror}); is the kiosk up?"
+        ) from None
     return _result(path, data)
 
 
@@ -153,4 +168,3 @@ def _result(path: str | Path, line: bytes) -> Any:
     if not reply.get("ok"):
         raise DeviceError(reply.get("error", "unknown error"))
     return reply["result"]
-

@@ -28,7 +28,9 @@ from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
 
-Extra = Callable[["KioskHost", Terminal, dict[str, Any]], Awaitable[Callable[[], Awaitable[None]] | None]]
+Extra = Callable[
+    ["KioskHost", Terminal, dict[str, Any]], Awaitable[Callable[[], Awaitable[None]] | None]
+]
 """A plug-in started per terminal after its ports (the SSH agent, for one): it may add keys to
 the terminal's endpoints manifest and returns an async closer."""
 
@@ -65,14 +67,17 @@ class KioskHost:
         self._own_store = store is None
         self.store = store or RecordStore(self.state_dir / "records.sqlite")
         self.terminals: dict[str, Terminal] = {
-            tid: Terminal(self.env, tid, self.profile, self.catalog, seed=seed, sink=self._record) for tid in ids
+            tid: Terminal(self.env, tid, self.profile, self.catalog, seed=seed, sink=self._record)
+            for tid in ids
         }
         self.endpoints: dict[str, dict[str, Any]] = {}
         self._controls: list[ControlServer] = []
         self._extras = extras
         self._closers: list[Callable[[], Awaitable[None]]] = []
 
-    def _record(self, terminal: str, device: str, sim_time: float, kind: str, detail: dict[str, Any]) -> None:
+    def _record(
+        self, terminal: str, device: str, sim_time: float, kind: str, detail: dict[str, Any]
+    ) -> None:
         if kind == "receipt":
             self.store.add_receipt(terminal, sim_time, str(detail.get("text", "")))
         else:

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, PositiveFloat, create_model
 
 from devices.registry import KINDS
 from workbench.config import Duration, Strict, load_yaml
@@ -32,8 +32,10 @@ class ScheduledFault(Strict):
 class FaultPlan(Strict):
     """How faults arrive on their own on this kind of terminal."""
 
-    mtbf: bool = Field(False, description="draw faults from the catalog's MTBF")
-    mtbf_scale: float = Field(1.0, gt=0, description="multiply every catalog rate (training speed-up)")
+    mtbf: bool = False
+    """Draw faults from the catalog's MTBF."""
+    mtbf_scale: PositiveFloat = 1.0
+    """Multiply every catalog rate (a training speed-up)."""
     schedule: list[ScheduledFault] = []
 
 
@@ -42,10 +44,11 @@ def _devices_model() -> type[BaseModel]:
     """A schema with one optional entry per known device kind: its settings plus ``transports``."""
     fields: dict[str, Any] = {}
     for name, k in KINDS.items():
-        entry = create_model(  # type: ignore[call-overload]
+        choices: Any = Literal.__getitem__(k.transports)
+        entry = create_model(
             f"{name}_entry",
             __base__=k.settings_model,
-            transports=(list[Literal[k.transports]], list(k.default_transports)),  # type: ignore[valid-type]
+            transports=(list[choices], list(k.default_transports)),
         )
         fields[name] = (entry | None, None)
     model: type[BaseModel] = create_model("devices", __base__=Strict, **fields)
@@ -87,7 +90,9 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if path.suffix not in (".yaml", ".yml"):
         path = PROFILE_DIR / f"{name_or_path}.yaml"
         if not path.exists():
-            raise ConfigError(f"unknown profile {str(name_or_path)!r}; available: {', '.join(available())}")
+            raise ConfigError(
+                f"unknown profile {str(name_or_path)!r}; available: {', '.join(available())}"
+            )
     data: Any = load_yaml(path, _profile_model())
     entries = {n: e for n in KINDS if (e := getattr(data.devices, n)) is not None}
     if not entries:

@@ -47,7 +47,14 @@ class DeviceKind:
 KINDS: dict[str, DeviceKind] = {
     k.name: k
     for k in (
-        DeviceKind("printer", "devices.printer", "Printer", "PrinterSettings", ("serial", "tcp"), ("serial", "tcp")),
+        DeviceKind(
+            "printer",
+            "devices.printer",
+            "Printer",
+            "PrinterSettings",
+            ("serial", "tcp"),
+            ("serial", "tcp"),
+        ),
         DeviceKind(
             "bill_validator",
             "devices.bill_validator",

@@ -15,6 +15,7 @@ from devices.base import Device
 from devices.profiles import Profile
 from devices.registry import KINDS
 from devices.transports import Port, PtyPort, TcpPort
+from devices.transports.wire import Toxic, Wire
 from workbench.clock import HOUR
 from workbench.errors import CatalogError, ConfigError, DeviceError
 from workbench.faults import FaultCatalog, FaultMode
@@ -48,6 +49,8 @@ class Terminal:
         self.owner: dict[str, Device] = {}
         """Fault id -> the device that implements it (``cash_box.*`` -> the bill validator)."""
         self.ports: dict[str, list[Port]] = {}
+        self.wires: dict[str, Wire] = {}
+        """Each device's wire-fault layer, shared by all its serial and raw TCP ports."""
         for name, entry in profile.devices.items():
             k = KINDS[name]
             modes = [m for d in k.catalog_devices for m in catalog.for_device(d)]
@@ -55,6 +58,7 @@ class Terminal:
                 env, entry, modes, rng=random.Random(self.rng.random()), sink=self._on_event
             )
             self.devices[name] = device
+            self.wires[name] = Wire(random.Random(self.rng.random()))
             for mode in modes:
                 self.owner[mode.id] = device
         for item in profile.faults.schedule:
@@ -108,19 +112,52 @@ class Terminal:
         """Ids of the faults active now."""
         return [f for f, d in self.owner.items() if d.has(f)]
 
+    # -- wire faults -------------------------------------------------------------------------
+    def _wire(self, device: str) -> Wire:
+        if device not in self.wires:
+            raise DeviceError(
+                f"terminal {self.id} has no device {device!r}; it has {', '.join(self.devices)}"
+            )
+        return self.wires[device]
+
+    def add_toxic(self, device: str, type: str, **options: Any) -> Toxic:
+        """Add a wire fault (a toxiproxy-style toxic) between a device and its ports."""
+        toxic = self._wire(device).add(type, **options)
+        self.devices[device].record("toxic", name=toxic.name, type=type)
+        return toxic
+
+    def remove_toxic(self, device: str, name: str | None = None) -> None:
+        """Remove one toxic of a device, or all of them when no name is given."""
+        wire = self._wire(device)
+        if name is None:
+            wire.clear()
+        else:
+            wire.remove(name)
+        self.devices[device].record("toxic_removed", name=name or "*")
+
+    def toxics(self) -> dict[str, list[dict[str, Any]]]:
+        """Active toxics by device."""
+        return {
+            d: [t.as_dict() for t in w.toxics.values()] for d, w in self.wires.items() if w.toxics
+        }
+
     # -- stimuli ---------------------------------------------------------------------------
     def act(self, action: str, *args: str, device: str | None = None) -> str:
         """Run a customer stimulus on the one device that knows the action (or the named one)."""
         if device is not None:
             if device not in self.devices:
-                raise DeviceError(f"terminal {self.id} has no device {device!r}; it has {', '.join(self.devices)}")
+                raise DeviceError(
+                    f"terminal {self.id} has no device {device!r}; it has {', '.join(self.devices)}"
+                )
             return self.devices[device].act(action, *args)
         owners = [d for d in self.devices.values() if action in d.actions]
         if len(owners) == 1:
             return owners[0].act(action, *args)
         if not owners:
             valid = sorted({a for d in self.devices.values() for a in d.actions})
-            raise DeviceError(f"no device of terminal {self.id} has action {action!r}; actions: {', '.join(valid)}")
+            raise DeviceError(
+                f"no device of terminal {self.id} has action {action!r}; actions: {', '.join(valid)}"
+            )
         names = ", ".join(d.name for d in owners)
         raise DeviceError(f"action {action!r} is ambiguous ({names}); name the device")
 
@@ -143,7 +180,9 @@ class Terminal:
         if self.profile.faults.mtbf:
             self.env.process(self._mtbf(self.profile.faults.mtbf_scale))
 
-    def _scheduled(self, at: float, fault_id: str, clear_after: float | None) -> Generator[simpy.Event, Any, None]:
+    def _scheduled(
+        self, at: float, fault_id: str, clear_after: float | None
+    ) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(max(0.0, at - self.env.now))
         self.inject(fault_id)
         if clear_after is not None:
@@ -168,12 +207,15 @@ class Terminal:
         endpoints: dict[str, dict[str, str]] = {}
         for name, device in self.devices.items():
             ports: list[Port] = []
+            wire = self.wires[name]
+            sessions = getattr(device, "new_session", None)
             for kind in self.profile.devices[name].transports:
                 port: Port
-                if kind == "serial":
-                    port = PtyPort(device.new_session, name=f"{self.id}/{name}")  # type: ignore[attr-defined]
-                elif kind == "tcp" and hasattr(device, "new_session"):
-                    port = TcpPort(device.new_session, host=host, name=f"{self.id}/{name}")
+                label = f"{self.id}/{name}"
+                if kind == "serial" and sessions is not None:
+                    port = PtyPort(sessions, name=label, wire=wire)
+                elif kind == "tcp" and sessions is not None:
+                    port = TcpPort(sessions, host=host, name=label, wire=wire)
                 else:
                     port = device.open_port(kind, host)  # type: ignore[attr-defined]
                 await port.start()

@@ -94,11 +94,15 @@ def faults_list(as_json: bool, device: str | None) -> None:
     catalog = default_catalog()
     modes = list(catalog.values()) if device is None else catalog.for_device(device)
     if device is not None and not modes:
-        raise click.BadParameter(f"no such device; devices: {', '.join(catalog.devices)}", param_hint="--device")
+        raise click.BadParameter(
+            f"no such device; devices: {', '.join(catalog.devices)}", param_hint="--device"
+        )
     if as_json:
         out.print_json(json.dumps([asdict(m) for m in modes]))
         return
-    table = Table(title=f"fault catalog: {len(modes)} modes over {len({m.device for m in modes})} devices")
+    table = Table(
+        title=f"fault catalog: {len(modes)} modes over {len({m.device for m in modes})} devices"
+    )
     table.add_column("id", no_wrap=True)
     for col in ("sev", "title", "diagnostic", "remote", "MTBF h", "repair min"):
         table.add_column(col)
@@ -131,12 +135,30 @@ def kiosk() -> None:
 
 
 @kiosk.command("up")
-@click.option("--profile", default="bill_payment", show_default=True, help="Profile name or YAML path.")
-@click.option("--id", "terminal_id", default="KSK-0001", show_default=True, help="Terminal id (prefix with --count).")
-@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 10000), help="Terminals in this process.")
+@click.option(
+    "--profile", default="bill_payment", show_default=True, help="Profile name or YAML path."
+)
+@click.option(
+    "--id",
+    "terminal_id",
+    default="KSK-0001",
+    show_default=True,
+    help="Terminal id (prefix with --count).",
+)
+@click.option(
+    "--count",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="Terminals in this process.",
+)
 @state_dir_option
-@click.option("--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed (wear, MTBF draws).")
+@click.option(
+    "--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second."
+)
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Random seed (wear, MTBF draws)."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address TCP ports listen on.")
 def kiosk_up(
     profile: str, terminal_id: str, count: int, state_dir: Path, speed: float, seed: int, host: str
@@ -178,7 +200,9 @@ def _control_path(state_dir: Path, terminal_id: str) -> Path:
     return state_dir / terminal_id / "control.sock"
 
 
-id_option = click.option("--id", "terminal_id", default="KSK-0001", show_default=True, help="Terminal id.")
+id_option = click.option(
+    "--id", "terminal_id", default="KSK-0001", show_default=True, help="Terminal id."
+)
 
 
 @kiosk.command("status")
@@ -207,13 +231,19 @@ def kiosk_fault(verb: str, fault_id: str | None, state_dir: Path, terminal_id: s
         for col in ("id", "sev", "active", "title"):
             table.add_column(col)
         for row in rows:
-            table.add_row(row["id"], row["severity"], "ACTIVE" if row["active"] else "", row["title"])
+            table.add_row(
+                row["id"], row["severity"], "ACTIVE" if row["active"] else "", row["title"]
+            )
         out.print(table)
         return
     if not fault_id:
-        raise click.UsageError(f"'kiosk fault {verb}' needs a FAULT_ID (see 'workbench kiosk fault list')")
+        raise click.UsageError(
+            f"'kiosk fault {verb}' needs a FAULT_ID (see 'workbench kiosk fault list')"
+        )
     result = request(path, f"fault.{verb}", id=fault_id)
-    out.print(f"{terminal_id}: {verb}ed {fault_id}; active now: {', '.join(result['active']) or 'none'}")
+    out.print(
+        f"{terminal_id}: {verb}ed {fault_id}; active now: {', '.join(result['active']) or 'none'}"
+    )
 
 
 @kiosk.command("act", context_settings={"ignore_unknown_options": True})
@@ -222,18 +252,91 @@ def kiosk_fault(verb: str, fault_id: str | None, state_dir: Path, terminal_id: s
 @click.option("--device", help="The device, when more than one knows the action.")
 @state_dir_option
 @id_option
-def kiosk_act(action: str, args: tuple[str, ...], device: str | None, state_dir: Path, terminal_id: str) -> None:
+def kiosk_act(
+    action: str, args: tuple[str, ...], device: str | None, state_dir: Path, terminal_id: str
+) -> None:
     """Customer and staff stimuli: insert-note 20, remove-cashbox, refill-paper, touch X Y..."""
     from devices.control import request
 
-    result = request(_control_path(state_dir, terminal_id), "act", action=action, args=list(args), device=device)
+    result = request(
+        _control_path(state_dir, terminal_id), "act", action=action, args=list(args), device=device
+    )
     out.print(f"{terminal_id}: {result['message']}")
+
+
+@kiosk.command("wire")
+@click.argument("verb", type=click.Choice(["list", "add", "remove"]))
+@click.argument("device", required=False)
+@click.argument("toxic", required=False)
+@click.option(
+    "--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Toxic attribute, e.g. latency=500."
+)
+@click.option(
+    "--stream",
+    type=click.Choice(["upstream", "downstream"]),
+    default="downstream",
+    show_default=True,
+)
+@click.option("--toxicity", type=click.FloatRange(0, 1), default=1.0, show_default=True)
+@click.option("--name", help="Toxic name (default TYPE_STREAM).")
+@state_dir_option
+@id_option
+def kiosk_wire(
+    verb: str,
+    device: str | None,
+    toxic: str | None,
+    attrs: tuple[str, ...],
+    stream: str,
+    toxicity: float,
+    name: str | None,
+    state_dir: Path,
+    terminal_id: str,
+) -> None:
+    """Wire faults (toxiproxy toxics): 'wire add printer latency --attr latency=500', 'wire remove printer'."""
+    from devices.control import request
+
+    path = _control_path(state_dir, terminal_id)
+    if verb == "list":
+        out.print_json(json.dumps(request(path, "wire.list")))
+        return
+    if not device:
+        raise click.UsageError(f"'kiosk wire {verb}' needs a DEVICE")
+    if verb == "remove":
+        request(path, "wire.remove", device=device, name=toxic or name)
+        out.print(f"{terminal_id}: removed {toxic or name or 'all toxics'} from {device}")
+        return
+    if not toxic:
+        raise click.UsageError(
+            "'kiosk wire add' needs DEVICE and a TOXIC type (latency, timeout, drop...)"
+        )
+    attributes = {}
+    for item in attrs:
+        key, sep, value = item.partition("=")
+        try:
+            attributes[key] = float(value) if sep else float("nan")
+        except ValueError:
+            raise click.BadParameter(f"{item!r} must be KEY=NUMBER", param_hint="--attr") from None
+        if not sep:
+            raise click.BadParameter(f"{item!r} must be KEY=NUMBER", param_hint="--attr")
+    fields: dict[str, Any] = {"stream": stream, "toxicity": toxicity, "attributes": attributes}
+    if name:
+        fields["name"] = name
+    added = request(path, "wire.add", device=device, type=toxic, **fields)
+    out.print(
+        f"{terminal_id}: {device} toxic {added['name']} {added['type']} {added['attributes']}"
+    )
 
 
 # -- demo -----------------------------------------------------------------------------------
 @cli.command()
 @state_dir_option
-@click.option("--speed", default=20.0, show_default=True, type=float, help="Simulated seconds per wall second.")
+@click.option(
+    "--speed",
+    default=20.0,
+    show_default=True,
+    type=float,
+    help="Simulated seconds per wall second.",
+)
 def demo(state_dir: Path, speed: float) -> None:
     """Everything wired together on loopback: a kiosk, a receipt, a banknote, faults, diagnostics."""
     from scenarios.demo import run_demo

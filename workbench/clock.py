@@ -101,7 +101,9 @@ class LiveClock:
             if target > self.env.now:
                 self.env.run(until=target)
             nxt = self.env.peek()
-            delay = self.max_sleep if math.isinf(nxt) else max(0.0, self._wall_of(nxt) - loop.time())
+            delay = (
+                self.max_sleep if math.isinf(nxt) else max(0.0, self._wall_of(nxt) - loop.time())
+            )
             self._wakeup.clear()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=min(delay, self.max_sleep))
@@ -122,7 +124,9 @@ class LiveClock:
                 fut.set_result(ev.value)
             else:
                 ev.defused = True
-                fut.set_exception(ev.value)
+                fut.set_exception(
+                    ev.value if isinstance(ev.value, BaseException) else RuntimeError(ev.value)
+                )
 
         assert event.callbacks is not None
         event.callbacks.append(done)

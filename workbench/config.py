@@ -76,13 +76,18 @@ def _inner_model(annotation: Any) -> Any:
 
 
 def describe_validation_error(
-    err: ValidationError, source: str, lines: dict[tuple[str | int, ...], int], model: type[BaseModel]
+    err: ValidationError,
+    source: str,
+    lines: dict[tuple[str | int, ...], int],
+    model: type[BaseModel],
 ) -> str:
     """Render the first pydantic error as ``source:line: what is wrong at where``."""
     first = err.errors()[0]
     loc = tuple(first["loc"])
-    where = ".".join(str(p) for p in loc[:-1]) if first["type"] == "extra_forbidden" else ".".join(
-        str(p) for p in loc
+    where = (
+        ".".join(str(p) for p in loc[:-1])
+        if first["type"] == "extra_forbidden"
+        else ".".join(str(p) for p in loc)
     )
     line = None
     for n in range(len(loc), -1, -1):
@@ -144,7 +149,9 @@ def parse_duration(value: object) -> float:
         return float(value)
     if isinstance(value, str) and (m := _DURATION.match(value)):
         return float(m.group(1)) * _UNITS[m.group(2) or "s"]
-    raise ValueError(f"duration(={value!r}) must be a number of seconds or like '90s', '10m', '2h', '3d'")
+    raise ValueError(
+        f"duration(={value!r}) must be a number of seconds or like '90s', '10m', '2h', '3d'"
+    )
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]

@@ -96,7 +96,9 @@ class FaultCatalog(Mapping[str, FaultMode]):
             if mode.id in self._modes:
                 raise CatalogError(f"fault id {mode.id!r} appears twice in the catalog")
             if not mode.id.startswith(mode.device + "."):
-                raise CatalogError(f"fault id {mode.id!r} must start with its device {mode.device!r}")
+                raise CatalogError(
+                    f"fault id {mode.id!r} must start with its device {mode.device!r}"
+                )
             self._modes[mode.id] = mode
 
     def __getitem__(self, fault_id: str) -> FaultMode:

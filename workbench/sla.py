@@ -39,8 +39,12 @@ class SeverityTerms:
 
 
 TERMS: dict[Severity, SeverityTerms] = {
-    Severity.P1: SeverityTerms(Severity.P1, onsite_hours=1.0, restore_hours_after_arrival=2.0, normal_hours=6.0),
-    Severity.P2: SeverityTerms(Severity.P2, onsite_hours=2.0, restore_hours_after_arrival=4.0, normal_hours=24.0),
+    Severity.P1: SeverityTerms(
+        Severity.P1, onsite_hours=1.0, restore_hours_after_arrival=2.0, normal_hours=6.0
+    ),
+    Severity.P2: SeverityTerms(
+        Severity.P2, onsite_hours=2.0, restore_hours_after_arrival=4.0, normal_hours=24.0
+    ),
     Severity.P3: SeverityTerms(
         Severity.P3,
         onsite_hours=None,

@@ -142,7 +142,9 @@ class RecordStore:
         cur.row_factory = sqlite3.Row
         return list(cur.fetchall())
 
-    def upsert_terminal(self, terminal: str, profile: str, endpoints: dict[str, Any] | None) -> None:
+    def upsert_terminal(
+        self, terminal: str, profile: str, endpoints: dict[str, Any] | None
+    ) -> None:
         """Record that a terminal exists (or is running again) with these endpoints."""
         now = time.time()
         with self.transaction() as db:
@@ -154,14 +156,26 @@ class RecordStore:
             )
 
     def add_device_event(
-        self, terminal: str, device: str, sim_time: float, kind: str, detail: dict[str, Any] | None = None
+        self,
+        terminal: str,
+        device: str,
+        sim_time: float,
+        kind: str,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         """Append one device event (fault raised or cleared, note credited, paper refilled...)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO device_events (terminal, device, sim_time, wall_time, kind, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (terminal, device, sim_time, time.time(), kind, json.dumps(detail) if detail else None),
+                (
+                    terminal,
+                    device,
+                    sim_time,
+                    time.time(),
+                    kind,
+                    json.dumps(detail) if detail else None,
+                ),
             )
 
     def add_receipt(self, terminal: str, sim_time: float, text: str) -> None:

@@ -14,6 +14,7 @@ import tty
 from collections.abc import Callable
 
 from devices.base import ByteSession
+from devices.transports.wire import Pipe, Wire
 from workbench.errors import TransportError
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,14 @@ class PtyPort:
 
     kind = "serial"
 
-    def __init__(self, session_factory: Callable[[], ByteSession], name: str = "pty") -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], ByteSession],
+        name: str = "pty",
+        wire: Wire | None = None,
+    ) -> None:
         self._factory = session_factory
+        self.wire = wire
         self.name = name
         self.path = ""
         self._master = -1
@@ -44,11 +51,16 @@ class PtyPort:
         try:
             self._master, self._slave = os.openpty()
         except OSError as exc:
-            raise TransportError(f"{self.name}: cannot create a pseudo-terminal: {exc.strerror}") from None
+            raise TransportError(
+                f"{self.name}: cannot create a pseudo-terminal: {exc.strerror}"
+            ) from None
         tty.setraw(self._slave)
         os.set_blocking(self._master, False)
         self.path = os.ttyname(self._slave)
         self._session = self._factory()
+        # A pty cannot hang up on its client: a disconnect toxic leaves the line dead instead.
+        self._up = Pipe(self.wire, "upstream", self._to_device, lambda: None)
+        self._down = Pipe(self.wire, "downstream", self.write, lambda: None)
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self._master, self._readable)
         log.info("%s listening on %s", self.name, self.path)
@@ -61,11 +73,15 @@ class PtyPort:
         except OSError as exc:
             log.warning("%s: read failed: %s", self.name, exc)
             return
-        if not data or self._session is None:
+        if data:
+            self._up.send(data)
+
+    def _to_device(self, data: bytes) -> None:
+        if self._session is None:
             return
         reply = self._session.feed(data)
         if reply:
-            self.write(reply)
+            self._down.send(reply)
 
     def write(self, data: bytes) -> None:
         """Send bytes to the client, buffering what the pty cannot take right now."""

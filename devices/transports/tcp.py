@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from devices.base import ByteSession
+from devices.transports.wire import Pipe, Wire
 from workbench.errors import TransportError
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,10 @@ class TcpPort:
         host: str = "127.0.0.1",
         port: int = 0,
         name: str = "tcp",
+        wire: Wire | None = None,
     ) -> None:
         self._factory = session_factory
+        self.wire = wire
         self.host = host
         self.port = port
         self.name = name
@@ -46,19 +49,27 @@ class TcpPort:
         try:
             self._server = await asyncio.start_server(self._serve, self.host, self.port)
         except OSError as exc:
-            raise TransportError(f"{self.name}: cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+            raise TransportError(
+                f"{self.name}: cannot listen on {self.host}:{self.port}: {exc.strerror}"
+            ) from None
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("%s listening on %s", self.name, self.address)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = self._factory()
         self._writers.add(writer)
+        down = Pipe(self.wire, "downstream", writer.write, writer.close)
+
+        def to_device(data: bytes) -> None:
+            reply = session.feed(data)
+            if reply:
+                down.send(reply)
+
+        up = Pipe(self.wire, "upstream", to_device, writer.close)
         try:
             while data := await reader.read(65536):
-                reply = session.feed(data)
-                if reply:
-                    writer.write(reply)
-                    await writer.drain()
+                up.send(data)
+                await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:

@@ -23,11 +23,15 @@ def test_unknown_key_names_file_line_and_valid_keys() -> None:
     text = "name: a\nparts:\n  - size: 1\n  - size: 2\n    colour: red\n"
     with pytest.raises(ConfigError) as info:
         parse_yaml(text, Outer, "plan.yaml")
-    assert str(info.value) == "plan.yaml:5: unknown key 'colour' in parts.1; valid keys: label, size"
+    assert (
+        str(info.value) == "plan.yaml:5: unknown key 'colour' in parts.1; valid keys: label, size"
+    )
 
 
 def test_wrong_type_names_the_field_and_line() -> None:
-    with pytest.raises(ConfigError, match=r"^plan.yaml:3: parts.0.size: Input should be a valid integer"):
+    with pytest.raises(
+        ConfigError, match=r"^plan.yaml:3: parts.0.size: Input should be a valid integer"
+    ):
         parse_yaml("name: a\nparts:\n  - size: many\n", Outer, "plan.yaml")
 
 
@@ -39,7 +43,8 @@ def test_missing_field_and_broken_yaml() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [(90, 90.0), ("90s", 90.0), ("10m", 600.0), ("2h", 7200.0), ("1.5d", 129600.0)]
+    ("text", "seconds"),
+    [(90, 90.0), ("90s", 90.0), ("10m", 600.0), ("2h", 7200.0), ("1.5d", 129600.0)],
 )
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds

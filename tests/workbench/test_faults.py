@@ -39,5 +39,5 @@ def test_unknown_key_lists_the_valid_ones(tmp_path: Path) -> None:
 
 
 def test_unknown_fault_id_is_a_catalog_error() -> None:
-    with pytest.raises(CatalogError, match="unknown fault 'printer.on_fire'"):
+    with pytest.raises(CatalogError, match=r"unknown fault 'printer\.on_fire'"):
         default_catalog()["printer.on_fire"]

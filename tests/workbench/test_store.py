@@ -20,7 +20,9 @@ def test_fresh_store_is_wal_and_current(tmp_path: Path) -> None:
         store.add_receipt("KSK-1", 13.0, "THANK YOU")
     with RecordStore(tmp_path / "r.sqlite") as store:
         events = store.query("SELECT device, sim_time, kind, detail FROM device_events")
-        assert [tuple(e) for e in events] == [("printer", 12.5, "fault", '{"id": "printer.cover_open"}')]
+        assert [tuple(e) for e in events] == [
+            ("printer", 12.5, "fault", '{"id": "printer.cover_open"}')
+        ]
         assert store.query("SELECT text FROM receipts")[0]["text"] == "THANK YOU"
 
 
@@ -30,7 +32,9 @@ def test_old_store_is_migrated_without_losing_records(tmp_path: Path) -> None:
     from workbench.store import MIGRATIONS
 
     db.executescript(MIGRATIONS[0])
-    db.execute("INSERT INTO receipts (terminal, sim_time, wall_time, text) VALUES ('K', 1, 1, 'kept')")
+    db.execute(
+        "INSERT INTO receipts (terminal, sim_time, wall_time, text) VALUES ('K', 1, 1, 'kept')"
+    )
     db.execute("PRAGMA user_version=1")
     db.commit()
     db.close()

@@ -1,0 +1,239 @@
+"""Wire faults between a device and its ports, in toxiproxy's vocabulary: each fault is a *toxic*
+with a type, a stream (``upstream`` = host to device, ``downstream`` = device to host), a
+``toxicity`` (the probability it applies to a chunk) and attributes.
+
+Types (attributes, defaults): ``latency`` (latency ms, jitter ms), ``bandwidth`` (rate KB/s),
+``timeout`` (stall: data stops; ``timeout`` ms then disconnect, 0 = stall forever),
+``reset_peer`` (disconnect at once), ``slicer`` (average_size, size_variation bytes, delay us),
+``limit_data`` (bytes, then disconnect), and, beyond toxiproxy, ``drop`` (rate per byte),
+``corrupt`` (rate per byte: one bit flipped), ``noise`` (serial framing noise: rate of garbage
+bytes inserted) and ``modem_loss`` (serial: the line goes dead both ways, as when DSR/DCD drop).
+
+Latency is wall-clock time, as a client feels it, whatever the simulation speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+TOXIC_TYPES: dict[str, dict[str, float]] = {
+    "latency": {"latency": 0.0, "jitter": 0.0},
+    "bandwidth": {"rate": 0.0},
+    "timeout": {"timeout": 0.0},
+    "reset_peer": {},
+    "slicer": {"average_size": 1.0, "size_variation": 0.0, "delay": 0.0},
+    "limit_data": {"bytes": 0.0},
+    "drop": {"rate": 0.01},
+    "corrupt": {"rate": 0.01},
+    "noise": {"rate": 0.01},
+    "modem_loss": {},
+}
+STREAMS = ("upstream", "downstream")
+
+
+@dataclass(slots=True)
+class Toxic:
+    """One active wire fault."""
+
+    name: str
+    type: str
+    stream: str = "downstream"
+    toxicity: float = 1.0
+    attributes: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form, as toxiproxy's API shows a toxic."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "stream": self.stream,
+            "toxicity": self.toxicity,
+            "attributes": self.attributes,
+        }
+
+
+@dataclass(slots=True)
+class Delivery:
+    """What the wire makes of one chunk: pieces to send after delays, and whether to hang up."""
+
+    pieces: list[tuple[float, bytes]]
+    disconnect_after: float | None = None
+
+
+class Wire:
+    """The toxics of one device, shared by all its ports."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.rng = rng or random.Random(0)
+        self.toxics: dict[str, Toxic] = {}
+        self._passed: dict[str, int] = {}
+
+    def add(
+        self,
+        type: str,
+        *,
+        name: str | None = None,
+        stream: str = "downstream",
+        toxicity: float = 1.0,
+        attributes: dict[str, float] | None = None,
+    ) -> Toxic:
+        """Add a toxic (refusing unknown types, streams and attributes with the valid ones)."""
+        if type not in TOXIC_TYPES:
+            raise ConfigError(f"unknown toxic type {type!r}; types: {', '.join(TOXIC_TYPES)}")
+        if stream not in STREAMS:
+            raise ConfigError(f"stream(={stream!r}) must be one of {', '.join(STREAMS)}")
+        if not 0.0 <= toxicity <= 1.0:
+            raise ConfigError(f"toxicity(={toxicity}) must be between 0 and 1")
+        attrs = dict(TOXIC_TYPES[type])
+        for key, value in (attributes or {}).items():
+            if key not in attrs:
+                valid = ", ".join(attrs) or "none"
+                raise ConfigError(f"toxic {type!r} has no attribute {key!r}; attributes: {valid}")
+            attrs[key] = float(value)
+        toxic = Toxic(name or f"{type}_{stream}", type, stream, toxicity, attrs)
+        self.toxics[toxic.name] = toxic
+        self._passed[toxic.name] = 0
+        return toxic
+
+    def remove(self, name: str) -> None:
+        """Remove a toxic by name."""
+        if name not in self.toxics:
+            raise ConfigError(
+                f"no toxic named {name!r}; toxics: {', '.join(self.toxics) or 'none'}"
+            )
+        del self.toxics[name]
+        self._passed.pop(name, None)
+
+    def clear(self) -> None:
+        """Remove every toxic."""
+        self.toxics.clear()
+        self._passed.clear()
+
+    def carry(self, data: bytes, stream: str) -> Delivery:
+        """Apply the stream's toxics, in the order they were added, to one chunk."""
+        pieces: list[tuple[float, bytes]] = [(0.0, data)]
+        disconnect: float | None = None
+        for toxic in list(self.toxics.values()):
+            if toxic.stream != stream and toxic.type != "modem_loss":
+                continue
+            if toxic.toxicity < 1.0 and self.rng.random() >= toxic.toxicity:
+                continue
+            pieces, hang = self._apply(toxic, pieces)
+            if hang is not None:
+                disconnect = hang if disconnect is None else min(disconnect, hang)
+        return Delivery([(d, b) for d, b in pieces if b], disconnect)
+
+    def _apply(
+        self, toxic: Toxic, pieces: list[tuple[float, bytes]]
+    ) -> tuple[list[tuple[float, bytes]], float | None]:
+        a = toxic.attributes
+        rng = self.rng
+        kind = toxic.type
+        if kind == "latency":
+            extra = (a["latency"] + rng.uniform(-a["jitter"], a["jitter"])) / 1000.0
+            return [(d + max(0.0, extra), b) for d, b in pieces], None
+        if kind == "bandwidth" and a["rate"] > 0:
+            out, t = [], 0.0
+            for d, b in pieces:
+                t = max(t, d) + len(b) / (a["rate"] * 1024.0)
+                out.append((t, b))
+            return out, None
+        if kind in ("timeout", "modem_loss"):
+            hang = a["timeout"] / 1000.0 if kind == "timeout" and a["timeout"] > 0 else None
+            return [], hang
+        if kind == "reset_peer":
+            return [], 0.0
+        if kind == "slicer":
+            out = []
+            for d, b in pieces:
+                i, t = 0, d
+                while i < len(b):
+                    size = max(
+                        1,
+                        int(
+                            a["average_size"]
+                            + rng.uniform(-a["size_variation"], a["size_variation"])
+                        ),
+                    )
+                    out.append((t, b[i : i + size]))
+                    i += size
+                    t += a["delay"] / 1e6
+            return out, None
+        if kind == "limit_data":
+            budget = int(a["bytes"]) - self._passed[toxic.name]
+            out = []
+            for d, b in pieces:
+                out.append((d, b[: max(0, budget)]))
+                budget -= len(b)
+            self._passed[toxic.name] = int(a["bytes"]) - max(budget, 0)
+            return out, (0.0 if budget <= 0 else None)
+        if kind == "drop":
+            return [(d, bytes(x for x in b if rng.random() >= a["rate"])) for d, b in pieces], None
+        if kind == "corrupt":
+            return [
+                (
+                    d,
+                    bytes(
+                        x ^ (1 << rng.randrange(8)) if rng.random() < a["rate"] else x for x in b
+                    ),
+                )
+                for d, b in pieces
+            ], None
+        if kind == "noise":
+            noisy = []
+            for d, b in pieces:
+                buf = bytearray()
+                for x in b:
+                    if rng.random() < a["rate"]:
+                        buf.append(rng.randrange(256))
+                    buf.append(x)
+                noisy.append((d, bytes(buf)))
+            return noisy, None
+        return pieces, None
+
+
+class Pipe:
+    """Carries one direction of a connection through a wire's toxics, keeping byte order."""
+
+    def __init__(
+        self,
+        wire: Wire | None,
+        stream: str,
+        deliver: Callable[[bytes], None],
+        hangup: Callable[[], None],
+    ) -> None:
+        self.wire = wire
+        self.stream = stream
+        self._deliver = deliver
+        self._hangup = hangup
+        self._last = 0.0
+
+    def send(self, data: bytes) -> None:
+        """Deliver now when the wire is clean, else as the toxics say."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self.wire is None or not self.wire.toxics:
+            if self._last <= now:
+                self._deliver(data)
+            else:
+                loop.call_at(self._last, self._deliver, data)
+            return
+        delivery = self.wire.carry(data, self.stream)
+        for delay, piece in delivery.pieces:
+            at = max(now + delay, self._last)
+            self._last = at
+            if at <= now:
+                self._deliver(piece)
+            else:
+                loop.call_at(at, self._deliver, piece)
+        if delivery.disconnect_after is not None:
+            loop.call_at(max(now + delivery.disconnect_after, self._last), self._hangup)
