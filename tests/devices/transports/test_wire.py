@@ -1,0 +1,101 @@
+"""Wire faults (toxics) between a device session and its pty and TCP ports, seen by a client."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+import serial
+
+from devices.transports import PtyPort, TcpPort
+from devices.transports.wire import Wire
+from workbench.errors import ConfigError
+
+
+class Echo:
+    """A device session that answers every chunk with the same bytes."""
+
+    def feed(self, data: bytes) -> bytes:
+        return data
+
+
+def test_unknown_toxic_and_attribute_are_refused_with_the_valid_ones() -> None:
+    wire = Wire()
+    with pytest.raises(ConfigError, match=r"unknown toxic type 'lag'; types: latency, bandwidth"):
+        wire.add("lag")
+    with pytest.raises(
+        ConfigError, match=r"toxic 'latency' has no attribute 'delay'; attributes: latency, jitter"
+    ):
+        wire.add("latency", attributes={"delay": 5})
+
+
+def test_drop_and_corrupt_change_bytes_at_their_rate() -> None:
+    wire = Wire(random.Random(1))
+    wire.add("drop", attributes={"rate": 0.5})
+    data = bytes(range(256)) * 8
+    kept = b"".join(p for _, p in wire.carry(data, "downstream").pieces)
+    assert 0.4 * len(data) < len(kept) < 0.6 * len(data)
+    assert wire.carry(data, "upstream").pieces == [(0.0, data)]  # other stream untouched
+    wire.clear()
+    wire.add("corrupt", attributes={"rate": 1.0})
+    ((_, bad),) = wire.carry(b"\x00" * 100, "downstream").pieces
+    assert all(bin(b).count("1") == 1 for b in bad)  # exactly one bit flipped per byte
+
+
+@pytest.mark.timeout(10)
+async def test_latency_toxic_delays_tcp_replies_and_clears() -> None:
+    wire = Wire()
+    async with TcpPort(Echo, wire=wire) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+        loop = asyncio.get_running_loop()
+
+        async def round_trip() -> float:
+            t0 = loop.time()
+            writer.write(b"ping")
+            assert await reader.readexactly(4) == b"ping"
+            return loop.time() - t0
+
+        assert await round_trip() < 0.1
+        wire.add("latency", attributes={"latency": 300})
+        assert await round_trip() >= 0.29
+        wire.remove("latency_downstream")
+        assert await round_trip() < 0.1
+        writer.close()
+
+
+@pytest.mark.timeout(10)
+async def test_reset_peer_disconnects_a_tcp_client() -> None:
+    wire = Wire()
+    wire.add("reset_peer")
+    async with TcpPort(Echo, wire=wire) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+        writer.write(b"hello")
+        assert await reader.read(100) == b""  # EOF: the device hung up
+        writer.close()
+
+
+@pytest.mark.timeout(10)
+async def test_stalled_serial_line_answers_nothing_until_cleared() -> None:
+    wire = Wire()
+    async with PtyPort(Echo, wire=wire) as port:
+        client = serial.Serial(port.path, timeout=0)
+        loop = asyncio.get_running_loop()
+
+        async def read_n(n: int, within: float) -> bytes:
+            got = b""
+            deadline = loop.time() + within
+            while len(got) < n and loop.time() < deadline:
+                got += client.read(n - len(got))
+                await asyncio.sleep(0.005)  # polling a non-blocking port, not waiting for readiness
+            return got
+
+        client.write(b"abc")
+        assert await read_n(3, 2.0) == b"abc"
+        wire.add("modem_loss")
+        client.write(b"def")
+        assert await read_n(3, 0.3) == b""
+        wire.clear()
+        client.write(b"ghi")
+        assert await read_n(3, 2.0) == b"ghi"
+        client.close()
