@@ -1,0 +1,215 @@
+"""The capacity plan as a validated schema: regions, centres, engineers, fleet, hotline, parts, calendar.
+
+A plan is YAML read through :func:`workbench.config.load_yaml`, so an unknown key anywhere is
+refused with its file and line. All durations are hours unless the key says otherwise
+(``call_minutes``, ``lead_time_days``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from workbench.config import Strict, load_yaml, parse_yaml
+from workbench.sla import INSPECTIONS_PER_YEAR, REMOTE_WINDOW_HOURS
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Skill(StrEnum):
+    """The two maintenance groups of the service plan."""
+
+    basic = "basic"
+    self_service = "self_service"
+
+
+class Dist(Strict):
+    """A positive random duration: lognormal (mean, cv), exponential (mean) or fixed (mean)."""
+
+    mean: float = Field(gt=0)
+    cv: float = Field(default=0.5, ge=0)
+    kind: Literal["lognormal", "exponential", "fixed"] = "lognormal"
+
+    def draw(self, rng: random.Random, scale: float = 1.0) -> float:
+        """One sample, multiplied by ``scale`` (a unit conversion or a per-fault mean)."""
+        if self.kind == "fixed" or (self.kind == "lognormal" and self.cv == 0):
+            return self.mean * scale
+        if self.kind == "exponential":
+            return rng.expovariate(1.0 / (self.mean * scale))
+        sigma2 = math.log1p(self.cv * self.cv)
+        mu = math.log(self.mean * scale) - sigma2 / 2
+        return rng.lognormvariate(mu, math.sqrt(sigma2))
+
+
+class Shift(Strict):
+    """A working pattern: starts at ``start`` o'clock on each of ``days`` and lasts ``hours``."""
+
+    start: float = Field(ge=0, lt=24)
+    hours: float = Field(gt=0, le=24)
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
+    holidays_off: bool = False
+
+
+class Calendar(Strict):
+    """The business calendar: which days are working days (the P3 '2 working days' clock)."""
+
+    start_date: date = date(2027, 1, 1)
+    workdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    holidays: list[date] = Field(default_factory=list)
+
+
+class EngineerGroup(Strict):
+    """Engineers of one centre who share a shift and skills."""
+
+    count: int = Field(ge=0)
+    shift: str
+    skills: list[Skill] = Field(min_length=1)
+
+
+class FleetGroup(Strict):
+    """Terminals of one profile at one centre, accepted on one date (warranty starts the day after)."""
+
+    profile: str
+    count: int = Field(ge=0)
+    installed: date
+
+
+class Centre(Strict):
+    """A provincial service centre: its engineers, its terminals, travel to them, stock and standbys."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_ -]*$")
+    travel: Dist
+    engineers: list[EngineerGroup]
+    fleet: list[FleetGroup]
+    standby: int | None = Field(default=None, ge=0)
+    stock: dict[str, int] | None = None
+
+
+class Region(Strict):
+    """A regional service centre; its provincial centres lend engineers to each other."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    cross_centre_hours: float = Field(default=1.5, ge=0)
+    centres: list[Centre] = Field(min_length=1)
+
+
+class Hotline(Strict):
+    """The 7x24 hotline: agents answering fault reports (contact clock: 5 minutes)."""
+
+    agents: int = Field(ge=1)
+    call_minutes: Dist
+
+
+class Remote(Strict):
+    """The remote desk: attempts a fix of remote-fixable faults inside the remote window."""
+
+    enabled: bool = True
+    desk_engineers: int = Field(ge=1)
+    success_rate: float = Field(ge=0, le=1)
+    attempt_minutes: Dist
+    window_hours: float = Field(default=REMOTE_WINDOW_HOURS, gt=0)
+
+
+class Repair(Strict):
+    """How repair times spread around the catalog's means, and what a standby swap costs."""
+
+    cv: float = Field(default=0.5, ge=0)
+    swap_minutes: float = Field(default=30.0, ge=0)
+
+
+class Parts(Strict):
+    """Spare parts: base stock per centre (one-for-one reordering) and the lead time of an order."""
+
+    lead_time_days: Dist
+    default_stock: int = Field(default=2, ge=0)
+    stock: dict[str, int] = Field(default_factory=dict)
+
+
+class Standby(Strict):
+    """Standby terminals per centre, swapped in when a repair cannot meet its restore clock."""
+
+    per_centre: int = Field(default=2, ge=0)
+
+
+class Inspection(Strict):
+    """The inspection programme: visits per terminal per year and how long one takes."""
+
+    enabled: bool = True
+    per_year: int = Field(default=INSPECTIONS_PER_YEAR, ge=0)
+    minutes: Dist
+
+
+class Plan(Strict):
+    """A whole capacity plan: the support organisation, the fleet and the service terms it runs."""
+
+    name: str = "capacity plan"
+    years: float = Field(default=1.0, gt=0)
+    calendar: Calendar = Field(default_factory=Calendar)
+    shifts: dict[str, Shift]
+    skills: dict[str, Skill]
+    profiles: dict[str, list[str]] = Field(default_factory=dict)
+    hotline: Hotline
+    remote: Remote
+    repair: Repair = Field(default_factory=Repair)
+    parts: Parts
+    standby: Standby = Field(default_factory=Standby)
+    inspection: Inspection
+    regions: list[Region] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Plan:
+        names = [r.name for r in self.regions] + [c.name for r in self.regions for c in r.centres]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(
+                f"region and centre names must be unique; repeated: {', '.join(dupes)}"
+            )
+        for region in self.regions:
+            for centre in region.centres:
+                for group in centre.engineers:
+                    if group.shift not in self.shifts:
+                        raise ValueError(
+                            f"centre {centre.name!r}: unknown shift {group.shift!r}; "
+                            f"valid shifts: {', '.join(sorted(self.shifts))}"
+                        )
+                for fleet in centre.fleet:
+                    if fleet.profile not in self.skills:
+                        raise ValueError(
+                            f"centre {centre.name!r}: profile {fleet.profile!r} has no skill in "
+                            f"'skills'; known profiles: {', '.join(sorted(self.skills))}"
+                        )
+        return self
+
+    @property
+    def engineers(self) -> int:
+        """Engineers in the whole organisation."""
+        return sum(g.count for r in self.regions for c in r.centres for g in c.engineers)
+
+    @property
+    def terminals(self) -> int:
+        """Terminals in the whole fleet."""
+        return sum(f.count for r in self.regions for c in r.centres for f in c.fleet)
+
+    def region_engineers(self, region: str) -> int:
+        """Engineers in one region."""
+        r = next(r for r in self.regions if r.name == region)
+        return sum(g.count for c in r.centres for g in c.engineers)
+
+
+DEFAULT_PLAN = "default.yaml"
+
+
+def load_plan(path: str | Path | None = None) -> Plan:
+    """Read a plan file, or the plan shipped with the package when ``path`` is None."""
+    if path is None:
+        text = resources.files(__package__).joinpath(DEFAULT_PLAN).read_text(encoding="utf-8")
+        return parse_yaml(text, Plan, f"workbench/capacity/{DEFAULT_PLAN}")
+    return load_yaml(path, Plan)

@@ -1,0 +1,397 @@
+"""The fleet and its support organisation as one SimPy model: faults in, service-level clocks out.
+
+One pooled source draws every failure of the fleet (total rate = sum of the catalog rates of
+every terminal's devices), picks the terminal and fault mode by rate, and draws all of the
+fault's random durations at that moment, so two plans run on the same seed see the same
+faults (common random numbers). Each fault then lives as one process: hotline contact, a
+remote attempt inside the remote window, dispatch of the nearest free qualified engineer,
+travel, the part (a stock-out waits for the lead time), repair or a standby swap. Quarterly
+inspections compete for the same engineers. Time unit: hours; hour 0 is the plan's start date.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import simpy
+
+from workbench.capacity.calendar import BusinessCalendar, shift_intervals
+from workbench.capacity.config import Plan, Skill
+from workbench.capacity.dispatch import Dispatcher, Engineer
+from workbench.capacity.metrics import Columns, collect
+from workbench.errors import ConfigError
+from workbench.faults import FaultCatalog, FaultMode, Severity
+from workbench.sla import TERMS
+
+SEVERITIES = (Severity.P1, Severity.P2, Severity.P3)
+INSPECTION = 3
+"""Priority of an inspection visit: after every fault."""
+SKILLS = (Skill.basic, Skill.self_service)
+DRAIN_HOURS = 14 * 24.0
+"""After the horizon no new work arrives; open faults get this long to finish (then count late)."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the model takes from the rest of the workbench: the catalog and the profiles' devices."""
+
+    catalog: FaultCatalog
+    profiles: Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    modes: tuple[FaultMode, ...]
+    cum: tuple[float, ...]
+    rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    centre: int
+    region: int
+    profile: _Profile
+    skill: int
+    count: int
+    warranty_end: float
+
+
+def _profiles(plan: Plan, inputs: Inputs) -> dict[str, _Profile]:
+    devices = {**plan.profiles, **{k: list(v) for k, v in inputs.profiles.items()}}
+    known = set(inputs.catalog.devices)
+    out: dict[str, _Profile] = {}
+    for name in plan.skills:
+        if name not in devices:
+            raise ConfigError(
+                f"profile {name!r} has no device list; known: {', '.join(sorted(devices))}"
+            )
+        unknown = [d for d in devices[name] if d not in known]
+        if unknown:
+            raise ConfigError(
+                f"profile {name!r}: no fault modes for device {unknown[0]!r} in the catalog"
+            )
+        modes = tuple(
+            m for d in devices[name] for m in inputs.catalog.for_device(d) if m.rate_per_hour > 0
+        )
+        cum, total = [], 0.0
+        for m in modes:
+            total += m.rate_per_hour
+            cum.append(total)
+        out[name] = _Profile(modes, tuple(cum), total)
+    return out
+
+
+class Model:
+    """One replication of a plan; :meth:`run` returns a flat mapping of metric name to value."""
+
+    def __init__(self, plan: Plan, inputs: Inputs, seed: int, years: float | None = None) -> None:
+        self.plan = plan
+        self.env = simpy.Environment()
+        self.horizon = (years if years is not None else plan.years) * 365 * 24.0
+        self.rng = random.Random(seed)
+        self.irng = random.Random(seed * 7919 + 17)
+        self.calendar = BusinessCalendar(plan.calendar, int(self.horizon // 24) + 30)
+        self.remote = plan.remote
+        self.swap_hours = plan.repair.swap_minutes / 60
+        self.repair_cv = plan.repair.cv
+        self._build(inputs)
+
+    # -- construction -------------------------------------------------------------------
+    def _build(self, inputs: Inputs) -> None:
+        plan, env = self.plan, self.env
+        profiles = _profiles(plan, inputs)
+        start = plan.calendar.start_date
+        self.centres = [c for r in plan.regions for c in r.centres]
+        centre_region = [g for g, r in enumerate(plan.regions) for _ in r.centres]
+        self.centre_region = centre_region
+        self.cross = [plan.regions[g].cross_centre_hours for g in centre_region]
+        self.groups: list[_Group] = []
+        self.group_first: list[int] = []
+        cum: list[float] = []
+        total, terminals = 0.0, 0
+        for c, centre in enumerate(self.centres):
+            for f in centre.fleet:
+                if f.count == 0:
+                    continue
+                prof = profiles[f.profile]
+                warranty = (f.installed + timedelta(days=1 + 365) - start).days * 24.0
+                skill = SKILLS.index(plan.skills[f.profile])
+                self.groups.append(_Group(c, centre_region[c], prof, skill, f.count, warranty))
+                self.group_first.append(terminals)
+                terminals += f.count
+                total += f.count * prof.rate
+                cum.append(total)
+        self.terminals = terminals
+        self.group_cum, self.total_rate = cum, total
+        self.region_terminals = [0] * len(plan.regions)
+        for g in self.groups:
+            self.region_terminals[g.region] += g.count
+        self.engineers: list[Engineer] = []
+        self.by_shift: dict[str, list[Engineer]] = {name: [] for name in plan.shifts}
+        for c, centre in enumerate(self.centres):
+            for grp in centre.engineers:
+                skills = tuple(sorted({SKILLS.index(s) for s in grp.skills}))
+                for _ in range(grp.count):
+                    eng = Engineer(len(self.engineers), centre_region[c], c, skills, on_shift=False)
+                    self.engineers.append(eng)
+                    self.by_shift[grp.shift].append(eng)
+        self.dispatcher = Dispatcher(
+            env, centre_region, self.engineers, 4, len(SKILLS), self.horizon
+        )
+        self.hotline = simpy.Resource(env, plan.hotline.agents)
+        self.desk = simpy.Resource(env, plan.remote.desk_engineers)
+        self.standby = [
+            plan.standby.per_centre if c.standby is None else c.standby for c in self.centres
+        ]
+        self.stock: dict[tuple[int, str], simpy.Container] = {}
+        self.down_count = [0] * terminals
+        self.down_since = [0.0] * terminals
+        self.region_down = [0.0] * len(plan.regions)
+        self.stockouts = [0] * len(plan.regions)
+        self.standby_uses = [0] * len(plan.regions)
+        self.inspections = [[0, 0] for _ in plan.regions]  # [done, on time]
+        self.cols = Columns(int(total * self.horizon * 1.1) + 64)
+
+    # -- running ------------------------------------------------------------------------
+    def run(self) -> dict[str, float]:
+        """Simulate the horizon plus the drain; return the metrics of this replication."""
+        env = self.env
+        env.process(self._shifts())
+        if self.total_rate > 0:
+            env.process(self._failures())
+        if self.plan.inspection.enabled and self.plan.inspection.per_year > 0 and self.terminals:
+            env.process(self._inspections())
+        env.run(until=self.horizon + DRAIN_HOURS)
+        return collect(self)
+
+    @property
+    def events(self) -> int:
+        """Events scheduled so far (SimPy's event counter)."""
+        eid = getattr(self.env, "_eid", None)
+        return next(eid) if eid is not None else 0
+
+    def _shifts(self) -> simpy.events.ProcessGenerator:
+        end = self.horizon + DRAIN_HOURS
+        marks: list[tuple[float, int, str]] = []
+        for name, shift in self.plan.shifts.items():
+            if not self.by_shift[name]:
+                continue
+            for on, off in shift_intervals(shift, self.calendar, end, first_day=-1):
+                marks.append((max(on, 0.0), 1, name))
+                marks.append((off, 0, name))
+        marks.sort()
+        env, dispatcher = self.env, self.dispatcher
+        for at, on, name in marks:
+            if at >= end:
+                break
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            if on:
+                dispatcher.shift_on(self.by_shift[name])
+            else:
+                dispatcher.shift_off(self.by_shift[name])
+
+    def _failures(self) -> simpy.events.ProcessGenerator:
+        env, rng, plan = self.env, self.rng, self.plan
+        total, cum, groups, first = self.total_rate, self.group_cum, self.groups, self.group_first
+        call, attempt, success = (
+            plan.hotline.call_minutes,
+            plan.remote.attempt_minutes,
+            plan.remote.success_rate,
+        )
+        lead = plan.parts.lead_time_days
+        centres = self.centres
+        expo, uniform = rng.expovariate, rng.random
+        while True:
+            yield env.timeout(expo(total))
+            if env.now >= self.horizon:
+                return
+            g = bisect.bisect_right(cum, uniform() * total)
+            group = groups[min(g, len(groups) - 1)]
+            prof = group.profile
+            mode = prof.modes[
+                min(bisect.bisect_right(prof.cum, uniform() * prof.rate), len(prof.modes) - 1)
+            ]
+            terminal = first[g] + int(uniform() * group.count)
+            travel = centres[group.centre].travel
+            draws = (
+                call.draw(rng, 1 / 60),
+                attempt.draw(rng, 1 / 60),
+                uniform() < success,
+                travel.draw(rng),
+                _lognormal(rng, mode.repair_minutes / 60, self.repair_cv),
+                lead.draw(rng, 24.0),
+                travel.draw(rng),
+            )
+            env.process(self._fault(terminal, group, mode, draws))
+
+    # -- one fault ----------------------------------------------------------------------
+    def _fault(
+        self,
+        terminal: int,
+        group: _Group,
+        mode: FaultMode,
+        draws: tuple[float, float, bool, float, float, float, float],
+    ) -> simpy.events.ProcessGenerator:
+        env, cols = self.env, self.cols
+        call_h, attempt_h, remote_ok, travel_h, repair_h, lead_h, travel2_h = draws
+        sev = SEVERITIES.index(mode.severity)
+        t0 = env.now
+        i = cols.open(group.region, sev, t0, t0 < group.warranty_end)
+        blocking = sev < 2
+        if blocking:
+            self._down(terminal, group.region)
+        with self.hotline.request() as call:
+            yield call
+            cols.contact[i] = env.now - t0
+            yield env.timeout(call_h)
+        if mode.remote_fixable and self.remote.enabled:
+            left = self.remote.window_hours - (env.now - t0)
+            if left > 0:
+                with self.desk.request() as desk:
+                    yield desk | env.timeout(left)
+                    if desk.triggered:
+                        yield env.timeout(attempt_h)
+                        if remote_ok:
+                            cols.solution[i] = cols.restore[i] = cols.normal[i] = env.now - t0
+                            cols.deadline[i] = self._remote_deadline(mode, t0)
+                            cols.flags[i] = cols.flags[i] + 1  # remote
+                            if blocking:
+                                self._up(terminal, group.region)
+                            return
+        cols.solution[i] = env.now - t0
+        terms = TERMS[mode.severity]
+        # Dispatch, travel, then the part and the repair.
+        centre = group.centre
+        asked = env.now
+        eng: Engineer = yield self.dispatcher.request(sev, centre, group.skill, group.region)
+        cols.wait[i] = env.now - asked
+        yield env.timeout(travel_h + (self.cross[centre] if eng.centre != centre else 0.0))
+        arrived = env.now
+        cols.onsite[i] = arrived - t0
+        if terms.restore_hours_after_arrival is not None:
+            deadline = arrived + terms.restore_hours_after_arrival
+        else:
+            deadline = self.calendar.add_working_days(t0, terms.fix_working_days or 2.0)
+        part = self._take_part(centre, mode.part, lead_h) if mode.part else None
+        swapped = False
+        if part is not None and not part.triggered:
+            cols.flags[i] = cols.flags[i] + 4  # stock-out
+            self.stockouts[group.region] += 1
+            projected = arrived + lead_h + repair_h
+        else:
+            projected = arrived + repair_h
+        if projected > deadline and self.standby[centre] > 0:
+            self.standby[centre] -= 1
+            self.standby_uses[group.region] += 1
+            swapped = True
+            cols.flags[i] = cols.flags[i] + 2  # standby
+            yield env.timeout(self.swap_hours)
+            cols.restore[i] = env.now - t0
+            if blocking:
+                self._up(terminal, group.region)
+        if part is not None and not part.triggered:
+            self.dispatcher.release(eng)
+            yield part
+            eng = yield self.dispatcher.request(sev, centre, group.skill, group.region)
+            yield env.timeout(travel2_h + (self.cross[centre] if eng.centre != centre else 0.0))
+        yield env.timeout(repair_h)
+        self.dispatcher.release(eng)
+        cols.normal[i] = env.now - t0
+        if swapped:
+            self.standby[centre] += 1
+        else:
+            cols.restore[i] = env.now - t0
+            if blocking:
+                self._up(terminal, group.region)
+        cols.deadline[i] = deadline - t0
+
+    def _remote_deadline(self, mode: FaultMode, t0: float) -> float:
+        """Restore budget of a fault fixed remotely, from the report: on site + restore time."""
+        terms = TERMS[mode.severity]
+        if terms.onsite_hours is not None and terms.restore_hours_after_arrival is not None:
+            return terms.onsite_hours + terms.restore_hours_after_arrival
+        return self.calendar.add_working_days(t0, terms.fix_working_days or 2.0) - t0
+
+    def _take_part(self, centre: int, part: str, lead_h: float) -> simpy.Event:
+        """Take one part from the centre's stock and reorder it (one-for-one)."""
+        box = self.stock.get((centre, part))
+        if box is None:
+            parts = self.plan.parts
+            own = self.centres[centre].stock or {}
+            init = own.get(part, parts.stock.get(part, parts.default_stock))
+            box = self.stock[(centre, part)] = simpy.Container(self.env, init=init)
+
+        def arrive(_: simpy.Event) -> None:
+            box.put(1)
+
+        self.env.timeout(lead_h).callbacks.append(arrive)
+        return box.get(1)
+
+    def _down(self, terminal: int, region: int) -> None:
+        if self.down_count[terminal] == 0:
+            self.down_since[terminal] = self.env.now
+        self.down_count[terminal] += 1
+
+    def _up(self, terminal: int, region: int) -> None:
+        self.down_count[terminal] -= 1
+        if self.down_count[terminal] == 0:
+            now = min(self.env.now, self.horizon)
+            self.region_down[region] += max(0.0, now - self.down_since[terminal])
+
+    # -- inspections --------------------------------------------------------------------
+    def _inspections(self) -> simpy.events.ProcessGenerator:
+        env, rng = self.env, self.irng
+        spec = self.plan.inspection
+        period = 365 * 24.0 / spec.per_year
+        order = [g for g, group in enumerate(self.groups) for _ in range(group.count)]
+        start = 0.0
+        while start < self.horizon:
+            rng.shuffle(order)
+            gap = 0.75 * period / len(order)
+            due = min(start + period, self.horizon + DRAIN_HOURS)
+            for k, g in enumerate(order):
+                at = start + k * gap
+                if at >= self.horizon:
+                    return
+                if at > env.now:
+                    yield env.timeout(at - env.now)
+                group = self.groups[g]
+                travel = self.centres[group.centre].travel.draw(rng)
+                env.process(self._inspect(group, travel, spec.minutes.draw(rng, 1 / 60), due))
+            start += period
+
+    def _inspect(
+        self, group: _Group, travel_h: float, work_h: float, due: float
+    ) -> simpy.events.ProcessGenerator:
+        env = self.env
+        eng: Engineer = yield self.dispatcher.request(
+            INSPECTION, group.centre, group.skill, group.region
+        )
+        yield env.timeout(
+            travel_h + (self.cross[group.centre] if eng.centre != group.centre else 0.0) + work_h
+        )
+        self.dispatcher.release(eng)
+        tally = self.inspections[group.region]
+        tally[0] += 1
+        if env.now <= due:
+            tally[1] += 1
+
+
+def _lognormal(rng: random.Random, mean: float, cv: float) -> float:
+    if cv <= 0:
+        return mean
+    sigma2 = math.log1p(cv * cv)
+    return rng.lognormvariate(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
+
+
+def run_replication(
+    plan: Plan, inputs: Inputs, seed: int, years: float | None = None
+) -> dict[str, float]:
+    """Build and run one replication (the unit of work a sweep sends to a worker)."""
+    return Model(plan, inputs, seed, years).run()
