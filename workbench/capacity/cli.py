@@ -1,0 +1,498 @@
+"""The ``workbench capacity`` command group: run, erlang, sweep, size and plot.
+
+The composition root (``workbench/cli.py``) passes the fault catalog and the terminal
+profiles' device lists in ``ctx.obj`` (``{"catalog": FaultCatalog, "profiles": {...}}``);
+``--catalog PATH`` loads a catalog file instead. Mistakes raise the workbench's own errors,
+which the root CLI prints as one line; ``--json`` gives machines the same figures as the tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from workbench.capacity.config import Plan, load_plan
+from workbench.capacity.erlang import check_mmc
+from workbench.capacity.metrics import CLOCKS, OVERALL
+from workbench.capacity.model import Inputs
+from workbench.capacity.scaling import parse_vary
+from workbench.capacity.sizing import parse_target, size
+from workbench.capacity.stats import Estimate, Summary
+from workbench.capacity.sweep import Point, load, run_reps, save, sweep
+from workbench.errors import ConfigError
+from workbench.faults import FaultCatalog
+
+_LABELS = {
+    "contact": "contact <= 5 min",
+    "solution": "solution <= 1 h",
+    "plan": "repair plan <= 6 h",
+    "onsite": "on site",
+    "restore": "restored",
+    "normal": "all normal",
+    "fix": "fixed <= 2 working days",
+}
+_ONSITE = {"P1": "on site <= 1 h", "P2": "on site <= 2 h", "P3": "on site <= 12 h"}
+_RESTORE = {"P1": "restored <= 2 h of arrival", "P2": "restored <= 4 h of arrival"}
+_NORMAL = {"P1": "all normal <= 6 h", "P2": "all normal <= 24 h"}
+
+
+def _inputs(ctx: click.Context) -> Inputs:
+    """The catalog and profiles handed down by the composition root (or ``--catalog``)."""
+    obj: dict[str, Any] = ctx.obj or {}
+    catalog = obj.get("catalog")
+    if catalog is None:
+        path = obj.get("catalog_path")
+        if path is None:
+            raise ConfigError(
+                "no fault catalog: run as 'workbench capacity ...' or pass --catalog PATH"
+            )
+        catalog = FaultCatalog.load(path)
+    return Inputs(catalog, dict(obj.get("profiles") or {}))
+
+
+def _console() -> Console:
+    console = Console()
+    return console if console.is_terminal else Console(width=150)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr while replications run (silent when not a terminal)."""
+    err = Console(stderr=True)
+    bar = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    task = bar.add_task(label, total=None)
+    with bar:
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _fmt(est: Estimate | None, pct: bool = True) -> str:
+    if est is None or math.isnan(est.mean):
+        return "-"
+    if math.isinf(est.mean):
+        return "never"
+    if pct:
+        half = "" if math.isnan(est.half) else f" ±{100 * est.half:.1f}"
+        return f"{100 * est.mean:.1f}{half}"
+    half = "" if math.isnan(est.half) or math.isinf(est.half) else f" ±{est.half:.2g}"
+    return f"{est.mean:.3g}{half}"
+
+
+def _count(est: Estimate | None) -> str:
+    if est is None or math.isnan(est.mean):
+        return "-"
+    half = "" if math.isnan(est.half) or est.half < 0.5 else f" ±{est.half:,.0f}"
+    return f"{est.mean:,.0f}{half}"
+
+
+def _plan(config: str | None) -> Plan:
+    return load_plan(config)
+
+
+def _emit_json(doc: object) -> None:
+    click.echo(json.dumps(doc, indent=1, allow_nan=False))
+
+
+@click.group(name="capacity")
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(dir_okay=False),
+    help="Fault catalog YAML (default: the workbench's).",
+)
+@click.pass_context
+def capacity(ctx: click.Context, catalog_path: str | None) -> None:
+    """Capacity planning: simulate the fleet and the support organisation against the service plan."""
+    ctx.ensure_object(dict)
+    if catalog_path is not None:
+        ctx.obj["catalog"] = None
+        ctx.obj["catalog_path"] = catalog_path
+
+
+_reps = click.option(
+    "--reps", type=click.IntRange(min=1), default=5, show_default=True, help="Replications."
+)
+_seed = click.option(
+    "--seed", type=int, default=1, show_default=True, help="Seed of the first replication."
+)
+_years = click.option(
+    "--years",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Simulated years (default: the plan's).",
+)
+_workers = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes (default: CPUs).",
+)
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+
+
+@capacity.command()
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@_years
+@_reps
+@_seed
+@_workers
+@_json
+@click.pass_context
+def run(
+    ctx: click.Context,
+    config: str | None,
+    years: float | None,
+    reps: int,
+    seed: int,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Simulate a plan (default: the shipped organisation) and report every service-level clock."""
+    plan = _plan(config)
+    inputs = _inputs(ctx)
+    with _progress("replications") as progress:
+        summary = run_reps([plan], inputs, reps, seed, years, workers, None, progress)[0]
+    if as_json:
+        _emit_json(
+            {
+                "plan": plan.name,
+                "years": years or plan.years,
+                "reps": reps,
+                "seed": seed,
+                "metrics": summary.to_json(),
+            }
+        )
+        return
+    _print_run(plan, summary, reps, years or plan.years)
+
+
+def _print_run(plan: Plan, summary: Summary, reps: int, years: float) -> None:
+    console = _console()
+    scopes = [OVERALL, *(r.name for r in plan.regions)]
+    table = Table(
+        title=f"{plan.name}: share meeting each clock, % (mean ±95 % CI over {reps} reps, {years:g} y)"
+    )
+    table.add_column("severity / clock")
+    for scope in scopes:
+        table.add_column(scope, justify="right")
+    for sev, clocks in CLOCKS.items():
+        for clock in clocks:
+            label = {"onsite": _ONSITE, "restore": _RESTORE, "normal": _NORMAL}.get(clock, {}).get(
+                sev, _LABELS[clock]
+            )
+            table.add_row(
+                f"{sev} {label}", *(_fmt(summary.get(f"{s}.{sev}.{clock}")) for s in scopes)
+            )
+    console.print(table)
+    dist = Table(title="overall distributions (hours from the report; contact in minutes)")
+    dist.add_column("severity")
+    dist.add_column("faults/rep", justify="right")
+    for what in ("onsite", "restore"):
+        for q in (50, 90, 99):
+            dist.add_column(f"{what} p{q}", justify="right")
+    dist.add_column("contact p99", justify="right")
+    for sev in CLOCKS:
+        cells = [_count(summary.get(f"{OVERALL}.{sev}.faults"))]
+        for what in ("onsite", "restore"):
+            cells += [
+                _fmt(summary.get(f"{OVERALL}.{sev}.{what}_p{q}_h"), pct=False) for q in (50, 90, 99)
+            ]
+        cells.append(_fmt(summary.get(f"{OVERALL}.{sev}.contact_p99_min"), pct=False))
+        dist.add_row(sev, *cells)
+    console.print(dist)
+    ops = Table(title="operations per region")
+    for col in ("scope", "engineers", "terminals", "utilisation %", "dispatch wait h", "max queue",
+                "stock-outs", "standby uses", "remote fixed %", "availability %", "inspections on time %"):  # fmt: skip
+        ops.add_column(col, justify="left" if col == "scope" else "right")
+    for scope in scopes:
+        g = summary.get
+        ops.add_row(
+            scope,
+            _count(g(f"{scope}.engineers")),
+            _count(g(f"{scope}.terminals")),
+            _fmt(g(f"{scope}.utilisation")),
+            _fmt(g(f"{scope}.dispatch_wait_mean_h"), False),
+            _count(g(f"{scope}.max_queue")),
+            _count(g(f"{scope}.stockouts")),
+            _count(g(f"{scope}.standby_uses")),
+            _fmt(g(f"{scope}.remote_resolved")),
+            _fmt(g(f"{scope}.availability")),
+            _fmt(g(f"{scope}.inspections_on_time")),
+        )
+    console.print(ops)
+
+
+@capacity.command()
+@click.option("--arrival-rate", type=float, required=True, help="Arrivals per time unit (lambda).")
+@click.option(
+    "--service-rate", type=float, required=True, help="Services per server per time unit (mu)."
+)
+@click.option("--servers", type=int, required=True, help="Servers (c).")
+@click.option(
+    "--customers",
+    type=click.IntRange(min=1),
+    default=200_000,
+    show_default=True,
+    help="Customers per replication.",
+)
+@click.option(
+    "--reps", type=click.IntRange(min=2), default=10, show_default=True, help="Replications."
+)
+@_seed
+@_workers
+@_json
+def erlang(
+    arrival_rate: float,
+    service_rate: float,
+    servers: int,
+    customers: int,
+    reps: int,
+    seed: int,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Run the model reduced to M/M/c and compare with Erlang C (P(wait) and mean wait)."""
+    check = check_mmc(
+        arrival_rate, service_rate, servers, customers, reps, seed, workers or os.cpu_count() or 1
+    )
+    if as_json:
+        _emit_json(check.to_json())
+        return
+    load_ = arrival_rate / (service_rate * servers)
+    table = Table(
+        title=f"M/M/{servers}, lambda={arrival_rate:g}, mu={service_rate:g}, load {load_:.3f}: {reps} reps x {customers:,} customers"
+    )
+    for col in ("quantity", "Erlang C", "simulated", "95 % CI", "relative error"):
+        table.add_column(col, justify="left" if col == "quantity" else "right")
+    rows = (
+        ("P(wait)", check.theory_p_wait, check.p_wait),
+        ("mean wait", check.theory_mean_wait, check.mean_wait),
+        ("mean wait (observed)", check.theory_mean_wait, check.observed_wait),
+    )
+    for name, theory, est in rows:
+        inside = "contains" if est.contains(theory) else "misses"
+        err = abs(est.mean - theory) / theory
+        table.add_row(
+            name,
+            f"{theory:.6f}",
+            f"{est.mean:.6f}",
+            f"±{est.half:.6f} ({inside})",
+            f"{100 * err:.2f} %",
+        )
+    _console().print(table)
+
+
+@capacity.command(name="sweep")
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--vary",
+    "spec",
+    required=True,
+    help="NAME=START:STOP:STEP or NAME=A,B,C (engineers, terminals, hotline, desk, success_rate, standby).",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Replications per point.",
+)
+@_seed
+@_years
+@_workers
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (tcp://HOST:PORT); default: local processes.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write results to a .csv or .json file.",
+)
+@_json
+@click.pass_context
+def sweep_cmd(
+    ctx: click.Context,
+    config: str | None,
+    spec: str,
+    reps: int,
+    seed: int,
+    years: float | None,
+    workers: int | None,
+    scheduler: str | None,
+    out: str | None,
+    as_json: bool,
+) -> None:
+    """Replicate a plan at every value of one variable, on local processes or a Dask cluster."""
+    if out is not None and Path(out).suffix not in (".csv", ".json"):
+        raise ConfigError(f"--out {out}: results go to a .csv or .json file")
+    plan = _plan(config)
+    name, values = parse_vary(spec)
+    inputs = _inputs(ctx)
+    with _progress(f"sweep {name}") as progress:
+        points = sweep(plan, inputs, name, values, reps, seed, years, workers, scheduler, progress)
+    if out is not None:
+        save(points, out)
+    if as_json:
+        _emit_json(
+            [
+                {
+                    "param": p.param,
+                    "value": p.value,
+                    "reps": p.summary.reps,
+                    "metrics": p.summary.to_json(),
+                }
+                for p in points
+            ]
+        )
+        return
+    _print_points(points, out)
+
+
+def _print_points(points: Sequence[Point], out: str | None) -> None:
+    table = Table(
+        title=f"sweep of {points[0].param}: overall, % (mean ±95 % CI)" if points else "sweep"
+    )
+    cols = (
+        ("P1 on site", "overall.P1.onsite"),
+        ("P2 on site", "overall.P2.onsite"),
+        ("P1 restored", "overall.P1.restore"),
+        ("P3 fixed", "overall.P3.fix"),
+        ("utilisation", "overall.utilisation"),
+        ("availability", "overall.availability"),
+    )
+    table.add_column(points[0].param if points else "value", justify="right")
+    for label, _ in cols:
+        table.add_column(label, justify="right")
+    for p in points:
+        table.add_row(f"{p.value:g}", *(_fmt(p.summary.get(key)) for _, key in cols))
+    console = _console()
+    console.print(table)
+    if out:
+        console.print(f"results written to {out}")
+
+
+@capacity.command(name="size")
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    required=True,
+    help="NAME=SHARE, e.g. p1_onsite=0.95 (repeatable).",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Replications per candidate.",
+)
+@_seed
+@_years
+@_workers
+@click.option("--scheduler", default=None, help="Dask scheduler address; default: local processes.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Most engineers tried per region.",
+)
+@_json
+@click.pass_context
+def size_cmd(
+    ctx: click.Context,
+    config: str | None,
+    targets: tuple[str, ...],
+    reps: int,
+    seed: int,
+    years: float | None,
+    workers: int | None,
+    scheduler: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Find the fewest engineers per region that meet every target."""
+    parsed = [parse_target(t) for t in targets]
+    plan = _plan(config)
+    inputs = _inputs(ctx)
+    with _progress("sizing") as progress:
+        result = size(plan, inputs, parsed, reps, seed, years, workers, scheduler, limit, progress)
+    if as_json:
+        _emit_json({
+            "targets": {t.name: t.floor for t in parsed},
+            "runs": result.runs,
+            "regions": {
+                r: {"current": result.current[r], "needed": result.needed[r],
+                    "metrics": {t.name: result.summary[t.key(r)].mean for t in parsed}}
+                for r in result.needed
+            },
+            "total": {"current": sum(result.current.values()), "needed": sum(result.needed.values())},
+        })  # fmt: skip
+        return
+    table = Table(
+        title=f"fewest engineers meeting {', '.join(targets)} ({reps} reps per candidate, {result.runs} model runs)"
+    )
+    table.add_column("region")
+    table.add_column("engineers now", justify="right")
+    table.add_column("needed", justify="right")
+    for t in parsed:
+        table.add_column(f"{t.name} at needed, %", justify="right")
+    for r in result.needed:
+        table.add_row(
+            r,
+            str(result.current[r]),
+            str(result.needed[r]),
+            *(_fmt(result.summary.get(t.key(r))) for t in parsed),
+        )
+    table.add_row(
+        "total",
+        str(sum(result.current.values())),
+        str(sum(result.needed.values())),
+        *("" for _ in parsed),
+    )
+    _console().print(table)
+
+
+@capacity.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="PNG file to write.")
+@click.option("--terminal", is_flag=True, help="Draw the plot in the terminal (plotext).")
+def plot(results: str, out: str | None, terminal: bool) -> None:
+    """Plot a sweep's SLA attainment and utilisation against the swept variable."""
+    from workbench.capacity.plot import plot_png, render_text
+
+    if out is None and not terminal:
+        raise ConfigError("plot: give --out FILE.png, --terminal, or both")
+    points = load(results)
+    if out is not None:
+        path = plot_png(points, out)
+        click.echo(f"wrote {path}")
+    if terminal:
+        width = min(120, os.get_terminal_size().columns) if sys.stdout.isatty() else 100
+        click.echo(render_text(points, width=width))

@@ -1,0 +1,202 @@
+"""Replications over a grid of plans, on local processes by default or on a Dask cluster.
+
+The unit of work is :func:`replicate`: one plan (as plain data), one seed, one replication.
+It lives at module level and importing this module starts nothing, so local worker
+processes and Dask workers can import it freely. Every value of the swept variable reuses
+the same seeds (common random numbers), so neighbouring points differ by the plan only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench.capacity.config import Plan
+from workbench.capacity.model import Inputs, run_replication
+from workbench.capacity.scaling import vary
+from workbench.capacity.stats import Estimate, Summary
+from workbench.errors import ConfigError, TransportError
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) after each replication."""
+
+
+def rep_seed(seed: int, rep: int) -> int:
+    """The seed of replication ``rep``: the same for every point of a sweep."""
+    return seed * 100_003 + rep
+
+
+def replicate(
+    plan_data: dict[str, Any], inputs: Inputs, seed: int, years: float | None
+) -> dict[str, float]:
+    """One replication of a plan given as plain data (what workers receive)."""
+    return run_replication(Plan.model_validate(plan_data), inputs, seed, years)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a sweep: the variable's value and the summary over replications."""
+
+    param: str
+    value: float
+    summary: Summary
+
+
+def run_reps(
+    plans: Sequence[Plan],
+    inputs: Inputs,
+    reps: int,
+    seed: int,
+    years: float | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[Summary]:
+    """Run ``reps`` replications of each plan; one :class:`Summary` per plan, in order."""
+    if reps < 1:
+        raise ConfigError(f"reps(={reps}) must be >= 1")
+    tasks = [(p.model_dump(), inputs, rep_seed(seed, r), years) for p in plans for r in range(reps)]
+    results: list[dict[str, float] | None] = [None] * len(tasks)
+    if scheduler:
+        _on_dask(scheduler, tasks, results, progress)
+    elif (workers or os.cpu_count() or 1) <= 1 or len(tasks) == 1:
+        for i, task in enumerate(tasks):
+            results[i] = replicate(*task)
+            if progress:
+                progress(i + 1, len(tasks))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures: dict[Future[dict[str, float]], int] = {
+                pool.submit(replicate, *task): i for i, task in enumerate(tasks)
+            }
+            for done, fut in enumerate(as_completed(futures), 1):
+                results[futures[fut]] = fut.result()
+                if progress:
+                    progress(done, len(tasks))
+    runs = [r for r in results if r is not None]
+    return [Summary.of(runs[k * reps : (k + 1) * reps]) for k in range(len(plans))]
+
+
+def _on_dask(
+    scheduler: str,
+    tasks: list[tuple[Any, ...]],
+    results: list[dict[str, float] | None],
+    progress: Progress | None,
+) -> None:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    try:
+        client = Client(scheduler, timeout=10, set_as_default=False)
+    except OSError as exc:
+        raise TransportError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
+    try:
+        futures = [client.submit(replicate, *task, pure=False) for task in tasks]
+        index = {f.key: i for i, f in enumerate(futures)}
+        for done, fut in enumerate(dask_completed(futures), 1):
+            results[index[fut.key]] = fut.result()
+            if progress:
+                progress(done, len(tasks))
+    finally:
+        client.close()
+
+
+def sweep(
+    plan: Plan,
+    inputs: Inputs,
+    param: str,
+    values: Iterable[float],
+    reps: int,
+    seed: int = 1,
+    years: float | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[Point]:
+    """Replicate the plan at every value of one variable."""
+    values = list(values)
+    plans = [vary(plan, param, v) for v in values]
+    summaries = run_reps(plans, inputs, reps, seed, years, workers, scheduler, progress)
+    return [Point(param, v, s) for v, s in zip(values, summaries, strict=True)]
+
+
+def _clean(x: float) -> float | None:
+    return None if math.isnan(x) or math.isinf(x) else round(x, 6)
+
+
+def save(points: Sequence[Point], path: str | Path) -> None:
+    """Write a sweep as CSV (one row per point and metric) or JSON, by the file's suffix."""
+    p = Path(path)
+    if p.suffix == ".json":
+        doc = [
+            {
+                "param": pt.param,
+                "value": pt.value,
+                "reps": pt.summary.reps,
+                "metrics": pt.summary.to_json(),
+            }
+            for pt in points
+        ]
+        p.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    elif p.suffix == ".csv":
+        with p.open("w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(["param", "value", "reps", "metric", "mean", "ci95"])
+            for pt in points:
+                for name, est in pt.summary.items():
+                    out.writerow(
+                        [
+                            pt.param,
+                            pt.value,
+                            pt.summary.reps,
+                            name,
+                            _clean(est.mean),
+                            _clean(est.half),
+                        ]
+                    )
+    else:
+        raise ConfigError(f"{p}: results go to a .csv or .json file")
+
+
+def load(path: str | Path) -> list[Point]:
+    """Read a sweep written by :func:`save`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+
+    def est(mean: Any, half: Any) -> Estimate:
+        return Estimate(
+            math.nan if mean in (None, "") else float(mean),
+            math.nan if half in (None, "") else float(half),
+        )
+
+    points: dict[tuple[str, float], Point] = {}
+    try:
+        if p.suffix == ".json":
+            for row in json.loads(text):
+                summary = Summary({k: est(v["mean"], v["ci95"]) for k, v in row["metrics"].items()})
+                summary.reps = int(row["reps"])
+                points[(row["param"], float(row["value"]))] = Point(
+                    row["param"], float(row["value"]), summary
+                )
+        elif p.suffix == ".csv":
+            for row in csv.DictReader(text.splitlines()):
+                key = (row["param"], float(row["value"]))
+                if key not in points:
+                    points[key] = Point(key[0], key[1], Summary())
+                    points[key].summary.reps = int(row["reps"])
+                points[key].summary[row["metric"]] = est(row["mean"], row["ci95"])
+        else:
+            raise ConfigError(f"{p}: results come from a .csv or .json file")
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{p}: not a sweep results file ({exc})") from None
+    return list(points.values())
