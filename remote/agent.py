@@ -1,0 +1,478 @@
+"""The terminal's SSH agent: an asyncssh server that admits only user certificates from the
+support CA for this terminal, inside their validity, runs exec requests as JSON-line commands,
+audits everything, and ends each connection at its certificate's ``valid_before``.
+
+    async with Agent(config, backend) as agent:
+        manifest["agent"] = agent.address
+
+Deny by default: no passwords, no keyboard-interactive, no plain keys, no shell, pty,
+forwarding or subsystems. asyncssh refuses expired and not-yet-valid certificates before any
+``SSHServer`` hook sees them, so the agent judges every offered key itself first (the same
+rules, plus login name == principal and a non-empty principal list) to audit the exact reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import asyncssh
+from asyncssh.public_key import SSHKey, decode_ssh_public_key
+
+from remote import commands
+from remote.audit import AuditLog
+from remote.backend import Backend
+from remote.window import CertInfo, fingerprint, inspect_certificate, read_public_key
+from workbench.config import Strict
+from workbench.errors import AuthError, RemoteError
+
+log = logging.getLogger(__name__)
+
+_OTHER_METHODS = {
+    b"password": "password attempt: passwords are never accepted",
+    b"keyboard-interactive": "keyboard-interactive attempt: not accepted",
+    b"hostbased": "host-based attempt: not accepted",
+    b"gssapi-with-mic": "GSSAPI attempt: not accepted",
+    b"gssapi-keyex": "GSSAPI attempt: not accepted",
+}
+
+
+class AgentConfig(Strict):
+    """``workbench agent --config FILE``: who this terminal is and whom it trusts."""
+
+    terminal: str
+    user_ca: Path
+    """The support user CA's public key (``CA/user_ca.pub``)."""
+    host_key: Path
+    host_cert: Path | None = None
+    state_dir: Path
+    """Audit log (``audit.jsonl``) and session transcripts (``sessions/``) live here."""
+    host: str = "127.0.0.1"
+    port: int = 0
+    max_window_hours: float = 4.0
+    """Certificates spanning longer than this are refused even if the CA signed them."""
+    login_timeout: float = 30.0
+    fsync: bool = True
+    backend: str | None = None
+    """``module:callable`` returning the Backend (for ``workbench agent``); called with the config."""
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """Whether an offered key may log in, and why not."""
+
+    ok: bool
+    reason: str
+    info: CertInfo | None = None
+    key: SSHKey | None = None
+
+
+def judge(
+    username: str, key_blob: bytes, terminal: str, user_ca: SSHKey, now: float, max_window_s: float
+) -> Judgement:
+    """Apply the window's rules to one offered public key or certificate (no signature yet)."""
+    try:
+        info = inspect_certificate(key_blob)
+    except AuthError:
+        try:
+            key = decode_ssh_public_key(key_blob)
+        except asyncssh.KeyImportError:
+            return Judgement(False, "malformed key or certificate")
+        return Judgement(False, "no certificate: a plain public key was offered", key=key)
+    if info.kind != "user":
+        return Judgement(False, "a host certificate was offered as a user certificate", info)
+    if info.signing_key != user_ca:
+        return Judgement(
+            False, f"certificate from an unknown CA ({fingerprint(info.signing_key)})", info
+        )
+    if not info.principals:
+        return Judgement(False, "certificate names no principals", info)
+    if terminal not in info.principals:
+        return Judgement(
+            False, f"wrong principal: certificate is for {', '.join(info.principals)}", info
+        )
+    if username != terminal:
+        return Judgement(False, f"wrong login name {username!r}: log in as {terminal}", info)
+    if now < info.valid_after:
+        return Judgement(False, f"not yet valid: window opens at {info.valid_after}", info)
+    if now >= info.valid_before:
+        return Judgement(False, f"expired: window closed at {info.valid_before}", info)
+    if info.valid_before - info.valid_after > max_window_s:
+        return Judgement(
+            False, f"window longer than this terminal allows ({max_window_s / 3600:g} h)", info
+        )
+    return Judgement(True, "accepted", info)
+
+
+class _Session:
+    """One exec request: its transcript and its handler task (cancelled when the window closes)."""
+
+    def __init__(
+        self, sid: str, process: asyncssh.SSHServerProcess[str], transcript: IO[str]
+    ) -> None:
+        self.id = sid
+        self.process = process
+        self.transcript = transcript
+        self.task = asyncio.current_task()
+
+    async def emit(self, obj: dict[str, Any]) -> None:
+        line = json.dumps(obj, default=str)
+        self.transcript.write(line + "\n")
+        self.process.stdout.write(line + "\n")
+        await self.process.stdout.drain()
+
+
+class _Connection(asyncssh.SSHServer):
+    """Per-connection hooks; everything security-relevant is decided in :func:`judge`."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.conn: asyncssh.SSHServerConnection | None = None
+        self.id = secrets.token_hex(4)
+        self.peer = "?"
+        self.info: CertInfo | None = None
+        self.attempts = 0
+        self.sessions: dict[str, _Session] = {}
+        self.timer: asyncio.TimerHandle | None = None
+        self.closed_window = False
+        self.session_count = 0
+
+    # -- auth ----------------------------------------------------------------------------
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.conn = conn
+        peer = conn.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self.agent._connections.add(self)
+        # asyncssh gives hooks the CA key, not the certificate: wrap the connection's own key
+        # check (a public method) to judge the whole offered blob, and its userauth step to
+        # see refused methods (asyncssh answers those without calling any hook).
+        original_validate = conn.validate_public_key
+        original_finish = conn._finish_userauth
+
+        async def validate_public_key(
+            username: str, key_data: bytes, msg: bytes, signature: bytes
+        ) -> bool:
+            return await self._validate(original_validate, username, key_data, msg, signature)
+
+        async def finish_userauth(begin_auth: bool, method: bytes, packet: Any) -> None:
+            if method in _OTHER_METHODS:
+                self._refuse(
+                    getattr(conn, "_username", "?"), _OTHER_METHODS[method], method=method.decode()
+                )
+            await original_finish(begin_auth, method, packet)
+
+        conn.validate_public_key = validate_public_key  # type: ignore[method-assign]
+        conn._finish_userauth = finish_userauth  # type: ignore[method-assign]
+
+    def begin_auth(self, username: str) -> bool:
+        assert self.conn is not None
+        self.conn.set_authorized_keys(
+            self.agent._authorized if username == self.agent.config.terminal else None
+        )
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return False
+
+    def kbdint_auth_supported(self) -> bool:
+        return False
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    async def _validate(
+        self,
+        original: Callable[..., Awaitable[bool]],
+        username: str,
+        key_data: bytes,
+        msg: bytes,
+        sig: bytes,
+    ) -> bool:
+        cfg = self.agent.config
+        j = judge(
+            username,
+            key_data,
+            cfg.terminal,
+            self.agent.user_ca,
+            time.time(),
+            cfg.max_window_hours * 3600,
+        )
+        if not j.ok:
+            self._refuse(username, j.reason, info=j.info, key=j.key)
+            return False
+        ok = await original(username, key_data, msg, sig)
+        if not ok:
+            self._refuse(
+                username,
+                "certificate refused by the SSH layer (signature or key check)",
+                info=j.info,
+            )
+        elif msg:
+            self.info = j.info
+        return ok
+
+    def _refuse(
+        self,
+        username: str,
+        reason: str,
+        *,
+        info: CertInfo | None = None,
+        key: SSHKey | None = None,
+        method: str = "publickey",
+    ) -> None:
+        self.attempts += 1
+        fields: dict[str, Any] = {
+            "conn": self.id,
+            "peer": self.peer,
+            "user": username,
+            "method": method,
+        }
+        if info is not None:
+            fields.update(key_id=info.key_id, serial=info.serial, principals=list(info.principals))
+        if key is not None:
+            fields["key"] = fingerprint(key)
+        self.agent.audit.append("auth_refused", reason=reason, **fields)
+        log.info(
+            "%s: refused %s from %s: %s", self.agent.config.terminal, username, self.peer, reason
+        )
+
+    def auth_completed(self) -> None:
+        assert self.conn is not None and self.info is not None
+        info = self.info
+        self.agent.audit.append(
+            "auth_accepted",
+            conn=self.id,
+            peer=self.peer,
+            user=self.agent.config.terminal,
+            engineer=info.key_id,
+            serial=info.serial,
+            allow=list(info.allow),
+            ticket=info.ticket,
+            valid_before=info.valid_before,
+        )
+        delay = max(0.0, info.valid_before - time.time())
+        self.timer = asyncio.get_running_loop().call_later(delay, self.close_window)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.agent._connections.discard(self)
+        if self.info is not None:
+            self.agent.audit.append(
+                "disconnect",
+                conn=self.id,
+                engineer=self.info.key_id,
+                reason="window closed" if self.closed_window else str(exc or "client closed"),
+            )
+        elif self.attempts == 0 and self.conn is not None and getattr(self.conn, "_username", None):
+            self.agent.audit.append(
+                "auth_refused",
+                conn=self.id,
+                peer=self.peer,
+                method="none",
+                user=getattr(self.conn, "_username", "?"),
+                reason="no certificate offered",
+            )
+
+    # -- window --------------------------------------------------------------------------
+    def close_window(self) -> None:
+        """``valid_before`` reached: tell every running session, audit, then drop the connection."""
+        assert self.conn is not None and self.info is not None
+        self.closed_window = True
+        line = {
+            "event": "window_closed",
+            "terminal": self.agent.config.terminal,
+            "valid_before": self.info.valid_before,
+            "message": "the remote window has closed",
+        }
+        for session in list(self.sessions.values()):
+            session.process.stdout.write(json.dumps(line) + "\n")
+            session.transcript.write(json.dumps(line) + "\n")
+            if session.task is not None:
+                session.task.cancel()
+        self.agent.audit.append(
+            "window_closed",
+            conn=self.id,
+            engineer=self.info.key_id,
+            valid_before=self.info.valid_before,
+            sessions=sorted(self.sessions),
+        )
+        self.conn.close()
+
+    # -- sessions ------------------------------------------------------------------------
+    async def run(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        assert self.info is not None
+        info, agent = self.info, self.agent
+        self.session_count += 1
+        sid = f"{self.id}-{self.session_count}"
+        text = process.command
+        agent.audit.append("command", conn=self.id, session=sid, engineer=info.key_id, command=text)
+        with open(agent.sessions_dir / f"{sid}.jsonl", "w", encoding="utf-8") as transcript:
+            transcript.write(
+                json.dumps(
+                    {
+                        "session": sid,
+                        "engineer": info.key_id,
+                        "command": text,
+                        "started": time.time(),
+                    }
+                )
+                + "\n"
+            )
+            session = _Session(sid, process, transcript)
+            self.sessions[sid] = session
+            outcome = commands.Outcome()
+            try:
+                outcome = await self._execute(session, text)
+            except asyncio.CancelledError:
+                outcome.exit_status, outcome.error = -1, "cut off: window closed"
+                raise
+            except (BrokenPipeError, ConnectionError, asyncssh.Error) as exc:
+                outcome.exit_status, outcome.error = -1, f"client went away: {exc}"
+            finally:
+                del self.sessions[sid]
+                agent.audit.append(
+                    "result",
+                    conn=self.id,
+                    session=sid,
+                    engineer=info.key_id,
+                    command=text,
+                    exit_status=outcome.exit_status,
+                    counts=outcome.counts,
+                    results=outcome.results,
+                    error=outcome.error,
+                )
+        if outcome.exit_status >= 0:
+            process.exit(outcome.exit_status)
+
+    async def _execute(self, session: _Session, text: str | None) -> commands.Outcome:
+        assert self.info is not None
+        if text is None or session.process.subsystem:
+            return await _fail(
+                session, commands.EXIT_USAGE, "usage", "no shell or subsystem: send a command"
+            )
+        try:
+            cmd = commands.parse(text)
+        except commands.UsageError as exc:
+            return await _fail(session, commands.EXIT_USAGE, "usage", str(exc))
+        if cmd.group is not None and cmd.group not in self.info.allow:
+            return await _fail(
+                session,
+                commands.EXIT_REFUSED,
+                "refused",
+                f"{cmd.name!r} needs the {cmd.group!r} permission; this window allows "
+                f"{', '.join(self.info.allow) or 'nothing'}",
+            )
+        window = {
+            "terminal": self.agent.config.terminal,
+            "engineer": self.info.key_id,
+            "allow": list(self.info.allow),
+            "ticket": self.info.ticket,
+            "valid_before": self.info.valid_before,
+            "seconds_left": self.info.valid_before - time.time(),
+        }
+        return await commands.execute(cmd, self.agent.backend, session.emit, window)
+
+
+async def _fail(session: _Session, status: int, code: str, message: str) -> commands.Outcome:
+    await session.emit({"event": "error", "code": code, "error": message})
+    return commands.Outcome(exit_status=status, error=message)
+
+
+class Agent:
+    """The SSH agent of one terminal; an async context manager (``start`` / ``close``)."""
+
+    def __init__(self, config: AgentConfig, backend: Backend) -> None:
+        self.config = config
+        self.backend = backend
+        self.user_ca = read_public_key(config.user_ca)
+        self._authorized = asyncssh.import_authorized_keys(
+            f'cert-authority,principals="{config.terminal}" {self.user_ca.export_public_key().decode().strip()}\n'
+        )
+        self.sessions_dir = Path(config.state_dir) / "sessions"
+        self.audit: AuditLog
+        self._server: asyncssh.SSHAcceptor | None = None
+        self._connections: set[_Connection] = set()
+
+    @property
+    def port(self) -> int:
+        """The TCP port the agent listens on (useful with ``port: 0``)."""
+        if self._server is None:
+            raise RemoteError("agent not started")
+        return int(self._server.get_port())
+
+    @property
+    def address(self) -> str:
+        """``host:port`` as written to ``endpoints.json``."""
+        return f"{self.config.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Load the host identity, open the audit log and listen."""
+        cfg = self.config
+        self.sessions_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            host_key = asyncssh.read_private_key(str(cfg.host_key))
+            host_certs = [asyncssh.read_certificate(str(cfg.host_cert))] if cfg.host_cert else []
+        except (OSError, asyncssh.KeyImportError) as exc:
+            raise RemoteError(f"{cfg.host_key}: cannot load host identity: {exc}") from None
+        self.audit = AuditLog(Path(cfg.state_dir) / "audit.jsonl", fsync=cfg.fsync)
+
+        async def process_factory(process: asyncssh.SSHServerProcess[str]) -> None:
+            owner = process.channel.get_connection().get_owner()
+            assert isinstance(owner, _Connection)
+            await owner.run(process)
+
+        self._server = await asyncssh.create_server(
+            lambda: _Connection(self),
+            cfg.host,
+            cfg.port,
+            server_host_keys=[host_key],
+            server_host_certs=host_certs,
+            process_factory=process_factory,
+            encoding="utf-8",
+            password_auth=False,
+            kbdint_auth=False,
+            public_key_auth=True,
+            gss_host=None,
+            allow_pty=False,
+            agent_forwarding=False,
+            x11_forwarding=False,
+            allow_scp=False,
+            sftp_factory=None,
+            login_timeout=cfg.login_timeout,
+            keepalive_interval=30,
+        )
+        self.audit.append(
+            "agent_started",
+            terminal=cfg.terminal,
+            address=self.address,
+            user_ca=fingerprint(self.user_ca),
+        )
+        log.info("agent for %s listening on %s", cfg.terminal, self.address)
+
+    async def close(self) -> None:
+        """Stop listening, close every connection, close the audit log."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            for conn in list(self._connections):
+                if conn.conn is not None:
+                    conn.conn.close()
+                    await conn.conn.wait_closed()
+            self.audit.append("agent_stopped", terminal=self.config.terminal)
+            self.audit.close()
+            self._server = None
+
+    async def __aenter__(self) -> Agent:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

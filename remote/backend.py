@@ -1,0 +1,55 @@
+"""The seam between the SSH agent and whatever answers its commands: diagnostics on a real
+terminal, or diagnostics plus fault injection on a simulated one.
+
+The agent only ever calls these methods; every value returned must be JSON-able. A backend
+signals a problem the engineer should see by raising a :class:`workbench.errors.WorkbenchError`
+subclass; the agent turns it into a JSON error line and a non-zero exit status, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the agent needs from a terminal."""
+
+    simulated: bool
+    """True on a simulated terminal: only then may a ``trainer`` grant inject faults."""
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot of the terminal: devices, their state, active faults."""
+        ...
+
+    def diag_list(self) -> list[dict[str, Any]]:
+        """Every diagnostic and suite: ``{"name": ..., "kind": "test"|"suite", ...}``."""
+        ...
+
+    def diag_run(self, names: list[str]) -> AsyncIterator[dict[str, Any]]:
+        """Run suites or tests by name, yielding one result per test as it finishes:
+        ``{"test": ..., "status": "pass"|"warn"|"fail", "measurements": {...},
+        "suspect": <fault id or None>, "remedy": <hint or None>, ...}``.
+        Unknown names raise before the first result."""
+        ...
+
+    async def remedy(self, action: str) -> dict[str, Any]:
+        """Apply a remote remedy; ``{"action": ..., "cleared": bool, "detail": ...}``."""
+        ...
+
+    def logs(self, since: float | None) -> list[dict[str, Any]]:
+        """Device and terminal log entries newer than ``since`` (all when None)."""
+        ...
+
+    def fault_list(self) -> list[dict[str, Any]]:
+        """Faults a trainer may inject, with whether each is active (simulated terminals)."""
+        ...
+
+    def fault_inject(self, fault_id: str) -> dict[str, Any]:
+        """Inject a catalog fault (simulated terminals)."""
+        ...
+
+    def fault_clear(self, fault_id: str) -> dict[str, Any]:
+        """Clear an injected fault (simulated terminals)."""
+        ...

@@ -1,0 +1,472 @@
+"""The window authority: a user CA and a host CA that sign OpenSSH certificates, so that a remote
+window is exactly a user certificate's validity and the commands it allows ride inside it.
+
+A grant signs an engineer's key for one or more terminal ids (the principals, which are also the
+SSH login names), for ``--hours`` from now, with the allowed command groups carried in the
+non-critical extension ``workbench-allow@kiosk-workbench`` and every ``permit-*`` extension
+cleared (no pty, no forwarding). Terminals prove themselves with host certificates whose
+principal is their terminal id; clients trust the host CA through an ``@cert-authority`` line.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+from asyncssh.packet import SSHPacket, String
+from asyncssh.public_key import (
+    CERT_TYPE_USER,
+    SSHKey,
+    SSHOpenSSHCertificate,
+    SSHOpenSSHCertificateV01,
+    decode_ssh_certificate,
+)
+
+from workbench import sla
+from workbench.config import Strict, load_yaml
+from workbench.errors import AuthError, ConfigError, RemoteError
+from workbench.store import RecordStore
+
+log = logging.getLogger(__name__)
+
+ALLOW_EXTENSION = "workbench-allow@kiosk-workbench"
+"""Certificate extension naming the command groups a grant allows, e.g. ``diag,remedy``."""
+TICKET_EXTENSION = "workbench-ticket@kiosk-workbench"
+"""Certificate extension carrying the ticket reference the window was opened for."""
+GROUPS = ("diag", "remedy", "trainer")
+"""Command groups: ``diag`` (status, diag, logs), ``remedy``, ``trainer`` (fault injection)."""
+DEFAULT_ALLOW = ("diag", "remedy")
+
+_TERMINAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class WindowSettings(Strict):
+    """``CA/window.yaml``: how long a grant lasts by default and the longest one the CA signs."""
+
+    default_hours: float = sla.REMOTE_WINDOW_HOURS
+    max_hours: float = 4.0
+
+
+def _encode_string(value: object) -> bytes:
+    return String(str(value))
+
+
+def _decode_string(packet: SSHPacket) -> str:
+    return packet.get_string().decode("utf-8", errors="replace")
+
+
+class _WorkbenchCertV01(SSHOpenSSHCertificateV01):
+    """asyncssh's v01 certificate codec plus our two extensions (asyncssh drops unknown ones).
+
+    Encoders run in order, so ours come last, which keeps extensions in lexical order as
+    OpenSSH writes them.
+    """
+
+    _user_extension_encoders = (  # type: ignore[assignment]
+        *SSHOpenSSHCertificateV01._user_extension_encoders,
+        (ALLOW_EXTENSION, _encode_string),
+        (TICKET_EXTENSION, _encode_string),
+    )
+    _user_extension_decoders = {
+        **SSHOpenSSHCertificateV01._user_extension_decoders,
+        ALLOW_EXTENSION.encode(): _decode_string,
+        TICKET_EXTENSION.encode(): _decode_string,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CertInfo:
+    """What a certificate says, decoded and signature-checked (validity is not judged here)."""
+
+    kind: str  # "user" or "host"
+    key_id: str
+    serial: int
+    principals: tuple[str, ...]
+    valid_after: int
+    valid_before: int
+    allow: tuple[str, ...]
+    ticket: str | None
+    extensions: tuple[str, ...]
+    critical_options: tuple[str, ...]
+    signing_key: SSHKey
+    key: SSHKey
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-able view for audit lines and ``remote inspect``."""
+        return {
+            "kind": self.kind,
+            "key_id": self.key_id,
+            "serial": self.serial,
+            "principals": list(self.principals),
+            "valid_after": self.valid_after,
+            "valid_before": self.valid_before,
+            "allow": list(self.allow),
+            "ticket": self.ticket,
+            "extensions": list(self.extensions),
+            "critical_options": list(self.critical_options),
+            "ca": fingerprint(self.signing_key),
+        }
+
+
+def fingerprint(key: SSHKey) -> str:
+    """The SHA256 fingerprint OpenSSH prints for a key."""
+    return str(key.get_fingerprint("sha256"))
+
+
+def inspect_certificate(blob: bytes) -> CertInfo:
+    """Decode an OpenSSH certificate's wire blob (as offered in SSH auth) and check its signature.
+
+    Raises :class:`AuthError` when the blob is not a valid, correctly signed OpenSSH certificate.
+    """
+    try:
+        plain = decode_ssh_certificate(blob)
+        if not isinstance(plain, SSHOpenSSHCertificate):
+            raise AuthError("X.509 certificates are not accepted")
+        packet = SSHPacket(blob)
+        alg = packet.get_string()
+        cert = _WorkbenchCertV01.construct(packet, alg, type(plain.key), None)
+    except (asyncssh.KeyImportError, ValueError) as exc:
+        raise AuthError(f"not a valid OpenSSH certificate: {exc}") from None
+    options = dict(cert.options)
+    allow = str(options.get(ALLOW_EXTENSION, ""))
+    ticket = options.get(TICKET_EXTENSION)
+    critical = ("force-command", "source-address")
+    return CertInfo(
+        kind="user" if cert._cert_type == CERT_TYPE_USER else "host",
+        key_id=cert._key_id,
+        serial=cert._serial,
+        principals=tuple(cert.principals),
+        valid_after=cert._valid_after,
+        valid_before=cert._valid_before,
+        allow=tuple(g for g in allow.split(",") if g),
+        ticket=str(ticket) if ticket is not None else None,
+        extensions=tuple(sorted(k for k in options if k not in critical)),
+        critical_options=tuple(sorted(k for k in options if k in critical)),
+        signing_key=cert.signing_key,
+        key=cert.key,
+    )
+
+
+def read_certificate_info(path: str | Path) -> CertInfo:
+    """Read an OpenSSH certificate file (``...-cert.pub``) and decode it with our extensions."""
+    p = Path(path)
+    try:
+        cert = asyncssh.read_certificate(str(p))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except (OSError, asyncssh.KeyImportError, ValueError) as exc:
+        raise ConfigError(f"{p}: not an OpenSSH certificate: {exc}") from None
+    return inspect_certificate(cert.public_data)
+
+
+def check_terminal_id(terminal: str) -> str:
+    """Refuse ids that cannot be principals and login names (empty, commas, spaces...)."""
+    if not _TERMINAL_ID.match(terminal):
+        raise ConfigError(f"terminal id(={terminal!r}) must be letters, digits, '.', '_' or '-'")
+    return terminal
+
+
+def parse_allow(text: str) -> tuple[str, ...]:
+    """``diag,remedy`` -> ('diag', 'remedy'), refusing unknown groups."""
+    groups = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown or not groups:
+        raise ConfigError(f"--allow(={text!r}): groups must be among {', '.join(GROUPS)}")
+    return groups
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _read_private_key(path: Path) -> SSHKey:
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (run `workbench remote ca init`)") from None
+    if mode & 0o077:
+        raise AuthError(f"{path}: permissions {mode:04o} are too open; the CA key must be 0600")
+    try:
+        return asyncssh.read_private_key(str(path))
+    except (OSError, asyncssh.KeyImportError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a private key: {exc}") from None
+
+
+def read_public_key(path: str | Path) -> SSHKey:
+    """Read an OpenSSH public key file, naming the file in the error."""
+    p = Path(path)
+    try:
+        return asyncssh.read_public_key(str(p))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except (OSError, asyncssh.KeyImportError, ValueError) as exc:
+        raise ConfigError(f"{p}: not an OpenSSH public key: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One signed remote window."""
+
+    serial: int
+    terminals: tuple[str, ...]
+    engineer: str
+    ticket: str | None
+    allow: tuple[str, ...]
+    valid_after: int
+    valid_before: int
+    certificate: bytes  # OpenSSH one-line format, as written to ``...-cert.pub``
+
+
+class CertificateAuthority:
+    """A CA directory: ``user_ca`` and ``host_ca`` (private, 0600) with ``.pub`` twins,
+    ``known_hosts`` (the ``@cert-authority`` line clients use), ``window.yaml`` and ``serial``."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.dir = Path(directory)
+        if not (self.dir / "user_ca.pub").is_file():
+            raise ConfigError(
+                f"{self.dir}: not a CA directory (run `workbench remote ca init --dir {self.dir}`)"
+            )
+        settings_path = self.dir / "window.yaml"
+        self.settings = (
+            load_yaml(settings_path, WindowSettings) if settings_path.exists() else WindowSettings()
+        )
+        self.user_ca_public = read_public_key(self.dir / "user_ca.pub")
+        self.host_ca_public = read_public_key(self.dir / "host_ca.pub")
+
+    @classmethod
+    def init(cls, directory: str | Path) -> CertificateAuthority:
+        """Create the two CAs (ed25519) in a new or empty directory (0700); refuse to overwrite."""
+        d = Path(directory)
+        if (d / "user_ca").exists() or (d / "host_ca").exists():
+            raise ConfigError(f"{d}: a CA already exists there; refusing to overwrite it")
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        d.chmod(0o700)
+        for name in ("user_ca", "host_ca"):
+            key = asyncssh.generate_private_key("ssh-ed25519", comment=f"kiosk-workbench {name}")
+            _write_private(d / name, key.export_private_key("openssh"))
+            (d / f"{name}.pub").write_bytes(key.export_public_key("openssh"))
+        host_ca = (d / "host_ca.pub").read_text().strip()
+        (d / "known_hosts").write_text(f"@cert-authority * {host_ca}\n")
+        (d / "window.yaml").write_text(
+            f"# remote window lengths in hours\ndefault_hours: {sla.REMOTE_WINDOW_HOURS:g}\nmax_hours: 4\n"
+        )
+        (d / "serial").write_text("0\n")
+        log.info("CA created in %s", d)
+        return cls(d)
+
+    @property
+    def known_hosts_line(self) -> str:
+        """The ``@cert-authority`` line a client needs to trust every terminal's host cert."""
+        return (self.dir / "known_hosts").read_text().strip()
+
+    @property
+    def user_ca_line(self) -> str:
+        """The user CA public key in OpenSSH one-line form (what an agent trusts)."""
+        return (self.dir / "user_ca.pub").read_text().strip()
+
+    def next_serial(self) -> int:
+        """Take the next certificate serial under an exclusive lock (serials never repeat)."""
+        path = self.dir / "serial"
+        with open(path, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.seek(0)
+            current = int(f.read().strip() or 0)
+            f.seek(0)
+            f.truncate()
+            f.write(f"{current + 1}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        return current + 1
+
+    def grant(
+        self,
+        terminals: list[str] | tuple[str, ...],
+        engineer_key: SSHKey,
+        *,
+        engineer: str | None = None,
+        hours: float | None = None,
+        allow: tuple[str, ...] = DEFAULT_ALLOW,
+        ticket: str | None = None,
+        now: float | None = None,
+        store: RecordStore | None = None,
+    ) -> Grant:
+        """Sign ``engineer_key`` as a user certificate for ``terminals`` from now for ``hours``.
+
+        ``now`` exists for tests (a window that opened in the past, or opens in the future).
+        """
+        hours = self.settings.default_hours if hours is None else hours
+        if not 0 < hours <= self.settings.max_hours:
+            raise AuthError(
+                f"a window of {hours:g} h is refused: the maximum is {self.settings.max_hours:g} h "
+                f"({self.dir / 'window.yaml'} max_hours)"
+            )
+        ids = tuple(dict.fromkeys(check_terminal_id(t) for t in terminals))
+        if not ids:
+            raise ConfigError("a grant needs at least one --terminal")
+        for group in allow:
+            if group not in GROUPS:
+                raise ConfigError(f"unknown command group {group!r}; groups: {', '.join(GROUPS)}")
+        name = engineer or engineer_key.get_comment()
+        if not name:
+            raise ConfigError(
+                "the engineer's key has no comment; name the engineer with --engineer"
+            )
+        ca_key = _read_private_key(self.dir / "user_ca")
+        valid_after = int(time.time() if now is None else now)  # whole seconds, rounded down
+        valid_before = valid_after + max(1, round(hours * 3600))
+        serial = self.next_serial()
+        options: dict[str, object] = {ALLOW_EXTENSION: ",".join(allow)}
+        if ticket:
+            options[TICKET_EXTENSION] = ticket
+        algorithm = _cert_algorithm(engineer_key)
+        cert = _WorkbenchCertV01.generate(
+            ca_key,
+            algorithm,
+            engineer_key,
+            serial,
+            CERT_TYPE_USER,
+            name,
+            list(ids),
+            valid_after,
+            valid_before,
+            options,
+            ca_key.sig_algorithms[0],
+            engineer_key.get_comment_bytes(),
+        )
+        grant = Grant(
+            serial,
+            ids,
+            name,
+            ticket,
+            tuple(allow),
+            valid_after,
+            valid_before,
+            cert.export_certificate(),
+        )
+        if store is not None:
+            with store.transaction() as db:
+                db.execute(
+                    "INSERT INTO grants (serial, terminal, engineer, ticket, allow, valid_after, "
+                    "valid_before, issued) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        serial,
+                        ",".join(ids),
+                        name,
+                        ticket,
+                        ",".join(allow),
+                        valid_after,
+                        valid_before,
+                        time.time(),
+                    ),
+                )
+        log.info("grant %d: %s for %s, %s", serial, name, ",".join(ids), ",".join(allow))
+        return grant
+
+    def host_certificate(self, terminal: str, host_key: SSHKey, *, days: float = 365.0) -> bytes:
+        """Sign a terminal's host key; the principal is the terminal id (clients pin it)."""
+        check_terminal_id(terminal)
+        ca_key = _read_private_key(self.dir / "host_ca")
+        now = int(time.time())
+        cert = ca_key.generate_host_certificate(
+            host_key,
+            terminal,
+            serial=self.next_serial(),
+            principals=[terminal],
+            valid_after=now - 60,
+            valid_before=now + int(days * 86400),
+        )
+        return bytes(cert.export_certificate())
+
+
+def _cert_algorithm(key: SSHKey) -> bytes:
+    """The v01 certificate algorithm for a key type (asyncssh keeps this map private)."""
+    from asyncssh import public_key
+
+    entry = getattr(public_key, "_certificate_version_map", {}).get((key.algorithm, 1))
+    if not entry:
+        raise ConfigError(
+            f"cannot certify a {key.algorithm.decode()} key; use ed25519, ecdsa or rsa"
+        )
+    return bytes(entry[0])
+
+
+def issue_host_identity(
+    ca_dir: str | Path, terminal: str, out_dir: str | Path
+) -> tuple[Path, Path]:
+    """Give a (simulated) terminal a host key and a host certificate in ``out_dir``.
+
+    The key is created once (0600) and kept; the certificate is re-signed on every call.
+    Returns ``(host_key_path, host_cert_path)``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    key_path = out / "ssh_host_ed25519_key"
+    if not key_path.exists():
+        key = asyncssh.generate_private_key("ssh-ed25519", comment=f"{terminal} host key")
+        _write_private(key_path, key.export_private_key("openssh"))
+        key_path.with_suffix(".pub").write_bytes(key.export_public_key("openssh"))
+    try:
+        host_key = asyncssh.read_private_key(str(key_path))
+    except (OSError, asyncssh.KeyImportError) as exc:
+        raise RemoteError(f"{key_path}: cannot read host key: {exc}") from None
+    cert_path = out / "ssh_host_ed25519_key-cert.pub"
+    tmp = cert_path.with_suffix(".tmp")
+    tmp.write_bytes(CertificateAuthority(ca_dir).host_certificate(terminal, host_key))
+    os.replace(tmp, cert_path)
+    return key_path, cert_path
+
+
+def describe(info: CertInfo, now: float | None = None) -> list[tuple[str, str]]:
+    """Rows for a human view of a certificate (like ``ssh-keygen -L``, plus our extensions)."""
+    now = time.time() if now is None else now
+    left = info.valid_before - now
+    state = (
+        "not yet valid"
+        if now < info.valid_after
+        else ("expired" if left <= 0 else f"{left / 60:.0f} min left")
+    )
+    return [
+        ("type", f"{info.kind} certificate"),
+        ("key id", info.key_id),
+        ("serial", str(info.serial)),
+        ("principals", ", ".join(info.principals) or "(none)"),
+        ("valid", f"{_iso(info.valid_after)} to {_iso(info.valid_before)} ({state})"),
+        ("allow", ", ".join(info.allow) or "(nothing)"),
+        ("ticket", info.ticket or "-"),
+        ("extensions", ", ".join(info.extensions) or "(none)"),
+        ("critical options", ", ".join(info.critical_options) or "(none)"),
+        ("signed by", fingerprint(info.signing_key)),
+    ]
+
+
+def _iso(t: int) -> str:
+    if t >= 2**63:
+        return "forever"
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+__all__ = [
+    "ALLOW_EXTENSION",
+    "GROUPS",
+    "CertInfo",
+    "CertificateAuthority",
+    "Grant",
+    "WindowSettings",
+    "describe",
+    "fingerprint",
+    "inspect_certificate",
+    "issue_host_identity",
+    "parse_allow",
+    "read_certificate_info",
+    "read_public_key",
+]

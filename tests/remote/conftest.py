@@ -1,0 +1,93 @@
+"""Fixtures for remote tests: a CA, an engineer key, certificates on demand and a running agent
+on 127.0.0.1 port 0 with the in-memory backend."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+import pytest
+from static_backend import StaticBackend
+
+from remote.agent import Agent, AgentConfig
+from remote.client import Endpoint, Identity
+from remote.window import CertificateAuthority, issue_host_identity
+
+TERMINAL = "KSK-0001"
+
+
+@dataclass
+class Keys:
+    ca: CertificateAuthority
+    dir: Path
+    key_path: Path
+    pub: asyncssh.SSHKey
+
+    def cert(
+        self,
+        terminals: list[str] | None = None,
+        *,
+        hours: float = 1.0,
+        allow: tuple[str, ...] = ("diag", "remedy"),
+        now: float | None = None,
+        name: str = "cert",
+    ) -> Path:
+        """Sign the engineer key and write ``<name>-cert.pub``; returns the path."""
+        grant = self.ca.grant(terminals or [TERMINAL], self.pub, hours=hours, allow=allow, now=now)
+        path = self.dir / f"{name}-cert.pub"
+        path.write_bytes(grant.certificate)
+        return path
+
+    def identity(self, cert: Path) -> Identity:
+        return Identity.load(self.key_path, cert, self.ca.dir / "known_hosts")
+
+
+@pytest.fixture
+def keys(state_dir: Path) -> Keys:
+    ca = CertificateAuthority.init(state_dir / "ca")
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="alice@support")
+    key_path = state_dir / "alice"
+    key.write_private_key(str(key_path))
+    key_path.chmod(0o600)
+    key.write_public_key(str(key_path) + ".pub")
+    return Keys(ca, state_dir, key_path, key.convert_to_public())
+
+
+def agent_config(keys: Keys, terminal: str = TERMINAL, **extra: object) -> AgentConfig:
+    host_key, host_cert = issue_host_identity(keys.ca.dir, terminal, keys.dir / terminal / "ssh")
+    return AgentConfig(
+        terminal=terminal,
+        user_ca=keys.ca.dir / "user_ca.pub",
+        host_key=host_key,
+        host_cert=host_cert,
+        state_dir=keys.dir / terminal / "agent",
+        fsync=True,
+        **extra,
+    )
+
+
+@pytest.fixture
+async def agent(keys: Keys) -> AsyncIterator[Agent]:
+    async with Agent(agent_config(keys), StaticBackend(slow_s=30.0)) as running:
+        yield running
+
+
+@pytest.fixture
+def endpoint(agent: Agent) -> Endpoint:
+    return Endpoint(TERMINAL, "127.0.0.1", agent.port)
+
+
+def audit_events(agent: Agent) -> list[dict]:
+    from remote.audit import read
+
+    return read(agent.audit.path)
+
+
+def later(seconds: float) -> float:
+    return time.time() + seconds
+
+
+Factory = Callable[..., Path]
