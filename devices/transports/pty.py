@@ -61,6 +61,9 @@ class PtyPort:
         # A pty cannot hang up on its client: a disconnect toxic leaves the line dead instead.
         self._up = Pipe(self.wire, "upstream", self._to_device, lambda: None)
         self._down = Pipe(self.wire, "downstream", self.write, lambda: None)
+        attach = getattr(self._session, "attach", None)
+        if attach is not None:  # a device that speaks unsolicited (touch packets) gets a writer
+            attach(self._down.send)
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self._master, self._readable)
         log.info("%s listening on %s", self.name, self.path)
