@@ -1,0 +1,386 @@
+"""A motorised magnetic-stripe and chip card reader (ICT3K5 / CRT-310 style) with a shutter, a
+retain bin and a read head that gets dirtier with every card pass.
+
+Customers insert and take cards (``insert-card [TRACK2]``, ``take-card``); staff empty the retain
+bin and clean the head. The host drives it through :mod:`devices.protocols.stx_bcc`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+from pydantic import Field
+
+from devices.base import Device, EventSink
+from devices.protocols import stx_bcc as p
+from workbench.config import Strict
+from workbench.errors import DeviceError, ProtocolError
+from workbench.faults import FaultMode
+
+log = logging.getLogger(__name__)
+
+JAM = "card_reader.card_jam"
+HEAD_DIRTY = "card_reader.head_dirty"
+SHUTTER_STUCK = "card_reader.shutter_stuck"
+BIN_FULL = "card_reader.retain_bin_full"
+NO_RESPONSE = "card_reader.no_response"
+CHIP_FAULT = "card_reader.chip_contact_fault"
+
+DEFAULT_TRACK2 = "4761739001010119=25122011143804489"
+"""Track 2 of a well-known EMV test card (Visa test PAN), without sentinels and LRC."""
+DEFAULT_ATR = "3B6E00008031806673B084126E0183009000"
+"""A typical EMV contact-card ATR (T=0 chip), hex."""
+
+
+class CardReaderSettings(Strict):
+    """Profile-tunable values of a card reader."""
+
+    model: str = "ICT3K5-3R6940"
+    firmware: str = "SIM1.00"
+    serial_number: str = "CR24000117"
+    retain_capacity: int = Field(30, gt=0)
+    """Cards the retain (capture) bin holds."""
+    head_dirty_passes: int = Field(15000, gt=0)
+    """Card passes over the read head after which it counts as dirty (cleaning interval)."""
+    read_error_at_dirty: float = Field(0.2, ge=0.0, le=1.0)
+    """Read-error probability when the head is exactly due for cleaning; it grows with the
+    square of the passes since cleaning (a quarter of it at half the interval)."""
+
+
+@dataclass(slots=True)
+class Card:
+    """A card in the customer's hand or in the reader."""
+
+    track1: str
+    track2: str
+    track3: str
+    atr: bytes
+
+
+@dataclass(slots=True)
+class CardReaderState:
+    """The reader's mechanical state."""
+
+    card: Card | None = None
+    position: str = "none"
+    """``none``, ``gate`` (ejected, waiting to be taken) or ``inside``."""
+    shutter_open: bool = False
+    retained: int = 0
+    passes: int = 0
+    """Card passes over the head since it was last cleaned."""
+    total_passes: int = 0
+    chip_powered: bool = False
+    initialised: bool = False
+
+
+def card_from_track2(track2: str) -> Card:
+    """A test card whose track 1 is derived from track 2 (PAN, expiry, service code)."""
+    t2 = track2.strip(";?")
+    if "=" not in t2 or not t2.replace("=", "").isdigit():
+        raise DeviceError(
+            f"track 2 data(={track2!r}) must look like PAN=YYMMSSS... (digits and '=')"
+        )
+    pan, rest = t2.split("=", 1)
+    return Card(f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR))
+
+
+class CardReader(Device):
+    """The simulated card reader; serve :meth:`new_session` on a pty."""
+
+    kind = "card_reader"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        settings: CardReaderSettings,
+        modes: list[FaultMode],
+        *,
+        rng: random.Random | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
+        super().__init__(env, modes, rng=rng, sink=sink)
+        self.settings = settings
+        self.state = CardReaderState()
+        self.actions.update(
+            {
+                "insert-card": self.insert_card,
+                "take-card": self.take_card,
+                "empty-retain-bin": self.empty_retain_bin,
+                "clean-head": self.clean_head,
+                "reinit": self.reinit,
+            }
+        )
+
+    # -- derived state ---------------------------------------------------------------------
+    @property
+    def position(self) -> str:
+        """Card position as the status reply reports it (``jammed`` while a jam is active)."""
+        return "jammed" if self.has(JAM) else self.state.position
+
+    @property
+    def shutter(self) -> str:
+        """``open``, ``closed`` or ``stuck``."""
+        if self.has(SHUTTER_STUCK):
+            return "stuck"
+        return "open" if self.state.shutter_open else "closed"
+
+    @property
+    def bin_full(self) -> bool:
+        """Whether the retain bin reports full."""
+        return self.has(BIN_FULL) or self.state.retained >= self.settings.retain_capacity
+
+    def read_error_probability(self) -> float:
+        """Chance that one track read fails, from the passes since the head was cleaned."""
+        ratio = self.state.passes / self.settings.head_dirty_passes
+        return min(1.0, self.settings.read_error_at_dirty * ratio * ratio)
+
+    def status(self) -> dict[str, Any]:
+        """Snapshot: faults, card position, shutter, retain bin, head wear."""
+        return {
+            **super().status(),
+            "position": self.position,
+            "shutter": self.shutter,
+            "retained": self.state.retained,
+            "retain_capacity": self.settings.retain_capacity,
+            "retain_bin_full": self.bin_full,
+            "head_passes": self.state.passes,
+            "total_passes": self.state.total_passes,
+            "read_error_probability": round(self.read_error_probability(), 4),
+        }
+
+    # -- wear ------------------------------------------------------------------------------
+    def _pass(self) -> None:
+        """A card moved over the read head."""
+        self.state.passes += 1
+        self.state.total_passes += 1
+        if self.state.passes >= self.settings.head_dirty_passes and HEAD_DIRTY in self.modes:
+            self.inject(HEAD_DIRTY)
+
+    def _apply(self, fault_id: str, active: bool) -> None:
+        if fault_id == JAM and not active:
+            # The engineer opens the transport and takes the stuck card out.
+            if self.state.card is not None:
+                self.record("card_removed", by="service")
+            self.state.card, self.state.position = None, "none"
+        elif fault_id == HEAD_DIRTY:
+            if active:
+                # An injected dirty head reads like one three cleaning intervals overdue.
+                self.state.passes = max(self.state.passes, 3 * self.settings.head_dirty_passes)
+            else:
+                self.state.passes = 0
+        elif fault_id == BIN_FULL and not active:
+            self.state.retained = 0
+
+    # -- customer and staff stimuli --------------------------------------------------------
+    def insert_card(self, track2: str = DEFAULT_TRACK2) -> str:
+        """A customer pushes a card into the slot; the motor draws it in if the shutter is open."""
+        card = card_from_track2(track2)
+        if self.state.position != "none" or self.has(JAM):
+            raise DeviceError("a card is already in the reader")
+        if self.shutter != "open":
+            self.record("insert_refused", shutter=self.shutter)
+            return f"the shutter is {self.shutter}; the card does not go in"
+        self.state.card, self.state.position = card, "inside"
+        self.state.shutter_open = False
+        self.record("card_inserted", pan=card.track2.split("=")[0])
+        self._pass()
+        return "card drawn in"
+
+    def take_card(self) -> str:
+        """The customer takes the card waiting at the gate."""
+        if self.state.position != "gate":
+            raise DeviceError("no card at the gate")
+        self.state.card, self.state.position = None, "none"
+        self.record("card_taken")
+        return "card taken"
+
+    def empty_retain_bin(self) -> str:
+        """Staff empty the retain bin (clears a full bin)."""
+        count = self.state.retained
+        self.state.retained = 0
+        self.record("retain_bin_emptied", cards=count)
+        if self.has(BIN_FULL):
+            self.clear(BIN_FULL)
+        return f"{count} cards removed from the retain bin"
+
+    def clean_head(self) -> str:
+        """Staff run a cleaning card through the reader."""
+        self.state.passes = 0
+        self.record("head_cleaned")
+        if self.has(HEAD_DIRTY):
+            self.clear(HEAD_DIRTY)
+        return "read head cleaned"
+
+    def reinit(self) -> str:
+        """Power-cycle the reader (the remote remedy): frees a stuck shutter, revives a hung unit."""
+        self.record("power_cycle")
+        for fault_id in (NO_RESPONSE, SHUTTER_STUCK):
+            if self.has(fault_id):
+                self.clear(fault_id)
+        self.state.chip_powered = False
+        self.state.initialised = False
+        return "card reader power-cycled"
+
+    # -- the protocol ----------------------------------------------------------------------
+    def _reply(self, cmd: p.Command, data: bytes = b"") -> p.Reply:
+        st0 = p.POSITION_CODES[self.position]
+        st1 = "1" if self.bin_full else "0"
+        return p.Reply(True, cmd.cm, cmd.pm, st0 + st1, data)
+
+    @staticmethod
+    def _error(cmd: p.Command, code: str) -> p.Reply:
+        return p.Reply(False, cmd.cm, cmd.pm, code)
+
+    def execute(self, cmd: p.Command) -> p.Reply:
+        """Carry out one host command and build the reply (the handshake is the session's)."""
+        handler = {
+            p.CM_INIT: self._init,
+            p.CM_STATUS: self._status,
+            p.CM_CARRY: self._carry,
+            p.CM_READ: self._read,
+            p.CM_ENTRY: self._entry,
+            p.CM_ICC: self._icc,
+        }.get(cmd.cm)
+        if handler is None:
+            return self._error(cmd, p.E_UNDEFINED)
+        reply = handler(cmd)
+        if not reply.positive:
+            self.record("negative_reply", cm=cmd.cm, pm=cmd.pm, error=reply.code)
+        return reply
+
+    def _init(self, cmd: p.Command) -> p.Reply:
+        if cmd.pm not in "012":
+            return self._error(cmd, p.E_PARAMETER)
+        if self.has(JAM):
+            return self._error(cmd, p.E_JAM)
+        if self.has(SHUTTER_STUCK):
+            return self._error(cmd, p.E_SHUTTER)
+        if self.state.position == "inside":
+            if cmd.pm == "0":
+                self._to_gate()
+            elif cmd.pm == "1":
+                if self.bin_full:
+                    return self._error(cmd, p.E_BIN_FULL)
+                self._capture()
+        self.state.chip_powered = False
+        self.state.initialised = True
+        self.record("initialised", mode=cmd.pm)
+        return self._reply(cmd, f"{self.settings.model} {self.settings.firmware}".encode())
+
+    def _status(self, cmd: p.Command) -> p.Reply:
+        if cmd.pm != "0":
+            return self._error(cmd, p.E_PARAMETER)
+        data = p.SHUTTER_CODES[self.shutter] + f"{min(self.state.retained, 999):03d}"
+        return self._reply(cmd, data.encode())
+
+    def _carry(self, cmd: p.Command) -> p.Reply:
+        if cmd.pm not in "01":
+            return self._error(cmd, p.E_PARAMETER)
+        if self.has(JAM):
+            return self._error(cmd, p.E_JAM)
+        if self.state.position != "inside":
+            return self._error(cmd, p.E_SEQUENCE)
+        if cmd.pm == "0":
+            if self.has(SHUTTER_STUCK):
+                return self._error(cmd, p.E_SHUTTER)
+            self._to_gate()
+        else:
+            if self.bin_full:
+                return self._error(cmd, p.E_BIN_FULL)
+            self._capture()
+        return self._reply(cmd)
+
+    def _to_gate(self) -> None:
+        self.state.position = "gate"
+        self.state.chip_powered = False
+        self.record("card_ejected")
+        self._pass()
+
+    def _capture(self) -> None:
+        self.state.card, self.state.position = None, "none"
+        self.state.chip_powered = False
+        self.state.retained += 1
+        self.record("card_captured", retained=self.state.retained)
+        if self.state.retained >= self.settings.retain_capacity and BIN_FULL in self.modes:
+            self.inject(BIN_FULL)
+
+    def _read(self, cmd: p.Command) -> p.Reply:
+        if cmd.pm not in "123":
+            return self._error(cmd, p.E_PARAMETER)
+        if self.has(JAM):
+            return self._error(cmd, p.E_JAM)
+        card = self.state.card
+        if card is None or self.state.position != "inside":
+            return self._error(cmd, p.E_SEQUENCE)
+        chance = self.read_error_probability()
+        if chance > 0 and self.rng.random() < chance:
+            return self._error(cmd, p.E_READ)
+        track = (card.track1, card.track2, card.track3)[int(cmd.pm) - 1]
+        if not track:
+            return self._error(cmd, p.E_NO_DATA)
+        return self._reply(cmd, track.encode("ascii"))
+
+    def _entry(self, cmd: p.Command) -> p.Reply:
+        if cmd.pm not in "01":
+            return self._error(cmd, p.E_PARAMETER)
+        if self.has(SHUTTER_STUCK):
+            return self._error(cmd, p.E_SHUTTER)
+        self.state.shutter_open = cmd.pm == "0" and self.state.position == "none"
+        return self._reply(cmd)
+
+    def _icc(self, cmd: p.Command) -> p.Reply:
+        if cmd.pm not in "01":
+            return self._error(cmd, p.E_PARAMETER)
+        card = self.state.card
+        if card is None or self.state.position != "inside" or self.has(JAM):
+            return self._error(cmd, p.E_SEQUENCE)
+        if cmd.pm == "1":
+            self.state.chip_powered = False
+            return self._reply(cmd)
+        if self.has(CHIP_FAULT) or not card.atr:
+            return self._error(cmd, p.E_NO_ATR)
+        self.state.chip_powered = True
+        return self._reply(cmd, card.atr)
+
+    def new_session(self) -> CardReaderSession:
+        """A host connection (one per pty lifetime)."""
+        return CardReaderSession(self)
+
+
+class CardReaderSession:
+    """The reader side of the ACK/NAK handshake over one host connection."""
+
+    def __init__(self, reader: CardReader) -> None:
+        self.reader = reader
+        self._deframer = p.Deframer()
+        self._last = b""
+
+    def feed(self, data: bytes) -> bytes:
+        """Take host bytes; return ACK/NAK and reply frames (nothing while the reader is dead)."""
+        out = bytearray()
+        for item in self._deframer.feed(data):
+            if self.reader.has(NO_RESPONSE):
+                continue
+            if isinstance(item, p.Control):
+                if item.byte == p.NAK and self._last:
+                    out += self._last
+                continue
+            if isinstance(item, p.BadFrame):
+                if item.reason == "bcc":
+                    out.append(p.NAK)
+                continue
+            try:
+                cmd = p.parse_command(item)
+            except ProtocolError:  # a well-framed text that is not a command: undefined
+                out.append(p.ACK)
+                self._last = p.Reply(False, "?", "?", p.E_UNDEFINED).encode()
+                out += self._last
+                continue
+            out.append(p.ACK)
+            self._last = self.reader.execute(cmd).encode()
+            out += self._last
+        return bytes(out)
