@@ -40,6 +40,7 @@ class Command(IntEnum):
     SYNC = 0x11
     LAST_REJECT_CODE = 0x17
     HOLD = 0x18
+    ENABLE_HIGHER_PROTOCOL = 0x19
     GET_COUNTERS = 0x58
     RESET_COUNTERS = 0x59
 

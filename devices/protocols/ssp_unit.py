@@ -86,6 +86,7 @@ class UnitCommands:
 
         self._table: dict[int, tuple[int, int, Callable[[bytes], bytes]]] = {
             Command.SYNC: (0, 0, lambda p: ok),
+            Command.ENABLE_HIGHER_PROTOCOL: (0, 0, lambda p: ok),
             Command.RESET: (0, 0, lambda p: run(u.reset)),
             Command.HOST_PROTOCOL_VERSION: (1, 1, self._protocol),
             Command.SETUP_REQUEST: (0, 0, lambda p: reply(Response.OK, u.setup_data().encode())),

@@ -226,6 +226,7 @@ def test_commands_validate_their_parameters() -> None:
     assert host.hex(0x0E) == "F0 07 05 0A 14 32 64 C8 00"
     assert host.hex(0x0C) == "F0 01 38 FE 59"  # 20512345
     assert host.hex(0x0D) == "F0 00 30 33 37 32 45 55 52 00 00 01 04"
+    assert host.hex(0x19) == "F0"  # enable higher protocol events (eSSP hosts send it)
     assert host.hex(0x4A) == "F2"
     assert host.hex(0x09) == "F0"
     assert host.poll() == "F0 E8"
