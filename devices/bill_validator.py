@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import simpy
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from devices.base import Device, EventSink
 from devices.protocols.ssp_messages import Counters, Event, PollEvent, RejectCode, SetupData
@@ -72,36 +72,29 @@ class BillValidatorSettings(Strict):
     dirty_after_notes: int = Field(20_000, gt=0)
     dirty_reject_rate: float = Field(0.35, ge=0, le=1)
 
-    @field_validator("firmware")
-    @classmethod
-    def _firmware(cls, v: str) -> str:
-        if len(v) != 4 or not v.isascii():
-            raise ValueError(f"firmware(={v!r}) must be 4 ASCII characters")
-        return v
-
-    @field_validator("country")
-    @classmethod
-    def _country(cls, v: str) -> str:
-        if len(v) != 3 or not (v.isascii() and v.isalpha() and v.isupper()):
-            raise ValueError(f"country(={v!r}) must be 3 upper-case letters (ISO 4217)")
-        return v
-
-    @field_validator("denominations")
-    @classmethod
-    def _denominations(cls, v: list[int]) -> list[int]:
-        if not 1 <= len(v) <= 16 or any(d <= 0 for d in v) or len(set(v)) != len(v):
-            raise ValueError(f"denominations(={v}) must be 1..16 distinct positive values")
-        return v
-
     @model_validator(mode="after")
     def _consistent(self) -> BillValidatorSettings:
-        if self.cash_box_notes > self.cash_box_capacity:
-            raise ValueError(
+        d, fw, cc = self.denominations, self.firmware, self.country
+        problems = [
+            (len(fw) != 4 or not fw.isascii(), f"firmware(={fw!r}) must be 4 ASCII characters"),
+            (
+                len(cc) != 3 or not (cc.isascii() and cc.isalpha() and cc.isupper()),
+                f"country(={cc!r}) must be 3 upper-case letters (ISO 4217)",
+            ),
+            (
+                not 1 <= len(d) <= 16 or min(d) <= 0 or len(set(d)) != len(d),
+                f"denominations(={d}) must be 1..16 distinct positive values",
+            ),
+            (
+                self.cash_box_notes > self.cash_box_capacity,
                 f"cash_box_notes(={self.cash_box_notes}) must be <= "
-                f"cash_box_capacity(={self.cash_box_capacity})"
-            )
-        if self.credit_s >= self.stack_s:
-            raise ValueError(f"credit_s(={self.credit_s}) must be < stack_s(={self.stack_s})")
+                f"cash_box_capacity(={self.cash_box_capacity})",
+            ),
+            (self.credit_s >= self.stack_s, f"credit_s(={self.credit_s}) must be < stack_s"),
+        ]
+        for bad, why in problems:
+            if bad:
+                raise ValueError(why)
         return self
 
 
@@ -315,25 +308,18 @@ class BillValidator(Device):
         return events
 
     def _ongoing(self) -> list[PollEvent]:
-        out: list[PollEvent] = []
         phase = self.note.phase if self.note is not None else None
-        if phase == "reading":
-            out.append(PollEvent(Event.READ, 0))
-        elif phase == "stacking":
-            out.append(PollEvent(Event.STACKING))
-        elif phase == "rejecting":
-            out.append(PollEvent(Event.REJECTING))
-        if self.has(UNSAFE_JAM):
-            out.append(PollEvent(Event.UNSAFE_JAM))
-        if self.has(SAFE_JAM):
-            out.append(PollEvent(Event.SAFE_JAM))
-        if self.has(BOX_FULL):
-            out.append(PollEvent(Event.STACKER_FULL))
-        if self.has(BOX_REMOVED):
-            out.append(PollEvent(Event.CASHBOX_REMOVED))
-        if not self.state.enabled:
-            out.append(PollEvent(Event.DISABLED))
-        return out
+        states = (
+            (phase == "reading", PollEvent(Event.READ, 0)),
+            (phase == "stacking", PollEvent(Event.STACKING)),
+            (phase == "rejecting", PollEvent(Event.REJECTING)),
+            (self.has(UNSAFE_JAM), PollEvent(Event.UNSAFE_JAM)),
+            (self.has(SAFE_JAM), PollEvent(Event.SAFE_JAM)),
+            (self.has(BOX_FULL), PollEvent(Event.STACKER_FULL)),
+            (self.has(BOX_REMOVED), PollEvent(Event.CASHBOX_REMOVED)),
+            (not self.state.enabled, PollEvent(Event.DISABLED)),
+        )
+        return [event for on, event in states if on]
 
     def _nudge(self, note: Note) -> None:
         if note.wakeup is not None and not note.wakeup.triggered:
