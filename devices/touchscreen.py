@@ -1,0 +1,294 @@
+"""A resistive/capacitive touch panel behind an eGalax-style serial controller: it reports touches
+in raw controller coordinates, keeps a calibration, and its raw-to-screen mapping drifts with time.
+
+Customers touch screen pixels (``touch X Y``); the controller pushes a pen-down and a pen-up
+packet to the host unsolicited, so its session takes an ``attach(write)`` callback.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+from pydantic import Field
+
+from devices.base import Device, EventSink
+from devices.protocols import touch as t
+from workbench.clock import DAY
+from workbench.config import Strict
+from workbench.errors import DeviceError, ProtocolError
+from workbench.faults import FaultMode
+
+log = logging.getLogger(__name__)
+
+DRIFT = "touchscreen.calibration_drift"
+DEAD_ZONE = "touchscreen.dead_zone"
+UNRESPONSIVE = "touchscreen.unresponsive"
+
+DRIFT_DIRECTION = (0.8, 0.6)
+"""Unit vector (screen pixels) along which the panel's mapping drifts (a 3-4-5 triangle)."""
+MAX_OUTBOX = 4096
+
+
+class TouchscreenSettings(Strict):
+    """Profile-tunable values of a touch panel and its controller."""
+
+    controller_type: str = "EXC3000-SIM"
+    firmware: str = "2.00.1"
+    screen_width: int = Field(1920, gt=0)
+    screen_height: int = Field(1080, gt=0)
+    raw_bits: int = Field(11, ge=11, le=14)
+    """Bits per axis of the controller's raw coordinates (11 = 0..2047)."""
+    edge_margin: int = Field(60, ge=0)
+    """Raw units between the end of the raw range and the visible screen edge (under the bezel)."""
+    drift_px_per_day: float = Field(0.25, ge=0.0)
+    """How fast the raw-to-screen mapping drifts, in screen pixels of error per day."""
+    tolerance_px: float = Field(10.0, gt=0.0)
+    """Positioning error beyond which the panel needs recalibration."""
+    dead_zone: tuple[int, int, int, int] = (760, 390, 1160, 690)
+    """Screen rectangle ``x0, y0, x1, y1`` that goes dead under the dead-zone fault."""
+
+
+@dataclass(slots=True)
+class TouchState:
+    """Where the panel's raw space sits under the screen, and the stored calibration."""
+
+    base: tuple[float, float, float, float]
+    """Raw X at the left/right and raw Y at the top/bottom screen edges at the last calibration."""
+    calibration: t.Calibration
+    """What the controller stores and reports (``K``)."""
+    calibrated_at: float = 0.0
+    extra_px: float = 0.0
+    """Drift added at once (an injected fault) on top of the slow drift."""
+    touches: int = 0
+    generation: int = 0
+
+
+class Touchscreen(Device):
+    """The simulated touch controller; serve :meth:`new_session` on a pty."""
+
+    kind = "touchscreen"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        settings: TouchscreenSettings,
+        modes: list[FaultMode],
+        *,
+        rng: random.Random | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
+        super().__init__(env, modes, rng=rng, sink=sink)
+        self.settings = settings
+        top = (1 << settings.raw_bits) - 1
+        m = settings.edge_margin
+        if 2 * m >= top:
+            raise DeviceError(f"edge_margin(={m}) leaves no raw range at {settings.raw_bits} bits")
+        base = (float(m), float(top - m), float(m), float(top - m))
+        self.state = TouchState(base=base, calibration=t.Calibration(*(round(v) for v in base)))
+        self._sessions: list[TouchSession] = []
+        self.actions.update(
+            {"touch": self.touch, "recalibrate": self.recalibrate, "reset": self.reset}
+        )
+
+    # -- the drift model -------------------------------------------------------------------
+    def drift_px(self) -> float:
+        """Positioning error (screen pixels) accumulated since the last calibration."""
+        days = (self.env.now - self.state.calibrated_at) / DAY
+        return self.state.extra_px + self.settings.drift_px_per_day * days
+
+    def raw_of(self, x: float, y: float) -> tuple[int, int]:
+        """The raw coordinates the panel reports for a touch at screen pixel ``(x, y)`` now."""
+        s = self.settings
+        xl, xr, yt, yb = self.state.base
+        d = self.drift_px()
+        px, py = x + d * DRIFT_DIRECTION[0], y + d * DRIFT_DIRECTION[1]
+        top = (1 << s.raw_bits) - 1
+        rx = round(xl + px * (xr - xl) / s.screen_width)
+        ry = round(yt + py * (yb - yt) / s.screen_height)
+        return min(max(rx, 0), top), min(max(ry, 0), top)
+
+    def start(self) -> None:
+        """Start the drift watch (raises the drift fault when the error passes the tolerance)."""
+        self._watch()
+
+    def _watch(self) -> None:
+        self.state.generation += 1
+        if self.settings.drift_px_per_day > 0:
+            self.env.process(self._drift_watch(self.state.generation))
+
+    def _drift_watch(self, generation: int) -> Generator[simpy.Event, Any, None]:
+        s = self.settings
+        due = (
+            self.state.calibrated_at
+            + (s.tolerance_px - self.state.extra_px) / s.drift_px_per_day * DAY
+        )
+        yield self.env.timeout(max(0.0, due - self.env.now))
+        if generation == self.state.generation and DRIFT in self.modes:
+            self.inject(DRIFT)
+
+    def _recalibrate(self, stored: t.Calibration | None = None) -> None:
+        """Store a calibration matching the panel as it is now (or the host's, taken as the
+        result of its own calibration run); the drift error restarts from zero."""
+        s = self.settings
+        xl, xr, yt, yb = self.state.base
+        d = self.drift_px()
+        dx = d * DRIFT_DIRECTION[0] * (xr - xl) / s.screen_width
+        dy = d * DRIFT_DIRECTION[1] * (yb - yt) / s.screen_height
+        self.state.base = (xl + dx, xr + dx, yt + dy, yb + dy)
+        c = stored or t.Calibration(*(round(v) for v in self.state.base))
+        self.state.calibration = c
+        self.state.calibrated_at = self.env.now
+        self.state.extra_px = 0.0
+        self.record("calibrated", edges=f"{c.x_left},{c.x_right},{c.y_top},{c.y_bottom}")
+        self._watch()
+
+    def _apply(self, fault_id: str, active: bool) -> None:
+        if fault_id != DRIFT:
+            return
+        tolerance = self.settings.tolerance_px
+        if active and self.drift_px() < 0.999 * tolerance:
+            # Injected before the slow drift got there: jump to one and a half times the tolerance.
+            self.state.extra_px += 1.5 * tolerance - self.drift_px()
+        elif not active and self.drift_px() >= 0.999 * tolerance:
+            self._recalibrate()  # cleared by the trainer: the engineer recalibrated
+
+    def status(self) -> dict[str, Any]:
+        """Snapshot: faults, drift error, stored calibration, touches reported."""
+        c = self.state.calibration
+        return {
+            **super().status(),
+            "drift_px": round(self.drift_px(), 3),
+            "tolerance_px": self.settings.tolerance_px,
+            "calibration": [c.x_left, c.x_right, c.y_top, c.y_bottom],
+            "touches": self.state.touches,
+        }
+
+    # -- stimuli ---------------------------------------------------------------------------
+    def touch(self, x: str, y: str) -> str:
+        """A customer touches screen pixel ``(x, y)``: a pen-down and a pen-up packet go out."""
+        try:
+            px, py = int(x), int(y)
+        except ValueError:
+            raise DeviceError(f"touch position ({x!r}, {y!r}) must be whole pixels") from None
+        s = self.settings
+        if not (0 <= px < s.screen_width and 0 <= py < s.screen_height):
+            raise DeviceError(
+                f"touch ({px}, {py}) is off the {s.screen_width}x{s.screen_height} screen"
+            )
+        if self.has(UNRESPONSIVE):
+            self.record("touch_lost", x=px, y=py, reason="unresponsive")
+            return "the controller reports nothing"
+        x0, y0, x1, y1 = s.dead_zone
+        if self.has(DEAD_ZONE) and x0 <= px <= x1 and y0 <= py <= y1:
+            self.record("touch_lost", x=px, y=py, reason="dead_zone")
+            return "the touch fell in the dead zone"
+        rx, ry = self.raw_of(px, py)
+        self.state.touches += 1
+        self.record("touch", x=px, y=py, raw_x=rx, raw_y=ry)
+        bits = s.raw_bits
+        self._emit(
+            t.TouchPacket(rx, ry, True, bits).encode() + t.TouchPacket(rx, ry, False, bits).encode()
+        )
+        return f"touch reported at raw ({rx}, {ry})"
+
+    def recalibrate(self) -> str:
+        """Run the calibration utility (touch the targets): the drift error goes back to zero."""
+        self._recalibrate()
+        if self.has(DRIFT):
+            self.clear(DRIFT)
+        return "touchscreen recalibrated"
+
+    def reset(self) -> str:
+        """Power-cycle the controller (the remote remedy for an unresponsive controller)."""
+        self.record("power_cycle")
+        if self.has(UNRESPONSIVE):
+            self.clear(UNRESPONSIVE)
+        return "touch controller power-cycled"
+
+    # -- the protocol ----------------------------------------------------------------------
+    def _emit(self, data: bytes) -> None:
+        for session in self._sessions:
+            session.push(data)
+
+    def execute(self, cmd: t.CommandPacket) -> bytes:
+        """Answer one command packet (empty when the controller does not answer it)."""
+        code = cmd.code
+        reply: bytes | None = None
+        if code == t.CHECK_ACTIVE:
+            reply = b"A"
+        elif code == t.FIRMWARE:
+            reply = b"D" + self.settings.firmware.encode()
+        elif code == t.CONTROLLER_TYPE:
+            reply = b"E" + self.settings.controller_type.encode()
+        elif code == t.GET_CALIBRATION:
+            reply = b"K" + self.state.calibration.encode()
+        elif code == t.SET_CALIBRATION:
+            try:
+                cal = t.Calibration.decode(cmd.payload[1:])
+            except ProtocolError:
+                return b""
+            self._recalibrate(cal)
+            if self.has(DRIFT):
+                self.clear(DRIFT)
+            reply = b"k"
+        elif code == t.RECALIBRATE:
+            self.recalibrate()
+            reply = b"C"
+        elif code == t.RESET:
+            self.record("reset")
+            reply = b"R"
+        return t.CommandPacket(reply).encode() if reply else b""
+
+    def new_session(self) -> TouchSession:
+        """A host connection; touch packets reach it through :meth:`TouchSession.attach`."""
+        session = TouchSession(self)
+        self._sessions.append(session)
+        return session
+
+
+class TouchSession:
+    """One host connection: answers commands and pushes touch packets as they happen."""
+
+    def __init__(self, device: Touchscreen) -> None:
+        self.device = device
+        self._reader = t.PacketReader(commands_only=True)
+        self._write: Callable[[bytes], None] | None = None
+        self._outbox = bytearray()
+
+    def attach(self, write: Callable[[bytes], None]) -> None:
+        """Give the session a way to send bytes at any time (the port's write)."""
+        self._write = write
+        if self._outbox:
+            pending, self._outbox = bytes(self._outbox), bytearray()
+            write(pending)
+
+    def push(self, data: bytes) -> None:
+        """Send unsolicited bytes now, or keep them (bounded) until the next ``feed``."""
+        if self._write is not None:
+            self._write(data)
+        else:
+            self._outbox += data
+            del self._outbox[:-MAX_OUTBOX]
+
+    def feed(self, data: bytes) -> bytes:
+        """Take host bytes; return the command replies (and any touches kept for us)."""
+        out = bytearray(self._outbox)
+        self._outbox.clear()
+        for item in self._reader.feed(data):
+            if isinstance(item, t.CommandPacket) and not self.device.has(UNRESPONSIVE):
+                out += self.device.execute(item)
+        return bytes(out)
+
+
+def calibration_error(device: Touchscreen, x: int, y: int) -> float:
+    """Distance (pixels) between a touch at ``(x, y)`` and where the stored calibration maps it."""
+    rx, ry = device.raw_of(x, y)
+    s = device.settings
+    sx, sy = device.state.calibration.to_screen(rx, ry, s.screen_width, s.screen_height)
+    return math.hypot(sx - x, sy - y)
