@@ -135,7 +135,15 @@ Run = Callable[..., Awaitable[bytes | None]]
 async def start_validator(
     clock: LiveClock, env: simpy.Environment
 ) -> tuple[BillValidator, PtyPort, SspHost, Run]:
-    settings = BillValidatorSettings(base_reject_rate=0.0, wear_reject_per_note=0.0)
+    # Wide margins (in simulated seconds) so that a slow CI machine cannot change the story:
+    # the escrow time-out is not what these tests are about, and the jam must land before credit.
+    settings = BillValidatorSettings(
+        base_reject_rate=0.0,
+        wear_reject_per_note=0.0,
+        escrow_timeout_s=60.0,
+        credit_s=2.0,
+        stack_s=3.0,
+    )
     validator = BillValidator(env, settings, MODES)
     validator.attach_clock(clock)
     validator.start()
