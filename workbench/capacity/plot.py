@@ -81,21 +81,26 @@ def plot_png(points: Sequence[Point], out: str | Path) -> Path:
     return path
 
 
-def render_text(points: Sequence[Point], width: int = 100, height: int = 24) -> str:
-    """The attainment and utilisation series as a plotext chart, returned as text."""
-    param = _check(points)
-    import plotext as plt
+def render_text(
+    points: Sequence[Point], width: int = 100, height: int = 24, color: bool = False
+) -> str:
+    """The attainment and utilisation series as a plotext chart, returned as text.
 
-    plt.clear_figure()
-    plt.plotsize(width, height)
-    plt.theme("clear")
+    Colourless by default so the TUI or a log can embed it; ``color=True`` keeps ANSI codes.
+    """
+    param = _check(points)
+    import plotext
+
+    fig = plotext.figure
+    fig.clear()
+    fig.plot_size(width, height)
+    fig.theme("default" if color else "colorless")
     for metric, label in (*SERIES, LOAD[0]):
         xs, ys, _ = _series(points, metric)
         if xs:
-            plt.plot(xs, ys, label=label, marker="braille")
-    plt.ylim(0, 1)
-    plt.xlabel(param)
-    plt.title("SLA attainment and utilisation")
-    text: str = plt.build()
-    plt.clear_figure()
+            fig.draw(fig.signal(xs, ys).label(label).lines())
+    fig.title("SLA attainment and utilisation (overall)")
+    fig.label(param)
+    text: str = fig.build().string(not color)
+    fig.clear()
     return text

@@ -94,18 +94,16 @@ def _on_dask(
     from distributed import as_completed as dask_completed
 
     try:
-        client = Client(scheduler, timeout=10, set_as_default=False)
+        client = Client(scheduler, timeout=10)
     except OSError as exc:
         raise TransportError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
-    try:
+    with client:
         futures = [client.submit(replicate, *task, pure=False) for task in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         for done, fut in enumerate(dask_completed(futures), 1):
             results[index[fut.key]] = fut.result()
             if progress:
                 progress(done, len(tasks))
-    finally:
-        client.close()
 
 
 def sweep(

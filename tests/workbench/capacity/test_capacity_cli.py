@@ -1,0 +1,120 @@
+"""The ``capacity`` command group through click's runner, with the catalog passed in ctx.obj."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from workbench.capacity.cli import capacity
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.faults import FaultCatalog
+
+
+@pytest.fixture()
+def obj(catalog: FaultCatalog, profiles: dict[str, list[str]]) -> dict[str, Any]:
+    return {"catalog": catalog, "profiles": profiles}
+
+
+def invoke(args: list[str], obj: dict[str, Any] | None) -> Result:
+    return CliRunner().invoke(capacity, args, obj=obj, catch_exceptions=True)
+
+
+def test_run_json_reports_every_clock_per_region(
+    obj: dict[str, Any], small_plan_file: Path
+) -> None:
+    result = invoke(
+        ["run", str(small_plan_file), "--years", "0.1", "--reps", "2", "--workers", "1", "--json"],
+        obj,
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    metrics = doc["metrics"]
+    assert doc["reps"] == 2
+    for scope in ("overall", "North", "South"):
+        assert 0 <= metrics[f"{scope}.P1.onsite"]["mean"] <= 1
+        assert metrics[f"{scope}.P1.onsite"]["ci95"] is not None
+        assert 0 < metrics[f"{scope}.availability"]["mean"] <= 1
+
+
+def test_run_table_has_the_clocks(obj: dict[str, Any], small_plan_file: Path) -> None:
+    result = invoke(
+        ["run", str(small_plan_file), "--years", "0.05", "--reps", "2", "--workers", "1"], obj
+    )
+    assert result.exit_code == 0, result.output
+    for text in (
+        "P1 on site <= 1 h",
+        "P3 fixed <= 2 working days",
+        "North",
+        "utilisation",
+        "stock-outs",
+    ):
+        assert text in result.output
+
+
+def test_bad_config_is_a_one_line_error_not_a_traceback(
+    obj: dict[str, Any], tmp_path: Path, small_plan_text: str
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        small_plan_text.replace("standby: {per_centre", "stanby: {per_centre"), encoding="utf-8"
+    )
+    result = invoke(["run", str(bad), "--json"], obj)
+    assert isinstance(result.exception, ConfigError)
+    assert str(result.exception).startswith(f"{bad}:")
+    assert "unknown key 'stanby'" in str(result.exception)
+    for args in (
+        ["sweep", str(bad), "--vary", "engineers=1:2:1"],
+        ["sweep", "--vary", "wizards=1:2:1"],
+        ["size", "--target", "p9_onsite=2"],
+        ["erlang", "--arrival-rate", "5", "--service-rate", "1", "--servers", "4"],
+        ["plot", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "x.png")],
+    ):
+        result = invoke(args, obj)
+        assert isinstance(result.exception, WorkbenchError), (args, result.exception)
+        assert "\n" not in str(result.exception)
+
+
+def test_missing_catalog_is_named(small_plan_file: Path) -> None:
+    result = invoke(["run", str(small_plan_file)], None)
+    assert isinstance(result.exception, ConfigError)
+    assert "no fault catalog" in str(result.exception)
+
+
+def test_erlang_json(obj: dict[str, Any]) -> None:
+    args = ["erlang", "--arrival-rate", "10", "--service-rate", "1", "--servers", "12"]
+    result = invoke([*args, "--customers", "20000", "--reps", "3", "--workers", "1", "--json"], obj)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["erlang_c"]["p_wait"] == pytest.approx(0.449388, abs=1e-6)
+    assert abs(doc["simulated"]["p_wait"]["mean"] - 0.449388) < 0.05
+    table = invoke([*args, "--customers", "2000", "--reps", "2", "--workers", "1"], obj)
+    assert "P(wait)" in table.output and "0.449388" in table.output
+
+
+def test_sweep_then_plot_then_size(
+    obj: dict[str, Any], small_plan_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "sweep.csv"
+    common = ["--years", "0.05", "--reps", "2", "--workers", "1"]
+    result = invoke(
+        ["sweep", str(small_plan_file), "--vary", "engineers=4:8:4", *common, "--out", str(out)],
+        obj,
+    )
+    assert result.exit_code == 0, result.output
+    assert "results written to" in result.output and out.exists()
+    png = tmp_path / "sweep.png"
+    result = invoke(["plot", str(out), "--out", str(png), "--terminal"], obj)
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "SLA attainment" in result.output
+    result = invoke(
+        ["size", str(small_plan_file), "--target", "p2_onsite=0.8", *common, "--json"], obj
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert set(doc["regions"]) == {"North", "South"}
+    assert doc["total"]["needed"] == sum(r["needed"] for r in doc["regions"].values())

@@ -1,0 +1,65 @@
+"""Sweeps: local processes and a Dask LocalCluster give the same numbers for the same seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.capacity.config import Plan
+from workbench.capacity.model import Inputs
+from workbench.capacity.plot import plot_png, render_text
+from workbench.capacity.sweep import load, save, sweep
+from workbench.errors import ConfigError
+
+
+def _numbers(points: list) -> list[dict[str, float]]:
+    return [{k: (v.mean, v.half) for k, v in p.summary.items()} for p in points]
+
+
+def test_serial_local_processes_and_dask_agree(small_plan: Plan, inputs: Inputs) -> None:
+    from distributed import LocalCluster
+
+    kwargs = {"reps": 2, "seed": 4, "years": 0.1}
+    serial = sweep(small_plan, inputs, "engineers", [4, 8], workers=1, **kwargs)
+    local = sweep(small_plan, inputs, "engineers", [4, 8], workers=2, **kwargs)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        done: list[tuple[int, int]] = []
+        dask = sweep(
+            small_plan,
+            inputs,
+            "engineers",
+            [4, 8],
+            scheduler=cluster.scheduler_address,
+            progress=lambda d, t: done.append((d, t)),
+            **kwargs,
+        )
+    assert _numbers(serial) == _numbers(local) == _numbers(dask)
+    assert done[-1] == (4, 4)
+    assert [p.value for p in dask] == [4, 8]
+
+
+def test_results_round_trip_and_plot(small_plan: Plan, inputs: Inputs, tmp_path: Path) -> None:
+    points = sweep(small_plan, inputs, "engineers", [3, 6], reps=2, seed=1, years=0.1, workers=1)
+    for name in ("r.csv", "r.json"):
+        save(points, tmp_path / name)
+        back = load(tmp_path / name)
+        assert [p.value for p in back] == [3, 6]
+        for a, b in zip(points, back, strict=True):
+            for key in (
+                "overall.P1.onsite",
+                "overall.utilisation",
+                "North.faults",
+            ):
+                assert b.summary[key].mean == pytest.approx(a.summary[key].mean, abs=1e-6)
+    png = plot_png(load(tmp_path / "r.csv"), tmp_path / "plot.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = render_text(points, width=80, height=20)
+    assert "engineers" in text and len(text.splitlines()) >= 15
+    with pytest.raises(ConfigError, match=r"\.csv or \.json"):
+        save(points, tmp_path / "r.txt")
+    (tmp_path / "bad.json").write_text("[{}]")
+    with pytest.raises(ConfigError, match="not a sweep results file"):
+        load(tmp_path / "bad.json")
