@@ -30,7 +30,7 @@ def test_null_message() -> None:
 
 def test_reply_checksum_uses_the_virtual_host_address() -> None:
     # A capabilities fragment as read from a real monitor (reply checksum 0x4C over 0x50, 6E...).
-    real = bytes.fromhex("6f6e8de3000028 70726f74286d6f6e69 4c".replace(" ", ""))
+    real = bytes.fromhex("6f 6e 8d e3 00 00 28 70 72 6f 74 28 6d 6f 6e 69 4c")
     assert m.parse_reply(m.decode_packet(real, reply=True)) == m.CapabilitiesReply(0, b"(prot(moni")
     assert m.encode_reply(m.CapabilitiesReply(0, b"(prot(moni").payload()) == real
 
@@ -47,7 +47,7 @@ def test_vcp_reply_layout() -> None:
     [
         bytes.fromhex("6e51820110ad"),  # checksum
         bytes.fromhex("6e51020110ac"),  # no length flag
-        bytes.fromhex("6e5183011 0ac".replace(" ", "")),  # length
+        bytes.fromhex("6e 51 83 01 10 ac"),  # length
         bytes.fromhex("6f6e80be"),  # a reply where a request belongs
     ],
 )
