@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ class AuditLog:
         self.path = Path(path)
         self._fsync = fsync
         self._lock = threading.Lock()
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        """Called with each record once it is on disk (the TUI and tests watch the log this way)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
@@ -100,6 +103,8 @@ class AuditLog:
                 os.fdatasync(self._fd)
             self._seq += 1
             self._prev = record["hash"]
+        for listener in list(self.listeners):
+            listener(record)
         return record
 
     def close(self) -> None:

@@ -381,7 +381,8 @@ class CertificateAuthority:
             host_key,
             terminal,
             serial=self.next_serial(),
-            principals=[terminal],
+            # OpenSSH lower-cases the host name (and HostKeyAlias) before matching principals.
+            principals=list(dict.fromkeys([terminal, terminal.lower()])),
             valid_after=now - 60,
             valid_before=now + int(days * 86400),
         )

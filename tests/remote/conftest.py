@@ -91,3 +91,27 @@ def later(seconds: float) -> float:
 
 
 Factory = Callable[..., Path]
+
+
+async def next_event(agent: Agent, event: str, timeout: float = 5.0, **match: object) -> dict:
+    """Await the first audit record of ``event`` (already written, or the next one) matching ``match``."""
+    import asyncio
+
+    def fits(rec: dict) -> bool:
+        return rec["event"] == event and all(rec.get(k) == v for k, v in match.items())
+
+    for rec in audit_events(agent):
+        if fits(rec):
+            return rec
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[dict] = loop.create_future()
+
+    def listener(rec: dict) -> None:
+        if fits(rec) and not fut.done():
+            fut.set_result(rec)
+
+    agent.audit.listeners.append(listener)
+    try:
+        return await asyncio.wait_for(fut, timeout)
+    finally:
+        agent.audit.listeners.remove(listener)

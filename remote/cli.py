@@ -1,0 +1,370 @@
+"""``workbench remote ...`` (CA, grants, host certificates, audit, runs, fleet fan-out) and
+``workbench agent --config FILE``; also runnable as ``python -m remote.cli``."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from workbench.errors import ConfigError, RemoteError, WorkbenchError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "red", "cut off": "magenta"}
+
+known_hosts_option = click.option(
+    "--known-hosts",
+    envvar="WORKBENCH_KNOWN_HOSTS",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File with the host CA's @cert-authority line (CA/known_hosts); env WORKBENCH_KNOWN_HOSTS.",
+)
+key_option = click.option(
+    "--key",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Engineer's private key.",
+)
+cert_option = click.option(
+    "--cert",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Window certificate.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def remote() -> None:
+    """Remote windows: certificate authority, grants, audit, runs and fleet fan-out."""
+
+
+@remote.group()
+def ca() -> None:
+    """The user and host certificate authorities."""
+
+
+@ca.command("init")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
+def ca_init(directory: Path) -> None:
+    """Create a user CA and a host CA (ed25519) in DIR (0700, private keys 0600)."""
+    from remote.window import CertificateAuthority
+
+    authority = CertificateAuthority.init(directory)
+    out.print(f"CA created in {directory}")
+    out.print(f"  agents trust the user CA: {directory / 'user_ca.pub'}")
+    out.print(
+        f"  clients trust the host CA: {directory / 'known_hosts'}  ({authority.known_hosts_line[:40]}...)"
+    )
+    out.print(
+        f"  window length: default {authority.settings.default_hours:g} h, max {authority.settings.max_hours:g} h"
+    )
+
+
+@remote.command()
+@click.option("--ca", "ca_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--terminal",
+    "terminals",
+    required=True,
+    multiple=True,
+    help="Terminal id (repeat for a fleet).",
+)
+@click.option("--key", "pubkey", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--engineer", help="Name for the key id (default: the public key's comment).")
+@click.option("--hours", type=float, help="Window length (default from CA/window.yaml: 1 h).")
+@click.option(
+    "--allow",
+    default="diag,remedy",
+    show_default=True,
+    help="Command groups: diag, remedy, trainer.",
+)
+@click.option("--ticket", help="Ticket reference the window is opened for.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default KEY-cert.pub.",
+)
+@click.option(
+    "--store", type=click.Path(dir_okay=False, path_type=Path), help="Default CA/records.sqlite."
+)
+def grant(
+    ca_dir: Path,
+    terminals: tuple[str, ...],
+    pubkey: Path,
+    engineer: str | None,
+    hours: float | None,
+    allow: str,
+    ticket: str | None,
+    out_path: Path | None,
+    store: Path | None,
+) -> None:
+    """Sign an engineer's public key for a remote window on one or more terminals."""
+    from remote.window import CertificateAuthority, parse_allow, read_public_key
+    from workbench.store import RecordStore
+
+    authority = CertificateAuthority(ca_dir)
+    key = read_public_key(pubkey)
+    with RecordStore(store or ca_dir / "records.sqlite") as records:
+        g = authority.grant(
+            list(terminals),
+            key,
+            engineer=engineer,
+            hours=hours,
+            allow=parse_allow(allow),
+            ticket=ticket,
+            store=records,
+        )
+    target = out_path or pubkey.with_name(pubkey.name.removesuffix(".pub") + "-cert.pub")
+    target.write_bytes(g.certificate)
+    until = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(g.valid_before))
+    out.print(
+        f"grant {g.serial}: {g.engineer} on {', '.join(g.terminals)} until {until} ({', '.join(g.allow)})"
+    )
+    out.print(f"certificate written to {target}")
+
+
+@remote.command("host-cert")
+@click.option("--ca", "ca_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--terminal", required=True)
+@click.option("--key", "pubkey", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default KEY-cert.pub.",
+)
+def host_cert(ca_dir: Path, terminal: str, pubkey: Path, out_path: Path | None) -> None:
+    """Sign a terminal's host key; its principal is the terminal id."""
+    from remote.window import CertificateAuthority, read_public_key
+
+    cert = CertificateAuthority(ca_dir).host_certificate(terminal, read_public_key(pubkey))
+    target = out_path or pubkey.with_name(pubkey.name.removesuffix(".pub") + "-cert.pub")
+    target.write_bytes(cert)
+    out.print(f"host certificate for {terminal} written to {target}")
+
+
+@remote.command()
+@click.argument("cert", type=click.Path(dir_okay=False, path_type=Path))
+def inspect(cert: Path) -> None:
+    """Show a certificate: principals, window, allowed groups, ticket."""
+    from remote.window import describe, read_certificate_info
+
+    table = Table(show_header=False, title=str(cert))
+    for name, value in describe(read_certificate_info(cert)):
+        table.add_row(name, value)
+    out.print(table)
+
+
+@remote.group()
+def audit() -> None:
+    """The agent's hash-chained audit log."""
+
+
+@audit.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def audit_verify(file: Path) -> None:
+    """Check the hash chain; name the first broken line."""
+    from remote.audit import verify
+
+    verdict = verify(file)
+    tail = " (a torn last line from a crash is ignored)" if verdict.torn_tail else ""
+    if not verdict.ok:
+        raise RemoteError(f"{file}:{verdict.broken_line}: chain broken: {verdict.reason}")
+    out.print(f"{file}: {verdict.lines} lines, chain intact{tail}")
+
+
+def _print_line(line: dict[str, Any]) -> None:
+    event = line.get("event")
+    if event == "result":
+        status = str(line.get("status"))
+        meas = ", ".join(
+            f"{k} {v.get('value')} {v.get('unit', '')}".strip()
+            if isinstance(v, dict)
+            else f"{k} {v}"
+            for k, v in (line.get("measurements") or {}).items()
+        )
+        suspect = f"  suspect {line['suspect']}" if line.get("suspect") else ""
+        hint = f"  -> {line['remedy']}" if line.get("remedy") else ""
+        out.print(
+            f"[{_STYLE.get(status, 'white')}]{status:>4}[/] {line.get('test')}  {meas}{suspect}{hint}"
+        )
+    elif event == "summary":
+        out.print(
+            f"summary: {line.get('pass', 0)} pass, {line.get('warn', 0)} warn, {line.get('fail', 0)} fail"
+        )
+    elif event in ("error", "window_closed"):
+        err.print(f"[red]{event}[/]: {line.get('error') or line.get('message')}")
+
+
+@remote.command("run")
+@click.option("--endpoints", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@key_option
+@cert_option
+@known_hosts_option
+@click.option(
+    "--store", type=click.Path(dir_okay=False, path_type=Path), help="Default STATE/records.sqlite."
+)
+@click.argument("suite")
+def run_cmd(
+    endpoints: Path, key: Path, cert: Path, known_hosts: Path, store: Path | None, suite: str
+) -> None:
+    """Run a suite on one terminal, stream its results and keep them as a maintenance record."""
+    from remote.client import Endpoint, Identity, record_run, run_suite
+    from workbench.store import RecordStore
+
+    identity = Identity.load(key, cert, known_hosts)
+    endpoint = Endpoint.from_manifest(endpoints)
+    out.print(f"{endpoint.terminal}: diag run {suite} as {identity.engineer}")
+    report = asyncio.run(run_suite(endpoint, identity, suite, on_line=_print_line))
+    with RecordStore(store or endpoints.parent.parent / "records.sqlite") as records:
+        run_id = record_run(records, report)
+    style = _STYLE.get(report.outcome, "white")
+    out.print(
+        f"[{style}]{report.outcome}[/] in {report.finished - report.started:.2f} s (maintenance run {run_id})"
+    )
+    if report.outcome in ("error", "cut off"):
+        raise RemoteError(f"{endpoint.terminal}: {report.error}")
+    if report.outcome == "fail":
+        sys.exit(1)
+
+
+@remote.command()
+@click.option("--state-dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@key_option
+@cert_option
+@known_hosts_option
+@click.option("--suite", default="inspection", show_default=True)
+@click.option("--concurrency", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default STATE_DIR/records.sqlite.",
+)
+def fleet(
+    state_dir: Path,
+    key: Path,
+    cert: Path,
+    known_hosts: Path,
+    suite: str,
+    concurrency: int,
+    store: Path | None,
+) -> None:
+    """Run a suite on every terminal under STATE_DIR, N at a time; a summary table at the end."""
+    from remote import client
+    from workbench.store import RecordStore
+
+    identity = client.Identity.load(key, cert, known_hosts)
+    manifests = client.discover(state_dir)
+    if not manifests:
+        raise ConfigError(f"{state_dir}: no */endpoints.json (no running terminals)")
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    started = time.time()
+    with (
+        RecordStore(store or state_dir / "records.sqlite") as records,
+        Progress(*columns, console=err) as progress,
+    ):
+        task = progress.add_task(f"{suite} on {len(manifests)} terminals", total=len(manifests))
+
+        def done(report: client.RunReport) -> None:
+            client.record_run(records, report)
+            progress.advance(task)
+
+        reports = asyncio.run(
+            client.fleet(manifests, identity, suite, concurrency=concurrency, on_done=done)
+        )
+    table = Table(title=f"{suite}: {len(reports)} terminals in {time.time() - started:.1f} s")
+    for col in ("terminal", "outcome", "pass", "warn", "fail", "s", "error"):
+        table.add_column(col)
+    for r in sorted(reports, key=lambda r: r.terminal):
+        c = r.counts()
+        style = _STYLE.get(r.outcome, "white")
+        table.add_row(
+            r.terminal,
+            f"[{style}]{r.outcome}[/]",
+            str(c["pass"]),
+            str(c["warn"]),
+            str(c["fail"]),
+            f"{r.finished - r.started:.2f}",
+            (r.error or "")[:60],
+        )
+    out.print(table)
+    tally: dict[str, int] = {}
+    for r in reports:
+        tally[r.outcome] = tally.get(r.outcome, 0) + 1
+    out.print("  ".join(f"{k}: {v}" for k, v in sorted(tally.items())))
+    if any(r.outcome != "pass" and r.outcome != "warn" for r in reports):
+        sys.exit(1)
+
+
+@click.command()
+@click.option(
+    "--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+def agent(config_path: Path) -> None:
+    """Run this terminal's SSH agent until SIGINT/SIGTERM (prints its address as a JSON line)."""
+    from remote.agent import Agent, AgentConfig
+    from workbench.config import load_yaml
+
+    config = load_yaml(config_path, AgentConfig)
+    backend = _load_backend(config, config_path)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with Agent(config, backend) as running:
+            print(json.dumps({"terminal": config.terminal, "agent": running.address}), flush=True)
+            await stop.wait()
+
+    asyncio.run(serve())
+
+
+def _load_backend(config: Any, source: Path) -> Any:
+    if not config.backend:
+        raise ConfigError(f"{source}: backend: name the backend as module:callable")
+    module, _, attr = config.backend.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"{source}: backend(={config.backend!r}) cannot be imported: {exc}"
+        ) from None
+    return factory(config)
+
+
+def main() -> None:
+    """Entry point for ``python -m remote.cli``: errors become one line and an exit code."""
+    cli = click.Group(commands={"remote": remote, "agent": agent})
+    try:
+        cli.main(standalone_mode=False)
+    except WorkbenchError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

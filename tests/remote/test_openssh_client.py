@@ -1,0 +1,109 @@
+"""Plain OpenSSH is a full client of the agent: key + window certificate, the host certificate
+checked through an @cert-authority line, JSON lines on stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from conftest import TERMINAL, Keys, audit_events
+
+from remote.agent import Agent
+from remote.window import CertificateAuthority, read_certificate_info
+
+SSH = shutil.which("ssh")
+pytestmark = [
+    pytest.mark.skipif(SSH is None, reason="OpenSSH client not installed"),
+    pytest.mark.timeout(20),
+]
+
+
+async def ssh(
+    keys: Keys,
+    agent: Agent,
+    cert: Path,
+    command: str,
+    known_hosts: Path | None = None,
+    user: str = TERMINAL,
+) -> tuple[int, list[dict], str]:
+    assert SSH is not None
+    proc = await asyncio.create_subprocess_exec(
+        SSH,
+        "-F",
+        "/dev/null",
+        "-i",
+        str(keys.key_path),
+        "-o",
+        f"CertificateFile={cert}",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "IdentityAgent=none",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"UserKnownHostsFile={known_hosts or keys.ca.dir / 'known_hosts'}",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        f"HostKeyAlias={TERMINAL}",
+        "-p",
+        str(agent.port),
+        f"{user}@127.0.0.1",
+        command,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await proc.communicate()
+    lines = [json.loads(x) for x in stdout.decode().splitlines() if x.strip()]
+    assert proc.returncode is not None
+    return proc.returncode, lines, stderr.decode()
+
+
+async def test_openssh_runs_status(agent: Agent, keys: Keys) -> None:
+    code, lines, _ = await ssh(keys, agent, keys.cert(), "status")
+    assert code == 0
+    assert lines == [{"event": "status", "terminal_state": "in_service", "active_faults": []}]
+
+
+async def test_openssh_sees_refusals_and_exit_statuses(agent: Agent, keys: Keys) -> None:
+    code, lines, _ = await ssh(keys, agent, keys.cert(allow=("diag",)), "remedy reset_validator")
+    assert code == 3 and lines[0]["code"] == "refused"
+    code, lines, _ = await ssh(keys, agent, keys.cert(), "reboot")
+    assert code == 2 and lines[0]["code"] == "usage"
+
+
+async def test_openssh_with_expired_certificate_is_refused_twice_in_the_audit(
+    agent: Agent, keys: Keys
+) -> None:
+    before = len(audit_events(agent))
+    code, lines, stderr = await ssh(keys, agent, keys.cert(now=time.time() - 7200), "status")
+    assert code == 255 and lines == [] and "Permission denied" in stderr
+    reasons = [
+        e["reason"].split(":")[0]
+        for e in audit_events(agent)[before:]
+        if e["event"] == "auth_refused"
+    ]
+    assert reasons == ["expired", "no certificate"]  # the certificate, then the plain key
+
+
+async def test_openssh_refuses_a_host_not_signed_by_the_host_ca(agent: Agent, keys: Keys) -> None:
+    other = CertificateAuthority.init(keys.dir / "other-ca")
+    code, _, stderr = await ssh(
+        keys, agent, keys.cert(), "status", known_hosts=other.dir / "known_hosts"
+    )
+    assert code == 255 and "Host key verification failed" in stderr
+
+
+async def test_openssh_session_is_cut_at_valid_before(agent: Agent, keys: Keys) -> None:
+    cert = keys.cert(hours=2 / 3600)
+    code, lines, _ = await ssh(keys, agent, cert, "diag run slow")
+    assert code == 255
+    assert lines[-1]["event"] == "window_closed"
+    assert time.time() - read_certificate_info(cert).valid_before < 1.0
