@@ -9,6 +9,8 @@ import asyncio
 import pytest
 import serial
 import simpy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devices.card_reader import DEFAULT_ATR, DEFAULT_TRACK2, CardReader, CardReaderSettings
 from devices.catalog import default_catalog
@@ -258,3 +260,14 @@ async def test_pyserial_host_reads_a_card_over_a_real_pty() -> None:
             assert atr.data == bytes.fromhex(DEFAULT_ATR)
             eject = await asyncio.to_thread(transact, client, p.Command("3", "0"))
             assert eject.positive and eject.code == "10"
+
+
+@given(st.lists(st.binary(max_size=40), max_size=8))
+def test_any_bytes_from_the_host_get_bytes_back_never_an_exception(chunks: list[bytes]) -> None:
+    reader = make()
+    session = reader.new_session()
+    session.feed(p.Command(":", "0").encode())
+    reader.act("insert-card")
+    for chunk in chunks:
+        assert isinstance(session.feed(chunk), bytes)
+        assert isinstance(session.feed(p.encode_frame(b"C" + chunk)), bytes)

@@ -9,6 +9,8 @@ import asyncio
 import pytest
 import serial
 import simpy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devices.catalog import default_catalog
 from devices.display import Display, DisplaySettings
@@ -177,3 +179,12 @@ async def test_pyserial_host_gets_and_sets_brightness_over_a_real_pty() -> None:
             after = await asyncio.to_thread(get_vcp, client, m.VCP_LUMINANCE)
     assert (before.maximum, before.current) == (100, 80)
     assert (after.maximum, after.current) == (100, 42)
+
+
+@given(st.lists(st.binary(max_size=40), max_size=8))
+def test_any_bytes_from_the_host_get_bytes_back_never_an_exception(chunks: list[bytes]) -> None:
+    session = make().new_session()
+    for chunk in chunks:
+        assert isinstance(session.feed(b"\x6e\x51" + chunk), bytes)
+        if 1 <= len(chunk) <= m.MAX_PAYLOAD:
+            assert isinstance(session.feed(m.encode_request(chunk)), bytes)

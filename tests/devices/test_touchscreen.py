@@ -9,6 +9,8 @@ import asyncio
 import pytest
 import serial
 import simpy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devices.catalog import default_catalog
 from devices.protocols import touch as t
@@ -167,3 +169,13 @@ async def test_pyserial_host_maps_a_touch_through_the_calibration() -> None:
     assert down.down and not up.down
     sx, sy = cal.to_screen(down.x, down.y, 1920, 1080)
     assert abs(sx - 1500) <= 1.5 and abs(sy - 200) <= 1.5
+
+
+@given(st.lists(st.binary(max_size=40), max_size=8))
+def test_any_bytes_from_the_host_get_bytes_back_never_an_exception(chunks: list[bytes]) -> None:
+    screen, wire = make()
+    session = attached(screen, wire)
+    for chunk in chunks:
+        assert isinstance(session.feed(b"\x0a" + chunk), bytes)
+        if chunk:
+            assert isinstance(session.feed(t.CommandPacket(chunk).encode()), bytes)
