@@ -31,6 +31,14 @@ class ByteSession(Protocol):
         ...
 
 
+class LiveTime(Protocol):
+    """What a device needs of a live clock (:class:`workbench.clock.LiveClock` fits)."""
+
+    def sim_target(self) -> float: ...
+
+    def wake(self) -> None: ...
+
+
 class Device:
     """Base of the simulated peripherals.
 
@@ -58,6 +66,30 @@ class Device:
         """Active fault ids and the simulated time each was raised."""
         self.log: list[tuple[float, str]] = []
         self.actions: dict[str, Callable[..., str]] = {}
+        self._clock: LiveTime | None = None
+
+    # -- live time -----------------------------------------------------------------------
+    def attach_clock(self, clock: LiveTime | None) -> None:
+        """In live time, let the device catch the environment up to the wall clock before it
+        reacts to the outside world (a packet, a stimulus, a fault) and wake the clock after,
+        so the SimPy events that reaction scheduled run on time."""
+        self._clock = clock
+
+    def catch_up(self) -> None:
+        """Advance the environment to the live clock's 'now' (no-op in virtual time)."""
+        if self._clock is None:
+            return
+        try:
+            target = self._clock.sim_target()
+        except RuntimeError:  # no running event loop
+            return
+        if target > self.env.now:
+            self.env.run(until=target)
+
+    def wake(self) -> None:
+        """Tell the live clock that events were scheduled (no-op in virtual time)."""
+        if self._clock is not None:
+            self._clock.wake()
 
     # -- events --------------------------------------------------------------------------
     def record(self, kind: str, **detail: Any) -> None:
@@ -80,9 +112,11 @@ class Device:
             raise CatalogError(f"{self.name} has no fault {fault_id!r}; its faults: {valid}")
         if fault_id in self.active:
             return
+        self.catch_up()
         self.active[fault_id] = self.env.now
         self.record("fault", id=fault_id)
         self._apply(fault_id, True)
+        self.wake()
 
     def clear(self, fault_id: str) -> None:
         """Clear an active fault (no-op when not active)."""
@@ -90,9 +124,11 @@ class Device:
             raise CatalogError(f"{self.name} has no fault {fault_id!r}")
         if fault_id not in self.active:
             return
+        self.catch_up()
         del self.active[fault_id]
         self.record("clear", id=fault_id)
         self._apply(fault_id, False)
+        self.wake()
 
     def _apply(self, fault_id: str, active: bool) -> None:
         """React to a fault being raised or cleared (state that wear did not already set)."""
@@ -104,10 +140,13 @@ class Device:
         if handler is None:
             valid = ", ".join(sorted(self.actions)) or "none"
             raise DeviceError(f"{self.name} has no action {action!r}; its actions: {valid}")
+        self.catch_up()
         try:
             return handler(*args)
         except TypeError:
             raise DeviceError(f"{self.name} {action}: wrong arguments {list(args)}") from None
+        finally:
+            self.wake()
 
     def status(self) -> dict[str, Any]:
         """A JSON-able snapshot for the control plane and the trainer's view."""

@@ -15,7 +15,7 @@ import math
 import random
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import simpy
 from pydantic import Field, model_validator
@@ -98,14 +98,6 @@ class BillValidatorSettings(Strict):
         return self
 
 
-class LiveTime(Protocol):
-    """What the device needs of a live clock (:class:`workbench.clock.LiveClock` fits)."""
-
-    def sim_target(self) -> float: ...
-
-    def wake(self) -> None: ...
-
-
 @dataclass(slots=True)
 class Note:
     """A banknote (or a counterfeit, or whatever jammed) in the note path."""
@@ -165,7 +157,6 @@ class BillValidator(Device):
         self.note: Note | None = None
         self.jammed: Note | None = None
         self._events: list[PollEvent] = [PollEvent(Event.SLAVE_RESET)]
-        self._clock: LiveTime | None = None
         self.handle = UnitCommands(self).handle
         """SSP command data in, reply data out (None: silent)."""
         acts: dict[str, Callable[..., str]] = {
@@ -178,41 +169,9 @@ class BillValidator(Device):
             "clear-jam": self._act_clear_jam,
             "power-cycle": self._act_power_cycle,
         }
-        self.actions = {name: self._live(fn) for name, fn in acts.items()}
+        self.actions = acts
         if settings.cash_box_notes:
             self._check_fill()
-
-    # -- live time ---------------------------------------------------------------------------
-    def attach_clock(self, clock: LiveTime | None) -> None:
-        """In live time, let the device catch the clock up before it reacts to the outside world
-        (a packet, a stimulus) and wake it afterwards, so new SimPy events run on time."""
-        self._clock = clock
-
-    def catch_up(self) -> None:
-        """Advance the environment to the live clock's 'now' (no-op in virtual time)."""
-        if self._clock is None:
-            return
-        try:
-            target = self._clock.sim_target()
-        except RuntimeError:  # no running event loop
-            return
-        if target > self.env.now:
-            self.env.run(until=target)
-
-    def wake(self) -> None:
-        """Tell the live clock that events were scheduled (no-op in virtual time)."""
-        if self._clock is not None:
-            self._clock.wake()
-
-    def _live(self, fn: Callable[..., str]) -> Callable[..., str]:
-        def run(*args: str) -> str:
-            self.catch_up()
-            try:
-                return fn(*args)
-            finally:
-                self.wake()
-
-        return run
 
     def new_session(self) -> BillValidatorSession:
         """A byte session for one host connection (the transports call this)."""

@@ -70,6 +70,9 @@ class KioskHost:
             tid: Terminal(self.env, tid, self.profile, self.catalog, seed=seed, sink=self._record)
             for tid in ids
         }
+        for terminal in self.terminals.values():
+            for device in terminal.devices.values():
+                device.attach_clock(self.clock)
         self.endpoints: dict[str, dict[str, Any]] = {}
         self._controls: list[ControlServer] = []
         self._extras = extras
