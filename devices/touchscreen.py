@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import simpy
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from devices.base import Device, EventSink
 from devices.protocols import touch as t
@@ -53,6 +53,20 @@ class TouchscreenSettings(Strict):
     dead_zone: tuple[int, int, int, int] = (760, 390, 1160, 690)
     """Screen rectangle ``x0, y0, x1, y1`` that goes dead under the dead-zone fault."""
 
+    @model_validator(mode="after")
+    def _consistent(self) -> TouchscreenSettings:
+        top = (1 << self.raw_bits) - 1
+        if 2 * self.edge_margin >= top:
+            raise ValueError(
+                f"edge_margin(={self.edge_margin}) leaves no raw range at {self.raw_bits} bits"
+            )
+        x0, y0, x1, y1 = self.dead_zone
+        if not (x0 <= x1 and y0 <= y1):
+            raise ValueError(
+                f"dead_zone(={self.dead_zone}) must be x0, y0, x1, y1 with x0 <= x1, y0 <= y1"
+            )
+        return self
+
 
 @dataclass(slots=True)
 class TouchState:
@@ -87,8 +101,6 @@ class Touchscreen(Device):
         self.settings = settings
         top = (1 << settings.raw_bits) - 1
         m = settings.edge_margin
-        if 2 * m >= top:
-            raise DeviceError(f"edge_margin(={m}) leaves no raw range at {settings.raw_bits} bits")
         base = (float(m), float(top - m), float(m), float(top - m))
         self.state = TouchState(base=base, calibration=t.Calibration(*(round(v) for v in base)))
         self._sessions: list[TouchSession] = []

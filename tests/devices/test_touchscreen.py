@@ -11,6 +11,7 @@ import serial
 import simpy
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from devices.catalog import default_catalog
 from devices.protocols import touch as t
@@ -50,6 +51,11 @@ def test_a_touch_is_a_pen_down_and_a_pen_up_packet_in_raw_space() -> None:
     ]
     with pytest.raises(DeviceError):
         screen.act("touch", "1920", "0")
+
+
+def test_settings_refuse_a_margin_that_eats_the_raw_range() -> None:
+    with pytest.raises(ValidationError, match="edge_margin"):
+        TouchscreenSettings(edge_margin=1024)
 
 
 def test_calibration_drifts_over_days_until_the_fault_raises_itself() -> None:
