@@ -24,6 +24,7 @@ from workbench.capacity.calendar import BusinessCalendar, shift_intervals
 from workbench.capacity.config import Plan, Skill
 from workbench.capacity.dispatch import Dispatcher, Engineer
 from workbench.capacity.metrics import Columns, collect
+from workbench.capacity.servers import Servers
 from workbench.errors import ConfigError
 from workbench.faults import FaultCatalog, FaultMode, Severity
 from workbench.sla import TERMS
@@ -143,8 +144,8 @@ class Model:
         self.dispatcher = Dispatcher(
             env, centre_region, self.engineers, 4, len(SKILLS), self.horizon
         )
-        self.hotline = simpy.Resource(env, plan.hotline.agents)
-        self.desk = simpy.Resource(env, plan.remote.desk_engineers)
+        self.hotline = Servers(env, plan.hotline.agents)
+        self.desk = Servers(env, plan.remote.desk_engineers)
         self.standby = [
             plan.standby.per_centre if c.standby is None else c.standby for c in self.centres
         ]
@@ -199,36 +200,42 @@ class Model:
     def _failures(self) -> simpy.events.ProcessGenerator:
         env, rng, plan = self.env, self.rng, self.plan
         total, cum, groups, first = self.total_rate, self.group_cum, self.groups, self.group_first
-        call, attempt, success = (
-            plan.hotline.call_minutes,
-            plan.remote.attempt_minutes,
-            plan.remote.success_rate,
-        )
-        lead = plan.parts.lead_time_days
-        centres = self.centres
-        expo, uniform = rng.expovariate, rng.random
+        call = plan.hotline.call_minutes.sampler(rng, 1 / 60)
+        attempt = plan.remote.attempt_minutes.sampler(rng, 1 / 60)
+        lead = plan.parts.lead_time_days.sampler(rng, 24.0)
+        success = plan.remote.success_rate
+        travels = [c.travel.sampler(rng) for c in self.centres]
+        sigma2 = math.log1p(self.repair_cv**2)
+        sigma = math.sqrt(sigma2)
+        repair_mu = {
+            m.id: math.log(m.repair_minutes / 60) - sigma2 / 2
+            for g in groups
+            for m in g.profile.modes
+        }
+        expo, uniform, lognorm = rng.expovariate, rng.random, rng.lognormvariate
+        last_group = len(groups) - 1
+        fault, process, horizon = self._fault, env.process, self.horizon
         while True:
             yield env.timeout(expo(total))
-            if env.now >= self.horizon:
+            if env.now >= horizon:
                 return
-            g = bisect.bisect_right(cum, uniform() * total)
-            group = groups[min(g, len(groups) - 1)]
+            g = min(bisect.bisect_right(cum, uniform() * total), last_group)
+            group = groups[g]
             prof = group.profile
-            mode = prof.modes[
-                min(bisect.bisect_right(prof.cum, uniform() * prof.rate), len(prof.modes) - 1)
-            ]
+            k = bisect.bisect_right(prof.cum, uniform() * prof.rate)
+            mode = prof.modes[min(k, len(prof.modes) - 1)]
             terminal = first[g] + int(uniform() * group.count)
-            travel = centres[group.centre].travel
+            travel = travels[group.centre]
             draws = (
-                call.draw(rng, 1 / 60),
-                attempt.draw(rng, 1 / 60),
+                call(),
+                attempt(),
                 uniform() < success,
-                travel.draw(rng),
-                _lognormal(rng, mode.repair_minutes / 60, self.repair_cv),
-                lead.draw(rng, 24.0),
-                travel.draw(rng),
+                travel(),
+                lognorm(repair_mu[mode.id], sigma) if sigma else mode.repair_minutes / 60,
+                lead(),
+                travel(),
             )
-            env.process(self._fault(terminal, group, mode, draws))
+            process(fault(terminal, group, mode, draws))
 
     # -- one fault ----------------------------------------------------------------------
     def _fault(
@@ -246,24 +253,23 @@ class Model:
         blocking = sev < 2
         if blocking:
             self._down(terminal, group.region)
-        with self.hotline.request() as call:
-            yield call
-            cols.contact[i] = env.now - t0
-            yield env.timeout(call_h)
+        yield self.hotline.request()
+        cols.contact[i] = env.now - t0
+        yield env.timeout(call_h)
+        self.hotline.release()
         if mode.remote_fixable and self.remote.enabled:
             left = self.remote.window_hours - (env.now - t0)
-            if left > 0:
-                with self.desk.request() as desk:
-                    yield desk | env.timeout(left)
-                    if desk.triggered:
-                        yield env.timeout(attempt_h)
-                        if remote_ok:
-                            cols.solution[i] = cols.restore[i] = cols.normal[i] = env.now - t0
-                            cols.deadline[i] = self._remote_deadline(mode, t0)
-                            cols.flags[i] = cols.flags[i] + 1  # remote
-                            if blocking:
-                                self._up(terminal, group.region)
-                            return
+            # The desk must take the fault up inside the remote window, or it goes to the field.
+            if left > 0 and (yield self.desk.request(patience=left)):
+                yield env.timeout(attempt_h)
+                self.desk.release()
+                if remote_ok:
+                    cols.solution[i] = cols.restore[i] = cols.normal[i] = env.now - t0
+                    cols.deadline[i] = self._remote_deadline(mode, t0)
+                    cols.flags[i] = cols.flags[i] + 1  # remote
+                    if blocking:
+                        self._up(terminal, group.region)
+                    return
         cols.solution[i] = env.now - t0
         terms = TERMS[mode.severity]
         # Dispatch, travel, then the part and the repair.
@@ -381,13 +387,6 @@ class Model:
         tally[0] += 1
         if env.now <= due:
             tally[1] += 1
-
-
-def _lognormal(rng: random.Random, mean: float, cv: float) -> float:
-    if cv <= 0:
-        return mean
-    sigma2 = math.log1p(cv * cv)
-    return rng.lognormvariate(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
 
 
 def run_replication(
