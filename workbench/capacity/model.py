@@ -226,14 +226,17 @@ class Model:
             mode = prof.modes[min(k, len(prof.modes) - 1)]
             terminal = first[g] + int(uniform() * group.count)
             travel = travels[group.centre]
+            # Draws a fault may not need are skipped by its mode alone, never by the plan's
+            # state, so the same seed still gives every plan the same faults.
+            fixable, part = mode.remote_fixable, mode.part
             draws = (
                 call(),
-                attempt(),
-                uniform() < success,
+                attempt() if fixable else 0.0,
+                fixable and uniform() < success,
                 travel(),
                 lognorm(repair_mu[mode.id], sigma) if sigma else mode.repair_minutes / 60,
-                lead(),
-                travel(),
+                lead() if part else 0.0,
+                travel() if part else 0.0,
             )
             process(fault(terminal, group, mode, draws))
 

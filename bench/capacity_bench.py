@@ -1,0 +1,143 @@
+"""Capacity model benchmark: the full model against a bare SimPy skeleton run in the same process.
+
+Prints, for 10,000 terminals, 200 engineers and one simulated year:
+- the bare skeleton of PERFORMANCE.md (pooled exponential failures at MTBF 2,000 h, a
+  ``simpy.Resource`` of 200 engineers, lognormal travel 1 h + repair 1.5 h);
+- the same skeleton at the failure rate the fault catalog gives the fleet (same fault count
+  as the full model), for a like-for-like wall-time ratio;
+- the full model (the shipped plan scaled to 10,000 terminals and 200 engineers): hotline,
+  remote desk, shifts, dispatch, travel, parts, standbys, inspections, SLA clocks;
+- a sweep's wall time on 1 and 2 local worker processes.
+
+Usage: ``.venv/bin/python bench/capacity_bench.py [--years Y] [--sweep-reps R]``.
+The machine is noisy: read the ratios, which are measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+from pathlib import Path
+
+import simpy
+
+from workbench.capacity.config import load_plan
+from workbench.capacity.model import Inputs, Model
+from workbench.capacity.scaling import with_engineers, with_terminals
+from workbench.capacity.sweep import run_reps
+from workbench.faults import FaultCatalog
+
+ROOT = Path(__file__).resolve().parents[1]
+HOURS_PER_YEAR = 365 * 24.0
+
+
+def _events(env: simpy.Environment) -> int:
+    return next(env._eid)  # type: ignore[attr-defined]  # SimPy's scheduled-event counter
+
+
+def skeleton(
+    terminals: int, engineers: int, mtbf_h: float, years: float, seed: int = 1
+) -> dict[str, float]:
+    """The bare model: one pooled failure source, a Resource of engineers, travel + repair."""
+    env = simpy.Environment()
+    rng = random.Random(seed)
+    crew = simpy.Resource(env, engineers)
+    horizon = years * HOURS_PER_YEAR
+    sigma = math.sqrt(math.log1p(0.5**2))
+    travel_mu, repair_mu = math.log(1.0) - sigma**2 / 2, math.log(1.5) - sigma**2 / 2
+    faults = 0
+
+    def job() -> simpy.events.ProcessGenerator:
+        with crew.request() as req:
+            yield req
+            yield env.timeout(rng.lognormvariate(travel_mu, sigma))
+            yield env.timeout(rng.lognormvariate(repair_mu, sigma))
+
+    def failures() -> simpy.events.ProcessGenerator:
+        nonlocal faults
+        rate = terminals / mtbf_h
+        while True:
+            yield env.timeout(rng.expovariate(rate))
+            if env.now >= horizon:
+                return
+            faults += 1
+            env.process(job())
+
+    env.process(failures())
+    t = time.perf_counter()
+    env.run()
+    wall = time.perf_counter() - t
+    events = _events(env)
+    return {"wall": wall, "events": events, "faults": faults, "rate": events / wall}
+
+
+def full_model(
+    inputs: Inputs, terminals: int, engineers: int, years: float, seed: int = 1
+) -> dict[str, float]:
+    """The whole capacity model on the shipped plan resized to the given fleet and crew."""
+    plan = with_engineers(with_terminals(load_plan(), terminals), engineers)
+    model = Model(plan, inputs, seed, years)
+    t = time.perf_counter()
+    metrics = model.run()
+    wall = time.perf_counter() - t
+    return {
+        "wall": wall,
+        "events": metrics["events"],
+        "faults": metrics["overall.faults"],
+        "rate": metrics["events"] / wall,
+        "per_terminal_rate": model.total_rate / model.terminals,
+        "utilisation": metrics["overall.utilisation"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--terminals", type=int, default=10_000)
+    parser.add_argument("--engineers", type=int, default=200)
+    parser.add_argument("--years", type=float, default=1.0)
+    parser.add_argument("--sweep-reps", type=int, default=8)
+    parser.add_argument("--sweep-years", type=float, default=1.0)
+    args = parser.parse_args()
+    inputs = Inputs(FaultCatalog.load(ROOT / "devices" / "catalog.yaml"), {})
+
+    bare = skeleton(args.terminals, args.engineers, 2000.0, args.years)
+    full = full_model(inputs, args.terminals, args.engineers, args.years)
+    matched = skeleton(args.terminals, args.engineers, 1 / full["per_terminal_rate"], args.years)
+    print(
+        f"capacity bench: {args.terminals:,} terminals, {args.engineers} engineers, {args.years:g} simulated year(s)"
+    )
+    print(f"{'run':<44} {'wall s':>8} {'events':>11} {'events/s':>10} {'faults':>9}")
+    rows = (
+        ("bare skeleton, MTBF 2,000 h (PERFORMANCE.md)", bare),
+        (f"bare skeleton, catalog rate (MTBF {1 / full['per_terminal_rate']:.0f} h)", matched),
+        ("full model", full),
+    )
+    for name, r in rows:
+        print(
+            f"{name:<44} {r['wall']:>8.2f} {r['events']:>11,.0f} {r['rate']:>10,.0f} {r['faults']:>9,.0f}"
+        )
+    print(
+        f"full model events/s as a share of the bare skeleton's: {full['rate'] / bare['rate']:.2f}"
+    )
+    print(
+        f"full model wall time / skeleton at the same fault count: {full['wall'] / matched['wall']:.2f}x "
+        f"(goal <= 3x); full model utilisation {full['utilisation']:.2f}"
+    )
+
+    plan = load_plan()
+    walls = {}
+    for workers in (1, 2):
+        t = time.perf_counter()
+        run_reps([plan], inputs, args.sweep_reps, 1, args.sweep_years, workers=workers)
+        walls[workers] = time.perf_counter() - t
+    print(
+        f"sweep of {args.sweep_reps} replications of the shipped plan ({plan.terminals:,} terminals, "
+        f"{args.sweep_years:g} y): 1 worker {walls[1]:.2f} s, 2 workers {walls[2]:.2f} s, "
+        f"speed-up {walls[1] / walls[2]:.2f}x (goal >= 1.8x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
