@@ -163,7 +163,7 @@ class _Connection(asyncssh.SSHServer):
 
         async def finish_userauth(begin_auth: bool, method: bytes, packet: Any) -> None:
             if method in _OTHER_METHODS:
-                self._refuse(
+                await self._refuse(
                     getattr(conn, "_username", "?"), _OTHER_METHODS[method], method=method.decode()
                 )
             await original_finish(begin_auth, method, packet)
@@ -205,20 +205,20 @@ class _Connection(asyncssh.SSHServer):
             cfg.max_window_hours * 3600,
         )
         if not j.ok:
-            self._refuse(username, j.reason, info=j.info, key=j.key)
+            await self._refuse(username, j.reason, info=j.info, key=j.key)
             return False
         ok = await original(username, key_data, msg, sig)
         if not ok:
-            self._refuse(
+            await self._refuse(
                 username,
                 "certificate refused by the SSH layer (signature or key check)",
                 info=j.info,
             )
-        elif msg:
-            self.info = j.info
+        elif msg and j.info is not None:
+            await self._accept(j.info)
         return ok
 
-    def _refuse(
+    async def _refuse(
         self,
         username: str,
         reason: str,
@@ -238,15 +238,15 @@ class _Connection(asyncssh.SSHServer):
             fields.update(key_id=info.key_id, serial=info.serial, principals=list(info.principals))
         if key is not None:
             fields["key"] = fingerprint(key)
-        self.agent.audit.append("auth_refused", reason=reason, **fields)
+        await self.agent.audit.commit("auth_refused", reason=reason, **fields)
         log.info(
             "%s: refused %s from %s: %s", self.agent.config.terminal, username, self.peer, reason
         )
 
-    def auth_completed(self) -> None:
-        assert self.conn is not None and self.info is not None
-        info = self.info
-        self.agent.audit.append(
+    async def _accept(self, info: CertInfo) -> None:
+        """Audit the login before asyncssh sends USERAUTH_SUCCESS (the signature is checked)."""
+        self.info = info
+        await self.agent.audit.commit(
             "auth_accepted",
             conn=self.id,
             peer=self.peer,
@@ -257,6 +257,10 @@ class _Connection(asyncssh.SSHServer):
             ticket=info.ticket,
             valid_before=info.valid_before,
         )
+
+    def auth_completed(self) -> None:
+        assert self.info is not None
+        info = self.info
         delay = max(0.0, info.valid_before - time.time())
         self.timer = asyncio.get_running_loop().call_later(delay, self.close_window)
 
@@ -313,7 +317,9 @@ class _Connection(asyncssh.SSHServer):
         self.session_count += 1
         sid = f"{self.id}-{self.session_count}"
         text = process.command
-        agent.audit.append("command", conn=self.id, session=sid, engineer=info.key_id, command=text)
+        await agent.audit.commit(
+            "command", conn=self.id, session=sid, engineer=info.key_id, command=text
+        )
         with open(agent.sessions_dir / f"{sid}.jsonl", "w", encoding="utf-8") as transcript:
             transcript.write(
                 json.dumps(
@@ -338,7 +344,7 @@ class _Connection(asyncssh.SSHServer):
                 outcome.exit_status, outcome.error = -1, f"client went away: {exc}"
             finally:
                 del self.sessions[sid]
-                agent.audit.append(
+                await agent.audit.commit(
                     "result",
                     conn=self.id,
                     session=sid,
@@ -466,6 +472,7 @@ class Agent:
                 if conn.conn is not None:
                     conn.conn.close()
                     await conn.conn.wait_closed()
+            await self.audit.drain()
             self.audit.append("agent_stopped", terminal=self.config.terminal)
             self.audit.close()
             self._server = None
@@ -476,3 +483,39 @@ class Agent:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+BackendFactory = Callable[[Any, Any], Backend]
+"""Builds a terminal's backend from the kiosk host and the terminal (simulated kiosks)."""
+
+
+def kiosk_extra(
+    ca_dir: str | Path, backend_factory: BackendFactory, *, host: str = "127.0.0.1"
+) -> Callable[[Any, Any, dict[str, Any]], Awaitable[Callable[[], Awaitable[None]]]]:
+    """A ``KioskHost`` extra: give each simulated terminal a host certificate and an agent.
+
+    The agent's address goes into the endpoints manifest as ``"agent": "host:port"``; its audit
+    log and transcripts go under ``STATE/ID/agent/``. Returns the agent's closer to the host.
+    """
+    from remote.window import issue_host_identity
+
+    async def extra(
+        kiosk: Any, terminal: Any, manifest: dict[str, Any]
+    ) -> Callable[[], Awaitable[None]]:
+        tid = str(manifest["terminal"])
+        base = Path(kiosk.state_dir) / tid
+        key, cert = issue_host_identity(ca_dir, tid, base / "ssh")
+        config = AgentConfig(
+            terminal=tid,
+            user_ca=Path(ca_dir) / "user_ca.pub",
+            host_key=key,
+            host_cert=cert,
+            state_dir=base / "agent",
+            host=host,
+        )
+        agent = Agent(config, backend_factory(kiosk, terminal))
+        await agent.start()
+        manifest["agent"] = agent.address
+        return agent.close
+
+    return extra

@@ -10,6 +10,7 @@ and recorded in an ``audit_recovered`` line, so the chain stays whole and the lo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -39,7 +40,12 @@ def _digest(record: dict[str, Any]) -> str:
 
 
 class AuditLog:
-    """An open audit log; :meth:`append` returns only after the line is on disk."""
+    """An open audit log; :meth:`append` and :meth:`commit` return only once the line is on disk.
+
+    :meth:`commit` is the asyncio form: lines are written in order at once, and concurrent
+    callers share one ``fdatasync`` run in a worker thread (group commit), so 200 sessions do
+    not queue 200 disk flushes behind each other on the event loop.
+    """
 
     def __init__(self, path: str | Path, *, fsync: bool = True) -> None:
         self.path = Path(path)
@@ -47,6 +53,9 @@ class AuditLog:
         self._lock = threading.Lock()
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         """Called with each record once it is on disk (the TUI and tests watch the log this way)."""
+        self._written = 0
+        self._synced = 0
+        self._inflight: tuple[asyncio.Future[None], int] | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
@@ -85,8 +94,7 @@ class AuditLog:
                 f"{self.path}:{len(lines)}: last audit line is not valid; run audit verify"
             ) from None
 
-    def append(self, event: str, **fields: Any) -> dict[str, Any]:
-        """Append one event (hash-chained) and flush it to disk; returns the written record."""
+    def _write(self, event: str, fields: dict[str, Any]) -> tuple[dict[str, Any], int]:
         with self._lock:
             record: dict[str, Any] = {
                 "seq": self._seq + 1,
@@ -97,15 +105,48 @@ class AuditLog:
             record.update(fields)
             record = json.loads(_canonical(record))  # exactly what verify will re-read
             record["hash"] = _digest(record)
-            line = (_canonical(record) + "\n").encode()
-            os.write(self._fd, line)
-            if self._fsync:
-                os.fdatasync(self._fd)
+            os.write(self._fd, (_canonical(record) + "\n").encode())
             self._seq += 1
             self._prev = record["hash"]
+            self._written += 1
+            return record, self._written
+
+    def _notify(self, record: dict[str, Any]) -> None:
         for listener in list(self.listeners):
             listener(record)
+
+    def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Append one event (hash-chained) and flush it to disk before returning (blocking)."""
+        record, n = self._write(event, fields)
+        if self._fsync:
+            os.fdatasync(self._fd)
+        self._synced = max(self._synced, n)
+        self._notify(record)
         return record
+
+    async def commit(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Append one event and wait until it is on disk, sharing flushes with concurrent callers."""
+        record, n = self._write(event, fields)
+        if self._fsync:
+            loop = asyncio.get_running_loop()
+            while self._synced < n:
+                inflight = self._inflight
+                if inflight is None or inflight[0].done():
+                    inflight = self._inflight = (
+                        loop.run_in_executor(None, os.fdatasync, self._fd),
+                        self._written,
+                    )
+                await asyncio.shield(inflight[0])
+                self._synced = max(self._synced, inflight[1])
+        else:
+            self._synced = n
+        self._notify(record)
+        return record
+
+    async def drain(self) -> None:
+        """Wait for a flush in flight (before closing)."""
+        if self._inflight is not None and not self._inflight[0].done():
+            await asyncio.shield(self._inflight[0])
 
     def close(self) -> None:
         """Close the file (every appended line is already on disk)."""

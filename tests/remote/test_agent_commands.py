@@ -157,3 +157,21 @@ async def test_each_session_leaves_a_transcript(
     head, *body = (json.loads(x) for x in transcript)
     assert head["command"] == "diag run quick" and head["engineer"] == "alice@support"
     assert [x["event"] for x in body] == ["result", "summary"]
+
+
+async def test_kiosk_extra_starts_an_agent_and_adds_it_to_the_manifest(keys: Keys) -> None:
+    from types import SimpleNamespace
+
+    from remote.agent import kiosk_extra
+
+    extra = kiosk_extra(keys.ca.dir, lambda kiosk, terminal: StaticBackend())
+    manifest: dict = {"terminal": TERMINAL, "devices": {}}
+    close = await extra(SimpleNamespace(state_dir=keys.dir / "kiosks"), object(), manifest)
+    try:
+        host, port = manifest["agent"].rsplit(":", 1)
+        endpoint = Endpoint(TERMINAL, host, int(port))
+        lines, status = await run(endpoint, keys, "status")
+        assert status == 0 and lines[0]["event"] == "status"
+    finally:
+        await close()
+    assert (keys.dir / "kiosks" / TERMINAL / "agent" / "audit.jsonl").exists()
