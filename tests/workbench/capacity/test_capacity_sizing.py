@@ -10,7 +10,7 @@ from workbench.capacity.sweep import run_reps
 
 
 def test_size_finds_the_fewest_engineers_per_region(small_plan: Plan, inputs: Inputs) -> None:
-    targets = [parse_target("p1_onsite=0.8"), parse_target("p3_fix=0.9")]
+    targets = [parse_target("p1_onsite=0.7"), parse_target("p3_fix=0.9")]
     kwargs = {"reps": 2, "seed": 7, "years": 0.1, "workers": 1}
     result = size(small_plan, inputs, targets, **kwargs)
     assert set(result.needed) == {"North", "South"}
