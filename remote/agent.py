@@ -19,19 +19,18 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import asyncssh
-from asyncssh.public_key import SSHKey, decode_ssh_public_key
+from asyncssh.public_key import SSHKey
 
 from remote import commands
 from remote.audit import AuditLog
 from remote.backend import Backend
-from remote.window import CertInfo, fingerprint, inspect_certificate, read_public_key
+from remote.certs import CertInfo, fingerprint, judge, read_public_key
 from workbench.config import Strict
-from workbench.errors import AuthError, RemoteError
+from workbench.errors import RemoteError
 
 log = logging.getLogger(__name__)
 
@@ -62,53 +61,6 @@ class AgentConfig(Strict):
     fsync: bool = True
     backend: str | None = None
     """``module:callable`` returning the Backend (for ``workbench agent``); called with the config."""
-
-
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    """Whether an offered key may log in, and why not."""
-
-    ok: bool
-    reason: str
-    info: CertInfo | None = None
-    key: SSHKey | None = None
-
-
-def judge(
-    username: str, key_blob: bytes, terminal: str, user_ca: SSHKey, now: float, max_window_s: float
-) -> Judgement:
-    """Apply the window's rules to one offered public key or certificate (no signature yet)."""
-    try:
-        info = inspect_certificate(key_blob)
-    except AuthError:
-        try:
-            key = decode_ssh_public_key(key_blob)
-        except asyncssh.KeyImportError:
-            return Judgement(False, "malformed key or certificate")
-        return Judgement(False, "no certificate: a plain public key was offered", key=key)
-    if info.kind != "user":
-        return Judgement(False, "a host certificate was offered as a user certificate", info)
-    if info.signing_key != user_ca:
-        return Judgement(
-            False, f"certificate from an unknown CA ({fingerprint(info.signing_key)})", info
-        )
-    if not info.principals:
-        return Judgement(False, "certificate names no principals", info)
-    if terminal not in info.principals:
-        return Judgement(
-            False, f"wrong principal: certificate is for {', '.join(info.principals)}", info
-        )
-    if username != terminal:
-        return Judgement(False, f"wrong login name {username!r}: log in as {terminal}", info)
-    if now < info.valid_after:
-        return Judgement(False, f"not yet valid: window opens at {info.valid_after}", info)
-    if now >= info.valid_before:
-        return Judgement(False, f"expired: window closed at {info.valid_before}", info)
-    if info.valid_before - info.valid_after > max_window_s:
-        return Judgement(
-            False, f"window longer than this terminal allows ({max_window_s / 3600:g} h)", info
-        )
-    return Judgement(True, "accepted", info)
 
 
 class _Session:

@@ -17,18 +17,21 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncssh
-from asyncssh.packet import SSHPacket, String
-from asyncssh.public_key import (
-    CERT_TYPE_USER,
-    SSHKey,
-    SSHOpenSSHCertificate,
-    SSHOpenSSHCertificateV01,
-    decode_ssh_certificate,
-)
+from asyncssh.public_key import CERT_TYPE_USER, SSHKey
 
+from remote.certs import (
+    ALLOW_EXTENSION,
+    TICKET_EXTENSION,
+    CertInfo,
+    _WorkbenchCertV01,
+    describe,
+    fingerprint,
+    inspect_certificate,
+    read_certificate_info,
+    read_public_key,
+)
 from workbench import sla
 from workbench.config import Strict, load_yaml
 from workbench.errors import AuthError, ConfigError, RemoteError
@@ -36,10 +39,6 @@ from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
 
-ALLOW_EXTENSION = "workbench-allow@kiosk-workbench"
-"""Certificate extension naming the command groups a grant allows, e.g. ``diag,remedy``."""
-TICKET_EXTENSION = "workbench-ticket@kiosk-workbench"
-"""Certificate extension carrying the ticket reference the window was opened for."""
 GROUPS = ("diag", "remedy", "trainer")
 """Command groups: ``diag`` (status, diag, logs), ``remedy``, ``trainer`` (fault injection)."""
 DEFAULT_ALLOW = ("diag", "remedy")
@@ -52,118 +51,6 @@ class WindowSettings(Strict):
 
     default_hours: float = sla.REMOTE_WINDOW_HOURS
     max_hours: float = 4.0
-
-
-def _encode_string(value: object) -> bytes:
-    return String(str(value))
-
-
-def _decode_string(packet: SSHPacket) -> str:
-    return packet.get_string().decode("utf-8", errors="replace")
-
-
-class _WorkbenchCertV01(SSHOpenSSHCertificateV01):
-    """asyncssh's v01 certificate codec plus our two extensions (asyncssh drops unknown ones).
-
-    Encoders run in order, so ours come last, which keeps extensions in lexical order as
-    OpenSSH writes them.
-    """
-
-    _user_extension_encoders = (  # type: ignore[assignment]
-        *SSHOpenSSHCertificateV01._user_extension_encoders,
-        (ALLOW_EXTENSION, _encode_string),
-        (TICKET_EXTENSION, _encode_string),
-    )
-    _user_extension_decoders = {
-        **SSHOpenSSHCertificateV01._user_extension_decoders,
-        ALLOW_EXTENSION.encode(): _decode_string,
-        TICKET_EXTENSION.encode(): _decode_string,
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class CertInfo:
-    """What a certificate says, decoded and signature-checked (validity is not judged here)."""
-
-    kind: str  # "user" or "host"
-    key_id: str
-    serial: int
-    principals: tuple[str, ...]
-    valid_after: int
-    valid_before: int
-    allow: tuple[str, ...]
-    ticket: str | None
-    extensions: tuple[str, ...]
-    critical_options: tuple[str, ...]
-    signing_key: SSHKey
-    key: SSHKey
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-able view for audit lines and ``remote inspect``."""
-        return {
-            "kind": self.kind,
-            "key_id": self.key_id,
-            "serial": self.serial,
-            "principals": list(self.principals),
-            "valid_after": self.valid_after,
-            "valid_before": self.valid_before,
-            "allow": list(self.allow),
-            "ticket": self.ticket,
-            "extensions": list(self.extensions),
-            "critical_options": list(self.critical_options),
-            "ca": fingerprint(self.signing_key),
-        }
-
-
-def fingerprint(key: SSHKey) -> str:
-    """The SHA256 fingerprint OpenSSH prints for a key."""
-    return str(key.get_fingerprint("sha256"))
-
-
-def inspect_certificate(blob: bytes) -> CertInfo:
-    """Decode an OpenSSH certificate's wire blob (as offered in SSH auth) and check its signature.
-
-    Raises :class:`AuthError` when the blob is not a valid, correctly signed OpenSSH certificate.
-    """
-    try:
-        plain = decode_ssh_certificate(blob)
-        if not isinstance(plain, SSHOpenSSHCertificate):
-            raise AuthError("X.509 certificates are not accepted")
-        packet = SSHPacket(blob)
-        alg = packet.get_string()
-        cert = _WorkbenchCertV01.construct(packet, alg, type(plain.key), None)
-    except (asyncssh.KeyImportError, ValueError) as exc:
-        raise AuthError(f"not a valid OpenSSH certificate: {exc}") from None
-    options = dict(cert.options)
-    allow = str(options.get(ALLOW_EXTENSION, ""))
-    ticket = options.get(TICKET_EXTENSION)
-    critical = ("force-command", "source-address")
-    return CertInfo(
-        kind="user" if cert._cert_type == CERT_TYPE_USER else "host",
-        key_id=cert._key_id,
-        serial=cert._serial,
-        principals=tuple(cert.principals),
-        valid_after=cert._valid_after,
-        valid_before=cert._valid_before,
-        allow=tuple(g for g in allow.split(",") if g),
-        ticket=str(ticket) if ticket is not None else None,
-        extensions=tuple(sorted(k for k in options if k not in critical)),
-        critical_options=tuple(sorted(k for k in options if k in critical)),
-        signing_key=cert.signing_key,
-        key=cert.key,
-    )
-
-
-def read_certificate_info(path: str | Path) -> CertInfo:
-    """Read an OpenSSH certificate file (``...-cert.pub``) and decode it with our extensions."""
-    p = Path(path)
-    try:
-        cert = asyncssh.read_certificate(str(p))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no such file") from None
-    except (OSError, asyncssh.KeyImportError, ValueError) as exc:
-        raise ConfigError(f"{p}: not an OpenSSH certificate: {exc}") from None
-    return inspect_certificate(cert.public_data)
 
 
 def check_terminal_id(terminal: str) -> str:
@@ -199,17 +86,6 @@ def _read_private_key(path: Path) -> SSHKey:
         return asyncssh.read_private_key(str(path))
     except (OSError, asyncssh.KeyImportError, ValueError) as exc:
         raise ConfigError(f"{path}: not a private key: {exc}") from None
-
-
-def read_public_key(path: str | Path) -> SSHKey:
-    """Read an OpenSSH public key file, naming the file in the error."""
-    p = Path(path)
-    try:
-        return asyncssh.read_public_key(str(p))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no such file") from None
-    except (OSError, asyncssh.KeyImportError, ValueError) as exc:
-        raise ConfigError(f"{p}: not an OpenSSH public key: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,35 +301,6 @@ def issue_host_identity(
     tmp.write_bytes(CertificateAuthority(ca_dir).host_certificate(terminal, host_key))
     os.replace(tmp, cert_path)
     return key_path, cert_path
-
-
-def describe(info: CertInfo, now: float | None = None) -> list[tuple[str, str]]:
-    """Rows for a human view of a certificate (like ``ssh-keygen -L``, plus our extensions)."""
-    now = time.time() if now is None else now
-    left = info.valid_before - now
-    state = (
-        "not yet valid"
-        if now < info.valid_after
-        else ("expired" if left <= 0 else f"{left / 60:.0f} min left")
-    )
-    return [
-        ("type", f"{info.kind} certificate"),
-        ("key id", info.key_id),
-        ("serial", str(info.serial)),
-        ("principals", ", ".join(info.principals) or "(none)"),
-        ("valid", f"{_iso(info.valid_after)} to {_iso(info.valid_before)} ({state})"),
-        ("allow", ", ".join(info.allow) or "(nothing)"),
-        ("ticket", info.ticket or "-"),
-        ("extensions", ", ".join(info.extensions) or "(none)"),
-        ("critical options", ", ".join(info.critical_options) or "(none)"),
-        ("signed by", fingerprint(info.signing_key)),
-    ]
-
-
-def _iso(t: int) -> str:
-    if t >= 2**63:
-        return "forever"
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 __all__ = [

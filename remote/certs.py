@@ -1,0 +1,228 @@
+"""OpenSSH certificates as the remote window sees them: our two extensions (which asyncssh
+would drop), decoding an offered certificate blob, and the rules a user certificate must meet to
+log in to a terminal.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+from asyncssh.packet import SSHPacket, String
+from asyncssh.public_key import (
+    CERT_TYPE_USER,
+    SSHKey,
+    SSHOpenSSHCertificate,
+    SSHOpenSSHCertificateV01,
+    decode_ssh_certificate,
+    decode_ssh_public_key,
+)
+
+from workbench.errors import AuthError, ConfigError
+
+ALLOW_EXTENSION = "workbench-allow@kiosk-workbench"
+"""Certificate extension naming the command groups a grant allows, e.g. ``diag,remedy``."""
+TICKET_EXTENSION = "workbench-ticket@kiosk-workbench"
+"""Certificate extension carrying the ticket reference the window was opened for."""
+
+
+def _encode_string(value: object) -> bytes:
+    return String(str(value))
+
+
+def _decode_string(packet: SSHPacket) -> str:
+    return packet.get_string().decode("utf-8", errors="replace")
+
+
+class _WorkbenchCertV01(SSHOpenSSHCertificateV01):
+    """asyncssh's v01 certificate codec plus our two extensions (asyncssh drops unknown ones).
+
+    Encoders run in order, so ours come last, which keeps extensions in lexical order as
+    OpenSSH writes them.
+    """
+
+    _user_extension_encoders = (  # type: ignore[assignment]
+        *SSHOpenSSHCertificateV01._user_extension_encoders,
+        (ALLOW_EXTENSION, _encode_string),
+        (TICKET_EXTENSION, _encode_string),
+    )
+    _user_extension_decoders = {
+        **SSHOpenSSHCertificateV01._user_extension_decoders,
+        ALLOW_EXTENSION.encode(): _decode_string,
+        TICKET_EXTENSION.encode(): _decode_string,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CertInfo:
+    """What a certificate says, decoded and signature-checked (validity is not judged here)."""
+
+    kind: str  # "user" or "host"
+    key_id: str
+    serial: int
+    principals: tuple[str, ...]
+    valid_after: int
+    valid_before: int
+    allow: tuple[str, ...]
+    ticket: str | None
+    extensions: tuple[str, ...]
+    critical_options: tuple[str, ...]
+    signing_key: SSHKey
+    key: SSHKey
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-able view for audit lines and ``remote inspect``."""
+        return {
+            "kind": self.kind,
+            "key_id": self.key_id,
+            "serial": self.serial,
+            "principals": list(self.principals),
+            "valid_after": self.valid_after,
+            "valid_before": self.valid_before,
+            "allow": list(self.allow),
+            "ticket": self.ticket,
+            "extensions": list(self.extensions),
+            "critical_options": list(self.critical_options),
+            "ca": fingerprint(self.signing_key),
+        }
+
+
+def fingerprint(key: SSHKey) -> str:
+    """The SHA256 fingerprint OpenSSH prints for a key."""
+    return str(key.get_fingerprint("sha256"))
+
+
+def inspect_certificate(blob: bytes) -> CertInfo:
+    """Decode an OpenSSH certificate's wire blob (as offered in SSH auth) and check its signature.
+
+    Raises :class:`AuthError` when the blob is not a valid, correctly signed OpenSSH certificate.
+    """
+    try:
+        plain = decode_ssh_certificate(blob)
+        if not isinstance(plain, SSHOpenSSHCertificate):
+            raise AuthError("X.509 certificates are not accepted")
+        packet = SSHPacket(blob)
+        alg = packet.get_string()
+        cert = _WorkbenchCertV01.construct(packet, alg, type(plain.key), None)
+    except (asyncssh.KeyImportError, ValueError) as exc:
+        raise AuthError(f"not a valid OpenSSH certificate: {exc}") from None
+    options = dict(cert.options)
+    allow = str(options.get(ALLOW_EXTENSION, ""))
+    ticket = options.get(TICKET_EXTENSION)
+    critical = ("force-command", "source-address")
+    return CertInfo(
+        kind="user" if cert._cert_type == CERT_TYPE_USER else "host",
+        key_id=cert._key_id,
+        serial=cert._serial,
+        principals=tuple(cert.principals),
+        valid_after=cert._valid_after,
+        valid_before=cert._valid_before,
+        allow=tuple(g for g in allow.split(",") if g),
+        ticket=str(ticket) if ticket is not None else None,
+        extensions=tuple(sorted(k for k in options if k not in critical)),
+        critical_options=tuple(sorted(k for k in options if k in critical)),
+        signing_key=cert.signing_key,
+        key=cert.key,
+    )
+
+
+def read_certificate_info(path: str | Path) -> CertInfo:
+    """Read an OpenSSH certificate file (``...-cert.pub``) and decode it with our extensions."""
+    p = Path(path)
+    try:
+        cert = asyncssh.read_certificate(str(p))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except (OSError, asyncssh.KeyImportError, ValueError) as exc:
+        raise ConfigError(f"{p}: not an OpenSSH certificate: {exc}") from None
+    return inspect_certificate(cert.public_data)
+
+
+def read_public_key(path: str | Path) -> SSHKey:
+    """Read an OpenSSH public key file, naming the file in the error."""
+    p = Path(path)
+    try:
+        return asyncssh.read_public_key(str(p))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except (OSError, asyncssh.KeyImportError, ValueError) as exc:
+        raise ConfigError(f"{p}: not an OpenSSH public key: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """Whether an offered key may log in, and why not."""
+
+    ok: bool
+    reason: str
+    info: CertInfo | None = None
+    key: SSHKey | None = None
+
+
+def judge(
+    username: str, key_blob: bytes, terminal: str, user_ca: SSHKey, now: float, max_window_s: float
+) -> Judgement:
+    """Apply the window's rules to one offered public key or certificate (no signature yet)."""
+    try:
+        info = inspect_certificate(key_blob)
+    except AuthError:
+        try:
+            key = decode_ssh_public_key(key_blob)
+        except asyncssh.KeyImportError:
+            return Judgement(False, "malformed key or certificate")
+        return Judgement(False, "no certificate: a plain public key was offered", key=key)
+    if info.kind != "user":
+        return Judgement(False, "a host certificate was offered as a user certificate", info)
+    if info.signing_key != user_ca:
+        return Judgement(
+            False, f"certificate from an unknown CA ({fingerprint(info.signing_key)})", info
+        )
+    if not info.principals:
+        return Judgement(False, "certificate names no principals", info)
+    if terminal not in info.principals:
+        return Judgement(
+            False, f"wrong principal: certificate is for {', '.join(info.principals)}", info
+        )
+    if username != terminal:
+        return Judgement(False, f"wrong login name {username!r}: log in as {terminal}", info)
+    if now < info.valid_after:
+        return Judgement(False, f"not yet valid: window opens at {info.valid_after}", info)
+    if now >= info.valid_before:
+        return Judgement(False, f"expired: window closed at {info.valid_before}", info)
+    if info.valid_before - info.valid_after > max_window_s:
+        return Judgement(
+            False, f"window longer than this terminal allows ({max_window_s / 3600:g} h)", info
+        )
+    return Judgement(True, "accepted", info)
+
+
+def describe(info: CertInfo, now: float | None = None) -> list[tuple[str, str]]:
+    """Rows for a human view of a certificate (like ``ssh-keygen -L``, plus our extensions)."""
+    now = time.time() if now is None else now
+    left = info.valid_before - now
+    state = (
+        "not yet valid"
+        if now < info.valid_after
+        else ("expired" if left <= 0 else f"{left / 60:.0f} min left")
+    )
+    return [
+        ("type", f"{info.kind} certificate"),
+        ("key id", info.key_id),
+        ("serial", str(info.serial)),
+        ("principals", ", ".join(info.principals) or "(none)"),
+        ("valid", f"{_iso(info.valid_after)} to {_iso(info.valid_before)} ({state})"),
+        ("allow", ", ".join(info.allow) or "(nothing)"),
+        ("ticket", info.ticket or "-"),
+        ("extensions", ", ".join(info.extensions) or "(none)"),
+        ("critical options", ", ".join(info.critical_options) or "(none)"),
+        ("signed by", fingerprint(info.signing_key)),
+    ]
+
+
+def _iso(t: int) -> str:
+    if t >= 2**63:
+        return "forever"
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
