@@ -103,11 +103,11 @@ class KioskHost:
                 "devices": devices,
                 "control": str(control.path),
             }
+            self.endpoints[tid] = manifest
             for extra in self._extras:
                 closer = await extra(self, terminal, manifest)
                 if closer is not None:
                     self._closers.append(closer)
-            self.endpoints[tid] = manifest
             terminal.start()
             self.store.upsert_terminal(tid, self.profile.name, manifest)
         self.clock.start()
