@@ -1,0 +1,521 @@
+"""An Epson-compatible thermal receipt printer (TM-T88 class) speaking ESC/POS: a paper roll that
+runs to near-end and out, a print head that wears and gets dirty with distance, an autocutter,
+a cover, the FEED button, and the status bytes a real unit answers with.
+
+Hosts talk to it through :meth:`Printer.new_session` (one ESC/POS parser per pty lifetime or TCP
+connection; the paper, head, faults and print modes are the one printer's). Printing takes no
+simulated time: a receipt is on paper the moment its bytes are processed.
+
+While the printer is offline (cover open, paper out, an error, the FEED button held) it keeps
+receiving as a real one does: print data waits in a receive buffer of
+:attr:`PrinterSettings.receive_buffer` bytes and is printed once the printer is back online;
+what does not fit is lost (a pty has no flow control to hold the host back) and logged as
+``data_discarded``. Real-time commands (``DLE EOT``, ``DLE ENQ``, ``DLE DC4``) and the status
+queries ``GS r``, ``GS I``, ``GS g`` are answered at once in every state.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import weakref
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+from pydantic import Field
+
+from devices.base import Device, EventSink
+from devices.protocols import escpos as p
+from devices.protocols import escpos_status as st
+from devices.protocols.escpos_page import Page
+from workbench.config import Strict
+from workbench.errors import DeviceError
+from workbench.faults import FaultMode
+
+log = logging.getLogger(__name__)
+
+PAPER_OUT = "printer.paper_out"
+NEAR_END = "printer.paper_near_end"
+COVER_OPEN = "printer.cover_open"
+CUTTER_JAM = "printer.cutter_jam"
+OVERHEAT = "printer.head_overheat"
+HEAD_DIRTY = "printer.head_dirty"
+OFFLINE = "printer.offline"
+PAPER_JAM = "printer.paper_jam"
+LINE_MM = 25.4 / 6
+"""One standard line (1/6 inch): the unit of the line-feed maintenance counter."""
+
+
+class PrinterSettings(Strict):
+    """Profile-tunable values of a receipt printer."""
+
+    model: str = "TM-T88V"
+    maker: str = "EPSON"
+    firmware: str = "30.07 ESC/POS"
+    serial_number: str = "X4ZA012345"
+    model_id: int = Field(0x20, ge=0, le=255)
+    type_id: int = Field(0x02, ge=0, le=255)
+    """``GS I 2``: bit 1 = autocutter fitted."""
+    rom_version_id: int = Field(0x0F, ge=0, le=255)
+    roll_length_m: float = Field(80.0, gt=0)
+    """A new roll (80 mm x 80 m thermal paper)."""
+    paper_m: float | None = Field(None, ge=0)
+    """Paper left at start (a full roll when not given)."""
+    near_end_m: float = Field(5.0, ge=0)
+    """Paper left when the near-end sensor trips."""
+    dpi: int = Field(180, gt=0)
+    columns: int = Field(42, gt=0)
+    """Characters of font A per line."""
+    head_clean_interval_m: float = Field(5000.0, gt=0)
+    """Paper moved past the head after which it counts as dirty and wants cleaning."""
+    head_distance_m: float = Field(0.0, ge=0)
+    """Head running distance already on the counters at start (an older printer)."""
+    cuts: int = Field(0, ge=0)
+    cooldown_s: float | None = Field(60.0, gt=0)
+    """An overheated head recovers by itself after this long (None: only when cleared)."""
+    feed_speed_mm_s: float = Field(100.0, gt=0)
+    """Paper speed while the FEED button is held."""
+    receive_buffer: int = Field(4096, gt=0)
+    """Bytes of print data held while offline."""
+
+
+@dataclass(slots=True)
+class PrinterState:
+    """Counters and mechanical state (the print modes live in :class:`Page`)."""
+
+    distance_mm: float = 0.0
+    """Cumulative head running distance (paper moved past the head)."""
+    since_clean_mm: float = 0.0
+    energised: int = 0
+    """Head dot rows energised, cumulative."""
+    cuts: int = 0
+    feeding: bool = False
+    """The FEED button is held."""
+    overheat_episode: int = 0
+    pending_mm: float = 0.0
+    """Paper used by printing not yet taken from the roll container (settled in batches)."""
+    queued_bytes: int = 0
+
+
+class Printer(Device):
+    """The simulated receipt printer; serve :meth:`new_session` on a pty and a TCP port."""
+
+    kind = "printer"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        settings: PrinterSettings,
+        modes: list[FaultMode],
+        *,
+        rng: random.Random | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
+        super().__init__(env, modes, rng=rng, sink=sink)
+        self.settings = settings
+        capacity = settings.roll_length_m * 1000.0
+        level = capacity if settings.paper_m is None else min(capacity, settings.paper_m * 1000)
+        self.paper = simpy.Container(env, capacity=capacity, init=level)
+        self.state = PrinterState(distance_mm=settings.head_distance_m * 1000, cuts=settings.cuts)
+        self.page = Page(columns=settings.columns, dpi=settings.dpi)
+        self.receipts: list[str] = []
+        self._queue: deque[p.Message] = deque()
+        self._resettable: dict[int, float] = {20: 0.0, 21: 0.0, 50: 0.0, 70: 0.0}
+        """Cumulative counter values at the last ``GS g 0`` (resettable = cumulative - base)."""
+        self._sessions: weakref.WeakSet[PrinterSession] = weakref.WeakSet()
+        self._online = True
+        self.actions.update(
+            {
+                "refill-paper": self.refill_paper,
+                "open-cover": lambda: self._set(COVER_OPEN, True, "cover opened"),
+                "close-cover": lambda: self._set(COVER_OPEN, False, "cover closed"),
+                "clean-head": self.clean_head,
+                "feed-button": self.feed_button,
+                "reset": self.reset,
+            }
+        )
+        self._check_paper()
+
+    # -- sessions ----------------------------------------------------------------------------
+    def new_session(self) -> PrinterSession:
+        """A host connection with its own parser (pty lifetime or one TCP connection)."""
+        session = PrinterSession(self)
+        self._sessions.add(session)
+        return session
+
+    # -- derived state -----------------------------------------------------------------------
+    @property
+    def paper_mm(self) -> float:
+        """Paper left on the roll."""
+        return float(self.paper.level) - self.state.pending_mm
+
+    def condition(self) -> st.Condition:
+        """What the sensors and error logic report now (the source of every status byte)."""
+        out, cover, feeding = self.has(PAPER_OUT), self.has(COVER_OPEN), self.state.feeding
+        cutter, jam, hot = self.has(CUTTER_JAM), self.has(PAPER_JAM), self.has(OVERHEAT)
+        error = cutter or jam or hot or self.has(OFFLINE)
+        return st.Condition(
+            offline=out or cover or feeding or error,
+            cover_open=cover,
+            feeding=feeding,
+            paper_end_stop=out,
+            error=error,
+            cutter_error=cutter,
+            unrecoverable_error=jam,
+            auto_recoverable_error=hot,
+            near_end=out or self.has(NEAR_END),
+            paper_end=out,
+        )
+
+    @property
+    def online(self) -> bool:
+        """Whether print data is being printed (not held in the receive buffer)."""
+        return self._online
+
+    def counter(self, number: int) -> int | None:
+        """A ``GS g 2`` maintenance counter (20/21/50/70 resettable, +128 cumulative)."""
+        values = {
+            20: self.state.distance_mm / LINE_MM,
+            21: float(self.state.energised),
+            50: float(self.state.cuts),
+            70: self.env.now / 3600.0,
+        }
+        if number in values:
+            return int(values[number] - self._resettable[number])
+        if number - 128 in values:
+            return int(values[number - 128])
+        return None
+
+    def status(self) -> dict[str, Any]:
+        """Snapshot: faults, paper, head wear, counters, receipts, receive buffer."""
+        self.settle()
+        return {
+            **super().status(),
+            "online": self.online,
+            "paper_mm": round(self.paper_mm, 1),
+            "roll_mm": self.paper.capacity,
+            "head_distance_m": round(self.state.distance_mm / 1000, 3),
+            "head_dirt": round(
+                self.state.since_clean_mm / (self.settings.head_clean_interval_m * 1000), 4
+            ),
+            "cuts": self.state.cuts,
+            "receipts": len(self.receipts),
+            "queued_bytes": self.state.queued_bytes,
+        }
+
+    # -- paper and head physics ------------------------------------------------------------------
+    def _advance(self, mm: float, rows: int) -> None:
+        """Paper moved ``mm`` past the head with ``rows`` dot rows printed."""
+        s = self.state
+        mm = min(mm, self.paper_mm)
+        s.pending_mm += mm
+        s.distance_mm += mm
+        s.since_clean_mm += mm
+        s.energised += rows
+        if self.paper_mm <= self.settings.near_end_m * 1000 or (
+            s.since_clean_mm >= self.settings.head_clean_interval_m * 1000
+        ):
+            self.settle()
+
+    def settle(self) -> None:
+        """Take the paper used so far from the roll and raise what the sensors now see."""
+        s = self.state
+        if s.pending_mm > 0:
+            take = min(s.pending_mm, float(self.paper.level))
+            s.pending_mm = 0.0
+            if take > 0:
+                self.paper.get(take)
+        self._check_paper()
+        if (
+            s.since_clean_mm >= self.settings.head_clean_interval_m * 1000
+            and HEAD_DIRTY in self.modes
+        ):
+            self.inject(HEAD_DIRTY)
+
+    def _check_paper(self) -> None:
+        level = float(self.paper.level)
+        if level <= self.settings.near_end_m * 1000 and NEAR_END in self.modes:
+            self.inject(NEAR_END)
+        if level <= 1e-9 and PAPER_OUT in self.modes:
+            self.inject(PAPER_OUT)
+
+    # -- faults ------------------------------------------------------------------------------------
+    def _apply(self, fault_id: str, active: bool) -> None:
+        s = self.state
+        if fault_id == PAPER_OUT and active and self.paper.level > 0:
+            self.paper.get(self.paper.level)  # an injected paper-out: the roll is at its end
+            if NEAR_END in self.modes:
+                self.inject(NEAR_END)
+        elif fault_id == NEAR_END and active:
+            excess = float(self.paper.level) - self.settings.near_end_m * 1000
+            if excess > 0:
+                self.paper.get(excess)
+        elif fault_id in (PAPER_OUT, NEAR_END) and not active:
+            self._load_roll()
+        elif fault_id == HEAD_DIRTY:
+            interval = self.settings.head_clean_interval_m * 1000
+            s.since_clean_mm = max(s.since_clean_mm, interval) if active else 0.0
+        elif fault_id == OVERHEAT and active and self.settings.cooldown_s:
+            s.overheat_episode += 1
+            self.env.process(self._cool_down(s.overheat_episode))
+        self._changed()
+
+    def _cool_down(self, episode: int) -> Generator[simpy.Event, Any, None]:
+        assert self.settings.cooldown_s is not None
+        yield self.env.timeout(self.settings.cooldown_s)
+        if self.has(OVERHEAT) and self.state.overheat_episode == episode:
+            self.clear(OVERHEAT)
+
+    def _changed(self) -> None:
+        """Status changed: print what was held if back online; push automatic status."""
+        self._online = not self.condition().offline
+        if self._queue and self._online:
+            self._drain()
+        for session in list(self._sessions):
+            session.push_status()
+
+    def _load_roll(self) -> None:
+        missing = self.paper.capacity - float(self.paper.level)
+        if missing > 0:
+            self.paper.put(missing)
+        self.state.pending_mm = 0.0
+        for fault in (PAPER_OUT, NEAR_END):
+            if fault in self.modes:
+                self.clear(fault)
+
+    # -- stimuli ------------------------------------------------------------------------------------
+    def refill_paper(self) -> str:
+        """Staff put in a new roll: paper full again, near-end and paper-out cleared."""
+        self.settle()
+        self.record("paper_refilled", previous_mm=round(self.paper_mm, 1))
+        self._load_roll()
+        self._changed()
+        return f"new roll loaded ({self.settings.roll_length_m:g} m)"
+
+    def _set(self, fault_id: str, active: bool, message: str) -> str:
+        if active:
+            self.inject(fault_id)
+        else:
+            self.clear(fault_id)
+        return message
+
+    def clean_head(self) -> str:
+        """Staff clean the print head: dirt gone, the head-dirty fault cleared."""
+        self.record("head_cleaned", since_clean_m=round(self.state.since_clean_mm / 1000, 3))
+        self.state.since_clean_mm = 0.0
+        if HEAD_DIRTY in self.modes:
+            self.clear(HEAD_DIRTY)
+        return "print head cleaned"
+
+    def feed_button(self, seconds: str = "0.5") -> str:
+        """Someone holds the FEED button for ``seconds``: paper feeds, the printer is offline."""
+        try:
+            duration = float(seconds)
+        except ValueError:
+            raise DeviceError(f"feed-button seconds(={seconds!r}) must be a number") from None
+        if not 0 < duration <= 60:
+            raise DeviceError(f"feed-button seconds(={duration}) must be in (0, 60]")
+        if self.state.feeding:
+            return "FEED is already held"
+        cond = self.condition()
+        if cond.cover_open or cond.paper_end or cond.error:
+            return "FEED ignored: the printer cannot feed now"
+        self.env.process(self._feed(duration))
+        return f"FEED held for {duration:g} s"
+
+    def _feed(self, duration: float) -> Generator[simpy.Event, Any, None]:
+        self.state.feeding = True
+        self.record("feed_button", seconds=duration)
+        self._changed()
+        yield self.env.timeout(duration)
+        self._advance(self.settings.feed_speed_mm_s * duration, 0)
+        self.state.feeding = False
+        self.settle()
+        self._changed()
+
+    def reset(self) -> str:
+        """Power-cycle (the remote remedy): clears offline and overheat, empties the buffers."""
+        self._queue.clear()
+        self.state.queued_bytes = 0
+        self.page.reset()
+        self.record("reset")
+        for fault in (OFFLINE, OVERHEAT):
+            if fault in self.modes:
+                self.clear(fault)
+        return "printer reset"
+
+    # -- the data path -------------------------------------------------------------------------------
+    def handle(self, msg: p.Message, session: PrinterSession) -> bytes:
+        """Act on one message from a host; returns the bytes to answer with right away."""
+        if isinstance(msg, p.Command):
+            handler = _QUERIES.get(msg.prefix)
+            if handler is not None:
+                return handler(self, msg, session)
+        elif isinstance(msg, p.Unknown):
+            self.record("unknown_command", hex=msg.data[:16].hex(" "))
+            return b""
+        if self._queue or not self._online:
+            self._hold(msg)
+        else:
+            self._print(msg)
+        return b""
+
+    def _print(self, msg: p.Message) -> None:
+        mm, rows, receipt = self.page.apply(msg)
+        if mm:
+            self._advance(mm, rows)
+        if receipt is not None:
+            self._cut(receipt)
+        elif isinstance(msg, p.Command) and msg.prefix == b"\x1bp":
+            self.record("drawer_kick", pin=5 if msg.n in (1, 49) else 2)
+
+    def _cut(self, receipt: str) -> None:
+        self.state.cuts += 1
+        if receipt:
+            self.settle()
+            self.receipts.append(receipt)
+            self.record("receipt", text=receipt)
+
+    def _hold(self, msg: p.Message) -> None:
+        size = _size(msg)
+        if self.state.queued_bytes + size > self.settings.receive_buffer:
+            self.record("data_discarded", bytes=size)
+            return
+        self._queue.append(msg)
+        self.state.queued_bytes += size
+
+    def _drain(self) -> None:
+        while self._queue and self._online:
+            msg = self._queue.popleft()
+            self.state.queued_bytes -= _size(msg)
+            self._print(msg)
+        self.settle()
+
+
+def _size(msg: p.Message) -> int:
+    if isinstance(msg, p.Text | p.Unknown):
+        return len(msg.data)
+    if isinstance(msg, p.Raster | p.BitImage | p.Barcode):
+        return len(msg.data) + 8
+    if isinstance(msg, p.Block):
+        return len(msg.payload) + 7
+    if isinstance(msg, p.Command):
+        return len(msg.prefix) + len(msg.args)
+    return 1
+
+
+# -- immediate answers ------------------------------------------------------------------------------
+def _realtime_status(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
+    printer.settle()
+    return st.realtime_status(printer.condition(), msg.n)
+
+
+def _realtime_request(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
+    if msg.n == 2 and printer.condition().error:  # recover from the error, clearing the buffer
+        printer._queue.clear()
+        printer.state.queued_bytes = 0
+    return b""
+
+
+def _realtime_function(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
+    fn = msg.prefix[2]
+    if fn == 1:
+        printer.record("drawer_kick", pin=5 if msg.n else 2)
+    elif fn == 8:
+        printer._queue.clear()
+        printer.state.queued_bytes = 0
+    return b""
+
+
+def _transmit_status(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
+    printer.settle()
+    return st.transmit_status(printer.condition(), msg.n)
+
+
+def _printer_id(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
+    s, n = printer.settings, msg.n
+    one = {1: s.model_id, 2: s.type_id, 3: s.rom_version_id}.get(n - 48 if n > 48 else n)
+    if one is not None and n < 65:
+        return bytes((one,))
+    text = {65: s.firmware, 66: s.maker, 67: s.model, 68: s.serial_number, 69: "ANK"}.get(n)
+    return st.block_reply(text) if text is not None else b""
+
+
+def _counter(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
+    number = int.from_bytes(msg.args[1:3], "little")
+    value = printer.counter(number)
+    if value is None or msg.args[0] != 0:
+        log.debug("%s: GS g 2 for unsupported counter %d ignored", printer.name, number)
+        return b""
+    return st.counter_reply(value)
+
+
+def _reset_counter(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
+    number = int.from_bytes(msg.args[1:3], "little")
+    if number in printer._resettable and msg.args[0] == 0:
+        cumulative = printer.counter(number + 128)
+        printer._resettable[number] = float(cumulative or 0)
+        printer.record("counter_reset", counter=number)
+    return b""
+
+
+def _auto_status(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
+    session.asb = msg.n & 0x0F
+    session.last_asb = st.auto_status(printer.condition()) if session.asb else b""
+    return session.last_asb
+
+
+_QUERIES: dict[bytes, Callable[[Printer, p.Command, PrinterSession], bytes]] = {
+    b"\x10\x04": _realtime_status,
+    b"\x10\x05": _realtime_request,
+    b"\x10\x14\x01": _realtime_function,
+    b"\x10\x14\x02": _realtime_function,
+    b"\x10\x14\x08": _realtime_function,
+    b"\x1dr": _transmit_status,
+    b"\x1dI": _printer_id,
+    b"\x1dg2": _counter,
+    b"\x1dg0": _reset_counter,
+    b"\x1da": _auto_status,
+}
+
+
+class PrinterSession:
+    """One host connection: its own parser over the shared printer."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+        self.parser = p.Parser()
+        self.asb = 0
+        """``GS a`` mask: automatic status back is on when non-zero."""
+        self.last_asb = b""
+        self._write: Callable[[bytes], None] | None = None
+
+    def attach(self, write: Callable[[bytes], None]) -> None:
+        """Let the printer send automatic status back on its own (the pty transport calls this)."""
+        self._write = write
+
+    def push_status(self) -> None:
+        """Send the 4-byte automatic status when it changed and ASB is on."""
+        if not self.asb or self._write is None:
+            return
+        block = st.auto_status(self.printer.condition())
+        if block != self.last_asb:
+            self.last_asb = block
+            self._write(block)
+
+    def feed(self, data: bytes) -> bytes:
+        """Bytes from the host in; the immediate answers out."""
+        printer = self.printer
+        printer.catch_up()
+        out = b""
+        handle = printer.handle
+        for msg in self.parser.feed(data):
+            reply = handle(msg, self)
+            if reply:
+                out += reply
+        printer.settle()
+        printer.wake()
+        return out
