@@ -123,7 +123,12 @@ class Printer(Device):
         self.page = Page(columns=settings.columns, dpi=settings.dpi)
         self.receipts: list[str] = []
         self._queue: deque[p.Message] = deque()
-        self._resettable: dict[int, float] = {20: 0.0, 21: 0.0, 50: 0.0, 70: 0.0}
+        self._resettable: dict[int, float] = {
+            20: self.state.distance_mm / LINE_MM,
+            21: 0.0,
+            50: 0.0,
+            70: 0.0,
+        }
         """Cumulative counter values at the last ``GS g 0`` (resettable = cumulative - base)."""
         self._sessions: weakref.WeakSet[PrinterSession] = weakref.WeakSet()
         self._online = True
@@ -256,8 +261,11 @@ class Printer(Device):
         elif fault_id in (PAPER_OUT, NEAR_END) and not active:
             self._load_roll()
         elif fault_id == HEAD_DIRTY:
+            # The resettable line-feed counter (20) runs from the last cleaning, as service staff
+            # reset it when they clean: a dirty head shows it past the cleaning interval.
             interval = self.settings.head_clean_interval_m * 1000
             s.since_clean_mm = max(s.since_clean_mm, interval) if active else 0.0
+            self._resettable[20] = (s.distance_mm - s.since_clean_mm) / LINE_MM
         elif fault_id == OVERHEAT and active and self.settings.cooldown_s:
             s.overheat_episode += 1
             self.env.process(self._cool_down(s.overheat_episode))
@@ -306,6 +314,7 @@ class Printer(Device):
         """Staff clean the print head: dirt gone, the head-dirty fault cleared."""
         self.record("head_cleaned", since_clean_m=round(self.state.since_clean_mm / 1000, 3))
         self.state.since_clean_mm = 0.0
+        self._resettable[20] = self.state.distance_mm / LINE_MM
         if HEAD_DIRTY in self.modes:
             self.clear(HEAD_DIRTY)
         return "print head cleaned"

@@ -42,14 +42,16 @@ ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
 EOT, ENQ, DC4, NUL = 0x04, 0x05, 0x14, 0x00
 LF, CR, HT, FF, CAN, BEL = 0x0A, 0x0D, 0x09, 0x0C, 0x18, 0x07
 
-MAX_BLOCK = 1 << 22
-"""Longest ``GS 8 L`` payload accepted (4 MiB); longer headers are treated as line noise."""
+MAX_BLOCK = 1 << 20
+"""Longest ``GS 8 L`` payload accepted (1 MiB, about the largest ``GS v 0`` image); longer
+headers are treated as line noise."""
 MAX_RASTER_WIDTH = 255
 """Widest ``GS v 0`` image in bytes (2040 dots); 80 mm heads are 512-576 dots."""
 MAX_RASTER_HEIGHT = 4095
 MAX_TABS = 32
 
 _TEXT = re.compile(rb"[\x20-\xff\n\r\t]+")
+_IGNORED = re.compile(rb"[\x00-\x06\x08\x0b\x0e\x0f\x11-\x17\x19\x1a\x1e\x1f]+")
 
 # Fixed-length commands: prefix -> number of argument bytes ("c:n" = ESC/GS/FS c takes n bytes);
 # ESC SP and ESC FF are listed apart because a space and FF cannot sit in these strings.
@@ -256,7 +258,10 @@ def _parse(buf: bytes | bytearray, pos: int, out: list[Message]) -> int:
             continue
         if b in (FF, CAN, BEL):
             out.append(Control(b))
-        pos += 1  # NUL and undefined control bytes are ignored
+            pos += 1
+            continue
+        m = _IGNORED.match(buf, pos)  # NUL and undefined control bytes are ignored
+        pos = m.end() if m is not None else pos + 1
     return pos
 
 
