@@ -30,7 +30,7 @@ from remote.audit import AuditLog
 from remote.backend import Backend
 from remote.certs import CertInfo, fingerprint, judge, read_public_key
 from workbench.config import Strict
-from workbench.errors import RemoteError
+from workbench.errors import RemoteError, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -387,26 +387,32 @@ class Agent:
             assert isinstance(owner, _Connection)
             await owner.run(process)
 
-        self._server = await asyncssh.create_server(
-            lambda: _Connection(self),
-            cfg.host,
-            cfg.port,
-            server_host_keys=[host_key],
-            server_host_certs=host_certs,
-            process_factory=process_factory,
-            encoding="utf-8",
-            password_auth=False,
-            kbdint_auth=False,
-            public_key_auth=True,
-            gss_host=None,
-            allow_pty=False,
-            agent_forwarding=False,
-            x11_forwarding=False,
-            allow_scp=False,
-            sftp_factory=None,
-            login_timeout=cfg.login_timeout,
-            keepalive_interval=30,
-        )
+        try:
+            self._server = await asyncssh.create_server(
+                lambda: _Connection(self),
+                cfg.host,
+                cfg.port,
+                server_host_keys=[host_key],
+                server_host_certs=host_certs,
+                process_factory=process_factory,
+                encoding="utf-8",
+                password_auth=False,
+                kbdint_auth=False,
+                public_key_auth=True,
+                gss_host=None,
+                allow_pty=False,
+                agent_forwarding=False,
+                x11_forwarding=False,
+                allow_scp=False,
+                sftp_factory=None,
+                login_timeout=cfg.login_timeout,
+                keepalive_interval=30,
+            )
+        except OSError as exc:
+            self.audit.close()
+            raise TransportError(
+                f"{cfg.host}:{cfg.port}: agent cannot listen: {exc.strerror}"
+            ) from None
         self.audit.append(
             "agent_started",
             terminal=cfg.terminal,

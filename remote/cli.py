@@ -64,9 +64,7 @@ def ca_init(directory: Path) -> None:
     authority = CertificateAuthority.init(directory)
     out.print(f"CA created in {directory}")
     out.print(f"  agents trust the user CA: {directory / 'user_ca.pub'}")
-    out.print(
-        f"  clients trust the host CA: {directory / 'known_hosts'}  ({authority.known_hosts_line[:40]}...)"
-    )
+    out.print(f"  clients trust the host CA: {directory / 'known_hosts'}")
     out.print(
         f"  window length: default {authority.settings.default_hours:g} h, max {authority.settings.max_hours:g} h"
     )
@@ -303,7 +301,7 @@ def fleet(
             str(c["warn"]),
             str(c["fail"]),
             f"{r.finished - r.started:.2f}",
-            (r.error or "")[:60],
+            (r.error or "")[:100],
         )
     out.print(table)
     tally: dict[str, int] = {}
