@@ -126,10 +126,11 @@ class Printer(Device):
         self._resettable: dict[int, float] = {
             20: self.state.distance_mm / LINE_MM,
             21: 0.0,
-            50: 0.0,
+            50: float(settings.cuts),
             70: 0.0,
         }
-        """Cumulative counter values at the last ``GS g 0`` (resettable = cumulative - base)."""
+        """Cumulative counter values at the last ``GS g 0`` (resettable = cumulative - base); a
+        printer that starts with wear on its counters starts freshly serviced."""
         self._sessions: weakref.WeakSet[PrinterSession] = weakref.WeakSet()
         self._online = True
         self.actions.update(
