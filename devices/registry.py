@@ -64,6 +64,29 @@ KINDS: dict[str, DeviceKind] = {
             ("serial",),
             ("bill_validator", "cash_box"),
         ),
+        DeviceKind(
+            "card_reader",
+            "devices.card_reader",
+            "CardReader",
+            "CardReaderSettings",
+            ("serial",),
+            ("serial",),
+        ),
+        DeviceKind(
+            "touchscreen",
+            "devices.touchscreen",
+            "Touchscreen",
+            "TouchscreenSettings",
+            ("serial",),
+            ("serial",),
+        ),
+        DeviceKind(
+            "display", "devices.display", "Display", "DisplaySettings", ("serial",), ("serial",)
+        ),
+        DeviceKind("ups", "devices.ups", "Ups", "UpsSettings", ("modbus",), ("modbus",)),
+        DeviceKind(
+            "exterior", "devices.exterior", "Exterior", "ExteriorSettings", ("modbus",), ("modbus",)
+        ),
     )
 }
 

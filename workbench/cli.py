@@ -20,7 +20,7 @@ from rich.table import Table
 
 from workbench.errors import WorkbenchError
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))

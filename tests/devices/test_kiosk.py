@@ -1,0 +1,176 @@
+"""A running simulated kiosk: endpoints manifest, control plane, faults and stimuli, records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from devices.control import request_async
+from devices.kiosk import KioskHost, terminal_ids
+from devices.profiles import load_profile
+from workbench.errors import ConfigError, DeviceError
+
+VALIDATOR_ONLY = "name: cash_only\ndevices:\n  bill_validator:\n    transports: [serial]\n"
+
+
+@pytest.fixture
+def profile(state_dir: Path) -> Path:
+    path = state_dir / "cash_only.yaml"
+    path.write_text(VALIDATOR_ONLY)
+    return path
+
+
+@pytest.mark.timeout(20)
+async def test_manifest_control_socket_faults_and_records(state_dir: Path, profile: Path) -> None:
+    async with KioskHost(state_dir, profile, ["KSK-0007"], speed=50) as host:
+        manifest = json.loads((state_dir / "KSK-0007" / "endpoints.json").read_text())
+        assert manifest["terminal"] == "KSK-0007"
+        assert manifest["profile"] == "cash_only"
+        assert manifest["devices"]["bill_validator"]["serial"].startswith("/dev/pts/")
+        sock = Path(manifest["control"])
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+        assert stat.S_IMODE(sock.parent.stat().st_mode) == 0o700
+
+        faults = await request_async(sock, "fault.list")
+        assert {f["id"] for f in faults} >= {"bill_validator.safe_jam", "cash_box.removed"}
+        assert not any(f["active"] for f in faults)
+        result = await request_async(sock, "fault.inject", id="cash_box.removed")
+        assert result["active"] == ["cash_box.removed"]
+        with pytest.raises(
+            DeviceError, match=r"has no printer, so cannot show 'printer.paper_out'"
+        ):
+            await request_async(sock, "fault.inject", id="printer.paper_out")
+        with pytest.raises(DeviceError, match=r"unknown fault 'bill_validator.on_fire'"):
+            await request_async(sock, "fault.inject", id="bill_validator.on_fire")
+        result = await request_async(sock, "fault.clear", id="cash_box.removed")
+        assert result["active"] == []
+        with pytest.raises(DeviceError, match=r"no device of terminal KSK-0007 has action 'dance'"):
+            await request_async(sock, "act", action="dance")
+        assert host.clock.max_lag < 0.5
+    # a clean shutdown removes the manifest and the socket; the records stay
+    assert not (state_dir / "KSK-0007" / "endpoints.json").exists()
+    assert not sock.exists()
+    from workbench.store import RecordStore
+
+    with RecordStore(state_dir / "records.sqlite") as store:
+        kinds = [
+            (r["kind"], r["detail"]) for r in store.query("SELECT kind, detail FROM device_events")
+        ]
+        assert ("fault", '{"id": "cash_box.removed"}') in kinds
+        assert ("clear", '{"id": "cash_box.removed"}') in kinds
+        assert store.query("SELECT profile FROM terminals WHERE id='KSK-0007'")[0][0] == "cash_only"
+
+
+@pytest.mark.timeout(20)
+async def test_many_terminals_in_one_process(state_dir: Path, profile: Path) -> None:
+    ids = terminal_ids("KSK", 12)
+    assert ids[0] == "KSK-0001" and ids[-1] == "KSK-0012"
+    async with KioskHost(state_dir, profile, ids, speed=10) as host:
+        paths = {host.endpoints[t]["devices"]["bill_validator"]["serial"] for t in ids}
+        assert len(paths) == 12
+        await request_async(
+            host.endpoints["KSK-0003"]["control"], "fault.inject", id="bill_validator.safe_jam"
+        )
+        assert host.terminals["KSK-0003"].active_faults() == ["bill_validator.safe_jam"]
+        assert host.terminals["KSK-0004"].active_faults() == []
+
+
+def test_profile_with_unknown_key_names_file_and_key(state_dir: Path) -> None:
+    bad = state_dir / "bad.yaml"
+    bad.write_text("name: x\ndevices:\n  bill_validator:\n    cash_box_capacityy: 10\n")
+    with pytest.raises(ConfigError) as info:
+        load_profile(bad)
+    assert str(info.value).startswith(
+        f"{bad}:4: unknown key 'cash_box_capacityy' in devices.bill_validator; valid keys:"
+    )
+    bad.write_text("name: x\ndevices:\n  coffee_machine: {}\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"bad.yaml:3: unknown key 'coffee_machine' in devices; valid keys: .*bill_validator",
+    ):
+        load_profile(bad)
+
+
+def test_scheduled_fault_of_a_missing_device_is_refused(state_dir: Path) -> None:
+    path = state_dir / "sched.yaml"
+    path.write_text(
+        VALIDATOR_ONLY + "faults:\n  schedule:\n    - {at: 10m, inject: printer.cover_open}\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"sched.yaml: scheduled fault 'printer.cover_open' is not a fault"
+    ):
+        KioskHost(state_dir, path, ["K"])
+
+
+@pytest.mark.timeout(30)
+async def test_cli_kiosk_up_runs_until_sigterm_and_errors_are_one_line(
+    state_dir: Path, profile: Path
+) -> None:
+    cmd = [sys.executable, "-m", "workbench.cli", "kiosk", "up", "--profile", str(profile)]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        "--id",
+        "KSK-0100",
+        "--state-dir",
+        str(state_dir),
+        "--speed",
+        "60",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.stdout is not None
+    while b"kiosk(s) up" not in (line := await proc.stdout.readline()):
+        assert line, (await proc.stderr.read()).decode() if proc.stderr else "kiosk exited"
+    sock = state_dir / "KSK-0100" / "control.sock"
+    fault = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "workbench.cli",
+        "kiosk",
+        "fault",
+        "inject",
+        "bill_validator.no_response",
+        "--id",
+        "KSK-0100",
+        "--state-dir",
+        str(state_dir),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await fault.communicate()
+    assert fault.returncode == 0
+    assert b"active now: bill_validator.no_response" in stdout
+    assert sock.exists()
+    proc.send_signal(signal.SIGTERM)
+    rest, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert b"stopped cleanly" in rest
+    assert not sock.exists()
+
+    bad = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "workbench.cli",
+        "kiosk",
+        "fault",
+        "inject",
+        "nope.nope",
+        "--id",
+        "KSK-0100",
+        "--state-dir",
+        str(state_dir),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await bad.communicate()
+    assert bad.returncode == 4
+    assert err.decode().count("\n") == 1
+    assert (
+        "kiosk control socket not reachable" in err.decode() and "is the kiosk up?" in err.decode()
+    )
