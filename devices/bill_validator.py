@@ -443,12 +443,15 @@ class BillValidator(Device):
 
     def _fill_to(self, level: int) -> None:
         if self.cash_box.level < level:
+            # The notes that filled it were stacked: GET COUNTERS shows them.
+            self.state.stacked += level - self.cash_box.level
             self.cash_box.put(level - self.cash_box.level)
 
     def _empty(self) -> None:
         if self.cash_box.level:
             self.record("cash_box_emptied", notes=self.cash_box.level)
             self.cash_box.get(self.cash_box.level)
+        self.state.stacked = 0  # the collection procedure sends RESET COUNTERS with each emptying
         self.clear(BOX_FULL)
         self.clear(BOX_NEAR_FULL)
 

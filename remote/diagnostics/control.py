@@ -1,0 +1,60 @@
+"""A client of a simulated kiosk's control plane (the JSON-lines Unix socket named ``control`` in
+its endpoints manifest): trainer fault operations, and the physical stimuli and actions a real
+terminal's people or host hardware would perform (a touch, a test card, a relay power cycle).
+
+Written from the protocol alone (``{"op": ...}`` per line, ``{"ok": true, "result": ...}`` back);
+``remote`` never imports the simulators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import DeviceError, TransportError
+
+log = logging.getLogger(__name__)
+
+
+class ControlClient:
+    """One request per connection to ``path``; also a :class:`~remote.diagnostics.base.Stimulus`."""
+
+    def __init__(self, path: str | Path, timeout: float = 5.0) -> None:
+        self.path = str(path)
+        self.timeout = timeout
+
+    async def request(self, op: str, **fields: Any) -> Any:
+        """Send one request; returns its result or raises the error the kiosk names."""
+        try:
+            reader, writer = await asyncio.open_unix_connection(self.path)
+        except OSError as exc:
+            raise TransportError(
+                f"{self.path}: kiosk control socket not reachable ({exc.strerror or exc})"
+            ) from None
+        try:
+            writer.write(json.dumps({"op": op, **fields}).encode() + b"\n")
+            await writer.drain()
+            line = await asyncio.wait_for(reader.readline(), self.timeout)
+        except TimeoutError:
+            raise TransportError(f"{self.path}: no answer to {op!r}") from None
+        finally:
+            writer.close()
+        if not line:
+            raise TransportError(f"{self.path}: the kiosk closed the control connection")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise DeviceError(str(reply.get("error", "unknown control-plane error")))
+        return reply["result"]
+
+    async def act(self, device: str, action: str, *args: str) -> str:
+        """Perform a stimulus or a physical action on one device; returns its message."""
+        result = await self.request("act", action=action, args=list(args), device=device)
+        return str(result.get("message", "")) if isinstance(result, dict) else str(result)
+
+    async def status(self) -> dict[str, Any]:
+        """The kiosk's own view of itself (devices and active faults)."""
+        result: dict[str, Any] = await self.request("status")
+        return result

@@ -1,0 +1,201 @@
+"""The ways diagnostics reach devices, asyncio-friendly: a serial port opened with pyserial and
+read through the event loop (``loop.add_reader`` on its file descriptor, never a blocking read),
+a Modbus TCP client, one-shot HTTP GETs, and line exchanges on a TCP port.
+
+Each wait has a deadline and raises :class:`LinkTimeout` when a healthy device would have
+answered; a port that cannot be opened at all raises :class:`TransportError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import serial
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.exceptions import ModbusException
+
+from remote.diagnostics.base import LinkTimeout
+from workbench.errors import ProtocolError, TransportError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``host:port`` -> ``(host, port)``."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise TransportError(f"bad address {address!r}; expected host:port")
+    return host, int(port)
+
+
+class SerialLink:
+    """A serial port (a real tty or a simulated kiosk's pty) opened with pyserial, read through
+    the event loop. ``async with SerialLink(path) as link: link.write(...); await link.recv(...)``."""
+
+    def __init__(self, path: str, baudrate: int = 9600) -> None:
+        self.path = path
+        self.baudrate = baudrate
+        self._ser: serial.Serial | None = None
+        self._buf = bytearray()
+        self._arrived = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def __aenter__(self) -> SerialLink:
+        try:
+            self._ser = serial.Serial(self.path, self.baudrate, timeout=0, write_timeout=1)
+        except (serial.SerialException, OSError) as exc:
+            raise TransportError(f"{self.path}: cannot open serial port: {exc}") from None
+        fd = self._ser.fileno()
+        os.set_blocking(fd, False)
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(fd, self._readable)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._ser is not None:
+            if self._loop is not None:
+                self._loop.remove_reader(self._ser.fileno())
+            self._ser.close()
+            self._ser = None
+
+    def _readable(self) -> None:
+        assert self._ser is not None
+        try:
+            data = os.read(self._ser.fileno(), 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            log.warning("%s: read failed: %s", self.path, exc)
+            return
+        if data:
+            self._buf += data
+            self._arrived.set()
+
+    def write(self, data: bytes) -> None:
+        """Send bytes (a pty or a UART takes a command's few bytes at once)."""
+        assert self._ser is not None, "link not open"
+        try:
+            self._ser.write(data)
+        except (serial.SerialException, OSError) as exc:
+            raise TransportError(f"{self.path}: write failed: {exc}") from None
+
+    def drain_input(self) -> bytes:
+        """Take whatever has arrived so far (stale bytes before a new exchange)."""
+        data = bytes(self._buf)
+        self._buf.clear()
+        self._arrived.clear()
+        return data
+
+    async def recv(self, deadline: float) -> bytes:
+        """Wait for bytes until ``deadline`` (loop time); raises :class:`LinkTimeout` then."""
+        assert self._loop is not None
+        while not self._buf:
+            remaining = deadline - self._loop.time()
+            if remaining <= 0:
+                raise LinkTimeout(f"no reply on {self.path}")
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except TimeoutError:
+                raise LinkTimeout(f"no reply on {self.path}") from None
+        return self.drain_input()
+
+    async def until(self, feed: Callable[[bytes], T | None], timeout: float) -> T:
+        """Feed arriving bytes to ``feed`` until it returns something (or time runs out)."""
+        assert self._loop is not None
+        deadline = self._loop.time() + timeout
+        while True:
+            got = feed(await self.recv(deadline))
+            if got is not None:
+                return got
+
+
+class ModbusLink:
+    """A Modbus TCP client with a short timeout and no retries: a silent unit fails fast."""
+
+    def __init__(self, address: str, timeout: float) -> None:
+        host, port = split_address(address)
+        self.address = address
+        self.client = AsyncModbusTcpClient(host, port=port, timeout=timeout, retries=0)
+
+    async def __aenter__(self) -> ModbusLink:
+        if not await self.client.connect():
+            raise TransportError(f"{self.address}: Modbus TCP connection refused")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.client.close()
+
+    async def _call(self, what: str, request: Any) -> Any:
+        try:
+            rr = await request
+        except ModbusException as exc:
+            raise LinkTimeout(f"{self.address}: {what}: {exc}") from None
+        if rr.isError():
+            raise ProtocolError(
+                f"{self.address}: {what}: exception {getattr(rr, 'exception_code', '?')}"
+            )
+        return rr
+
+    async def inputs(self, address: int, count: int) -> list[int]:
+        """Input registers (function 4)."""
+        rr = await self._call(
+            "read input registers", self.client.read_input_registers(address, count=count)
+        )
+        return list(rr.registers[:count])
+
+    async def holding(self, address: int, count: int) -> list[int]:
+        """Holding registers (function 3)."""
+        rr = await self._call(
+            "read holding registers", self.client.read_holding_registers(address, count=count)
+        )
+        return list(rr.registers[:count])
+
+    async def discrete(self, address: int, count: int) -> list[bool]:
+        """Discrete inputs (function 2)."""
+        rr = await self._call(
+            "read discrete inputs", self.client.read_discrete_inputs(address, count=count)
+        )
+        return [bool(b) for b in rr.bits[:count]]
+
+    async def write(self, address: int, value: int) -> None:
+        """Write one holding register (function 6)."""
+        await self._call("write register", self.client.write_register(address, value))
+
+
+async def http_get(address: str, path: str, timeout: float) -> tuple[int, bytes]:
+    """GET ``http://address/path``; returns ``(status, body)``.
+
+    Connection refused raises :class:`TransportError`; no complete answer in time raises
+    :class:`LinkTimeout`; something that is not HTTP raises :class:`ProtocolError`.
+    """
+    host, port = split_address(address)
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except TimeoutError:
+        raise LinkTimeout(f"{address}: connect timed out") from None
+    except OSError as exc:
+        raise TransportError(f"{address}: {exc.strerror or exc}") from None
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), timeout)
+    except TimeoutError:
+        raise LinkTimeout(f"{address}{path}: no answer within {timeout:g} s") from None
+    except OSError as exc:
+        raise TransportError(f"{address}{path}: {exc}") from None
+    finally:
+        writer.close()
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise ProtocolError(f"{address}{path}: not an HTTP response")
+    try:
+        return int(head.split(b" ", 2)[1]), body
+    except (IndexError, ValueError):
+        raise ProtocolError(f"{address}{path}: bad HTTP response {head[:60]!r}") from None

@@ -1,0 +1,243 @@
+"""The agent's backend for a terminal described by its endpoints manifest, real or simulated:
+status from quick device reads, the checklist diagnostics and their suites, remedies, a log of
+what was run, and, when the manifest names a kiosk control plane (a simulated terminal), the
+trainer's fault operations and the physical stimuli the diagnostics need.
+
+    backend = TerminalBackend.from_file("state/KSK-0001/endpoints.json")
+    async with Agent(config, backend): ...
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from remote import remedies
+from remote.diagnostics import registry
+from remote.diagnostics.control import ControlClient
+from workbench.errors import ConfigError, DeviceError, RemoteError, TransportError
+
+log = logging.getLogger(__name__)
+
+MAX_LOG = 10_000
+
+
+class Trainer(Protocol):
+    """Synchronous fault operations of a simulated terminal in this process (a kiosk host hands
+    its terminal object over; ``remote`` never imports the simulator classes)."""
+
+    def faults(self) -> list[dict[str, Any]]: ...
+
+    def inject(self, fault_id: str) -> None: ...
+
+    def clear(self, fault_id: str) -> None: ...
+
+    def active_faults(self) -> list[str]: ...
+
+
+class SocketTrainer:
+    """Fault operations over the control socket of a kiosk running in another process (blocking
+    calls with a timeout: the agent's event loop must not be the kiosk's)."""
+
+    def __init__(self, path: str, timeout_s: float = 5.0) -> None:
+        self.path = path
+        self.timeout_s = timeout_s
+
+    def _request(self, op: str, **fields: Any) -> Any:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(self.timeout_s)
+                sock.connect(self.path)
+                sock.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        except OSError as exc:
+            raise TransportError(f"{self.path}: kiosk control socket: {exc}") from None
+        if not data:
+            raise TransportError(f"{self.path}: the kiosk closed the control connection")
+        reply = json.loads(data)
+        if not reply.get("ok"):
+            raise DeviceError(str(reply.get("error", "unknown control-plane error")))
+        return reply["result"]
+
+    def faults(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("fault.list")
+        return result
+
+    def inject(self, fault_id: str) -> None:
+        self._request("fault.inject", id=fault_id)
+
+    def clear(self, fault_id: str) -> None:
+        self._request("fault.clear", id=fault_id)
+
+    def active_faults(self) -> list[str]:
+        return [f["id"] for f in self.faults() if f.get("active")]
+
+
+ManifestSource = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+
+
+class TerminalBackend:
+    """:class:`remote.backend.Backend` over an endpoints manifest.
+
+    ``manifest`` may be a callable when the manifest is completed after the backend is made
+    (a kiosk host starts the agent before it writes the manifest). ``trainer`` gives fault
+    operations in-process; without it a simulated terminal's control socket is used.
+    """
+
+    def __init__(
+        self,
+        manifest: ManifestSource,
+        *,
+        trainer: Trainer | None = None,
+        simulated: bool | None = None,
+        timeout_s: float = 0.5,
+    ) -> None:
+        self._source = manifest
+        self._trainer = trainer
+        self._simulated = simulated
+        self.timeout_s = timeout_s
+        self._runner: registry.Runner | None = None
+        self._log: list[dict[str, Any]] = []
+        self._last: dict[str, dict[str, Any]] = {}
+
+    @property
+    def manifest(self) -> Mapping[str, Any]:
+        """The endpoints manifest."""
+        return self._source() if callable(self._source) else self._source
+
+    @property
+    def terminal(self) -> str:
+        """The terminal id."""
+        return str(self.manifest.get("terminal", "?"))
+
+    @property
+    def simulated(self) -> bool:
+        """True when the terminal is a simulated kiosk (its manifest names a control plane)."""
+        if self._simulated is not None:
+            return self._simulated
+        return "control" in self.manifest or self._trainer is not None
+
+    @simulated.setter
+    def simulated(self, value: bool) -> None:
+        self._simulated = value
+
+    @property
+    def control(self) -> ControlClient | None:
+        """The kiosk control plane (physical stimuli and host actions), when simulated."""
+        path = self.manifest.get("control")
+        return ControlClient(path) if path else None
+
+    @property
+    def runner(self) -> registry.Runner:
+        """The diagnostics runner (one per backend: its device locks span concurrent sessions)."""
+        if self._runner is None:
+            self._runner = registry.Runner(self.manifest, self.control, self.timeout_s)
+        return self._runner
+
+    @classmethod
+    def from_file(cls, path: str | Path, **options: Any) -> TerminalBackend:
+        """A backend for the manifest at ``path`` (``DIR/ID/endpoints.json``)."""
+        try:
+            manifest = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read the endpoints manifest: {exc}") from None
+        if not isinstance(manifest, dict) or "devices" not in manifest:
+            raise ConfigError(f"{path}: not an endpoints manifest (no 'devices')")
+        return cls(manifest, **options)
+
+    # -- log ------------------------------------------------------------------------------------
+    def _record(self, kind: str, **detail: Any) -> None:
+        self._log.append({"time": time.time(), "kind": kind, **detail})
+        del self._log[:-MAX_LOG]
+
+    def logs(self, since: float | None) -> list[dict[str, Any]]:
+        """Diagnostic results, remedies and trainer operations run through this backend."""
+        return [e for e in self._log if since is None or e["time"] > since]
+
+    # -- status and diagnostics -----------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """The terminal, its devices and ports, and the last verdict of each test run here."""
+        devices = self.manifest.get("devices", {})
+        out: dict[str, Any] = {
+            "terminal": self.terminal,
+            "profile": self.manifest.get("profile"),
+            "simulated": self.simulated,
+            "devices": {name: dict(ports) for name, ports in devices.items()},
+            "last_results": dict(self._last),
+            "suspects": sorted({r["suspect"] for r in self._last.values() if r.get("suspect")}),
+        }
+        if self._trainer is not None:
+            out["active_faults"] = self._trainer.active_faults()
+        return out
+
+    def diag_list(self) -> list[dict[str, Any]]:
+        """Every test and suite."""
+        return registry.describe()
+
+    async def diag_run(self, names: list[str]) -> AsyncIterator[dict[str, Any]]:
+        """Stream one result per test; unknown names raise before the first."""
+        registry.plan(names)
+        async for result in self.runner.stream(names):
+            out = result.as_dict()
+            self._last[result.test] = {
+                "status": result.status,
+                "suspect": result.suspect,
+                "at": time.time(),
+            }
+            self._record("diag", **out)
+            yield out
+
+    async def remedy(self, action: str) -> dict[str, Any]:
+        """Apply a remedy (or refuse one that needs an engineer on site) and re-test."""
+        outcome = await remedies.apply(
+            action,
+            self.manifest,
+            control=self.control,
+            runner=self.runner,
+            timeout_s=self.timeout_s,
+        )
+        self._record("remedy", **{k: v for k, v in outcome.items() if k != "result"})
+        return outcome
+
+    # -- trainer operations (simulated terminals) -------------------------------------------------
+    def _need_trainer(self) -> Trainer:
+        if self._trainer is not None:
+            return self._trainer
+        path = self.manifest.get("control")
+        if not path:
+            raise RemoteError(f"{self.terminal} is a real terminal: no fault injection")
+        self._trainer = SocketTrainer(str(path))
+        return self._trainer
+
+    def fault_list(self) -> list[dict[str, Any]]:
+        """Faults a trainer may inject here, with whether each is active."""
+        return self._need_trainer().faults()
+
+    def fault_inject(self, fault_id: str) -> dict[str, Any]:
+        """Inject a catalog fault."""
+        self._need_trainer().inject(fault_id)
+        self._record("fault_inject", id=fault_id)
+        return {"id": fault_id, "active": True}
+
+    def fault_clear(self, fault_id: str) -> dict[str, Any]:
+        """Clear a fault."""
+        self._need_trainer().clear(fault_id)
+        self._record("fault_clear", id=fault_id)
+        return {"id": fault_id, "active": False}
+
+
+def kiosk_backend(kiosk: Any, terminal: Any) -> TerminalBackend:
+    """A ``backend_factory`` for :func:`remote.agent.kiosk_extra`: the kiosk's manifest (read when
+    first needed: it is completed after the agent starts) and its terminal as the trainer."""
+    tid = str(terminal.id)
+    return TerminalBackend(lambda: kiosk.endpoints[tid], trainer=terminal, simulated=True)
