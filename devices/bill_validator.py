@@ -444,7 +444,7 @@ class BillValidator(Device):
     def _fill_to(self, level: int) -> None:
         if self.cash_box.level < level:
             # The notes that filled it were stacked: GET COUNTERS shows them.
-            self.state.stacked += level - self.cash_box.level
+            self.state.stacked += level - int(self.cash_box.level)
             self.cash_box.put(level - self.cash_box.level)
 
     def _empty(self) -> None:
