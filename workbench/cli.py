@@ -29,21 +29,35 @@ DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
 class LazyGroup(click.Group):
     """A group whose heavy subcommands (capacity, remote...) are imported only when used."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
+        """name -> ("module:attribute", short help shown without importing the module)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module, _, attr = self.lazy[cmd_name].partition(":")
+            module, _, attr = self.lazy[cmd_name][0].partition(":")
             command: click.Command = getattr(importlib.import_module(module), attr)
             if cmd_name == "capacity":
                 ctx.ensure_object(dict).update(_capacity_inputs())
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy:
+                rows.append((name, self.lazy[name][1]))
+            elif (cmd := super().get_command(ctx, name)) is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def _capacity_inputs() -> dict[str, Any]:
@@ -62,9 +76,15 @@ def _capacity_inputs() -> dict[str, Any]:
 @click.group(
     cls=LazyGroup,
     lazy={
-        "capacity": "workbench.capacity.cli:capacity",
-        "remote": "remote.cli:remote",
-        "agent": "remote.cli:agent",
+        "capacity": (
+            "workbench.capacity.cli:capacity",
+            "Capacity planning: does the SLA hold, how many engineers.",
+        ),
+        "remote": (
+            "remote.cli:remote",
+            "Remote window: CA, grants, diagnostics over SSH, fleet, audit.",
+        ),
+        "agent": ("remote.cli:agent", "Run the SSH agent of a real terminal from a config file."),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -160,11 +180,25 @@ def kiosk() -> None:
     "--seed", default=0, show_default=True, type=int, help="Random seed (wear, MTBF draws)."
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address TCP ports listen on.")
+@click.option(
+    "--ca",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Support CA directory: give each kiosk a host certificate and an SSH agent.",
+)
 def kiosk_up(
-    profile: str, terminal_id: str, count: int, state_dir: Path, speed: float, seed: int, host: str
+    profile: str,
+    terminal_id: str,
+    count: int,
+    state_dir: Path,
+    speed: float,
+    seed: int,
+    host: str,
+    ca: Path | None,
 ) -> None:
     """Start simulated kiosks and run until SIGINT/SIGTERM."""
     from devices.kiosk import KioskHost, terminal_ids
+
+    extras = [_agent_extra(ca, host)] if ca is not None else []
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -172,13 +206,27 @@ def kiosk_up(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         ids = terminal_ids(terminal_id, count)
-        async with KioskHost(state_dir, profile, ids, speed=speed, seed=seed, host=host) as host_:
+        async with KioskHost(
+            state_dir, profile, ids, speed=speed, seed=seed, host=host, extras=extras
+        ) as host_:
             _print_endpoints(host_.endpoints)
             out.print(f"{len(ids)} kiosk(s) up at speed {speed:g}; Ctrl-C to stop")
             await stop.wait()
         out.print("stopped cleanly")
 
     asyncio.run(run())
+
+
+def _agent_extra(ca: Path, host: str) -> Any:
+    """The SSH agent of each simulated kiosk, answering with diagnostics over its real ports."""
+    from remote.agent import kiosk_extra
+    from remote.terminal_backend import TerminalBackend
+    from remote.window import CertificateAuthority
+
+    CertificateAuthority(ca)  # a clear error now if CA is not a CA directory
+    return kiosk_extra(
+        ca, lambda kiosk, terminal: TerminalBackend(kiosk.endpoints[terminal.id]), host=host
+    )
 
 
 def _print_endpoints(endpoints: dict[str, dict[str, Any]], limit: int = 10) -> None:
