@@ -36,11 +36,14 @@ class HostSensors(Strict):
     clock_offset_s: float | None
 
 
+ServiceState = Literal["running", "crashed", "stopped"]
+
+
 class ServiceHealth(Strict):
     """One service of the kiosk application."""
 
     name: str
-    state: Literal["running", "crashed", "stopped"]
+    state: ServiceState
     version: str
     restarts: int = 0
 
