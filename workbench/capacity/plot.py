@@ -13,13 +13,13 @@ from pathlib import Path
 from workbench.capacity.sweep import Point
 from workbench.errors import ConfigError
 
-SERIES: tuple[tuple[str, str], ...] = (
-    ("overall.P1.onsite", "P1 on site <= 1 h"),
-    ("overall.P2.onsite", "P2 on site <= 2 h"),
-    ("overall.P1.restore", "P1 restored <= 2 h after arrival"),
-    ("overall.P3.fix", "P3 fixed <= 2 working days"),
+SERIES: tuple[tuple[str, str, str], ...] = (
+    ("overall.P1.onsite", "P1 on site <= 1 h", "P1 on site"),
+    ("overall.P2.onsite", "P2 on site <= 2 h", "P2 on site"),
+    ("overall.P1.restore", "P1 restored <= 2 h after arrival", "P1 restored"),
+    ("overall.P3.fix", "P3 fixed <= 2 working days", "P3 fixed"),
 )
-"""Attainment series drawn on the left panel: (metric, label)."""
+"""Attainment series drawn on the left panel: (metric, label, short label for the terminal)."""
 LOAD: tuple[tuple[str, str], ...] = (
     ("overall.utilisation", "engineer utilisation"),
     ("overall.availability", "terminal availability"),
@@ -54,7 +54,7 @@ def plot_png(points: Sequence[Point], out: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), constrained_layout=True)
-    for metric, label in SERIES:
+    for metric, label, _ in SERIES:
         xs, ys, errs = _series(points, metric)
         left.errorbar(xs, ys, yerr=errs, marker="o", capsize=3, label=label)
     left.set_xlabel(param)
@@ -95,10 +95,11 @@ def render_text(
     fig.clear()
     fig.plot_size(width, height)
     fig.theme("default" if color else "colorless")
-    for metric, label in (*SERIES, LOAD[0]):
+    series = (*SERIES, (LOAD[0][0], "", "utilisation"))
+    for (metric, _, label), marker in zip(series, "12RFu", strict=True):
         xs, ys, _ = _series(points, metric)
         if xs:
-            fig.draw(fig.signal(xs, ys).label(label).lines())
+            fig.draw(fig.signal(xs, ys, marker=marker).label(label).lines())
     fig.title("SLA attainment and utilisation (overall)")
     fig.label(param)
     text: str = fig.build().string(not color)
