@@ -8,7 +8,7 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from conftest import TERMINAL, Keys, audit_events, next_event
+from remote_testkit import TERMINAL, Keys, audit_events, next_event
 
 from remote.agent import Agent
 from remote.client import AgentClient, Endpoint

@@ -7,7 +7,7 @@ import json
 
 import asyncssh
 import pytest
-from conftest import TERMINAL, Keys, agent_config, next_event
+from remote_testkit import TERMINAL, Keys, agent_config, next_event
 from static_backend import StaticBackend
 
 from remote.agent import Agent

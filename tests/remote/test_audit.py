@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TERMINAL, Keys
+from remote_testkit import TERMINAL, Keys
 
 from remote.audit import AuditLog, read, verify
 from remote.client import AgentClient, Endpoint

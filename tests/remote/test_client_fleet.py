@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Keys, agent_config
+from remote_testkit import Keys, agent_config
 from static_backend import StaticBackend
 
 from remote.agent import Agent

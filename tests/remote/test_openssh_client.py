@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TERMINAL, Keys, audit_events
+from remote_testkit import TERMINAL, Keys, audit_events
 
 from remote.agent import Agent
 from remote.window import CertificateAuthority, read_certificate_info

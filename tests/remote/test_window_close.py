@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import Keys, next_event
+from remote_testkit import Keys, next_event
 
 from remote.agent import Agent
 from remote.audit import verify
