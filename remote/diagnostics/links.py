@@ -116,6 +116,65 @@ class SerialLink:
                 return got
 
 
+class TcpLink:
+    """A raw TCP byte stream (a port-9100 printer) with :class:`SerialLink`'s methods."""
+
+    def __init__(self, address: str) -> None:
+        self.path = address
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._pending = b""
+
+    async def __aenter__(self) -> TcpLink:
+        host, port = split_address(self.path)
+        try:
+            self._reader, self._writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port), 5.0
+            )
+        except (OSError, TimeoutError) as exc:
+            raise TransportError(f"{self.path}: cannot connect: {exc}") from None
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def write(self, data: bytes) -> None:
+        """Send bytes (buffered by the transport)."""
+        assert self._writer is not None, "link not open"
+        self._writer.write(data)
+
+    def drain_input(self) -> bytes:
+        """Take what has been read ahead (TCP keeps the rest in the socket)."""
+        data, self._pending = self._pending, b""
+        return data
+
+    async def recv(self, deadline: float) -> bytes:
+        """Wait for bytes until ``deadline`` (loop time)."""
+        assert self._reader is not None
+        if self._pending:
+            return self.drain_input()
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise LinkTimeout(f"no reply from {self.path}")
+        try:
+            data = await asyncio.wait_for(self._reader.read(65536), remaining)
+        except TimeoutError:
+            raise LinkTimeout(f"no reply from {self.path}") from None
+        if not data:
+            raise TransportError(f"{self.path}: connection closed")
+        return data
+
+    async def until(self, feed: Callable[[bytes], T | None], timeout: float) -> T:
+        """Feed arriving bytes to ``feed`` until it returns something (or time runs out)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            got = feed(await self.recv(deadline))
+            if got is not None:
+                return got
+
+
 class ModbusLink:
     """A Modbus TCP client with a short timeout and no retries: a silent unit fails fast."""
 

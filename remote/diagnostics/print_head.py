@@ -1,16 +1,166 @@
-"""Checklist item "print head": placeholder until the printer lands."""
+"""Checklist item "print head": the printer's real-time status (``DLE EOT 1..4``: offline and its
+cause, error cause, paper sensor), its identity (``GS I``), the maintenance counters
+(``GS g 2``: head running distance since the last cleaning, cumulative distance, cuts, hours),
+and a test pattern printed and cut, proven on paper by the line-feed counter moving on.
+
+Speaks ESC/POS on the printer's serial port (or its port-9100 TCP port) with the shared codec,
+:mod:`devices.protocols.escpos_status`.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from devices.protocols import escpos_status as st
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
+from remote.diagnostics.links import SerialLink, TcpLink
+from workbench.errors import ProtocolError
+
+log = logging.getLogger(__name__)
+
+PAPER_OUT = "printer.paper_out"
+NEAR_END = "printer.paper_near_end"
+COVER_OPEN = "printer.cover_open"
+CUTTER_JAM = "printer.cutter_jam"
+OVERHEAT = "printer.head_overheat"
+HEAD_DIRTY = "printer.head_dirty"
+OFFLINE = "printer.offline"
+PAPER_JAM = "printer.paper_jam"
+LINE_MM = 25.4 / 6
+"""One line feed of the line-feed counter (1/6 inch)."""
+
+TEST_PATTERN = (
+    b"\x1b@"  # initialise
+    + b"\x1ba\x01"  # centre
+    + b"\x1bE\x01PRINT HEAD TEST\x1bE\x00\n"
+    + b"\x1ba\x00"
+    + b"".join(bytes([c]) * 42 + b"\n" for c in b"#=-.")  # solid to sparse dot rows
+    + b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef\n"
+    + b"\x1bd\x03"  # feed 3 lines
+    + b"\x1dV\x01"  # partial cut
+)
+DUE_RATIO = 0.999
+"""Counters count whole lines: a head at its cleaning interval may read a line short of it."""
+PATTERN_LINES = 8
+"""Line feeds the pattern moves the paper at least (title, five rows, three fed)."""
+
+Link = SerialLink | TcpLink
+
+
+class EscPosHost:
+    """Status queries over an open link."""
+
+    def __init__(self, link: Link, timeout: float) -> None:
+        self.link = link
+        self.timeout = timeout
+
+    async def realtime(self, n: int) -> set[str]:
+        """``DLE EOT n`` decoded to the conditions it reports."""
+        self.link.drain_input()
+        self.link.write(bytes([0x10, 0x04, n]))
+        byte = await self.link.until(lambda chunk: chunk[:1] or None, self.timeout)
+        return st.decode_status(n, byte[0])
+
+    async def block(self, request: bytes) -> str:
+        """A ``_ ... NUL`` reply (``GS I n`` with n >= 65, ``GS g 2``)."""
+        self.link.drain_input()
+        self.link.write(request)
+        buf = bytearray()
+
+        def feed(chunk: bytes) -> bytes | None:
+            buf.extend(chunk)
+            start = buf.find(b"_")
+            end = buf.find(b"\x00", start + 1) if start >= 0 else -1
+            return bytes(buf[start : end + 1]) if end >= 0 else None
+
+        return st.parse_block_reply(await self.link.until(feed, self.timeout))
+
+    async def counter(self, number: int) -> int:
+        """A ``GS g 2`` maintenance counter."""
+        text = await self.block(st.maintenance_counter_request(number))
+        if not text.isdigit():
+            raise ProtocolError(f"counter {number} reply {text!r} is not a number")
+        return int(text)
 
 
 class PrintHeadCheck(Diagnostic):
-    """Receipt printer."""
+    """Receipt printer: status, head wear, a test print."""
 
     name = "print_head"
     checklist = CHECKLIST_TEXT["print_head"]
     device = "printer"
 
+    def __init__(self, clean_interval_m: float = 5000.0) -> None:
+        self.clean_interval_m = clean_interval_m
+
     async def check(self, ctx: Context, report: Report) -> None:
-        report.note("not yet")
+        path = ctx.port(self.device, "serial")
+        link: Link
+        if path is not None:
+            link = SerialLink(path)
+        elif (address := ctx.port(self.device, "tcp")) is not None:
+            link = TcpLink(address)
+        else:
+            report.fail(None, "the printer has no serial or TCP port in the manifest")
+            return
+        async with link:
+            host = EscPosHost(link, ctx.timeout_s)
+            cond = set()
+            for n in (1, 2, 3, 4):
+                cond |= await host.realtime(n)
+            report.measure("status", " ".join(sorted(cond)) or "ready")
+            report.measure("model", await host.block(b"\x1dIC"))
+            report.measure("firmware", await host.block(b"\x1dIA"))
+            since_clean = await host.counter(20) * LINE_MM / 1000
+            total = await host.counter(148) * LINE_MM / 1000
+            report.measure("head_distance_since_cleaning", since_clean, "m")
+            report.measure("head_distance_total", total, "m")
+            report.measure("autocuts", await host.counter(178), "cuts")
+            report.measure("operating_hours", await host.counter(198), "h")
+            self._judge(cond, since_clean, report)
+            if report.findings:
+                return
+            if "offline" in cond:
+                report.note("printer busy (paper being fed): no test pattern printed")
+                return
+            if ctx.quick:
+                report.note("no test pattern printed (status only)")
+                return
+            before = await host.counter(20)
+            link.write(TEST_PATTERN)
+            cond = set()
+            for n in (1, 2, 3, 4):
+                cond |= await host.realtime(n)
+            moved = await host.counter(20) - before
+            report.measure("test_pattern_lines", moved, "lines")
+            if moved < PATTERN_LINES:
+                report.fail(
+                    None, f"test pattern moved the paper {moved} lines, expected {PATTERN_LINES}+"
+                )
+            self._judge(cond, since_clean, report)
+
+    def _judge(self, cond: set[str], since_clean_m: float, report: Report) -> None:
+        if "paper_end" in cond or "paper_end_stop" in cond:
+            report.fail(PAPER_OUT, "paper end: printing stopped")
+        elif "near_end" in cond:
+            report.warn(NEAR_END, "paper roll near its end")
+        if "cover_open" in cond:
+            report.fail(COVER_OPEN, "the printer cover is open")
+        if "cutter_error" in cond:
+            report.fail(CUTTER_JAM, "autocutter error")
+        if "unrecoverable_error" in cond:
+            report.fail(PAPER_JAM, "unrecoverable error: paper jammed")
+        if "auto_recoverable_error" in cond:
+            report.fail(OVERHEAT, "auto-recoverable error: print head overheated")
+        causes = {"paper_end_stop", "cover_open", "feeding"}
+        errors = {"cutter_error", "unrecoverable_error", "auto_recoverable_error"}
+        if "error" in cond and not cond & errors:
+            report.fail(OFFLINE, "offline with an error and no error cause: printer offline")
+        elif "offline" in cond and not cond & (causes | errors | {"error"}):
+            report.fail(OFFLINE, "the printer is offline with no cause reported")
+        if since_clean_m >= DUE_RATIO * self.clean_interval_m:
+            report.warn(
+                HEAD_DIRTY,
+                f"head ran {since_clean_m:,.0f} m since its last cleaning "
+                f"(interval {self.clean_interval_m:g} m)",
+            )
