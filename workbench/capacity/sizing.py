@@ -8,6 +8,7 @@ replications reaches it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,16 @@ def meets(summary: Summary, region: str, targets: Sequence[Target]) -> bool:
     return True
 
 
+def _shortfall(summary: Summary, region: str, targets: Sequence[Target]) -> float:
+    """How far a region is from its targets in total (0 when it meets them)."""
+    total = 0.0
+    for t in targets:
+        mean = summary[t.key(region)].mean
+        if mean == mean:
+            total += max(0.0, t.floor - mean)
+    return total
+
+
 @dataclass(frozen=True)
 class Sizing:
     """The answer: engineers needed per region, and the summary of the plan sized that way."""
@@ -118,6 +129,7 @@ def size(
     lo = dict.fromkeys(regions, 0)  # known (or assumed) to fail
     hi: dict[str, int | None] = dict.fromkeys(regions, None)  # known to meet
     probe = {r: max(1, current[r]) for r in regions}
+    shortfall: dict[str, float] = dict.fromkeys(regions, math.inf)
     while any(hi[r] is None for r in regions):
         summary = evaluate(probe)
         for r in regions:
@@ -125,11 +137,18 @@ def size(
                 continue
             if meets(summary, r, targets):
                 hi[r] = probe[r]
-            elif probe[r] >= limit:
-                raise ConfigError(f"region {r}: targets not met even with {limit} engineers")
-            else:
-                lo[r] = probe[r]
-                probe[r] = min(limit, probe[r] * 2)
+                continue
+            gap = _shortfall(summary, r, targets)
+            if probe[r] >= limit or gap > shortfall[r] - 1e-3:
+                # Doubling the crew no longer helps (travel, not engineers, is the limit).
+                worst = ", ".join(f"{t.name} {summary[t.key(r)].mean:.3f}" for t in targets)
+                raise ConfigError(
+                    f"region {r}: targets not reachable by adding engineers; "
+                    f"with {probe[r]} engineers: {worst}"
+                )
+            shortfall[r] = gap
+            lo[r] = probe[r]
+            probe[r] = min(limit, probe[r] * 2)
     best: dict[str, int] = {r: int(hi[r] or 0) for r in regions}
     while any(best[r] - lo[r] > 1 for r in regions):
         mid = {r: (lo[r] + best[r]) // 2 if best[r] - lo[r] > 1 else best[r] for r in regions}
