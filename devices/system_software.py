@@ -67,8 +67,8 @@ class AppState:
 
 
 class SystemSoftware(Device):
-    """The kiosk application. Actions: ``restart-service NAME``, ``restart-app``, ``update``,
-    ``transaction``."""
+    """The kiosk application. Actions: ``restart-service [NAME]`` (no name: the crashed ones),
+    ``restart-app``, ``update``, ``transaction``."""
 
     kind = "system_software"
 
@@ -119,17 +119,19 @@ class SystemSoftware(Device):
                     svc.version = s.manifest[name]
 
     # -- actions -----------------------------------------------------------------------------
-    def _act_restart_service(self, name: str) -> str:
+    def _act_restart_service(self, name: str | None = None) -> str:
+        """Restart one service, or without a name every crashed one (the remote remedy)."""
         services = self.state.services
-        if name not in services:
+        if name is not None and name not in services:
             raise DeviceError(f"no service {name!r}; services: {', '.join(services)}")
-        svc = services[name]
-        svc.state = "running"
-        svc.restarts += 1
-        self.record("service_restarted", name=name)
+        names = [name] if name else [n for n, v in services.items() if v.state == "crashed"]
+        for n in names:
+            services[n].state = "running"
+            services[n].restarts += 1
+            self.record("service_restarted", name=n)
         if not any(v.state == "crashed" for v in services.values()):
             self.clear("system_software.service_crashed")
-        return f"{name} running"
+        return f"{', '.join(names)} running" if names else "no crashed service"
 
     def _act_restart_app(self) -> str:
         st = self.state

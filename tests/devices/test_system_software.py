@@ -60,6 +60,7 @@ def test_hung_app_takes_no_transactions_until_restarted() -> None:
     assert app.act("transaction") == "transaction 1"
     with pytest.raises(DeviceError, match="services: kiosk-ui"):
         app.act("restart-service", "nope")
+    assert app.act("restart-service") == "no crashed service"
 
 
 def test_settings_must_name_manifest_services() -> None:
@@ -114,7 +115,7 @@ WIRE: dict[str, Callable[[AppHealth | None], bool]] = {
     ),
 }
 REMEDY = {
-    "system_software.service_crashed": ("restart-service", "payment-service"),
+    "system_software.service_crashed": ("restart-service",),  # as the remote remedy calls it
     "system_software.app_hung": ("restart-app",),
     "system_software.version_mismatch": ("update",),
 }
