@@ -23,11 +23,12 @@ from devices.protocols import stx_bcc as cr
 from devices.protocols import touch as t
 from devices.protocols import ups_registers as regs
 from devices.protocols.ssp_messages import Command
-from remote.diagnostics.base import LinkTimeout, Result, catalog
+from remote.diagnostics.base import LinkTimeout, Result, catalog, remedy_hint
 from remote.diagnostics.card_reader import ReaderHost
 from remote.diagnostics.control import ControlClient
 from remote.diagnostics.display import DdcHost
-from remote.diagnostics.links import ModbusLink, SerialLink
+from remote.diagnostics.links import ModbusLink, SerialLink, TcpLink
+from remote.diagnostics.print_head import EscPosHost
 from remote.diagnostics.registry import Runner, diagnostics, plan
 from remote.diagnostics.ssp_host import SspHost
 from remote.diagnostics.touchscreen import TouchHost
@@ -86,6 +87,21 @@ class Remedy:
 
 
 # -- the remedies --------------------------------------------------------------------------------
+async def _printer_reset(s: Steps) -> None:
+    entry = s.endpoints.get("devices", {}).get("printer") or {}
+    link: SerialLink | TcpLink = (
+        SerialLink(entry["serial"]) if entry.get("serial") else TcpLink(s.port("printer", "tcp"))
+    )
+    async with link:
+        host = EscPosHost(link, s.timeout_s)
+        link.write(b"\x10\x05\x02")  # DLE ENQ 2: recover from an error, clearing the buffers
+        s.log("DLE ENQ 2 sent")
+        if "error" not in await host.realtime(2):
+            return
+        s.log("the printer still reports an error")
+    await s.host("printer", "reset", "printer power cycled (USB port)")
+
+
 async def _validator_reset(s: Steps) -> None:
     path = s.port("bill_validator", "serial")
     async with SerialLink(path) as link:
@@ -204,8 +220,8 @@ REMEDIES: dict[str, Remedy] = {
         Remedy(
             "printer.reset",
             "print_head",
-            _host_remedy("printer", "reset", "printer reset"),
-            "reset the printer",
+            _printer_reset,
+            "DLE ENQ 2 (recover, clear buffers); power cycle when the error stays",
         ),
         Remedy(
             "bill_validator.reset",
@@ -304,7 +320,7 @@ async def apply(
     """
     faults = catalog()
     targets: list[str]
-    if action in faults and action not in REMEDIES:
+    if action in set(faults) and action not in REMEDIES:
         mode = faults[action]
         if not mode.remote_fixable or not mode.remedy:
             part = f"; bring {mode.part}" if mode.part else ""
@@ -334,16 +350,17 @@ async def apply(
         error = str(exc)
         steps.log(f"stopped: {exc}")
     result: Result = await runner.one(plan([remedy.test])[0])
-    still = result.suspect if result.suspect in targets else None
-    cleared = error is None and still is None and result.status != "skip"
+    cleared = error is None and result.status == "pass"
     if cleared:
-        detail = (
-            f"{remedy.about}: {remedy.test} no longer reports {' / '.join(targets) or 'a fault'}"
-        )
+        detail = f"{remedy.about}: {remedy.test} passes again"
     elif error is not None:
         detail = f"{remedy.about} could not be completed: {error}"
+    elif result.suspect in targets:
+        detail = f"{remedy.about} did not clear {result.suspect}: {ON_SITE}"
+    elif result.suspect:
+        detail = f"{remedy.about} done, but {remedy.test} still reports {result.suspect} ({remedy_hint(result.suspect)})"
     else:
-        detail = f"{remedy.about} did not clear {still or 'the condition'}: {ON_SITE}"
+        detail = f"{remedy.about} done, but {remedy.test} is {result.status}: {result.detail}"
     log.info("remedy %s on %s: cleared=%s", action, endpoints.get("terminal", "?"), cleared)
     return {
         "action": action,
