@@ -203,6 +203,8 @@ class Parser:
 
     def __init__(self) -> None:
         self._buf = bytearray()
+        self._need = 0
+        """Bytes the held-back command needs in all (0 when unknown): no re-parsing before."""
 
     @property
     def pending(self) -> int:
@@ -213,14 +215,16 @@ class Parser:
         """Parse ``data`` (after whatever was held back) into complete messages."""
         if self._buf:
             self._buf += data
-            buf: bytes | bytearray = self._buf
+            if len(self._buf) < self._need:
+                return []
+            buf = bytes(self._buf)
         else:
-            buf = data
+            buf = bytes(data)
         out: list[Message] = []
         pos = _parse(buf, 0, out)
         if pos < len(buf):
-            rest = buf[pos:]
-            self._buf = rest if isinstance(rest, bytearray) else bytearray(rest)
+            self._buf = bytearray(buf[pos:])
+            self._need = _needed(buf, pos)
         else:
             self._buf = bytearray()
         return out
@@ -235,19 +239,29 @@ def parse(data: bytes) -> list[Message]:
     return out
 
 
-def _parse(buf: bytes | bytearray, pos: int, out: list[Message]) -> int:
+def _parse(buf: bytes, pos: int, out: list[Message]) -> int:
     """Append the complete messages of ``buf[pos:]`` to ``out``; return where parsing stopped."""
     end = len(buf)
     text_match = _TEXT.match
+    fixed = FIXED
     while pos < end:
         b = buf[pos]
         if b >= 0x20 or b in (LF, CR, HT):
             m = text_match(buf, pos)
             assert m is not None
-            out.append(Text(bytes(m.group())))
-            pos = m.end()
+            stop = m.end()
+            out.append(Text(buf[pos:stop]))
+            pos = stop
             continue
         if b in (ESC, GS, FS, DLE):
+            nargs = fixed.get(buf[pos : pos + 2])  # the common case, inline
+            if nargs is not None and b != DLE:
+                stop = pos + 2 + nargs
+                if stop > end:
+                    return pos
+                out.append(Command(buf[pos : pos + 2], buf[pos + 2 : stop]))
+                pos = stop
+                continue
             got = _command(buf, pos, end)
             if got is None:
                 return pos
@@ -265,7 +279,21 @@ def _parse(buf: bytes | bytearray, pos: int, out: list[Message]) -> int:
     return pos
 
 
-def _command(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, int] | None:
+def _needed(buf: bytes, pos: int) -> int:
+    """Total length of the incomplete command at ``pos`` when its header says so, else 0."""
+    head = buf[pos : pos + 8]
+    if len(head) >= 5 and head[1] == 0x28 and head[0] in (ESC, GS, FS):
+        return 5 + int.from_bytes(head[3:5], "little")
+    if len(head) >= 7 and head[:3] == b"\x1d8L":
+        return 7 + int.from_bytes(head[3:7], "little")
+    if len(head) >= 8 and head[:3] == b"\x1dv0":
+        return 8 + (head[4] | head[5] << 8) * (head[6] | head[7] << 8)
+    if len(head) >= 5 and head[:2] == b"\x1b*":
+        return 5 + (head[3] | head[4] << 8) * (3 if head[2] >= 32 else 1)
+    return 0
+
+
+def _command(buf: bytes, pos: int, end: int) -> tuple[Message | None, int] | None:
     """Read one command at ``pos``; None when more bytes are needed."""
     if pos + 1 >= end:
         return None
@@ -303,7 +331,7 @@ def _command(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None
     return Unknown(key), pos + 2
 
 
-def _gs_sub(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, int] | None:
+def _gs_sub(buf: bytes, pos: int, end: int) -> tuple[Message | None, int] | None:
     """``GS g x`` / ``GS v x`` / ``GS 8 x``: the third byte selects the command."""
     if pos + 2 >= end:
         return None
@@ -320,7 +348,7 @@ def _gs_sub(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None,
     return Unknown(key), pos + 3
 
 
-def _raster(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, int] | None:
+def _raster(buf: bytes, pos: int, end: int) -> tuple[Message | None, int] | None:
     if pos + 8 > end:
         return None
     mode, xl, xh, yl, yh = buf[pos + 3 : pos + 8]
@@ -338,7 +366,7 @@ def _raster(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None,
 
 
 def _block(
-    buf: bytes | bytearray, pos: int, end: int, size_bytes: int = 2
+    buf: bytes, pos: int, end: int, size_bytes: int = 2
 ) -> tuple[Message | None, int] | None:
     head = 3 + size_bytes
     if pos + head > end:
@@ -352,13 +380,13 @@ def _block(
     return Block(bytes(buf[pos : pos + 3]), bytes(buf[pos + head : stop])), stop
 
 
-def _paren(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, int] | None:
+def _paren(buf: bytes, pos: int, end: int) -> tuple[Message | None, int] | None:
     if pos + 2 >= end:
         return None
     return _block(buf, pos, end)
 
 
-def _bit_image(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, int] | None:
+def _bit_image(buf: bytes, pos: int, end: int) -> tuple[Message | None, int] | None:
     if pos + 5 > end:
         return None
     mode, nl, nh = buf[pos + 2 : pos + 5]
@@ -371,7 +399,7 @@ def _bit_image(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | No
     return BitImage(mode, width, bytes(buf[pos + 5 : stop])), stop
 
 
-def _tabs(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, int] | None:
+def _tabs(buf: bytes, pos: int, end: int) -> tuple[Message | None, int] | None:
     nul = buf.find(b"\x00", pos + 2, min(end, pos + 3 + MAX_TABS))
     if nul >= 0:
         return Tabs(bytes(buf[pos + 2 : nul])), nul + 1
@@ -380,7 +408,7 @@ def _tabs(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, i
     return None
 
 
-def _cut(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, int] | None:
+def _cut(buf: bytes, pos: int, end: int) -> tuple[Message | None, int] | None:
     if pos + 2 >= end:
         return None
     m = buf[pos + 2]
@@ -393,7 +421,7 @@ def _cut(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, in
     return Unknown(bytes(buf[pos : pos + 3])), pos + 3
 
 
-def _barcode(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None, int] | None:
+def _barcode(buf: bytes, pos: int, end: int) -> tuple[Message | None, int] | None:
     if pos + 2 >= end:
         return None
     m = buf[pos + 2]
@@ -414,7 +442,7 @@ def _barcode(buf: bytes | bytearray, pos: int, end: int) -> tuple[Message | None
     return Unknown(bytes(buf[pos : pos + 3])), pos + 3
 
 
-_Reader = Callable[[bytes | bytearray, int, int], "tuple[Message | None, int] | None"]
+_Reader = Callable[[bytes, int, int], "tuple[Message | None, int] | None"]
 _SPECIAL: dict[bytes, _Reader] = {
     b"\x1b*": _bit_image,
     b"\x1bD": _tabs,

@@ -113,17 +113,38 @@ class Page:
     def _text(self, data: bytes) -> Step:
         if b"\t" in data:
             data = data.expandtabs(8)
-        data = data.replace(b"\r", b"")
-        parts = data.split(b"\n")
-        mm, rows = 0.0, 0
-        char_dots = (17 if self.modes.font_b else 24) * self.modes.height
-        for i, part in enumerate(parts):
-            if i:
-                step_mm, step_rows = self.feed_line()
-                mm, rows = mm + step_mm, rows + step_rows
-            if part:
-                self._put(part.decode(self._codec, "replace"), self.modes.width, char_dots)
-        return mm, rows, None
+        if b"\r" in data:
+            data = data.replace(b"\r", b"")
+        parts = data.decode(self._codec, "replace").split("\n")  # code pages are single-byte
+        m = self.modes
+        char_dots = (17 if m.font_b else 24) * m.height
+        if parts[0]:
+            self._put(parts[0], m.width, char_dots)
+        if len(parts) == 1:
+            return NOTHING
+        mm, rows = self.feed_line()
+        # Whole lines in between: laid out here in one loop (the bulk of any receipt).
+        width, cols, align, lines = m.width, self.columns, m.align, self.lines
+        full, blank = max(m.spacing_dots, char_dots), m.spacing_dots
+        dots = 0.0
+        for line in parts[1:-1]:
+            if not line:
+                lines.append("")
+                dots += blank
+                continue
+            pad = cols - len(line) * width
+            if pad > 0 and align in (1, 49):
+                line = " " * (pad // 2) + line
+            elif pad > 0 and align in (2, 50):
+                line = " " * pad + line
+            lines.append(line.rstrip())
+            dots += full
+            rows += char_dots
+        if len(lines) > MAX_PAGE_LINES:
+            del lines[: len(lines) - MAX_PAGE_LINES]
+        if parts[-1]:
+            self._put(parts[-1], m.width, char_dots)
+        return mm + dots * 25.4 / self.dpi, rows, None
 
     def _put(self, text: str, width: int, dots: float) -> None:
         if not self.line:
