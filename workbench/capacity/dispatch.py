@@ -82,6 +82,16 @@ class Dispatcher:
                 self._make_idle(eng)
 
     # -- queue side ------------------------------------------------------------------
+    def take(self, centre: int, skill: int) -> Engineer | None:
+        """The nearest idle qualified engineer, now, without an event; None when all are busy."""
+        for c in self.nearest[centre]:
+            pool = self.idle[c][skill]
+            if pool:
+                eng = next(iter(pool.values()))
+                self._assign(eng, None)
+                return eng
+        return None
+
     def request(self, priority: int, centre: int, skill: int, region: int) -> simpy.Event:
         """An event that succeeds with the engineer assigned to this job."""
         event = self.env.event()
@@ -151,10 +161,11 @@ class Dispatcher:
         for s in eng.skills:
             self.idle[eng.centre][s][eng.index] = eng
 
-    def _assign(self, eng: Engineer, event: simpy.Event) -> None:
+    def _assign(self, eng: Engineer, event: simpy.Event | None) -> None:
         for s in eng.skills:
             self.idle[eng.centre][s].pop(eng.index, None)
         eng.busy = True
         eng.busy_since = self.env.now
         eng.jobs += 1
-        event.succeed(eng)
+        if event is not None:
+            event.succeed(eng)

@@ -256,7 +256,8 @@ class Model:
         blocking = sev < 2
         if blocking:
             self._down(terminal, group.region)
-        yield self.hotline.request()
+        if not self.hotline.take():
+            yield self.hotline.request()
         cols.contact[i] = env.now - t0
         yield env.timeout(call_h)
         self.hotline.release()
@@ -278,7 +279,10 @@ class Model:
         # Dispatch, travel, then the part and the repair.
         centre = group.centre
         asked = env.now
-        eng: Engineer = yield self.dispatcher.request(sev, centre, group.skill, group.region)
+        dispatcher = self.dispatcher
+        eng = dispatcher.take(centre, group.skill)
+        if eng is None:
+            eng = yield dispatcher.request(sev, centre, group.skill, group.region)
         cols.wait[i] = env.now - asked
         yield env.timeout(travel_h + (self.cross[centre] if eng.centre != centre else 0.0))
         arrived = env.now

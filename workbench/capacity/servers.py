@@ -23,6 +23,13 @@ class Servers:
         self.free = capacity
         self.queue: deque[simpy.Event] = deque()
 
+    def take(self) -> bool:
+        """Hold a server now if one is free and nobody is waiting (no event needed)."""
+        if self.free:
+            self.free -= 1
+            return True
+        return False
+
     def request(self, patience: float | None = None) -> simpy.Event:
         """An event that succeeds with True once a server is held, or False after ``patience``."""
         event = self.env.event()
