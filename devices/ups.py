@@ -216,6 +216,8 @@ class Ups(Device):
             self._by_wear_set("ups.battery_low", False)
         if st.health * 100 <= s.degraded_below_pct + EPS:
             self._by_wear_set("ups.battery_degraded", True)
+        if not self.has("ups.overload") or st.extra_load_w == 0:  # a load set past the rating
+            self._by_wear_set("ups.overload", self.load_pct() > 100)
         full = st.charge_wh >= self.capacity_wh - EPS
         if full and not st.full and not self.on_battery:
             self.record("charged")
@@ -264,7 +266,10 @@ class Ups(Device):
     def _apply(self, fault_id: str, active: bool) -> None:
         st, s = self.state, self.settings
         if fault_id == "ups.overload":
-            st.extra_load_w = s.rated_power_w * s.overload_pct / 100 - st.load_w if active else 0.0
+            if not active:
+                st.extra_load_w = 0.0
+            elif not self._by_wear:  # something plugged in behind the kiosk
+                st.extra_load_w = max(0.0, s.rated_power_w * s.overload_pct / 100 - st.load_w)
         elif fault_id == "ups.battery_degraded" and not self._by_wear:
             if active:
                 st.health = min(st.health, s.degraded_health_pct / 100)

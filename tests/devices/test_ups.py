@@ -71,6 +71,21 @@ def test_runtime_and_charge_follow_the_load() -> None:
     assert r.battery_voltage < ups.settings.battery_nominal_v
 
 
+def test_a_load_past_the_rating_is_an_overload() -> None:
+    env, ups = make(**NO_AGEING)
+    env.run(until=10)
+    ups.act("set-load", "1200")
+    env.run(until=20)
+    ups.act("set-load", "300")
+    env.run(until=30)
+    assert ups.log == [
+        (10, "load watts=1200.0"),
+        (10, "fault id=ups.overload"),
+        (20, "load watts=300.0"),
+        (20, "clear id=ups.overload"),
+    ]
+
+
 def test_calendar_ageing_wears_the_battery_out() -> None:
     env, ups = make(calendar_loss_pct_per_year=10.0, cycle_loss_pct=0.0)
     env.run(until=5 * YEAR)
