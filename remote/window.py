@@ -277,6 +277,18 @@ def _cert_algorithm(key: SSHKey) -> bytes:
     return bytes(entry[0])
 
 
+def engineer_key(path: str | Path, comment: str) -> SSHKey:
+    """An engineer's ed25519 key at ``path`` (0600), made on first use and kept after.
+
+    What ``ssh-keygen -t ed25519 -C COMMENT -f PATH`` does, for tools that have no shell."""
+    p = Path(path)
+    if not p.exists():
+        key = asyncssh.generate_private_key("ssh-ed25519", comment=comment)
+        _write_private(p, key.export_private_key("openssh"))
+        p.with_name(p.name + ".pub").write_bytes(key.export_public_key("openssh"))
+    return _read_private_key(p)
+
+
 def issue_host_identity(
     ca_dir: str | Path, terminal: str, out_dir: str | Path
 ) -> tuple[Path, Path]:
@@ -311,6 +323,7 @@ __all__ = [
     "Grant",
     "WindowSettings",
     "describe",
+    "engineer_key",
     "fingerprint",
     "inspect_certificate",
     "issue_host_identity",

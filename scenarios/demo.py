@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncssh
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +24,7 @@ from remote.client import AgentClient, Endpoint, Identity, record_run, run_suite
 from remote.diagnostics.links import SerialLink
 from remote.diagnostics.ssp_host import SspHost
 from remote.terminal_backend import TerminalBackend
-from remote.window import CertificateAuthority
+from remote.window import CertificateAuthority, engineer_key
 
 TERMINAL = "KSK-DEMO"
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
@@ -81,11 +80,7 @@ async def take_banknote(host: KioskHost, path: str, value: str, out: Console) ->
 def engineer_identity(base: Path, ca: CertificateAuthority, store: Any) -> tuple[Path, Path]:
     """An engineer key (0600) and a 1-hour window certificate for the demo terminal."""
     key_path = base / "engineer"
-    if not key_path.exists():
-        key = asyncssh.generate_private_key("ssh-ed25519", comment="demo.engineer")
-        key_path.write_bytes(key.export_private_key("openssh"))
-        key_path.chmod(0o600)
-    key = asyncssh.read_private_key(str(key_path))
+    key = engineer_key(key_path, "demo.engineer")
     grant = ca.grant(
         [TERMINAL], key, hours=1, allow=("diag", "remedy", "trainer"), ticket="DEMO-1", store=store
     )

@@ -1,0 +1,78 @@
+"""DESIGN.md's import rule, checked on the source and in fresh interpreters."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ALLOWED = {
+    "workbench": set(),
+    "devices": {"workbench"},
+    "remote": {"workbench", "devices"},
+    "scenarios": {"workbench", "devices", "remote"},
+    "tui": {"workbench", "devices", "remote", "scenarios"},
+}
+ONLY_IN = {"textual": "tui", "asyncssh": "remote"}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def test_packages_import_only_downward() -> None:
+    problems = []
+    for pkg, ok in ALLOWED.items():
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            if path == ROOT / "workbench" / "cli.py":
+                continue  # the composition root
+            for line, name in _imports(path):
+                root = name.split(".")[0]
+                if root in ALLOWED and root not in (pkg, *ok):
+                    problems.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+                if root in ONLY_IN and ONLY_IN[root] != pkg:
+                    problems.append(f"{path.relative_to(ROOT)}:{line} imports {root}")
+    assert problems == []
+
+
+def test_remote_never_imports_the_simulators() -> None:
+    codecs_and_ports = ("devices.protocols", "devices.transports")
+    problems = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / "remote").rglob("*.py"))
+        for line, name in _imports(path)
+        if name.startswith("devices") and not name.startswith(codecs_and_ports)
+    ]
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    "module", ["workbench.cli", "devices.kiosk", "remote.agent", "scenarios.demo"]
+)
+def test_headless_packages_import_without_textual(module: str) -> None:
+    code = (
+        "import sys; sys.modules['textual'] = None\n"
+        f"import {module}\n"
+        "assert 'textual' not in [m.split('.')[0] for m in sys.modules if sys.modules[m]]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+def test_kernel_imports_nothing_above_it() -> None:
+    code = (
+        "import sys, workbench.clock, workbench.store, workbench.faults, workbench.sla, workbench.capacity\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('devices', 'remote', 'scenarios', 'tui')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
