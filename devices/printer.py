@@ -121,6 +121,15 @@ class Printer(Device):
         self.paper = simpy.Container(env, capacity=capacity, init=level)
         self.state = PrinterState(distance_mm=settings.head_distance_m * 1000, cuts=settings.cuts)
         self.page = Page(columns=settings.columns, dpi=settings.dpi)
+        self.identity = st.Identity(
+            settings.model_id,
+            settings.type_id,
+            settings.rom_version_id,
+            settings.firmware,
+            settings.maker,
+            settings.model,
+            settings.serial_number,
+        )
         self.receipts: list[str] = []
         self._queue: deque[p.Message] = deque()
         self._resettable: dict[int, float] = {
@@ -361,9 +370,8 @@ class Printer(Device):
     def handle(self, msg: p.Message, session: PrinterSession) -> bytes:
         """Act on one message from a host; returns the bytes to answer with right away."""
         if isinstance(msg, p.Command):
-            handler = _QUERIES.get(msg.prefix)
-            if handler is not None:
-                return handler(self, msg, session)
+            if msg.prefix in _QUERIES:
+                return self._answer(msg, session)
         elif isinstance(msg, p.Unknown):
             self.record("unknown_command", hex=msg.data[:16].hex(" "))
             return b""
@@ -371,6 +379,33 @@ class Printer(Device):
             self._hold(msg)
         else:
             self._print(msg)
+        return b""
+
+    def _answer(self, msg: p.Command, session: PrinterSession) -> bytes:
+        """A real-time command or status query (see :data:`_QUERIES`)."""
+        prefix, n, args = msg.prefix, msg.n, msg.args
+        if prefix in (b"\x10\x04", b"\x1dr"):
+            self.settle()
+            cond = self.condition()
+            return st.realtime_status(cond, n) if prefix[0] == 0x10 else st.transmit_status(cond, n)
+        if prefix == b"\x1dI":
+            return st.printer_id(self.identity, n)
+        if prefix == b"\x1dg2":
+            value = self.counter(int.from_bytes(args[1:3], "little")) if args[0] == 0 else None
+            return b"" if value is None else st.counter_reply(value)
+        if prefix == b"\x1da":
+            session.asb = n & 0x0F
+            session.last_asb = st.auto_status(self.condition()) if session.asb else b""
+            return session.last_asb
+        number = int.from_bytes(args[1:3], "little")
+        if prefix == b"\x1dg0" and number in self._resettable and args[0] == 0:
+            self._resettable[number] = float(self.counter(number + 128) or 0)
+            self.record("counter_reset", counter=number)
+        elif prefix == b"\x10\x14\x01":
+            self.record("drawer_kick", pin=5 if n else 2)
+        elif prefix == b"\x10\x14\x08" or (prefix == b"\x10\x05" and n == 2 and not self.online):
+            self._queue.clear()  # clear buffer; or recover from an error, dropping held data
+            self.state.queued_bytes = 0
         return b""
 
     def _print(self, msg: p.Message) -> None:
@@ -417,79 +452,11 @@ def _size(msg: p.Message) -> int:
     return 1
 
 
-# -- immediate answers ------------------------------------------------------------------------------
-def _realtime_status(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
-    printer.settle()
-    return st.realtime_status(printer.condition(), msg.n)
-
-
-def _realtime_request(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
-    if msg.n == 2 and printer.condition().error:  # recover from the error, clearing the buffer
-        printer._queue.clear()
-        printer.state.queued_bytes = 0
-    return b""
-
-
-def _realtime_function(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
-    fn = msg.prefix[2]
-    if fn == 1:
-        printer.record("drawer_kick", pin=5 if msg.n else 2)
-    elif fn == 8:
-        printer._queue.clear()
-        printer.state.queued_bytes = 0
-    return b""
-
-
-def _transmit_status(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
-    printer.settle()
-    return st.transmit_status(printer.condition(), msg.n)
-
-
-def _printer_id(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
-    s, n = printer.settings, msg.n
-    one = {1: s.model_id, 2: s.type_id, 3: s.rom_version_id}.get(n - 48 if n > 48 else n)
-    if one is not None and n < 65:
-        return bytes((one,))
-    text = {65: s.firmware, 66: s.maker, 67: s.model, 68: s.serial_number, 69: "ANK"}.get(n)
-    return st.block_reply(text) if text is not None else b""
-
-
-def _counter(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
-    number = int.from_bytes(msg.args[1:3], "little")
-    value = printer.counter(number)
-    if value is None or msg.args[0] != 0:
-        log.debug("%s: GS g 2 for unsupported counter %d ignored", printer.name, number)
-        return b""
-    return st.counter_reply(value)
-
-
-def _reset_counter(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
-    number = int.from_bytes(msg.args[1:3], "little")
-    if number in printer._resettable and msg.args[0] == 0:
-        cumulative = printer.counter(number + 128)
-        printer._resettable[number] = float(cumulative or 0)
-        printer.record("counter_reset", counter=number)
-    return b""
-
-
-def _auto_status(printer: Printer, msg: p.Command, session: PrinterSession) -> bytes:
-    session.asb = msg.n & 0x0F
-    session.last_asb = st.auto_status(printer.condition()) if session.asb else b""
-    return session.last_asb
-
-
-_QUERIES: dict[bytes, Callable[[Printer, p.Command, PrinterSession], bytes]] = {
-    b"\x10\x04": _realtime_status,
-    b"\x10\x05": _realtime_request,
-    b"\x10\x14\x01": _realtime_function,
-    b"\x10\x14\x02": _realtime_function,
-    b"\x10\x14\x08": _realtime_function,
-    b"\x1dr": _transmit_status,
-    b"\x1dI": _printer_id,
-    b"\x1dg2": _counter,
-    b"\x1dg0": _reset_counter,
-    b"\x1da": _auto_status,
-}
+_QUERIES = frozenset(
+    {b"\x10\x04", b"\x10\x05", b"\x10\x14\x01", b"\x10\x14\x02", b"\x10\x14\x08"}
+    | {b"\x1dr", b"\x1dI", b"\x1dg2", b"\x1dg0", b"\x1da"}
+)
+"""Real-time commands and status queries: answered at once, whatever the printer's state."""
 
 
 class PrinterSession:

@@ -102,6 +102,35 @@ def auto_status(c: Condition) -> bytes:
     return bytes((first, second, third, 0x00))
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What ``GS I`` reports."""
+
+    model_id: int = 0x20
+    type_id: int = 0x02
+    rom_version_id: int = 0x0F
+    firmware: str = "30.07 ESC/POS"
+    maker: str = "EPSON"
+    model: str = "TM-T88V"
+    serial_number: str = ""
+    font: str = "ANK"
+
+
+def printer_id(identity: Identity, n: int) -> bytes:
+    """The answer to ``GS I n`` (empty for an n the printer does not answer)."""
+    one = {1: identity.model_id, 2: identity.type_id, 3: identity.rom_version_id}
+    if n in one or n - 48 in one:
+        return bytes((one.get(n, one.get(n - 48, 0)),))
+    text = {
+        65: identity.firmware,
+        66: identity.maker,
+        67: identity.model,
+        68: identity.serial_number,
+        69: identity.font,
+    }.get(n)
+    return block_reply(text) if text is not None else b""
+
+
 def block_reply(text: str) -> bytes:
     """``_`` + ASCII text + ``NUL``: the block form of ``GS I`` (n >= 65) and ``GS g 2`` replies."""
     data = text.encode("ascii", "replace")
