@@ -4,7 +4,8 @@ a cover, the FEED button, and the status bytes a real unit answers with.
 
 Hosts talk to it through :meth:`Printer.new_session` (one ESC/POS parser per pty lifetime or TCP
 connection; the paper, head, faults and print modes are the one printer's). Printing takes no
-simulated time: a receipt is on paper the moment its bytes are processed.
+simulated time: a receipt is on paper the moment its bytes are processed. Paper running out
+stops printing from the next command on (a text run already started finishes without paper).
 
 While the printer is offline (cover open, paper out, an error, the FEED button held) it keeps
 receiving as a real one does: print data waits in a receive buffer of
