@@ -9,10 +9,9 @@ which the root CLI prints as one line; ``--json`` gives machines the same figure
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,31 +19,22 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from workbench.capacity.config import Plan, load_plan
 from workbench.capacity.erlang import check_mmc
-from workbench.capacity.metrics import CLOCKS, OVERALL
 from workbench.capacity.model import Inputs
+from workbench.capacity.report import (
+    erlang_table,
+    print_table,
+    run_tables,
+    sizing_table,
+    sweep_table,
+)
 from workbench.capacity.scaling import parse_vary
 from workbench.capacity.sizing import parse_target, size
-from workbench.capacity.stats import Estimate, Summary
-from workbench.capacity.sweep import Point, load, run_reps, save, sweep
+from workbench.capacity.sweep import load, run_reps, save, sweep
 from workbench.errors import ConfigError
 from workbench.faults import FaultCatalog
-
-_LABELS = {
-    "contact": "contact <= 5 min",
-    "solution": "solution <= 1 h",
-    "plan": "repair plan <= 6 h",
-    "onsite": "on site",
-    "restore": "restored",
-    "normal": "all normal",
-    "fix": "fixed <= 2 working days",
-}
-_ONSITE = {"P1": "on site <= 1 h", "P2": "on site <= 2 h", "P3": "on site <= 12 h"}
-_RESTORE = {"P1": "restored <= 2 h of arrival", "P2": "restored <= 4 h of arrival"}
-_NORMAL = {"P1": "all normal <= 6 h", "P2": "all normal <= 24 h"}
 
 
 def _inputs(ctx: click.Context) -> Inputs:
@@ -59,11 +49,6 @@ def _inputs(ctx: click.Context) -> Inputs:
             )
         catalog = FaultCatalog.load(path)
     return Inputs(catalog, dict(obj.get("profiles") or {}))
-
-
-def _console() -> Console:
-    console = Console()
-    return console if console.is_terminal else Console(width=150)
 
 
 @contextmanager
@@ -86,25 +71,6 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def _fmt(est: Estimate | None, pct: bool = True) -> str:
-    if est is None or math.isnan(est.mean):
-        return "-"
-    if math.isinf(est.mean):
-        return "never"
-    if pct:
-        half = "" if math.isnan(est.half) else f" ±{100 * est.half:.1f}"
-        return f"{100 * est.mean:.1f}{half}"
-    half = "" if math.isnan(est.half) or math.isinf(est.half) else f" ±{est.half:.2g}"
-    return f"{est.mean:.3g}{half}"
-
-
-def _count(est: Estimate | None) -> str:
-    if est is None or math.isnan(est.mean):
-        return "-"
-    half = "" if math.isnan(est.half) or est.half < 0.5 else f" ±{est.half:,.0f}"
-    return f"{est.mean:,.0f}{half}"
 
 
 def _plan(config: str | None) -> Plan:
@@ -185,63 +151,7 @@ def run(
             }
         )
         return
-    _print_run(plan, summary, reps, years or plan.years)
-
-
-def _print_run(plan: Plan, summary: Summary, reps: int, years: float) -> None:
-    console = _console()
-    scopes = [OVERALL, *(r.name for r in plan.regions)]
-    table = Table(
-        title=f"{plan.name}: share meeting each clock, % (mean ±95 % CI over {reps} reps, {years:g} y)"
-    )
-    table.add_column("severity / clock")
-    for scope in scopes:
-        table.add_column(scope, justify="right")
-    for sev, clocks in CLOCKS.items():
-        for clock in clocks:
-            label = {"onsite": _ONSITE, "restore": _RESTORE, "normal": _NORMAL}.get(clock, {}).get(
-                sev, _LABELS[clock]
-            )
-            table.add_row(
-                f"{sev} {label}", *(_fmt(summary.get(f"{s}.{sev}.{clock}")) for s in scopes)
-            )
-    console.print(table)
-    dist = Table(title="overall distributions (hours from the report; contact in minutes)")
-    dist.add_column("severity")
-    dist.add_column("faults/rep", justify="right")
-    for what in ("onsite", "restore"):
-        for q in (50, 90, 99):
-            dist.add_column(f"{what} p{q}", justify="right")
-    dist.add_column("contact p99", justify="right")
-    for sev in CLOCKS:
-        cells = [_count(summary.get(f"{OVERALL}.{sev}.faults"))]
-        for what in ("onsite", "restore"):
-            cells += [
-                _fmt(summary.get(f"{OVERALL}.{sev}.{what}_p{q}_h"), pct=False) for q in (50, 90, 99)
-            ]
-        cells.append(_fmt(summary.get(f"{OVERALL}.{sev}.contact_p99_min"), pct=False))
-        dist.add_row(sev, *cells)
-    console.print(dist)
-    ops = Table(title="operations per region")
-    for col in ("scope", "engineers", "terminals", "utilisation %", "dispatch wait h", "max queue",
-                "stock-outs", "standby uses", "remote fixed %", "availability %", "inspections on time %"):  # fmt: skip
-        ops.add_column(col, justify="left" if col == "scope" else "right")
-    for scope in scopes:
-        g = summary.get
-        ops.add_row(
-            scope,
-            _count(g(f"{scope}.engineers")),
-            _count(g(f"{scope}.terminals")),
-            _fmt(g(f"{scope}.utilisation")),
-            _fmt(g(f"{scope}.dispatch_wait_mean_h"), False),
-            _count(g(f"{scope}.max_queue")),
-            _count(g(f"{scope}.stockouts")),
-            _count(g(f"{scope}.standby_uses")),
-            _fmt(g(f"{scope}.remote_resolved")),
-            _fmt(g(f"{scope}.availability")),
-            _fmt(g(f"{scope}.inspections_on_time")),
-        )
-    console.print(ops)
+    print_table(*run_tables(plan, summary, reps, years or plan.years))
 
 
 @capacity.command()
@@ -280,28 +190,7 @@ def erlang(
     if as_json:
         _emit_json(check.to_json())
         return
-    load_ = arrival_rate / (service_rate * servers)
-    table = Table(
-        title=f"M/M/{servers}, lambda={arrival_rate:g}, mu={service_rate:g}, load {load_:.3f}: {reps} reps x {customers:,} customers"
-    )
-    for col in ("quantity", "Erlang C", "simulated", "95 % CI", "relative error"):
-        table.add_column(col, justify="left" if col == "quantity" else "right")
-    rows = (
-        ("P(wait)", check.theory_p_wait, check.p_wait),
-        ("mean wait", check.theory_mean_wait, check.mean_wait),
-        ("mean wait (observed)", check.theory_mean_wait, check.observed_wait),
-    )
-    for name, theory, est in rows:
-        inside = "contains" if est.contains(theory) else "misses"
-        err = abs(est.mean - theory) / theory
-        table.add_row(
-            name,
-            f"{theory:.6f}",
-            f"{est.mean:.6f}",
-            f"±{est.half:.6f} ({inside})",
-            f"{100 * err:.2f} %",
-        )
-    _console().print(table)
+    print_table(erlang_table(check))
 
 
 @capacity.command(name="sweep")
@@ -370,30 +259,9 @@ def sweep_cmd(
             ]
         )
         return
-    _print_points(points, out)
-
-
-def _print_points(points: Sequence[Point], out: str | None) -> None:
-    table = Table(
-        title=f"sweep of {points[0].param}: overall, % (mean ±95 % CI)" if points else "sweep"
-    )
-    cols = (
-        ("P1 on site", "overall.P1.onsite"),
-        ("P2 on site", "overall.P2.onsite"),
-        ("P1 restored", "overall.P1.restore"),
-        ("P3 fixed", "overall.P3.fix"),
-        ("utilisation", "overall.utilisation"),
-        ("availability", "overall.availability"),
-    )
-    table.add_column(points[0].param if points else "value", justify="right")
-    for label, _ in cols:
-        table.add_column(label, justify="right")
-    for p in points:
-        table.add_row(f"{p.value:g}", *(_fmt(p.summary.get(key)) for _, key in cols))
-    console = _console()
-    console.print(table)
+    print_table(sweep_table(points))
     if out:
-        console.print(f"results written to {out}")
+        click.echo(f"results written to {out}")
 
 
 @capacity.command(name="size")
@@ -455,28 +323,7 @@ def size_cmd(
             "total": {"current": sum(result.current.values()), "needed": sum(result.needed.values())},
         })  # fmt: skip
         return
-    table = Table(
-        title=f"fewest engineers meeting {', '.join(targets)} ({reps} reps per candidate, {result.runs} model runs)"
-    )
-    table.add_column("region")
-    table.add_column("engineers now", justify="right")
-    table.add_column("needed", justify="right")
-    for t in parsed:
-        table.add_column(f"{t.name} at needed, %", justify="right")
-    for r in result.needed:
-        table.add_row(
-            r,
-            str(result.current[r]),
-            str(result.needed[r]),
-            *(_fmt(result.summary.get(t.key(r))) for t in parsed),
-        )
-    table.add_row(
-        "total",
-        str(sum(result.current.values())),
-        str(sum(result.needed.values())),
-        *("" for _ in parsed),
-    )
-    _console().print(table)
+    print_table(sizing_table(result, reps))
 
 
 @capacity.command()

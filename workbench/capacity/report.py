@@ -1,0 +1,189 @@
+"""Rich tables of capacity results for people: attainment per region, sweeps, sizing, Erlang C.
+
+The command group prints these; ``--json`` output bypasses them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from workbench.capacity.config import Plan
+from workbench.capacity.erlang import ErlangCheck
+from workbench.capacity.metrics import CLOCKS, OVERALL
+from workbench.capacity.sizing import Sizing
+from workbench.capacity.stats import Estimate, Summary
+from workbench.capacity.sweep import Point
+
+_LABELS = {
+    "contact": "contact <= 5 min",
+    "solution": "solution <= 1 h",
+    "plan": "repair plan <= 6 h",
+    "onsite": "on site",
+    "restore": "restored",
+    "normal": "all normal",
+    "fix": "fixed <= 2 working days",
+}
+_ONSITE = {"P1": "on site <= 1 h", "P2": "on site <= 2 h", "P3": "on site <= 12 h"}
+_RESTORE = {"P1": "restored <= 2 h of arrival", "P2": "restored <= 4 h of arrival"}
+_NORMAL = {"P1": "all normal <= 6 h", "P2": "all normal <= 24 h"}
+
+
+def print_table(*tables: Table) -> None:
+    """Print tables on stdout (150 columns wide when stdout is not a terminal)."""
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    for table in tables:
+        console.print(table)
+
+
+def fmt(est: Estimate | None, pct: bool = True) -> str:
+    """A share as a percentage with its CI half-width, or a plain figure when ``pct`` is False."""
+    if est is None or math.isnan(est.mean):
+        return "-"
+    if math.isinf(est.mean):
+        return "never"
+    if pct:
+        half = "" if math.isnan(est.half) else f" ±{100 * est.half:.1f}"
+        return f"{100 * est.mean:.1f}{half}"
+    half = "" if math.isnan(est.half) or math.isinf(est.half) else f" ±{est.half:.2g}"
+    return f"{est.mean:.3g}{half}"
+
+
+def count(est: Estimate | None) -> str:
+    """A count with thousands separators (the half-width only when it is at least 0.5)."""
+    if est is None or math.isnan(est.mean):
+        return "-"
+    half = "" if math.isnan(est.half) or est.half < 0.5 else f" ±{est.half:,.0f}"
+    return f"{est.mean:,.0f}{half}"
+
+
+def run_tables(plan: Plan, summary: Summary, reps: int, years: float) -> tuple[Table, Table, Table]:
+    """Attainment per clock and region, distributions, and operations per region."""
+    scopes = [OVERALL, *(r.name for r in plan.regions)]
+    table = Table(
+        title=f"{plan.name}: share meeting each clock, % (mean ±95 % CI over {reps} reps, {years:g} y)"
+    )
+    table.add_column("severity / clock")
+    for scope in scopes:
+        table.add_column(scope, justify="right")
+    for sev, clocks in CLOCKS.items():
+        for clock in clocks:
+            label = {"onsite": _ONSITE, "restore": _RESTORE, "normal": _NORMAL}.get(clock, {}).get(
+                sev, _LABELS[clock]
+            )
+            table.add_row(
+                f"{sev} {label}", *(fmt(summary.get(f"{s}.{sev}.{clock}")) for s in scopes)
+            )
+    dist = Table(title="overall distributions (hours from the report; contact in minutes)")
+    dist.add_column("severity")
+    dist.add_column("faults/rep", justify="right")
+    for what in ("onsite", "restore"):
+        for q in (50, 90, 99):
+            dist.add_column(f"{what} p{q}", justify="right")
+    dist.add_column("contact p99", justify="right")
+    for sev in CLOCKS:
+        cells = [count(summary.get(f"{OVERALL}.{sev}.faults"))]
+        for what in ("onsite", "restore"):
+            cells += [
+                fmt(summary.get(f"{OVERALL}.{sev}.{what}_p{q}_h"), pct=False) for q in (50, 90, 99)
+            ]
+        cells.append(fmt(summary.get(f"{OVERALL}.{sev}.contact_p99_min"), pct=False))
+        dist.add_row(sev, *cells)
+    ops = Table(title="operations per region")
+    for col in ("scope", "engineers", "terminals", "utilisation %", "dispatch wait h", "max queue",
+                "stock-outs", "standby uses", "remote fixed %", "availability %", "inspections on time %"):  # fmt: skip
+        ops.add_column(col, justify="left" if col == "scope" else "right")
+    for scope in scopes:
+        g = summary.get
+        ops.add_row(
+            scope,
+            count(g(f"{scope}.engineers")),
+            count(g(f"{scope}.terminals")),
+            fmt(g(f"{scope}.utilisation")),
+            fmt(g(f"{scope}.dispatch_wait_mean_h"), False),
+            count(g(f"{scope}.max_queue")),
+            count(g(f"{scope}.stockouts")),
+            count(g(f"{scope}.standby_uses")),
+            fmt(g(f"{scope}.remote_resolved")),
+            fmt(g(f"{scope}.availability")),
+            fmt(g(f"{scope}.inspections_on_time")),
+        )
+    return table, dist, ops
+
+
+def erlang_table(check: ErlangCheck) -> Table:
+    """Simulated vs Erlang C, with the CI and whether it contains the theory."""
+    load_ = check.arrival_rate / (check.service_rate * check.servers)
+    table = Table(
+        title=f"M/M/{check.servers}, lambda={check.arrival_rate:g}, mu={check.service_rate:g}, load {load_:.3f}: {check.reps} reps x {check.customers:,} customers"
+    )
+    for col in ("quantity", "Erlang C", "simulated", "95 % CI", "relative error"):
+        table.add_column(col, justify="left" if col == "quantity" else "right")
+    rows = (
+        ("P(wait)", check.theory_p_wait, check.p_wait),
+        ("mean wait", check.theory_mean_wait, check.mean_wait),
+        ("mean wait (observed)", check.theory_mean_wait, check.observed_wait),
+    )
+    for name, theory, est in rows:
+        inside = "contains" if est.contains(theory) else "misses"
+        err = abs(est.mean - theory) / theory
+        table.add_row(
+            name,
+            f"{theory:.6f}",
+            f"{est.mean:.6f}",
+            f"±{est.half:.6f} ({inside})",
+            f"{100 * err:.2f} %",
+        )
+    return table
+
+
+def sweep_table(points: Sequence[Point]) -> Table:
+    """One row per point of a sweep: the headline clocks, utilisation and availability."""
+    table = Table(
+        title=f"sweep of {points[0].param}: overall, % (mean ±95 % CI)" if points else "sweep"
+    )
+    cols = (
+        ("P1 on site", "overall.P1.onsite"),
+        ("P2 on site", "overall.P2.onsite"),
+        ("P1 restored", "overall.P1.restore"),
+        ("P3 fixed", "overall.P3.fix"),
+        ("utilisation", "overall.utilisation"),
+        ("availability", "overall.availability"),
+    )
+    table.add_column(points[0].param if points else "value", justify="right")
+    for label, _ in cols:
+        table.add_column(label, justify="right")
+    for p in points:
+        table.add_row(f"{p.value:g}", *(fmt(p.summary.get(key)) for _, key in cols))
+    return table
+
+
+def sizing_table(result: Sizing, reps: int) -> Table:
+    """Engineers now and needed per region, with the targets' metrics at the needed count."""
+    table = Table(
+        title=f"fewest engineers meeting {', '.join(f'{t.name}={t.floor:g}' for t in result.targets)} ({reps} reps per candidate, {result.runs} model runs)"
+    )
+    table.add_column("region")
+    table.add_column("engineers now", justify="right")
+    table.add_column("needed", justify="right")
+    for t in result.targets:
+        table.add_column(f"{t.name} at needed, %", justify="right")
+    for r in result.needed:
+        table.add_row(
+            r,
+            str(result.current[r]),
+            str(result.needed[r]),
+            *(fmt(result.summary.get(t.key(r))) for t in result.targets),
+        )
+    table.add_row(
+        "total",
+        str(sum(result.current.values())),
+        str(sum(result.needed.values())),
+        *("" for _ in result.targets),
+    )
+    return table
