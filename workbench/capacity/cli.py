@@ -317,7 +317,7 @@ def size_cmd(
             "runs": result.runs,
             "regions": {
                 r: {"current": result.current[r], "needed": result.needed[r],
-                    "metrics": {t.name: result.summary[t.key(r)].mean for t in parsed}}
+                    "metrics": {t.name: result.summary.to_json()[t.key(r)]["mean"] for t in parsed}}
                 for r in result.needed
             },
             "total": {"current": sum(result.current.values()), "needed": sum(result.needed.values())},
