@@ -10,6 +10,8 @@ import urllib.request
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devices.transports import Port
 from devices.transports.http import HANG, HttpPort, parse_head, render
@@ -149,3 +151,12 @@ def test_codec_helpers() -> None:
     head, body = out.split(b"\r\n\r\n")
     assert body == b'{"a":[1],"b":1}\n'
     assert f"Content-Length: {len(body)}".encode() in head
+
+
+@given(st.binary(max_size=200))
+def test_fuzzed_heads_raise_only_value_error(head: bytes) -> None:
+    try:
+        method, path = parse_head(head)
+    except ValueError:
+        return
+    assert method.isupper() and path.startswith("/")
