@@ -87,6 +87,23 @@ KINDS: dict[str, DeviceKind] = {
         DeviceKind(
             "exterior", "devices.exterior", "Exterior", "ExteriorSettings", ("modbus",), ("modbus",)
         ),
+        DeviceKind(
+            "network",
+            "devices.network",
+            "Network",
+            "NetworkSettings",
+            ("tcp", "http"),
+            ("tcp", "http"),
+        ),
+        DeviceKind("host_pc", "devices.host_pc", "HostPc", "HostPcSettings", ("http",), ("http",)),
+        DeviceKind(
+            "system_software",
+            "devices.system_software",
+            "SystemSoftware",
+            "SystemSoftwareSettings",
+            ("http",),
+            ("http",),
+        ),
     )
 }
 
