@@ -37,7 +37,7 @@ def print_receipt(path: str) -> dict[str, Any]:
 
     logo = Image.new("1", (200, 48), 1)
     ImageDraw.Draw(logo).rectangle((4, 4, 195, 43), outline=0, width=4)
-    printer = Serial(devfile=path, baudrate=115200, timeout=1)
+    printer = Serial(devfile=path, baudrate=115200, timeout=0.3)  # status reads wait this out
     try:
         printer.set(align="center", bold=True, double_height=True)
         printer.text("CITY WATER BILL\n")
@@ -45,7 +45,7 @@ def print_receipt(path: str) -> dict[str, Any]:
         printer.image(logo)
         printer.text("Account    0012-3456-78\nPeriod     2026-10\nPaid       20.00 EUR\n")
         printer.barcode("4006381333931", "EAN13")
-        printer.qr("https://pay.example/r/0012345678", size=4)
+        printer.qr("https://pay.example/r/0012345678", native=True, size=4)
         printer.text("Thank you\n")
         printer.cut()
         online = printer.is_online()
