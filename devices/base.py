@@ -77,8 +77,8 @@ class Device:
 
     def catch_up(self) -> None:
         """Advance the environment to the live clock's 'now' (no-op in virtual time)."""
-        if self._clock is None:
-            return
+        if self._clock is None or self.env.active_process is not None:
+            return  # virtual time, or called from a SimPy process: the environment is at 'now'
         try:
             target = self._clock.sim_target()
         except RuntimeError:  # no running event loop

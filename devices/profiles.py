@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, PositiveFloat, create_model
 
 from devices.registry import KINDS
+from devices.usage import UsageSettings
 from workbench.config import Duration, Strict, load_yaml
 from workbench.errors import ConfigError
 
@@ -64,6 +65,8 @@ class Profile:
     devices: dict[str, Any]
     faults: FaultPlan
     source: Path
+    usage: UsageSettings | None = None
+    """Customers and the kiosk application (:mod:`devices.usage`), when the profile has them."""
 
 
 @cache
@@ -75,6 +78,7 @@ def _profile_model() -> type[BaseModel]:
         description=(str, ""),
         devices=(_devices_model(), ...),
         faults=(FaultPlan, FaultPlan()),
+        usage=(UsageSettings | None, None),
     )
     return model
 
@@ -97,4 +101,4 @@ def load_profile(name_or_path: str | Path) -> Profile:
     entries = {n: e for n in KINDS if (e := getattr(data.devices, n)) is not None}
     if not entries:
         raise ConfigError(f"{path}: profile {data.name!r} has no devices")
-    return Profile(data.name, data.description, entries, data.faults, path)
+    return Profile(data.name, data.description, entries, data.faults, path, data.usage)

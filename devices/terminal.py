@@ -16,6 +16,7 @@ from devices.profiles import Profile
 from devices.registry import KINDS
 from devices.transports import Port, PtyPort, TcpPort
 from devices.transports.wire import Toxic, Wire
+from devices.usage import KioskApp
 from workbench.clock import HOUR
 from workbench.errors import CatalogError, ConfigError, DeviceError
 from workbench.faults import FaultCatalog, FaultMode
@@ -51,6 +52,8 @@ class Terminal:
         self.ports: dict[str, list[Port]] = {}
         self.wires: dict[str, Wire] = {}
         """Each device's wire-fault layer, shared by all its serial and raw TCP ports."""
+        self.app: KioskApp | None = None
+        """The kiosk application and its customers, once started (profiles with ``usage``)."""
         for name, entry in profile.devices.items():
             k = KINDS[name]
             modes = [m for d in k.catalog_devices for m in catalog.for_device(d)]
@@ -179,6 +182,11 @@ class Terminal:
             self.env.process(self._scheduled(item.at, item.inject, item.clear_after))
         if self.profile.faults.mtbf:
             self.env.process(self._mtbf(self.profile.faults.mtbf_scale))
+        usage = self.profile.usage
+        if usage is not None and usage.enabled:
+            rng = random.Random(self.rng.random())
+            self.app = KioskApp(self.env, self.devices, usage, rng=rng, name=f"{self.id}/app")
+            self.app.start()
 
     def _scheduled(
         self, at: float, fault_id: str, clear_after: float | None
