@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import simpy
 
@@ -18,6 +18,8 @@ from workbench.errors import CatalogError, DeviceError
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 EventSink = Callable[[str, float, str, dict[str, Any]], None]
 """Receives ``(device, sim_time, kind, detail)`` for every recorded device event."""
@@ -90,6 +92,19 @@ class Device:
         """Tell the live clock that events were scheduled (no-op in virtual time)."""
         if self._clock is not None:
             self._clock.wake()
+
+    def live(self, fn: Callable[..., T]) -> Callable[..., T]:
+        """``fn`` as the outside world calls it: the environment caught up first, the clock
+        woken after (for ports that read or write the model directly: Modbus, HTTP)."""
+
+        def run(*args: Any) -> T:
+            self.catch_up()
+            try:
+                return fn(*args)
+            finally:
+                self.wake()
+
+        return run
 
     # -- events --------------------------------------------------------------------------
     def record(self, kind: str, **detail: Any) -> None:

@@ -142,8 +142,9 @@ class CabinetBank:
 
     def __init__(self, exterior: Exterior) -> None:
         self.exterior = exterior
+        self.snapshot = exterior.live(self._snapshot)
 
-    def snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
+    def _snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
         bits, registers = regs.encode_cabinet(self.exterior.cabinet())
         return bits if table is Table.DISCRETE else registers
 

@@ -295,7 +295,8 @@ class HostPc(Device):
         """``GET /sensors`` over HTTP."""
         if kind != "http":
             raise DeviceError(f"{self.name} has no {kind!r} port; it serves http")
-        return HttpPort(sensor_routes(self), host=host, name=self.name)
+        routes = {path: self.live(fn) for path, fn in sensor_routes(self).items()}
+        return HttpPort(routes, host=host, name=self.name)
 
 
 class RealHostSensors:

@@ -147,7 +147,7 @@ class Network(Device):
             return port
         if kind == "http":
             return HttpPort(
-                {"/health": lambda: self.health().model_dump(mode="json")},
+                {"/health": self.live(lambda: self.health().model_dump(mode="json"))},
                 host=host,
                 name=f"{self.name}/health",
             )

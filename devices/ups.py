@@ -443,8 +443,10 @@ class UpsBank:
 
     def __init__(self, ups: Ups) -> None:
         self.ups = ups
+        self.snapshot = ups.live(self._snapshot)
+        self.write = ups.live(self._write)
 
-    def snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
+    def _snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
         if table is Table.INPUT:
             return regs.encode_inputs(self.ups.readings())
         if table is Table.DISCRETE:
@@ -453,7 +455,7 @@ class UpsBank:
             return self.ups.holding()
         return []
 
-    def write(self, address: int, values: Sequence[int]) -> int | None:
+    def _write(self, address: int, values: Sequence[int]) -> int | None:
         lo, hi = regs.LOW_BATTERY_RANGE
         for offset, value in enumerate(values):
             reg = address + offset
