@@ -291,6 +291,7 @@ class Model:
             deadline = arrived + terms.restore_hours_after_arrival
         else:
             deadline = self.calendar.add_working_days(t0, terms.fix_working_days or 2.0)
+        cols.deadline[i] = deadline - t0
         part = self._take_part(centre, mode.part, lead_h) if mode.part else None
         swapped = False
         if part is not None and not part.triggered:
@@ -322,7 +323,6 @@ class Model:
             cols.restore[i] = env.now - t0
             if blocking:
                 self._up(terminal, group.region)
-        cols.deadline[i] = deadline - t0
 
     def _remote_deadline(self, mode: FaultMode, t0: float) -> float:
         """Restore budget of a fault fixed remotely, from the report: on site + restore time."""
