@@ -9,7 +9,7 @@ silent says ``skip``); once cleared, the detecting diagnostic passes again.
 from __future__ import annotations
 
 import pytest
-from conftest import Kiosk
+from diag_kiosk import Kiosk
 
 from remote.diagnostics import catalog, run
 from workbench.sla import CHECKLIST

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import Kiosk
+from diag_kiosk import Kiosk
 
 from remote.diagnostics import run
 

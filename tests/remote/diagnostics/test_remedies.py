@@ -5,7 +5,7 @@ refused with the on-site message; unknown names are refused before anything runs
 from __future__ import annotations
 
 import pytest
-from conftest import Kiosk
+from diag_kiosk import Kiosk
 
 from remote import remedies
 from remote.diagnostics import catalog

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import TERMINAL, fast_profile
+from diag_kiosk import TERMINAL, fast_profile
 
 from devices.kiosk import KioskHost
 from remote.agent import kiosk_extra
