@@ -97,6 +97,8 @@ def _on_dask(
         client = Client(scheduler, timeout=10)
     except OSError as exc:
         raise TransportError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"--scheduler {scheduler!r}: not a scheduler address ({exc})") from None
     with client:
         futures = [client.submit(replicate, *task, pure=False) for task in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
