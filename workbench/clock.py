@@ -49,6 +49,7 @@ class LiveClock:
         self.max_lag = 0.0
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._t0_wall = 0.0
         self._t0_sim = env.now
 
@@ -72,12 +73,17 @@ class LiveClock:
     async def close(self) -> None:
         """Stop stepping (the environment keeps its state)."""
         if self._task is not None:
+            # Python 3.11's wait_for() swallows a cancel that lands as the wake-up fires; the
+            # flag (and the wake) end the stepper then too.
+            self._stopping = True
+            self.wake()
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
             self._task = None
+            self._stopping = False
 
     async def __aenter__(self) -> LiveClock:
         self.start()
@@ -92,7 +98,7 @@ class LiveClock:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             target = self.sim_target()
             due = self.env.peek()
             if due <= target:
@@ -100,6 +106,7 @@ class LiveClock:
                 self.max_lag = max(self.max_lag, self.lag)
             if target > self.env.now:
                 self.env.run(until=target)
+            self._settle()
             nxt = self.env.peek()
             delay = (
                 self.max_sleep if math.isinf(nxt) else max(0.0, self._wall_of(nxt) - loop.time())
@@ -109,6 +116,14 @@ class LiveClock:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=min(delay, self.max_sleep))
             except TimeoutError:
                 pass
+
+    def _settle(self) -> None:
+        """Process what is due at 'now', including the spent ``until`` marker that SimPy 4.1's
+        ``run(until=...)`` leaves in the queue: left there, ``peek()`` says an event is due and
+        the stepper spins at full CPU on an idle environment."""
+        env = self.env
+        while env.peek() <= env.now:
+            env.step()
 
     # -- the bridge --------------------------------------------------------------------
     async def wait(self, event: simpy.Event) -> Any:

@@ -72,3 +72,22 @@ async def test_clock_keeps_up_with_a_busy_environment() -> None:
 def test_speed_must_be_positive() -> None:
     with pytest.raises(ConfigError, match=r"speed\(=0\) must be"):
         LiveClock(simpy.Environment(), speed=0)
+
+
+@pytest.mark.timeout(5)
+async def test_an_idle_clock_sleeps_instead_of_spinning() -> None:
+    """SimPy 4.1 leaves the spent ``until`` marker of ``run(until=...)`` queued; the stepper
+    must not take it for a due event (it did, and burnt a core per idle kiosk host)."""
+    env = simpy.Environment()
+
+    def tick() -> simpy.events.ProcessGenerator:
+        while True:
+            yield env.timeout(0.05)
+
+    env.process(tick())
+    async with LiveClock(env, speed=1.0) as clock:
+        await asyncio.sleep(0.5)
+        assert env.now >= 0.4
+        assert clock.max_lag < 0.04
+    assert next(env._eid) < 40  # type: ignore[attr-defined]  # ~10 ticks and their markers
+
