@@ -1,0 +1,276 @@
+"""Benchmark of simulated kiosks: virtual-time speed of one fully equipped kiosk, and the cost of
+idle kiosks in live time, each against a baseline measured in the same run.
+
+Virtual time (one SimPy environment, as fast as the CPU allows):
+- baseline: a raw SimPy loop of ``env.timeout(1)`` (events/s);
+- a fully equipped ``bill_payment`` kiosk with customers (``usage`` on: touches, card payments
+  over STX/BCC, cash over SSP, python-escpos receipts, staff rounds) and catalog MTBF faults:
+  kiosk-days and kiosk-years per wall second, events/s as a share of the raw loop, wall time
+  per customer;
+- the same kiosk without customers (time-driven wear and MTBF faults only).
+
+Live time (``KioskHost`` at ``--speed 1``, every port open):
+- memory (RSS delta, psutil; Python heap, tracemalloc) and CPU per idle kiosk over
+  ``--idle-s`` seconds, against the same process with an empty host;
+- how many kiosks one process sustains with live-time lag under 50 ms: N = 50, 100, 200, ...
+  until the clock's ``max_lag`` (a 100 ms SimPy probe process) or the asyncio loop's own lag
+  passes 50 ms, or ports or file descriptors run out.
+
+    .venv/bin/python bench/kiosk_bench.py [--years 1] [--kiosks 50] [--idle-s 10]
+        [--steps 50,100,200,400,800] [--step-s 5] [--skip-virtual] [--skip-live]
+
+The machine is noisy: read the ratios, which are measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import gc
+import logging
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psutil
+import simpy
+
+from devices.catalog import default_catalog
+from devices.kiosk import KioskHost, terminal_ids
+from devices.profiles import Profile, load_profile
+from devices.terminal import Terminal
+from workbench.clock import DAY, YEAR
+
+LAG_LIMIT = 0.050
+PROBE_S = 0.1
+
+
+def _events(env: simpy.Environment) -> int:
+    return next(env._eid)  # type: ignore[attr-defined]  # SimPy's scheduled-event counter
+
+
+# -- virtual time -----------------------------------------------------------------------------
+def raw_simpy(n: int) -> float:
+    """Events/s of one process yielding ``env.timeout(1)`` n times."""
+    env = simpy.Environment()
+
+    def loop() -> Generator[simpy.Event, Any, None]:
+        timeout = env.timeout
+        for _ in range(n):
+            yield timeout(1)
+
+    env.process(loop())
+    t = time.perf_counter()
+    env.run()
+    return _events(env) / (time.perf_counter() - t)
+
+
+def kiosk_profile(name: str, *, usage: bool, mtbf: bool) -> Profile:
+    """A shipped profile with customers and MTBF faults switched on or off."""
+    profile = load_profile(name)
+    faults = profile.faults.model_copy(update={"mtbf": mtbf})
+    u = profile.usage
+    if u is not None:
+        u = u.model_copy(update={"enabled": usage})
+    return dataclasses.replace(profile, faults=faults, usage=u)
+
+
+def virtual_kiosk(profile: Profile, years: float, seed: int = 1) -> dict[str, Any]:
+    """Run one kiosk for ``years`` simulated years; wall time, events and what happened."""
+    env = simpy.Environment()
+    terminal = Terminal(env, "KSK-BENCH", profile, default_catalog(), seed=seed)
+    terminal.start()
+    gc.collect()
+    t = time.perf_counter()
+    env.run(until=years * YEAR)
+    wall = time.perf_counter() - t
+    faults = sum(1 for d in terminal.devices.values() for _, e in d.log if e.startswith("fault "))
+    out: dict[str, Any] = {"wall": wall, "events": _events(env), "faults": faults}
+    if terminal.app is not None:
+        out["usage"] = terminal.app.status()
+    out["printer"] = terminal.devices["printer"].status() if "printer" in terminal.devices else {}
+    return out
+
+
+def bench_virtual(args: argparse.Namespace) -> None:
+    raw = max(raw_simpy(args.raw_events) for _ in range(3))
+    print(f"raw SimPy env.timeout(1) loop: {raw:,.0f} events/s (best of 3)")
+    for label, usage in (("with customers", True), ("without customers", False)):
+        profile = kiosk_profile(args.profile, usage=usage, mtbf=True)
+        years = args.years if usage else max(args.years, 10.0)
+        r = virtual_kiosk(profile, years)
+        rate = r["events"] / r["wall"]
+        kiosk_years_s = years / r["wall"]
+        print(f"\n{args.profile}, MTBF faults, {label}: {years:g} simulated years")
+        print(f"  wall {r['wall']:.2f} s, {r['events']:,} SimPy events, {r['faults']} faults")
+        print(
+            f"  {kiosk_years_s * 365:,.1f} kiosk-days/s, {kiosk_years_s:.3f} kiosk-years/s "
+            f"(a kiosk-year in {1 / kiosk_years_s:.2f} s)"
+        )
+        print(f"  {rate:,.0f} events/s = {rate / raw:.1%} of raw SimPy")
+        if "usage" in r:
+            u = r["usage"]
+            print(
+                f"  customers {u['customers']:,} (card {u['card_payments']:,}, cash "
+                f"{u['cash_payments']:,}, lookups {u['lookups']:,}, walked away "
+                f"{u['walked_away']:,}); notes {u['notes_credited']:,}; receipts "
+                f"{u['receipts']:,}; paper rolls {u['paper_refills']}; cash collections "
+                f"{u['cash_collections']}"
+            )
+            per = r["wall"] / max(1, u["customers"])
+            print(
+                f"  {per * 1e6:,.0f} us of wall time per customer "
+                f"= {per * raw:,.0f} raw SimPy events' worth"
+            )
+
+
+# -- live time --------------------------------------------------------------------------------
+def raise_nofile() -> tuple[int, int]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+async def _loop_lag(stop: asyncio.Event, worst: list[float]) -> None:
+    """How late a 10 ms asyncio sleep wakes up (the event loop's own lag)."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        t = loop.time()
+        await asyncio.sleep(0.01)
+        worst[0] = max(worst[0], loop.time() - t - 0.01)
+
+
+def _probe(env: simpy.Environment) -> Generator[simpy.Event, Any, None]:
+    while True:
+        yield env.timeout(PROBE_S)
+
+
+async def idle_run(
+    profile: str, n: int, seconds: float, state: Path, *, trace: bool = False
+) -> dict[str, Any]:
+    """Start ``n`` kiosks (0: an empty host), stay idle ``seconds``; memory, CPU, lag."""
+    proc = psutil.Process()
+    gc.collect()
+    rss0 = proc.memory_info().rss
+    heap0 = tracemalloc.get_traced_memory()[0] if trace else 0
+    ids = terminal_ids("KSK", n) if n else []
+    t_start = time.perf_counter()
+    async with KioskHost(state / f"n{n}", profile, ids, speed=1.0) as host:
+        started = time.perf_counter() - t_start
+        host.env.process(_probe(host.env))
+        host.clock.wake()
+        await asyncio.sleep(0.5)  # let start-up work settle before measuring
+        gc.collect()
+        rss1 = proc.memory_info().rss
+        heap1 = tracemalloc.get_traced_memory()[0] if trace else 0
+        fds = proc.num_fds()
+        await asyncio.sleep(0.2)
+        host.clock.max_lag = 0.0  # lags from here on: start-up and the collection above are out
+        stop, worst = asyncio.Event(), [0.0]
+        lagger = asyncio.create_task(_loop_lag(stop, worst))
+        cpu0, wall0 = proc.cpu_times(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        cpu1, wall1 = proc.cpu_times(), time.perf_counter()
+        stop.set()
+        await lagger
+        sim_lag = host.clock.max_lag
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    return {
+        "n": n,
+        "start_s": started,
+        "rss": rss1 - rss0,
+        "heap": heap1 - heap0,
+        "cpu": cpu / (wall1 - wall0),
+        "sim_lag": sim_lag,
+        "loop_lag": worst[0],
+        "fds": fds,
+        "rss0": rss0,
+    }
+
+
+async def bench_live(args: argparse.Namespace) -> None:
+    soft, hard = raise_nofile()
+    print(f"\nlive time, --speed 1, profile {args.profile} (RLIMIT_NOFILE {soft}/{hard})")
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    with tempfile.TemporaryDirectory(prefix="wb-bench-", dir="/tmp") as d:
+        state = Path(d)
+        base = await idle_run(args.profile, 0, args.idle_s, state)
+        idle = await idle_run(args.profile, args.kiosks, args.idle_s, state)
+        n = args.kiosks
+        print(
+            f"  baseline, empty host: CPU {base['cpu']:.2%} of a core, clock lag "
+            f"{base['sim_lag'] * 1e3:.1f} ms, loop lag {base['loop_lag'] * 1e3:.1f} ms"
+        )
+        print(
+            f"  {n} idle kiosks: started in {idle['start_s']:.1f} s; {idle['fds']} fds; "
+            f"RSS +{idle['rss'] / 2**20:.1f} MiB = {idle['rss'] / n / 2**20:.2f} MiB per kiosk "
+            f"(the empty host's process: {base['rss0'] / 2**20:.0f} MiB)"
+        )
+        print(
+            f"  CPU {idle['cpu']:.2%} of a core = {(idle['cpu'] - base['cpu']) / n:.3%} per "
+            f"kiosk over the empty host ({idle['cpu'] / max(base['cpu'], 1e-9):.1f}x the "
+            f"baseline); clock lag {idle['sim_lag'] * 1e3:.1f} ms, loop lag "
+            f"{idle['loop_lag'] * 1e3:.1f} ms"
+        )
+        tracemalloc.start()
+        traced = await idle_run(args.profile, args.kiosks, 1.0, state, trace=True)
+        tracemalloc.stop()
+        print(
+            f"  Python heap (tracemalloc) per kiosk: {traced['heap'] / n / 1024:.0f} KiB "
+            f"({traced['heap'] / max(1, traced['rss']):.0%} of the RSS delta in that run)"
+        )
+        print(f"  capacity (lag limit {LAG_LIMIT * 1e3:.0f} ms, {args.step_s:g} s per step):")
+        best = 0
+        for n in args.steps:
+            try:
+                r = await idle_run(args.profile, n, args.step_s, state)
+            except OSError as exc:
+                print(f"    N={n}: cannot start: {exc}")
+                break
+            lag = max(r["sim_lag"], r["loop_lag"])
+            ok = lag <= LAG_LIMIT
+            print(
+                f"    N={n}: start {r['start_s']:.1f} s, {r['fds']} fds, RSS "
+                f"+{r['rss'] / 2**20:.0f} MiB, CPU {r['cpu']:.1%}, clock lag "
+                f"{r['sim_lag'] * 1e3:.1f} ms, loop lag {r['loop_lag'] * 1e3:.1f} ms "
+                f"{'ok' if ok else 'OVER'}"
+            )
+            if not ok:
+                break
+            best = n
+        print(f"  one process sustains >= {best} idle kiosks with lag under 50 ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="bill_payment")
+    parser.add_argument("--years", type=float, default=1.0)
+    parser.add_argument("--raw-events", type=int, default=1_000_000)
+    parser.add_argument("--kiosks", type=int, default=50)
+    parser.add_argument("--idle-s", type=float, default=10.0)
+    parser.add_argument(
+        "--steps", type=lambda s: [int(x) for x in s.split(",")], default=[50, 100, 200, 400, 800]
+    )
+    parser.add_argument("--step-s", type=float, default=5.0)
+    parser.add_argument("--skip-virtual", action="store_true")
+    parser.add_argument("--skip-live", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("escpos").setLevel(logging.ERROR)
+    if not args.skip_virtual:
+        bench_virtual(args)
+    if not args.skip_live:
+        asyncio.run(bench_live(args))
+
+
+if __name__ == "__main__":
+    main()
