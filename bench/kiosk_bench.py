@@ -47,7 +47,7 @@ from devices.catalog import default_catalog
 from devices.kiosk import KioskHost, terminal_ids
 from devices.profiles import Profile, load_profile
 from devices.terminal import Terminal
-from workbench.clock import DAY, YEAR
+from workbench.clock import YEAR
 
 LAG_LIMIT = 0.050
 PROBE_S = 0.1

@@ -90,4 +90,3 @@ async def test_an_idle_clock_sleeps_instead_of_spinning() -> None:
         assert env.now >= 0.4
         assert clock.max_lag < 0.04
     assert next(env._eid) < 40  # type: ignore[attr-defined]  # ~10 ticks and their markers
-
