@@ -23,7 +23,7 @@ from remote.audit import verify
 from remote.client import AgentClient, Endpoint, Identity, record_run, run_suite
 from remote.diagnostics.links import SerialLink
 from remote.diagnostics.ssp_host import SspHost
-from remote.terminal_backend import TerminalBackend
+from remote.terminal_backend import kiosk_backend
 from remote.window import CertificateAuthority, engineer_key
 
 TERMINAL = "KSK-DEMO"
@@ -116,9 +116,7 @@ async def run_demo(state_dir: Path, speed: float, out: Console) -> None:
         if (ca_dir / "user_ca").exists()
         else CertificateAuthority.init(ca_dir)
     )
-    extra = kiosk_extra(
-        ca_dir, lambda kiosk, terminal: TerminalBackend(kiosk.endpoints[terminal.id])
-    )
+    extra = kiosk_extra(ca_dir, kiosk_backend)
     async with KioskHost(base, "bill_payment", [TERMINAL], speed=speed, extras=[extra]) as host:
         manifest = host.endpoints[TERMINAL]
         out.rule(f"1. simulated kiosk {TERMINAL} (profile bill_payment, speed {speed:g}x)")

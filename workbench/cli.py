@@ -220,13 +220,11 @@ def kiosk_up(
 def _agent_extra(ca: Path, host: str) -> Any:
     """The SSH agent of each simulated kiosk, answering with diagnostics over its real ports."""
     from remote.agent import kiosk_extra
-    from remote.terminal_backend import TerminalBackend
+    from remote.terminal_backend import kiosk_backend
     from remote.window import CertificateAuthority
 
     CertificateAuthority(ca)  # a clear error now if CA is not a CA directory
-    return kiosk_extra(
-        ca, lambda kiosk, terminal: TerminalBackend(kiosk.endpoints[terminal.id]), host=host
-    )
+    return kiosk_extra(ca, kiosk_backend, host=host)
 
 
 def _print_endpoints(endpoints: dict[str, dict[str, Any]], limit: int = 10) -> None:
