@@ -161,6 +161,13 @@ def _card_reply(raw: bytes) -> cr.Reply:
     return cr.parse_reply(cr.decode_frame(raw[1:]))
 
 
+@lru_cache(maxsize=4096)
+def _taps(data: bytes) -> int:
+    """Pen-up packets (finished taps) in what the controller pushed (whole packets, in process)."""
+    items = tp.PacketReader().feed(data)
+    return sum(1 for item in items if isinstance(item, tp.TouchPacket) and not item.down)
+
+
 @cache
 def _card_command(cm: str, pm: str) -> bytes:
     return cr.Command(cm, pm).encode()
@@ -200,7 +207,6 @@ class KioskApp:
         for dev in ("printer", "bill_validator", "card_reader", "touchscreen"):
             if dev in devices:
                 self._sessions[dev] = devices[dev].new_session()  # type: ignore[attr-defined]
-        self._touch_reader = tp.PacketReader()
         touch = self._sessions.get("touchscreen")
         if touch is not None:
             touch.attach(self._on_touch_bytes)  # type: ignore[attr-defined]
@@ -302,9 +308,7 @@ class KioskApp:
         return self.stats.touches_seen > seen
 
     def _on_touch_bytes(self, data: bytes) -> None:
-        for item in self._touch_reader.feed(data):
-            if isinstance(item, tp.TouchPacket) and not item.down:
-                self.stats.touches_seen += 1
+        self.stats.touches_seen += _taps(data)
 
     # -- card ----------------------------------------------------------------------------------
     def _card(self, cm: str, pm: str) -> cr.Reply | None:

@@ -123,6 +123,17 @@ class Deframer:
 
     def feed(self, data: bytes) -> list[Packet | BadFrame]:
         """Take the next bytes; return every packet (or dropped frame) they complete, in order."""
+        if (
+            not self._in_frame
+            and len(data) >= 5
+            and data[0] == STX
+            and data[2] + 5 == len(data)
+            and data.find(b"\x7f", 1) < 0
+        ):
+            # Fast path: exactly one whole frame without stuffed bytes (most host writes).
+            body = bytes(data[1:-2])
+            if crc16(body) == int.from_bytes(data[-2:], "little"):
+                return [Packet(bool(body[0] & SEQ_FLAG), body[0] & MAX_ADDRESS, body[2:])]
         out: list[Packet | BadFrame] = []
         for byte in data:
             if not self._in_frame:

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 import simpy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devices.catalog import default_catalog
 from devices.kiosk import KioskHost
 from devices.printer import LINE_MM, Printer, PrinterSettings
 from devices.profiles import load_profile
+from devices.protocols import escpos, ssp
 from devices.terminal import Terminal
 from devices.usage import receipt_bytes
 from workbench.clock import DAY, HOUR
@@ -232,3 +235,25 @@ async def test_customers_in_live_time_through_a_kiosk_host(state_dir: Path) -> N
         assert app.stats.customers >= 20
         assert host.terminals["KSK-0009"].devices["printer"].status()["receipts"] > 10
         assert host.clock.max_lag < 0.5
+
+
+@given(st.binary(max_size=40), st.booleans(), st.integers(0, 0x7F))
+def test_the_ssp_whole_frame_fast_path_reads_as_byte_by_byte(
+    data: bytes, seq: bool, address: int
+) -> None:
+    """The application's frames take the deframer's whole-frame shortcut; it must agree."""
+    frame = ssp.encode_frame(seq, address, data)
+    bytewise = ssp.Deframer()
+    slow = [item for i in range(len(frame)) for item in bytewise.feed(frame[i : i + 1])]
+    assert ssp.Deframer().feed(frame) == slow == [ssp.Packet(seq, address, data)]
+    corrupt = frame[:-1] + bytes([frame[-1] ^ 1])
+    bytewise = ssp.Deframer()
+    slow = [item for i in range(len(corrupt)) for item in bytewise.feed(corrupt[i : i + 1])]
+    assert ssp.Deframer().feed(corrupt) == slow
+
+
+def test_a_remembered_receipt_parse_equals_a_fresh_one() -> None:
+    receipt = receipt_bytes("cash", 12)
+    fresh = escpos.parse(receipt)
+    assert escpos.Parser().feed(receipt) == fresh  # parsed and remembered
+    assert escpos.Parser().feed(receipt) == fresh  # from memory
