@@ -39,6 +39,22 @@ def _events(env: simpy.Environment) -> int:
     return next(env._eid)  # type: ignore[attr-defined]  # SimPy's scheduled-event counter
 
 
+def raw_simpy(events: int = 1_000_000) -> dict[str, float]:
+    """Raw SimPy: one process yielding ``env.timeout(1)`` in a loop (PERFORMANCE.md's baseline)."""
+    env = simpy.Environment()
+
+    def loop() -> simpy.events.ProcessGenerator:
+        for _ in range(events):
+            yield env.timeout(1)
+
+    env.process(loop())
+    t, cpu = time.perf_counter(), time.process_time()
+    env.run()
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    n = _events(env)
+    return {"wall": wall, "cpu": cpu, "events": n, "faults": 0, "rate": n / cpu}
+
+
 def skeleton(
     terminals: int, engineers: int, mtbf_h: float, years: float, seed: int = 1
 ) -> dict[str, float]:
@@ -105,6 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     inputs = Inputs(FaultCatalog.load(ROOT / "devices" / "catalog.yaml"), {})
 
+    raw = raw_simpy()
     bare = skeleton(args.terminals, args.engineers, 2000.0, args.years)
     full = full_model(inputs, args.terminals, args.engineers, args.years)
     matched = skeleton(args.terminals, args.engineers, 1 / full["per_terminal_rate"], args.years)
@@ -117,6 +134,7 @@ def main() -> None:
         f"{'run':<44} {'wall s':>7} {'CPU s':>7} {'events':>10} {'events/CPU s':>12} {'faults':>8}"
     )
     rows = (
+        ("raw SimPy loop of env.timeout(1)", raw),
         ("bare skeleton, MTBF 2,000 h (PERFORMANCE.md)", bare),
         (f"bare skeleton, catalog rate (MTBF {1 / full['per_terminal_rate']:.0f} h)", matched),
         ("full model", full),
@@ -127,7 +145,8 @@ def main() -> None:
             f"{r['rate']:>12,.0f} {r['faults']:>8,.0f}"
         )
     print(
-        f"full model events/s as a share of the bare skeleton's: {full['rate'] / bare['rate']:.2f}"
+        f"full model events/s as a share of the bare skeleton's: {full['rate'] / bare['rate']:.2f}, "
+        f"of raw SimPy's: {full['rate'] / raw['rate']:.2f}"
     )
     print(
         f"full model CPU time / skeleton at the same fault count: {full['cpu'] / matched['cpu']:.2f}x "
