@@ -274,13 +274,17 @@ class EchoPort:
             writer.write(data)
 
     async def _bulk(self, writer: asyncio.StreamWriter, size: int) -> None:
-        # Throughput only: the first chunk leaves at once, so a slow round trip does not read
-        # as a slow link (PING measures the round trip).
+        # Throughput only (PING measures the round trip). Each chunk is due at an absolute time
+        # from the start, so a late wake-up of a busy event loop is made up, not accumulated.
         link = self.network.link
+        loop = asyncio.get_running_loop()
+        start = loop.time()
         sent = 0
         while sent < size:
             n = min(CHUNK, size - sent)
-            await asyncio.sleep(n * 8 / (link.bandwidth_mbps * 1e6))  # the chunk's time on the wire
+            due = start + (sent + n) * 8 / (link.bandwidth_mbps * 1e6)  # its time on the wire
+            if (delay := due - loop.time()) > 0:
+                await asyncio.sleep(delay)
             writer.write(b"x" * n)
             await writer.drain()
             sent += n

@@ -75,9 +75,14 @@ def ca_init(directory: Path) -> None:
 @click.option(
     "--terminal",
     "terminals",
-    required=True,
     multiple=True,
     help="Terminal id (repeat for a fleet).",
+)
+@click.option(
+    "--state-dir",
+    "fleet_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also every terminal running under this state directory (its */endpoints.json).",
 )
 @click.option("--key", "pubkey", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--engineer", help="Name for the key id (default: the public key's comment).")
@@ -101,6 +106,7 @@ def ca_init(directory: Path) -> None:
 def grant(
     ca_dir: Path,
     terminals: tuple[str, ...],
+    fleet_dir: Path | None,
     pubkey: Path,
     engineer: str | None,
     hours: float | None,
@@ -110,14 +116,23 @@ def grant(
     store: Path | None,
 ) -> None:
     """Sign an engineer's public key for a remote window on one or more terminals."""
+    from remote.client import discover
     from remote.window import CertificateAuthority, parse_allow, read_public_key
     from workbench.store import RecordStore
 
+    ids = list(terminals)
+    if fleet_dir is not None:
+        found = [p.parent.name for p in discover(fleet_dir)]
+        if not found:
+            raise ConfigError(f"{fleet_dir}: no running terminals (no */endpoints.json)")
+        ids += found
+    if not ids:
+        raise click.UsageError("name the terminals: --terminal ID (repeatable) or --state-dir DIR")
     authority = CertificateAuthority(ca_dir)
     key = read_public_key(pubkey)
     with RecordStore(store or ca_dir / "records.sqlite") as records:
         g = authority.grant(
-            list(terminals),
+            ids,
             key,
             engineer=engineer,
             hours=hours,
@@ -128,9 +143,8 @@ def grant(
     target = out_path or pubkey.with_name(pubkey.name.removesuffix(".pub") + "-cert.pub")
     target.write_bytes(g.certificate)
     until = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(g.valid_before))
-    out.print(
-        f"grant {g.serial}: {g.engineer} on {', '.join(g.terminals)} until {until} ({', '.join(g.allow)})"
-    )
+    where = ", ".join(g.terminals) if len(g.terminals) <= 5 else f"{len(g.terminals)} terminals"
+    out.print(f"grant {g.serial}: {g.engineer} on {where} until {until} ({', '.join(g.allow)})")
     out.print(f"certificate written to {target}")
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import select
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -48,7 +50,7 @@ class SerialLink:
 
     async def __aenter__(self) -> SerialLink:
         try:
-            self._ser = serial.Serial(self.path, self.baudrate, timeout=0, write_timeout=1)
+            self._ser = serial.Serial(self.path, self.baudrate, timeout=0, write_timeout=0)
         except (serial.SerialException, OSError) as exc:
             raise TransportError(f"{self.path}: cannot open serial port: {exc}") from None
         fd = self._ser.fileno()
@@ -77,13 +79,29 @@ class SerialLink:
             self._buf += data
             self._arrived.set()
 
-    def write(self, data: bytes) -> None:
-        """Send bytes (a pty or a UART takes a command's few bytes at once)."""
+    def write(self, data: bytes, timeout: float = 1.0) -> None:
+        """Send bytes, waiting (at most ``timeout``) while the port's buffer is full.
+
+        Written with ``os.write`` and ``poll`` rather than pyserial's ``write``, whose wait uses
+        ``select()``: that fails for descriptors past 1024, which a process hosting an agent per
+        kiosk for a fleet reaches."""
         assert self._ser is not None, "link not open"
-        try:
-            self._ser.write(data)
-        except (serial.SerialException, OSError) as exc:
-            raise TransportError(f"{self.path}: write failed: {exc}") from None
+        fd = self._ser.fileno()
+        view = memoryview(data)
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        deadline = time.monotonic() + timeout
+        while view:
+            try:
+                view = view[os.write(fd, view) :]
+                continue
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                raise TransportError(f"{self.path}: write failed: {exc.strerror}") from None
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(left * 1000):
+                raise TransportError(f"{self.path}: write timed out ({len(view)} bytes not taken)")
 
     def drain_input(self) -> bytes:
         """Take whatever has arrived so far (stale bytes before a new exchange)."""
