@@ -404,6 +404,7 @@ class KioskApp:
             self._validator_ready = False
             self.record("cash_refused", reason="validator")
             return False
+        self._ssp(sm.Command.POLL)  # events left from before are not this customer's
         credited = 0
         for _ in range(rng.randint(1, s.max_notes)):
             yield self.env.timeout(rng.uniform(2.0, 5.0))
