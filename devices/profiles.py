@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, PositiveFloat, create_model
+from pydantic import BaseModel, Field, PositiveFloat, create_model, model_validator
 
 from devices.registry import KINDS
 from devices.usage import UsageSettings
@@ -22,12 +22,30 @@ from workbench.errors import ConfigError
 PROFILE_DIR = Path(__file__).with_name("profiles")
 
 
+class ScheduledToxic(Strict):
+    """A wire fault (see :mod:`devices.transports.wire`) between a device and its ports."""
+
+    device: str
+    type: str
+    stream: Literal["upstream", "downstream"] = "downstream"
+    toxicity: float = Field(1.0, ge=0.0, le=1.0)
+    attributes: dict[str, float] = {}
+
+
 class ScheduledFault(Strict):
-    """A fault raised at a simulated time after start, optionally cleared some time later."""
+    """A catalog fault (``inject``) or a wire fault (``toxic``) raised at a simulated time after
+    start, optionally cleared some time later."""
 
     at: Duration
-    inject: str
+    inject: str | None = None
+    toxic: ScheduledToxic | None = None
     clear_after: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScheduledFault:
+        if (self.inject is None) == (self.toxic is None):
+            raise ValueError("a scheduled item names either 'inject' (a fault id) or 'toxic'")
+        return self
 
 
 class FaultPlan(Strict):

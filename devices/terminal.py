@@ -12,7 +12,7 @@ from typing import Any
 import simpy
 
 from devices.base import Device
-from devices.profiles import Profile
+from devices.profiles import Profile, ScheduledFault
 from devices.registry import KINDS
 from devices.transports import Port, PtyPort, TcpPort
 from devices.transports.wire import Toxic, Wire
@@ -64,12 +64,20 @@ class Terminal:
             self.wires[name] = Wire(random.Random(self.rng.random()))
             for mode in modes:
                 self.owner[mode.id] = device
-        for item in profile.faults.schedule:
-            if item.inject not in self.owner:
+        for n, item in enumerate(profile.faults.schedule):
+            where = f"{profile.source}: faults.schedule.{n}"
+            if item.inject is not None and item.inject not in self.owner:
                 raise ConfigError(
-                    f"{profile.source}: scheduled fault {item.inject!r} is not a fault of this profile's "
+                    f"{where}: scheduled fault {item.inject!r} is not a fault of this profile's "
                     f"devices ({', '.join(self.devices)})"
                 )
+            if item.toxic is not None:
+                if item.toxic.device not in self.wires:
+                    raise ConfigError(f"{where}: no device {item.toxic.device!r} to put a toxic on")
+                try:  # the same checks as a toxic added live, at load time
+                    Wire().add(item.toxic.type, attributes=item.toxic.attributes)
+                except ConfigError as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
 
     def _on_event(self, device: str, sim_time: float, kind: str, detail: dict[str, Any]) -> None:
         if self._sink is not None:
@@ -179,7 +187,7 @@ class Terminal:
         for device in self.devices.values():
             device.start()
         for item in self.profile.faults.schedule:
-            self.env.process(self._scheduled(item.at, item.inject, item.clear_after))
+            self.env.process(self._scheduled(item))
         if self.profile.faults.mtbf:
             self.env.process(self._mtbf(self.profile.faults.mtbf_scale))
         usage = self.profile.usage
@@ -188,14 +196,21 @@ class Terminal:
             self.app = KioskApp(self.env, self.devices, usage, rng=rng, name=f"{self.id}/app")
             self.app.start()
 
-    def _scheduled(
-        self, at: float, fault_id: str, clear_after: float | None
-    ) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(max(0.0, at - self.env.now))
-        self.inject(fault_id)
-        if clear_after is not None:
-            yield self.env.timeout(clear_after)
-            self.clear(fault_id)
+    def _scheduled(self, item: ScheduledFault) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(max(0.0, item.at - self.env.now))
+        if item.inject is not None:
+            self.inject(item.inject)
+        elif item.toxic is not None:
+            t = item.toxic
+            name = self.add_toxic(
+                t.device, t.type, stream=t.stream, toxicity=t.toxicity, attributes=t.attributes
+            ).name
+        if item.clear_after is not None:
+            yield self.env.timeout(item.clear_after)
+            if item.inject is not None:
+                self.clear(item.inject)
+            elif item.toxic is not None and name in self.wires[item.toxic.device].toxics:
+                self.remove_toxic(item.toxic.device, name)
 
     def _mtbf(self, scale: float) -> Generator[simpy.Event, Any, None]:
         """One pooled source of random failures: exponential gaps at the sum of the catalog rates."""
