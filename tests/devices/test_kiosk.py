@@ -104,7 +104,7 @@ def test_scheduled_fault_of_a_missing_device_is_refused(state_dir: Path) -> None
         VALIDATOR_ONLY + "faults:\n  schedule:\n    - {at: 10m, inject: printer.cover_open}\n"
     )
     with pytest.raises(
-        ConfigError, match=r"sched.yaml: scheduled fault 'printer.cover_open' is not a fault"
+        ConfigError, match=r"sched.yaml: faults.schedule.0: scheduled fault 'printer.cover_open' is not a fault"
     ):
         KioskHost(state_dir, path, ["K"])
 
