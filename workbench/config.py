@@ -81,8 +81,12 @@ def describe_validation_error(
     lines: dict[tuple[str | int, ...], int],
     model: type[BaseModel],
 ) -> str:
-    """Render the first pydantic error as ``source:line: what is wrong at where``."""
-    first = err.errors()[0]
+    """Render the first pydantic error as ``source:line: what is wrong at where``.
+
+    An unknown key is named before anything else: a misspelt required key is then reported as
+    the typo it is, not as the missing field it caused."""
+    errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
     loc = tuple(first["loc"])
     where = (
         ".".join(str(p) for p in loc[:-1])
@@ -100,7 +104,7 @@ def describe_validation_error(
         scope = f" in {where}" if where else ""
         hint = f"; valid keys: {', '.join(valid)}" if valid else ""
         return f"{prefix}: unknown key {loc[-1]!r}{scope}{hint}"
-    more = len(err.errors()) - 1
+    more = len(errors) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"{prefix}: {where or 'document'}: {first['msg']}{tail}"
 

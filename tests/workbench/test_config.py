@@ -54,3 +54,10 @@ def test_durations(text: object, seconds: float) -> None:
 def test_bad_duration_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"p.yaml:2: wait: .*like '90s'"):
         parse_yaml("name: x\nwait: soon\n", Outer, "p.yaml")
+
+
+def test_a_misspelt_required_key_is_reported_as_the_typo() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^p.yaml:1: unknown key 'nmae'; valid keys: name, parts, wait$"
+    ):
+        parse_yaml("nmae: a\n", Outer, "p.yaml")
