@@ -67,6 +67,9 @@ class Device:
         self.active: dict[str, float] = {}
         """Active fault ids and the simulated time each was raised."""
         self.log: list[tuple[float, str]] = []
+        self.log_limit: int | None = None
+        """Keep about this many recent entries (None: all, for exact logs in virtual time). A
+        long-running live kiosk sets it; the records store keeps the full history."""
         self.actions: dict[str, Callable[..., str]] = {}
         self._clock: LiveTime | None = None
 
@@ -111,6 +114,8 @@ class Device:
         """Append ``(now, "kind k=v ...")`` to the log and pass the event to the sink."""
         text = kind + "".join(f" {k}={v}" for k, v in detail.items())
         self.log.append((self.env.now, text))
+        if self.log_limit is not None and len(self.log) > 2 * self.log_limit:
+            del self.log[: -self.log_limit]  # trimmed in halves: amortised O(1) per record
         log.debug("%s %s at %.3f", self.name, text, self.env.now)
         if self.sink is not None:
             self.sink(self.name, self.env.now, kind, detail)

@@ -35,6 +35,10 @@ Extra = Callable[
 the terminal's endpoints manifest and returns an async closer."""
 
 
+LOG_LIMIT = 5000
+"""Recent events each device of a live kiosk keeps in memory (all of them go to the store)."""
+
+
 def terminal_ids(prefix: str, count: int) -> list[str]:
     """``KSK-0001`` with count 1, else ``KSK-0001-0001``.. numbered ids for a fleet."""
     if count == 1:
@@ -73,6 +77,7 @@ class KioskHost:
         for terminal in self.terminals.values():
             for device in terminal.devices.values():
                 device.attach_clock(self.clock)
+                device.log_limit = LOG_LIMIT
         self.endpoints: dict[str, dict[str, Any]] = {}
         self._controls: list[ControlServer] = []
         self._extras = extras

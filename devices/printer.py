@@ -132,6 +132,7 @@ class Printer(Device):
             settings.serial_number,
         )
         self.receipts: list[str] = []
+        self.receipts_printed = 0
         self._queue: deque[p.Message] = deque()
         self._resettable: dict[int, float] = {
             20: self.state.distance_mm / LINE_MM,
@@ -218,7 +219,7 @@ class Printer(Device):
                 self.state.since_clean_mm / (self.settings.head_clean_interval_m * 1000), 4
             ),
             "cuts": self.state.cuts,
-            "receipts": len(self.receipts),
+            "receipts": self.receipts_printed,
             "queued_bytes": self.state.queued_bytes,
         }
 
@@ -423,6 +424,9 @@ class Printer(Device):
         if receipt:
             self.settle()
             self.receipts.append(receipt)
+            self.receipts_printed += 1
+            if self.log_limit is not None and len(self.receipts) > 2 * self.log_limit:
+                del self.receipts[: -self.log_limit]  # recent ones; the store keeps them all
             self.record("receipt", text=receipt)
 
     def _hold(self, msg: p.Message) -> None:

@@ -104,7 +104,8 @@ def test_scheduled_fault_of_a_missing_device_is_refused(state_dir: Path) -> None
         VALIDATOR_ONLY + "faults:\n  schedule:\n    - {at: 10m, inject: printer.cover_open}\n"
     )
     with pytest.raises(
-        ConfigError, match=r"sched.yaml: faults.schedule.0: scheduled fault 'printer.cover_open' is not a fault"
+        ConfigError,
+        match=r"sched.yaml: faults.schedule.0: scheduled fault 'printer.cover_open' is not a fault",
     ):
         KioskHost(state_dir, path, ["K"])
 
@@ -174,3 +175,19 @@ async def test_cli_kiosk_up_runs_until_sigterm_and_errors_are_one_line(
     assert (
         "kiosk control socket not reachable" in err.decode() and "is the kiosk up?" in err.decode()
     )
+
+
+def test_a_live_device_keeps_recent_events_only() -> None:
+    import simpy
+
+    from devices.catalog import default_catalog
+    from devices.printer import Printer, PrinterSettings
+
+    env = simpy.Environment()
+    printer = Printer(env, PrinterSettings(), default_catalog().for_device("printer"))
+    printer.log_limit = 10
+    for _ in range(25):
+        printer.act("open-cover")
+        printer.act("close-cover")
+    assert 10 <= len(printer.log) <= 20
+    assert printer.log[-1][1] == "clear id=printer.cover_open"
