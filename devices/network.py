@@ -20,8 +20,9 @@ import simpy
 from devices.base import Device, EventSink
 from devices.protocols.health import DnsStatus, NetworkHealth, parse_command
 from devices.transports.http import HttpPort
+from devices.transports.listener import Listener
 from workbench.config import Strict
-from workbench.errors import DeviceError, ProtocolError, TransportError
+from workbench.errors import DeviceError, ProtocolError
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
@@ -154,84 +155,28 @@ class Network(Device):
         raise DeviceError(f"{self.name} has no {kind!r} port; it serves tcp (echo) and http")
 
 
-class EchoPort:
+class EchoPort(Listener):
     """Answers ``PING`` after the modelled round trip (or never, when the probe is lost) and
     ``BULK n`` at the modelled bandwidth; refuses connections while the link is down."""
 
     kind = "tcp"
+    abort_on_stop = True  # a link going down leaves no orderly goodbye
 
     def __init__(
         self, network: Network, host: str = "127.0.0.1", port: int = 0, name: str = "echo"
     ) -> None:
+        super().__init__(host, port, name)
         self.network = network
-        self.host = host
-        self.port = port
-        self.name = name
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._pending: asyncio.Task[None] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        """``host:port`` as clients should dial it."""
-        return f"{self.host}:{self.port}"
 
     async def start(self) -> None:
         """Bind the port (kept for the port's life) and listen while the link is up."""
-        await self._listen()
+        await super().start()
         if not self.network.link.up:
-            await self._stop()
-
-    async def _listen(self) -> None:
-        try:
-            self._server = await asyncio.start_server(
-                self._serve, self.host, self.port, reuse_address=True
-            )
-        except OSError as exc:
-            raise TransportError(
-                f"{self.name}: cannot listen on {self.endpoint}: {exc.strerror}"
-            ) from None
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for w in list(self._writers):
-                w.transport.abort()  # a link going down leaves no orderly goodbye
-            await self._server.wait_closed()
-            self._server = None
-
-    def request_listening(self, on: bool) -> None:
-        """Follow the link from model code: stop listening (and drop connections) or resume."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        previous = self._pending
-
-        async def run() -> None:
-            if previous is not None:
-                await asyncio.gather(previous, return_exceptions=True)
-            if on and self._server is None:
-                await self._listen()
-            elif not on:
-                await self._stop()
-
-        self._pending = loop.create_task(run())
-
-    async def settled(self) -> None:
-        """Wait until the port follows the latest link change."""
-        if self._pending is not None:
-            await asyncio.gather(self._pending, return_exceptions=True)
+            await self._stop_listening()
 
     async def close(self) -> None:
         """Stop listening and drop connections."""
-        await self.settled()
-        await self._stop()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await super().close()
         if self in self.network.echo_ports:
             self.network.echo_ports.remove(self)
 
@@ -239,14 +184,7 @@ class EchoPort:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.add(writer)
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
         try:
             while line := await reader.readline():
@@ -261,12 +199,8 @@ class EchoPort:
                         loop.call_later(delay, self._send, writer, f"PONG {arg}\n".encode())
                 else:
                     await self._bulk(writer, int(arg))
-        except (ConnectionError, ValueError, asyncio.CancelledError):
-            pass  # ValueError: a line longer than the reader's limit
-        finally:
-            self._tasks.discard(task)
-            self._writers.discard(writer)
-            writer.close()
+        except ValueError:
+            pass  # a line longer than the reader's limit
 
     @staticmethod
     def _send(writer: asyncio.StreamWriter, data: bytes) -> None:

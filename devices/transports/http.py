@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from workbench.errors import TransportError
+from devices.transports.listener import Listener
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def parse_head(head: bytes) -> tuple[str, str]:
     return m.group(1).decode("ascii"), path
 
 
-class HttpPort:
+class HttpPort(Listener):
     """Serve ``routes`` (path -> body function) as JSON over HTTP/1.1 on ``host:port``."""
 
     kind = "http"
@@ -75,107 +75,21 @@ class HttpPort:
         port: int = 0,
         name: str = "http",
     ) -> None:
+        super().__init__(host, port, name, limit=MAX_HEAD)
         self.routes = dict(routes)
-        self.host = host
-        self.port = port
-        self.name = name
-        self.listening = False
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._pending: asyncio.Task[None] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        """``host:port`` as clients should dial it."""
-        return f"{self.host}:{self.port}"
-
-    @property
-    def open_connections(self) -> int:
-        """Connections being served now (hung ones included)."""
-        return len(self._tasks)
 
     def url(self, path: str = "/") -> str:
         """The full URL of a path on this port."""
         return f"http://{self.endpoint}{path}"
 
-    # -- lifecycle ---------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Bind (the first time on ``port``, later on the port first bound) and accept."""
-        try:
-            self._server = await asyncio.start_server(
-                self._serve, self.host, self.port, reuse_address=True, limit=MAX_HEAD
-            )
-        except OSError as exc:
-            raise TransportError(
-                f"{self.name}: cannot listen on {self.endpoint}: {exc.strerror}"
-            ) from None
-        self.port = self._server.sockets[0].getsockname()[1]
-        self.listening = True
-        log.info("%s serving HTTP on %s", self.name, self.endpoint)
-
-    async def _stop_listening(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for w in list(self._writers):
-                w.close()
-            await self._server.wait_closed()
-            self._server = None
-        self.listening = False
-
-    async def close(self) -> None:
-        """Stop listening and drop open connections."""
-        if self._pending is not None:
-            await asyncio.gather(self._pending, return_exceptions=True)
-        await self._stop_listening()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def set_listening(self, on: bool) -> None:
-        """Stop accepting (clients get *connection refused*) or listen again on the same port."""
-        if on and self._server is None:
-            await self.start()
-        elif not on and self._server is not None:
-            await self._stop_listening()
-
-    def request_listening(self, on: bool) -> None:
-        """:meth:`set_listening` from synchronous code (a device model) on the running loop."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        previous = self._pending
-
-        async def run() -> None:
-            if previous is not None:
-                await asyncio.gather(previous, return_exceptions=True)
-            await self.set_listening(on)
-
-        self._pending = loop.create_task(run())
-
     async def __aenter__(self) -> HttpPort:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     # -- one request -------------------------------------------------------------------------
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            writer.write(await self._answer(reader))
-            await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            self._tasks.discard(task)
-            self._writers.discard(writer)
-            writer.close()
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(await self._answer(reader))
+        await writer.drain()
 
     async def _answer(self, reader: asyncio.StreamReader) -> bytes:
         try:
