@@ -19,8 +19,8 @@ class Backend(Protocol):
     simulated: bool
     """True on a simulated terminal: only then may a ``trainer`` grant inject faults."""
 
-    def status(self) -> dict[str, Any]:
-        """A snapshot of the terminal: devices, their state, active faults."""
+    async def status(self) -> dict[str, Any]:
+        """A snapshot of the terminal: devices, their state now, active faults."""
         ...
 
     def diag_list(self) -> list[dict[str, Any]]:

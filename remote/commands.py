@@ -134,7 +134,7 @@ async def _dispatch(
     elif name == "window":
         await emit({"event": "window", **window})
     elif name == "status":
-        await emit({"event": "status", **backend.status()})
+        await emit({"event": "status", **(await backend.status())})
     elif name == "logs":
         since = float(args[1]) if args else None
         for entry in backend.logs(since):

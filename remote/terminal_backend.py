@@ -165,16 +165,23 @@ class TerminalBackend:
         return [e for e in self._log if since is None or e["time"] > since]
 
     # -- status and diagnostics -----------------------------------------------------------------
-    def status(self) -> dict[str, Any]:
-        """The terminal, its devices and ports, and the last verdict of each test run here."""
+    async def status(self) -> dict[str, Any]:
+        """The terminal, its devices and ports, each checklist item as the ``quick`` suite (status
+        reads only, no stimuli or test prints, tens of milliseconds) finds it now, and the last
+        verdict of every test run here."""
         devices = self.manifest.get("devices", {})
+        now = {
+            r.test: {"status": r.status, "suspect": r.suspect}
+            async for r in self.runner.stream(["quick"])
+        }
         out: dict[str, Any] = {
             "terminal": self.terminal,
             "profile": self.manifest.get("profile"),
             "simulated": self.simulated,
             "devices": {name: dict(ports) for name, ports in devices.items()},
+            "now": now,
             "last_results": dict(self._last),
-            "suspects": sorted({r["suspect"] for r in self._last.values() if r.get("suspect")}),
+            "suspects": sorted({r["suspect"] for r in now.values() if r.get("suspect")}),
         }
         if self._trainer is not None:
             out["active_faults"] = self._trainer.active_faults()

@@ -24,7 +24,7 @@ class StaticBackend:
         self.remedies: list[str] = []
         self.slow_started = asyncio.Event()
 
-    def status(self) -> dict[str, Any]:
+    async def status(self) -> dict[str, Any]:
         return {"terminal_state": "in_service", "active_faults": sorted(self.active)}
 
     def diag_list(self) -> list[dict[str, Any]]:

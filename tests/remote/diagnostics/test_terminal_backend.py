@@ -31,6 +31,13 @@ async def test_an_engineer_diagnoses_and_fixes_a_simulated_kiosk_over_ssh(keys) 
         async with AgentClient(Endpoint(TERMINAL, h, int(port)), ident) as client:
             lines, status = await client.run("fault inject card_reader.shutter_stuck")
             assert status == 0, lines
+            lines, status = await client.run("status")  # read live, before any diag run
+            assert lines[0]["now"]["card_reader"] == {
+                "status": "fail",
+                "suspect": "card_reader.shutter_stuck",
+            }
+            assert lines[0]["suspects"] == ["card_reader.shutter_stuck"]
+            assert lines[0]["now"]["print_head"]["status"] == "pass"
             lines, status = await client.run("diag run device:card_reader")
             results = [x for x in lines if x["event"] == "result"]
             assert [(r["test"], r["status"], r["suspect"]) for r in results] == [
