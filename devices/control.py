@@ -33,6 +33,16 @@ def _peer_uid(sock: socket.socket) -> int | None:
     return int(uid)
 
 
+def _answers(path: Path) -> bool:
+    """Whether a live kiosk is serving this control socket."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 class ControlServer:
     """Serve one terminal's control plane on ``path``."""
 
@@ -46,7 +56,12 @@ class ControlServer:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path.parent, 0o700)
         if self.path.exists():
-            self.path.unlink()
+            if _answers(self.path):
+                raise DeviceError(
+                    f"terminal {self.terminal.id} is already running: {self.path} answers; "
+                    "stop it first or use another --id or --state-dir"
+                )
+            self.path.unlink()  # left behind by a kiosk that was killed
         old = os.umask(0o177)
         try:
             self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))

@@ -191,3 +191,14 @@ def test_a_live_device_keeps_recent_events_only() -> None:
         printer.act("close-cover")
     assert 10 <= len(printer.log) <= 20
     assert printer.log[-1][1] == "clear id=printer.cover_open"
+
+
+@pytest.mark.timeout(20)
+async def test_a_second_kiosk_with_the_same_id_is_refused(state_dir: Path, profile: Path) -> None:
+    async with KioskHost(state_dir, profile, ["KSK-0009"], speed=10):
+        with pytest.raises(DeviceError, match=r"terminal KSK-0009 is already running"):
+            async with KioskHost(state_dir, profile, ["KSK-0009"], speed=10):
+                pass
+        # the running kiosk is untouched
+        assert (state_dir / "KSK-0009" / "endpoints.json").exists()
+        assert await request_async(state_dir / "KSK-0009" / "control.sock", "fault.list")
