@@ -85,6 +85,7 @@ def _capacity_inputs() -> dict[str, Any]:
             "Remote window: CA, grants, diagnostics over SSH, fleet, audit.",
         ),
         "agent": ("remote.cli:agent", "Run the SSH agent of a real terminal from a config file."),
+        "diag": ("remote.cli:diag", "Run the checklist diagnostics locally, without SSH."),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
