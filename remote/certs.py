@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,14 @@ def fingerprint(key: SSHKey) -> str:
     return str(key.get_fingerprint("sha256"))
 
 
+@lru_cache(maxsize=1024)
 def inspect_certificate(blob: bytes) -> CertInfo:
     """Decode an OpenSSH certificate's wire blob (as offered in SSH auth) and check its signature.
 
     Raises :class:`AuthError` when the blob is not a valid, correctly signed OpenSSH certificate.
+    Cached by the exact bytes: a client offers the same certificate twice per login (a query,
+    then signed) and an engineer reuses it for every session of the window; what depends on the
+    clock (validity) is judged afresh each time by :func:`judge`.
     """
     try:
         plain = decode_ssh_certificate(blob)
