@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,7 +99,13 @@ class Wire:
             if key not in attrs:
                 valid = ", ".join(attrs) or "none"
                 raise ConfigError(f"toxic {type!r} has no attribute {key!r}; attributes: {valid}")
-            attrs[key] = float(value)
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"toxic {type!r} {key}(={value!r}) must be a number") from None
+            if not math.isfinite(number) or number < 0:
+                raise ConfigError(f"toxic {type!r} {key}(={value!r}) must be a finite number >= 0")
+            attrs[key] = number
         toxic = Toxic(name or f"{type}_{stream}", type, stream, toxicity, attrs)
         self.toxics[toxic.name] = toxic
         self._passed[toxic.name] = 0

@@ -30,6 +30,18 @@ def test_unknown_toxic_and_attribute_are_refused_with_the_valid_ones() -> None:
         wire.add("latency", attributes={"delay": 5})
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), -1.0, "abc", None])
+def test_attribute_values_that_are_not_finite_non_negative_numbers_are_refused(
+    value: object,
+) -> None:
+    # an infinite slicer size used to be accepted, then raise OverflowError on every chunk
+    # and drop the client's connection with a traceback in the kiosk's log
+    wire = Wire()
+    with pytest.raises(ConfigError, match=r"toxic 'slicer' average_size\(=.*\) must be a"):
+        wire.add("slicer", attributes={"average_size": value})  # type: ignore[dict-item]
+    assert wire.toxics == {}
+
+
 def test_drop_and_corrupt_change_bytes_at_their_rate() -> None:
     wire = Wire(random.Random(1))
     wire.add("drop", attributes={"rate": 0.5})
