@@ -83,7 +83,16 @@ class ControlServer:
             writer.close()
             return
         try:
-            while line := await reader.readline():
+            while True:
+                try:
+                    line = await reader.readline()
+                except ValueError:  # longer than the stream's limit: answer, then hang up
+                    reply = {"ok": False, "error": "bad request: line too long"}
+                    writer.write(json.dumps(reply).encode() + b"\n")
+                    await writer.drain()
+                    break
+                if not line:
+                    break
                 reply = self.handle(line)
                 writer.write(json.dumps(reply).encode() + b"\n")
                 await writer.drain()
@@ -104,7 +113,7 @@ class ControlServer:
             return {"ok": True, "result": self._dispatch(request)}
         except WorkbenchError as exc:
             return {"ok": False, "error": str(exc)}
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             return {"ok": False, "error": f"bad request for {request['op']!r}: {exc}"}
 
     def _dispatch(self, req: dict[str, Any]) -> Any:

@@ -202,3 +202,20 @@ async def test_a_second_kiosk_with_the_same_id_is_refused(state_dir: Path, profi
         # the running kiosk is untouched
         assert (state_dir / "KSK-0009" / "endpoints.json").exists()
         assert await request_async(state_dir / "KSK-0009" / "control.sock", "fault.list")
+
+
+@pytest.mark.timeout(20)
+async def test_malformed_control_requests_get_an_error_reply(
+    state_dir: Path, profile: Path
+) -> None:
+    # attributes that are not a mapping, and a line past the stream's limit, used to end the
+    # connection with no reply and a traceback in the kiosk's log
+    async with KioskHost(state_dir, profile, ["KSK-0008"], speed=50):
+        sock = state_dir / "KSK-0008" / "control.sock"
+        with pytest.raises(DeviceError, match=r"bad request for 'wire.add'"):
+            await request_async(
+                sock, "wire.add", device="bill_validator", type="latency", attributes=5
+            )
+        with pytest.raises(DeviceError, match=r"bad request: line too long"):
+            await request_async(sock, "status", pad="x" * 100_000)
+        assert (await request_async(sock, "status"))["terminal"] == "KSK-0008"
