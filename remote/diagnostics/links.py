@@ -31,7 +31,7 @@ T = TypeVar("T")
 def split_address(address: str) -> tuple[str, int]:
     """``host:port`` -> ``(host, port)``."""
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not (port.isascii() and port.isdigit()) or int(port) > 65535:
         raise TransportError(f"bad address {address!r}; expected host:port")
     return host, int(port)
 

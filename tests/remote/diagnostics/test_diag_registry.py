@@ -33,3 +33,14 @@ def test_the_reject_rate_test_decides_as_designed() -> None:
     assert t.verdict(3, 4) is True  # four in seven
     assert t.verdict(20, 1) is None  # one reject in 21 is not enough either way
     assert t.verdict(38, 2) is False  # at the cap the sign decides
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:99999", "127.0.0.1:²"])
+async def test_a_manifest_port_out_of_range_fails_the_test_instead_of_raising(
+    address: str,
+) -> None:
+    # a port past 65535 (or a non-ASCII digit) used to escape as OverflowError (ValueError)
+    # and end `workbench diag run` with a traceback
+    result = await diagnostics()["host_pc"].run({"devices": {"host_pc": {"http": address}}})
+    assert result.status == "fail"
+    assert "bad address" in result.detail
