@@ -9,6 +9,7 @@ which the root CLI prints as one line; ``--json`` gives machines the same figure
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -103,10 +104,22 @@ _reps = click.option(
 _seed = click.option(
     "--seed", type=int, default=1, show_default=True, help="Seed of the first replication."
 )
+
+
+def _finite_years(
+    _ctx: click.Context, _param: click.Parameter, value: float | None
+) -> float | None:
+    # FloatRange lets nan and inf through (no comparison with them is true)
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number of years")
+    return value
+
+
 _years = click.option(
     "--years",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
+    callback=_finite_years,
     help="Simulated years (default: the plan's).",
 )
 _workers = click.option(

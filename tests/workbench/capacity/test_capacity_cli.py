@@ -118,3 +118,14 @@ def test_sweep_then_plot_then_size(
     doc = json.loads(result.output)
     assert set(doc["regions"]) == {"North", "South"}
     assert doc["total"]["needed"] == sum(r["needed"] for r in doc["regions"].values())
+
+
+@pytest.mark.parametrize("years", ["nan", "inf"])
+def test_years_that_are_not_finite_are_a_usage_error(
+    obj: dict[str, Any], small_plan_file: Path, years: str
+) -> None:
+    # FloatRange(min=0) let nan through, and the run died with "cannot convert float NaN to
+    # integer" from a worker process
+    result = invoke(["run", str(small_plan_file), "--years", years, "--workers", "1"], obj)
+    assert result.exit_code == 2, result.output
+    assert "not a finite number of years" in result.output
