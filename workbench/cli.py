@@ -397,11 +397,16 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         cli.main(args=argv, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as exc:
-        err.print(f"workbench: error: {exc}", markup=False, soft_wrap=True)
+        err.print(f"workbench: error: {exc}", markup=False, soft_wrap=True, emoji=False)
         sys.exit(exc.exit_code)
     except click.exceptions.UsageError as exc:
         hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        err.print(f"workbench: error: {exc.format_message()}{hint}", markup=False, soft_wrap=True)
+        err.print(
+            f"workbench: error: {exc.format_message()}{hint}",
+            markup=False,
+            soft_wrap=True,
+            emoji=False,
+        )
         sys.exit(2)
     except click.exceptions.Abort:
         err.print("workbench: aborted")
