@@ -219,3 +219,15 @@ async def test_malformed_control_requests_get_an_error_reply(
         with pytest.raises(DeviceError, match=r"bad request: line too long"):
             await request_async(sock, "status", pad="x" * 100_000)
         assert (await request_async(sock, "status"))["terminal"] == "KSK-0008"
+
+
+@pytest.mark.parametrize("prefix", ["../evil", "", "a b", "-x", "K" * 64])
+def test_terminal_ids_that_are_not_directory_names_and_principals_are_refused(
+    prefix: str,
+) -> None:
+    # `kiosk up --id ../evil` used to write its manifest and socket outside the state dir, and
+    # an id with a space ran a kiosk no grant could ever reach
+    count = 2 if prefix == "K" * 64 else 1  # 64 characters plus "-0001" is one too many
+    with pytest.raises(ConfigError, match=r"terminal id\(=.*\) must be 1-64 letters"):
+        terminal_ids(prefix, count)
+    assert terminal_ids("KSK.a_b-1", 1) == ["KSK.a_b-1"]
