@@ -252,13 +252,18 @@ def sweep_cmd(
     """Replicate a plan at every value of one variable, on local processes or a Dask cluster."""
     if out is not None and Path(out).suffix not in (".csv", ".json"):
         raise ConfigError(f"--out {out}: results go to a .csv or .json file")
+    if out is not None and not Path(out).absolute().parent.is_dir():
+        raise ConfigError(f"--out {out}: no directory {Path(out).absolute().parent}")
     plan = _plan(config)
     name, values = parse_vary(spec)
     inputs = _inputs(ctx)
     with _progress(f"sweep {name}") as progress:
         points = sweep(plan, inputs, name, values, reps, seed, years, workers, scheduler, progress)
     if out is not None:
-        save(points, out)
+        try:
+            save(points, out)
+        except OSError as exc:
+            raise ConfigError(f"{out}: cannot write: {exc.strerror}") from None
     if as_json:
         _emit_json(
             [

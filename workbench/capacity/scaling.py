@@ -10,6 +10,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from workbench.capacity.config import Plan
 from workbench.errors import ConfigError
 
@@ -111,7 +113,9 @@ def vary(plan: Plan, name: str, value: float) -> Plan:
         raise ConfigError(f"cannot vary {name!r}; valid: {', '.join(VARIABLES)}")
     try:
         return setter(plan, value)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+    except ValidationError as exc:  # its text ends in a link to pydantic's docs, not the reason
+        raise ConfigError(f"{name}={value:g}: {exc.errors()[0]['msg']}") from None
+    except ValueError as exc:
         first = str(exc).splitlines()
         raise ConfigError(f"{name}={value:g}: {first[-1].strip() if first else exc}") from None
 

@@ -172,6 +172,8 @@ def load(path: str | Path) -> list[Point]:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not a sweep results file (not UTF-8 text)") from None
 
     def est(mean: Any, half: Any) -> Estimate:
         return Estimate(

@@ -129,3 +129,26 @@ def test_years_that_are_not_finite_are_a_usage_error(
     result = invoke(["run", str(small_plan_file), "--years", years, "--workers", "1"], obj)
     assert result.exit_code == 2, result.output
     assert "not a finite number of years" in result.output
+
+
+def test_sweep_out_plot_input_and_vary_value_mistakes_are_one_line_errors(
+    obj: dict[str, Any], small_plan_file: Path, tmp_path: Path
+) -> None:
+    # --out in a missing directory raised FileNotFoundError after the whole sweep had run
+    missing = tmp_path / "nowhere" / "sweep.csv"
+    result = invoke(
+        ["sweep", str(small_plan_file), "--vary", "engineers=1,2", "--out", str(missing)], obj
+    )
+    assert isinstance(result.exception, ConfigError), result.exception
+    assert str(result.exception) == f"--out {missing}: no directory {missing.parent}"
+    # a results file that is not text raised UnicodeDecodeError
+    binary = tmp_path / "sweep.csv"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    result = invoke(["plot", str(binary), "--terminal"], obj)
+    assert isinstance(result.exception, ConfigError), result.exception
+    assert "not a sweep results file" in str(result.exception)
+    # a value the plan refuses was reported as pydantic's documentation link, not the reason
+    args = ["sweep", str(small_plan_file), "--vary", "success_rate=2", "--workers", "1"]
+    result = invoke(args, obj)
+    assert isinstance(result.exception, ConfigError), result.exception
+    assert str(result.exception) == "success_rate=2: Input should be less than or equal to 1"
