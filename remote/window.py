@@ -181,7 +181,9 @@ class CertificateAuthority:
         ``now`` exists for tests (a window that opened in the past, or opens in the future).
         """
         hours = self.settings.default_hours if hours is None else hours
-        if not 0 < hours <= self.settings.max_hours:
+        if not hours > 0:  # also refuses NaN
+            raise ConfigError(f"a window of {hours:g} h is refused: --hours must be > 0")
+        if not hours <= self.settings.max_hours:
             raise AuthError(
                 f"a window of {hours:g} h is refused: the maximum is {self.settings.max_hours:g} h "
                 f"({self.dir / 'window.yaml'} max_hours)"

@@ -19,6 +19,9 @@ from workbench.errors import TransportError
 
 log = logging.getLogger(__name__)
 
+OUT_LIMIT = 1 << 20
+"""Bytes a port holds for a client that does not read (unsolicited touches, status pushes)."""
+
 
 class PtyPort:
     """Serve one byte session on a fresh pseudo-terminal pair; ``path`` is what clients open."""
@@ -89,6 +92,10 @@ class PtyPort:
     def write(self, data: bytes) -> None:
         """Send bytes to the client, buffering what the pty cannot take right now."""
         if self._master < 0:
+            return
+        if len(self._out) + len(data) > OUT_LIMIT:
+            # Nobody reads the port: like a UART's overrun, what does not fit is lost.
+            log.warning("%s: client not reading; %d bytes dropped", self.name, len(data))
             return
         pending = not self._out
         self._out += data

@@ -189,3 +189,12 @@ def test_grant_cli_writes_the_cert_next_to_the_key(tmp_path: Path) -> None:
     )
     assert refused.returncode == 6
     assert refused.stderr.strip().startswith("error: a window of 8 h is refused")
+
+
+def test_a_window_must_have_a_positive_length(
+    ca: CertificateAuthority, engineer: asyncssh.SSHKey
+) -> None:
+    from workbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"a window of -1 h is refused: --hours must be > 0"):
+        ca.grant(["KSK-0001"], engineer, hours=-1)

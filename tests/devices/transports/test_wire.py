@@ -111,3 +111,14 @@ async def test_stalled_serial_line_answers_nothing_until_cleared() -> None:
         client.write(b"ghi")
         assert await read_n(3, 2.0) == b"ghi"
         client.close()
+
+
+@pytest.mark.timeout(10)
+async def test_a_port_nobody_reads_holds_a_bounded_backlog() -> None:
+    from devices.transports.pty import OUT_LIMIT
+
+    async with PtyPort(Echo) as port:
+        chunk = b"x" * 65536
+        for _ in range(4 * OUT_LIMIT // len(chunk)):
+            port.write(chunk)  # a device pushing to a client that never reads
+        assert len(port._out) <= OUT_LIMIT
