@@ -136,9 +136,12 @@ class ControlServer:
             return t.toxics()
         if op == "wire.add":
             options = {k: req[k] for k in ("name", "stream", "toxicity", "attributes") if k in req}
+            if "name" in options:
+                options["name"] = str(options["name"])  # names are strings, as wire.remove sends
             return t.add_toxic(str(req["device"]), str(req["type"]), **options).as_dict()
         if op == "wire.remove":
-            t.remove_toxic(str(req["device"]), req.get("name"))
+            name = req.get("name")
+            t.remove_toxic(str(req["device"]), None if name is None else str(name))
             return t.toxics()
         if op == "receipts":
             printer = t.devices.get("printer")
