@@ -13,7 +13,16 @@ import pytest
 @pytest.mark.timeout(120)
 def test_demo_runs_end_to_end(state_dir: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "workbench.cli", "demo", "--state-dir", str(state_dir)],
+        [
+            sys.executable,
+            "-m",
+            "workbench.cli",
+            "demo",
+            "--state-dir",
+            str(state_dir),
+            "--speed",
+            "20",
+        ],
         capture_output=True,
         text=True,
         timeout=110,

@@ -379,7 +379,7 @@ def kiosk_wire(
 @state_dir_option
 @click.option(
     "--speed",
-    default=60.0,
+    default=30.0,
     show_default=True,
     type=float,
     help="Simulated seconds per wall second.",
