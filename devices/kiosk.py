@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ from devices.control import ControlServer
 from devices.profiles import load_profile
 from devices.terminal import Terminal
 from workbench.clock import LiveClock
-from workbench.errors import ConfigError
 from workbench.faults import FaultCatalog
+from workbench.ids import check_terminal_id
 from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
@@ -41,21 +40,10 @@ LOG_LIMIT = 5000
 """Recent events each device of a live kiosk keeps in memory (all of them go to the store)."""
 
 
-_TERMINAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-"""What a terminal id may be: a directory name under the state dir, and the SSH principal the
-support CA signs (the same rule as ``remote.window.check_terminal_id``)."""
-
-
 def terminal_ids(prefix: str, count: int) -> list[str]:
     """``KSK-0001`` with count 1, else ``KSK-0001-0001``.. numbered ids for a fleet."""
     ids = [prefix] if count == 1 else [f"{prefix}-{i:04d}" for i in range(1, count + 1)]
-    for tid in ids:
-        if not _TERMINAL_ID.match(tid):
-            raise ConfigError(
-                f"terminal id(={tid!r}) must be 1-64 letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit"
-            )
-    return ids
+    return [check_terminal_id(tid) for tid in ids]
 
 
 class KioskHost:

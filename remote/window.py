@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from remote.certs import (
 from workbench import sla
 from workbench.config import Strict, load_yaml
 from workbench.errors import AuthError, ConfigError, RemoteError
+from workbench.ids import check_terminal_id
 from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
@@ -43,21 +43,12 @@ GROUPS = ("diag", "remedy", "trainer")
 """Command groups: ``diag`` (status, diag, logs), ``remedy``, ``trainer`` (fault injection)."""
 DEFAULT_ALLOW = ("diag", "remedy")
 
-_TERMINAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
 
 class WindowSettings(Strict):
     """``CA/window.yaml``: how long a grant lasts by default and the longest one the CA signs."""
 
     default_hours: float = sla.REMOTE_WINDOW_HOURS
     max_hours: float = 4.0
-
-
-def check_terminal_id(terminal: str) -> str:
-    """Refuse ids that cannot be principals and login names (empty, commas, spaces...)."""
-    if not _TERMINAL_ID.match(terminal):
-        raise ConfigError(f"terminal id(={terminal!r}) must be letters, digits, '.', '_' or '-'")
-    return terminal
 
 
 def parse_allow(text: str) -> tuple[str, ...]:
