@@ -4,7 +4,8 @@ directory, peer uid checked) speaking one JSON object per line, for trainers and
 Requests: ``{"op": "status"}``, ``{"op": "fault.list"}``, ``{"op": "fault.inject", "id": ...}``,
 ``{"op": "fault.clear", "id": ...}``, ``{"op": "act", "action": ..., "args": [...], "device": ...}``,
 ``{"op": "wire.add", "device": ..., "type": "latency", "attributes": {...}}``, ``wire.list``,
-``wire.remove``, ``{"op": "receipts"}``. Replies: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``.
+``wire.remove``, ``{"op": "receipts"}``. The client side is
+:mod:`devices.transports.control_client` (re-exported here as ``request``/``request_async``). Replies: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from devices.terminal import Terminal
-from workbench.errors import DeviceError, TransportError, WorkbenchError
+from devices.transports.control_client import request, request_async
+from workbench.errors import DeviceError, WorkbenchError
 
 log = logging.getLogger(__name__)
 
@@ -151,47 +153,4 @@ class ControlServer:
         )
 
 
-async def request_async(path: str | Path, op: str, **fields: Any) -> Any:
-    """Send one request from asyncio code; returns the result or raises the error it names."""
-    try:
-        reader, writer = await asyncio.open_unix_connection(str(path))
-    except OSError as exc:
-        raise TransportError(
-            f"{path}: kiosk control socket not reachable ({exc.strerror}); is the kiosk up?"
-        ) from None
-    try:
-        writer.write(json.dumps({"op": op, **fields}).encode() + b"\n")
-        await writer.drain()
-        line = await reader.readline()
-    finally:
-        writer.close()
-    return _result(path, line)
-
-
-def request(path: str | Path, op: str, **fields: Any) -> Any:
-    """Send one request from blocking code (the CLI)."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(10)
-            sock.connect(str(path))
-            sock.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    except OSError as exc:
-        raise TransportError(
-            f"{path}: kiosk control socket not reachable ({exc.strerror}); is the kiosk up?"
-        ) from None
-    return _result(path, data)
-
-
-def _result(path: str | Path, line: bytes) -> Any:
-    if not line:
-        raise TransportError(f"{path}: the kiosk closed the control connection without answering")
-    reply = json.loads(line)
-    if not reply.get("ok"):
-        raise DeviceError(reply.get("error", "unknown error"))
-    return reply["result"]
+__all__ = ["ControlServer", "request", "request_async"]

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from devices.transports.control_client import request
 from remote import remedies
 from remote.diagnostics import registry
 from remote.diagnostics.control import ControlClient
-from workbench.errors import ConfigError, DeviceError, RemoteError, TransportError
+from workbench.errors import ConfigError, RemoteError
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +49,7 @@ class SocketTrainer:
         self.timeout_s = timeout_s
 
     def _request(self, op: str, **fields: Any) -> Any:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(self.timeout_s)
-                sock.connect(self.path)
-                sock.sendall(json.dumps({"op": op, **fields}).encode() + b"\n")
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-        except OSError as exc:
-            raise TransportError(f"{self.path}: kiosk control socket: {exc}") from None
-        if not data:
-            raise TransportError(f"{self.path}: the kiosk closed the control connection")
-        reply = json.loads(data)
-        if not reply.get("ok"):
-            raise DeviceError(str(reply.get("error", "unknown control-plane error")))
-        return reply["result"]
+        return request(self.path, op, timeout=self.timeout_s, **fields)
 
     def faults(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._request("fault.list")

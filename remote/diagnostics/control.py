@@ -2,19 +2,17 @@
 its endpoints manifest): trainer fault operations, and the physical stimuli and actions a real
 terminal's people or host hardware would perform (a touch, a test card, a relay power cycle).
 
-Written from the protocol alone (``{"op": ...}`` per line, ``{"ok": true, "result": ...}`` back);
-``remote`` never imports the simulators.
+The wire side is :mod:`devices.transports.control_client`; ``remote`` never imports the
+simulators.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import DeviceError, TransportError
+from devices.transports.control_client import request_async
 
 log = logging.getLogger(__name__)
 
@@ -28,26 +26,7 @@ class ControlClient:
 
     async def request(self, op: str, **fields: Any) -> Any:
         """Send one request; returns its result or raises the error the kiosk names."""
-        try:
-            reader, writer = await asyncio.open_unix_connection(self.path)
-        except OSError as exc:
-            raise TransportError(
-                f"{self.path}: kiosk control socket not reachable ({exc.strerror or exc})"
-            ) from None
-        try:
-            writer.write(json.dumps({"op": op, **fields}).encode() + b"\n")
-            await writer.drain()
-            line = await asyncio.wait_for(reader.readline(), self.timeout)
-        except TimeoutError:
-            raise TransportError(f"{self.path}: no answer to {op!r}") from None
-        finally:
-            writer.close()
-        if not line:
-            raise TransportError(f"{self.path}: the kiosk closed the control connection")
-        reply = json.loads(line)
-        if not reply.get("ok"):
-            raise DeviceError(str(reply.get("error", "unknown control-plane error")))
-        return reply["result"]
+        return await request_async(self.path, op, timeout=self.timeout, **fields)
 
     async def act(self, device: str, action: str, *args: str) -> str:
         """Perform a stimulus or a physical action on one device; returns its message."""
