@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from workbench.console import err, out
 from workbench.errors import ConfigError, RemoteError, WorkbenchError
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "red", "cut off": "magenta"}
 

@@ -1,4 +1,4 @@
-"""DESIGN.md's import rule, checked on the source and in fresh interpreters."""
+"""The import rule (docs/architecture.md), checked on the source and in fresh interpreters."""
 
 from __future__ import annotations
 

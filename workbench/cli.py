@@ -15,13 +15,10 @@ from typing import Any, NoReturn
 
 import click
 import platformdirs
-from rich.console import Console
 from rich.table import Table
 
+from workbench.console import err, out
 from workbench.errors import WorkbenchError
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
 
 DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
 

@@ -1,7 +1,7 @@
 """The service plan's promises as data: response clocks by severity and the remote window.
 
-Numbers come from SERVICE_PLAN.md; the capacity model, the remote window authority and
-the reports all read them from here so that one change moves them all.
+Numbers come from the service plan (docs/service-plan.md); the capacity model, the remote
+window authority and the reports all read them from here so that one change moves them all.
 """
 
 from __future__ import annotations
