@@ -81,7 +81,9 @@ class ControlServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
-        if sock is not None and _peer_uid(sock) not in (None, os.getuid()):
+        uid = None if sock is None else _peer_uid(sock)
+        if uid != os.getuid():  # unknown or another user: deny by default
+            log.warning("%s: control client refused (peer uid %s)", self.terminal.id, uid)
             writer.close()
             return
         try:

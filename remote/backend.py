@@ -4,6 +4,10 @@ terminal, or diagnostics plus fault injection on a simulated one.
 The agent only ever calls these methods; every value returned must be JSON-able. A backend
 signals a problem the engineer should see by raising a :class:`workbench.errors.WorkbenchError`
 subclass; the agent turns it into a JSON error line and a non-zero exit status, never a crash.
+
+The simulator's answer key (which faults a trainer injected) is for trainers only: ``status`` and
+``logs`` are told whether the window holds the ``trainer`` permission, and without it show what a
+real terminal shows (device replies, counters, the application's and the devices' logs).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ class Backend(Protocol):
     simulated: bool
     """True on a simulated terminal: only then may a ``trainer`` grant inject faults."""
 
-    async def status(self) -> dict[str, Any]:
-        """A snapshot of the terminal: devices, their state now, active faults."""
+    async def status(self, *, trainer: bool = False) -> dict[str, Any]:
+        """A snapshot of the terminal: devices and their state now; with ``trainer``, on a
+        simulated terminal, also the faults injected (``active_faults``)."""
         ...
 
     def diag_list(self) -> list[dict[str, Any]]:
@@ -38,8 +43,9 @@ class Backend(Protocol):
         """Apply a remote remedy; ``{"action": ..., "cleared": bool, "detail": ...}``."""
         ...
 
-    def logs(self, since: float | None) -> list[dict[str, Any]]:
-        """Device and terminal log entries newer than ``since`` (all when None)."""
+    def logs(self, since: float | None, *, trainer: bool = False) -> list[dict[str, Any]]:
+        """Device and terminal log entries newer than ``since`` (all when None); the trainer's
+        fault injections and clearings only with ``trainer``."""
         ...
 
     def fault_list(self) -> list[dict[str, Any]]:

@@ -121,6 +121,7 @@ async def _dispatch(
     cmd: Command, backend: Backend, emit: Emit, window: dict[str, Any], out: Outcome
 ) -> None:
     name, args = cmd.name, cmd.args
+    trainer = "trainer" in window.get("allow", ())  # only a trainer sees the answer key
     if name == "help":
         for command, usage in USAGE.items():
             await emit(
@@ -134,10 +135,10 @@ async def _dispatch(
     elif name == "window":
         await emit({"event": "window", **window})
     elif name == "status":
-        await emit({"event": "status", **(await backend.status())})
+        await emit({"event": "status", **(await backend.status(trainer=trainer))})
     elif name == "logs":
         since = float(args[1]) if args else None
-        for entry in backend.logs(since):
+        for entry in backend.logs(since, trainer=trainer):
             await emit({"event": "log", **entry})
     elif name == "diag" and args[0] == "list":
         for item in backend.diag_list():

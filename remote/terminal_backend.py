@@ -25,6 +25,8 @@ from workbench.errors import ConfigError, RemoteError
 log = logging.getLogger(__name__)
 
 MAX_LOG = 10_000
+TRAINER_KINDS = frozenset({"fault_inject", "fault_clear"})
+"""Log entries only a trainer sees."""
 
 
 class Trainer(Protocol):
@@ -142,15 +144,21 @@ class TerminalBackend:
         self._log.append({"time": time.time(), "kind": kind, **detail})
         del self._log[:-MAX_LOG]
 
-    def logs(self, since: float | None) -> list[dict[str, Any]]:
-        """Diagnostic results, remedies and trainer operations run through this backend."""
-        return [e for e in self._log if since is None or e["time"] > since]
+    def logs(self, since: float | None, *, trainer: bool = False) -> list[dict[str, Any]]:
+        """Diagnostic results and remedies run through this backend; the trainer's fault
+        operations too with ``trainer`` (they are the answer key)."""
+        return [
+            e
+            for e in self._log
+            if (since is None or e["time"] > since) and (trainer or e["kind"] not in TRAINER_KINDS)
+        ]
 
     # -- status and diagnostics -----------------------------------------------------------------
-    async def status(self) -> dict[str, Any]:
+    async def status(self, *, trainer: bool = False) -> dict[str, Any]:
         """The terminal, its devices and ports, each checklist item as the ``quick`` suite (status
         reads only, no stimuli or test prints, tens of milliseconds) finds it now, and the last
-        verdict of every test run here."""
+        verdict of every test run here; for a trainer on a simulated terminal, the faults
+        injected (``active_faults``)."""
         devices = self.manifest.get("devices", {})
         now = {
             r.test: {"status": r.status, "suspect": r.suspect}
@@ -165,8 +173,8 @@ class TerminalBackend:
             "last_results": dict(self._last),
             "suspects": sorted({r["suspect"] for r in now.values() if r.get("suspect")}),
         }
-        if self._trainer is not None:
-            out["active_faults"] = self._trainer.active_faults()
+        if trainer and self.simulated:
+            out["active_faults"] = await self._active_faults()
         return out
 
     def diag_list(self) -> list[dict[str, Any]]:
@@ -199,6 +207,14 @@ class TerminalBackend:
         return outcome
 
     # -- trainer operations (simulated terminals) -------------------------------------------------
+    async def _active_faults(self) -> list[str]:
+        if self._trainer is not None:
+            return self._trainer.active_faults()
+        control = self.control
+        if control is None:
+            return []
+        return [str(f) for f in (await control.status()).get("active_faults", [])]
+
     def _need_trainer(self) -> Trainer:
         if self._trainer is not None:
             return self._trainer

@@ -76,3 +76,37 @@ def test_kernel_imports_nothing_above_it() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+SIMULATOR_FREE = (
+    "import importlib, pkgutil, sys\n"
+    "import remote\n"
+    "names = [m.name for m in pkgutil.walk_packages(remote.__path__, 'remote.')]\n"
+    "for name in names:\n"
+    "    importlib.import_module(name)\n"
+    "ok = ('devices', 'devices.transports', 'devices.transports.control_client')\n"
+    "loaded = [m for m in sys.modules if sys.modules[m] is not None]\n"
+    "bad = [m for m in loaded if m == 'simpy' or m.startswith('simpy.') or (\n"
+    "    m.startswith('devices') and m not in ok and not m.startswith('devices.protocols'))]\n"
+    "assert len(names) > 20, names\n"
+    "assert not bad, bad\n"
+)
+
+
+def test_every_remote_module_imports_without_the_simulators() -> None:
+    """A real terminal's agent needs no simulator: importing every module of ``remote`` loads no
+    simpy, no device model, no pty or TCP port server and no wire-fault layer (only the codecs and
+    the control-plane client)."""
+    done = subprocess.run(
+        [sys.executable, "-c", SIMULATOR_FREE], cwd=ROOT, timeout=60, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_remote_imports_with_simpy_missing() -> None:
+    """The same with simpy made unimportable, as on a terminal that never installed it."""
+    code = "import sys; sys.modules['simpy'] = None\n" + SIMULATOR_FREE
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, timeout=60, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

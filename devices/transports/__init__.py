@@ -1,13 +1,19 @@
 """Transports that put a device on real ports: pseudo-terminals, raw TCP, and (per device) Modbus
 TCP or HTTP. Every port has the same small lifecycle so a terminal can start and list them alike.
+
+Importing the package loads no port: :mod:`devices.transports.control_client` (which a real
+terminal's agent uses) must not drag in the pty and TCP servers, the wire-fault layer or the
+device kernel behind them. ``PtyPort`` and ``TcpPort`` are loaded on first use.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import importlib
+from typing import TYPE_CHECKING, Any, Protocol
 
-from devices.transports.pty import PtyPort
-from devices.transports.tcp import TcpPort
+if TYPE_CHECKING:
+    from devices.transports.pty import PtyPort
+    from devices.transports.tcp import TcpPort
 
 
 class Port(Protocol):
@@ -22,6 +28,15 @@ class Port(Protocol):
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+_LAZY = {"PtyPort": "devices.transports.pty", "TcpPort": "devices.transports.tcp"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Port", "PtyPort", "TcpPort"]

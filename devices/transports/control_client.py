@@ -42,6 +42,9 @@ async def request_async(path: str | Path, op: str, *, timeout: float = 10.0, **f
         line = await asyncio.wait_for(reader.readline(), timeout)
     except TimeoutError:
         raise TransportError(f"{path}: no answer to {op!r} within {timeout:g} s") from None
+    except OSError as exc:  # reset: the kiosk refused this client (another user) or went down
+        why = exc.strerror or type(exc).__name__
+        raise TransportError(f"{path}: the kiosk closed the control connection ({why})") from None
     finally:
         writer.close()
     return _result(path, line)

@@ -231,3 +231,20 @@ def test_terminal_ids_that_are_not_directory_names_and_principals_are_refused(
     with pytest.raises(ConfigError, match=r"terminal id\(=.*\) must be 1-64 letters"):
         terminal_ids(prefix, count)
     assert terminal_ids("KSK.a_b-1", 1) == ["KSK.a_b-1"]
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("peer_uid", [None, os.getuid() + 1])
+async def test_the_control_socket_refuses_an_unknown_or_foreign_peer(
+    state_dir: Path, profile: Path, monkeypatch: pytest.MonkeyPatch, peer_uid: int | None
+) -> None:
+    # an unreadable peer credential used to be accepted
+    import devices.control
+    from workbench.errors import TransportError
+
+    async with KioskHost(state_dir, profile, ["KSK-0010"], speed=50):
+        sock = state_dir / "KSK-0010" / "control.sock"
+        assert (await request_async(sock, "status"))["terminal"] == "KSK-0010"
+        monkeypatch.setattr(devices.control, "_peer_uid", lambda sock: peer_uid)
+        with pytest.raises(TransportError, match="the kiosk closed the control connection"):
+            await request_async(sock, "status")

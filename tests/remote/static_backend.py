@@ -24,8 +24,11 @@ class StaticBackend:
         self.remedies: list[str] = []
         self.slow_started = asyncio.Event()
 
-    async def status(self) -> dict[str, Any]:
-        return {"terminal_state": "in_service", "active_faults": sorted(self.active)}
+    async def status(self, *, trainer: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"terminal_state": "in_service"}
+        if trainer:
+            out["active_faults"] = sorted(self.active)
+        return out
 
     def diag_list(self) -> list[dict[str, Any]]:
         tests = [{"name": n, "kind": "test", "checklist": c} for n, c in TESTS.items()]
@@ -60,11 +63,13 @@ class StaticBackend:
         self.remedies.append(action)
         return {"action": action, "cleared": True, "detail": "done"}
 
-    def logs(self, since: float | None) -> list[dict[str, Any]]:
+    def logs(self, since: float | None, *, trainer: bool = False) -> list[dict[str, Any]]:
         entries = [
             {"time": 1.0, "device": "printer", "kind": "paper_low"},
             {"time": 5.0, "device": "ups", "kind": "on_battery"},
         ]
+        if trainer:
+            entries += [{"time": 6.0, "kind": "fault_inject", "id": f} for f in sorted(self.active)]
         return [e for e in entries if since is None or e["time"] > since]
 
     def fault_list(self) -> list[dict[str, Any]]:

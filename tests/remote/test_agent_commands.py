@@ -25,9 +25,7 @@ async def run(
 
 async def test_status_and_diag_list_stream_json_lines(endpoint: Endpoint, keys: Keys) -> None:
     lines, status = await run(endpoint, keys, "status")
-    assert status == 0 and lines == [
-        {"event": "status", "terminal_state": "in_service", "active_faults": []}
-    ]
+    assert status == 0 and lines == [{"event": "status", "terminal_state": "in_service"}]
     lines, status = await run(endpoint, keys, "diag list")
     assert status == 0
     assert [(x["event"], x["name"]) for x in lines][:2] == [
@@ -61,6 +59,26 @@ async def test_trainer_fault_makes_the_diagnostic_fail_with_exit_1(
     assert status == 0
     result = await next_event(agent, "result", command="diag run printer")
     assert result["exit_status"] == 1 and result["results"] == {"printer": "fail"}
+
+
+async def test_only_a_trainer_sees_the_answer_key(
+    agent: Agent, endpoint: Endpoint, keys: Keys
+) -> None:
+    """An engineer's grant sees what a real terminal shows: no injected faults in ``status`` and
+    no trainer injections in ``logs``; a trainer's grant sees both."""
+    trainer = {"allow": ("diag", "trainer")}
+    await run(endpoint, keys, "fault inject printer.paper_out", **trainer)
+    try:
+        lines, _ = await run(endpoint, keys, "status", allow=("diag", "remedy"))
+        assert "active_faults" not in lines[0]
+        lines, _ = await run(endpoint, keys, "logs", allow=("diag",))
+        assert [x["kind"] for x in lines] == ["paper_low", "on_battery"]
+        lines, _ = await run(endpoint, keys, "status", **trainer)
+        assert lines[0]["active_faults"] == ["printer.paper_out"]
+        lines, _ = await run(endpoint, keys, "logs", **trainer)
+        assert [x["kind"] for x in lines][-1] == "fault_inject"
+    finally:
+        await run(endpoint, keys, "fault clear printer.paper_out", **trainer)
 
 
 async def test_command_outside_the_granted_groups_is_refused_and_audited(

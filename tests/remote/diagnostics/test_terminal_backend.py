@@ -62,6 +62,14 @@ async def test_an_engineer_diagnoses_and_fixes_a_simulated_kiosk_over_ssh(keys) 
             lines, status = await client.run("logs")
             kinds = [x.get("kind") for x in lines]
             assert "remedy" in kinds and "fault_inject" in kinds and kinds.count("diag") == 12
+        host.terminals[TERMINAL].inject("printer.paper_out")
+        engineer = keys.identity(keys.cert([TERMINAL], allow=("diag",), name="engineer"))
+        async with AgentClient(Endpoint(TERMINAL, h, int(port)), engineer) as client:
+            lines, status = await client.run("status")  # what a real terminal would show
+            assert "active_faults" not in lines[0]
+            assert lines[0]["now"]["print_head"]["suspect"] == "printer.paper_out"
+            lines, status = await client.run("logs")
+            assert "fault_inject" not in [x.get("kind") for x in lines]
 
 
 @pytest.mark.timeout(30)
