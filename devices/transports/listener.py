@@ -1,13 +1,18 @@
 """A TCP listener that model code can switch off and on again on the same port (a link going
 down, an application crashing): clients then get *connection refused*, as from a dead service.
 It tracks its connections so that stopping and closing drop them. The HTTP and echo ports are
-listeners with their own :meth:`Listener.handle`."""
+listeners with their own :meth:`Listener.handle`.
+
+Every connection crosses the port's :class:`~devices.transports.wire.Wire` (when it has one) and
+holds a bounded backlog for a client that does not read (:mod:`devices.transports.wired`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from devices.transports.wire import Wire
+from devices.transports.wired import WiredProtocol
 from workbench.errors import TransportError
 
 log = logging.getLogger(__name__)
@@ -28,9 +33,11 @@ class Listener:
         self.name = name
         self.limit = limit
         self.listening = False
+        self.wire: Wire | None = None
+        """The device's wire faults, crossed by every connection (None: a clean wire)."""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._connections: set[WiredProtocol] = set()
         self._pending: asyncio.Task[None] | None = None
 
     @property
@@ -46,9 +53,23 @@ class Listener:
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         """Bind (the first time on ``port``, later on the port first bound) and accept."""
+        loop = asyncio.get_running_loop()
+
+        def connection() -> WiredProtocol:
+            protocol = WiredProtocol(
+                self._serve,
+                self.wire,
+                limit=self.limit,
+                name=self.name,
+                loop=loop,
+                on_lost=self._connections.discard,
+            )
+            self._connections.add(protocol)
+            return protocol
+
         try:
-            self._server = await asyncio.start_server(
-                self._serve, self.host, self.port, reuse_address=True, limit=self.limit
+            self._server = await loop.create_server(
+                connection, self.host, self.port, reuse_address=True
             )
         except OSError as exc:
             raise TransportError(
@@ -61,11 +82,8 @@ class Listener:
     async def _stop_listening(self) -> None:
         if self._server is not None:
             self._server.close()
-            for w in list(self._writers):
-                if self.abort_on_stop:
-                    w.transport.abort()
-                else:
-                    w.close()
+            for connection in list(self._connections):
+                connection.drop(abort=self.abort_on_stop)
             await self._server.wait_closed()
             self._server = None
         self.listening = False
@@ -118,14 +136,12 @@ class Listener:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
-        self._writers.add(writer)
         try:
             await self.handle(reader, writer)
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
             self._tasks.discard(task)
-            self._writers.discard(writer)
             writer.close()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

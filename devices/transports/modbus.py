@@ -1,5 +1,5 @@
-"""A Modbus TCP port through pymodbus whose datastore is live: every request reads the device model
-at that moment, writes go to the model, and a device can stop answering altogether.
+"""A Modbus TCP port whose datastore is live: every request reads the device model at that
+moment, writes go to the model, and a device can stop answering altogether.
 
 The device side is a small :class:`RegisterBank`; this module maps it onto pymodbus's
 ``SimDevice`` datastore (the 3.x API that replaces the deprecated ``ModbusDeviceContext``):
@@ -7,21 +7,31 @@ an access ``action`` refreshes the addressed table from :meth:`RegisterBank.snap
 before each read and hands each write to :meth:`RegisterBank.write`. While
 :meth:`RegisterBank.answering` is false, requests are taken off the wire and dropped, so
 clients time out exactly as with a dead management card.
+
+The socket side is a :class:`~devices.transports.listener.Listener` (so it carries the device's
+wire faults and a bounded backlog, like every port) that frames requests itself and checks
+them as the spec says (:mod:`devices.protocols.modbus_tcp`) before pymodbus decodes and runs
+them: pymodbus 3.16's own server never consumes a frame whose protocol id is not 0 (every
+later request on that connection goes unanswered) and answers an undecodable request with
+function 0x80 instead of the request's function | 0x80.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, Protocol
 
 from pymodbus.constants import ExcCodes
-from pymodbus.pdu import ModbusPDU
-from pymodbus.server import ModbusTcpServer
+from pymodbus.framer import FramerSocket
+from pymodbus.pdu import DecodePDU
 from pymodbus.simulator import DataType, SimData, SimDevice
+from pymodbus.simulator.simcore import SimCore
 
-from workbench.errors import TransportError
+from devices.protocols import modbus_tcp as mbap
+from devices.transports.listener import Listener
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +53,7 @@ _READS = {1, 2, 3, 4, 23}
 ILLEGAL_FUNCTION = int(ExcCodes.ILLEGAL_FUNCTION)
 ILLEGAL_ADDRESS = int(ExcCodes.ILLEGAL_ADDRESS)
 ILLEGAL_VALUE = int(ExcCodes.ILLEGAL_VALUE)
+DEVICE_FAILURE = int(ExcCodes.DEVICE_FAILURE)
 
 
 class RegisterBank(Protocol):
@@ -74,7 +85,7 @@ def _pack_bits(bits: Sequence[bool]) -> list[int]:
     return words
 
 
-class ModbusPort:
+class ModbusPort(Listener):
     """A Modbus TCP server for one :class:`RegisterBank`, on ``host:port`` (port 0: ephemeral).
 
     Any unit id is answered (Modbus TCP devices on their own IP address usually ignore it).
@@ -85,18 +96,64 @@ class ModbusPort:
     def __init__(
         self, bank: RegisterBank, host: str = "127.0.0.1", port: int = 0, name: str = "modbus"
     ) -> None:
+        super().__init__(host, port, name)
         self.bank = bank
-        self.host = host
-        self.port = port
-        self.name = name
         self.dropped = 0
         """Requests taken off the wire unanswered while the bank was not answering."""
-        self._server: ModbusTcpServer | None = None
+        self.bad_frames = 0
+        """Frames discarded (protocol id not 0) or that closed their connection (bad length)."""
+        self._functions = frozenset(
+            fc for fc, table in _TABLE_OF_FUNCTION.items() if bank.sizes.get(table, 0) > 0
+        )
+        self._decoder = DecodePDU(is_server=True)
+        self._framer = FramerSocket(self._decoder)
+        self._context: Any = SimCore(self._device())  # pymodbus types it as a server context
 
-    @property
-    def endpoint(self) -> str:
-        """``host:port`` as clients should dial it."""
-        return f"{self.host}:{self.port}"
+    async def __aenter__(self) -> ModbusPort:
+        await self.start()
+        return self
+
+    # -- one connection ----------------------------------------------------------------------
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer framed requests in order; discard what is not Modbus, close on bad framing."""
+        while True:
+            try:
+                header = mbap.Header.decode(await reader.readexactly(mbap.MBAP_SIZE))
+                if (error := header.framing_error()) is not None:
+                    self.bad_frames += 1
+                    log.warning("%s: %s; connection closed", self.name, error)
+                    return
+                pdu = await reader.readexactly(header.pdu_size)
+            except asyncio.IncompleteReadError:
+                return
+            if header.protocol != 0:
+                self.bad_frames += 1
+                log.debug("%s: discarded a frame with protocol id %d", self.name, header.protocol)
+                continue
+            if not self.bank.answering():
+                self.dropped += 1
+                log.debug("%s: dropped request fc=%d (not answering)", self.name, pdu[0])
+                continue
+            reply = await self._answer(header, pdu)
+            writer.write(reply)
+            await writer.drain()
+
+    async def _answer(self, header: mbap.Header, pdu: bytes) -> bytes:
+        """The framed reply to one request: checked as the spec orders it, then run by pymodbus
+        against the live datastore."""
+        tid, unit = header.transaction, header.unit
+        code = mbap.check_request(pdu, self._functions)
+        request = self._decoder.decode(pdu) if code is None else None
+        if request is None:
+            return mbap.frame(tid, unit, mbap.exception(pdu[0], code or ILLEGAL_VALUE))
+        try:
+            response = await request.datastore_update(self._context, unit)
+        except Exception:
+            log.exception("%s: request fc=%d failed", self.name, pdu[0])
+            return mbap.frame(tid, unit, mbap.exception(pdu[0], DEVICE_FAILURE))
+        response.transaction_id = tid
+        response.dev_id = unit
+        return self._framer.buildFrame(response)
 
     def _device(self) -> SimDevice:
         sizes = self.bank.sizes
@@ -150,38 +207,3 @@ class ModbusPort:
         )
         registers[: len(words)] = words
         return None
-
-    def _trace_pdu(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
-        if sending or self.bank.answering():
-            return pdu
-        self.dropped += 1
-        log.debug("%s: dropped request fc=%s (not answering)", self.name, pdu.function_code)
-        none: Any = None  # pymodbus skips a request whose traced PDU is None
-        return none
-
-    async def start(self) -> None:
-        """Bind and start serving."""
-        self._server = ModbusTcpServer(
-            self._device(), address=(self.host, self.port), trace_pdu=self._trace_pdu
-        )
-        try:
-            await self._server.serve_forever(background=True)
-        except (OSError, RuntimeError) as exc:
-            self._server = None
-            raise TransportError(f"{self.name}: cannot listen on {self.endpoint}: {exc}") from None
-        transport: Any = self._server.transport
-        self.port = transport.sockets[0].getsockname()[1]
-        log.info("%s serving Modbus TCP on %s", self.name, self.endpoint)
-
-    async def close(self) -> None:
-        """Stop serving and drop connections."""
-        if self._server is not None:
-            await self._server.shutdown()
-            self._server = None
-
-    async def __aenter__(self) -> ModbusPort:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from devices.base import ByteSession
 from devices.transports.listener import Listener
-from devices.transports.wire import Pipe, Wire
+from devices.transports.wire import Wire
 
 
 class TcpPort(Listener):
@@ -34,17 +34,8 @@ class TcpPort(Listener):
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = self._factory()
-        down = Pipe(self.wire, "downstream", writer.write, writer.close)
-
-        def to_device(data: bytes) -> None:
+        while data := await reader.read(65536):
             reply = session.feed(data)
             if reply:
-                down.send(reply)
-
-        up = Pipe(self.wire, "upstream", to_device, writer.close)
-        try:
-            while data := await reader.read(65536):
-                up.send(data)
+                writer.write(reply)
                 await writer.drain()
-        except asyncio.IncompleteReadError:
-            pass

@@ -125,6 +125,18 @@ class Wire:
         self.toxics.clear()
         self._passed.clear()
 
+    def stall(self, stream: str) -> float | None:
+        """None while ``stream`` flows; while a ``timeout`` or ``modem_loss`` toxic holds it, the
+        seconds until its hang-up (0: none, the line stays silent until the toxic goes)."""
+        for toxic in self.toxics.values():
+            if toxic.toxicity < 1.0 and self.rng.random() >= toxic.toxicity:
+                continue
+            if toxic.type == "modem_loss":
+                return 0.0
+            if toxic.type == "timeout" and toxic.stream == stream:
+                return toxic.attributes["timeout"] / 1000.0
+        return None
+
     def carry(self, data: bytes, stream: str) -> Delivery:
         """Apply the stream's toxics, in the order they were added, to one chunk."""
         pieces: list[tuple[float, bytes]] = [(0.0, data)]
@@ -208,6 +220,11 @@ class Wire:
         return pieces, None
 
 
+PIPE_LIMIT = 1 << 20
+"""Bytes one direction of a connection holds in flight on a toxic wire (delayed, throttled);
+past it, pieces are dropped, as a congested link's queue drops its tail."""
+
+
 class Pipe:
     """Carries one direction of a connection through a wire's toxics, keeping byte order."""
 
@@ -217,30 +234,59 @@ class Pipe:
         stream: str,
         deliver: Callable[[bytes], None],
         hangup: Callable[[], None],
+        limit: int = PIPE_LIMIT,
     ) -> None:
         self.wire = wire
         self.stream = stream
         self._deliver = deliver
         self._hangup = hangup
         self._last = 0.0
+        self.limit = limit
+        self.pending = 0
+        """Bytes scheduled for later delivery."""
+        self.dropped = 0
+        """Bytes dropped because :attr:`pending` would have passed :attr:`limit`."""
 
     def send(self, data: bytes) -> None:
         """Deliver now when the wire is clean, else as the toxics say."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         if self.wire is None or not self.wire.toxics:
-            if self._last <= now:
-                self._deliver(data)
-            else:
-                loop.call_at(self._last, self._deliver, data)
+            self._at(loop, now, self._last, data)
             return
         delivery = self.wire.carry(data, self.stream)
         for delay, piece in delivery.pieces:
-            at = max(now + delay, self._last)
-            self._last = at
-            if at <= now:
-                self._deliver(piece)
-            else:
-                loop.call_at(at, self._deliver, piece)
+            self._last = max(now + delay, self._last)
+            self._at(loop, now, self._last, piece)
         if delivery.disconnect_after is not None:
             loop.call_at(max(now + delivery.disconnect_after, self._last), self._hangup)
+
+    def _at(self, loop: asyncio.AbstractEventLoop, now: float, at: float, piece: bytes) -> None:
+        if at <= now:
+            self._deliver(piece)
+        elif self.pending + len(piece) > self.limit:
+            self.dropped += len(piece)
+            log.warning(
+                "wire %s: %d bytes in flight; %d dropped", self.stream, self.pending, len(piece)
+            )
+        else:
+            self.pending += len(piece)
+            loop.call_at(at, self._later, piece)
+
+    def _later(self, piece: bytes) -> None:
+        self.pending -= len(piece)
+        self._deliver(piece)
+
+    def after(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once every byte sent so far is delivered (an end of stream, a hang-up), or
+        never while the stream is stalled (a ``timeout`` toxic: at its time-out)."""
+        loop = asyncio.get_running_loop()
+        stall = self.wire.stall(self.stream) if self.wire is not None else None
+        if stall is None:
+            at = max(loop.time(), self._last)
+            if at <= loop.time():
+                fn()
+            else:
+                loop.call_at(at, fn)
+        elif stall > 0:
+            loop.call_later(stall, fn)

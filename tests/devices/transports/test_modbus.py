@@ -4,6 +4,8 @@ bound the map, and a bank that stops answering makes clients time out."""
 from __future__ import annotations
 
 import asyncio
+import random
+import struct
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
@@ -109,3 +111,110 @@ async def test_closed_port_refuses_connections() -> None:
     await port.close()
     with pytest.raises(OSError):
         await asyncio.open_connection(host, int(number))
+
+
+# -- frames a client library would never send, over a raw socket ------------------------------
+def adu(tid: int, pdu: bytes, *, protocol: int = 0, unit: int = 1) -> bytes:
+    return struct.pack(">HHHB", tid, protocol, len(pdu) + 1, unit) + pdu
+
+
+async def reply(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """(transaction id, PDU) of the next reply; fails the test if none comes within 2 s."""
+    head = await asyncio.wait_for(reader.readexactly(7), 2.0)
+    tid, protocol, length, _ = struct.unpack(">HHHB", head)
+    assert protocol == 0
+    return tid, await asyncio.wait_for(reader.readexactly(length - 1), 2.0)
+
+
+VALID = bytes([4, 0, 0, 0, 2])  # read input registers 0..1
+VALID_REPLY = bytes([4, 4, 0, 1, 0, 2])
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    ("name", "pdu", "answer"),
+    [
+        ("read input quantity 0", bytes([4, 0, 0, 0, 0]), bytes([0x84, 3])),
+        ("read input quantity 126", bytes([4, 0, 0, 0, 126]), bytes([0x84, 3])),
+        ("read holding quantity 126", bytes([3, 0, 0, 0, 126]), bytes([0x83, 3])),
+        ("read discrete quantity 2001", bytes([2, 0, 0, 0x07, 0xD1]), bytes([0x82, 3])),
+        ("unknown function 0x41", bytes([0x41, 0, 0, 0, 1]), bytes([0xC1, 1])),
+        ("a table the device lacks (coils)", bytes([1, 0, 0, 0, 1]), bytes([0x81, 1])),
+        ("short read", bytes([4, 0, 0]), bytes([0x84, 3])),
+        ("function code alone", bytes([3]), bytes([0x83, 3])),
+        ("long read", bytes([4, 0, 0, 0, 1, 9]), bytes([0x84, 3])),
+        ("write multiple, byte count wrong", bytes([16, 0, 0, 0, 1, 4, 0, 7]), bytes([0x90, 3])),
+        ("write multiple, data short", bytes([16, 0, 0, 0, 2, 4, 0, 7]), bytes([0x90, 3])),
+        ("address past the map", bytes([4, 0, 4, 0, 1]), bytes([0x84, 2])),
+    ],
+)
+async def test_bad_requests_get_the_spec_exception_and_the_connection_goes_on(
+    name: str, pdu: bytes, answer: bytes
+) -> None:
+    bank = Bank()
+    bank.inputs = [1, 2, 3, 4]
+    async with ModbusPort(bank) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+        writer.write(adu(7, pdu))
+        assert await reply(reader) == (7, answer), name
+        writer.write(adu(8, VALID))
+        assert await reply(reader) == (8, VALID_REPLY)
+        writer.close()
+
+
+@pytest.mark.timeout(10)
+async def test_a_frame_that_is_not_modbus_is_discarded_and_the_next_request_answered() -> None:
+    # pymodbus's own server never consumed it: every later request went unanswered
+    async with ModbusPort(Bank()) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+        writer.write(adu(1, VALID, protocol=1) + adu(2, VALID))
+        assert await reply(reader) == (2, VALID_REPLY)  # the protocol-1 frame got nothing
+        writer.write(adu(3, VALID, protocol=0xFFFF))
+        writer.write(adu(4, VALID))
+        assert await reply(reader) == (4, VALID_REPLY)
+        assert port.bad_frames == 2
+        writer.close()
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("length", [0, 1, 255, 0xFFFF])
+async def test_a_frame_that_cannot_be_followed_closes_its_connection_only(length: int) -> None:
+    async with ModbusPort(Bank()) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+        writer.write(struct.pack(">HHHB", 1, 0, length, 1) + VALID)
+        assert await asyncio.wait_for(reader.read(), 2.0) == b""  # closed, nothing answered
+        writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+        writer.write(adu(2, VALID))
+        assert await reply(reader) == (2, VALID_REPLY)
+        writer.close()
+
+
+@pytest.mark.timeout(10)
+async def test_pymodbus_client_reads_on_after_a_bad_frame_on_another_connection(
+    served: tuple[Bank, ModbusPort, AsyncModbusTcpClient],
+) -> None:
+    _, port, client = served
+    reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+    writer.write(adu(1, bytes([0x41]), protocol=5) + adu(2, bytes([0x41])))
+    assert await reply(reader) == (2, bytes([0xC1, 1]))
+    assert (await client.read_input_registers(0, count=4)).registers == [1, 2, 3, 4]
+    writer.close()
+
+
+@pytest.mark.timeout(20)
+async def test_random_requests_each_get_one_reply_with_their_function_code() -> None:
+    rng = random.Random(9)
+    async with ModbusPort(Bank()) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+        for tid in range(300):
+            function = rng.choice([1, 2, 3, 4, 5, 6, 15, 16, 22, 23, 0x2B, rng.randrange(256)])
+            pdu = bytes([function]) + rng.randbytes(rng.randrange(0, 12))
+            writer.write(adu(tid, pdu))
+            got_tid, answer = await reply(reader)
+            assert got_tid == tid and answer[0] & 0x7F == function & 0x7F, (pdu, answer)
+            if answer[0] & 0x80:
+                assert len(answer) == 2 and answer[1] in (1, 2, 3), (pdu, answer)
+        writer.write(adu(1000, VALID))
+        assert await reply(reader) == (1000, VALID_REPLY)
+        writer.close()
