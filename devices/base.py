@@ -3,6 +3,11 @@ through one API, customer stimuli, and an exact ``(time, event)`` log.
 
 A device model never reads the wall clock and never touches a port: time comes from its
 environment, bytes come through :class:`ByteSession` objects a transport opens on it.
+
+Time follows the two-clock rule of :mod:`workbench.clock`: physics (wear, consumables, faults)
+runs on ``env.now``; whatever the host's behaviour drives (an escrow time-out, a reply deadline)
+is measured with :meth:`Device.host_span`, which is the wall clock in live time at any speed and
+the simulated clock in virtual time.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 import simpy
 
+from workbench.clock import VIRTUAL, Timebase
 from workbench.errors import CatalogError, DeviceError
 from workbench.faults import FaultMode
 
@@ -31,14 +37,6 @@ class ByteSession(Protocol):
     def feed(self, data: bytes) -> bytes:
         """Take bytes the host sent; return the bytes the device answers right away."""
         ...
-
-
-class LiveTime(Protocol):
-    """What a device needs of a live clock (:class:`workbench.clock.LiveClock` fits)."""
-
-    def sim_target(self) -> float: ...
-
-    def wake(self) -> None: ...
 
 
 class Device:
@@ -71,30 +69,30 @@ class Device:
         """Keep about this many recent entries (None: all, for exact logs in virtual time). A
         long-running live kiosk sets it; the records store keeps the full history."""
         self.actions: dict[str, Callable[..., str]] = {}
-        self._clock: LiveTime | None = None
+        self.clock: Timebase = VIRTUAL
+        """Virtual time until :meth:`attach_clock` gives the device a live clock."""
 
-    # -- live time -----------------------------------------------------------------------
-    def attach_clock(self, clock: LiveTime | None) -> None:
+    # -- time ----------------------------------------------------------------------------
+    def attach_clock(self, clock: Timebase | None) -> None:
         """In live time, let the device catch the environment up to the wall clock before it
         reacts to the outside world (a packet, a stimulus, a fault) and wake the clock after,
-        so the SimPy events that reaction scheduled run on time."""
-        self._clock = clock
+        so the SimPy events that reaction scheduled run on time; and measure host-facing
+        time-outs on the wall clock. ``None`` goes back to virtual time."""
+        self.clock = VIRTUAL if clock is None else clock
+
+    def host_span(self, host_seconds: float) -> float:
+        """Simulated seconds that span ``host_seconds`` of the host's clock: the length of every
+        time-out a host's behaviour drives (wall time in live time at any speed; the same number
+        in virtual time)."""
+        return self.clock.host_span(host_seconds)
 
     def catch_up(self) -> None:
         """Advance the environment to the live clock's 'now' (no-op in virtual time)."""
-        if self._clock is None or self.env.active_process is not None:
-            return  # virtual time, or called from a SimPy process: the environment is at 'now'
-        try:
-            target = self._clock.sim_target()
-        except RuntimeError:  # no running event loop
-            return
-        if target > self.env.now:
-            self.env.run(until=target)
+        self.clock.catch_up()
 
     def wake(self) -> None:
         """Tell the live clock that events were scheduled (no-op in virtual time)."""
-        if self._clock is not None:
-            self._clock.wake()
+        self.clock.wake()
 
     def live(self, fn: Callable[..., T]) -> Callable[..., T]:
         """``fn`` as the outside world calls it: the environment caught up first, the clock

@@ -6,6 +6,11 @@ Escrow is a ``simpy.Store`` of one note, the cash box a ``simpy.Container`` of n
 the one-shot events queued since the last poll, in order, then the ongoing states (reading,
 stacking, rejecting, jams, stacker full, cash box out, disabled) that a real unit repeats at each
 poll until they end. SSP commands reach it through :class:`devices.protocols.ssp_unit.UnitCommands`.
+
+The escrow time-out (since the note entered escrow or the host last polled or held, whichever
+is later) is host-facing time: it runs on the host's clock (:meth:`Device.host_span`), so in live
+time it is ``escrow_timeout_s`` wall seconds at any ``--speed``. Reading, stacking, rejecting and
+rebooting are the unit's own mechanics and run on simulated time.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ class BillValidatorSettings(Strict):
     stack_s: float = Field(1.2, gt=0)
     reject_s: float = Field(1.5, gt=0)
     escrow_timeout_s: float = Field(5.0, gt=0)
+    """Seconds of the host's clock (wall time in live time) a silent host leaves a note in escrow."""
     reset_s: float = Field(2.0, gt=0)
     """Time a RESET or power cycle keeps the unit silent."""
     near_full_ratio: float = Field(0.9, gt=0, le=1)
@@ -330,7 +336,9 @@ class BillValidator(Device):
             self.record("escrow", channel=note.channel)
             entered = self.env.now
             while note.verdict is None:
-                deadline = max(entered, self.state.last_contact) + s.escrow_timeout_s
+                # The host's clock: a host polling every 200 ms keeps the note at any speed.
+                escrow = self.host_span(s.escrow_timeout_s)
+                deadline = max(entered, self.state.last_contact) + escrow
                 if self.env.now >= deadline:
                     note.verdict = RejectCode.ESCROW_TIMEOUT.name
                     break

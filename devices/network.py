@@ -1,10 +1,11 @@
 """The terminal's uplink to the service host: latency, jitter, loss and bandwidth, a resolver, and
 the link itself; probed through a TCP echo port and described by the network agent's ``/health``.
 
-Latency, jitter and bandwidth are wall-clock quantities: a client measures a round trip in
-its own seconds whatever the simulation speed, so the echo port delays with asyncio timers
-(as the wire-fault layer does), not with simulated time. Link state, DNS and the figures
-themselves are model state, changed by faults in simulated time.
+Latency, jitter and bandwidth are host-facing time (the two-clock rule of
+:mod:`workbench.clock`): a client measures a round trip in its own seconds whatever the
+simulation speed, so the echo port paces its answers with asyncio timers on the wall clock (as
+the wire-fault layer does), not with simulated time. Link state, DNS and the figures themselves
+are model state, changed by faults in simulated time.
 """
 
 from __future__ import annotations

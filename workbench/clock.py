@@ -6,6 +6,23 @@ the scaled wall clock (``speed`` 1.0 = real time, 60 = a simulated minute per wa
 so that real clients on real ports see devices that take real time. Protocol handlers are
 asyncio code; when one must wait for a simulated duration it awaits :meth:`LiveClock.wait`,
 a bridge from a SimPy event to an asyncio future. There are no threads between the two.
+
+**Two clocks.** A device lives by two clocks, and this module is where the rule is kept:
+
+- the *simulated* clock (``env.now``) runs physics: wear, MTBF faults, consumables,
+  customers, scenario timelines. At ``speed`` 60 a simulated hour of wear takes a wall minute;
+- the *host* clock runs every time that a host's behaviour drives: escrow and poll time-outs,
+  reply deadlines, inter-byte and sequence time-outs, command time-outs, echo pacing. In live
+  time it is the wall clock, whatever the speed, so real kiosk software that polls at its own
+  rate works at 1x and at 60x alike. In virtual time there is no host, and it is the simulated
+  clock.
+
+Both are offered by a :class:`Timebase`: :class:`VirtualTime` (no host) or :class:`LiveClock`.
+A device asks :meth:`Timebase.host_span` for the simulated length of a host-clock interval and
+waits that long in SimPy. In live time simulated time is a fixed linear function of the wall
+clock (``sim = sim0 + (wall - wall0) * speed``), so ``host_span(5.0)`` is ``5 * speed``
+simulated seconds and a SimPy timeout of that length ends 5 wall seconds later; device tests
+in virtual time keep their exact ``(time, event)`` logs.
 """
 
 from __future__ import annotations
@@ -13,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
@@ -31,12 +48,48 @@ def run_virtual(env: simpy.Environment, seconds: float) -> None:
     env.run(until=env.now + seconds)
 
 
+class Timebase(Protocol):
+    """The two clocks as a device and its ports see them (see the module docstring)."""
+
+    def host_span(self, host_seconds: float) -> float:
+        """The simulated seconds that pass while the host's clock advances ``host_seconds``."""
+        ...
+
+    def catch_up(self) -> None:
+        """Bring the environment up to 'now' before the outside world is answered."""
+        ...
+
+    def wake(self) -> None:
+        """Say that new SimPy events were scheduled (so they run on time)."""
+        ...
+
+
+class VirtualTime:
+    """No host: the environment runs as fast as the CPU allows and the host's clock is the
+    simulated one (``host_span`` is the identity; catching up and waking are nothing to do)."""
+
+    def host_span(self, host_seconds: float) -> float:
+        """Host seconds are simulated seconds."""
+        return host_seconds
+
+    def catch_up(self) -> None:
+        """The environment is always at 'now' in virtual time."""
+
+    def wake(self) -> None:
+        """Nothing steps the environment but its own run."""
+
+
+VIRTUAL = VirtualTime()
+"""The timebase of every device until a live clock is attached."""
+
+
 class LiveClock:
     """Keeps a SimPy environment in step with the (scaled) wall clock from an asyncio task.
 
     Use as an async context manager, or call :meth:`start` and later :meth:`close`.
     ``lag`` is how late (wall seconds) the most recent due event was processed, and
     ``max_lag`` the worst seen: the figures that say whether live time keeps up.
+    It is a :class:`Timebase` whose host clock is the wall clock.
     """
 
     def __init__(self, env: simpy.Environment, speed: float = 1.0, max_sleep: float = 1.0) -> None:
@@ -59,8 +112,31 @@ class LiveClock:
         loop = asyncio.get_running_loop()
         return self._t0_sim + (loop.time() - self._t0_wall) * self.speed
 
-    def _wall_of(self, sim_time: float) -> float:
+    def wall_of(self, sim_time: float) -> float:
+        """The wall time (event-loop clock) at which simulated time ``sim_time`` is due."""
         return self._t0_wall + (sim_time - self._t0_sim) / self.speed
+
+    def host_now(self) -> float:
+        """The host's clock: the event loop's monotonic wall clock, in seconds."""
+        return asyncio.get_running_loop().time()
+
+    def host_span(self, host_seconds: float) -> float:
+        """Simulated seconds spanning ``host_seconds`` of wall time (``host_seconds * speed``)."""
+        return host_seconds * self.speed
+
+    def catch_up(self) -> None:
+        """Advance the environment to the wall clock's 'now' before a port answers the outside
+        world. Nothing to do from inside a SimPy process (the environment is at 'now' there),
+        before the clock starts, or outside a running event loop."""
+        env = self.env
+        if env.active_process is not None or self._task is None:
+            return
+        try:
+            target = self.sim_target()
+        except RuntimeError:  # no running event loop
+            return
+        if target > env.now:
+            env.run(until=target)
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -102,15 +178,13 @@ class LiveClock:
             target = self.sim_target()
             due = self.env.peek()
             if due <= target:
-                self.lag = max(0.0, loop.time() - self._wall_of(due))
+                self.lag = max(0.0, loop.time() - self.wall_of(due))
                 self.max_lag = max(self.max_lag, self.lag)
             if target > self.env.now:
                 self.env.run(until=target)
             self._settle()
             nxt = self.env.peek()
-            delay = (
-                self.max_sleep if math.isinf(nxt) else max(0.0, self._wall_of(nxt) - loop.time())
-            )
+            delay = self.max_sleep if math.isinf(nxt) else max(0.0, self.wall_of(nxt) - loop.time())
             self._wakeup.clear()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=min(delay, self.max_sleep))

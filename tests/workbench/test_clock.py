@@ -7,20 +7,37 @@ import asyncio
 import pytest
 import simpy
 
-from workbench.clock import LiveClock
+from workbench.clock import VIRTUAL, LiveClock
 from workbench.errors import ConfigError
+
+
+async def timer_lateness(seconds: float, step: float = 0.01) -> float:
+    """The worst lateness (wall s) of asyncio timers over ``seconds``: the event loop's own
+    delay on this machine now, the baseline a live clock's lag is compared with."""
+    loop = asyncio.get_running_loop()
+    worst = 0.0
+    end = loop.time() + seconds
+    while (due := loop.time() + step) < end:
+        await asyncio.sleep(step)
+        worst = max(worst, loop.time() - due)
+    return worst
 
 
 @pytest.mark.timeout(5)
 async def test_sleep_takes_sim_time_over_speed() -> None:
     env = simpy.Environment()
+    processed: list[float] = []
     async with LiveClock(env, speed=100.0) as clock:
         loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        await clock.sleep(20.0)  # 20 simulated s at 100x = 0.2 wall s
-        elapsed = loop.time() - t0
-    assert env.now >= 20.0
-    assert 0.18 <= elapsed < 1.0
+        wake = env.timeout(20.0)  # 20 simulated s at 100x: due 0.2 wall s after the start
+        assert wake.callbacks is not None
+        wake.callbacks.append(lambda _ev: processed.append(loop.time()))
+        await clock.wait(wake)
+        assert env.now >= 20.0
+        late = processed[0] - clock.wall_of(20.0)
+        assert clock.wall_of(20.0) - clock.wall_of(0.0) == pytest.approx(0.2)
+    assert late >= 0.0  # never early: the wall clock paces simulated time
+    assert late <= clock.max_lag + 0.005  # and no later than the lag the clock reports
 
 
 @pytest.mark.timeout(5)
@@ -65,8 +82,10 @@ async def test_clock_keeps_up_with_a_busy_environment() -> None:
     for _ in range(20):
         env.process(ticker(env))
     async with LiveClock(env, speed=1.0) as clock:
-        await clock.sleep(0.3)
-    assert clock.max_lag < 0.05
+        baseline = await timer_lateness(0.3)
+    assert env.now >= 0.27 - clock.max_lag  # simulated time followed the wall clock
+    # The stepper is about as punctual as a bare asyncio timer in the same run.
+    assert clock.max_lag <= 2 * baseline + 0.01, (clock.max_lag, baseline)
 
 
 def test_speed_must_be_positive() -> None:
@@ -86,7 +105,17 @@ async def test_an_idle_clock_sleeps_instead_of_spinning() -> None:
 
     env.process(tick())
     async with LiveClock(env, speed=1.0) as clock:
-        await asyncio.sleep(0.5)
-        assert env.now >= 0.4
-        assert clock.max_lag < 0.04
+        baseline = await timer_lateness(0.5)
+        assert env.now >= 0.43 - clock.max_lag  # the ticks due by now have run
+        assert clock.max_lag <= 2 * baseline + 0.01, (clock.max_lag, baseline)
     assert next(env._eid) < 40  # type: ignore[attr-defined]  # ~10 ticks and their markers
+
+
+def test_the_host_clock_is_simulated_in_virtual_time_and_the_wall_clock_live() -> None:
+    """A host-clock interval in simulated seconds: itself without a host; times the speed live,
+    so that it lasts the same wall time at any speed."""
+    assert VIRTUAL.host_span(5.0) == 5.0
+    for speed in (1.0, 30.0, 60.0):
+        clock = LiveClock(simpy.Environment(), speed=speed)
+        assert clock.host_span(5.0) == 5.0 * speed
+        assert clock.wall_of(clock.host_span(5.0)) - clock.wall_of(0.0) == pytest.approx(5.0)
