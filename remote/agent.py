@@ -25,7 +25,7 @@ from typing import IO, Any
 import asyncssh
 from asyncssh.public_key import SSHKey
 
-from remote import commands
+from remote import commands, ssh_internals
 from remote.audit import AuditLog
 from remote.backend import Backend
 from remote.certs import CertInfo, fingerprint, judge, read_public_key
@@ -95,6 +95,8 @@ class _Connection(asyncssh.SSHServer):
         self.timer: asyncio.TimerHandle | None = None
         self.closed_window = False
         self.session_count = 0
+        self.username: str | None = None
+        """The login name of the latest auth request (asyncssh's ``begin_auth``)."""
 
     # -- auth ----------------------------------------------------------------------------
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -103,28 +105,25 @@ class _Connection(asyncssh.SSHServer):
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.agent._connections.add(self)
         # asyncssh gives hooks the CA key, not the certificate: wrap the connection's own key
-        # check (a public method) to judge the whole offered blob, and its userauth step to
-        # see refused methods (asyncssh answers those without calling any hook).
+        # check (a public method) to judge the whole offered blob, and watch its userauth step
+        # to see refused methods (asyncssh answers those without calling any hook).
         original_validate = conn.validate_public_key
-        original_finish = conn._finish_userauth
 
         async def validate_public_key(
             username: str, key_data: bytes, msg: bytes, signature: bytes
         ) -> bool:
             return await self._validate(original_validate, username, key_data, msg, signature)
 
-        async def finish_userauth(begin_auth: bool, method: bytes, packet: Any) -> None:
-            if method in _OTHER_METHODS:
-                await self._refuse(
-                    getattr(conn, "_username", "?"), _OTHER_METHODS[method], method=method.decode()
-                )
-            await original_finish(begin_auth, method, packet)
-
         conn.validate_public_key = validate_public_key  # type: ignore[method-assign]
-        conn._finish_userauth = finish_userauth  # type: ignore[method-assign]
+        ssh_internals.watch_userauth(conn, self._on_userauth)
+
+    async def _on_userauth(self, username: str, method: bytes) -> None:
+        if method in _OTHER_METHODS:
+            await self._refuse(username, _OTHER_METHODS[method], method=method.decode())
 
     def begin_auth(self, username: str) -> bool:
         assert self.conn is not None
+        self.username = username
         self.conn.set_authorized_keys(
             self.agent._authorized if username == self.agent.config.terminal else None
         )
@@ -227,13 +226,13 @@ class _Connection(asyncssh.SSHServer):
                 engineer=self.info.key_id,
                 reason="window closed" if self.closed_window else str(exc or "client closed"),
             )
-        elif self.attempts == 0 and self.conn is not None and getattr(self.conn, "_username", None):
+        elif self.attempts == 0 and self.username:
             self.agent.audit.append(
                 "auth_refused",
                 conn=self.id,
                 peer=self.peer,
                 method="none",
-                user=getattr(self.conn, "_username", "?"),
+                user=self.username,
                 reason="no certificate offered",
             )
 
@@ -374,6 +373,7 @@ class Agent:
     async def start(self) -> None:
         """Load the host identity, open the audit log and listen."""
         cfg = self.config
+        ssh_internals.check()  # an asyncssh upgrade that moved its internals fails here, by name
         self.sessions_dir.mkdir(parents=True, exist_ok=True)
         try:
             host_key = asyncssh.read_private_key(str(cfg.host_key))

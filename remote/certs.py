@@ -17,11 +17,11 @@ from asyncssh.public_key import (
     CERT_TYPE_USER,
     SSHKey,
     SSHOpenSSHCertificate,
-    SSHOpenSSHCertificateV01,
     decode_ssh_certificate,
     decode_ssh_public_key,
 )
 
+from remote.ssh_internals import cert_fields, certificate_codec
 from workbench.errors import AuthError, ConfigError
 
 ALLOW_EXTENSION = "workbench-allow@kiosk-workbench"
@@ -38,23 +38,14 @@ def _decode_string(packet: SSHPacket) -> str:
     return packet.get_string().decode("utf-8", errors="replace")
 
 
-class _WorkbenchCertV01(SSHOpenSSHCertificateV01):
-    """asyncssh's v01 certificate codec plus our two extensions (asyncssh drops unknown ones).
-
-    Encoders run in order, so ours come last, which keeps extensions in lexical order as
-    OpenSSH writes them.
-    """
-
-    _user_extension_encoders = (  # type: ignore[assignment]
-        *SSHOpenSSHCertificateV01._user_extension_encoders,
-        (ALLOW_EXTENSION, _encode_string),
-        (TICKET_EXTENSION, _encode_string),
-    )
-    _user_extension_decoders = {
-        **SSHOpenSSHCertificateV01._user_extension_decoders,
-        ALLOW_EXTENSION.encode(): _decode_string,
-        TICKET_EXTENSION.encode(): _decode_string,
-    }
+_WorkbenchCertV01 = certificate_codec(
+    "_WorkbenchCertV01",
+    [
+        (ALLOW_EXTENSION, _encode_string, _decode_string),
+        (TICKET_EXTENSION, _encode_string, _decode_string),
+    ],
+)
+"""asyncssh's v01 certificate codec plus our two extensions (asyncssh drops unknown ones)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +105,18 @@ def inspect_certificate(blob: bytes) -> CertInfo:
         cert = _WorkbenchCertV01.construct(packet, alg, type(plain.key), None)
     except (asyncssh.KeyImportError, ValueError) as exc:
         raise AuthError(f"not a valid OpenSSH certificate: {exc}") from None
+    fields = cert_fields(cert)
     options = dict(cert.options)
     allow = str(options.get(ALLOW_EXTENSION, ""))
     ticket = options.get(TICKET_EXTENSION)
     critical = ("force-command", "source-address")
     return CertInfo(
-        kind="user" if cert._cert_type == CERT_TYPE_USER else "host",
-        key_id=cert._key_id,
-        serial=cert._serial,
+        kind="user" if fields.cert_type == CERT_TYPE_USER else "host",
+        key_id=fields.key_id,
+        serial=fields.serial,
         principals=tuple(cert.principals),
-        valid_after=cert._valid_after,
-        valid_before=cert._valid_before,
+        valid_after=fields.valid_after,
+        valid_before=fields.valid_before,
         allow=tuple(g for g in allow.split(",") if g),
         ticket=str(ticket) if ticket is not None else None,
         extensions=tuple(sorted(k for k in options if k not in critical)),

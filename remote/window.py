@@ -260,14 +260,14 @@ class CertificateAuthority:
 
 def _cert_algorithm(key: SSHKey) -> bytes:
     """The v01 certificate algorithm for a key type (asyncssh keeps this map private)."""
-    from asyncssh import public_key
+    from remote.ssh_internals import certificate_algorithm
 
-    entry = getattr(public_key, "_certificate_version_map", {}).get((key.algorithm, 1))
-    if not entry:
+    algorithm = certificate_algorithm(key)
+    if algorithm is None:
         raise ConfigError(
             f"cannot certify a {key.algorithm.decode()} key; use ed25519, ecdsa or rsa"
         )
-    return bytes(entry[0])
+    return algorithm
 
 
 def engineer_key(path: str | Path, comment: str) -> SSHKey:
