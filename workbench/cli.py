@@ -83,6 +83,10 @@ def _capacity_inputs() -> dict[str, Any]:
         ),
         "agent": ("remote.cli:agent", "Run the SSH agent of a real terminal from a config file."),
         "diag": ("remote.cli:diag", "Run the checklist diagnostics locally, without SSH."),
+        "scenario": (
+            "scenarios.cli:scenario",
+            "Fault scenarios: list, validate, run (virtual or live), dispatch, score.",
+        ),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -7,6 +7,7 @@ through :func:`load_yaml`, so a typo anywhere gets the same one-line answer:
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -29,8 +30,9 @@ class _LineLoader(yaml.SafeLoader):
     """A safe loader that remembers the line of every mapping key, by path."""
 
 
-def _compose_lines(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each path (tuple of keys and indices) in a YAML document to its 1-based line."""
+def key_lines(text: str) -> dict[tuple[str | int, ...], int]:
+    """Map each path (tuple of keys and indices) in a YAML document to its 1-based line, so that
+    a check made after validation can still name the line it is about."""
     lines: dict[tuple[str | int, ...], int] = {}
     root = yaml.compose(text, Loader=_LineLoader)
 
@@ -103,17 +105,20 @@ def describe_validation_error(
         valid = _fields_at(model, loc[:-1])
         scope = f" in {where}" if where else ""
         hint = f"; valid keys: {', '.join(valid)}" if valid else ""
-        return f"{prefix}: unknown key {loc[-1]!r}{scope}{hint}"
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{prefix}: unknown key {loc[-1]!r}{scope}{hint}{guess}"
     more = len(errors) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{prefix}: {where or 'document'}: {first['msg']}{tail}"
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    return f"{prefix}: {where or 'document'}: {msg}{tail}"
 
 
 def parse_yaml(text: str, model: type[M], source: str = "<string>") -> M:
     """Validate YAML text against ``model``; raise :class:`ConfigError` naming source and line."""
     try:
         data = yaml.safe_load(text)
-        lines = _compose_lines(text)
+        lines = key_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

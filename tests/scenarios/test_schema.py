@@ -1,0 +1,179 @@
+"""Scenario files: a typo names the file, the line, the valid keys and the close match; a
+scenario naming something its world lacks is refused with the line; the CLI says it in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.library import load
+from scenarios.schema import parse_start
+from workbench.cli import main
+from workbench.errors import ConfigError
+
+GOOD = """\
+name: tiny
+title: A tiny scenario
+profile: bill_payment
+start: tuesday 08:55
+duration: 1h
+severity: P3
+ticket:
+  text: The screen is dark.
+timeline:
+  - at: 5m
+    inject: display.brightness_low
+expect:
+  - active: [display.brightness_low]
+answer:
+  faults: [display.brightness_low]
+  actions: [remedy display.set_brightness]
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_file_loads(tmp_path: Path) -> None:
+    loaded = load(_write(tmp_path, GOOD))
+    assert loaded.scenario.start_offset == 8 * 3600 + 55 * 60
+    assert loaded.scenario.clock_text(loaded.scenario.start_offset + 600) == "Tue 09:05:00"
+
+
+def test_a_typo_in_a_key_names_file_line_valid_keys_and_the_close_match(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.replace("    inject: display", "    injetc: display"))
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert str(info.value) == (
+        f"{path}:11: unknown key 'injetc' in timeline.0; valid keys: act, at, clear, device, "
+        "inject, mtbf, note, remove_toxic, toxic; did you mean 'inject'?"
+    )
+
+
+def test_a_typo_at_the_top_level(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.replace("severity: P3", "severty: P3"))
+    with pytest.raises(
+        ConfigError,
+        match=rf"^{path}:6: unknown key 'severty'; valid keys: .*did you mean 'severity'\?$",
+    ):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "inject: display.brightness_low",
+            "inject: display.on_fire",
+            r":11: timeline.0.inject: unknown fault 'display.on_fire'",
+        ),
+        (
+            "tuesday 08:55",
+            "someday 08:55",
+            r":4: start: start\(='someday 08:55'\): 'someday' is neither a weekday",
+        ),
+        (
+            "    inject: display.brightness_low",
+            "    inject: display.brightness_low\n    clear: display.brightness_low",
+            r":10: timeline.0: a timeline step does exactly one of",
+        ),
+        (
+            "actions: [remedy display.set_brightness]",
+            "actions: [remedy display.power_on]",
+            r":16: answer.actions.0: remedy 'display.power_on' clears none of answer.faults",
+        ),
+        (
+            "actions: [remedy display.set_brightness]",
+            "actions: [reboot everything]",
+            r"answer.actions: .*must be 'remedy NAME' or 'visit FAULT_ID'",
+        ),
+        ("  - at: 5m\n", "  - at: 2h\n", r"timeline.0: at 7200 s is after the run's duration"),
+        (
+            "profile: bill_payment",
+            "profile: ticket\nusage: {customers_per_hour: -1}",
+            r"usage.customers_per_hour: Input should be greater than 0",
+        ),
+    ],
+)
+def test_what_the_world_lacks_is_refused_with_its_line(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    assert old in GOOD
+    with pytest.raises(ConfigError, match=message):
+        load(_write(tmp_path, GOOD.replace(old, new)))
+
+
+def test_a_fault_the_profile_cannot_show(tmp_path: Path) -> None:
+    text = GOOD.replace("bill_payment", "query_print").replace(
+        "inject: display.brightness_low", "inject: cash_box.full"
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r":11: timeline.0.inject: profile 'query_print' has no device showing 'cash_box.full'",
+    ):
+        load(_write(tmp_path, text))
+
+
+def test_an_ambiguous_action_asks_for_the_device(tmp_path: Path) -> None:
+    text = GOOD.replace("inject: display.brightness_low", "act: clean-head")
+    with pytest.raises(
+        ConfigError,
+        match=r"action 'clean-head' is ambiguous \(printer, card_reader\); add 'device'",
+    ):
+        load(_write(tmp_path, text))
+
+
+def test_start_accepts_a_weekday_or_a_date() -> None:
+    assert parse_start("Monday 08:55").strftime("%A %H:%M") == "Monday 08:55"
+    assert parse_start("2026-12-24 17:30").strftime("%A %H:%M") == "Thursday 17:30"
+    with pytest.raises(ValueError, match="no such time of day"):
+        parse_start("monday 25:00")
+
+
+def test_validate_cli_one_line_per_file_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _write(tmp_path, GOOD)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("title:", "titel:"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "validate", str(good), str(bad), "p3-paper-out"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert f"ok {good}: tiny (P3, 1 steps, 1 expectations)" in captured.out
+    assert "p3-paper-out (P3" in captured.out
+    assert captured.err.strip().startswith(f"workbench: error: {bad}:2: unknown key 'titel'")
+    assert "Traceback" not in captured.err
+
+
+def test_run_cli_reports_checks_and_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as ok:
+        main(["scenario", "run", str(_write(tmp_path, GOOD))])
+    assert ok.value.code == 0
+    out = capsys.readouterr().out
+    assert "Tue 09:00:00  fault display.brightness_low injected" in out
+    assert "ok   Tue 09:55:00  active: display.brightness_low" in out
+    failing = tmp_path / "f.yaml"
+    failing.write_text(GOOD.replace("expect:\n  - active:", "expect:\n  - inactive:"))
+    with pytest.raises(SystemExit) as bad:
+        main(["scenario", "run", str(failing)])
+    assert bad.value.code == 1
+    assert (
+        "FAIL Tue 09:55:00  inactive: still active: display.brightness_low"
+        in capsys.readouterr().out
+    )
+
+
+def test_an_unknown_scenario_name(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["scenario", "run", "no-such-thing"])
+    assert info.value.code == 2
+    assert (
+        "unknown scenario 'no-such-thing'; see 'workbench scenario list'" in capsys.readouterr().err
+    )
