@@ -58,6 +58,7 @@ def test_bad_duration_is_refused() -> None:
 
 def test_a_misspelt_required_key_is_reported_as_the_typo() -> None:
     with pytest.raises(
-        ConfigError, match=r"^p.yaml:1: unknown key 'nmae'; valid keys: name, parts, wait; did you mean 'name'\?$"
+        ConfigError,
+        match=r"^p.yaml:1: unknown key 'nmae'; valid keys: name, parts, wait; did you mean 'name'\?$",
     ):
         parse_yaml("nmae: a\n", Outer, "p.yaml")
