@@ -193,6 +193,7 @@ class EchoPort(Listener):
                     verb, arg = parse_command(line)
                 except ProtocolError as exc:
                     writer.write(f"ERR {exc}\n".encode())
+                    await writer.drain()
                     continue
                 if verb == "ping":
                     delay = self.network.round_trip_s()
@@ -200,6 +201,7 @@ class EchoPort(Listener):
                         loop.call_later(delay, self._send, writer, f"PONG {arg}\n".encode())
                 else:
                     await self._bulk(writer, int(arg))
+                await writer.drain()  # a client that does not read stops being read
         except ValueError:
             pass  # a line longer than the reader's limit
 

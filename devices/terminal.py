@@ -51,7 +51,8 @@ class Terminal:
         """Fault id -> the device that implements it (``cash_box.*`` -> the bill validator)."""
         self.ports: dict[str, list[Port]] = {}
         self.wires: dict[str, Wire] = {}
-        """Each device's wire-fault layer, shared by all its serial and raw TCP ports."""
+        """Each device's wire-fault layer, shared by all its ports (serial, raw TCP, Modbus TCP,
+        HTTP, echo)."""
         self.app: KioskApp | None = None
         """The kiosk application and its customers, once started (profiles with ``usage``)."""
         for name, entry in profile.devices.items():
@@ -75,8 +76,9 @@ class Terminal:
                 if item.toxic.device not in self.wires:
                     raise ConfigError(f"{where}: no device {item.toxic.device!r} to put a toxic on")
                 try:  # the same checks as a toxic added live, at load time
+                    self._check_wired(item.toxic.device)
                     Wire().add(item.toxic.type, attributes=item.toxic.attributes)
-                except ConfigError as exc:
+                except (ConfigError, DeviceError) as exc:
                     raise ConfigError(f"{where}: {exc}") from None
 
     def _on_event(self, device: str, sim_time: float, kind: str, detail: dict[str, Any]) -> None:
@@ -131,9 +133,19 @@ class Terminal:
             )
         return self.wires[device]
 
+    def _check_wired(self, device: str) -> None:
+        """Refuse a wire fault that no client could see: the device serves no port."""
+        if not self.profile.devices[device].transports:
+            raise DeviceError(
+                f"{device} of terminal {self.id} serves no port (profile {self.profile.name}: "
+                "transports: []), so a wire fault on it would change nothing"
+            )
+
     def add_toxic(self, device: str, type: str, **options: Any) -> Toxic:
-        """Add a wire fault (a toxiproxy-style toxic) between a device and its ports."""
-        toxic = self._wire(device).add(type, **options)
+        """Add a wire fault (a toxiproxy-style toxic) between a device and every port it serves."""
+        wire = self._wire(device)
+        self._check_wired(device)
+        toxic = wire.add(type, **options)
         self.devices[device].record("toxic", name=toxic.name, type=type)
         return toxic
 
@@ -241,6 +253,7 @@ class Terminal:
                     port = TcpPort(sessions, host=host, name=label, wire=wire)
                 else:
                     port = device.open_port(kind, host)  # type: ignore[attr-defined]
+                port.wire = wire  # every port a device serves carries its wire faults
                 await port.start()
                 ports.append(port)
             self.ports[name] = ports

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from devices.transports.pty import PtyPort
     from devices.transports.tcp import TcpPort
+    from devices.transports.wire import Wire
 
 
 class Port(Protocol):
@@ -21,6 +22,8 @@ class Port(Protocol):
 
     kind: str
     """``serial`` (a pty path), ``tcp``, ``modbus`` or ``http`` (``host:port``)."""
+    wire: Wire | None
+    """The device's wire faults, which every byte to and from the port crosses."""
 
     @property
     def endpoint(self) -> str: ...

@@ -50,6 +50,11 @@ class Listener:
         """Connections being served now (hung ones included)."""
         return len(self._tasks)
 
+    @property
+    def backlog(self) -> int:
+        """Bytes written to clients that they have not taken yet (at most 1 MiB a connection)."""
+        return sum(c.held for c in self._connections)
+
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         """Bind (the first time on ``port``, later on the port first bound) and accept."""

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import math
 import random
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,7 +227,8 @@ past it, pieces are dropped, as a congested link's queue drops its tail."""
 
 
 class Pipe:
-    """Carries one direction of a connection through a wire's toxics, keeping byte order."""
+    """Carries one direction of a connection through a wire's toxics, keeping byte order: pieces
+    wait in one queue, each for its time, and none overtakes another."""
 
     def __init__(
         self,
@@ -240,42 +242,26 @@ class Pipe:
         self.stream = stream
         self._deliver = deliver
         self._hangup = hangup
-        self._last = 0.0
         self.limit = limit
         self.pending = 0
-        """Bytes scheduled for later delivery."""
+        """Bytes waiting for their time."""
         self.dropped = 0
         """Bytes dropped because :attr:`pending` would have passed :attr:`limit`."""
+        self._queue: deque[tuple[float, bytes | Callable[[], None]]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
 
     def send(self, data: bytes) -> None:
-        """Deliver now when the wire is clean, else as the toxics say."""
+        """Deliver now when the wire is clean and nothing waits, else as the toxics say."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         if self.wire is None or not self.wire.toxics:
-            self._at(loop, now, self._last, data)
+            self._put(loop, now, data)
             return
         delivery = self.wire.carry(data, self.stream)
         for delay, piece in delivery.pieces:
-            self._last = max(now + delay, self._last)
-            self._at(loop, now, self._last, piece)
+            self._put(loop, now + delay, piece)
         if delivery.disconnect_after is not None:
-            loop.call_at(max(now + delivery.disconnect_after, self._last), self._hangup)
-
-    def _at(self, loop: asyncio.AbstractEventLoop, now: float, at: float, piece: bytes) -> None:
-        if at <= now:
-            self._deliver(piece)
-        elif self.pending + len(piece) > self.limit:
-            self.dropped += len(piece)
-            log.warning(
-                "wire %s: %d bytes in flight; %d dropped", self.stream, self.pending, len(piece)
-            )
-        else:
-            self.pending += len(piece)
-            loop.call_at(at, self._later, piece)
-
-    def _later(self, piece: bytes) -> None:
-        self.pending -= len(piece)
-        self._deliver(piece)
+            self._put(loop, now + delivery.disconnect_after, self._hangup)
 
     def after(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` once every byte sent so far is delivered (an end of stream, a hang-up), or
@@ -283,10 +269,42 @@ class Pipe:
         loop = asyncio.get_running_loop()
         stall = self.wire.stall(self.stream) if self.wire is not None else None
         if stall is None:
-            at = max(loop.time(), self._last)
-            if at <= loop.time():
-                fn()
-            else:
-                loop.call_at(at, fn)
+            self._put(loop, loop.time(), fn)
         elif stall > 0:
             loop.call_later(stall, fn)
+
+    def _put(
+        self, loop: asyncio.AbstractEventLoop, at: float, item: bytes | Callable[[], None]
+    ) -> None:
+        if not self._queue and at <= loop.time():
+            self._run(item)
+            return
+        if isinstance(item, bytes):
+            if self.pending + len(item) > self.limit:
+                self.dropped += len(item)
+                log.warning(
+                    "wire %s: %d bytes in flight; %d dropped", self.stream, self.pending, len(item)
+                )
+                return
+            self.pending += len(item)
+        at = max(at, self._queue[-1][0]) if self._queue else at
+        self._queue.append((at, item))
+        if self._timer is None:
+            self._timer = loop.call_at(at, self._due)
+
+    def _due(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        while self._queue and self._queue[0][0] <= loop.time():
+            _, item = self._queue.popleft()
+            if isinstance(item, bytes):
+                self.pending -= len(item)
+            self._run(item)
+        if self._queue:
+            self._timer = loop.call_at(self._queue[0][0], self._due)
+
+    def _run(self, item: bytes | Callable[[], None]) -> None:
+        if isinstance(item, bytes):
+            self._deliver(item)
+        else:
+            item()

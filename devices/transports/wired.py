@@ -41,8 +41,7 @@ class WiredTransport(asyncio.Transport):
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._closing or self._real.is_closing():
             return
-        held = self._real.get_write_buffer_size() + self._protocol.down.pending
-        if held + len(data) > OUT_LIMIT:
+        if self._protocol.held + len(data) > OUT_LIMIT:
             if not self.dropped:
                 log.warning("%s: client not reading; writes dropped", self._protocol.name)
             self.dropped += len(data)
@@ -81,7 +80,7 @@ class WiredTransport(asyncio.Transport):
         return self._real.is_reading()
 
     def get_write_buffer_size(self) -> int:
-        return self._real.get_write_buffer_size() + self._protocol.down.pending
+        return self._protocol.held
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
         self._real.set_write_buffer_limits(high, low)
@@ -158,6 +157,12 @@ class WiredProtocol(asyncio.StreamReaderProtocol):
     def _hang_up(self) -> None:
         if self.real is not None:
             self.real.close()
+
+    @property
+    def held(self) -> int:
+        """Bytes written for the client and not yet taken by it (socket buffer and wire)."""
+        socket = self.real.get_write_buffer_size() if self.real is not None else 0
+        return socket + self.down.pending
 
     def flow(self) -> None:
         """Pause ``drain()`` while the socket or the wire holds too much; resume when neither."""

@@ -7,8 +7,11 @@ import random
 
 import pytest
 import serial
+import simpy
 
+from devices.network import EchoPort, Network, NetworkSettings
 from devices.transports import PtyPort, TcpPort
+from devices.transports.listener import Listener
 from devices.transports.wire import Wire
 from workbench.errors import ConfigError
 
@@ -122,3 +125,53 @@ async def test_a_port_nobody_reads_holds_a_bounded_backlog() -> None:
         for _ in range(4 * OUT_LIMIT // len(chunk)):
             port.write(chunk)  # a device pushing to a client that never reads
         assert len(port._out) <= OUT_LIMIT
+
+
+class Chatty(Listener):
+    """A port whose handler writes 32 MiB at once and never waits for the client."""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(512):  # more than loopback's socket buffers take
+            writer.write(b"x" * 65536)
+        self.done.set()
+        await reader.read()
+
+    done = asyncio.Event()
+
+
+@pytest.mark.timeout(10)
+async def test_a_tcp_port_nobody_reads_holds_at_most_a_mebibyte_whatever_its_handler_does() -> None:
+    from devices.transports.wired import OUT_LIMIT
+
+    Chatty.done = asyncio.Event()
+    async with Chatty() as port:
+        _, writer = await asyncio.open_connection(port.host, port.port)  # and never read
+        await asyncio.wait_for(Chatty.done.wait(), 5)
+        assert 0 < port.backlog <= OUT_LIMIT
+        writer.close()
+
+
+@pytest.mark.timeout(15)
+async def test_the_echo_port_pushes_back_on_a_newline_flood_it_cannot_send_back() -> None:
+    # every empty line is answered "ERR ..."; a client that never reads made the port hold
+    # every reply (about 4 MiB/s of growth)
+    from devices.transports.wired import OUT_LIMIT
+
+    network = Network(simpy.Environment(), NetworkSettings(), [])
+    async with EchoPort(network) as port:
+        _, writer = await asyncio.open_connection(port.host, port.port)
+        chunk = b"\n" * 65536
+
+        async def flood() -> None:
+            while True:
+                writer.write(chunk)
+                await writer.drain()
+
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(flood(), 2.5)
+        assert port.backlog <= OUT_LIMIT
+        reader2, writer2 = await asyncio.open_connection(port.host, port.port)
+        writer2.write(b"PING 1\n")
+        assert await asyncio.wait_for(reader2.readline(), 5) == b"PONG 1\n"
+        writer.transport.abort()
+        writer2.close()
