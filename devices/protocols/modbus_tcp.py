@@ -1,9 +1,9 @@
 """Modbus TCP framing and request checks, as a server applies them before touching its data.
 
-The MBAP header (Modbus Messaging on TCP/IP Implementation Guide V1.0b, 3.1.3) is transaction
+The MBAP header (Modbus Messaging on TCP/IP Implementation Guide V1.0b) is transaction
 id, protocol id (0 for Modbus), length (unit id + PDU) and unit id; an ADU is at most 260
 bytes, so the length is at most 254. A frame whose protocol id is not 0 is not Modbus and is
-discarded (the guide's server "MBAP header checking"). A request PDU is checked in the order of
+discarded (the guide's server check of the header). A request PDU is checked in the order of
 the Application Protocol Specification V1.1b3 (section 6 state diagrams): an unsupported
 function gets exception 01 (illegal function); a quantity out of range, a byte count that does
 not match it, or a PDU of the wrong length gets 03 (illegal data value); the address range is
