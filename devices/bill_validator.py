@@ -26,6 +26,7 @@ import simpy
 from pydantic import Field, model_validator
 
 from devices.base import Device, EventSink
+from devices.protocols.essp import DEFAULT_FIXED_KEY, UnitKeys
 from devices.protocols.ssp_messages import Counters, Event, PollEvent, RejectCode, SetupData
 from devices.protocols.ssp_slave import SlaveLink
 from devices.protocols.ssp_unit import UnitCommands
@@ -72,6 +73,11 @@ class BillValidatorSettings(Strict):
     """Seconds of the host's clock (wall time in live time) a silent host leaves a note in escrow."""
     reset_s: float = Field(2.0, gt=0)
     """Time a RESET or power cycle keeps the unit silent."""
+    require_encryption: bool = False
+    """eSSP: ENABLE, SET INHIBITS, POLL, HOLD, REJECT and the counters only encrypted (0xFA in the
+    clear), as on a unit set up for payment kiosks; an NV9USB's default leaves them optional."""
+    fixed_key: int = Field(DEFAULT_FIXED_KEY, ge=0, le=0xFFFF_FFFF_FFFF_FFFF)
+    """eSSP fixed key (the lower 64 bits of the AES key); ITL's default 0x0123456701234567."""
     near_full_ratio: float = Field(0.9, gt=0, le=1)
     base_reject_rate: float = Field(0.01, ge=0, le=1)
     wear_reject_per_note: float = Field(2e-6, ge=0)
@@ -163,7 +169,12 @@ class BillValidator(Device):
         self.note: Note | None = None
         self.jammed: Note | None = None
         self._events: list[PollEvent] = [PollEvent(Event.SLAVE_RESET)]
-        self.handle = UnitCommands(self).handle
+        self.commands = UnitCommands(
+            self,
+            require_encryption=settings.require_encryption,
+            keys=UnitKeys(settings.fixed_key),
+        )
+        self.handle = self.commands.handle
         """SSP command data in, reply data out (None: silent)."""
         acts: dict[str, Callable[..., str]] = {
             "insert-note": self._act_insert_note,
@@ -515,6 +526,7 @@ class BillValidator(Device):
             return
         self.state.resetting = True
         self.state.generation += 1
+        self.commands.power_up()  # any eSSP key is gone: the host negotiates again
         self.record("reset")
         self.env.process(self._reboot())
 
@@ -599,6 +611,7 @@ class BillValidator(Device):
                 "last_reject_code": int(st.last_reject),
                 "notes_since_clean": st.notes_since_clean,
                 "display_on": st.display_on,
+                "essp": self.commands.status(),
             }
         )
         return out
@@ -609,7 +622,7 @@ class BillValidatorSession:
 
     def __init__(self, device: BillValidator) -> None:
         self.device = device
-        self.link = SlaveLink(0, device.handle)
+        self.link = SlaveLink(0, device.handle, device.commands.is_sync)
         self._generation = device.state.generation
 
     def feed(self, data: bytes) -> bytes:

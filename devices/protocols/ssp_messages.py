@@ -41,8 +41,13 @@ class Command(IntEnum):
     LAST_REJECT_CODE = 0x17
     HOLD = 0x18
     ENABLE_HIGHER_PROTOCOL = 0x19
+    SET_GENERATOR = 0x4A
+    SET_MODULUS = 0x4B
+    REQUEST_KEY_EXCHANGE = 0x4C
     GET_COUNTERS = 0x58
     RESET_COUNTERS = 0x59
+    SET_FIXED_KEY = 0x60
+    RESET_FIXED_KEY = 0x61
 
 
 class Response(IntEnum):

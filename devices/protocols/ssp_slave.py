@@ -3,7 +3,7 @@ handler that turns command data into reply data. Pure: no I/O and no clock.
 
 The host toggles the sequence flag for each new command; a packet carrying the same flag as the
 previous one is a retry and gets the previous reply again, without running the command twice.
-SYNC (0x11) is run whatever its flag. Some host libraries send the command after a SYNC with the
+SYNC (0x11) is run whatever its flag (a SYNC inside an eSSP packet too, when the handler can tell). Some host libraries send the command after a SYNC with the
 flag still set; like a tolerant ITL unit, that command is taken as new. Frames with a bad CRC,
 or for another address, get no answer.
 """
@@ -22,12 +22,21 @@ Handler = Callable[[bytes], bytes | None]
 """Command data in, reply data out (None: the slave stays silent)."""
 
 
+def plain_sync(data: bytes) -> bool:
+    """Whether command data is a SYNC in the clear."""
+    return data[0] == Command.SYNC
+
+
 class SlaveLink:
     """One host connection to an SSP slave: feed it bytes from the wire, send what it returns."""
 
-    def __init__(self, address: int, handler: Handler) -> None:
+    def __init__(
+        self, address: int, handler: Handler, is_sync: Callable[[bytes], bool] = plain_sync
+    ) -> None:
         self.address = address
         self.handler = handler
+        self.is_sync = is_sync
+        """Tells a SYNC from other command data (eSSP: opens an encrypted packet to look)."""
         self.deframer = Deframer()
         self.bad_frames = 0
         """Frames dropped for a bad CRC or cut short by a new STX."""
@@ -60,7 +69,7 @@ class SlaveLink:
         return bytes(out)
 
     def _answer(self, seq: bool, data: bytes) -> bytes | None:
-        is_sync = data[0] == Command.SYNC
+        is_sync = self.is_sync(data)
         retry = (
             not is_sync
             and not self._after_sync

@@ -1,16 +1,23 @@
 """The validator side of SSP commands: checks each command's parameters, calls the unit behind
-it through the :class:`ValidatorUnit` interface, and encodes the reply a real NV-series unit gives.
+it through the :class:`ValidatorUnit` interface, and encodes the reply a real NV-series unit gives,
+in the clear or inside eSSP's encrypted packet.
 
 Pure like the rest of the codec: no I/O, no clock. Unknown commands get 0xF2, a wrong number of
 parameters 0xF3, an unsupported host protocol version 0xF8, and REJECT or HOLD with no note in
-escrow 0xF5.
+escrow 0xF5. eSSP (:mod:`devices.protocols.essp`): SET GENERATOR and SET MODULUS answer 0xF4 for
+a number that is not prime, REQUEST KEY EXCHANGE 0xF8 before both are set; a command that must
+come encrypted and comes in the clear, or an encrypted one before any key, gets 0xFA (KEY NOT
+SET); a packet with the wrong count is discarded unanswered; one that fails its inner CRC puts the
+unit out of service (disabled, silent) until a RESET or a power cycle, as ITL's manual says.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
+from devices.protocols.essp import DEFAULT_FIXED_KEY, STEX, StaleCount, UnitKeys, from_u64, to_u64
 from devices.protocols.ssp_messages import (
     Command,
     Counters,
@@ -25,6 +32,24 @@ from devices.protocols.ssp_messages import (
     parse_command,
     reply,
 )
+from workbench.errors import ProtocolError
+
+log = logging.getLogger(__name__)
+
+MONEY_COMMANDS = frozenset(
+    {
+        Command.ENABLE,
+        Command.SET_INHIBITS,
+        Command.POLL,
+        Command.HOLD,
+        Command.REJECT,
+        Command.GET_COUNTERS,
+        Command.RESET_COUNTERS,
+    }
+)
+"""Commands that take in, report or settle money: encrypted only on a unit that requires it."""
+ENCRYPTED_ONLY = frozenset({Command.SET_FIXED_KEY})
+"""Commands every eSSP unit takes only encrypted (the manual: "This command must be encrypted")."""
 
 
 class ValidatorUnit(Protocol):
@@ -72,8 +97,19 @@ class ValidatorUnit(Protocol):
 class UnitCommands:
     """Turns command data into reply data for one :class:`ValidatorUnit`."""
 
-    def __init__(self, unit: ValidatorUnit) -> None:
+    def __init__(
+        self,
+        unit: ValidatorUnit,
+        *,
+        require_encryption: bool = False,
+        keys: UnitKeys | None = None,
+    ) -> None:
         self.unit = unit
+        self.require_encryption = require_encryption
+        """Money commands (:data:`MONEY_COMMANDS`) only inside an encrypted packet."""
+        self.keys = keys if keys is not None else UnitKeys()
+        self.out_of_service = False
+        """Set by an encrypted packet that fails its inner CRC; cleared by a reset."""
         u = unit
         ok = reply(Response.OK)
 
@@ -117,12 +153,60 @@ class UnitCommands:
             ),
             Command.GET_COUNTERS: (0, 0, lambda p: reply(Response.OK, u.counters().encode())),
             Command.RESET_COUNTERS: (0, 0, lambda p: run(u.reset_counters)),
+            Command.SET_GENERATOR: (8, 8, self._set_generator),
+            Command.SET_MODULUS: (8, 8, self._set_modulus),
+            Command.REQUEST_KEY_EXCHANGE: (8, 8, self._key_exchange),
+            Command.SET_FIXED_KEY: (8, 8, self._set_fixed_key),
+            Command.RESET_FIXED_KEY: (0, 0, self._reset_fixed_key),
         }
 
+    def power_up(self) -> None:
+        """Forget the negotiated key and come back into service (reset, power cycle)."""
+        self.keys.forget()
+        self.out_of_service = False
+
     def handle(self, data: bytes) -> bytes | None:
-        """The reply data to a command, or None when the unit is silent."""
-        if not self.unit.responsive():
+        """The reply data to a command (plain or an encrypted packet), or None when silent."""
+        if not data or not self.unit.responsive():
             return None
+        if self.out_of_service:
+            return self._run(data) if data == bytes([Command.RESET]) else None
+        if data[0] != STEX:
+            if data[0] in ENCRYPTED_ONLY or (self.require_encryption and data[0] in MONEY_COMMANDS):
+                return reply(Response.KEY_NOT_SET)
+            return self._run(data)
+        if self.keys.key is None:
+            return reply(Response.KEY_NOT_SET)
+        try:
+            received = self.keys.receive(data)
+        except StaleCount as why:
+            log.info("eSSP packet discarded: %s", why)
+            return None
+        except ProtocolError as why:
+            log.warning("eSSP packet not encrypted with the key (%s): out of service", why)
+            self.keys.forget()
+            self.unit.set_enabled(False)
+            self.out_of_service = True
+            return None
+        return self.keys.reply(received, self._run(received.data))
+
+    def is_sync(self, data: bytes) -> bool:
+        """Whether packet data is a SYNC, in the clear or encrypted with the current key."""
+        inner = self.keys.peek(data) if data[:1] == bytes([STEX]) else data
+        return bool(inner) and inner is not None and inner[0] == Command.SYNC
+
+    def status(self) -> dict[str, Any]:
+        """The eSSP state, as a trainer sees it."""
+        return {
+            "required": self.require_encryption,
+            "key_set": self.keys.key is not None,
+            "count": self.keys.count,
+            "out_of_service": self.out_of_service,
+        }
+
+    def _run(self, data: bytes) -> bytes:
+        if not data:
+            return reply(Response.UNKNOWN_COMMAND)
         code, params = parse_command(data)
         entry = self._table.get(code)
         if entry is None:
@@ -131,6 +215,31 @@ class UnitCommands:
         if not low <= len(params) <= high:
             return reply(Response.WRONG_PARAMETERS)
         return fn(params)
+
+    def _set_generator(self, params: bytes) -> bytes:
+        ok = self.keys.set_generator(from_u64(params))
+        return reply(Response.OK if ok else Response.OUT_OF_RANGE)
+
+    def _set_modulus(self, params: bytes) -> bytes:
+        ok = self.keys.set_modulus(from_u64(params))
+        return reply(Response.OK if ok else Response.OUT_OF_RANGE)
+
+    def _key_exchange(self, params: bytes) -> bytes:
+        slave_inter = self.keys.exchange(from_u64(params))
+        if slave_inter is None:
+            return reply(Response.FAIL)
+        return reply(Response.OK, to_u64(slave_inter))
+
+    def _set_fixed_key(self, params: bytes) -> bytes:
+        # Takes effect at the next negotiation; the key in force stays as it is.
+        self.keys.fixed_key = from_u64(params)
+        return reply(Response.OK)
+
+    def _reset_fixed_key(self, params: bytes) -> bytes:
+        # The manual: "the device will reply OK, then reset", with the default fixed key.
+        self.keys.fixed_key = DEFAULT_FIXED_KEY
+        self.unit.reset()
+        return reply(Response.OK)
 
     def _protocol(self, params: bytes) -> bytes:
         ok = self.unit.set_protocol(params[0])

@@ -227,7 +227,11 @@ def test_commands_validate_their_parameters() -> None:
     assert host.hex(0x0C) == "F0 01 38 FE 59"  # 20512345
     assert host.hex(0x0D) == "F0 00 30 33 37 32 45 55 52 00 00 01 04"
     assert host.hex(0x19) == "F0"  # enable higher protocol events (eSSP hosts send it)
-    assert host.hex(0x4A) == "F2"
+    assert host.hex(0x4A) == "F3"  # SET GENERATOR takes 8 bytes
+    assert host.hex(0x4A, *(9).to_bytes(8, "little")) == "F4"  # 9 is not prime
+    assert host.hex(0x4C, *(5).to_bytes(8, "little")) == "F8"  # no modulus yet
+    assert host.hex(0x60, *(1).to_bytes(8, "little")) == "FA"  # SET FIXED KEY only encrypted
+    assert host.hex(0x4E) == "F2"
     assert host.hex(0x09) == "F0"
     assert host.poll() == "F0 E8"
 
