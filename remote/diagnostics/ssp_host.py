@@ -1,12 +1,17 @@
 """An SSP master for the validator and cash-box diagnostics: SYNC, the sequence flag toggled for
 each new command, one retry of the same packet on a timeout (as ITL host libraries do), and POLL
 decoded into events. Built on the shared codec, :mod:`devices.protocols.ssp`.
+
+Encrypted SSP as ITL's host library does it: a command answered 0xFA (KEY NOT SET) makes the
+host negotiate a key (SET GENERATOR, SET MODULUS, REQUEST KEY EXCHANGE) and send it again; from
+then on every command but SYNC travels encrypted (:mod:`devices.protocols.essp`).
 """
 
 from __future__ import annotations
 
 import logging
 
+from devices.protocols.essp import DEFAULT_FIXED_KEY, HostCrypto, HostOffer, from_u64, to_u64
 from devices.protocols.ssp import Deframer, Packet, encode_frame
 from devices.protocols.ssp_messages import (
     Command,
@@ -23,14 +28,25 @@ from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
 
+NEGOTIATION = frozenset({Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE})
+
 
 class SspHost:
     """A master at address 0 over an open :class:`SerialLink`."""
 
-    def __init__(self, link: SerialLink, timeout: float, address: int = 0) -> None:
+    def __init__(
+        self,
+        link: SerialLink,
+        timeout: float,
+        address: int = 0,
+        fixed_key: int = DEFAULT_FIXED_KEY,
+    ) -> None:
         self.link = link
         self.timeout = timeout
         self.address = address
+        self.fixed_key = fixed_key
+        self.crypto: HostCrypto | None = None
+        """The encrypted channel, once a key is negotiated."""
         self._seq = True
         self._deframer = Deframer()
 
@@ -66,11 +82,31 @@ class SspHost:
         self._seq = True
 
     async def send(self, code: int, params: bytes = b"", *, retries: int = 1) -> tuple[int, bytes]:
-        """A new command; returns the generic response code and the payload."""
+        """A new command; returns the generic response code and the payload. A unit that answers
+        KEY NOT SET gets a key negotiated and the command again, encrypted."""
+        status, payload = await self._command(command(code, params), retries)
+        if status == Response.KEY_NOT_SET and code not in NEGOTIATION:
+            log.info("validator wants encryption (0xFA to 0x%02X): negotiating a key", code)
+            await self.negotiate()
+            status, payload = await self._command(command(code, params), retries)
+        return status, payload
+
+    async def _command(self, data: bytes, retries: int) -> tuple[int, bytes]:
         seq = not self._seq
-        reply = await self._exchange(seq, command(code, params), retries)
+        crypto = self.crypto
+        reply = await self._exchange(seq, crypto.command(data) if crypto else data, retries)
         self._seq = seq
-        return parse_reply(reply)
+        return parse_reply(crypto.reply(reply) if crypto else reply)
+
+    async def negotiate(self) -> None:
+        """eSSP key negotiation (Diffie-Hellman, as ITL's host library draws its numbers)."""
+        self.crypto = None
+        offer = HostOffer.new()
+        await self.ok(Command.SET_GENERATOR, to_u64(offer.generator))
+        await self.ok(Command.SET_MODULUS, to_u64(offer.modulus))
+        payload = await self.ok(Command.REQUEST_KEY_EXCHANGE, to_u64(offer.host_inter))
+        slave_inter = from_u64(payload[:8])
+        self.crypto = HostCrypto.from_exchange(offer, slave_inter, self.fixed_key)
 
     async def ok(self, code: int, params: bytes = b"") -> bytes:
         """A command that must answer OK; returns its payload."""
