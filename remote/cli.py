@@ -218,6 +218,17 @@ def _print_line(line: dict[str, Any]) -> None:
         err.print(f"[red]{event}[/]: {line.get('error') or line.get('message')}")
 
 
+def _window_line(identity: Any) -> str:
+    from remote.client import window_left
+
+    info = identity.info
+    signed = time.strftime("%H:%M", time.localtime(info.valid_after))
+    return (
+        f"window: {window_left(info.valid_before)}; it counts from signing ({signed}), "
+        "not from first use"
+    )
+
+
 @remote.command("run")
 @click.option("--endpoints", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @key_option
@@ -231,13 +242,26 @@ def run_cmd(
     endpoints: Path, key: Path, cert: Path, known_hosts: Path, store: Path | None, suite: str
 ) -> None:
     """Run a suite on one terminal, stream its results and keep them as a maintenance record."""
-    from remote.client import Endpoint, Identity, record_run, run_suite
+    from remote.client import Endpoint, Identity, UnknownNames, record_run, run_suite
     from workbench.store import RecordStore
 
+    if suite.split()[:1] == ["remedy"]:
+        raise click.UsageError(
+            f"{suite!r} is not a suite; apply a remedy with `workbench remote remedy TERMINAL NAME`"
+        )
     identity = Identity.load(key, cert, known_hosts)
     endpoint = Endpoint.from_manifest(endpoints)
     out.print(f"{endpoint.terminal}: diag run {suite} as {identity.engineer}")
-    report = asyncio.run(run_suite(endpoint, identity, suite, on_line=_print_line))
+    out.print(_window_line(identity))
+
+    def show(line: dict[str, Any]) -> None:
+        if line.get("event") not in ("error", "window_closed"):  # the final error says it once
+            _print_line(line)
+
+    try:
+        report = asyncio.run(run_suite(endpoint, identity, suite, on_line=show, check_names=True))
+    except UnknownNames as exc:
+        raise click.UsageError(str(exc)) from None
     with RecordStore(store or endpoints.parent.parent / "records.sqlite") as records:
         run_id = record_run(records, report)
     style = _STYLE.get(report.outcome, "white")
@@ -248,6 +272,113 @@ def run_cmd(
         raise RemoteError(f"{endpoint.terminal}: {report.error}")
     if report.outcome == "fail":
         sys.exit(1)
+
+
+def _terminal_manifest(state_dir: Path, terminal: str) -> Path:
+    from workbench.ids import check_terminal_id
+
+    check_terminal_id(terminal)
+    return state_dir / terminal / "endpoints.json"
+
+
+@remote.command("remedy")
+@click.option(
+    "--state-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the terminal's endpoints.json is (STATE/TERMINAL/endpoints.json).",
+)
+@key_option
+@cert_option
+@known_hosts_option
+@click.option(
+    "--store", type=click.Path(dir_okay=False, path_type=Path), help="Default STATE/records.sqlite."
+)
+@click.argument("terminal")
+@click.argument("name")
+def remedy_cmd(
+    state_dir: Path,
+    key: Path,
+    cert: Path,
+    known_hosts: Path,
+    store: Path | None,
+    terminal: str,
+    name: str,
+) -> None:
+    """Apply a remote remedy (or the remedy of a fault id) on TERMINAL and re-test; exit 1 when it
+    did not clear. Kept as a maintenance action with its re-test."""
+    from remote import remedies
+    from remote.client import Endpoint, Identity, apply_remedy, record_remedy
+    from remote.diagnostics.base import catalog
+    from workbench.store import RecordStore
+
+    if name not in remedies.REMEDIES and name not in set(catalog()):
+        raise click.UsageError(
+            f"no remedy {name!r}; remedies: {', '.join(remedies.REMEDIES)} (or a fault id)"
+        )
+    identity = Identity.load(key, cert, known_hosts)
+    endpoint = Endpoint.from_manifest(_terminal_manifest(state_dir, terminal))
+    out.print(f"{endpoint.terminal}: remedy {name} as {identity.engineer}")
+    out.print(_window_line(identity))
+    report = asyncio.run(apply_remedy(endpoint, identity, name))
+    if report.error:
+        raise RemoteError(f"{endpoint.terminal}: {report.error}")
+    with RecordStore(store or state_dir / "records.sqlite") as records:
+        run_id = record_remedy(records, report)
+    for step in report.steps:
+        out.print(f"  {step}")
+    if report.retest:
+        out.print("re-test:")
+        _print_line({"event": "result", **report.retest})
+    style = "green" if report.cleared else "red"
+    out.print(f"[{style}]{report.outcome}[/]: {report.detail} (maintenance run {run_id})")
+    if not report.cleared:
+        sys.exit(1)
+
+
+def _findings(findings: Any) -> str:
+    return "; ".join(
+        f"{f.test} {f.status}" + (f": {f.suspect}" if f.suspect else "") for f in findings
+    )
+
+
+@remote.command("history")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Read STATE/records.sqlite (or give --store).",
+)
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
+@click.argument("terminal")
+def history_cmd(state_dir: Path | None, store: Path | None, limit: int, terminal: str) -> None:
+    """List TERMINAL's maintenance records, newest first: runs, remedies, what failed."""
+    from workbench.store import RecordStore
+
+    path = store or (state_dir / "records.sqlite" if state_dir else None)
+    if path is None:
+        raise click.UsageError("name the records: --state-dir DIR or --store FILE")
+    if not path.is_file():
+        raise ConfigError(f"{path}: no records store there")
+    with RecordStore(path) as records:
+        runs = records.maintenance_runs(terminal, limit=limit)
+    if not runs:
+        out.print(f"{terminal}: no maintenance records in {path}")
+        return
+    table = Table(title=f"{terminal}: {len(runs)} maintenance records (newest first)")
+    for col in ("run", "when", "suite", "engineer", "outcome", "failing tests / suspected faults"):
+        table.add_column(col)
+    for run in runs:
+        style = _STYLE.get(run.outcome or "", "green" if run.outcome == "cleared" else "red")
+        table.add_row(
+            str(run.id),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
+            run.suite,
+            run.engineer or "",
+            f"[{style}]{run.outcome}[/]",
+            _findings(run.findings),
+        )
+    out.print(table)
 
 
 @remote.command()
@@ -300,11 +431,16 @@ def fleet(
             client.fleet(manifests, identity, suite, concurrency=concurrency, on_done=done)
         )
     table = Table(title=f"{suite}: {len(reports)} terminals in {time.time() - started:.1f} s")
-    for col in ("terminal", "outcome", "pass", "warn", "fail", "s", "error"):
+    for col in ("terminal", "outcome", "pass", "warn", "fail", "s", "failing tests / error"):
         table.add_column(col)
     for r in sorted(reports, key=lambda r: r.terminal):
         c = r.counts()
         style = _STYLE.get(r.outcome, "white")
+        failing = "; ".join(
+            f"{x.get('test')} {x.get('status')}" + (f": {x['suspect']}" if x.get("suspect") else "")
+            for x in r.results
+            if x.get("status") != "pass"
+        )
         table.add_row(
             r.terminal,
             f"[{style}]{r.outcome}[/]",
@@ -312,7 +448,7 @@ def fleet(
             str(c["warn"]),
             str(c["fail"]),
             f"{r.finished - r.started:.2f}",
-            (r.error or "")[:100],
+            "; ".join(x for x in (failing, (r.error or "")[:100]) if x),
         )
     out.print(table)
     tally: dict[str, int] = {}

@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncssh
 
+from remote.certs import CertInfo, fingerprint
 from workbench.errors import AuthError, ConfigError, RemoteError, TransportError, WorkbenchError
 from workbench.store import RecordStore
 
@@ -54,17 +55,21 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Identity:
-    """The engineer's key, window certificate and trust in the host CA."""
+    """The engineer's key, window certificate and trust in the host CA; ``user_ca`` (when the
+    client has it) lets :meth:`refusal` tell a certificate from another CA."""
 
     key: asyncssh.SSHKey
     cert: asyncssh.SSHCertificate
     known_hosts: asyncssh.SSHKnownHosts
     engineer: str
+    info: CertInfo | None = None
+    user_ca: asyncssh.SSHKey | None = None
 
     @classmethod
     def load(cls, key: str | Path, cert: str | Path, known_hosts: str | Path) -> Identity:
-        """Read the three files, naming the bad one in the error."""
-        from remote.window import read_certificate_info
+        """Read the three files, naming the bad one in the error. A ``user_ca.pub`` beside the
+        known_hosts file (a CA directory) is read too."""
+        from remote.window import read_certificate_info, read_public_key
 
         try:
             private = asyncssh.read_private_key(str(key))
@@ -81,7 +86,59 @@ class Identity:
             raise ConfigError(f"{known_hosts}: no such file (copy CA/known_hosts)") from None
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{known_hosts}: not a known_hosts file: {exc}") from None
-        return cls(private, asyncssh.read_certificate(str(cert)), trust, info.key_id)
+        user_ca_path = Path(known_hosts).with_name("user_ca.pub")
+        user_ca = read_public_key(user_ca_path) if user_ca_path.is_file() else None
+        return cls(private, asyncssh.read_certificate(str(cert)), trust, info.key_id, info, user_ca)
+
+    def refusal(self, terminal: str, now: float | None = None) -> str | None:
+        """Why an agent would refuse this certificate for ``terminal``, as far as the client can
+        tell from the certificate it holds (expired, not yet valid, other terminal, untrusted
+        CA); None when it looks good."""
+        if self.info is None:
+            return None
+        return refusal(self.info, terminal, now, self.user_ca)
+
+
+def refusal(
+    info: CertInfo, terminal: str, now: float | None = None, user_ca: asyncssh.SSHKey | None = None
+) -> str | None:
+    """The exact reason a terminal's agent refuses this certificate, or None (see
+    :meth:`Identity.refusal`)."""
+    now = time.time() if now is None else now
+    if info.kind != "user":
+        return "this is a host certificate, not a user certificate"
+    if user_ca is not None and info.signing_key != user_ca:
+        return f"untrusted CA: signed by {fingerprint(info.signing_key)}, not the support user CA"
+    if terminal not in info.principals:
+        return f"other terminal: the certificate is for {', '.join(info.principals) or 'nobody'}"
+    if now < info.valid_after:
+        return f"not yet valid: the window opens at {_clock(info.valid_after)}"
+    if now >= info.valid_before:
+        return f"expired: the window closed at {_clock(info.valid_before)}"
+    return None
+
+
+def window_left(valid_before: float, now: float | None = None) -> str:
+    """A tsh-style view of a window's end: ``valid until 14:32 [47m left]`` (local time), or
+    ``closed at 14:32 [5m ago]``."""
+    now = time.time() if now is None else now
+    left = valid_before - now
+    if left <= 0:
+        return f"closed at {_clock(valid_before)} [{_span(-left)} ago]"
+    return f"valid until {_clock(valid_before)} [{_span(left)} left]"
+
+
+def _span(seconds: float) -> str:
+    s = int(seconds)
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m"
+    return f"{s}s"
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%H:%M", time.localtime(t))
 
 
 class AgentClient:
@@ -116,9 +173,8 @@ class AgentClient:
                 self.connect_timeout,
             )
         except asyncssh.PermissionDenied:
-            raise AuthError(
-                f"{where}: the agent refused this certificate (expired, other terminal or CA?)"
-            ) from None
+            why = ident.refusal(ep.terminal) or "expired, other terminal or CA?"
+            raise AuthError(f"{where}: the agent refused this certificate ({why})") from None
         except asyncssh.HostKeyNotVerifiable as exc:
             raise AuthError(f"{where}: host certificate not trusted: {exc.reason}") from None
         except TimeoutError:
@@ -187,11 +243,18 @@ async def run_suite(
     *,
     on_line: Callable[[dict[str, Any]], None] | None = None,
     connect_timeout: float = 10.0,
+    check_names: bool = False,
 ) -> RunReport:
-    """Run ``diag run SUITE`` on one terminal; never raises for the terminal's own problems."""
+    """Run ``diag run SUITE`` on one terminal; never raises for the terminal's own problems.
+
+    With ``check_names`` the agent's ``diag list`` is asked first and a name it does not know
+    raises :class:`ConfigError` (a usage mistake: nothing was run, nothing should be stored).
+    """
     report = RunReport(endpoint.terminal, suite, identity.engineer, time.time())
     try:
         async with AgentClient(endpoint, identity, connect_timeout=connect_timeout) as client:
+            if check_names:
+                await _check_names(client, suite.split())
             async for line in client.stream(f"diag run {suite}"):
                 if on_line is not None:
                     on_line(line)
@@ -200,11 +263,95 @@ async def run_suite(
                 elif line.get("event") in ("error", "window_closed"):
                     report.error = str(line.get("error") or line.get("message"))
             report.exit_status = client.exit_status
+    except UnknownNames:
+        raise
     except WorkbenchError as exc:  # refused, unreachable, bad manifest: this terminal only
         report.error = str(exc)
     report.finished = time.time()
     report.outcome = _outcome(report)
     return report
+
+
+class UnknownNames(ConfigError):
+    """A suite or test name the terminal's agent does not list."""
+
+
+async def _check_names(client: AgentClient, names: list[str]) -> None:
+    lines, _ = await client.run("diag list")
+    known = {str(line.get("name")) for line in lines if line.get("event") == "diag"}
+    unknown = [n for n in names if n not in known]
+    if not known or not unknown:
+        return
+    suites = sorted(str(x.get("name")) for x in lines if x.get("kind") == "suite")
+    hint = "; remedies go through `workbench remote remedy`" if "remedy" in names else ""
+    raise UnknownNames(
+        f"{client.endpoint.terminal} has no suite or test {', '.join(map(repr, unknown))} "
+        f"(suites: {', '.join(suites)}; tests: `diag list`){hint}"
+    )
+
+
+@dataclass(slots=True)
+class RemedyReport:
+    """What one remedy on one terminal did: the agent's ``remedy`` line and its re-test."""
+
+    terminal: str
+    action: str
+    engineer: str
+    started: float
+    finished: float = 0.0
+    cleared: bool = False
+    refused: bool = False
+    detail: str = ""
+    steps: list[str] = field(default_factory=list)
+    retest: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``cleared``, ``not cleared``, ``refused`` (needs a site visit) or ``error``."""
+        if self.error:
+            return "error"
+        if self.refused:
+            return "refused"
+        return "cleared" if self.cleared else "not cleared"
+
+
+async def apply_remedy(
+    endpoint: Endpoint, identity: Identity, action: str, *, connect_timeout: float = 10.0
+) -> RemedyReport:
+    """Ask a terminal's agent for ``remedy ACTION``; never raises for the terminal's problems."""
+    report = RemedyReport(endpoint.terminal, action, identity.engineer, time.time())
+    try:
+        async with AgentClient(endpoint, identity, connect_timeout=connect_timeout) as client:
+            async for line in client.stream(f"remedy {action}"):
+                if line.get("event") == "remedy":
+                    report.action = str(line.get("action") or action)
+                    report.cleared = bool(line.get("cleared"))
+                    report.refused = bool(line.get("refused"))
+                    report.detail = str(line.get("detail") or "")
+                    report.steps = [str(s) for s in line.get("steps") or []]
+                    result = line.get("result")
+                    report.retest = result if isinstance(result, dict) else None
+                elif line.get("event") in ("error", "window_closed"):
+                    report.error = str(line.get("error") or line.get("message"))
+    except WorkbenchError as exc:
+        report.error = str(exc)
+    report.finished = time.time()
+    return report
+
+
+def record_remedy(store: RecordStore, report: RemedyReport) -> int:
+    """Store a remedy as a maintenance action (suite ``remedy NAME``) with its re-test."""
+    return store.add_maintenance_run(
+        report.terminal,
+        f"remedy {report.action}",
+        report.engineer,
+        report.started,
+        report.finished,
+        report.outcome,
+        [report.retest] if report.retest else [],
+        report.error,
+    )
 
 
 def _outcome(report: RunReport) -> str:
@@ -218,34 +365,16 @@ def _outcome(report: RunReport) -> str:
 
 def record_run(store: RecordStore, report: RunReport) -> int:
     """Store a run as a maintenance record with one diag result per test; returns its id."""
-    with store.transaction() as db:
-        run_id = db.execute(
-            "INSERT INTO maintenance_runs (terminal, suite, engineer, started, finished, outcome) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                report.terminal,
-                report.suite,
-                report.engineer,
-                report.started,
-                report.finished,
-                report.outcome,
-            ),
-        ).lastrowid
-        for r in report.results:
-            detail = {k: v for k, v in r.items() if k not in ("event", "test", "status", "suspect")}
-            if report.error:
-                detail.setdefault("run_error", report.error)
-            db.execute(
-                "INSERT INTO diag_results (run_id, test, status, suspect, detail) VALUES (?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    str(r.get("test")),
-                    str(r.get("status")),
-                    r.get("suspect"),
-                    json.dumps(detail, default=str),
-                ),
-            )
-    return int(run_id or 0)
+    return store.add_maintenance_run(
+        report.terminal,
+        report.suite,
+        report.engineer,
+        report.started,
+        report.finished,
+        report.outcome,
+        report.results,
+        report.error,
+    )
 
 
 def discover(state_dir: str | Path) -> list[Path]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +77,46 @@ MIGRATIONS: Sequence[str] = (
         detail TEXT NOT NULL
     );
     """,
+    # v3: engineers' tool sessions and the reason (ticket) each was opened for.
+    """
+    CREATE TABLE work_sessions (
+        id INTEGER PRIMARY KEY,
+        engineer TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        started REAL NOT NULL,
+        finished REAL
+    );
+    CREATE INDEX maintenance_runs_by_terminal ON maintenance_runs (terminal, id);
+    CREATE INDEX diag_results_by_run ON diag_results (run_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One test of a maintenance run that did not pass."""
+
+    test: str
+    status: str
+    suspect: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceRun:
+    """A stored suite run or remedy on one terminal, with the tests that did not pass."""
+
+    id: int
+    terminal: str
+    suite: str
+    engineer: str | None
+    started: float
+    finished: float | None
+    outcome: str | None
+    counts: Mapping[str, int] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
 
 
 class RecordStore:
@@ -153,6 +191,129 @@ class RecordStore:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET profile=excluded.profile, "
                 "endpoints=excluded.endpoints, last_seen=excluded.last_seen",
                 (terminal, profile, json.dumps(endpoints) if endpoints else None, now, now),
+            )
+
+    def add_maintenance_run(
+        self,
+        terminal: str,
+        suite: str,
+        engineer: str | None,
+        started: float,
+        finished: float,
+        outcome: str,
+        results: Iterable[Mapping[str, Any]],
+        run_error: str | None = None,
+    ) -> int:
+        """Store a suite run (or a remedy and its re-test) with one row per test; returns its id.
+
+        Each result is a diagnostic's JSON line: ``test``, ``status``, ``suspect`` and the rest
+        (measurements, remedy hint...) kept as the detail."""
+        with self.transaction() as db:
+            run_id = db.execute(
+                "INSERT INTO maintenance_runs (terminal, suite, engineer, started, finished, "
+                "outcome) VALUES (?, ?, ?, ?, ?, ?)",
+                (terminal, suite, engineer, started, finished, outcome),
+            ).lastrowid
+            for r in results:
+                skip = ("event", "test", "status", "suspect")
+                detail = {k: v for k, v in r.items() if k not in skip}
+                if run_error:
+                    detail.setdefault("run_error", run_error)
+                db.execute(
+                    "INSERT INTO diag_results (run_id, test, status, suspect, detail) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        str(r.get("test")),
+                        str(r.get("status")),
+                        r.get("suspect"),
+                        json.dumps(detail, default=str),
+                    ),
+                )
+        return int(run_id or 0)
+
+    def maintenance_runs(
+        self, terminal: str | None = None, *, limit: int = 50
+    ) -> list[MaintenanceRun]:
+        """Maintenance records, newest first (one terminal's, or everyone's)."""
+        where, params = ("WHERE terminal = ?", [terminal]) if terminal else ("", [])
+        rows = self.query(
+            "SELECT id, terminal, suite, engineer, started, finished, outcome FROM "
+            f"maintenance_runs {where} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return self._with_results(rows)
+
+    def latest_runs(self) -> dict[str, MaintenanceRun]:
+        """Each terminal's most recent maintenance record (what a fleet view shows)."""
+        rows = self.query(
+            "SELECT id, terminal, suite, engineer, started, finished, outcome FROM "
+            "maintenance_runs WHERE id IN (SELECT max(id) FROM maintenance_runs GROUP BY terminal)"
+        )
+        return {run.terminal: run for run in self._with_results(rows)}
+
+    def _with_results(self, rows: Sequence[sqlite3.Row]) -> list[MaintenanceRun]:
+        ids = [int(r["id"]) for r in rows]
+        counts: dict[int, dict[str, int]] = {i: {"pass": 0, "warn": 0, "fail": 0} for i in ids}
+        findings: dict[int, list[Finding]] = {i: [] for i in ids}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            for r in self.query(
+                f"SELECT run_id, test, status, suspect FROM diag_results WHERE run_id IN ({marks}) "
+                "ORDER BY id",
+                part,
+            ):
+                run_counts = counts[r["run_id"]]
+                run_counts[r["status"]] = run_counts.get(r["status"], 0) + 1
+                if r["status"] != "pass":
+                    findings[r["run_id"]].append(Finding(r["test"], r["status"], r["suspect"]))
+        return [
+            MaintenanceRun(
+                int(r["id"]),
+                r["terminal"],
+                r["suite"],
+                r["engineer"],
+                r["started"],
+                r["finished"],
+                r["outcome"],
+                counts[int(r["id"])],
+                tuple(findings[int(r["id"])]),
+            )
+            for r in rows
+        ]
+
+    def known_terminals(self) -> dict[str, str]:
+        """Every terminal the store has seen, with its profile."""
+        return {r["id"]: r["profile"] for r in self.query("SELECT id, profile FROM terminals")}
+
+    def active_grants(self, now: float | None = None) -> dict[str, int]:
+        """Terminal -> the latest ``valid_before`` of a grant open now (a grant row may name
+        several terminals, comma-separated)."""
+        now = time.time() if now is None else now
+        out: dict[str, int] = {}
+        for r in self.query(
+            "SELECT terminal, valid_before FROM grants WHERE valid_after <= ? AND valid_before > ?",
+            [now, now],
+        ):
+            for tid in str(r["terminal"]).split(","):
+                out[tid] = max(out.get(tid, 0), int(r["valid_before"]))
+        return out
+
+    def open_session(self, engineer: str, reason: str, tool: str) -> int:
+        """Record that an engineer started a tool session for a reason (the ticket id)."""
+        with self.transaction() as db:
+            sid = db.execute(
+                "INSERT INTO work_sessions (engineer, reason, tool, started) VALUES (?, ?, ?, ?)",
+                (engineer, reason, tool, time.time()),
+            ).lastrowid
+        return int(sid or 0)
+
+    def close_session(self, session_id: int) -> None:
+        """Record the end of a tool session."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE work_sessions SET finished = ? WHERE id = ?", (time.time(), session_id)
             )
 
     def add_device_event(
