@@ -110,3 +110,20 @@ def test_remote_imports_with_simpy_missing() -> None:
         [sys.executable, "-c", code], cwd=ROOT, timeout=60, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_every_headless_module_imports_without_textual() -> None:
+    """Every module of workbench, devices, remote and scenarios, and the TUI's backend layer
+    (interface, filter, live backend), import with textual made unimportable."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "sys.modules['textual'] = None\n"
+        "for pkg in ('workbench', 'devices', 'remote', 'scenarios'):\n"
+        "    mod = importlib.import_module(pkg)\n"
+        "    for info in pkgutil.walk_packages(mod.__path__, pkg + '.'):\n"
+        "        importlib.import_module(info.name)\n"
+        "for name in ('tui.backend', 'tui.filtering', 'tui.live'):\n"
+        "    importlib.import_module(name)\n"
+        "assert 'textual' not in [m.split('.')[0] for m in sys.modules if sys.modules[m]]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)

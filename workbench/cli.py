@@ -87,6 +87,7 @@ def _capacity_inputs() -> dict[str, Any]:
             "scenarios.cli:scenario",
             "Fault scenarios: list, validate, run (virtual or live), dispatch, score.",
         ),
+        "tui": ("tui.cli:tui", "The remote engineer's and trainer's terminal UI (Textual)."),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

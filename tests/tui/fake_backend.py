@@ -1,0 +1,215 @@
+"""An in-memory :class:`tui.backend.Backend` for TUI tests: a fleet of any size, a window whose
+times are fixed, suites that stream canned results, and a remedy that clears its fault."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
+from workbench.store import Finding, MaintenanceRun
+
+NOW = 1_796_000_000.0
+"""The tests' fixed clock."""
+
+TESTS = ["exterior", "power", "display", "print_head"]
+
+
+class FakeBackend:
+    """A fleet of ``size`` terminals; KSK-0002 has a printer fault a remedy clears."""
+
+    def __init__(self, size: int = 12, *, window_left_s: float | None = 2820.0) -> None:
+        self.engineer = "alice@support"
+        self.can_request = True
+        self.size = size
+        self.faulty = {"KSK-0002": "printer.offline"}
+        self.sessions: list[str] = []
+        self.ended = False
+        self.runs: list[tuple[str, str]] = []
+        self.remedies: list[tuple[str, str]] = []
+        self.injected: list[tuple[str, str]] = []
+        self.gate: asyncio.Event | None = None  # set to hold runs until released
+        self._trail: list[TrailEntry] = []
+        self._window = (
+            WindowView(
+                "alice@support",
+                ("KSK-0001", "KSK-0002", "KSK-0003"),
+                ("diag", "remedy"),
+                "INC-2041",
+                int(NOW - 780),
+                int(NOW + window_left_s),
+                7,
+                Path("alice-cert.pub"),
+            )
+            if window_left_s is not None
+            else None
+        )
+
+    def terminals(self) -> list[TerminalRow]:
+        sites = ["north", "south", "east", "west"]
+        profiles = ["bill_payment", "ticketing", "parcel"]
+        rows = []
+        for i in range(1, self.size + 1):
+            tid = f"KSK-{i:04d}"
+            fault = self.faulty.get(tid)
+            rows.append(
+                TerminalRow(
+                    tid,
+                    profiles[i % 3],
+                    sites[i % 4],
+                    "up" if i % 7 else "down",
+                    (fault,) if fault else (),
+                    "fail" if fault else ("pass" if i % 5 else None),
+                    NOW - 86400 * (i % 9) if (fault or i % 5) else None,
+                    self._window.valid_before
+                    if self._window and tid in self._window.principals
+                    else None,
+                )
+            )
+        return rows
+
+    async def probe(self, terminal: str) -> str:
+        return "up"
+
+    def window(self) -> WindowView | None:
+        return self._window
+
+    def load_certificate(self, path: Path) -> WindowView:
+        from workbench.errors import ConfigError
+
+        raise ConfigError(f"{path}: no such file")
+
+    def request_window(
+        self, terminals: Sequence[str], hours: float | None, allow: Sequence[str], ticket: str
+    ) -> WindowView:
+        self._window = WindowView(
+            self.engineer,
+            tuple(terminals),
+            tuple(allow),
+            ticket,
+            int(NOW),
+            int(NOW + 3600),
+            8,
+            Path("x"),
+        )
+        return self._window
+
+    def refusal(self, terminal: str) -> str | None:
+        w = self._window
+        if w is None:
+            return "no window: request one or load a certificate (Window screen, w)"
+        if terminal not in w.principals:
+            return f"other terminal: the certificate is for {', '.join(w.principals)}"
+        if w.valid_before <= NOW:
+            return "expired: the window closed at 14:32"
+        return None
+
+    def start_session(self, reason: str) -> None:
+        self.sessions.append(reason)
+
+    def end_session(self) -> None:
+        self.ended = True
+
+    def suites(self) -> list[str]:
+        return ["inspection", "quick", "device:printer", "device:display"]
+
+    def suite_tests(self, suite: str) -> list[str]:
+        return TESTS
+
+    def remedies_for(self, fault: str | None) -> list[str]:
+        return ["printer.reset"] if fault in (None, "printer.offline") else []
+
+    async def status(self, terminal: str) -> dict[str, Any]:
+        return {
+            "devices": {"printer": {"serial": "/dev/pts/7"}, "display": {"tcp": "127.0.0.1:5001"}},
+            "now": {
+                "print_head": {
+                    "status": "fail" if terminal in self.faulty else "pass",
+                    "suspect": self.faulty.get(terminal),
+                },
+                "display": {"status": "pass", "suspect": None},
+            },
+        }
+
+    def _result(self, terminal: str, test: str) -> dict[str, Any]:
+        fault = self.faulty.get(terminal) if test == "print_head" else None
+        return {
+            "event": "result",
+            "test": test,
+            "status": "fail" if fault else "pass",
+            "measurements": {"latency_ms": {"value": 3.0, "unit": "ms"}},
+            "suspect": fault,
+            "remedy": "printer.reset" if fault else None,
+        }
+
+    async def run(self, terminal: str, suite: str) -> AsyncIterator[dict[str, Any]]:
+        self.runs.append((terminal, suite))
+        if (why := self.refusal(terminal)) is not None:
+            yield {"event": "done", "outcome": "refused", "error": why, "run_id": None}
+            return
+        for test in TESTS:
+            if self.gate is not None:
+                await self.gate.wait()
+            await asyncio.sleep(0)
+            yield self._result(terminal, test)
+        outcome = "fail" if terminal in self.faulty else "pass"
+        self._trail.append(TrailEntry(NOW, terminal, f"run {suite}", outcome))
+        yield {"event": "done", "outcome": outcome, "error": None, "run_id": len(self.runs)}
+
+    async def remedy(self, terminal: str, action: str) -> RemedyView:
+        self.remedies.append((terminal, action))
+        self.faulty.pop(terminal, None)
+        self._trail.append(TrailEntry(NOW, terminal, f"remedy {action}", "cleared"))
+        return RemedyView(
+            terminal,
+            action,
+            "cleared",
+            "DLE ENQ 2: print_head passes again",
+            ["DLE ENQ 2 sent"],
+            self._result(terminal, "print_head"),
+        )
+
+    async def logs(self, terminal: str, since: float | None) -> list[dict[str, Any]]:
+        return [{"event": "log", "time": NOW - 60, "kind": "diag", "test": "print_head"}]
+
+    def history(self, terminal: str | None, limit: int = 200) -> list[MaintenanceRun]:
+        runs = [
+            MaintenanceRun(2, "KSK-0002", "inspection", "alice@support", NOW - 3600, NOW - 3590, "fail",
+                           {"pass": 10, "warn": 0, "fail": 1}, (Finding("print_head", "fail", "printer.offline"),)),
+            MaintenanceRun(1, "KSK-0001", "quick", "bob@support", NOW - 7200, NOW - 7199, "pass",
+                           {"pass": 11, "warn": 0, "fail": 0}),
+        ]  # fmt: skip
+        return [r for r in runs if terminal in (None, r.terminal)][:limit]
+
+    def trail(self, terminal: str | None = None) -> list[TrailEntry]:
+        return [e for e in self._trail if terminal in (None, e.terminal)]
+
+    async def faults(self, terminal: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": "printer.offline",
+                "severity": "P2",
+                "active": terminal in self.faulty,
+                "title": "Printer offline",
+            },
+            {"id": "display.panel_off", "severity": "P2", "active": False, "title": "Panel off"},
+        ]
+
+    async def inject(self, terminal: str, fault: str) -> None:
+        self.injected.append((terminal, fault))
+        self.faulty[terminal] = fault
+
+    async def clear(self, terminal: str, fault: str) -> None:
+        self.faulty.pop(terminal, None)
+
+    def agent_audit(self, terminal: str, limit: int = 200) -> list[dict[str, Any]]:
+        return [
+            {
+                "time": NOW - 30,
+                "engineer": "trainee1@class",
+                "event": "command",
+                "command": "diag run quick",
+            }
+        ]

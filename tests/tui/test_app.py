@@ -1,0 +1,221 @@
+"""The TUI against a fake backend, driven by key presses through ``App.run_test()``: the fleet's
+filter and sort, a terminal's streamed results and confirmed remedy, the window's countdown and
+disabled actions, F1, ``:``, Esc, the session's reason, themes and the fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fake_backend import NOW, FakeBackend
+
+from tui.app import WorkbenchApp
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.fleet import FleetScreen
+from tui.screens.help import HelpScreen
+from tui.screens.pick import PickScreen
+from tui.screens.reports import ReportsScreen
+from tui.screens.terminal import TerminalScreen
+from tui.screens.window import WindowScreen
+from tui.widgets.countdown import Countdown
+
+pytestmark = pytest.mark.timeout(30)
+SIZE = (130, 40)
+
+
+def app_for(backend: FakeBackend, reason: str | None = "INC-2041") -> WorkbenchApp:
+    return WorkbenchApp(backend, reason=reason, clock=lambda: NOW)
+
+
+def cell_text(screen: TerminalScreen, table_id: str) -> list[list[str]]:
+    from textual.widgets import DataTable
+
+    table = screen.query_one(table_id, DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def until(pilot, condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    async def wait() -> None:
+        while not condition():
+            await pilot.pause(0.02)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def test_fleet_filters_as_you_type_inverts_and_sorts() -> None:
+    app = app_for(FakeBackend(40))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: len(table.rows) == 40)
+        await pilot.press("slash", *"00[12]")
+        expected = ["KSK-0001", "KSK-0002", *(f"KSK-00{i}" for i in range(10, 30))]
+        assert [r.terminal for r in table.shown] == expected
+        await pilot.press("end", "ctrl+u", *"!pass")
+        assert all(r.last_outcome != "pass" for r in table.shown) and table.shown
+        await pilot.press("escape")
+        assert len(table.shown) == 40 and table.filter.text == ""
+        await pilot.press("s", "s", "s", "s")  # terminal -> profile -> site -> reach -> last
+        assert table.sort_column == "last"
+        outcomes = [r.last_outcome or "" for r in table.shown]
+        assert outcomes == sorted(outcomes)
+        assert "sort last" in str(app.screen.query_one("#fleet-status").render())
+
+
+async def test_a_whole_session_on_one_terminal() -> None:
+    backend = FakeBackend()
+    app = app_for(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("slash", *"0002", "enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, TerminalScreen) and screen.terminal == "KSK-0002"
+        backend.gate = asyncio.Event()
+        await pilot.press("i")
+        await pilot.pause()
+        assert cell_text(screen, "#results-table") == []  # nothing yet: the gate holds the run
+        assert screen.check_action("remedy", ()) is None  # no remedy while a suite runs
+        backend.gate.set()
+        await until(pilot, lambda: not screen.busy)
+        rows = cell_text(screen, "#results-table")
+        assert [r[0] for r in rows] == ["exterior", "power", "display", "print_head"]
+        assert rows[3][1:4] == ["[red]fail[/]", "printer.offline", "printer.reset"]
+        last = screen.query_one("#terminal-last").render()
+        assert str(last) == "inspection: fail (maintenance run 1)"
+        await pilot.press("m")
+        assert isinstance(app.screen, PickScreen)
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(
+            pilot, lambda: backend.remedies == [("KSK-0002", "printer.reset")] and not screen.busy
+        )
+        await until(pilot, lambda: cell_text(screen, "#results-table")[3][1] == "[green]pass[/]")
+        assert "cleared" in str(screen.query_one("#terminal-last").render())
+        trail = [r[1:3] for r in cell_text(screen, "#trail-table")]
+        assert trail == [["run inspection", "[red]fail[/]"], ["remedy printer.reset", "cleared"]]
+        await pilot.press("escape")
+        assert isinstance(app.screen, FleetScreen)
+
+
+async def test_declined_remedy_does_nothing() -> None:
+    backend = FakeBackend()
+    app = app_for(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("down", "enter", "m", "enter", "n")
+        await pilot.pause()
+        assert isinstance(app.screen, TerminalScreen) and backend.remedies == []
+
+
+async def test_closed_window_disables_actions_and_says_why() -> None:
+    backend = FakeBackend(window_left_s=-60)
+    app = app_for(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, TerminalScreen)
+        reach = str(screen.query_one("#terminal-reach").render())
+        assert reach == "remote actions disabled: expired: the window closed at 14:32"
+        assert screen.check_action("run", ("inspection",)) is None
+        await pilot.press("i")
+        assert backend.runs == []
+        assert screen.query_one(Countdown).has_class("-closed")
+
+
+async def test_countdown_warns_in_the_last_ten_minutes() -> None:
+    app = app_for(FakeBackend(window_left_s=9 * 60 + 30))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        countdown = app.screen.query_one(Countdown)
+        assert countdown.has_class("-warning")
+        assert str(countdown.render()).endswith("[9m left]")
+    app = app_for(FakeBackend(window_left_s=47 * 60 + 10))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        countdown = app.screen.query_one(Countdown)
+        assert not countdown.has_class("-warning")
+        assert str(countdown.render()).endswith("[47m left]")
+
+
+async def test_window_screen_requests_a_window_and_names_refusals() -> None:
+    backend = FakeBackend(window_left_s=None)
+    app = app_for(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("space", "space", "w")
+        assert isinstance(app.screen, WindowScreen)
+        await pilot.press("n")
+        boxes = app.screen.query("Input")
+        assert boxes[1].value == "KSK-0001,KSK-0002"
+        await pilot.press("enter")
+        window = backend.window()
+        assert window is not None and window.principals == ("KSK-0001", "KSK-0002")
+        assert window.ticket == "INC-2041"  # the session's reason
+        reach = cell_text(app.screen, "#window-reach")  # type: ignore[arg-type]
+        assert reach[0] == ["KSK-0001", "[green]reachable[/]"]
+        assert reach[2] == [
+            "KSK-0003",
+            "[red]other terminal: the certificate is for KSK-0001, KSK-0002[/]",
+        ]
+        await pilot.press("escape")
+        assert isinstance(app.screen, FleetScreen)
+
+
+async def test_reason_is_asked_first_and_recorded() -> None:
+    backend = FakeBackend()
+    app = app_for(backend, reason=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # empty: refused
+        assert backend.sessions == []
+        await pilot.press(*"INC-77", "enter")
+        assert backend.sessions == ["INC-77"]
+        assert "reason INC-77" in app.session_text
+    assert backend.ended
+
+
+async def test_help_jump_back_palette_and_theme() -> None:
+    app = app_for(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        from textual.widgets import DataTable
+
+        table = app.screen.query_one(DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        described = {r[1] for r in rows}
+        assert {"Filter", "Sort", "Inspect marked", "Help", "Jump", "Quit", "Down"} <= described
+        await pilot.press("escape")
+        await pilot.press("colon", *"reports", "enter")
+        assert isinstance(app.screen, ReportsScreen)
+        await pilot.press("colon", *"KSK-0003", "enter")
+        assert isinstance(app.screen, TerminalScreen) and app.screen.terminal == "KSK-0003"
+        assert len(app.screen_stack) == 3  # jumping goes back to the fleet first
+        await pilot.press("escape")
+        assert isinstance(app.screen, FleetScreen)
+        await pilot.press("ctrl+t")
+        assert app.theme == "textual-light"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Reports")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ReportsScreen))
+
+
+async def test_fan_out_streams_progress_into_each_row() -> None:
+    backend = FakeBackend(30)
+    app = app_for(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: len(table.rows) == 30)
+        backend.gate = asyncio.Event()
+        await pilot.press("space", "space", "space", "space", "i")
+        await until(pilot, lambda: table.rows[3].progress == "refused")  # not in the window
+        assert [r.progress for r in table.rows[:5]] == ["0/4", "0/4", "0/4", "refused", ""]
+        assert app.screen.check_action("fan_out", ("quick",)) is None
+        backend.gate.set()
+        await until(pilot, lambda: table.rows[2].progress == "pass")
+        assert [r.progress for r in table.rows[:4]] == ["pass", "fail", "pass", "refused"]
+        assert sorted(backend.runs) == [(f"KSK-000{i}", "inspection") for i in range(1, 5)]

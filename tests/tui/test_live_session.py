@@ -1,0 +1,98 @@
+"""A whole remote session, pressed key by key through ``App.run_test()`` against a real simulated
+kiosk and its SSH agent on loopback: request a window, open the terminal, run the inspection, see
+the injected fault fail, apply its remedy after confirming, see it pass; all of it on record."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from devices.kiosk import KioskHost
+from remote.agent import kiosk_extra
+from remote.terminal_backend import kiosk_backend
+from remote.window import CertificateAuthority
+from tui.app import WorkbenchApp
+from tui.live import LiveBackend
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.pick import PickScreen
+from tui.screens.terminal import TerminalScreen
+from tui.screens.window import WindowScreen
+from workbench.store import RecordStore
+
+TID = "KSK-0031"
+
+
+async def until(pilot, condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    async def wait() -> None:
+        while not condition():
+            await pilot.pause(0.05)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+def results(screen: TerminalScreen) -> dict[str, list[str]]:
+    from textual.widgets import DataTable
+
+    table = screen.query_one("#results-table", DataTable)
+    rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    return {r[0]: r[1:] for r in rows}
+
+
+@pytest.mark.timeout(60)
+async def test_inspect_find_remedy_and_pass_on_a_real_kiosk(state_dir: Path) -> None:
+    ca_dir = state_dir / "ca"
+    CertificateAuthority.init(ca_dir)
+    extra = kiosk_extra(ca_dir, kiosk_backend)
+    async with KioskHost(state_dir, "bill_payment", [TID], speed=60, extras=[extra]) as host:
+        host.terminals[TID].inject("display.panel_off")
+        backend = LiveBackend(state_dir, ca=ca_dir, engineer="alice@support")
+        app = WorkbenchApp(backend, reason="INC-3141")
+        async with app.run_test(size=(140, 40)) as pilot:
+            table = app.fleet.table
+            await until(pilot, lambda: [r.terminal for r in table.rows] == [TID])
+            await until(pilot, lambda: table.rows[0].reachable == "up")
+
+            await pilot.press("w")  # the window: request one for the terminal under the cursor
+            assert isinstance(app.screen, WindowScreen)
+            await pilot.press("n", "enter")
+            window = backend.window()
+            assert window is not None and window.principals == (TID,)
+            assert window.ticket == "INC-3141" and window.valid_before - window.valid_after == 3600
+            await pilot.press("escape", "enter")  # back to the fleet, open the terminal
+            screen = app.screen
+            assert isinstance(screen, TerminalScreen) and screen.terminal == TID
+
+            await pilot.press("i")
+            await until(pilot, lambda: len(results(screen)) == 11 and not screen.busy)
+            found = results(screen)
+            assert found["display"][:3] == [
+                "[red]fail[/]",
+                "display.panel_off",
+                "remote: remedy display.power_on",
+            ]
+            assert all(v[0] == "[green]pass[/]" for k, v in found.items() if k != "display")
+
+            await pilot.press("m")
+            assert isinstance(app.screen, PickScreen)
+            assert app.screen.options[0][0] == "display.power_on"
+            await pilot.press("enter")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await until(
+                pilot, lambda: "cleared" in str(screen.query_one("#terminal-last").render())
+            )
+            assert results(screen)["display"][:2] == ["[green]pass[/]", ""]
+            assert host.terminals[TID].active_faults() == []
+            await pilot.press("q")
+
+    with RecordStore(state_dir / "records.sqlite") as store:
+        runs = store.maintenance_runs(TID)
+        reasons = [r["reason"] for r in store.query("SELECT reason FROM work_sessions")]
+    assert [(r.suite, r.outcome) for r in runs] == [
+        ("remedy display.power_on", "cleared"),
+        ("inspection", "fail"),
+    ]
+    assert [(f.test, f.suspect) for f in runs[1].findings] == [("display", "display.panel_off")]
+    assert reasons == ["INC-3141"]

@@ -1,0 +1,201 @@
+"""The workbench TUI application: the screens, the session (who, why, which window), the command
+palette, F1 help, ``:`` to jump, Esc to go back, dark and light themes.
+
+    WorkbenchApp(LiveBackend(state_dir, ca=...)).run()
+
+The app only talks to a :class:`tui.backend.Backend`; tests hand it a fake one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from tui.backend import Backend, WindowView
+from tui.screens.fleet import FleetScreen
+from tui.screens.help import HelpScreen
+from tui.screens.jump import JumpScreen
+from tui.screens.reason import ReasonScreen
+from tui.screens.reports import ReportsScreen
+from tui.screens.terminal import TerminalScreen
+from tui.screens.trainer import TrainerScreen
+from tui.screens.window import WindowScreen
+from tui.widgets.countdown import Countdown
+
+VIEWS = {"window": WindowScreen, "reports": ReportsScreen}
+
+
+class WorkbenchApp(App[None]):
+    """Fleet at the bottom of the screen stack; every other view is pushed on it."""
+
+    TITLE = "workbench"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("colon", "jump", "Jump", key_display=":"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("escape", "go_back", "Back", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    CSS = """
+    Screen { background: $background; }
+    .title { text-style: bold; padding: 0 1; }
+    .refused { color: $error; padding: 0 1; }
+    """
+
+    session_text: reactive[str] = reactive("")
+    window_until: reactive[int | None] = reactive(None)
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        reason: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.reason = reason
+        self.clock = clock
+        self.theme = "textual-dark"
+        self._closed_told: int | None = None
+
+    # -- the session ----------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        Countdown.now_fn = staticmethod(self.clock)
+        self.push_screen(FleetScreen())
+        window = self.backend.window()
+        if window is not None:
+            self.set_window(window)
+        if self.reason:
+            self._start(self.reason)
+        else:
+            self.push_screen(ReasonScreen(), self._start)
+
+    def _start(self, reason: str | None) -> None:
+        self.reason = reason or "-"
+        self.backend.start_session(self.reason)
+        self._session_text()
+
+    def _session_text(self) -> None:
+        window = self.backend.window()
+        groups = f" · {', '.join(window.allow)}" if window else ""
+        self.session_text = f"{self.backend.engineer} · reason {self.reason or '?'}{groups}"
+
+    def set_window(self, window: WindowView) -> None:
+        """A window was loaded or requested: every screen's countdown and actions follow it."""
+        self.window_until = window.valid_before
+        self._session_text()
+        self.screen.refresh_bindings()
+
+    def on_countdown_closed(self, _: Countdown.Closed) -> None:
+        if self._closed_told != self.window_until:
+            self._closed_told = self.window_until
+            self.notify(
+                "The remote window has closed: remote actions are disabled.",
+                title="Window closed",
+                severity="error",
+                timeout=10,
+            )
+        self.screen.refresh_bindings()
+
+    def on_unmount(self) -> None:
+        self.backend.end_session()
+
+    # -- navigation -----------------------------------------------------------------------------
+    def _to_fleet(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, FleetScreen):
+            self.pop_screen()
+
+    def show(self, view: str) -> None:
+        """Go to a view by name (``fleet``, ``window``, ``reports``, ``trainer``) or terminal id."""
+        if view == "quit":
+            self.exit()
+            return
+        if view == "help":
+            self.action_help()
+            return
+        self._to_fleet()
+        if view == "fleet":
+            return
+        if view in VIEWS:
+            self.push_screen(VIEWS[view]())
+        elif view == "trainer":
+            self.push_screen(TrainerScreen(self._focus_terminal()))
+        elif any(r.terminal == view for r in self.fleet.table.rows):
+            self.push_screen(TerminalScreen(view))
+        else:
+            self.notify(f"no view or terminal {view!r}", severity="warning")
+
+    def action_view(self, view: str) -> None:
+        """Bindings' way to :meth:`show` a view."""
+        self.show(view)
+
+    @property
+    def fleet(self) -> FleetScreen:
+        """The fleet screen at the bottom of the stack."""
+        return next(s for s in self.screen_stack if isinstance(s, FleetScreen))
+
+    def _focus_terminal(self) -> str | None:
+        if isinstance(self.screen, TerminalScreen):
+            return self.screen.terminal
+        row = self.fleet.table.current
+        return row.terminal if row else None
+
+    def action_jump(self) -> None:
+        ids = [r.terminal for r in self.fleet.table.rows[:2000]]
+        self.push_screen(JumpScreen(ids), lambda v: self.show(v) if v else None)
+
+    def action_go_back(self) -> None:
+        if not isinstance(self.screen, FleetScreen) and len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = type(self.screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(title, self.screen.active_bindings))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    # -- command palette ------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Fleet", "Every terminal: filter, sort, fan out", lambda: self.show("fleet")
+        )
+        yield SystemCommand(
+            "Window", "Request or load a remote window", lambda: self.show("window")
+        )
+        yield SystemCommand(
+            "Reports", "Maintenance records and results", lambda: self.show("reports")
+        )
+        yield SystemCommand(
+            "Trainer", "Inject and clear faults, watch trainees", lambda: self.show("trainer")
+        )
+        yield SystemCommand("Toggle dark/light", "Switch the theme", self.action_toggle_theme)
+        yield SystemCommand("Help", "Every key binding (F1)", self.action_help)
+        fleet = self.fleet
+        yield SystemCommand(
+            "Inspect marked terminals",
+            "Fan the inspection suite out over the marked (or shown) terminals",
+            lambda: fleet.action_fan_out("inspection"),
+        )
+        yield SystemCommand(
+            "Quick check marked terminals",
+            "Fan the quick suite out over the marked (or shown) terminals",
+            lambda: fleet.action_fan_out("quick"),
+        )
+        if isinstance(screen, TerminalScreen):
+            yield SystemCommand(
+                "Run inspection here", screen.terminal, lambda: screen.action_run("inspection")
+            )
+            yield SystemCommand("Apply a remedy here", screen.terminal, screen.action_remedy)

@@ -1,0 +1,190 @@
+"""The interface the TUI talks to (a ``typing.Protocol``) and the plain data it exchanges: the
+screens never reach a socket, a certificate or the records store themselves.
+
+:class:`tui.live.LiveBackend` implements it over the remote client and the records store; tests
+inject a fake. Nothing here imports textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from workbench.store import MaintenanceRun
+
+SUITES = ("inspection", "quick")
+"""The suites offered first; ``device:NAME`` suites come from :meth:`Backend.suites`."""
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalRow:
+    """One terminal as the fleet screen lists it."""
+
+    terminal: str
+    profile: str = "-"
+    site: str = "-"
+    reachable: str = "?"  # "up" | "down" | "?" (not running here / not probed)
+    faults: tuple[str, ...] = ()  # suspected faults of the last run, as the terminal reported
+    last_outcome: str | None = None
+    last_run: float | None = None
+    window_until: int | None = None  # valid_before of a window open on it now
+    progress: str = ""  # a fan-out in flight: "3/11", then the outcome
+
+    def text(self) -> str:
+        """What the ``/`` filter matches against."""
+        return " ".join(
+            (
+                self.terminal,
+                self.profile,
+                self.site,
+                self.reachable,
+                *self.faults,
+                self.last_outcome or "never",
+                self.progress,
+            )
+        )
+
+    def with_(self, **changes: Any) -> TerminalRow:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowView:
+    """The remote window the session holds: a user certificate's validity and what it allows."""
+
+    engineer: str
+    principals: tuple[str, ...]
+    allow: tuple[str, ...]
+    ticket: str | None
+    valid_after: int
+    valid_before: int
+    serial: int
+    certificate: Path
+
+    def open_at(self, now: float) -> bool:
+        """True while the window is open (``valid_after <= now < valid_before``)."""
+        return self.valid_after <= now < self.valid_before
+
+
+@dataclass(frozen=True, slots=True)
+class TrailEntry:
+    """One action of this session, as the session's audit trail shows it."""
+
+    time: float
+    terminal: str
+    action: str
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class RemedyView:
+    """What a remedy did: cleared or not, the steps, the re-test's result line."""
+
+    terminal: str
+    action: str
+    outcome: str  # cleared | not cleared | refused | error
+    detail: str
+    steps: list[str] = field(default_factory=list)
+    retest: dict[str, Any] | None = None
+
+
+class Backend(Protocol):
+    """What the TUI needs: terminals, the window, suites and remedies over SSH, records."""
+
+    engineer: str
+    """Who is at the keyboard (the key's comment or the certificate's key id)."""
+
+    can_request: bool
+    """True when a CA directory was given, so the session can sign its own window."""
+
+    def terminals(self) -> list[TerminalRow]:
+        """Every known terminal: running ones under the state dir, those in grants and records."""
+        ...
+
+    async def probe(self, terminal: str) -> str:
+        """Is the terminal's agent accepting connections: ``up`` or ``down`` (``?`` unknown)."""
+        ...
+
+    def window(self) -> WindowView | None:
+        """The window held now, if any."""
+        ...
+
+    def load_certificate(self, path: Path) -> WindowView:
+        """Use this certificate (``...-cert.pub`` for the session's key) from now on."""
+        ...
+
+    def request_window(
+        self, terminals: Sequence[str], hours: float | None, allow: Sequence[str], ticket: str
+    ) -> WindowView:
+        """Have the CA sign the session's key for these terminals (needs ``can_request``)."""
+        ...
+
+    def refusal(self, terminal: str) -> str | None:
+        """Why the window does not reach this terminal now (expired, other terminal, untrusted
+        CA, no window), or None when it does."""
+        ...
+
+    def start_session(self, reason: str) -> None:
+        """Record the session's reason (a ticket id) before any action."""
+        ...
+
+    def end_session(self) -> None:
+        """Record the end of the session."""
+        ...
+
+    def suites(self) -> list[str]:
+        """Suite names a terminal runs."""
+        ...
+
+    def suite_tests(self, suite: str) -> list[str]:
+        """The tests a suite runs, in order."""
+        ...
+
+    def remedies_for(self, fault: str | None) -> list[str]:
+        """Remedies worth trying for a suspected fault (all remedies when None)."""
+        ...
+
+    async def status(self, terminal: str) -> dict[str, Any]:
+        """The terminal's live status (devices, checklist items now, suspects)."""
+        ...
+
+    def run(self, terminal: str, suite: str) -> AsyncIterator[dict[str, Any]]:
+        """Run a suite: yield each ``result`` line as its test finishes, then one ``done`` line
+        (``outcome``, ``error``, ``run_id``); the run is kept as a maintenance record."""
+        ...
+
+    async def remedy(self, terminal: str, action: str) -> RemedyView:
+        """Apply a remedy and re-test; kept as a maintenance action."""
+        ...
+
+    async def logs(self, terminal: str, since: float | None) -> list[dict[str, Any]]:
+        """The terminal's log entries newer than ``since``."""
+        ...
+
+    def history(self, terminal: str | None, limit: int = 200) -> list[MaintenanceRun]:
+        """Maintenance records, newest first (one terminal's, or all)."""
+        ...
+
+    def trail(self, terminal: str | None = None) -> list[TrailEntry]:
+        """This session's actions (on one terminal, or all), oldest first."""
+        ...
+
+    async def faults(self, terminal: str) -> list[dict[str, Any]]:
+        """Faults a trainer may inject on a simulated terminal, with ``active``."""
+        ...
+
+    async def inject(self, terminal: str, fault: str) -> None:
+        """Inject a fault (simulated terminals, through the kiosk's control plane)."""
+        ...
+
+    async def clear(self, terminal: str, fault: str) -> None:
+        """Clear a fault (simulated terminals)."""
+        ...
+
+    def agent_audit(self, terminal: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The last lines of the terminal's agent audit log (what trainees did), when readable."""
+        ...

@@ -1,0 +1,70 @@
+"""``workbench tui``: the Textual TUI over the terminals under a state directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import platformdirs
+
+DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
+
+
+@click.command()
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_STATE_DIR,
+    show_default=True,
+    help="Where running kiosks keep their endpoints (STATE/ID/endpoints.json) and records.",
+)
+@click.option(
+    "--ca",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A CA directory: request windows from inside the TUI (and trust its known_hosts).",
+)
+@click.option(
+    "--key", type=click.Path(dir_okay=False, path_type=Path), help="Default STATE/engineer."
+)
+@click.option(
+    "--cert", type=click.Path(dir_okay=False, path_type=Path), help="A window certificate to load."
+)
+@click.option(
+    "--known-hosts",
+    envvar="WORKBENCH_KNOWN_HOSTS",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The host CA's @cert-authority line (default CA/known_hosts); env WORKBENCH_KNOWN_HOSTS.",
+)
+@click.option(
+    "--store", type=click.Path(dir_okay=False, path_type=Path), help="Default STATE/records.sqlite."
+)
+@click.option(
+    "--engineer", help="Your name for grants (default USER@workbench, or the cert's key id)."
+)
+@click.option("--ticket", help="The session's reason (a ticket id); asked at start when not given.")
+def tui(
+    state_dir: Path,
+    ca: Path | None,
+    key: Path | None,
+    cert: Path | None,
+    known_hosts: Path | None,
+    store: Path | None,
+    engineer: str | None,
+    ticket: str | None,
+) -> None:
+    """The remote engineer's and trainer's TUI: fleet, terminal, window, reports, trainer."""
+    from tui.app import WorkbenchApp
+    from tui.live import LiveBackend
+
+    if not state_dir.is_dir():
+        raise click.BadParameter(f"{state_dir}: no such directory", param_hint="--state-dir")
+    backend = LiveBackend(
+        state_dir,
+        store=store,
+        ca=ca,
+        key=key,
+        cert=cert,
+        known_hosts=known_hosts,
+        engineer=engineer,
+    )
+    WorkbenchApp(backend, reason=ticket).run()

@@ -1,0 +1,341 @@
+"""The TUI's backend over the real thing: simulated (or real) terminals found under a state
+directory, their agents reached over SSH with the engineer's window certificate
+(:mod:`remote.client`), grants signed by a local CA when one is given, and the records store.
+
+Every store access opens its own short connection (SQLite connections belong to one thread and
+workers may run in threads); every remote call opens its own SSH connection, as the CLI does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from devices.transports.control_client import request_async
+from remote import remedies
+from remote.client import (
+    AgentClient,
+    Endpoint,
+    Identity,
+    RunReport,
+    apply_remedy,
+    discover,
+    record_remedy,
+    record_run,
+    run_suite,
+)
+from remote.diagnostics import registry
+from remote.diagnostics.base import catalog
+from remote.window import CertificateAuthority, engineer_key, parse_allow, read_certificate_info
+from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
+from workbench.errors import ConfigError, RemoteError, WorkbenchError
+from workbench.store import MaintenanceRun, RecordStore
+
+log = logging.getLogger(__name__)
+
+
+class LiveBackend:
+    """:class:`tui.backend.Backend` over a state directory, a CA (optional) and SSH."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        store: Path | None = None,
+        ca: Path | None = None,
+        key: Path | None = None,
+        cert: Path | None = None,
+        known_hosts: Path | None = None,
+        engineer: str | None = None,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.store_path = store or self.state_dir / "records.sqlite"
+        self.ca_dir = ca
+        self.key_path = key or self.state_dir / "engineer"
+        self.known_hosts = known_hosts or (ca / "known_hosts" if ca else None)
+        self.engineer = engineer or f"{getpass.getuser()}@workbench"
+        self.can_request = ca is not None
+        self._identity: Identity | None = None
+        self._window: WindowView | None = None
+        self._trail: list[TrailEntry] = []
+        self._session: int | None = None
+        self._reason = ""
+        if ca is not None:
+            CertificateAuthority(ca)  # a clear error now if it is not a CA directory
+        if cert is not None:
+            self.load_certificate(cert)
+
+    # -- records --------------------------------------------------------------------------------
+    def _store(self) -> RecordStore:
+        return RecordStore(self.store_path)
+
+    def start_session(self, reason: str) -> None:
+        self._reason = reason
+        with self._store() as store:
+            self._session = store.open_session(self.engineer, reason, "tui")
+        self._note("-", "session", "started", f"reason {reason}")
+
+    def end_session(self) -> None:
+        if self._session is not None:
+            with self._store() as store:
+                store.close_session(self._session)
+            self._session = None
+
+    def _note(self, terminal: str, action: str, outcome: str, detail: str = "") -> None:
+        self._trail.append(TrailEntry(time.time(), terminal, action, outcome, detail))
+
+    def trail(self, terminal: str | None = None) -> list[TrailEntry]:
+        return [e for e in self._trail if terminal is None or e.terminal in (terminal, "-")]
+
+    def history(self, terminal: str | None, limit: int = 200) -> list[MaintenanceRun]:
+        if not self.store_path.exists():
+            return []
+        with self._store() as store:
+            return store.maintenance_runs(terminal, limit=limit)
+
+    # -- the fleet ------------------------------------------------------------------------------
+    def _manifests(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for path in discover(self.state_dir):
+            try:
+                manifest = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue  # a kiosk writing or removing it right now
+            if isinstance(manifest, dict):
+                out[str(manifest.get("terminal") or path.parent.name)] = manifest
+        return out
+
+    def terminals(self) -> list[TerminalRow]:
+        manifests = self._manifests()
+        profiles: dict[str, str] = {}
+        grants: dict[str, int] = {}
+        latest: dict[str, MaintenanceRun] = {}
+        if self.store_path.exists():
+            with self._store() as store:
+                profiles, grants, latest = (
+                    store.known_terminals(),
+                    store.active_grants(),
+                    store.latest_runs(),
+                )
+        window = self._window
+        now = time.time()
+        rows = []
+        for tid in sorted({*profiles, *grants, *latest, *manifests}):
+            manifest = manifests.get(tid, {})
+            run = latest.get(tid)
+            until = grants.get(tid)
+            if window and tid in window.principals and window.open_at(now):
+                until = max(until or 0, window.valid_before)
+            rows.append(
+                TerminalRow(
+                    tid,
+                    str(manifest.get("profile") or profiles.get(tid) or "-"),
+                    str(manifest.get("site") or "-"),
+                    "?" if manifest.get("agent") else "-",
+                    tuple(dict.fromkeys(f.suspect for f in run.findings if f.suspect))
+                    if run
+                    else (),
+                    run.outcome if run else None,
+                    run.started if run else None,
+                    until,
+                )
+            )
+        return rows
+
+    async def probe(self, terminal: str) -> str:
+        try:
+            endpoint = self._endpoint(terminal)
+        except WorkbenchError:
+            return "-"
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(endpoint.host, endpoint.port), 2.0
+            )
+        except (OSError, TimeoutError):
+            return "down"
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except OSError:
+            pass
+        return "up"
+
+    def _endpoint(self, terminal: str) -> Endpoint:
+        return Endpoint.from_manifest(self.state_dir / terminal / "endpoints.json")
+
+    def _manifest(self, terminal: str) -> dict[str, Any]:
+        path = self.state_dir / terminal / "endpoints.json"
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read the endpoints manifest: {exc}") from None
+        return manifest if isinstance(manifest, dict) else {}
+
+    # -- the window -----------------------------------------------------------------------------
+    def window(self) -> WindowView | None:
+        return self._window
+
+    def load_certificate(self, path: Path) -> WindowView:
+        if self.known_hosts is None:
+            raise ConfigError("give --known-hosts (CA/known_hosts) to trust the terminals")
+        identity = Identity.load(self.key_path, path, self.known_hosts)
+        info = read_certificate_info(path)
+        self._identity = identity
+        self.engineer = identity.engineer
+        self._window = WindowView(
+            info.key_id,
+            info.principals,
+            info.allow,
+            info.ticket,
+            info.valid_after,
+            info.valid_before,
+            info.serial,
+            Path(path),
+        )
+        self._note("-", "window", "loaded", f"{path} (serial {info.serial})")
+        return self._window
+
+    def request_window(
+        self, terminals: Sequence[str], hours: float | None, allow: Sequence[str], ticket: str
+    ) -> WindowView:
+        if self.ca_dir is None:
+            raise ConfigError("no CA: start with --ca DIR to request a window, or load one")
+        authority = CertificateAuthority(self.ca_dir)
+        key = engineer_key(self.key_path, self.engineer)
+        with self._store() as store:
+            grant = authority.grant(
+                list(terminals),
+                key,
+                hours=hours,
+                allow=parse_allow(",".join(allow)),
+                ticket=ticket or None,
+                store=store,
+            )
+        cert = self.key_path.with_name(self.key_path.name + "-cert.pub")
+        cert.write_bytes(grant.certificate)
+        cert.chmod(0o600)
+        return self.load_certificate(cert)
+
+    def refusal(self, terminal: str) -> str | None:
+        if self._identity is None:
+            return "no window: request one or load a certificate (Window screen, w)"
+        return self._identity.refusal(terminal)
+
+    def _reach(self, terminal: str) -> tuple[Endpoint, Identity]:
+        why = self.refusal(terminal)
+        if why is not None or self._identity is None:
+            raise RemoteError(f"{terminal}: {why}")
+        return self._endpoint(terminal), self._identity
+
+    # -- diagnostics and remedies ---------------------------------------------------------------
+    def suites(self) -> list[str]:
+        return list(registry.suites())
+
+    def suite_tests(self, suite: str) -> list[str]:
+        return list(registry.suites().get(suite, []))
+
+    def remedies_for(self, fault: str | None) -> list[str]:
+        if fault is None:
+            return list(remedies.REMEDIES)
+        faults = catalog()
+        mode = faults[fault] if fault in set(faults) else None
+        return [mode.remedy] if mode is not None and mode.remedy else []
+
+    async def _lines(self, terminal: str, command: str) -> list[dict[str, Any]]:
+        endpoint, identity = self._reach(terminal)
+        async with AgentClient(endpoint, identity) as client:
+            lines, _ = await client.run(command)
+        for line in lines:
+            if line.get("event") == "error":
+                raise RemoteError(f"{terminal}: {line.get('error')}")
+        return lines
+
+    async def status(self, terminal: str) -> dict[str, Any]:
+        lines = await self._lines(terminal, "status")
+        return next((line for line in lines if line.get("event") == "status"), {})
+
+    async def logs(self, terminal: str, since: float | None) -> list[dict[str, Any]]:
+        command = "logs" if since is None else f"logs --since {since}"
+        return [line for line in await self._lines(terminal, command) if line.get("event") == "log"]
+
+    async def run(self, terminal: str, suite: str) -> AsyncIterator[dict[str, Any]]:
+        try:
+            endpoint, identity = self._reach(terminal)
+        except WorkbenchError as exc:
+            self._note(terminal, f"run {suite}", "refused", str(exc))
+            yield {"event": "done", "outcome": "refused", "error": str(exc), "run_id": None}
+            return
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        def line(obj: dict[str, Any]) -> None:
+            if obj.get("event") == "result":
+                queue.put_nowait(obj)
+
+        task = asyncio.ensure_future(run_suite(endpoint, identity, suite, on_line=line))
+        while not (task.done() and queue.empty()):
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                yield getter.result()
+            else:
+                getter.cancel()
+        report: RunReport = task.result()
+        with self._store() as store:
+            run_id = record_run(store, report)
+        self._note(terminal, f"run {suite}", report.outcome, report.error or f"run {run_id}")
+        yield {"event": "done", "outcome": report.outcome, "error": report.error, "run_id": run_id}
+
+    async def remedy(self, terminal: str, action: str) -> RemedyView:
+        endpoint, identity = self._reach(terminal)
+        report = await apply_remedy(endpoint, identity, action)
+        if report.error is None:
+            with self._store() as store:
+                record_remedy(store, report)
+        self._note(terminal, f"remedy {action}", report.outcome, report.error or report.detail)
+        return RemedyView(
+            terminal,
+            report.action,
+            report.outcome,
+            report.error or report.detail,
+            report.steps,
+            report.retest,
+        )
+
+    # -- trainer --------------------------------------------------------------------------------
+    def _control(self, terminal: str) -> str:
+        path = self._manifest(terminal).get("control")
+        if not path:
+            raise RemoteError(f"{terminal} is not a simulated kiosk: no fault injection")
+        return str(path)
+
+    async def faults(self, terminal: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await request_async(self._control(terminal), "fault.list")
+        return result
+
+    async def inject(self, terminal: str, fault: str) -> None:
+        await request_async(self._control(terminal), "fault.inject", id=fault)
+        self._note(terminal, f"inject {fault}", "done")
+
+    async def clear(self, terminal: str, fault: str) -> None:
+        await request_async(self._control(terminal), "fault.clear", id=fault)
+        self._note(terminal, f"clear {fault}", "done")
+
+    def agent_audit(self, terminal: str, limit: int = 200) -> list[dict[str, Any]]:
+        path = self.state_dir / terminal / "agent" / "audit.jsonl"
+        try:
+            lines = path.read_text().splitlines()[-limit:]
+        except OSError:
+            return []
+        out = []
+        for text in lines:
+            try:
+                out.append(json.loads(text))
+            except ValueError:
+                continue  # a torn last line
+        return out

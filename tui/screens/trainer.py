@@ -1,0 +1,162 @@
+"""The trainer's panel on a simulated kiosk: its fault list with what is active, inject and clear
+through the kiosk's control plane, and the agent's audit log to watch what trainees do."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+from tui.screens.confirm import ConfirmScreen
+from tui.widgets.session_bar import SessionBar
+
+if TYPE_CHECKING:
+    from tui.app import WorkbenchApp
+
+AUDIT_EVERY_S = 2.0
+
+
+def audit_text(rec: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(time, who, event, what) for one audit record."""
+    what = rec.get("command") or rec.get("reason") or ""
+    if rec.get("event") == "result":
+        what = f"{rec.get('command')} -> exit {rec.get('exit_status')} {rec.get('counts') or ''}"
+    return (
+        time.strftime("%H:%M:%S", time.localtime(float(rec.get("time") or 0))),
+        str(rec.get("engineer") or rec.get("key_id") or "-"),
+        str(rec.get("event")),
+        str(what),
+    )
+
+
+class TrainerScreen(Screen[None]):
+    """Faults of one simulated terminal (``i`` inject, ``c`` clear) above its audit log."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "inject", "Inject"),
+        Binding("c", "clear", "Clear"),
+        Binding("ctrl+r", "reload", "Reload"),
+    ]
+
+    DEFAULT_CSS = """
+    TrainerScreen { overflow: hidden; }
+    TrainerScreen #trainer-faults { height: 1fr; }
+    TrainerScreen #trainer-audit { height: 1fr; }
+    """
+
+    class Faults(Message):
+        """The fault list arrived (or ``error``)."""
+
+        def __init__(self, faults: list[dict[str, Any]], error: str | None = None) -> None:
+            super().__init__()
+            self.faults, self.error = faults, error
+
+    def __init__(self, terminal: str | None) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    @property
+    def wb(self) -> WorkbenchApp:
+        return cast("WorkbenchApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield SessionBar(f"Trainer {self.terminal or ''}")
+        yield Label("", id="trainer-state", classes="title")
+        yield DataTable(id="trainer-faults", cursor_type="row")
+        yield Label("agent audit log (what trainees do):", classes="title")
+        yield DataTable(id="trainer-audit", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#trainer-faults", DataTable).add_columns("fault", "sev", "active", "title")
+        self.query_one("#trainer-audit", DataTable).add_columns("time", "who", "event", "what")
+        if self.terminal is None:
+            self.query_one("#trainer-state", Label).update("no terminal: pick one in the fleet")
+            return
+        self.action_reload()
+        self.set_interval(AUDIT_EVERY_S, self._audit)
+        self.query_one("#trainer-faults", DataTable).focus()
+
+    def action_reload(self) -> None:
+        self._load()
+        self._audit()
+
+    @work(exclusive=True, group="faults")
+    async def _load(self) -> None:
+        assert self.terminal is not None
+        try:
+            self.post_message(self.Faults(await self.wb.backend.faults(self.terminal)))
+        except Exception as exc:
+            self.post_message(self.Faults([], str(exc)))
+
+    def on_trainer_screen_faults(self, message: Faults) -> None:
+        table = self.query_one("#trainer-faults", DataTable)
+        row = table.cursor_row
+        table.clear()
+        state = self.query_one("#trainer-state", Label)
+        if message.error:
+            state.update(f"[red]{message.error}[/]")
+            return
+        active = [f["id"] for f in message.faults if f.get("active")]
+        state.update(f"{self.terminal}: {len(active)} active fault(s) {', '.join(active)}")
+        for f in message.faults:
+            table.add_row(
+                f["id"],
+                str(f.get("severity", "")),
+                "[red]ACTIVE[/]" if f.get("active") else "",
+                str(f.get("title", "")),
+                key=f["id"],
+            )
+        table.move_cursor(row=min(row, max(0, table.row_count - 1)))
+
+    def _audit(self) -> None:
+        if self.terminal is None:
+            return
+        table = self.query_one("#trainer-audit", DataTable)
+        records = self.wb.backend.agent_audit(self.terminal)
+        if table.row_count == len(records):
+            return
+        table.clear()
+        for rec in records:
+            table.add_row(*audit_text(rec))
+        table.move_cursor(row=table.row_count - 1)
+
+    def _selected(self) -> str | None:
+        table = self.query_one("#trainer-faults", DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_inject(self) -> None:
+        fault = self._selected()
+        if fault and self.terminal:
+            question = f"Inject {fault} on {self.terminal}?"
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._change("inject", fault)
+
+            self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_clear(self) -> None:
+        fault = self._selected()
+        if fault and self.terminal:
+            self._change("clear", fault)
+
+    @work(group="change")
+    async def _change(self, verb: str, fault: str) -> None:
+        assert self.terminal is not None
+        backend = self.wb.backend
+        try:
+            await (backend.inject if verb == "inject" else backend.clear)(self.terminal, fault)
+        except Exception as exc:
+            self.notify(f"{verb} {fault}: {exc}", severity="error")
+            return
+        self.notify(f"{verb}ed {fault} on {self.terminal}", title="Trainer")
+        self._load()
