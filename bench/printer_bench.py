@@ -145,7 +145,10 @@ async def printer_run(mode: str, args: argparse.Namespace, kind: str = "mixed") 
     env = simpy.Environment()
     settings = PrinterSettings(roll_length_m=1e9, head_clean_interval_m=1e9)
     printer = Printer(env, settings, default_catalog().for_device("printer"))
-    async with LiveClock(env, speed=1.0) as clock, PtyPort(printer.new_session) as port:
+    async with (
+        LiveClock(env, speed=1.0) as clock,
+        PtyPort(printer.new_session, clock=printer) as port,
+    ):
         printer.attach_clock(clock)
         proc = await asyncio.create_subprocess_exec(
             *_client_cmd(port.path, mode, args, kind), stdout=asyncio.subprocess.PIPE

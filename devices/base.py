@@ -1,8 +1,17 @@
 """What every simulated peripheral shares: a SimPy environment, a fault set applied and cleared
-through one API, customer stimuli, and an exact ``(time, event)`` log.
+through one API, customer stimuli, and an exact ``(time, event)`` log; and the contract between a
+device and the transports that put it on the wire.
+
+The contract has two shapes, declared here and nowhere else:
+
+- a :class:`StreamDevice` answers a byte session (:class:`Session`): the terminal puts it on a
+  pseudo-terminal or a raw TCP port, which opens one session per host connection;
+- a :class:`ServedDevice` exposes request/response ports of its own (Modbus TCP, HTTP, an echo
+  port) through :meth:`ServedDevice.open_port`.
 
 A device model never reads the wall clock and never touches a port: time comes from its
-environment, bytes come through :class:`ByteSession` objects a transport opens on it.
+environment, bytes come through the sessions a transport opens on it. The transports bring the
+model up to the clock around every session's bytes (:meth:`Device.catch_up`, :meth:`Device.wake`).
 
 Time follows the two-clock rule of :mod:`workbench.clock`: physics (wear, consumables, faults)
 runs on ``env.now``; whatever the host's behaviour drives (an escrow time-out, a reply deadline)
@@ -14,21 +23,32 @@ from __future__ import annotations
 
 import logging
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import simpy
+from pydantic import BaseModel
 
 from workbench.clock import VIRTUAL, Timebase
 from workbench.errors import CatalogError, DeviceError
 from workbench.faults import FaultMode
 
+if TYPE_CHECKING:
+    from devices.transports import Port
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+S = TypeVar("S", bound=BaseModel)
+"""A device's settings: the pydantic model its profile entry is checked against."""
 
 EventSink = Callable[[str, float, str, dict[str, Any]], None]
 """Receives ``(device, sim_time, kind, detail)`` for every recorded device event."""
+
+
+Writer = Callable[[bytes], None]
+"""Sends bytes to the host on a session's connection."""
 
 
 class ByteSession(Protocol):
@@ -39,8 +59,25 @@ class ByteSession(Protocol):
         ...
 
 
-class Device:
-    """Base of the simulated peripherals.
+class Session(ABC):
+    """Base of the devices' byte sessions. A transport attaches a writer, through which a device
+    that speaks unprompted (touch packets, automatic status back) reaches the host; a session
+    that only answers never uses it."""
+
+    _write: Writer | None = None
+
+    def attach(self, write: Writer) -> None:
+        """Give the session a way to send bytes to the host on its own (the pty does)."""
+        self._write = write
+
+    @abstractmethod
+    def feed(self, data: bytes) -> bytes:
+        """Take bytes the host sent; return the bytes the device answers right away."""
+
+
+class Device(Generic[S]):
+    """Base of the simulated peripherals (a device is a :class:`StreamDevice` or a
+    :class:`ServedDevice`).
 
     Subclasses declare which catalog faults they implement (``modes``) and react to them in
     :meth:`_apply`; customer stimuli are methods registered in ``actions``.
@@ -51,13 +88,18 @@ class Device:
     def __init__(
         self,
         env: simpy.Environment,
+        settings: S,
         modes: list[FaultMode],
         *,
         name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
+        """Every device is built alike: its environment, its profile settings (a pydantic model
+        that refuses unknown keys), the catalog faults it implements, and optionally a name, a
+        random source and a sink for its events. Subclasses keep this signature."""
         self.env = env
+        self.settings = settings
         self.name = name or self.kind
         self.rng = rng or random.Random(0)
         self.sink = sink
@@ -172,3 +214,21 @@ class Device:
 
     def start(self) -> None:
         """Start the device's own SimPy processes (wear, warm-up); called once by the terminal."""
+
+
+class StreamDevice(Device[S], ABC):
+    """A device that answers a byte session: the terminal serves it on a pty (``serial``) or a
+    raw TCP port (``tcp``), one :class:`Session` per host connection."""
+
+    @abstractmethod
+    def new_session(self) -> Session:
+        """A session for one host connection (the transports call this)."""
+
+
+class ServedDevice(Device[S], ABC):
+    """A device that serves request/response ports of its own (Modbus TCP, HTTP, an echo
+    port): one port per transport kind its profile names."""
+
+    @abstractmethod
+    def open_port(self, kind: str, host: str) -> Port:
+        """A port of ``kind`` on ``host`` (not started); DeviceError for a kind it lacks."""

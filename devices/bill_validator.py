@@ -25,7 +25,7 @@ from typing import Any
 import simpy
 from pydantic import Field, model_validator
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, Session, StreamDevice
 from devices.protocols.essp import DEFAULT_FIXED_KEY, UnitKeys
 from devices.protocols.ssp_messages import Counters, Event, PollEvent, RejectCode, SetupData
 from devices.protocols.ssp_slave import SlaveLink
@@ -145,7 +145,7 @@ class ValidatorState:
     rejected: int = 0
 
 
-class BillValidator(Device):
+class BillValidator(StreamDevice[BillValidatorSettings]):
     """A simulated NV-series validator at SSP address 0 and its cash box."""
 
     kind = "bill_validator"
@@ -156,11 +156,11 @@ class BillValidator(Device):
         settings: BillValidatorSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         self.state = ValidatorState(protocol=settings.protocol_version)
         self.escrow: simpy.Store = simpy.Store(env, capacity=1)
         self.cash_box = simpy.Container(
@@ -617,7 +617,7 @@ class BillValidator(Device):
         return out
 
 
-class BillValidatorSession:
+class BillValidatorSession(Session):
     """One host connection: an SSP slave link at address 0 in front of the validator."""
 
     def __init__(self, device: BillValidator) -> None:
@@ -628,11 +628,7 @@ class BillValidatorSession:
     def feed(self, data: bytes) -> bytes:
         """Bytes from the host in, framed replies out."""
         device = self.device
-        device.catch_up()
         if device.state.generation != self._generation:
             self._generation = device.state.generation
             self.link.restart()
-        try:
-            return self.link.feed(data)
-        finally:
-            device.wake()
+        return self.link.feed(data)

@@ -15,7 +15,7 @@ from typing import Any
 import simpy
 from pydantic import Field
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, Session, StreamDevice
 from devices.protocols import stx_bcc as p
 from workbench.config import Strict
 from workbench.errors import DeviceError, ProtocolError
@@ -88,7 +88,7 @@ def card_from_track2(track2: str) -> Card:
     return Card(f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR))
 
 
-class CardReader(Device):
+class CardReader(StreamDevice[CardReaderSettings]):
     """The simulated card reader; serve :meth:`new_session` on a pty."""
 
     kind = "card_reader"
@@ -99,11 +99,11 @@ class CardReader(Device):
         settings: CardReaderSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         self.state = CardReaderState()
         self.actions.update(
             {
@@ -351,7 +351,7 @@ class CardReader(Device):
         return CardReaderSession(self)
 
 
-class CardReaderSession:
+class CardReaderSession(Session):
     """The reader side of the ACK/NAK handshake over one host connection."""
 
     def __init__(self, reader: CardReader) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import simpy
 from pydantic import Field
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, Session, StreamDevice
 from devices.protocols import mccs as m
 from workbench.clock import HOUR
 from workbench.config import Strict
@@ -68,7 +68,7 @@ class DisplayState:
     started: bool = False
 
 
-class Display(Device):
+class Display(StreamDevice[DisplaySettings]):
     """The simulated display; serve :meth:`new_session` on a pty (a DDC/CI bridge)."""
 
     kind = "display"
@@ -79,11 +79,11 @@ class Display(Device):
         settings: DisplaySettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         self.state = DisplayState(
             brightness=settings.brightness, hours_base=settings.backlight_hours
         )
@@ -236,7 +236,7 @@ class Display(Device):
         return DisplaySession(self)
 
 
-class DisplaySession:
+class DisplaySession(Session):
     """The display's end of the DDC/CI bridge for one host connection."""
 
     def __init__(self, display: Display) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, ServedDevice
 from devices.protocols import ups_registers as regs
 from devices.protocols.ups_registers import CabinetState
 from devices.transports.modbus import ILLEGAL_ADDRESS, ModbusPort, Table
@@ -24,6 +24,10 @@ from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
+
+DOOR_OPEN = "exterior.door_open"
+TAMPER = "exterior.tamper"
+VANDALISM = "exterior.vandalism"
 
 
 class ExteriorSettings(Strict):
@@ -48,7 +52,7 @@ class CabinetModel:
     recent: list[float] = field(default_factory=list)
 
 
-class Exterior(Device):
+class Exterior(ServedDevice[ExteriorSettings]):
     """The cabinet. Actions: ``open-door``, ``close-door``, ``kick``."""
 
     kind = "exterior"
@@ -59,11 +63,11 @@ class Exterior(Device):
         settings: ExteriorSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         self.state = CabinetModel()
         self.actions.update(
             {"open-door": self._act_open, "close-door": self._act_close, "kick": self._act_kick}
@@ -72,13 +76,13 @@ class Exterior(Device):
     # -- faults and stimuli --------------------------------------------------------------------
     def _apply(self, fault_id: str, active: bool) -> None:
         st = self.state
-        if fault_id == "exterior.door_open":
+        if fault_id == DOOR_OPEN:
             st.door_closed = not active
-        elif fault_id == "exterior.tamper":
+        elif fault_id == TAMPER:
             st.tamper = active
-        elif fault_id == "exterior.vandalism" and active and not st.recent:
+        elif fault_id == VANDALISM and active and not st.recent:
             self._impact()  # injected directly: the impact that raised it is counted
-        if fault_id == "exterior.vandalism" and not active:
+        if fault_id == VANDALISM and not active:
             st.recent.clear()  # the sensor is reset on site: no pulse, a fresh window
             st.pulse_until = -1.0
 
@@ -89,11 +93,11 @@ class Exterior(Device):
         self.record("impact", count=st.impact_count)
 
     def _act_open(self) -> str:
-        self.inject("exterior.door_open")
+        self.inject(DOOR_OPEN)
         return "door open"
 
     def _act_close(self) -> str:
-        self.clear("exterior.door_open")
+        self.clear(DOOR_OPEN)
         return "door closed"
 
     def _act_kick(self) -> str:
@@ -101,15 +105,15 @@ class Exterior(Device):
         st.recent = [t for t in st.recent if self.env.now - t < s.vandalism_window_s]
         st.recent.append(self.env.now)
         self._impact()
-        if len(st.recent) >= s.vandalism_kicks and not self.has("exterior.vandalism"):
-            self.inject("exterior.vandalism")
+        if len(st.recent) >= s.vandalism_kicks and not self.has(VANDALISM):
+            self.inject(VANDALISM)
         return f"impact {st.impact_count}"
 
     # -- what the module reports ---------------------------------------------------------------
     def cabinet(self) -> CabinetState:
         """The inputs now: vibration is high during a pulse and while vandalism is latched."""
         st = self.state
-        vibration = self.env.now < st.pulse_until or self.has("exterior.vandalism")
+        vibration = self.env.now < st.pulse_until or self.has(VANDALISM)
         return CabinetState(st.door_closed, st.tamper, vibration, st.impact_count)
 
     def status(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import psutil
 import simpy
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, ServedDevice
 from devices.protocols.health import HostSensors
 from devices.transports.http import HttpPort, Route
 from workbench.clock import DAY, HOUR
@@ -29,6 +29,13 @@ from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
+
+OVERHEATING = "host_pc.overheating"
+FAN_FAILURE = "host_pc.fan_failure"
+DISK_FULL = "host_pc.disk_full"
+DISK_FAILING = "host_pc.disk_failing"
+MEMORY_ERRORS = "host_pc.memory_errors"
+CLOCK_DRIFT = "host_pc.clock_drift"
 
 EPS = 1e-9
 
@@ -89,7 +96,7 @@ class PcState:
     clock_since: float | None = None
 
 
-class HostPc(Device):
+class HostPc(ServedDevice[HostPcSettings]):
     """The PC. Actions: ``clean-disk``, ``sync-time``, ``reboot``."""
 
     kind = "host_pc"
@@ -100,11 +107,12 @@ class HostPc(Device):
         settings: HostPcSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = s = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
+        s = settings
         self.state = PcState(
             temp_c=s.ambient_c + s.heat_rise_c,
             temp_at=env.now,
@@ -129,9 +137,9 @@ class HostPc(Device):
         """Where the CPU temperature is heading with the present fan and heat sink."""
         s = self.settings
         rise = s.heat_rise_c
-        if self.has("host_pc.overheating") and not self._by_wear_overheat:
+        if self.has(OVERHEATING) and not self._by_wear_overheat:
             rise = max(rise, s.blocked_rise_c)
-        if self.has("host_pc.fan_failure"):
+        if self.has(FAN_FAILURE):
             rise = max(rise, s.no_fan_rise_c)
         return s.ambient_c + rise
 
@@ -158,7 +166,7 @@ class HostPc(Device):
         out = [float("inf")]
         eq = self.equilibrium_c()
         temp = self.cpu_temp_c()
-        hot = self.has("host_pc.overheating")
+        hot = self.has(OVERHEATING)
         lines = [(s.overheat_c, True)] if not hot else []
         if hot and self._by_wear_overheat:
             lines.append((s.overheat_clear_c, False))
@@ -175,11 +183,11 @@ class HostPc(Device):
         s = self.settings
         temp = self.cpu_temp_c()
         if temp >= s.overheat_c - 1e-6:
-            self._wear("host_pc.overheating", True)
+            self._wear(OVERHEATING, True)
         elif temp <= s.overheat_clear_c + 1e-6 and self._by_wear_overheat:
-            self._wear("host_pc.overheating", False)
+            self._wear(OVERHEATING, False)
         if self.disk_free_pct() <= s.disk_full_below_pct + 1e-6:
-            self._wear("host_pc.disk_full", True)
+            self._wear(DISK_FULL, True)
 
     def _wear(self, fault_id: str, on: bool) -> None:
         if fault_id not in self.modes or self.has(fault_id) == on:
@@ -217,7 +225,7 @@ class HostPc(Device):
 
     def _apply(self, fault_id: str, active: bool) -> None:
         st, s, now = self.state, self.settings, self.env.now
-        if fault_id == "host_pc.overheating":
+        if fault_id == OVERHEATING:
             if active:
                 self._by_wear_overheat = self._by_wear
                 if not self._by_wear:  # a clogged heat sink: hot at once
@@ -226,26 +234,26 @@ class HostPc(Device):
                 if not self._by_wear:  # cleaned on site; the repair time let it cool
                     st.temp_c = min(st.temp_c, self.equilibrium_c())
                 self._by_wear_overheat = False
-        elif fault_id == "host_pc.disk_failing":
+        elif fault_id == DISK_FAILING:
             st.realloc = st.realloc + s.realloc_jump if active else 0
             st.realloc_since = now if active else None
-        elif fault_id == "host_pc.disk_full":
+        elif fault_id == DISK_FULL:
             if active and not self._by_wear:
                 st.disk_free_pct = min(st.disk_free_pct, s.injected_disk_free_pct)
             elif not active:
                 st.disk_free_pct = s.disk_free_pct
-        elif fault_id == "host_pc.memory_errors":
+        elif fault_id == MEMORY_ERRORS:
             st.mem_errors = 1 if active else 0
             st.mem_since = now if active else None
-        elif fault_id == "host_pc.clock_drift":
+        elif fault_id == CLOCK_DRIFT:
             st.clock_offset_s = s.injected_clock_offset_s if active else 0.0
             st.clock_since = now if active else None
         self._poke()
 
     # -- actions -----------------------------------------------------------------------------
     def _act_clean_disk(self) -> str:
-        if self.has("host_pc.disk_full"):
-            self.clear("host_pc.disk_full")
+        if self.has(DISK_FULL):
+            self.clear(DISK_FULL)
         else:
             self._settle()
             self.state.disk_free_pct = max(self.state.disk_free_pct, self.settings.disk_free_pct)
@@ -253,8 +261,8 @@ class HostPc(Device):
         return f"disk cleaned: {self.disk_free_pct():.1f} % free"
 
     def _act_sync_time(self) -> str:
-        if self.has("host_pc.clock_drift"):
-            self.clear("host_pc.clock_drift")
+        if self.has(CLOCK_DRIFT):
+            self.clear(CLOCK_DRIFT)
         return "clock synchronised"
 
     def _act_reboot(self) -> str:
@@ -278,8 +286,8 @@ class HostPc(Device):
         return HostSensors(
             source="simulated",
             cpu_temp_c=round(self.cpu_temp_c(), 1),
-            fan_rpm=0 if self.has("host_pc.fan_failure") else s.fan_rpm,
-            disk_smart_ok=not self.has("host_pc.disk_failing"),
+            fan_rpm=0 if self.has(FAN_FAILURE) else s.fan_rpm,
+            disk_smart_ok=not self.has(DISK_FAILING),
             disk_reallocated_sectors=realloc,
             disk_free_pct=round(self.disk_free_pct(), 2),
             memory_errors_corrected=mem,

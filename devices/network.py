@@ -18,7 +18,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, ServedDevice
 from devices.protocols.health import DnsStatus, NetworkHealth, parse_command
 from devices.transports.http import HttpPort
 from devices.transports.listener import Listener
@@ -27,6 +27,12 @@ from workbench.errors import DeviceError, ProtocolError
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
+
+LINK_DOWN = "network.link_down"
+HIGH_LATENCY = "network.high_latency"
+PACKET_LOSS = "network.packet_loss"
+DNS_FAILURE = "network.dns_failure"
+BANDWIDTH_LOW = "network.bandwidth_low"
 
 CHUNK = 4096
 
@@ -60,7 +66,7 @@ class LinkState:
     lost: int = 0
 
 
-class Network(Device):
+class Network(ServedDevice[NetworkSettings]):
     """The uplink. Action: ``flush-dns`` (the remote remedy for a stale resolver)."""
 
     kind = "network"
@@ -71,33 +77,34 @@ class Network(Device):
         settings: NetworkSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = s = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
+        s = settings
         self.link = LinkState(True, s.latency_ms, s.jitter_ms, s.loss_pct, s.bandwidth_mbps)
         self.echo_ports: list[EchoPort] = []
         self.actions["flush-dns"] = self._act_flush_dns
 
     def _apply(self, fault_id: str, active: bool) -> None:
         s, link = self.settings, self.link
-        if fault_id == "network.link_down":
+        if fault_id == LINK_DOWN:
             link.up = not active
             for port in self.echo_ports:
                 port.request_listening(link.up)
-        elif fault_id == "network.high_latency":
+        elif fault_id == HIGH_LATENCY:
             link.latency_ms = s.high_latency_ms if active else s.latency_ms
-        elif fault_id == "network.packet_loss":
+        elif fault_id == PACKET_LOSS:
             link.loss_pct = s.lossy_pct if active else s.loss_pct
-        elif fault_id == "network.dns_failure":
+        elif fault_id == DNS_FAILURE:
             link.dns_ok = not active
-        elif fault_id == "network.bandwidth_low":
+        elif fault_id == BANDWIDTH_LOW:
             link.bandwidth_mbps = s.low_bandwidth_mbps if active else s.bandwidth_mbps
 
     def _act_flush_dns(self) -> str:
         self.record("dns_flushed")
-        self.clear("network.dns_failure")
+        self.clear(DNS_FAILURE)
         return "resolver cache flushed"
 
     # -- what a probe meets --------------------------------------------------------------------

@@ -21,14 +21,14 @@ import logging
 import random
 import weakref
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 import simpy
 from pydantic import Field
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, Session, StreamDevice
 from devices.protocols import escpos as p
 from devices.protocols import escpos_status as st
 from devices.protocols.escpos_page import Page
@@ -101,7 +101,7 @@ class PrinterState:
     queued_bytes: int = 0
 
 
-class Printer(Device):
+class Printer(StreamDevice[PrinterSettings]):
     """The simulated receipt printer; serve :meth:`new_session` on a pty and a TCP port."""
 
     kind = "printer"
@@ -112,11 +112,11 @@ class Printer(Device):
         settings: PrinterSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         capacity = settings.roll_length_m * 1000.0
         level = capacity if settings.paper_m is None else min(capacity, settings.paper_m * 1000)
         self.paper = simpy.Container(env, capacity=capacity, init=level)
@@ -464,8 +464,9 @@ _QUERIES = frozenset(
 """Real-time commands and status queries: answered at once, whatever the printer's state."""
 
 
-class PrinterSession:
-    """One host connection: its own parser over the shared printer."""
+class PrinterSession(Session):
+    """One host connection: its own parser over the shared printer; automatic status back goes
+    out through the writer the pty attaches."""
 
     def __init__(self, printer: Printer) -> None:
         self.printer = printer
@@ -473,11 +474,6 @@ class PrinterSession:
         self.asb = 0
         """``GS a`` mask: automatic status back is on when non-zero."""
         self.last_asb = b""
-        self._write: Callable[[bytes], None] | None = None
-
-    def attach(self, write: Callable[[bytes], None]) -> None:
-        """Let the printer send automatic status back on its own (the pty transport calls this)."""
-        self._write = write
 
     def push_status(self) -> None:
         """Send the 4-byte automatic status when it changed and ASB is on."""
@@ -491,7 +487,6 @@ class PrinterSession:
     def feed(self, data: bytes) -> bytes:
         """Bytes from the host in; the immediate answers out."""
         printer = self.printer
-        printer.catch_up()
         out = b""
         handle = printer.handle
         for msg in self.parser.feed(data):
@@ -499,5 +494,4 @@ class PrinterSession:
             if reply:
                 out += reply
         printer.settle()
-        printer.wake()
         return out

@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, ServedDevice
 from devices.protocols.health import AppHealth, ServiceHealth, ServiceState
 from devices.transports.http import HANG, HttpPort
 from workbench.config import Strict
@@ -23,6 +23,10 @@ from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
+
+SERVICE_CRASHED = "system_software.service_crashed"
+VERSION_MISMATCH = "system_software.version_mismatch"
+APP_HUNG = "system_software.app_hung"
 
 DEFAULT_MANIFEST = {
     "kiosk-ui": "4.12.0",
@@ -66,7 +70,7 @@ class AppState:
     transactions: int = 0
 
 
-class SystemSoftware(Device):
+class SystemSoftware(ServedDevice[SystemSoftwareSettings]):
     """The kiosk application. Actions: ``restart-service [NAME]`` (no name: the crashed ones),
     ``restart-app``, ``update``, ``transaction``."""
 
@@ -78,17 +82,17 @@ class SystemSoftware(Device):
         settings: SystemSoftwareSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         for role in ("crash_service", "stale_service"):
             if getattr(settings, role) not in settings.manifest:
                 raise DeviceError(
                     f"system_software {role}(={getattr(settings, role)!r}) is not in the manifest "
                     f"({', '.join(settings.manifest)})"
                 )
-        self.settings = settings
         self.state = AppState(
             services={n: Service("running", v) for n, v in settings.manifest.items()},
             started_at=env.now,
@@ -105,13 +109,13 @@ class SystemSoftware(Device):
     # -- faults ------------------------------------------------------------------------------
     def _apply(self, fault_id: str, active: bool) -> None:
         s, services = self.settings, self.state.services
-        if fault_id == "system_software.service_crashed":
+        if fault_id == SERVICE_CRASHED:
             services[s.crash_service].state = "crashed" if active else "running"
             if not active:
                 for svc in services.values():
                     if svc.state == "crashed":
                         svc.state = "running"
-        elif fault_id == "system_software.version_mismatch":
+        elif fault_id == VERSION_MISMATCH:
             if active:
                 services[s.stale_service].version = s.stale_version
             else:
@@ -130,7 +134,7 @@ class SystemSoftware(Device):
             services[n].restarts += 1
             self.record("service_restarted", name=n)
         if not any(v.state == "crashed" for v in services.values()):
-            self.clear("system_software.service_crashed")
+            self.clear(SERVICE_CRASHED)
         return f"{', '.join(names)} running" if names else "no crashed service"
 
     def _act_restart_app(self) -> str:
@@ -140,17 +144,17 @@ class SystemSoftware(Device):
             svc.restarts += 1
         st.started_at = self.env.now
         self.record("app_restarted")
-        self.clear("system_software.app_hung")
-        self.clear("system_software.service_crashed")
+        self.clear(APP_HUNG)
+        self.clear(SERVICE_CRASHED)
         return f"{self.settings.app} restarted"
 
     def _act_update(self) -> str:
         self.record("updated", release=self.settings.release)
-        self.clear("system_software.version_mismatch")
+        self.clear(VERSION_MISMATCH)
         return f"release {self.settings.release} installed"
 
     def _act_transaction(self) -> str:
-        if self.has("system_software.app_hung"):
+        if self.has(APP_HUNG):
             raise DeviceError(f"{self.settings.app} is hung: no transaction possible")
         st = self.state
         st.last_transaction = self.env.now
@@ -164,7 +168,7 @@ class SystemSoftware(Device):
         s, st, now = self.settings, self.state, self.env.now
         return AppHealth(
             app=s.app,
-            responsive=not self.has("system_software.app_hung"),
+            responsive=not self.has(APP_HUNG),
             release=s.release,
             services=[
                 ServiceHealth(name=n, state=v.state, version=v.version, restarts=v.restarts)
@@ -181,7 +185,7 @@ class SystemSoftware(Device):
         )
 
     def _route_health(self) -> Any:
-        if self.has("system_software.app_hung"):
+        if self.has(APP_HUNG):
             return HANG
         return self.health().model_dump(mode="json")
 

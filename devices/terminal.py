@@ -11,7 +11,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import Device
+from devices.base import Device, ServedDevice, StreamDevice
 from devices.profiles import Profile, ScheduledFault
 from devices.registry import KINDS
 from devices.transports import Port, PtyPort, TcpPort
@@ -242,23 +242,30 @@ class Terminal:
         endpoints: dict[str, dict[str, str]] = {}
         for name, device in self.devices.items():
             ports: list[Port] = []
-            wire = self.wires[name]
-            sessions = getattr(device, "new_session", None)
             for kind in self.profile.devices[name].transports:
-                port: Port
-                label = f"{self.id}/{name}"
-                if kind == "serial" and sessions is not None:
-                    port = PtyPort(sessions, name=label, wire=wire)
-                elif kind == "tcp" and sessions is not None:
-                    port = TcpPort(sessions, host=host, name=label, wire=wire)
-                else:
-                    port = device.open_port(kind, host)  # type: ignore[attr-defined]
-                port.wire = wire  # every port a device serves carries its wire faults
+                port = self._port(name, device, kind, host)
+                port.wire = self.wires[name]  # every port a device serves carries its wire faults
                 await port.start()
                 ports.append(port)
             self.ports[name] = ports
             endpoints[name] = {p.kind: p.endpoint for p in ports}
         return endpoints
+
+    def _port(self, name: str, device: Device, kind: str, host: str) -> Port:
+        """The port of one transport kind (not started): a pty or TCP port serving a stream
+        device's sessions, brought up to the clock by the port, or a served device's own port."""
+        label = f"{self.id}/{name}"
+        if isinstance(device, StreamDevice):
+            if kind == "serial":
+                return PtyPort(device.new_session, name=label, clock=device)
+            if kind == "tcp":
+                return TcpPort(device.new_session, host=host, name=label, clock=device)
+            raise DeviceError(f"{label}: a stream device has no {kind!r} port (serial or tcp)")
+        if isinstance(device, ServedDevice):
+            return device.open_port(kind, host)
+        raise DeviceError(
+            f"{label}: {type(device).__name__} is neither a stream nor a served device"
+        )
 
     async def close_ports(self) -> None:
         """Close every port this terminal opened."""

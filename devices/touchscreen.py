@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 import simpy
 from pydantic import Field, model_validator
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, Session, StreamDevice, Writer
 from devices.protocols import touch as t
 from workbench.clock import DAY
 from workbench.config import Strict
@@ -83,7 +83,7 @@ class TouchState:
     generation: int = 0
 
 
-class Touchscreen(Device):
+class Touchscreen(StreamDevice[TouchscreenSettings]):
     """The simulated touch controller; serve :meth:`new_session` on a pty."""
 
     kind = "touchscreen"
@@ -94,11 +94,11 @@ class Touchscreen(Device):
         settings: TouchscreenSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         top = (1 << settings.raw_bits) - 1
         m = settings.edge_margin
         base = (float(m), float(top - m), float(m), float(top - m))
@@ -264,18 +264,18 @@ class Touchscreen(Device):
         return session
 
 
-class TouchSession:
+class TouchSession(Session):
     """One host connection: answers commands and pushes touch packets as they happen."""
 
     def __init__(self, device: Touchscreen) -> None:
         self.device = device
         self._reader = t.PacketReader(commands_only=True)
-        self._write: Callable[[bytes], None] | None = None
         self._outbox = bytearray()
 
-    def attach(self, write: Callable[[bytes], None]) -> None:
-        """Give the session a way to send bytes at any time (the port's write)."""
-        self._write = write
+    def attach(self, write: Writer) -> None:
+        """Give the session a way to send bytes at any time (the port's write); touches kept
+        until now go out at once."""
+        super().attach(write)
         if self._outbox:
             pending, self._outbox = bytes(self._outbox), bytearray()
             write(pending)

@@ -17,7 +17,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import Device, EventSink
+from devices.base import EventSink, ServedDevice
 from devices.protocols import ups_registers as regs
 from devices.protocols.ups_registers import Alarm, BatteryTestResult, UpsFlags, UpsReadings
 from devices.transports.modbus import ILLEGAL_ADDRESS, ILLEGAL_VALUE, ModbusPort, Table
@@ -27,6 +27,13 @@ from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
+
+BROWNOUT = "ups.brownout"
+BATTERY_DEGRADED = "ups.battery_degraded"
+MAINS_LOSS = "ups.mains_loss"
+BATTERY_LOW = "ups.battery_low"
+OVERLOAD = "ups.overload"
+COMMS_LOST = "ups.comms_lost"
 
 DEVICE_BUSY = 0x06
 EPS = 1e-9
@@ -81,7 +88,7 @@ class UpsState:
     full: bool = True
 
 
-class Ups(Device):
+class Ups(ServedDevice[UpsSettings]):
     """The UPS model. Actions: ``set-load W``, ``battery-test``, ``reset-comms``, ``replace-battery``."""
 
     kind = "ups"
@@ -92,11 +99,12 @@ class Ups(Device):
         settings: UpsSettings,
         modes: list[FaultMode],
         *,
+        name: str | None = None,
         rng: random.Random | None = None,
         sink: EventSink | None = None,
     ) -> None:
-        super().__init__(env, modes, rng=rng, sink=sink)
-        self.settings = s = settings
+        super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
+        s = settings
         health = s.initial_health_pct / 100
         self.state = UpsState(
             charge_wh=s.capacity_wh * health,
@@ -119,9 +127,9 @@ class Ups(Device):
     # -- physics -----------------------------------------------------------------------------
     @property
     def input_voltage(self) -> float:
-        if self.has("ups.mains_loss"):
+        if self.has(MAINS_LOSS):
             return 0.0
-        if self.has("ups.brownout"):
+        if self.has(BROWNOUT):
             return self.settings.brownout_voltage
         return self.settings.nominal_voltage
 
@@ -187,7 +195,7 @@ class Ups(Device):
                     out.append((st.charge_wh - level) * HOUR / -power)
         elif power > 0:
             out.append((self.capacity_wh - st.charge_wh) * HOUR / power)
-            if self.has("ups.battery_low") and st.charge_wh < high_wh:
+            if self.has(BATTERY_LOW) and st.charge_wh < high_wh:
                 out.append((high_wh - st.charge_wh) * HOUR / power)
         health_rate = self._health_rate(power)
         degraded = s.degraded_below_pct / 100
@@ -211,13 +219,13 @@ class Ups(Device):
             st.output_on = True
             self.record("output_on")
         if pct <= st.low_threshold_pct + EPS and self.on_battery:
-            self._by_wear_set("ups.battery_low", True)
+            self._by_wear_set(BATTERY_LOW, True)
         elif pct >= st.low_threshold_pct + s.low_battery_hysteresis_pct - EPS:
-            self._by_wear_set("ups.battery_low", False)
+            self._by_wear_set(BATTERY_LOW, False)
         if st.health * 100 <= s.degraded_below_pct + EPS:
-            self._by_wear_set("ups.battery_degraded", True)
-        if not self.has("ups.overload") or st.extra_load_w == 0:  # a load set past the rating
-            self._by_wear_set("ups.overload", self.load_pct() > 100)
+            self._by_wear_set(BATTERY_DEGRADED, True)
+        if not self.has(OVERLOAD) or st.extra_load_w == 0:  # a load set past the rating
+            self._by_wear_set(OVERLOAD, self.load_pct() > 100)
         full = st.charge_wh >= self.capacity_wh - EPS
         if full and not st.full and not self.on_battery:
             self.record("charged")
@@ -265,18 +273,18 @@ class Ups(Device):
 
     def _apply(self, fault_id: str, active: bool) -> None:
         st, s = self.state, self.settings
-        if fault_id == "ups.overload":
+        if fault_id == OVERLOAD:
             if not active:
                 st.extra_load_w = 0.0
             elif not self._by_wear:  # something plugged in behind the kiosk
                 st.extra_load_w = max(0.0, s.rated_power_w * s.overload_pct / 100 - st.load_w)
-        elif fault_id == "ups.battery_degraded" and not self._by_wear:
+        elif fault_id == BATTERY_DEGRADED and not self._by_wear:
             if active:
                 st.health = min(st.health, s.degraded_health_pct / 100)
                 st.charge_wh = min(st.charge_wh, self.capacity_wh)
             else:
                 self._new_battery()
-        elif fault_id == "ups.battery_low" and not self._by_wear:
+        elif fault_id == BATTERY_LOW and not self._by_wear:
             # Injected: a deep discharge left the battery low; cleared: it is charged past the
             # alarm's hysteresis (the on-site repair time covers the recharge).
             if active:
@@ -327,13 +335,13 @@ class Ups(Device):
         return "battery test started"
 
     def _act_reset_comms(self) -> str:
-        self.clear("ups.comms_lost")
+        self.clear(COMMS_LOST)
         return "management card restarted"
 
     def _act_replace_battery(self) -> str:
         self._integrate()
-        if self.has("ups.battery_degraded"):
-            self.clear("ups.battery_degraded")
+        if self.has(BATTERY_DEGRADED):
+            self.clear(BATTERY_DEGRADED)
         else:
             self._new_battery()
         self._poke()
@@ -379,11 +387,11 @@ class Ups(Device):
         vin = self.input_voltage
         return UpsFlags(
             on_battery=self.on_battery,
-            low_battery=self.has("ups.battery_low"),
+            low_battery=self.has(BATTERY_LOW),
             overload=self.load_pct() > 100,
             battery_test_failed=st.test_result is BatteryTestResult.FAILED,
             replace_battery=st.health * 100 < s.degraded_below_pct - EPS
-            or self.has("ups.battery_degraded"),
+            or self.has(BATTERY_DEGRADED),
             charging=self._battery_power_w() > 0,
             output_on=st.output_on,
             avr_boost=0 < vin < s.boost_below_v,
@@ -477,4 +485,4 @@ class UpsBank:
         return None
 
     def answering(self) -> bool:
-        return not self.ups.has("ups.comms_lost")
+        return not self.ups.has(COMMS_LOST)

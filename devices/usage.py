@@ -23,7 +23,7 @@ from typing import Any
 import simpy
 from pydantic import Field, model_validator
 
-from devices.base import ByteSession, Device
+from devices.base import Device, Session, StreamDevice
 from devices.protocols import escpos_status as st
 from devices.protocols import ssp
 from devices.protocols import ssp_messages as sm
@@ -206,13 +206,14 @@ class KioskApp:
         self.log: list[tuple[float, str]] = []
         self.paper_low = False
         """The printer said paper near end (or out) at the last check."""
-        self._sessions: dict[str, ByteSession] = {}
+        self._sessions: dict[str, Session] = {}
         for dev in ("printer", "bill_validator", "card_reader", "touchscreen"):
-            if dev in devices:
-                self._sessions[dev] = devices[dev].new_session()  # type: ignore[attr-defined]
+            device = devices.get(dev)
+            if isinstance(device, StreamDevice):
+                self._sessions[dev] = device.new_session()
         touch = self._sessions.get("touchscreen")
         if touch is not None:
-            touch.attach(self._on_touch_bytes)  # type: ignore[attr-defined]
+            touch.attach(self._on_touch_bytes)
         if "printer" in devices:  # python-escpos builds them now, not mid-simulation
             for method in ("card", "cash", "lookup"):
                 receipt_bytes(method, settings.receipt_lines)

@@ -2,7 +2,8 @@
 exactly as it would open ``/dev/ttyS0``; the device reads and answers on the master side.
 
 The slave is put in raw mode and kept open by us, so a client closing and reopening the
-port never makes the master read fail with EIO.
+port never makes the master read fail with EIO. In live time the port brings the device up to
+the clock before the session sees each chunk of bytes, and wakes the clock after.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import os
 import tty
 from collections.abc import Callable
 
-from devices.base import ByteSession
+from devices.base import ByteSession, Session
 from devices.transports.wire import Pipe, Wire
+from workbench.clock import VIRTUAL, Timebase
 from workbench.errors import TransportError
 
 log = logging.getLogger(__name__)
@@ -33,9 +35,12 @@ class PtyPort:
         session_factory: Callable[[], ByteSession],
         name: str = "pty",
         wire: Wire | None = None,
+        clock: Timebase = VIRTUAL,
     ) -> None:
         self._factory = session_factory
         self.wire = wire
+        self.clock = clock
+        """Brings the model up to 'now' around each session's bytes (the device, or a clock)."""
         self.name = name
         self.path = ""
         self._master = -1
@@ -64,9 +69,8 @@ class PtyPort:
         # A pty cannot hang up on its client: a disconnect toxic leaves the line dead instead.
         self._up = Pipe(self.wire, "upstream", self._to_device, lambda: None)
         self._down = Pipe(self.wire, "downstream", self.write, lambda: None)
-        attach = getattr(self._session, "attach", None)
-        if attach is not None:  # a device that speaks unsolicited (touch packets) gets a writer
-            attach(self._down.send)
+        if isinstance(self._session, Session):  # unsolicited bytes (touches, status back)
+            self._session.attach(self._down.send)
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self._master, self._readable)
         log.info("%s listening on %s", self.name, self.path)
@@ -85,7 +89,11 @@ class PtyPort:
     def _to_device(self, data: bytes) -> None:
         if self._session is None:
             return
-        reply = self._session.feed(data)
+        self.clock.catch_up()
+        try:
+            reply = self._session.feed(data)
+        finally:
+            self.clock.wake()
         if reply:
             self._down.send(reply)
 

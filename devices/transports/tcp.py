@@ -1,5 +1,5 @@
 """A raw TCP port (port-9100 style) that gives each connection its own byte session, through the
-device's wire-fault layer."""
+device's wire-fault layer; in live time the device is brought up to the clock around each chunk."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from devices.base import ByteSession
 from devices.transports.listener import Listener
 from devices.transports.wire import Wire
+from workbench.clock import VIRTUAL, Timebase
 
 
 class TcpPort(Listener):
@@ -23,10 +24,12 @@ class TcpPort(Listener):
         port: int = 0,
         name: str = "tcp",
         wire: Wire | None = None,
+        clock: Timebase = VIRTUAL,
     ) -> None:
         super().__init__(host, port, name)
         self._factory = session_factory
         self.wire = wire
+        self.clock = clock
 
     async def __aenter__(self) -> TcpPort:
         await self.start()
@@ -35,7 +38,11 @@ class TcpPort(Listener):
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = self._factory()
         while data := await reader.read(65536):
-            reply = session.feed(data)
+            self.clock.catch_up()
+            try:
+                reply = session.feed(data)
+            finally:
+                self.clock.wake()
             if reply:
                 writer.write(reply)
                 await writer.drain()

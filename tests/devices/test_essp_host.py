@@ -162,7 +162,7 @@ async def start(
     validator = BillValidator(env, settings, MODES)
     validator.attach_clock(clock)
     validator.start()
-    port = PtyPort(validator.new_session, name="bill_validator")
+    port = PtyPort(validator.new_session, name="bill_validator", clock=validator)
     await port.start()
     return validator, port, await asyncio.to_thread(EsspHost, port.path)
 

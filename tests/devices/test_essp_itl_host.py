@@ -84,7 +84,7 @@ async def test_itl_host_library_negotiates_a_key_and_sees_a_note_credited_encryp
         validator = BillValidator(env, settings, MODES)
         validator.attach_clock(clock)
         validator.start()
-        port = PtyPort(validator.new_session, name="bill_validator")
+        port = PtyPort(validator.new_session, name="bill_validator", clock=validator)
         await port.start()
         ssp = await asyncio.to_thread(lib.ssp_init, port.path.encode(), b"0", 0)
         assert ssp, "libessp could not open the pty"

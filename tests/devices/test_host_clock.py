@@ -87,7 +87,7 @@ async def start(speed: float, **settings: float) -> tuple[LiveClock, BillValidat
     )
     validator.attach_clock(clock)
     validator.start()
-    port = PtyPort(validator.new_session, name="bill_validator")
+    port = PtyPort(validator.new_session, name="bill_validator", clock=validator)
     await port.start()
     return clock, validator, port
 

@@ -65,7 +65,10 @@ def make_printer() -> tuple[Printer, list[tuple[str, dict[str, Any]]]]:
 @pytest.mark.timeout(10)
 async def test_python_escpos_over_the_pty_prints_and_reads_status() -> None:
     printer, events = make_printer()
-    async with LiveClock(printer.env, speed=1.0) as clock, PtyPort(printer.new_session) as port:
+    async with (
+        LiveClock(printer.env, speed=1.0) as clock,
+        PtyPort(printer.new_session, clock=printer) as port,
+    ):
         printer.attach_clock(clock)
         p = Serial(devfile=port.path, baudrate=115200, timeout=0.15)
 
@@ -92,8 +95,8 @@ async def test_python_escpos_over_tcp_shares_the_printer_with_the_pty() -> None:
     printer, events = make_printer()
     async with (
         LiveClock(printer.env, speed=1.0) as clock,
-        PtyPort(printer.new_session) as pty,
-        TcpPort(printer.new_session) as tcp,
+        PtyPort(printer.new_session, clock=printer) as pty,
+        TcpPort(printer.new_session, clock=printer) as tcp,
     ):
         printer.attach_clock(clock)
         net = Network(tcp.host, tcp.port, timeout=5)
@@ -127,7 +130,10 @@ async def test_python_escpos_over_tcp_shares_the_printer_with_the_pty() -> None:
 async def test_a_garbage_stream_over_the_pty_does_not_stop_the_printer() -> None:
     printer, _ = make_printer()
     garbage = random.Random(7).randbytes(16384)
-    async with LiveClock(printer.env, speed=1.0) as clock, PtyPort(printer.new_session) as port:
+    async with (
+        LiveClock(printer.env, speed=1.0) as clock,
+        PtyPort(printer.new_session, clock=printer) as port,
+    ):
         printer.attach_clock(clock)
 
         def send_garbage_then_ask() -> bytes:

@@ -147,7 +147,7 @@ async def start_validator(
     validator = BillValidator(env, settings, MODES)
     validator.attach_clock(clock)
     validator.start()
-    port = PtyPort(validator.new_session, name="bill_validator")
+    port = PtyPort(validator.new_session, name="bill_validator", clock=validator)
     await port.start()
     host = await asyncio.to_thread(SspHost, port.path)
 

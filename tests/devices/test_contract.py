@@ -1,0 +1,76 @@
+"""The device contract: every simulator is exactly one of a stream device (answers byte sessions)
+or a served device (serves its own ports), built through the one base constructor, with its
+faults named by module constants; and the transports, not the devices, bring a stream device up
+to the live clock around every chunk of a host's bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+
+import pytest
+import serial
+import simpy
+
+from devices.base import Device, ServedDevice, StreamDevice
+from devices.catalog import default_catalog
+from devices.display import Display, DisplaySettings
+from devices.protocols import mccs as m
+from devices.registry import KINDS
+from devices.transports import PtyPort
+from workbench.clock import HOUR, LiveClock
+
+BASE_PARAMETERS = list(inspect.signature(Device.__init__).parameters)
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_each_kind_is_one_shape_built_through_the_base_constructor(name: str) -> None:
+    kind = KINDS[name]
+    cls = kind.device_class
+    assert issubclass(cls, StreamDevice) != issubclass(cls, ServedDevice)
+    if issubclass(cls, StreamDevice):
+        assert set(kind.transports) <= {"serial", "tcp"}
+    else:
+        assert "serial" not in kind.transports
+    assert list(inspect.signature(cls.__init__).parameters) == BASE_PARAMETERS
+    catalog = default_catalog()
+    modes = [mode for d in kind.catalog_devices for mode in catalog.for_device(d)]
+    device = cls(simpy.Environment(), kind.settings_model(), modes, name=f"the-{name}")
+    assert device.name == f"the-{name}" and isinstance(device.settings, kind.settings_model)
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_every_fault_a_model_implements_is_a_module_constant(name: str) -> None:
+    kind = KINDS[name]
+    module = importlib.import_module(kind.module)
+    constants = {v for k, v in vars(module).items() if k.isupper() and isinstance(v, str)}
+    catalog = default_catalog()
+    ids = {mode.id for d in kind.catalog_devices for mode in catalog.for_device(d)}
+    assert ids <= constants, sorted(ids - constants)
+
+
+def get_usage_hours(port: serial.Serial) -> int:
+    port.write(m.encode_request(m.GetVcp(m.VCP_USAGE_HOURS).payload()))
+    reply = m.parse_reply(m.decode_packet(port.read(12), reply=True))
+    assert isinstance(reply, m.VcpReply)
+    return reply.maximum << 16 | reply.current
+
+
+@pytest.mark.timeout(10)
+async def test_the_pty_brings_the_model_up_to_the_clock_before_the_session_answers() -> None:
+    """A display (its session does nothing about time) at 36,000x, ten simulated hours a wall
+    second: its only SimPy event is far away, so the clock's stepper sleeps, and only the
+    port's catch-up makes the backlight hours a host reads follow the wall clock."""
+    env = simpy.Environment()
+    display = Display(env, DisplaySettings(), default_catalog().for_device("display"))
+    display.start()
+    async with LiveClock(env, speed=36_000.0, max_sleep=60.0) as clock:
+        display.attach_clock(clock)
+        async with PtyPort(display.new_session, name="display", clock=display) as port:
+            with serial.Serial(port.path, 115200, timeout=2) as host:
+                start = clock.sim_target()
+                await asyncio.sleep(0.5)  # five simulated hours pass in the wall clock
+                hours = await asyncio.to_thread(get_usage_hours, host)
+                now = clock.sim_target()
+    assert (start + 4.5 * HOUR) / HOUR <= hours <= now / HOUR
