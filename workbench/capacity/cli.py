@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from workbench.capacity.config import Plan, load_plan
 from workbench.capacity.erlang import check_mmc
+from workbench.capacity.metrics import OVERALL
 from workbench.capacity.model import Inputs
 from workbench.capacity.report import (
     erlang_table,
@@ -31,9 +32,10 @@ from workbench.capacity.report import (
     sizing_table,
     sweep_table,
 )
-from workbench.capacity.scaling import parse_vary
+from workbench.capacity.scaling import parse_vary, vary
 from workbench.capacity.sizing import parse_target, size
 from workbench.capacity.sweep import load, run_reps, save, sweep
+from workbench.capacity.verdict import judge, resolve_targets
 from workbench.errors import ConfigError
 from workbench.faults import FaultCatalog
 
@@ -131,8 +133,40 @@ _workers = click.option(
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 
 
+_targets = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="CLAUSE=SHARE",
+    help="Target share of one SLA clause, e.g. p1_onsite=0.9, or default=0.9 for all "
+    "(repeatable; default: the plan's sla section, else 0.95).",
+)
+
+
+def _resize(plan: Plan, terminals: int | None, engineers: int | None) -> Plan:
+    """The plan with the fleet and the organisation resized (proportionally over groups)."""
+    if terminals is not None:
+        plan = vary(plan, "terminals", terminals)
+    if engineers is not None:
+        plan = vary(plan, "engineers", engineers)
+    return plan
+
+
 @capacity.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--terminals",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Resize the fleet to N terminals (spread over its groups in proportion).",
+)
+@click.option(
+    "--engineers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Resize the organisation to M field engineers (spread in proportion).",
+)
+@_targets
 @_years
 @_reps
 @_seed
@@ -142,29 +176,39 @@ _json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead
 def run(
     ctx: click.Context,
     config: str | None,
+    terminals: int | None,
+    engineers: int | None,
+    targets: tuple[str, ...],
     years: float | None,
     reps: int,
     seed: int,
     workers: int | None,
     as_json: bool,
 ) -> None:
-    """Simulate a plan (default: the shipped organisation) and report every service-level clock."""
-    plan = _plan(config)
+    """Simulate a plan (default: the shipped organisation): the SLA verdict, then every clock."""
+    plan = _resize(_plan(config), terminals, engineers)
+    shares = resolve_targets(plan.sla.target, plan.sla.shares, targets)
     inputs = _inputs(ctx)
     with _progress("replications") as progress:
         summary = run_reps([plan], inputs, reps, seed, years, workers, None, progress)[0]
+    scopes = [OVERALL, *(r.name for r in plan.regions)]
+    verdict = judge(summary, scopes, shares)
     if as_json:
         _emit_json(
             {
                 "plan": plan.name,
+                "terminals": plan.terminals,
+                "engineers": plan.engineers,
                 "years": years or plan.years,
                 "reps": reps,
                 "seed": seed,
+                "verdict": verdict.to_json(),
                 "metrics": summary.to_json(),
             }
         )
         return
-    print_table(*run_tables(plan, summary, reps, years or plan.years))
+    click.echo(verdict.line())
+    print_table(*run_tables(plan, summary, verdict, years or plan.years))
 
 
 @capacity.command()

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from workbench.capacity.clauses import BY_KEY, DEFAULT_TARGET
 from workbench.config import Strict, load_yaml, parse_yaml
 from workbench.sla import INSPECTIONS_PER_YEAR, REMOTE_WINDOW_HOURS
 
@@ -160,6 +161,22 @@ class Inspection(Strict):
     minutes: Dist
 
 
+class Sla(Strict):
+    """Target shares: the share of faults that must meet each clock for its clause to hold."""
+
+    target: float = Field(default=DEFAULT_TARGET, ge=0, le=1)
+    shares: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> Sla:
+        for name, share in self.shares.items():
+            if name not in BY_KEY:
+                raise ValueError(f"unknown SLA clause {name!r}; valid: {', '.join(BY_KEY)}")
+            if not 0 <= share <= 1:
+                raise ValueError(f"share of {name!r} must be in [0, 1], got {share}")
+        return self
+
+
 class Plan(Strict):
     """A whole capacity plan: the support organisation, the fleet and the service terms it runs."""
 
@@ -176,6 +193,7 @@ class Plan(Strict):
     standby: Standby = Field(default_factory=Standby)
     inspection: Inspection
     regions: list[Region] = Field(min_length=1)
+    sla: Sla = Field(default_factory=Sla)
 
     @model_validator(mode="after")
     def _references(self) -> Plan:

@@ -13,20 +13,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from workbench.capacity.calendar import on_hours, shift_intervals
+from workbench.capacity.clauses import CLAUSES
 from workbench.capacity.stats import percentiles, share
-from workbench.sla import CONTACT_MINUTES, DEFAULT_ONSITE_HOURS, SOLUTION_HOURS, TERMS
 
 if TYPE_CHECKING:
     from workbench.capacity.model import Model
 
-REMOTE, STANDBY, STOCKOUT = 1, 2, 4
+REMOTE, STANDBY, STOCKOUT, ROUTED, CLOSED_BY_PHONE = 1, 2, 4, 8, 16
+"""Flags of a fault row: fixed remotely, standby swapped in, part out of stock, sent to the
+remote desk (the remote-session clock counts these), closed on the hotline call."""
 OVERALL = "overall"
-CLOCKS = {
-    "P1": ("contact", "solution", "onsite", "restore", "normal"),
-    "P2": ("contact", "solution", "onsite", "restore", "normal"),
-    "P3": ("contact", "solution", "plan", "onsite", "fix"),
-}
-"""The service-plan clocks reported per severity (P3's 'fix' is its 2-working-day restore)."""
 
 
 class Columns:
@@ -35,6 +31,7 @@ class Columns:
     t0: np.ndarray
     contact: np.ndarray
     solution: np.ndarray
+    session: np.ndarray
     onsite: np.ndarray
     restore: np.ndarray
     normal: np.ndarray
@@ -52,7 +49,9 @@ class Columns:
     def _alloc(self, size: int) -> None:
         old = self.__dict__.copy()
         self.size = size
-        for name in ("t0", "contact", "solution", "onsite", "restore", "normal", "wait"):
+        for name in (
+            "t0", "contact", "solution", "session", "onsite", "restore", "normal", "wait"
+        ):  # fmt: skip
             setattr(self, name, _grow(old.get(name), size, math.inf))
         self.deadline = _grow(old.get("deadline"), size, math.nan)
         self.region = _grow(old.get("region"), size, 0, np.int16)
@@ -80,41 +79,32 @@ def _grow(old: np.ndarray | None, size: int, fill: object, dtype: type = np.floa
     return arr
 
 
-def _limit(sev: str, clock: str) -> float:
-    terms = TERMS[sev]  # type: ignore[index]
-    if clock == "contact":
-        return CONTACT_MINUTES / 60
-    if clock == "solution":
-        return SOLUTION_HOURS
-    if clock == "plan":
-        return terms.plan_hours or math.inf
-    if clock == "onsite":
-        return terms.onsite_hours or DEFAULT_ONSITE_HOURS
-    if clock == "normal":
-        return terms.normal_hours or math.inf
-    raise ValueError(clock)
-
-
 def _severity_metrics(out: dict[str, float], scope: str, c: Columns, mask: np.ndarray) -> None:
+    """Share meeting each clause's clock (and how many faults it counted), plus percentiles."""
     n = c.n
-    for s, sev in enumerate(("P1", "P2", "P3")):
-        m = mask & (c.sev[:n] == s)
+    flags = c.flags[:n]
+    sev_of = {"P1": 0, "P2": 1, "P3": 2}
+    by_sev = {s: mask & (c.sev[:n] == k) for s, k in sev_of.items()}
+    for clause in CLAUSES:
+        m = by_sev[clause.severity]
+        if clause.clock == "onsite":
+            m = m & ((flags & (REMOTE | CLOSED_BY_PHONE)) == 0)
+        elif clause.clock == "session":
+            m = m & ((flags & ROUTED) != 0)
+        if clause.clock in ("restore", "fix"):
+            with np.errstate(invalid="ignore"):
+                met = c.restore[:n][m] <= c.deadline[:n][m]
+        else:
+            column = c.solution if clause.clock == "plan" else getattr(c, clause.clock)
+            met = column[:n][m] <= (clause.hours if clause.hours is not None else np.inf)
+        key = f"{scope}.{clause.metric}"
+        out[key] = share(met)
+        out[f"{key}.n"] = float(met.size)
+    for sev, m in by_sev.items():
         key = f"{scope}.{sev}"
         out[f"{key}.faults"] = float(m.sum())
-        visited = m & ((c.flags[:n] & REMOTE) == 0)
-        onsite = c.onsite[:n][visited]
+        onsite = c.onsite[:n][m & ((flags & (REMOTE | CLOSED_BY_PHONE)) == 0)]
         restore = c.restore[:n][m]
-        for clock in CLOCKS[sev]:
-            if clock in ("restore", "fix"):
-                with np.errstate(invalid="ignore"):
-                    out[f"{key}.{clock}"] = share(restore <= c.deadline[:n][m])
-            elif clock == "onsite":
-                out[f"{key}.onsite"] = share(onsite <= _limit(sev, clock))
-            else:
-                column = {"contact": c.contact, "solution": c.solution, "plan": c.solution}.get(
-                    clock, c.normal
-                )
-                out[f"{key}.{clock}"] = share(column[:n][m] <= _limit(sev, clock))
         for q, v in percentiles(onsite).items():
             out[f"{key}.onsite_p{q}_h"] = v
         for q, v in percentiles(restore).items():
@@ -140,7 +130,7 @@ def collect(model: Model) -> dict[str, float]:
     for scope, mask, idx in scopes:
         _severity_metrics(out, scope, c, mask)
         flags = c.flags[:n][mask]
-        visited = mask & ((c.flags[:n] & REMOTE) == 0)
+        visited = mask & ((c.flags[:n] & (REMOTE | CLOSED_BY_PHONE)) == 0)
         out[f"{scope}.faults"] = float(mask.sum())
         out[f"{scope}.remote_resolved"] = share((flags & REMOTE) != 0)
         out[f"{scope}.stockouts"] = float(sum(model.stockouts[g] for g in idx))

@@ -23,7 +23,7 @@ import simpy
 from workbench.capacity.calendar import BusinessCalendar, shift_intervals
 from workbench.capacity.config import Plan, Skill
 from workbench.capacity.dispatch import Dispatcher, Engineer
-from workbench.capacity.metrics import Columns, collect
+from workbench.capacity.metrics import REMOTE, ROUTED, STANDBY, STOCKOUT, Columns, collect
 from workbench.capacity.servers import Servers
 from workbench.errors import ConfigError
 from workbench.faults import FaultCatalog, FaultMode, Severity
@@ -261,21 +261,22 @@ class Model:
         cols.contact[i] = env.now - t0
         yield env.timeout(call_h)
         self.hotline.release()
-        if mode.remote_fixable and self.remote.enabled:
-            left = self.remote.window_hours - (env.now - t0)
+        if mode.remote_fixable:
+            cols.flags[i] = cols.flags[i] | ROUTED
+            left = self.remote.window_hours - (env.now - t0) if self.remote.enabled else 0.0
             # The desk must take the fault up inside the remote window, or it goes to the field.
-            if left > 0 and (yield self.desk.request(patience=left)):
+            if left > 0 and (self.desk.take() or (yield self.desk.request(patience=left))):
+                cols.session[i] = env.now - t0
                 yield env.timeout(attempt_h)
                 self.desk.release()
                 if remote_ok:
                     cols.solution[i] = cols.restore[i] = cols.normal[i] = env.now - t0
-                    cols.deadline[i] = self._remote_deadline(mode, t0)
-                    cols.flags[i] = cols.flags[i] + 1  # remote
+                    cols.deadline[i] = self._restore_budget(mode, t0)
+                    cols.flags[i] = cols.flags[i] | REMOTE
                     if blocking:
                         self._up(terminal, group.region)
                     return
         cols.solution[i] = env.now - t0
-        terms = TERMS[mode.severity]
         # Dispatch, travel, then the part and the repair.
         centre = group.centre
         asked = env.now
@@ -287,15 +288,13 @@ class Model:
         yield env.timeout(travel_h + (self.cross[centre] if eng.centre != centre else 0.0))
         arrived = env.now
         cols.onsite[i] = arrived - t0
-        if terms.restore_hours_after_arrival is not None:
-            deadline = arrived + terms.restore_hours_after_arrival
-        else:
-            deadline = self.calendar.add_working_days(t0, terms.fix_working_days or 2.0)
-        cols.deadline[i] = deadline - t0
+        budget = self._restore_budget(mode, t0)
+        deadline = t0 + budget
+        cols.deadline[i] = budget
         part = self._take_part(centre, mode.part, lead_h) if mode.part else None
         swapped = False
         if part is not None and not part.triggered:
-            cols.flags[i] = cols.flags[i] + 4  # stock-out
+            cols.flags[i] = cols.flags[i] | STOCKOUT
             self.stockouts[group.region] += 1
             projected = arrived + lead_h + repair_h
         else:
@@ -304,7 +303,7 @@ class Model:
             self.standby[centre] -= 1
             self.standby_uses[group.region] += 1
             swapped = True
-            cols.flags[i] = cols.flags[i] + 2  # standby
+            cols.flags[i] = cols.flags[i] | STANDBY
             yield env.timeout(self.swap_hours)
             cols.restore[i] = env.now - t0
             if blocking:
@@ -324,8 +323,8 @@ class Model:
             if blocking:
                 self._up(terminal, group.region)
 
-    def _remote_deadline(self, mode: FaultMode, t0: float) -> float:
-        """Restore budget of a fault fixed remotely, from the report: on site + restore time."""
+    def _restore_budget(self, mode: FaultMode, t0: float) -> float:
+        """Hours from the report to restore: on site + restore time, or P3's working days."""
         terms = TERMS[mode.severity]
         if terms.onsite_hours is not None and terms.restore_hours_after_arrival is not None:
             return terms.onsite_hours + terms.restore_hours_after_arrival

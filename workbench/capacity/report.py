@@ -11,32 +11,23 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from workbench.capacity.clauses import CLAUSES, CLOCKS
 from workbench.capacity.config import Plan
 from workbench.capacity.erlang import ErlangCheck
-from workbench.capacity.metrics import CLOCKS, OVERALL
+from workbench.capacity.metrics import OVERALL
 from workbench.capacity.sizing import Sizing
 from workbench.capacity.stats import Estimate, Summary
 from workbench.capacity.sweep import Point
+from workbench.capacity.verdict import FAILS, HOLDS, UNDECIDED, Verdict
 
-_LABELS = {
-    "contact": "contact <= 5 min",
-    "solution": "solution <= 1 h",
-    "plan": "repair plan <= 6 h",
-    "onsite": "on site",
-    "restore": "restored",
-    "normal": "all normal",
-    "fix": "fixed <= 2 working days",
-}
-_ONSITE = {"P1": "on site <= 1 h", "P2": "on site <= 2 h", "P3": "on site <= 12 h"}
-_RESTORE = {"P1": "restored <= 2 h of arrival", "P2": "restored <= 4 h of arrival"}
-_NORMAL = {"P1": "all normal <= 6 h", "P2": "all normal <= 24 h"}
+_MARK = {HOLDS: ("ok", "green"), FAILS: ("FAIL", "bold red"), UNDECIDED: ("?", "yellow")}
 
 
 def print_table(*tables: Table) -> None:
-    """Print tables on stdout (150 columns wide when stdout is not a terminal)."""
+    """Print tables on stdout (190 columns wide when stdout is not a terminal)."""
     console = Console()
     if not console.is_terminal:
-        console = Console(width=150)
+        console = Console(width=190)
     for table in tables:
         console.print(table)
 
@@ -62,24 +53,44 @@ def count(est: Estimate | None) -> str:
     return f"{est.mean:,.0f}{half}"
 
 
-def run_tables(plan: Plan, summary: Summary, reps: int, years: float) -> tuple[Table, Table, Table]:
-    """Attainment per clock and region, distributions, and operations per region."""
+def verdict_table(plan: Plan, verdict: Verdict, years: float) -> Table:
+    """Every clause (rows) per scope (columns): share meeting it, its CI and the verdict mark."""
     scopes = [OVERALL, *(r.name for r in plan.regions)]
     table = Table(
-        title=f"{plan.name}: share meeting each clock, % (mean ±95 % CI over {reps} reps, {years:g} y)"
+        title=f"{plan.name}: SLA verdict per clause, every clock from the fault report "
+        f"(share meeting it, % mean ±95 % CI over {verdict.reps} reps, {years:g} y)",
+        caption="ok: the whole interval is at or above the target (holds); FAIL: the whole "
+        "interval is below it; ?: the interval straddles the target (undecided, run more "
+        "--reps); -: no faults of that kind",
     )
-    table.add_column("severity / clock")
+    table.add_column("severity / clock (from the report)", no_wrap=True)
+    table.add_column("target", justify="right")
     for scope in scopes:
         table.add_column(scope, justify="right")
-    for sev, clocks in CLOCKS.items():
-        for clock in clocks:
-            label = {"onsite": _ONSITE, "restore": _RESTORE, "normal": _NORMAL}.get(clock, {}).get(
-                sev, _LABELS[clock]
-            )
-            table.add_row(
-                f"{sev} {label}", *(fmt(summary.get(f"{s}.{sev}.{clock}")) for s in scopes)
-            )
-    dist = Table(title="overall distributions (hours from the report; contact in minutes)")
+    cells = {(r.clause.key, r.scope): r for r in verdict.rows}
+    for clause in CLAUSES:
+        row = [
+            f"{clause.severity} {clause.label}",
+            f"{100 * cells[(clause.key, OVERALL)].target:g}",
+        ]
+        for scope in scopes:
+            r = cells[(clause.key, scope)]
+            if r.verdict not in _MARK:
+                row.append("-")
+                continue
+            mark, style = _MARK[r.verdict]
+            row.append(f"{fmt(r.share)} [{style}]{mark}[/]")
+        table.add_row(*row)
+    return table
+
+
+def run_tables(
+    plan: Plan, summary: Summary, verdict: Verdict, years: float
+) -> tuple[Table, Table, Table]:
+    """The verdict per clause and region, distributions, and operations per region."""
+    scopes = [OVERALL, *(r.name for r in plan.regions)]
+    table = verdict_table(plan, verdict, years)
+    dist = Table(title="overall distributions (hours from the fault report; contact in minutes)")
     dist.add_column("severity")
     dist.add_column("faults/rep", justify="right")
     for what in ("onsite", "restore"):

@@ -9,19 +9,18 @@ replications reaches it.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from workbench.capacity.clauses import BY_KEY
 from workbench.capacity.config import Plan
 from workbench.capacity.model import Inputs
 from workbench.capacity.scaling import with_region_engineers
 from workbench.capacity.stats import Summary
 from workbench.capacity.sweep import Progress, run_reps
+from workbench.capacity.verdict import parse_share
 from workbench.errors import ConfigError
 
-_TARGET = re.compile(r"^(?:(p[123])_)?([a-z_]+)$")
-SEVERITY_CLOCKS = {"contact", "solution", "onsite", "restore", "normal", "plan", "fix"}
 SCOPE_METRICS = {"availability", "remote_resolved", "inspections_on_time"}
 
 
@@ -39,25 +38,16 @@ class Target:
 
 
 def parse_target(spec: str) -> Target:
-    """Parse ``p1_onsite=0.95``, ``p3_fix=0.9`` or ``availability=0.99``."""
-    name, sep, value = spec.partition("=")
-    m = _TARGET.match(name.strip())
-    try:
-        floor = float(value)
-    except ValueError:
-        floor = -1.0
-    if not sep or m is None or not 0 <= floor <= 1:
-        raise ConfigError(
-            f"--target {spec!r}: expected NAME=SHARE with SHARE in [0, 1], e.g. p1_onsite=0.95"
-        )
-    sev, what = m.groups()
-    if sev and what in SEVERITY_CLOCKS:
-        return Target(name.strip(), f"{sev.upper()}.{what}", floor)
-    if not sev and what in SCOPE_METRICS:
-        return Target(name.strip(), what, floor)
+    """Parse ``p1_onsite=0.95``, ``p3_fix=0.9`` or ``availability=0.99``; errors name the target."""
+    name, floor = parse_share(spec)
+    clause = BY_KEY.get(name)
+    if clause is not None:
+        return Target(name, clause.metric, floor)
+    if name in SCOPE_METRICS:
+        return Target(name, name, floor)
     raise ConfigError(
-        f"--target {spec!r}: unknown target; use p1_|p2_|p3_ + one of "
-        f"{', '.join(sorted(SEVERITY_CLOCKS))}, or one of {', '.join(sorted(SCOPE_METRICS))}"
+        f"--target {spec!r}: unknown target {name!r}; valid: {', '.join(BY_KEY)}, "
+        f"{', '.join(sorted(SCOPE_METRICS))}"
     )
 
 
