@@ -25,9 +25,11 @@ from workbench.capacity.config import Plan, load_plan
 from workbench.capacity.erlang import check_mmc
 from workbench.capacity.metrics import OVERALL
 from workbench.capacity.model import Inputs
+from workbench.capacity.rates import fleet_year, resolve
 from workbench.capacity.report import (
     erlang_table,
     print_table,
+    rates_table,
     run_tables,
     sizing_table,
     sweep_table,
@@ -386,6 +388,42 @@ def size_cmd(
         })  # fmt: skip
         return
     print_table(sizing_table(result, reps))
+
+
+@capacity.command()
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--terminals", type=click.IntRange(min=1), default=None, help="Resize the fleet.")
+@_json
+@click.pass_context
+def rates(ctx: click.Context, config: str | None, terminals: int | None, as_json: bool) -> None:
+    """The fault rates the plan uses: per fault, rate, source, and who handles it."""
+    plan = _resize(_plan(config), terminals, None)
+    inputs = _inputs(ctx)
+    resolved = resolve(plan, inputs.catalog)
+    profiles = {**plan.profiles, **{k: list(v) for k, v in inputs.profiles.items()}}
+    fleet = fleet_year(plan, resolved, profiles)
+    if as_json:
+        _emit_json(
+            {
+                "plan": plan.name,
+                "terminals": plan.terminals,
+                "rates": [
+                    {
+                        "fault": fid,
+                        "device": r.mode.device,
+                        "severity": str(r.mode.severity),
+                        "per_terminal_year": r.per_year,
+                        "fleet_per_year": round(fleet.get(fid, 0.0), 3),
+                        "handler": r.handler.value,
+                        "basis": r.basis.value,
+                        "source": r.source,
+                    }
+                    for fid, r in resolved.items()
+                ],
+            }
+        )
+        return
+    print_table(rates_table(plan, resolved, fleet))
 
 
 @capacity.command()

@@ -116,10 +116,55 @@ class Region(Strict):
 
 
 class Hotline(Strict):
-    """The 7x24 hotline: agents answering fault reports (contact clock: 5 minutes)."""
+    """The 7x24 hotline: agents answering fault reports (contact clock: 5 minutes).
+
+    Faults the rate table gives to the hotline are talked through with the branch on the call
+    (``guided_minutes`` longer); ``guided_success`` of them are closed on the phone, the rest
+    go to an engineer.
+    """
 
     agents: int = Field(ge=1)
     call_minutes: Dist
+    guided_minutes: Dist = Field(default_factory=lambda: Dist(mean=15.0))
+    guided_success: float = Field(default=0.8, ge=0, le=1)
+
+
+class Handler(StrEnum):
+    """Who deals with a fault: branch staff, the hotline, the remote desk or an engineer on site."""
+
+    staff = "staff"
+    hotline = "hotline"
+    remote = "remote"
+    onsite = "onsite"
+
+
+class Basis(StrEnum):
+    """Where a rate comes from: a cited public source, the catalog's MTBF, or an assumption."""
+
+    cited = "cited"
+    catalog = "catalog"
+    assumption = "assumption"
+
+
+class RateEntry(Strict):
+    """The rate the plan uses for one fault mode, where it comes from, and who handles it.
+
+    ``per_year`` is per terminal carrying the device; with ``basis: catalog`` it is left out
+    and the catalog's MTBF is used. ``source`` says what the figure rests on.
+    """
+
+    per_year: float | None = Field(default=None, ge=0)
+    basis: Basis
+    source: str = Field(min_length=1)
+    handler: Handler
+
+    @model_validator(mode="after")
+    def _rate_given(self) -> RateEntry:
+        if self.basis is Basis.catalog and self.per_year is not None:
+            raise ValueError("basis 'catalog' takes the catalog's MTBF: leave per_year out")
+        if self.basis is not Basis.catalog and self.per_year is None:
+            raise ValueError(f"basis {self.basis.value!r} needs per_year")
+        return self
 
 
 class Remote(Strict):
@@ -194,6 +239,7 @@ class Plan(Strict):
     inspection: Inspection
     regions: list[Region] = Field(min_length=1)
     sla: Sla = Field(default_factory=Sla)
+    rates: dict[str, RateEntry] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> Plan:

@@ -133,6 +133,8 @@ def collect(model: Model) -> dict[str, float]:
         visited = mask & ((c.flags[:n] & (REMOTE | CLOSED_BY_PHONE)) == 0)
         out[f"{scope}.faults"] = float(mask.sum())
         out[f"{scope}.remote_resolved"] = share((flags & REMOTE) != 0)
+        out[f"{scope}.phone_resolved"] = share((flags & CLOSED_BY_PHONE) != 0)
+        out[f"{scope}.visits"] = float(visited.sum())
         out[f"{scope}.stockouts"] = float(sum(model.stockouts[g] for g in idx))
         out[f"{scope}.standby_uses"] = float(sum(model.standby_uses[g] for g in idx))
         out[f"{scope}.warranty_repairs"] = share(c.warranty[:n][visited])

@@ -21,9 +21,18 @@ from datetime import timedelta
 import simpy
 
 from workbench.capacity.calendar import BusinessCalendar, shift_intervals
-from workbench.capacity.config import Plan, Skill
+from workbench.capacity.config import Handler, Plan, Skill
 from workbench.capacity.dispatch import Dispatcher, Engineer
-from workbench.capacity.metrics import REMOTE, ROUTED, STANDBY, STOCKOUT, Columns, collect
+from workbench.capacity.metrics import (
+    CLOSED_BY_PHONE,
+    REMOTE,
+    ROUTED,
+    STANDBY,
+    STOCKOUT,
+    Columns,
+    collect,
+)
+from workbench.capacity.rates import Rate, resolve
 from workbench.capacity.servers import Servers
 from workbench.errors import ConfigError
 from workbench.faults import FaultCatalog, FaultMode, Severity
@@ -45,11 +54,18 @@ class Inputs:
     profiles: Mapping[str, Sequence[str]]
 
 
+HOTLINE, REMOTE_DESK, ONSITE = 0, 1, 2
+"""Who a fault goes to first (branch-staff faults never enter the model)."""
+_ROUTE = {Handler.hotline: HOTLINE, Handler.remote: REMOTE_DESK, Handler.onsite: ONSITE}
+
+
 @dataclass(frozen=True, slots=True)
 class _Profile:
     modes: tuple[FaultMode, ...]
     cum: tuple[float, ...]
     rate: float
+    routes: tuple[int, ...]
+    rates: tuple[float, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +78,7 @@ class _Group:
     warranty_end: float
 
 
-def _profiles(plan: Plan, inputs: Inputs) -> dict[str, _Profile]:
+def _profiles(plan: Plan, inputs: Inputs, rates: dict[str, Rate]) -> dict[str, _Profile]:
     devices = {**plan.profiles, **{k: list(v) for k, v in inputs.profiles.items()}}
     known = set(inputs.catalog.devices)
     out: dict[str, _Profile] = {}
@@ -76,14 +92,23 @@ def _profiles(plan: Plan, inputs: Inputs) -> dict[str, _Profile]:
             raise ConfigError(
                 f"profile {name!r}: no fault modes for device {unknown[0]!r} in the catalog"
             )
-        modes = tuple(
-            m for d in devices[name] for m in inputs.catalog.for_device(d) if m.rate_per_hour > 0
-        )
+        chosen = [
+            rates[m.id]
+            for d in dict.fromkeys(devices[name])
+            for m in inputs.catalog.for_device(d)
+            if rates[m.id].per_hour > 0 and rates[m.id].handler is not Handler.staff
+        ]
         cum, total = [], 0.0
-        for m in modes:
-            total += m.rate_per_hour
+        for r in chosen:
+            total += r.per_hour
             cum.append(total)
-        out[name] = _Profile(modes, tuple(cum), total)
+        out[name] = _Profile(
+            tuple(r.mode for r in chosen),
+            tuple(cum),
+            total,
+            tuple(_ROUTE[r.handler] for r in chosen),
+            tuple(r.per_hour for r in chosen),
+        )
     return out
 
 
@@ -105,7 +130,8 @@ class Model:
     # -- construction -------------------------------------------------------------------
     def _build(self, inputs: Inputs) -> None:
         plan, env = self.plan, self.env
-        profiles = _profiles(plan, inputs)
+        self.rates = resolve(plan, inputs.catalog)
+        profiles = _profiles(plan, inputs, self.rates)
         start = plan.calendar.start_date
         self.centres = [c for r in plan.regions for c in r.centres]
         centre_region = [g for g, r in enumerate(plan.regions) for _ in r.centres]
@@ -202,6 +228,8 @@ class Model:
         total, cum, groups, first = self.total_rate, self.group_cum, self.groups, self.group_first
         call = plan.hotline.call_minutes.sampler(rng, 1 / 60)
         attempt = plan.remote.attempt_minutes.sampler(rng, 1 / 60)
+        guide = plan.hotline.guided_minutes.sampler(rng, 1 / 60)
+        guided_ok = plan.hotline.guided_success
         lead = plan.parts.lead_time_days.sampler(rng, 24.0)
         success = plan.remote.success_rate
         travels = [c.travel.sampler(rng) for c in self.centres]
@@ -222,23 +250,30 @@ class Model:
             g = min(bisect.bisect_right(cum, uniform() * total), last_group)
             group = groups[g]
             prof = group.profile
-            k = bisect.bisect_right(prof.cum, uniform() * prof.rate)
-            mode = prof.modes[min(k, len(prof.modes) - 1)]
+            k = min(bisect.bisect_right(prof.cum, uniform() * prof.rate), len(prof.modes) - 1)
+            mode, route = prof.modes[k], prof.routes[k]
             terminal = first[g] + int(uniform() * group.count)
             travel = travels[group.centre]
             # Draws a fault may not need are skipped by its mode alone, never by the plan's
             # state, so the same seed still gives every plan the same faults.
-            fixable, part = mode.remote_fixable, mode.part
+            part = mode.part
+            call_h = call()
+            if route == REMOTE_DESK:
+                tried, ok = attempt(), uniform() < success
+            elif route == HOTLINE:
+                tried, ok = guide(), uniform() < guided_ok
+            else:
+                tried, ok = 0.0, False
             draws = (
-                call(),
-                attempt() if fixable else 0.0,
-                fixable and uniform() < success,
+                call_h,
+                tried,
+                ok,
                 travel(),
                 lognorm(repair_mu[mode.id], sigma) if sigma else mode.repair_minutes / 60,
                 lead() if part else 0.0,
                 travel() if part else 0.0,
             )
-            process(fault(terminal, group, mode, draws))
+            process(fault(terminal, group, mode, route, draws))
 
     # -- one fault ----------------------------------------------------------------------
     def _fault(
@@ -246,10 +281,13 @@ class Model:
         terminal: int,
         group: _Group,
         mode: FaultMode,
+        route: int,
         draws: tuple[float, float, bool, float, float, float, float],
     ) -> simpy.events.ProcessGenerator:
+        """One fault's life. ``draws``: call, first-line attempt (remote or guided on the call),
+        whether it works, travel, repair, part lead time, second travel."""
         env, cols = self.env, self.cols
-        call_h, attempt_h, remote_ok, travel_h, repair_h, lead_h, travel2_h = draws
+        call_h, attempt_h, first_ok, travel_h, repair_h, lead_h, travel2_h = draws
         sev = SEVERITIES.index(mode.severity)
         t0 = env.now
         i = cols.open(group.region, sev, t0, t0 < group.warranty_end)
@@ -259,9 +297,21 @@ class Model:
         if not self.hotline.take():
             yield self.hotline.request()
         cols.contact[i] = env.now - t0
-        yield env.timeout(call_h)
-        self.hotline.release()
-        if mode.remote_fixable:
+        if route == HOTLINE:
+            # The agent talks the branch through the fix on the same call.
+            yield env.timeout(call_h + attempt_h)
+            self.hotline.release()
+            if first_ok:
+                cols.solution[i] = cols.restore[i] = cols.normal[i] = env.now - t0
+                cols.deadline[i] = self._restore_budget(mode, t0)
+                cols.flags[i] = cols.flags[i] | CLOSED_BY_PHONE
+                if blocking:
+                    self._up(terminal, group.region)
+                return
+        else:
+            yield env.timeout(call_h)
+            self.hotline.release()
+        if route == REMOTE_DESK:
             cols.flags[i] = cols.flags[i] | ROUTED
             left = self.remote.window_hours - (env.now - t0) if self.remote.enabled else 0.0
             # The desk must take the fault up inside the remote window, or it goes to the field.
@@ -269,7 +319,7 @@ class Model:
                 cols.session[i] = env.now - t0
                 yield env.timeout(attempt_h)
                 self.desk.release()
-                if remote_ok:
+                if first_ok:
                     cols.solution[i] = cols.restore[i] = cols.normal[i] = env.now - t0
                     cols.deadline[i] = self._restore_budget(mode, t0)
                     cols.flags[i] = cols.flags[i] | REMOTE

@@ -6,7 +6,7 @@ The command group prints these; ``--json`` output bypasses them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -15,6 +15,7 @@ from workbench.capacity.clauses import CLAUSES, CLOCKS
 from workbench.capacity.config import Plan
 from workbench.capacity.erlang import ErlangCheck
 from workbench.capacity.metrics import OVERALL
+from workbench.capacity.rates import Rate
 from workbench.capacity.sizing import Sizing
 from workbench.capacity.stats import Estimate, Summary
 from workbench.capacity.sweep import Point
@@ -197,4 +198,37 @@ def sizing_table(result: Sizing, reps: int) -> Table:
         str(sum(result.needed.values())),
         *("" for _ in result.targets),
     )
+    return table
+
+
+def rates_table(plan: Plan, rates: Mapping[str, Rate], fleet: Mapping[str, float]) -> Table:
+    """Per fault mode: rate per terminal-year, the fleet's faults a year, handler, basis, source."""
+    table = Table(
+        title=f"{plan.name}: fault rates for a fleet of {plan.terminals:,} terminals "
+        f"({plan.engineers} engineers)",
+        caption="per year: per terminal carrying the device; fleet/year: expected over the "
+        "whole fleet. basis: cited (a public source), catalog (the catalog's MTBF), "
+        "assumption (marked as one). handler: staff (branch staff), hotline (on the call), "
+        "remote (the remote desk), onsite (an engineer).",
+    )
+    for col in ("fault", "sev", "per year", "fleet/year", "handler", "basis", "source"):
+        right = col in ("per year", "fleet/year")
+        table.add_column(col, justify="right" if right else "left", no_wrap=col != "source")
+    for fid, r in rates.items():
+        table.add_row(
+            fid,
+            str(r.mode.severity),
+            f"{r.per_year:.3g}",
+            f"{fleet.get(fid, 0.0):,.0f}",
+            r.handler.value,
+            r.basis.value,
+            r.source,
+        )
+    terminals = max(plan.terminals, 1)
+    for handler in ("staff", "hotline", "remote", "onsite"):
+        total = sum(fleet.get(f, 0.0) for f, r in rates.items() if r.handler.value == handler)
+        table.add_row(
+            f"[bold]all {handler}[/]", "", f"{total / terminals:.3g}", f"{total:,.0f}", handler,
+            "", "average per terminal of the fleet",
+        )  # fmt: skip
     return table
