@@ -17,7 +17,7 @@ from workbench.capacity.config import Plan
 from workbench.capacity.model import Inputs
 from workbench.capacity.scaling import with_region_engineers
 from workbench.capacity.stats import Summary
-from workbench.capacity.sweep import Progress, run_reps
+from workbench.capacity.sweep import Progress, run_raw
 from workbench.capacity.verdict import parse_share
 from workbench.errors import ConfigError
 
@@ -51,19 +51,44 @@ def parse_target(spec: str) -> Target:
     )
 
 
-def meets(summary: Summary, region: str, targets: Sequence[Target]) -> bool:
-    """Whether one region meets every target (a metric with no faults counts as met)."""
+MEETS, SHORT, UNSURE = "meets", "short", "undecided"
+
+
+def judge_region(summary: Summary, region: str, targets: Sequence[Target]) -> str:
+    """Whether one region meets every target at 95 % confidence.
+
+    ``meets`` when every target's interval lies at or above its floor, ``short`` when some
+    target's interval lies wholly below, else ``undecided`` (a metric with no faults counts
+    as met).
+    """
+    verdict = MEETS
     for t in targets:
         est = summary.get(t.key(region))
         if est is None:
             raise ConfigError(f"no metric {t.key(region)!r} in the model's results")
-        if est.mean == est.mean and est.mean < t.floor:  # NaN: nothing to measure
+        if est.mean != est.mean:  # NaN: nothing to measure
+            continue
+        half = est.half if est.half == est.half else math.inf
+        if est.mean + half < t.floor:
+            return SHORT
+        if est.mean - half < t.floor:
+            verdict = UNSURE
+    return verdict
+
+
+def meets(summary: Summary, region: str, targets: Sequence[Target]) -> bool:
+    """Whether one region's means meet every target (a metric with no faults counts as met)."""
+    for t in targets:
+        est = summary.get(t.key(region))
+        if est is None:
+            raise ConfigError(f"no metric {t.key(region)!r} in the model's results")
+        if est.mean == est.mean and est.mean < t.floor:
             return False
     return True
 
 
 def _shortfall(summary: Summary, region: str, targets: Sequence[Target]) -> float:
-    """How far a region is from its targets in total (0 when it meets them)."""
+    """How far a region's means are from its targets in total (0 when they meet them)."""
     total = 0.0
     for t in targets:
         mean = summary[t.key(region)].mean
@@ -74,13 +99,24 @@ def _shortfall(summary: Summary, region: str, targets: Sequence[Target]) -> floa
 
 @dataclass(frozen=True)
 class Sizing:
-    """The answer: engineers needed per region, and the summary of the plan sized that way."""
+    """The answer per region: engineers needed (None: not reachable), how sure, and the summary.
+
+    ``state`` per region: ``meets`` (settled at 95 %), ``undecided`` (the interval still
+    straddles a target after ``max_reps`` replications), or ``unreachable`` (adding engineers
+    stopped helping, or the limit was reached: ``needed`` is then None and ``tried`` says
+    how many engineers were tried).
+    """
 
     targets: tuple[Target, ...]
     current: dict[str, int]
-    needed: dict[str, int]
+    needed: dict[str, int | None]
+    tried: dict[str, int]
+    state: dict[str, str]
     summary: Summary
     runs: int
+
+
+UNREACHABLE = "unreachable"
 
 
 def size(
@@ -94,61 +130,71 @@ def size(
     scheduler: str | None = None,
     limit: int = 2000,
     progress: Progress | None = None,
+    max_reps: int = 12,
 ) -> Sizing:
-    """Bisect every region's engineer count at once for the fewest that meet all targets."""
+    """Bisect every region's engineer count at once for the fewest that meet all targets.
+
+    Each candidate starts with ``reps`` replications; while a region's decision is
+    undecided, ``reps`` more are added (the same seeds for every candidate) up to
+    ``max_reps``. An undecided region counts as short for the search (the answer errs
+    towards more engineers) and is reported as undecided.
+    """
     if not targets:
         raise ConfigError("give at least one --target, e.g. --target p1_onsite=0.95")
+    max_reps = max(max_reps, reps)
     regions = [r.name for r in plan.regions]
     current = {r: plan.region_engineers(r) for r in regions}
     runs = 0
 
-    def evaluate(counts: dict[str, int]) -> Summary:
+    def evaluate(counts: dict[str, int], open_: list[str]) -> tuple[Summary, dict[str, str]]:
         nonlocal runs
-        runs += 1
-        return run_reps(
-            [with_region_engineers(plan, counts)],
-            inputs,
-            reps,
-            seed,
-            years,
-            workers,
-            scheduler,
-            progress,
-        )[0]
+        candidate = with_region_engineers(plan, counts)
+        raw: list[dict[str, float]] = []
+        done = 0
+        while True:
+            more = range(done, min(done + reps, max_reps))
+            runs += 1
+            raw += run_raw([candidate], inputs, more, seed, years, workers, scheduler, progress)[0]
+            done = more.stop
+            summary = Summary.of(raw)
+            states = {r: judge_region(summary, r, targets) for r in open_}
+            if done >= max_reps or all(v != UNSURE for v in states.values()):
+                return summary, states
 
-    lo = dict.fromkeys(regions, 0)  # known (or assumed) to fail
+    lo = dict.fromkeys(regions, 0)  # known (or assumed) to fall short
     hi: dict[str, int | None] = dict.fromkeys(regions, None)  # known to meet
     probe = {r: max(1, current[r]) for r in regions}
     shortfall: dict[str, float] = dict.fromkeys(regions, math.inf)
-    while any(hi[r] is None for r in regions):
-        summary = evaluate(probe)
-        for r in regions:
-            if hi[r] is not None:
-                continue
-            if meets(summary, r, targets):
+    tried: dict[str, int] = {}
+    while any(hi[r] is None and r not in tried for r in regions):
+        open_ = [r for r in regions if hi[r] is None and r not in tried]
+        summary, states = evaluate(probe, open_)
+        for r in open_:
+            if states[r] == MEETS:
                 hi[r] = probe[r]
                 continue
             gap = _shortfall(summary, r, targets)
             if probe[r] >= limit or gap > shortfall[r] - 1e-3:
                 # Doubling the crew no longer helps (travel, not engineers, is the limit).
-                worst = ", ".join(f"{t.name} {summary[t.key(r)].mean:.3f}" for t in targets)
-                raise ConfigError(
-                    f"region {r}: targets not reachable by adding engineers; "
-                    f"with {probe[r]} engineers: {worst}"
-                )
+                tried[r] = probe[r]
+                continue
             shortfall[r] = gap
             lo[r] = probe[r]
             probe[r] = min(limit, probe[r] * 2)
-    best: dict[str, int] = {r: int(hi[r] or 0) for r in regions}
-    while any(best[r] - lo[r] > 1 for r in regions):
+    best: dict[str, int] = {r: int(hi[r] or probe[r]) for r in regions}
+    searching = [r for r in regions if r not in tried]
+    while any(best[r] - lo[r] > 1 for r in searching):
         mid = {r: (lo[r] + best[r]) // 2 if best[r] - lo[r] > 1 else best[r] for r in regions}
-        summary = evaluate(mid)
-        for r in regions:
-            if best[r] - lo[r] <= 1:
-                continue
-            if meets(summary, r, targets):
+        open_ = [r for r in searching if best[r] - lo[r] > 1]
+        summary, states = evaluate(mid, open_)
+        for r in open_:
+            if states[r] == MEETS:
                 best[r] = mid[r]
             else:
                 lo[r] = mid[r]
-    summary = evaluate(best)
-    return Sizing(tuple(targets), current, best, summary, runs)
+    summary, states = evaluate(best, regions)
+    state = {
+        r: UNREACHABLE if r in tried else (MEETS if states[r] == MEETS else UNSURE) for r in regions
+    }
+    needed: dict[str, int | None] = {r: None if r in tried else best[r] for r in regions}
+    return Sizing(tuple(targets), current, needed, tried, state, summary, runs)

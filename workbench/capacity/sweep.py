@@ -60,9 +60,25 @@ def run_reps(
     progress: Progress | None = None,
 ) -> list[Summary]:
     """Run ``reps`` replications of each plan; one :class:`Summary` per plan, in order."""
-    if reps < 1:
-        raise ConfigError(f"reps(={reps}) must be >= 1")
-    tasks = [(p.model_dump(), inputs, rep_seed(seed, r), years) for p in plans for r in range(reps)]
+    runs = run_raw(plans, inputs, range(reps), seed, years, workers, scheduler, progress)
+    return [Summary.of(r) for r in runs]
+
+
+def run_raw(
+    plans: Sequence[Plan],
+    inputs: Inputs,
+    reps: Sequence[int] | range,
+    seed: int,
+    years: float | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[list[dict[str, float]]]:
+    """Replications numbered ``reps`` of each plan (so more can be added later), unsummarised."""
+    reps = list(reps)
+    if not reps:
+        raise ConfigError("reps(=0) must be >= 1")
+    tasks = [(p.model_dump(), inputs, rep_seed(seed, r), years) for p in plans for r in reps]
     results: list[dict[str, float] | None] = [None] * len(tasks)
     if scheduler:
         _on_dask(scheduler, tasks, results, progress)
@@ -72,7 +88,9 @@ def run_reps(
             if progress:
                 progress(i + 1, len(tasks))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(workers or os.cpu_count() or 1, len(tasks))
+        ) as pool:
             futures: dict[Future[dict[str, float]], int] = {
                 pool.submit(replicate, *task): i for i, task in enumerate(tasks)
             }
@@ -81,7 +99,8 @@ def run_reps(
                 if progress:
                     progress(done, len(tasks))
     runs = [r for r in results if r is not None]
-    return [Summary.of(runs[k * reps : (k + 1) * reps]) for k in range(len(plans))]
+    n = len(reps)
+    return [runs[k * n : (k + 1) * n] for k in range(len(plans))]
 
 
 def _on_dask(
