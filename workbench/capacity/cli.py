@@ -21,7 +21,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workbench.capacity.config import Plan, load_plan
+from workbench.capacity.clauses import DEFAULT_TARGET
+from workbench.capacity.config import Plan, default_plan_text, load_plan
 from workbench.capacity.erlang import check_mmc
 from workbench.capacity.metrics import OVERALL
 from workbench.capacity.model import Inputs
@@ -31,6 +32,7 @@ from workbench.capacity.report import (
     print_table,
     rates_table,
     run_tables,
+    sizing_row_verdict,
     sizing_table,
     sweep_table,
 )
@@ -100,6 +102,17 @@ def capacity(ctx: click.Context, catalog_path: str | None) -> None:
     if catalog_path is not None:
         ctx.obj["catalog"] = None
         ctx.obj["catalog_path"] = catalog_path
+
+
+@capacity.group(name="plan")
+def plan_group() -> None:
+    """The shipped plan: write it out to edit it."""
+
+
+@plan_group.command(name="export")
+def plan_export() -> None:
+    """Print the shipped plan's YAML, comments included: capacity plan export > plan.yaml."""
+    click.echo(default_plan_text(), nl=False)
 
 
 _reps = click.option(
@@ -256,9 +269,10 @@ def erlang(
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
 @click.option(
     "--vary",
-    "spec",
+    "specs",
     required=True,
-    help="NAME=START:STOP:STEP or NAME=A,B,C (engineers, terminals, hotline, desk, success_rate, standby).",
+    multiple=True,
+    help="NAME=START:STOP:STEP or NAME=A,B,C (engineers, terminals, hotline, desk, success_rate, standby); one variable per sweep.",
 )
 @click.option(
     "--reps",
@@ -281,26 +295,45 @@ def erlang(
     default=None,
     help="Write results to a .csv or .json file.",
 )
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Also print the table of this region (repeatable; 'all' for every region).",
+)
 @_json
 @click.pass_context
 def sweep_cmd(
     ctx: click.Context,
     config: str | None,
-    spec: str,
+    specs: tuple[str, ...],
     reps: int,
     seed: int,
     years: float | None,
     workers: int | None,
     scheduler: str | None,
     out: str | None,
+    regions: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Replicate a plan at every value of one variable, on local processes or a Dask cluster."""
+    if len(specs) > 1:
+        given = ", ".join(s.partition("=")[0].strip() for s in specs)
+        raise ConfigError(
+            f"--vary given {len(specs)} times ({given}): a sweep varies one variable; "
+            "run one sweep per variable, or fix the others in the plan (capacity plan export)"
+        )
+    spec = specs[0]
     if out is not None and Path(out).suffix not in (".csv", ".json"):
         raise ConfigError(f"--out {out}: results go to a .csv or .json file")
     if out is not None and not Path(out).absolute().parent.is_dir():
         raise ConfigError(f"--out {out}: no directory {Path(out).absolute().parent}")
     plan = _plan(config)
+    names = [r.name for r in plan.regions]
+    scopes = names if "all" in regions else list(regions)
+    for r in scopes:
+        if r not in names:
+            raise ConfigError(f"--region {r!r}: no such region; regions: {', '.join(names)}, all")
     name, values = parse_vary(spec)
     inputs = _inputs(ctx)
     with _progress(f"sweep {name}") as progress:
@@ -323,7 +356,7 @@ def sweep_cmd(
             ]
         )
         return
-    print_table(sweep_table(points))
+    print_table(*(sweep_table(points, scope) for scope in (OVERALL, *scopes)))
     if out:
         click.echo(f"results written to {out}")
 
@@ -339,10 +372,17 @@ def sweep_cmd(
 )
 @click.option(
     "--reps",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=2),
     default=3,
     show_default=True,
-    help="Replications per candidate.",
+    help="Replications per candidate to start with (and per step while undecided).",
+)
+@click.option(
+    "--max-reps",
+    type=click.IntRange(min=2),
+    default=12,
+    show_default=True,
+    help="Most replications per candidate before a region is called undecided.",
 )
 @_seed
 @_years
@@ -362,6 +402,7 @@ def size_cmd(
     config: str | None,
     targets: tuple[str, ...],
     reps: int,
+    max_reps: int,
     seed: int,
     years: float | None,
     workers: int | None,
@@ -369,25 +410,31 @@ def size_cmd(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Find the fewest engineers per region that meet every target."""
+    """Find the fewest engineers per region that meet every target at 95 % confidence."""
     parsed = [parse_target(t) for t in targets]
     plan = _plan(config)
     inputs = _inputs(ctx)
     with _progress("sizing") as progress:
-        result = size(plan, inputs, parsed, reps, seed, years, workers, scheduler, limit, progress)
+        result = size(
+            plan, inputs, parsed, reps, seed, years, workers, scheduler, limit, progress, max_reps
+        )
     if as_json:
         _emit_json({
             "targets": {t.name: t.floor for t in parsed},
             "runs": result.runs,
+            "reps": result.summary.reps,
             "regions": {
                 r: {"current": result.current[r], "needed": result.needed[r],
-                    "metrics": {t.name: result.summary.to_json()[t.key(r)]["mean"] for t in parsed}}
+                    "state": result.state[r], "verdict": sizing_row_verdict(result, r),
+                    "metrics": {t.name: result.summary.to_json()[t.key(r)] for t in parsed}}
                 for r in result.needed
             },
-            "total": {"current": sum(result.current.values()), "needed": sum(result.needed.values())},
+            "total": {"current": sum(result.current.values()),
+                      "needed": None if None in result.needed.values()
+                      else sum(n or 0 for n in result.needed.values())},
         })  # fmt: skip
         return
-    print_table(sizing_table(result, reps))
+    print_table(sizing_table(result))
 
 
 @capacity.command()
@@ -430,16 +477,35 @@ def rates(ctx: click.Context, config: str | None, terminals: int | None, as_json
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="PNG file to write.")
 @click.option("--terminal", is_flag=True, help="Draw the plot in the terminal (plotext).")
-def plot(results: str, out: str | None, terminal: bool) -> None:
-    """Plot a sweep's SLA attainment and utilisation against the swept variable."""
-    from workbench.capacity.plot import plot_png, render_text
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Scope to plot: overall (default), a region, or all (repeatable).",
+)
+@click.option(
+    "--target-share",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_TARGET,
+    show_default=True,
+    help="Where to draw the target line.",
+)
+def plot(
+    results: str, out: str | None, terminal: bool, regions: tuple[str, ...], target_share: float
+) -> None:
+    """Plot a sweep's SLA attainment (with the target line) and utilisation per scope."""
+    from workbench.capacity.plot import plot_png, render_text, scopes_of
 
     if out is None and not terminal:
         raise ConfigError("plot: give --out FILE.png, --terminal, or both")
     points = load(results)
+    scopes = list(regions) or ["overall"]
+    if "all" in scopes:
+        scopes = scopes_of(points)
     if out is not None:
-        path = plot_png(points, out)
+        path = plot_png(points, out, scopes, target_share)
         click.echo(f"wrote {path}")
     if terminal:
         width = min(120, os.get_terminal_size().columns) if sys.stdout.isatty() else 100
-        click.echo(render_text(points, width=width))
+        for scope in scopes:
+            click.echo(render_text(points, width=width, scope=scope, target=target_share))

@@ -284,9 +284,13 @@ class Plan(Strict):
 DEFAULT_PLAN = "default.yaml"
 
 
+def default_plan_text() -> str:
+    """The YAML of the plan shipped with the package, comments included."""
+    return resources.files(__package__).joinpath(DEFAULT_PLAN).read_text(encoding="utf-8")
+
+
 def load_plan(path: str | Path | None = None) -> Plan:
     """Read a plan file, or the plan shipped with the package when ``path`` is None."""
     if path is None:
-        text = resources.files(__package__).joinpath(DEFAULT_PLAN).read_text(encoding="utf-8")
-        return parse_yaml(text, Plan, f"workbench/capacity/{DEFAULT_PLAN}")
+        return parse_yaml(default_plan_text(), Plan, f"workbench/capacity/{DEFAULT_PLAN}")
     return load_yaml(path, Plan)

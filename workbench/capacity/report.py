@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from workbench.capacity.clauses import CLAUSES, CLOCKS
+from workbench.capacity.clauses import BY_KEY, CLAUSES, CLOCKS
 from workbench.capacity.config import Plan
 from workbench.capacity.erlang import ErlangCheck
 from workbench.capacity.metrics import OVERALL
 from workbench.capacity.rates import Rate
-from workbench.capacity.sizing import Sizing
+from workbench.capacity.sizing import UNREACHABLE, UNSURE, Sizing
 from workbench.capacity.stats import Estimate, Summary
 from workbench.capacity.sweep import Point
 from workbench.capacity.verdict import FAILS, HOLDS, UNDECIDED, Verdict
@@ -154,19 +154,17 @@ def erlang_table(check: ErlangCheck) -> Table:
     return table
 
 
-def sweep_table(points: Sequence[Point]) -> Table:
-    """One row per point of a sweep: the headline clocks, utilisation and availability."""
+def sweep_table(points: Sequence[Point], scope: str = OVERALL) -> Table:
+    """One row per point of a sweep, for one scope: the headline clauses, utilisation, availability."""
     table = Table(
-        title=f"sweep of {points[0].param}: overall, % (mean ±95 % CI)" if points else "sweep"
+        title=f"sweep of {points[0].param}: {scope}, % (mean ±95 % CI; clocks from the fault report)"
+        if points
+        else "sweep"
     )
-    cols = (
-        ("P1 on site", "overall.P1.onsite"),
-        ("P2 on site", "overall.P2.onsite"),
-        ("P1 restored", "overall.P1.restore"),
-        ("P3 fixed", "overall.P3.fix"),
-        ("utilisation", "overall.utilisation"),
-        ("availability", "overall.availability"),
-    )
+    keys = ("p1_onsite", "p2_onsite", "p1_restore", "p2_restore", "p3_onsite")
+    cols = [(f"{BY_KEY[k].severity} {BY_KEY[k].label.split(' (')[0]}", f"{scope}.{BY_KEY[k].metric}")
+            for k in keys]  # fmt: skip
+    cols += [("utilisation", f"{scope}.utilisation"), ("availability", f"{scope}.availability")]
     table.add_column(points[0].param if points else "value", justify="right")
     for label, _ in cols:
         table.add_column(label, justify="right")
@@ -175,27 +173,43 @@ def sweep_table(points: Sequence[Point]) -> Table:
     return table
 
 
-def sizing_table(result: Sizing, reps: int) -> Table:
-    """Engineers now and needed per region, with the targets' metrics at the needed count."""
+def sizing_row_verdict(result: Sizing, region: str) -> str:
+    """What the search concluded for one region, in words."""
+    state = result.state[region]
+    if state == UNREACHABLE:
+        return f"not reachable with {result.tried[region]:,} engineers"
+    if state == UNSURE:
+        return f"undecided after {result.summary.reps} reps"
+    return "meets (95 % CI)"
+
+
+def sizing_table(result: Sizing) -> Table:
+    """Engineers now and needed per region, the verdict, and the targets' metrics there."""
     table = Table(
-        title=f"fewest engineers meeting {', '.join(f'{t.name}={t.floor:g}' for t in result.targets)} ({reps} reps per candidate, {result.runs} model runs)"
+        title=f"fewest engineers meeting {', '.join(f'{t.name}={t.floor:g}' for t in result.targets)} "
+        f"({result.runs} model runs, up to {result.summary.reps} reps at the answer)"
     )
     table.add_column("region")
     table.add_column("engineers now", justify="right")
     table.add_column("needed", justify="right")
+    table.add_column("verdict")
     for t in result.targets:
         table.add_column(f"{t.name} at needed, %", justify="right")
     for r in result.needed:
+        n = result.needed[r]
         table.add_row(
             r,
             str(result.current[r]),
-            str(result.needed[r]),
+            "-" if n is None else str(n),
+            sizing_row_verdict(result, r),
             *(fmt(result.summary.get(t.key(r))) for t in result.targets),
         )
+    reachable = all(n is not None for n in result.needed.values())
     table.add_row(
         "total",
         str(sum(result.current.values())),
-        str(sum(result.needed.values())),
+        str(sum(n or 0 for n in result.needed.values())) if reachable else "-",
+        "" if reachable else "some region cannot meet the targets",
         *("" for _ in result.targets),
     )
     return table

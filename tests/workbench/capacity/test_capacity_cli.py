@@ -152,3 +152,78 @@ def test_sweep_out_plot_input_and_vary_value_mistakes_are_one_line_errors(
     result = invoke(args, obj)
     assert isinstance(result.exception, ConfigError), result.exception
     assert str(result.exception) == "success_rate=2: Input should be less than or equal to 1"
+
+
+def test_size_unreachable_exits_0_with_a_verdict_row(
+    obj: dict[str, Any], small_plan_file: Path
+) -> None:
+    args = ["size", str(small_plan_file), "--target", "p1_onsite=0.999", "--reps", "2"]
+    result = invoke([*args, "--max-reps", "2", "--years", "0.05", "--workers", "1"], obj)
+    assert result.exit_code == 0, result.output
+    assert "North" in result.output and "South" in result.output
+    assert "not reachable with" in result.output
+    assert "some region cannot meet the targets" in result.output
+
+
+def test_plan_export_is_the_plan_run_reads(obj: dict[str, Any], tmp_path: Path) -> None:
+    result = invoke(["plan", "export"], obj)
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "plan.yaml"
+    path.write_text(result.output, encoding="utf-8")
+    from workbench.capacity.config import load_plan
+
+    assert load_plan(path) == load_plan()
+    assert result.output.startswith("# The service plan's support organisation")
+
+
+def test_run_resizes_fleet_and_engineers(obj: dict[str, Any], small_plan_file: Path) -> None:
+    args = ["run", str(small_plan_file), "--terminals", "340", "--engineers", "20"]
+    result = invoke([*args, "--years", "0.02", "--reps", "2", "--workers", "1", "--json"], obj)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["terminals"] == 340 and doc["engineers"] == 20
+    assert doc["metrics"]["overall.terminals"]["mean"] == 340
+    assert doc["verdict"]["overall"] in ("holds", "fails", "undecided")
+    rows = doc["verdict"]["rows"]
+    assert {r["scope"] for r in rows} == {"overall", "North", "South"}
+    assert all(r["from"] == "fault report" for r in rows)
+    table = invoke(
+        ["run", str(small_plan_file), "--years", "0.02", "--reps", "2", "--workers", "1"], obj
+    )
+    assert table.output.startswith("SLA verdict: ")
+
+
+def test_vary_twice_is_refused_and_regions_are_named(
+    obj: dict[str, Any], small_plan_file: Path, tmp_path: Path
+) -> None:
+    result = invoke(
+        ["sweep", str(small_plan_file), "--vary", "engineers=1,2", "--vary", "terminals=5,6"], obj
+    )
+    assert isinstance(result.exception, ConfigError)
+    assert "--vary given 2 times (engineers, terminals)" in str(result.exception)
+    result = invoke(
+        ["sweep", str(small_plan_file), "--vary", "engineers=1,2", "--region", "Nort"], obj
+    )
+    assert str(result.exception) == "--region 'Nort': no such region; regions: North, South, all"
+    out = tmp_path / "s.csv"
+    args = ["sweep", str(small_plan_file), "--vary", "engineers=3,6", "--region", "all"]
+    result = invoke(
+        [*args, "--years", "0.02", "--reps", "2", "--workers", "1", "--out", str(out)], obj
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "sweep of engineers: North" in result.output
+        and "sweep of engineers: South" in result.output
+    )
+    result = invoke(
+        ["plot", str(out), "--terminal", "--region", "all", "--out", str(tmp_path / "p.png")], obj
+    )
+    assert result.exit_code == 0, result.output
+    for scope in ("overall", "North", "South"):
+        assert f"SLA attainment and utilisation ({scope};" in result.output
+    assert "··· target 95 %" in result.output and "1 P1 on site <= 1 h" in result.output
+    result = invoke(["plot", str(out), "--terminal", "--region", "East"], obj)
+    assert (
+        str(result.exception)
+        == "--region 'East': not in the results; known: overall, North, South, all"
+    )
