@@ -255,13 +255,13 @@ class Pipe:
         loop = asyncio.get_running_loop()
         now = loop.time()
         if self.wire is None or not self.wire.toxics:
-            self._put(loop, now, data)
+            self._put(loop, now, now, data)
             return
         delivery = self.wire.carry(data, self.stream)
         for delay, piece in delivery.pieces:
-            self._put(loop, now + delay, piece)
+            self._put(loop, now, now + delay, piece)
         if delivery.disconnect_after is not None:
-            self._put(loop, now + delivery.disconnect_after, self._hangup)
+            self._put(loop, now, now + delivery.disconnect_after, self._hangup)
 
     def after(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` once every byte sent so far is delivered (an end of stream, a hang-up), or
@@ -269,14 +269,19 @@ class Pipe:
         loop = asyncio.get_running_loop()
         stall = self.wire.stall(self.stream) if self.wire is not None else None
         if stall is None:
-            self._put(loop, loop.time(), fn)
+            now = loop.time()
+            self._put(loop, now, now, fn)
         elif stall > 0:
             loop.call_later(stall, fn)
 
     def _put(
-        self, loop: asyncio.AbstractEventLoop, at: float, item: bytes | Callable[[], None]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        now: float,
+        at: float,
+        item: bytes | Callable[[], None],
     ) -> None:
-        if not self._queue and at <= loop.time():
+        if not self._queue and at <= now:
             self._run(item)
             return
         if isinstance(item, bytes):

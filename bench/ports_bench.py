@@ -1,0 +1,199 @@
+"""Benchmark of the TCP ports' wire layer, each against a baseline in the same run (the best of
+``--repeats`` runs of each, baseline and port alternating).
+
+- Raw TCP: median round trip of a 5-byte echo through :class:`TcpPort` (the wired protocol and
+  a clean wire) against a bare ``asyncio.start_server`` echo.
+- Modbus TCP: median ``read_input_registers(0, 4)`` round trip from pymodbus's client through
+  :class:`ModbusPort` (its own framing and checks, pymodbus decoding and datastore) against
+  pymodbus's own ``ModbusTcpServer`` on the same ``SimDevice``.
+- Raw TCP throughput: MiB/s a client pushes through a :class:`TcpPort` whose session answers
+  nothing, against the bare server.
+
+    .venv/bin/python bench/ports_bench.py [--rounds 3000] [--mib 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.server import ModbusTcpServer
+
+from devices.transports.modbus import ModbusPort, Table
+from devices.transports.tcp import TcpPort
+
+MIB = 1 << 20
+
+
+class Echo:
+    def feed(self, data: bytes) -> bytes:
+        return data
+
+
+class Sink:
+    def feed(self, data: bytes) -> bytes:
+        return b""
+
+
+class Bank:
+    sizes = {Table.INPUT: 4}
+
+    def snapshot(self, table: Table) -> Sequence[int]:
+        return [1, 2, 3, 4]
+
+    def write(self, address: int, values: Sequence[int]) -> int | None:
+        return None
+
+    def answering(self) -> bool:
+        return True
+
+
+async def median_us(rounds: int, once: Callable[[], Awaitable[None]]) -> float:
+    for _ in range(50):
+        await once()
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        await once()
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1e6, 1)
+
+
+async def echo_rtt(port: int, rounds: int) -> float:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+
+    async def once() -> None:
+        writer.write(b"hello")
+        await reader.readexactly(5)
+
+    try:
+        return await median_us(rounds, once)
+    finally:
+        writer.close()
+
+
+async def push(port: int, mib: int) -> float:
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    chunk = b"x" * 65536
+    t0 = time.perf_counter()
+    for _ in range(mib * MIB // len(chunk)):
+        writer.write(chunk)
+        await writer.drain()
+    writer.write_eof()
+    await writer.drain()
+    seconds = time.perf_counter() - t0
+    writer.close()
+    return round(mib / seconds, 1)
+
+
+async def bare(answer: bool) -> asyncio.Server:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            if answer:
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+async def modbus_rtt(port: int, rounds: int) -> float:
+    client = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=2, retries=0)
+    await client.connect()
+
+    async def once() -> None:
+        rr = await client.read_input_registers(0, count=4)
+        assert rr.registers == [1, 2, 3, 4], rr
+
+    try:
+        return await median_us(rounds, once)
+    finally:
+        client.close()
+
+
+async def bare_echo_rtt(rounds: int) -> float:
+    server = await bare(answer=True)
+    try:
+        return await echo_rtt(server.sockets[0].getsockname()[1], rounds)
+    finally:
+        server.close()
+
+
+async def port_echo_rtt(rounds: int) -> float:
+    async with TcpPort(Echo) as tcp:
+        return await echo_rtt(tcp.port, rounds)
+
+
+async def bare_push(mib: int) -> float:
+    server = await bare(answer=False)
+    try:
+        return await push(server.sockets[0].getsockname()[1], mib)
+    finally:
+        server.close()
+
+
+async def port_push(mib: int) -> float:
+    async with TcpPort(Sink) as tcp:
+        return await push(tcp.port, mib)
+
+
+async def pymodbus_read_rtt(rounds: int) -> float:
+    reference = ModbusTcpServer(ModbusPort(Bank())._device(), address=("127.0.0.1", 0))
+    await reference.serve_forever(background=True)
+    transport: asyncio.Server = reference.transport  # type: ignore[assignment]
+    try:
+        return await modbus_rtt(transport.sockets[0].getsockname()[1], rounds)
+    finally:
+        await reference.shutdown()
+
+
+async def port_read_rtt(rounds: int) -> float:
+    async with ModbusPort(Bank()) as port:
+        return await modbus_rtt(port.port, rounds)
+
+
+async def main(rounds: int, mib: int, repeats: int) -> dict[str, dict[str, float]]:
+    """Each figure is the best of ``repeats`` runs, baseline and port alternating."""
+    pairs: dict[str, tuple[str, Callable[[], Awaitable[float]], Callable[[], Awaitable[float]]]]
+    pairs = {
+        "tcp_echo_rtt_us": (
+            "bare asyncio",
+            lambda: bare_echo_rtt(rounds),
+            lambda: port_echo_rtt(rounds),
+        ),
+        "tcp_push_mib_s": ("bare asyncio", lambda: bare_push(mib), lambda: port_push(mib)),
+        "modbus_read_rtt_us": (
+            "pymodbus ModbusTcpServer",
+            lambda: pymodbus_read_rtt(rounds),
+            lambda: port_read_rtt(rounds),
+        ),
+    }
+    out: dict[str, dict[str, float]] = {}
+    for name, (baseline, base_fn, port_fn) in pairs.items():
+        low = name.endswith("_us")
+        base_runs, port_runs = [], []
+        for _ in range(repeats):
+            base_runs.append(await base_fn())
+            port_runs.append(await port_fn())
+        b = min(base_runs) if low else max(base_runs)
+        p = min(port_runs) if low else max(port_runs)
+        out[name] = {baseline: b, "port": p, "ratio": round(p / b, 2)}
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3000)
+    parser.add_argument("--mib", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.rounds, args.mib, args.repeats)), indent=2))
