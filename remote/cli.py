@@ -21,6 +21,20 @@ from workbench.errors import ConfigError, RemoteError, WorkbenchError
 
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "red", "cut off": "magenta"}
 
+
+def records_option(default: str | None) -> Any:
+    """``--records FILE|URL`` (alias ``--store``, or ``$WORKBENCH_RECORDS``): where records go."""
+    where = f"default {default}" if default else "none unless given"
+    return click.option(
+        "--records",
+        "--store",
+        "store",
+        envvar="WORKBENCH_RECORDS",
+        metavar="FILE|URL",
+        help=f"Records store: an SQLite file or a postgresql:// URL ({where}).",
+    )
+
+
 known_hosts_option = click.option(
     "--known-hosts",
     envvar="WORKBENCH_KNOWN_HOSTS",
@@ -97,9 +111,7 @@ def ca_init(directory: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Default KEY-cert.pub.",
 )
-@click.option(
-    "--store", type=click.Path(dir_okay=False, path_type=Path), help="Default CA/records.sqlite."
-)
+@records_option("CA/records.sqlite")
 def grant(
     ca_dir: Path,
     terminals: tuple[str, ...],
@@ -110,7 +122,7 @@ def grant(
     allow: str,
     ticket: str | None,
     out_path: Path | None,
-    store: Path | None,
+    store: str | None,
 ) -> None:
     """Sign an engineer's public key for a remote window on one or more terminals."""
     from remote.client import discover
@@ -234,12 +246,10 @@ def _window_line(identity: Any) -> str:
 @key_option
 @cert_option
 @known_hosts_option
-@click.option(
-    "--store", type=click.Path(dir_okay=False, path_type=Path), help="Default STATE/records.sqlite."
-)
+@records_option("STATE/records.sqlite")
 @click.argument("suite")
 def run_cmd(
-    endpoints: Path, key: Path, cert: Path, known_hosts: Path, store: Path | None, suite: str
+    endpoints: Path, key: Path, cert: Path, known_hosts: Path, store: str | None, suite: str
 ) -> None:
     """Run a suite on one terminal, stream its results and keep them as a maintenance record."""
     from remote.client import Endpoint, Identity, UnknownNames, record_run, run_suite
@@ -388,11 +398,7 @@ def history_cmd(state_dir: Path | None, store: Path | None, limit: int, terminal
 @known_hosts_option
 @click.option("--suite", default="inspection", show_default=True)
 @click.option("--concurrency", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Default STATE_DIR/records.sqlite.",
-)
+@records_option("STATE_DIR/records.sqlite")
 def fleet(
     state_dir: Path,
     key: Path,
@@ -400,7 +406,7 @@ def fleet(
     known_hosts: Path,
     suite: str,
     concurrency: int,
-    store: Path | None,
+    store: str | None,
 ) -> None:
     """Run a suite on every terminal under STATE_DIR, N at a time; a summary table at the end."""
     from remote import client
@@ -539,13 +545,9 @@ def diag_list() -> None:
     help="The terminal's endpoints manifest (STATE/ID/endpoints.json).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per result.")
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also keep a maintenance record here.",
-)
+@records_option(None)
 @click.argument("names", nargs=-1, required=True)
-def diag_run(endpoints: Path, as_json: bool, store: Path | None, names: tuple[str, ...]) -> None:
+def diag_run(endpoints: Path, as_json: bool, store: str | None, names: tuple[str, ...]) -> None:
     """Run suites or tests (inspection, quick, device:NAME, print_head...); exit 1 on a failure."""
     from remote.client import RunReport, record_run
     from remote.terminal_backend import TerminalBackend

@@ -363,7 +363,7 @@ def _outcome(report: RunReport) -> str:
     return "fail" if counts["fail"] else ("warn" if counts["warn"] else "pass")
 
 
-def record_run(store: RecordStore, report: RunReport) -> int:
+def record_run(store: RecordStore, report: RunReport, ticket: int | None = None) -> int:
     """Store a run as a maintenance record with one diag result per test; returns its id."""
     return store.add_maintenance_run(
         report.terminal,
@@ -374,6 +374,7 @@ def record_run(store: RecordStore, report: RunReport) -> int:
         report.outcome,
         report.results,
         report.error,
+        ticket,
     )
 
 

@@ -35,6 +35,7 @@ from workbench import sla
 from workbench.config import Strict, load_yaml
 from workbench.errors import AuthError, ConfigError, RemoteError
 from workbench.ids import check_terminal_id
+from workbench.records import GrantRecord
 from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
@@ -223,21 +224,18 @@ class CertificateAuthority:
             cert.export_certificate(),
         )
         if store is not None:
-            with store.transaction() as db:
-                db.execute(
-                    "INSERT INTO grants (serial, terminal, engineer, ticket, allow, valid_after, "
-                    "valid_before, issued) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        serial,
-                        ",".join(ids),
-                        name,
-                        ticket,
-                        ",".join(allow),
-                        valid_after,
-                        valid_before,
-                        time.time(),
-                    ),
+            store.add_grant(
+                GrantRecord(
+                    serial,
+                    tuple(ids),
+                    name,
+                    ticket,
+                    tuple(allow),
+                    valid_after,
+                    valid_before,
+                    time.time(),
                 )
+            )
         log.info("grant %d: %s for %s, %s", serial, name, ",".join(ids), ",".join(allow))
         return grant
 

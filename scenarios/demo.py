@@ -141,12 +141,10 @@ async def run_demo(state_dir: Path, speed: float, out: Console) -> None:
         out.print(
             f"  printer status after printing: online={status['online']}, paper {status['paper']}"
         )
-        receipt = host.store.query(
-            "SELECT text FROM receipts WHERE terminal=? ORDER BY id DESC", [TERMINAL]
-        )
+        receipt = host.store.receipts(TERMINAL)[-1]
         out.print("  recorded receipt:")
-        for line in receipt[0]["text"].splitlines():
-            out.print(f"  | {line}", markup=False)
+        for text_line in receipt.text.splitlines():
+            out.print(f"  | {text_line}", markup=False)
 
         out.rule("3. a customer pays with a banknote (SSP over the validator's serial port)")
         await take_banknote(host, manifest["devices"]["bill_validator"]["serial"], "20", out, speed)

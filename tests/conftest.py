@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["pg_server"]  # the throwaway PostgreSQL server (postgres_url, records_url)
+
 
 @pytest.fixture
 def state_dir(tmp_path_factory: pytest.TempPathFactory):

@@ -88,6 +88,7 @@ def _capacity_inputs() -> dict[str, Any]:
             "Fault scenarios: list, validate, run (virtual or live), dispatch, score.",
         ),
         "tui": ("tui.cli:tui", "The remote engineer's and trainer's terminal UI (Textual)."),
+        "ticket": ("workbench.ticket_cli:ticket", "Tickets with SLA clocks and warranty."),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -1,143 +1,81 @@
-"""The records store: one SQLite file in WAL mode holding terminals, device events, receipts,
-grants, remote sessions and maintenance records.
+"""The records store: the one place that reads and writes the service organisation's records.
 
-This module alone owns the schema. Each entry of ``MIGRATIONS`` takes the schema one version
-further; opening a store applies the missing ones in a transaction and refuses a file written
-by a newer workbench rather than guess at it.
+Terminals, device events, receipts, grants, maintenance runs and their results, remedies,
+tickets with SLA clocks, archived reports and scorecards, as typed records
+(:mod:`workbench.records`). One person's machine keeps them in an SQLite file (WAL mode); a
+support organisation shares one PostgreSQL database (``--records postgresql://...`` or
+``WORKBENCH_RECORDS``). Both run the same schema (:mod:`workbench.store_schema`), migrated on
+open; a store written by a newer workbench is refused rather than guessed at. Every write
+is one transaction, so a reader never sees half of a maintenance run.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import StoreError
-
-MIGRATIONS: Sequence[str] = (
-    # v1: terminals and what their devices did.
-    """
-    CREATE TABLE terminals (
-        id TEXT PRIMARY KEY,
-        profile TEXT NOT NULL,
-        endpoints TEXT,
-        first_seen REAL NOT NULL,
-        last_seen REAL NOT NULL
-    );
-    CREATE TABLE device_events (
-        id INTEGER PRIMARY KEY,
-        terminal TEXT NOT NULL,
-        device TEXT NOT NULL,
-        sim_time REAL NOT NULL,
-        wall_time REAL NOT NULL,
-        kind TEXT NOT NULL,
-        detail TEXT
-    );
-    CREATE INDEX device_events_by_terminal ON device_events (terminal, id);
-    CREATE TABLE receipts (
-        id INTEGER PRIMARY KEY,
-        terminal TEXT NOT NULL,
-        sim_time REAL NOT NULL,
-        wall_time REAL NOT NULL,
-        text TEXT NOT NULL
-    );
-    """,
-    # v2: the remote window: grants, sessions, maintenance runs and their results.
-    """
-    CREATE TABLE grants (
-        serial INTEGER PRIMARY KEY,
-        terminal TEXT NOT NULL,
-        engineer TEXT NOT NULL,
-        ticket TEXT,
-        allow TEXT NOT NULL,
-        valid_after REAL NOT NULL,
-        valid_before REAL NOT NULL,
-        issued REAL NOT NULL
-    );
-    CREATE TABLE maintenance_runs (
-        id INTEGER PRIMARY KEY,
-        terminal TEXT NOT NULL,
-        suite TEXT NOT NULL,
-        engineer TEXT,
-        started REAL NOT NULL,
-        finished REAL,
-        outcome TEXT
-    );
-    CREATE TABLE diag_results (
-        id INTEGER PRIMARY KEY,
-        run_id INTEGER NOT NULL REFERENCES maintenance_runs (id),
-        test TEXT NOT NULL,
-        status TEXT NOT NULL,
-        suspect TEXT,
-        detail TEXT NOT NULL
-    );
-    """,
-    # v3: engineers' tool sessions and the reason (ticket) each was opened for.
-    """
-    CREATE TABLE work_sessions (
-        id INTEGER PRIMARY KEY,
-        engineer TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        tool TEXT NOT NULL,
-        started REAL NOT NULL,
-        finished REAL
-    );
-    CREATE INDEX maintenance_runs_by_terminal ON maintenance_runs (terminal, id);
-    CREATE INDEX diag_results_by_run ON diag_results (run_id);
-    """,
+from workbench.records import (
+    ClockRecord,
+    DeviceEvent,
+    DiagResult,
+    GrantRecord,
+    MaintenanceRun,
+    Receipt,
+    RemedyRecord,
+    ReportRecord,
+    Scorecard,
+    TerminalRecord,
+    TicketRecord,
 )
+from workbench.store_engines import Engine, Row, Tx, open_engine
+from workbench.store_schema import MIGRATIONS, SCHEMA_VERSION, statements
 
-SCHEMA_VERSION = len(MIGRATIONS)
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "RecordStore", "records_location"]
 
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One test of a maintenance run that did not pass."""
-
-    test: str
-    status: str
-    suspect: str | None
+ENV = "WORKBENCH_RECORDS"
 
 
-@dataclass(frozen=True, slots=True)
-class MaintenanceRun:
-    """A stored suite run or remedy on one terminal, with the tests that did not pass."""
+def records_location(given: str | Path | None, default: Path) -> str | Path:
+    """Where records go: the option given, else ``$WORKBENCH_RECORDS``, else ``default``."""
+    return given or os.environ.get(ENV) or default
 
-    id: int
-    terminal: str
-    suite: str
-    engineer: str | None
-    started: float
-    finished: float | None
-    outcome: str | None
-    counts: Mapping[str, int] = field(default_factory=dict)
-    findings: tuple[Finding, ...] = ()
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, default=str, sort_keys=True)
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 class RecordStore:
-    """A connection to the records store; use as a context manager or call :meth:`close`."""
+    """A connection to the records store; use as a context manager or call :meth:`close`.
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    ``where`` is a file path (SQLite) or a ``postgresql://`` URL.
+    """
+
+    def __init__(self, where: str | Path) -> None:
+        self.engine: Engine = open_engine(where)
+        self.path = Path(where) if self.engine.name == "sqlite" else None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open records store: {exc}") from None
+        except StoreError:
+            self.engine.close()
+            raise
+        except Exception as exc:  # a database error from either driver
+            self.engine.close()
+            raise StoreError(f"{self.engine.where}: cannot open records store: {exc}") from None
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
-        """Close the connection; committed records stay on disk."""
-        self._db.close()
+        """Close the connection; committed records stay."""
+        self.engine.close()
 
     def __enter__(self) -> RecordStore:
         return self
@@ -147,174 +85,100 @@ class RecordStore:
 
     @property
     def version(self) -> int:
-        """The schema version of the open file."""
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        """The schema version of the open store."""
+        return self.engine.schema_version()
 
     def _migrate(self) -> None:
-        current = self.version
-        if current > SCHEMA_VERSION:
+        if self.version > SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path}: schema version {current} is newer than this workbench knows "
-                f"({SCHEMA_VERSION}); upgrade the workbench"
+                f"{self.engine.where}: schema version {self.version} is newer than this "
+                f"workbench knows ({SCHEMA_VERSION}); upgrade the workbench"
             )
-        for version in range(current, SCHEMA_VERSION):
-            with self.transaction() as db:
-                db.executescript_in_tx(MIGRATIONS[version])
-                db.execute(f"PRAGMA user_version={version + 1}")
+        while (current := self.version) < SCHEMA_VERSION:
+            with self.engine.transaction() as tx:
+                self.engine.lock_schema(tx)
+                if self.engine.schema_version() != current:
+                    continue  # another process migrated meanwhile
+                for statement in statements(MIGRATIONS[current], self.engine.types):
+                    tx.execute(statement)
+                self.engine.set_schema_version(tx, current + 1)
 
-    @contextmanager
-    def transaction(self) -> Iterator[_Tx]:
-        """A write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield _Tx(self._db)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[Tx]:
+        return self.engine.transaction()
 
-    # -- queries -------------------------------------------------------------------------
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """Run a read query and return rows addressable by column name."""
-        cur = self._db.execute(sql, params)
-        cur.row_factory = sqlite3.Row
-        return list(cur.fetchall())
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """A raw read, for looking at a table by hand; application code uses typed methods."""
+        return self.engine.query(sql, params)
 
+    # -- terminals and what their devices did -------------------------------------------
     def upsert_terminal(
-        self, terminal: str, profile: str, endpoints: dict[str, Any] | None
-    ) -> None:
-        """Record that a terminal exists (or is running again) with these endpoints."""
-        now = time.time()
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO terminals (id, profile, endpoints, first_seen, last_seen) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET profile=excluded.profile, "
-                "endpoints=excluded.endpoints, last_seen=excluded.last_seen",
-                (terminal, profile, json.dumps(endpoints) if endpoints else None, now, now),
-            )
-
-    def add_maintenance_run(
         self,
         terminal: str,
-        suite: str,
-        engineer: str | None,
-        started: float,
-        finished: float,
-        outcome: str,
-        results: Iterable[Mapping[str, Any]],
-        run_error: str | None = None,
-    ) -> int:
-        """Store a suite run (or a remedy and its re-test) with one row per test; returns its id.
+        profile: str,
+        endpoints: dict[str, Any] | None,
+        *,
+        region: str | None = None,
+        site: str | None = None,
+        accepted: str | None = None,
+    ) -> None:
+        """Record that a terminal exists (or runs again); ``None`` keeps what was known."""
+        now = time.time()
+        with self._write() as tx:
+            tx.execute(
+                "INSERT INTO terminals (id, profile, endpoints, first_seen, last_seen, region, "
+                "site, accepted) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "profile=excluded.profile, endpoints=excluded.endpoints, "
+                "last_seen=excluded.last_seen, "
+                "region=COALESCE(excluded.region, terminals.region), "
+                "site=COALESCE(excluded.site, terminals.site), "
+                "accepted=COALESCE(excluded.accepted, terminals.accepted)",
+                (terminal, profile, _json(endpoints), now, now, region, site, accepted),
+            )
 
-        Each result is a diagnostic's JSON line: ``test``, ``status``, ``suspect`` and the rest
-        (measurements, remedy hint...) kept as the detail."""
-        with self.transaction() as db:
-            run_id = db.execute(
-                "INSERT INTO maintenance_runs (terminal, suite, engineer, started, finished, "
-                "outcome) VALUES (?, ?, ?, ?, ?, ?)",
-                (terminal, suite, engineer, started, finished, outcome),
-            ).lastrowid
-            for r in results:
-                skip = ("event", "test", "status", "suspect")
-                detail = {k: v for k, v in r.items() if k not in skip}
-                if run_error:
-                    detail.setdefault("run_error", run_error)
-                db.execute(
-                    "INSERT INTO diag_results (run_id, test, status, suspect, detail) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        run_id,
-                        str(r.get("test")),
-                        str(r.get("status")),
-                        r.get("suspect"),
-                        json.dumps(detail, default=str),
-                    ),
-                )
-        return int(run_id or 0)
+    def describe_terminal(
+        self,
+        terminal: str,
+        *,
+        region: str | None = None,
+        site: str | None = None,
+        accepted: str | None = None,
+    ) -> None:
+        """Say where a terminal stands and when it was accepted, keeping what else is known."""
+        now = time.time()
+        with self._write() as tx:
+            tx.execute(
+                "INSERT INTO terminals (id, profile, first_seen, last_seen, region, site, accepted) "
+                "VALUES (?, '', ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "region=COALESCE(excluded.region, terminals.region), "
+                "site=COALESCE(excluded.site, terminals.site), "
+                "accepted=COALESCE(excluded.accepted, terminals.accepted)",
+                (terminal, now, now, region, site, accepted),
+            )
 
-    def maintenance_runs(
-        self, terminal: str | None = None, *, limit: int = 50
-    ) -> list[MaintenanceRun]:
-        """Maintenance records, newest first (one terminal's, or everyone's)."""
-        where, params = ("WHERE terminal = ?", [terminal]) if terminal else ("", [])
-        rows = self.query(
-            "SELECT id, terminal, suite, engineer, started, finished, outcome FROM "
-            f"maintenance_runs {where} ORDER BY id DESC LIMIT ?",
-            [*params, limit],
-        )
-        return self._with_results(rows)
-
-    def latest_runs(self) -> dict[str, MaintenanceRun]:
-        """Each terminal's most recent maintenance record (what a fleet view shows)."""
-        rows = self.query(
-            "SELECT id, terminal, suite, engineer, started, finished, outcome FROM "
-            "maintenance_runs WHERE id IN (SELECT max(id) FROM maintenance_runs GROUP BY terminal)"
-        )
-        return {run.terminal: run for run in self._with_results(rows)}
-
-    def _with_results(self, rows: Sequence[sqlite3.Row]) -> list[MaintenanceRun]:
-        ids = [int(r["id"]) for r in rows]
-        counts: dict[int, dict[str, int]] = {i: {"pass": 0, "warn": 0, "fail": 0} for i in ids}
-        findings: dict[int, list[Finding]] = {i: [] for i in ids}
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk : chunk + 500]
-            marks = ",".join("?" * len(part))
-            for r in self.query(
-                f"SELECT run_id, test, status, suspect FROM diag_results WHERE run_id IN ({marks}) "
-                "ORDER BY id",
-                part,
-            ):
-                run_counts = counts[r["run_id"]]
-                run_counts[r["status"]] = run_counts.get(r["status"], 0) + 1
-                if r["status"] != "pass":
-                    findings[r["run_id"]].append(Finding(r["test"], r["status"], r["suspect"]))
+    def terminals(self) -> list[TerminalRecord]:
+        """Every terminal the store has seen, by id."""
+        rows = self.engine.query("SELECT * FROM terminals ORDER BY id")
         return [
-            MaintenanceRun(
-                int(r["id"]),
-                r["terminal"],
-                r["suite"],
-                r["engineer"],
-                r["started"],
-                r["finished"],
-                r["outcome"],
-                counts[int(r["id"])],
-                tuple(findings[int(r["id"])]),
+            TerminalRecord(
+                r["id"],
+                r["profile"],
+                _load(r["endpoints"]),
+                r["first_seen"],
+                r["last_seen"],
+                r["region"],
+                r["site"],
+                r["accepted"],
             )
             for r in rows
         ]
 
     def known_terminals(self) -> dict[str, str]:
         """Every terminal the store has seen, with its profile."""
-        return {r["id"]: r["profile"] for r in self.query("SELECT id, profile FROM terminals")}
+        return {t.id: t.profile for t in self.terminals()}
 
-    def active_grants(self, now: float | None = None) -> dict[str, int]:
-        """Terminal -> the latest ``valid_before`` of a grant open now (a grant row may name
-        several terminals, comma-separated)."""
-        now = time.time() if now is None else now
-        out: dict[str, int] = {}
-        for r in self.query(
-            "SELECT terminal, valid_before FROM grants WHERE valid_after <= ? AND valid_before > ?",
-            [now, now],
-        ):
-            for tid in str(r["terminal"]).split(","):
-                out[tid] = max(out.get(tid, 0), int(r["valid_before"]))
-        return out
-
-    def open_session(self, engineer: str, reason: str, tool: str) -> int:
-        """Record that an engineer started a tool session for a reason (the ticket id)."""
-        with self.transaction() as db:
-            sid = db.execute(
-                "INSERT INTO work_sessions (engineer, reason, tool, started) VALUES (?, ?, ?, ?)",
-                (engineer, reason, tool, time.time()),
-            ).lastrowid
-        return int(sid or 0)
-
-    def close_session(self, session_id: int) -> None:
-        """Record the end of a tool session."""
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE work_sessions SET finished = ? WHERE id = ?", (time.time(), session_id)
-            )
+    def terminal(self, terminal: str) -> TerminalRecord | None:
+        """One terminal's record, or None."""
+        return next((t for t in self.terminals() if t.id == terminal), None)
 
     def add_device_event(
         self,
@@ -325,8 +189,8 @@ class RecordStore:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Append one device event (fault raised or cleared, note credited, paper refilled...)."""
-        with self.transaction() as db:
-            db.execute(
+        with self._write() as tx:
+            tx.execute(
                 "INSERT INTO device_events (terminal, device, sim_time, wall_time, kind, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -339,26 +203,446 @@ class RecordStore:
                 ),
             )
 
+    def device_events(self, terminal: str | None = None) -> list[DeviceEvent]:
+        """Device events in the order they were recorded (one terminal's, or all)."""
+        where, params = ("WHERE terminal = ?", (terminal,)) if terminal else ("", ())
+        rows = self.engine.query(f"SELECT * FROM device_events {where} ORDER BY id", params)
+        return [
+            DeviceEvent(
+                r["id"],
+                r["terminal"],
+                r["device"],
+                r["sim_time"],
+                r["wall_time"],
+                r["kind"],
+                _load(r["detail"]),
+            )
+            for r in rows
+        ]
+
     def add_receipt(self, terminal: str, sim_time: float, text: str) -> None:
         """Record a finished (cut) receipt as text with placeholders for graphics."""
-        with self.transaction() as db:
-            db.execute(
+        with self._write() as tx:
+            tx.execute(
                 "INSERT INTO receipts (terminal, sim_time, wall_time, text) VALUES (?, ?, ?, ?)",
                 (terminal, sim_time, time.time(), text),
             )
 
+    def receipts(self, terminal: str | None = None) -> list[Receipt]:
+        """Receipts in the order they were cut (one terminal's, or all)."""
+        where, params = ("WHERE terminal = ?", (terminal,)) if terminal else ("", ())
+        rows = self.engine.query(f"SELECT * FROM receipts {where} ORDER BY id", params)
+        return [
+            Receipt(r["id"], r["terminal"], r["sim_time"], r["wall_time"], r["text"]) for r in rows
+        ]
 
-class _Tx:
-    """The handle given inside :meth:`RecordStore.transaction`."""
+    # -- remote windows and maintenance ------------------------------------------------
+    def add_grant(self, grant: GrantRecord) -> None:
+        """Record a remote window granted."""
+        with self._write() as tx:
+            tx.execute(
+                "INSERT INTO grants (serial, terminal, engineer, ticket, allow, valid_after, "
+                "valid_before, issued) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    grant.serial,
+                    ",".join(grant.terminals),
+                    grant.engineer,
+                    grant.ticket,
+                    ",".join(grant.allow),
+                    grant.valid_after,
+                    grant.valid_before,
+                    grant.issued,
+                ),
+            )
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def grants(self, terminal: str | None = None) -> list[GrantRecord]:
+        """Grants by serial; with ``terminal``, those that name it (or every terminal, ``*``)."""
+        rows = self.engine.query("SELECT * FROM grants ORDER BY serial")
+        found = [
+            GrantRecord(
+                r["serial"],
+                tuple(r["terminal"].split(",")),
+                r["engineer"],
+                r["ticket"],
+                tuple(r["allow"].split(",")),
+                r["valid_after"],
+                r["valid_before"],
+                r["issued"],
+            )
+            for r in rows
+        ]
+        if terminal is None:
+            return found
+        return [g for g in found if terminal in g.terminals or "*" in g.terminals]
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        return self._db.execute(sql, params)
+    def add_run(self, run: MaintenanceRun) -> int:
+        """Store a maintenance run with all its results in one transaction; returns its id."""
+        with self._write() as tx:
+            (row,) = tx.execute(
+                "INSERT INTO maintenance_runs (terminal, suite, engineer, started, finished, "
+                "outcome, ticket, n_results) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    run.terminal,
+                    run.suite,
+                    run.engineer,
+                    run.started,
+                    run.finished,
+                    run.outcome,
+                    run.ticket,
+                    len(run.results),
+                ),
+            )
+            for r in run.results:
+                tx.execute(
+                    "INSERT INTO diag_results (run_id, test, status, suspect, detail) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (row["id"], r.test, r.status, r.suspect, json.dumps(r.detail, default=str)),
+                )
+        return int(row["id"])
 
-    def executescript_in_tx(self, script: str) -> None:
-        """Run several statements inside the open transaction (executescript would commit)."""
-        for statement in script.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
+    def runs(
+        self, terminal: str | None = None, *, suite: str | None = None, since: float = 0.0
+    ) -> list[MaintenanceRun]:
+        """Maintenance runs, oldest first, each with its results."""
+        sql = "SELECT * FROM maintenance_runs WHERE started >= ?"
+        params: list[Any] = [since]
+        if terminal:
+            sql, params = sql + " AND terminal = ?", [*params, terminal]
+        if suite:
+            sql, params = sql + " AND suite = ?", [*params, suite]
+        rows = self.engine.query(sql + " ORDER BY id", params)
+        return list(self._with_results(rows))
+
+    def add_maintenance_run(
+        self,
+        terminal: str,
+        suite: str,
+        engineer: str | None,
+        started: float,
+        finished: float,
+        outcome: str,
+        results: Iterable[Mapping[str, Any]],
+        run_error: str | None = None,
+        ticket: int | None = None,
+    ) -> int:
+        """Store a suite run (or a remedy and its re-test) from the diagnostics' JSON lines.
+
+        Each result is a line with ``test``, ``status``, ``suspect`` and the rest (measurements,
+        remedy hint...), kept as the detail; ``run_error`` is kept with each if the run broke.
+        """
+        skip = ("event", "test", "status", "suspect")
+        rows = []
+        for r in results:
+            detail = {k: v for k, v in r.items() if k not in skip}
+            if run_error:
+                detail.setdefault("run_error", run_error)
+            rows.append(
+                DiagResult(str(r.get("test")), str(r.get("status")), r.get("suspect"), detail)
+            )
+        run = MaintenanceRun(
+            terminal, suite, engineer, started, finished, outcome, tuple(rows), ticket
+        )
+        return self.add_run(run)
+
+    def maintenance_runs(
+        self, terminal: str | None = None, *, limit: int = 50
+    ) -> list[MaintenanceRun]:
+        """Maintenance records, newest first (one terminal's, or everyone's)."""
+        where, params = ("WHERE terminal = ?", [terminal]) if terminal else ("", [])
+        rows = self.engine.query(
+            f"SELECT * FROM maintenance_runs {where} ORDER BY id DESC LIMIT ?", [*params, limit]
+        )
+        return list(self._with_results(rows))
+
+    def latest_runs(self) -> dict[str, MaintenanceRun]:
+        """Each terminal's most recent maintenance record (what a fleet view shows)."""
+        rows = self.engine.query(
+            "SELECT * FROM maintenance_runs WHERE id IN "
+            "(SELECT max(id) FROM maintenance_runs GROUP BY terminal)"
+        )
+        return {run.terminal: run for run in self._with_results(rows)}
+
+    def run(self, run_id: int) -> MaintenanceRun | None:
+        """One maintenance run by id, or None."""
+        rows = self.engine.query("SELECT * FROM maintenance_runs WHERE id = ?", (run_id,))
+        return next(self._with_results(rows), None)
+
+    def _with_results(self, runs: list[Row]) -> Iterator[MaintenanceRun]:
+        if not runs:
+            return
+        ids = [r["id"] for r in runs]
+        results: dict[int, list[DiagResult]] = {i: [] for i in ids}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            for r in self.engine.query(
+                f"SELECT * FROM diag_results WHERE run_id IN ({marks}) ORDER BY id", part
+            ):
+                results[r["run_id"]].append(
+                    DiagResult(r["test"], r["status"], r["suspect"], json.loads(r["detail"]))
+                )
+        for r in runs:
+            yield MaintenanceRun(
+                r["terminal"],
+                r["suite"],
+                r["engineer"],
+                r["started"],
+                r["finished"],
+                r["outcome"],
+                tuple(results[r["id"]]),
+                r["ticket"],
+                r["id"],
+            )
+
+    def active_grants(self, now: float | None = None) -> dict[str, int]:
+        """Terminal -> the latest ``valid_before`` of a grant open now."""
+        now = time.time() if now is None else now
+        found: dict[str, int] = {}
+        for g in self.grants():
+            if g.valid_after <= now < g.valid_before:
+                for terminal in g.terminals:
+                    found[terminal] = max(found.get(terminal, 0), int(g.valid_before))
+        return found
+
+    def open_session(self, engineer: str, reason: str, tool: str) -> int:
+        """Record that an engineer started a tool session for a reason (the ticket id)."""
+        with self._write() as tx:
+            (row,) = tx.execute(
+                "INSERT INTO work_sessions (engineer, reason, tool, started) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
+                (engineer, reason, tool, time.time()),
+            )
+        return int(row["id"])
+
+    def close_session(self, session_id: int) -> None:
+        """Record the end of a tool session."""
+        with self._write() as tx:
+            tx.execute(
+                "UPDATE work_sessions SET finished = ? WHERE id = ?", (time.time(), session_id)
+            )
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Engineers' tool sessions, oldest first: who, why (the ticket), which tool, when."""
+        return self.engine.query("SELECT * FROM work_sessions ORDER BY id")
+
+    def add_remedy(self, remedy: RemedyRecord) -> int:
+        """Record a remedy applied (and its re-test); returns its id."""
+        with self._write() as tx:
+            (row,) = tx.execute(
+                "INSERT INTO remedies (terminal, action, engineer, ticket, applied, cleared, "
+                "retest, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    remedy.terminal,
+                    remedy.action,
+                    remedy.engineer,
+                    remedy.ticket,
+                    remedy.applied,
+                    int(remedy.cleared),
+                    remedy.retest,
+                    json.dumps(remedy.detail, default=str),
+                ),
+            )
+        return int(row["id"])
+
+    def remedies(self, terminal: str | None = None, *, since: float = 0.0) -> list[RemedyRecord]:
+        """Remedies applied, oldest first."""
+        sql = "SELECT * FROM remedies WHERE applied >= ?"
+        params: list[Any] = [since]
+        if terminal:
+            sql, params = sql + " AND terminal = ?", [since, terminal]
+        return [
+            RemedyRecord(
+                r["terminal"],
+                r["action"],
+                r["engineer"],
+                r["applied"],
+                bool(r["cleared"]),
+                r["retest"],
+                json.loads(r["detail"]),
+                r["ticket"],
+                r["id"],
+            )
+            for r in self.engine.query(sql + " ORDER BY id", params)
+        ]
+
+    # -- tickets -------------------------------------------------------------------------
+    def add_ticket(self, ticket: TicketRecord) -> int:
+        """Open a ticket with its clocks; returns its number."""
+        with self._write() as tx:
+            (row,) = tx.execute(
+                "INSERT INTO tickets (terminal, severity, summary, fault, source, reported, "
+                "status, closed, resolution, billing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
+                (
+                    ticket.terminal,
+                    ticket.severity,
+                    ticket.summary,
+                    ticket.fault,
+                    ticket.source,
+                    ticket.reported,
+                    ticket.status,
+                    ticket.closed,
+                    ticket.resolution,
+                    _json(ticket.billing),
+                ),
+            )
+            for clock in ticket.clocks:
+                tx.execute(
+                    "INSERT INTO ticket_clocks (ticket, clock, deadline, met) VALUES (?, ?, ?, ?)",
+                    (row["id"], clock.clock, clock.deadline, clock.met),
+                )
+        return int(row["id"])
+
+    def meet_clock(self, ticket: int, clock: str, when: float) -> bool:
+        """Mark a ticket's clock met at ``when`` unless it already was; True if it changed."""
+        with self._write() as tx:
+            rows = tx.execute(
+                "UPDATE ticket_clocks SET met = ? WHERE ticket = ? AND clock = ? AND met IS NULL "
+                "RETURNING clock",
+                (when, ticket, clock),
+            )
+        return bool(rows)
+
+    def set_deadline(self, ticket: int, clock: str, deadline: float) -> None:
+        """Set a clock's deadline (one counted from an event, such as the engineer's arrival)."""
+        with self._write() as tx:
+            tx.execute(
+                "UPDATE ticket_clocks SET deadline = ? WHERE ticket = ? AND clock = ?",
+                (deadline, ticket, clock),
+            )
+
+    def close_ticket(
+        self, ticket: int, when: float, resolution: str, billing: dict[str, Any] | None
+    ) -> None:
+        """Close a ticket with its resolution and billing decision."""
+        with self._write() as tx:
+            rows = tx.execute(
+                "UPDATE tickets SET status = 'closed', closed = ?, resolution = ?, billing = ? "
+                "WHERE id = ? RETURNING id",
+                (when, resolution, _json(billing), ticket),
+            )
+        if not rows:
+            raise StoreError(f"no ticket #{ticket} in {self.engine.where}")
+
+    def tickets(
+        self, terminal: str | None = None, *, status: str | None = None, since: float = 0.0
+    ) -> list[TicketRecord]:
+        """Tickets reported since ``since``, oldest first, each with its clocks."""
+        sql = "SELECT * FROM tickets WHERE reported >= ?"
+        params: list[Any] = [since]
+        if terminal:
+            sql, params = sql + " AND terminal = ?", [*params, terminal]
+        if status:
+            sql, params = sql + " AND status = ?", [*params, status]
+        rows = self.engine.query(sql + " ORDER BY id", params)
+        clocks: dict[int, list[ClockRecord]] = {r["id"]: [] for r in rows}
+        if rows:
+            marks = ",".join("?" * len(rows))
+            for c in self.engine.query(
+                f"SELECT * FROM ticket_clocks WHERE ticket IN ({marks})", [r["id"] for r in rows]
+            ):
+                clocks[c["ticket"]].append(ClockRecord(c["clock"], c["deadline"], c["met"]))
+        return [
+            TicketRecord(
+                r["terminal"],
+                r["severity"],
+                r["summary"],
+                r["source"],
+                r["reported"],
+                r["status"],
+                r["fault"],
+                r["closed"],
+                r["resolution"],
+                _load(r["billing"]),
+                tuple(
+                    sorted(
+                        clocks[r["id"]],
+                        key=lambda c: (c.deadline is None, c.deadline or 0.0, c.clock),
+                    )
+                ),
+                r["id"],
+            )
+            for r in rows
+        ]
+
+    def ticket(self, ticket: int) -> TicketRecord:
+        """One ticket by number."""
+        rows = self.engine.query("SELECT reported, terminal FROM tickets WHERE id = ?", (ticket,))
+        if not rows:
+            raise StoreError(f"no ticket #{ticket} in {self.engine.where}")
+        found = self.tickets(rows[0]["terminal"], since=rows[0]["reported"])
+        return next(t for t in found if t.id == ticket)
+
+    # -- reports and scorecards -----------------------------------------------------------
+    def add_report(self, report: ReportRecord) -> int:
+        """Archive a report's bytes with their content hash; returns its id."""
+        with self._write() as tx:
+            (row,) = tx.execute(
+                "INSERT INTO reports (kind, subject, created, format, sha256, content) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    report.kind,
+                    report.subject,
+                    report.created,
+                    report.format,
+                    report.sha256,
+                    report.content,
+                ),
+            )
+        return int(row["id"])
+
+    def reports(self, kind: str | None = None, subject: str | None = None) -> list[ReportRecord]:
+        """Archived reports, oldest first."""
+        sql = "SELECT * FROM reports WHERE 1 = 1"
+        params: list[Any] = []
+        if kind:
+            sql, params = sql + " AND kind = ?", [*params, kind]
+        if subject:
+            sql, params = sql + " AND subject = ?", [*params, subject]
+        return [
+            ReportRecord(
+                r["kind"],
+                r["subject"],
+                r["created"],
+                r["format"],
+                r["sha256"],
+                bytes(r["content"]),
+                r["id"],
+            )
+            for r in self.engine.query(sql + " ORDER BY id", params)
+        ]
+
+    def add_scorecard(self, card: Scorecard) -> int:
+        """Store a trainee's scorecard; returns its id."""
+        with self._write() as tx:
+            (row,) = tx.execute(
+                "INSERT INTO scorecards (scenario, trainee, terminal, created, score, max_score, "
+                "detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    card.scenario,
+                    card.trainee,
+                    card.terminal,
+                    card.created,
+                    card.score,
+                    card.max_score,
+                    json.dumps(card.detail, default=str),
+                ),
+            )
+        return int(row["id"])
+
+    def scorecards(self, scenario: str | None = None) -> list[Scorecard]:
+        """Scorecards, oldest first (one scenario's, or all)."""
+        where, params = ("WHERE scenario = ?", (scenario,)) if scenario else ("", ())
+        return [
+            Scorecard(
+                r["scenario"],
+                r["trainee"],
+                r["terminal"],
+                r["created"],
+                r["score"],
+                r["max_score"],
+                json.loads(r["detail"]),
+                r["id"],
+            )
+            for r in self.engine.query(f"SELECT * FROM scorecards {where} ORDER BY id", params)
+        ]

@@ -60,12 +60,11 @@ async def test_manifest_control_socket_faults_and_records(state_dir: Path, profi
     from workbench.store import RecordStore
 
     with RecordStore(state_dir / "records.sqlite") as store:
-        kinds = [
-            (r["kind"], r["detail"]) for r in store.query("SELECT kind, detail FROM device_events")
-        ]
-        assert ("fault", '{"id": "cash_box.removed"}') in kinds
-        assert ("clear", '{"id": "cash_box.removed"}') in kinds
-        assert store.query("SELECT profile FROM terminals WHERE id='KSK-0007'")[0][0] == "cash_only"
+        kinds = [(e.kind, e.detail) for e in store.device_events("KSK-0007")]
+        assert ("fault", {"id": "cash_box.removed"}) in kinds
+        assert ("clear", {"id": "cash_box.removed"}) in kinds
+        terminal = store.terminal("KSK-0007")
+        assert terminal is not None and terminal.profile == "cash_only"
 
 
 @pytest.mark.timeout(20)

@@ -91,17 +91,16 @@ async def test_run_suite_is_stored_as_a_maintenance_record(keys: Keys, tmp_path:
     assert report.outcome == "fail" and report.counts() == {"pass": 1, "warn": 0, "fail": 1}
     with RecordStore(tmp_path / "records.sqlite") as store:
         run_id = record_run(store, report)
-        (run,) = store.query("SELECT * FROM maintenance_runs WHERE id = ?", (run_id,))
-        results = store.query(
-            "SELECT test, status, suspect FROM diag_results WHERE run_id = ?", (run_id,)
-        )
-    assert (run["terminal"], run["suite"], run["engineer"], run["outcome"]) == (
+        run = store.run(run_id)
+    assert run is not None
+    results = [(r.test, r.status, r.suspect) for r in run.results]
+    assert (run.terminal, run.suite, run.engineer, run.outcome) == (
         "KSK-0001",
         "inspection",
         "alice@support",
         "fail",
     )
-    assert [tuple(r) for r in results] == [
+    assert results == [
         ("printer", "pass", None),
         ("validator", "fail", "bill_validator.acceptor_jam"),
     ]
@@ -192,6 +191,6 @@ async def test_run_and_fleet_command_lines(keys: Keys) -> None:
         assert code == 0, err
         assert "inspection: 3 terminals" in out and "pass: 3" in out
     with RecordStore(state / "records.sqlite") as store:
-        rows = store.query("SELECT terminal, suite, outcome FROM maintenance_runs ORDER BY id")
-    assert tuple(rows[0]) == ("KSK-0001", "quick", "pass")
-    assert sorted(tuple(r) for r in rows[1:]) == [(t, "inspection", "pass") for t in ids]
+        rows = [(r.terminal, r.suite, r.outcome) for r in store.runs()]
+    assert rows[0] == ("KSK-0001", "quick", "pass")
+    assert sorted(rows[1:]) == [(t, "inspection", "pass") for t in ids]

@@ -48,5 +48,5 @@ async def test_diag_run_finds_a_fault_and_keeps_a_record(state_dir: Path) -> Non
         code, _, err = await _workbench("diag", "run", "--endpoints", manifest, "nonsense")
         assert code == 2 and "no diagnostic or suite 'nonsense'" in err
     with RecordStore(store) as records:
-        row = records.query("SELECT terminal, suite, outcome FROM maintenance_runs")[0]
-        assert tuple(row) == ("KSK-0042", "device:printer", "fail")
+        run = records.runs()[0]
+        assert (run.terminal, run.suite, run.outcome) == ("KSK-0042", "device:printer", "fail")

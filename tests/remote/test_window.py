@@ -121,13 +121,13 @@ def test_grants_are_recorded_with_unique_serials(
     with RecordStore(ca.dir / "records.sqlite") as store:
         a = ca.grant(["KSK-0001"], engineer, ticket="INC-1", store=store)
         b = ca.grant(["KSK-0001", "KSK-0002"], engineer, allow=("diag", "trainer"), store=store)
-        rows = [dict(r) for r in store.query("SELECT * FROM grants ORDER BY serial")]
+        rows = store.grants()
     assert b.serial == a.serial + 1
-    assert [(r["terminal"], r["engineer"], r["ticket"], r["allow"]) for r in rows] == [
-        ("KSK-0001", "alice@support", "INC-1", "diag,remedy"),
-        ("KSK-0001,KSK-0002", "alice@support", None, "diag,trainer"),
+    assert [(r.terminals, r.engineer, r.ticket, r.allow) for r in rows] == [
+        (("KSK-0001",), "alice@support", "INC-1", ("diag", "remedy")),
+        (("KSK-0001", "KSK-0002"), "alice@support", None, ("diag", "trainer")),
     ]
-    assert rows[0]["valid_before"] - rows[0]["valid_after"] == 3600
+    assert rows[0].valid_before - rows[0].valid_after == 3600
 
 
 def test_host_identity_for_a_simulated_terminal(ca: CertificateAuthority, tmp_path: Path) -> None:

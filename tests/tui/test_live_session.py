@@ -90,7 +90,7 @@ async def test_inspect_find_remedy_and_pass_on_a_real_kiosk(state_dir: Path) -> 
 
     with RecordStore(state_dir / "records.sqlite") as store:
         runs = store.maintenance_runs(TID)
-        reasons = [r["reason"] for r in store.query("SELECT reason FROM work_sessions")]
+        reasons = [s["reason"] for s in store.sessions()]
     assert [(r.suite, r.outcome) for r in runs] == [
         ("remedy display.power_on", "cleared"),
         ("inspection", "fail"),

@@ -1,37 +1,138 @@
-"""The records store: WAL mode, versioned schema, records survive reopening."""
+"""The records store on both engines: versioned schema, typed records that survive reopening,
+whole maintenance runs under concurrent writers, and clear errors for a store it cannot use."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
 from workbench.errors import StoreError
-from workbench.store import SCHEMA_VERSION, RecordStore
+from workbench.records import (
+    ClockRecord,
+    DiagResult,
+    GrantRecord,
+    MaintenanceRun,
+    RemedyRecord,
+    ReportRecord,
+    Scorecard,
+    TicketRecord,
+)
+from workbench.store import MIGRATIONS, SCHEMA_VERSION, RecordStore
 
 
-def test_fresh_store_is_wal_and_current(tmp_path: Path) -> None:
-    with RecordStore(tmp_path / "r.sqlite") as store:
+def _run(terminal: str, n: int, started: float = 100.0) -> MaintenanceRun:
+    results = tuple(
+        DiagResult(
+            f"test{i}", "pass" if i else "fail", None if i else "printer.paper_out", {"i": i}
+        )
+        for i in range(n)
+    )
+    return MaintenanceRun(terminal, "inspection", "eng", started, started + 2, "fail", results)
+
+
+def test_records_survive_reopening(records_url: str) -> None:
+    with RecordStore(records_url) as store:
         assert store.version == SCHEMA_VERSION
-        assert store.query("PRAGMA journal_mode")[0][0] == "wal"
-        store.upsert_terminal("KSK-1", "bill_payment", {"devices": {}})
+        store.upsert_terminal("KSK-1", "bill_payment", {"devices": {}}, region="East")
+        store.upsert_terminal("KSK-1", "bill_payment", {"devices": {"x": 1}}, accepted="2026-01-05")
         store.add_device_event("KSK-1", "printer", 12.5, "fault", {"id": "printer.cover_open"})
         store.add_receipt("KSK-1", 13.0, "THANK YOU")
-    with RecordStore(tmp_path / "r.sqlite") as store:
-        events = store.query("SELECT device, sim_time, kind, detail FROM device_events")
-        assert [tuple(e) for e in events] == [
-            ("printer", 12.5, "fault", '{"id": "printer.cover_open"}')
-        ]
-        assert store.query("SELECT text FROM receipts")[0]["text"] == "THANK YOU"
+        store.add_grant(GrantRecord(7, ("KSK-1",), "eng", "T-1", ("diag",), 1.0, 3601.0, 1.0))
+        run_id = store.add_run(_run("KSK-1", 11))
+        store.add_remedy(RemedyRecord("KSK-1", "display.set_brightness", "eng", 5.0, True, "pass"))
+    with RecordStore(records_url) as store:
+        (terminal,) = store.terminals()
+        assert (terminal.region, terminal.accepted, terminal.endpoints) == (
+            "East",
+            "2026-01-05",
+            {"devices": {"x": 1}},
+        )
+        (event,) = store.device_events("KSK-1")
+        assert (event.device, event.sim_time, event.kind, event.detail) == (
+            "printer",
+            12.5,
+            "fault",
+            {"id": "printer.cover_open"},
+        )
+        assert [r.text for r in store.receipts("KSK-1")] == ["THANK YOU"]
+        assert store.grants("KSK-1")[0].allow == ("diag",)
+        assert store.grants("KSK-2") == []
+        run = store.run(run_id)
+        assert run is not None and len(run.results) == 11
+        assert run.results[0] == DiagResult("test0", "fail", "printer.paper_out", {"i": 0})
+        assert [r.id for r in store.runs("KSK-1")] == [run_id]
+        assert store.remedies("KSK-1")[0].cleared is True
 
 
-def test_old_store_is_migrated_without_losing_records(tmp_path: Path) -> None:
+def test_tickets_clocks_reports_scorecards(records_url: str) -> None:
+    with RecordStore(records_url) as store:
+        number = store.add_ticket(
+            TicketRecord(
+                "KSK-1",
+                "P2",
+                "validator jams",
+                "branch",
+                1000.0,
+                fault="bill_validator.unsafe_jam",
+                clocks=(ClockRecord("contact", 1300.0), ClockRecord("on_site", 8200.0)),
+            )
+        )
+        assert store.meet_clock(number, "contact", 1100.0) is True
+        assert store.meet_clock(number, "contact", 1200.0) is False  # met once, kept
+        store.close_ticket(number, 9000.0, "validator cleaned", {"free": True})
+        ticket = store.ticket(number)
+        assert ticket.status == "closed" and ticket.billing == {"free": True}
+        assert [(c.clock, c.met) for c in ticket.clocks] == [("contact", 1100.0), ("on_site", None)]
+        with pytest.raises(StoreError, match="no ticket #999"):
+            store.close_ticket(999, 1.0, "x", None)
+        rid = store.add_report(ReportRecord("inspection", "KSK-1", 5.0, "html", "ab", b"<p>\x00"))
+        assert store.reports("inspection", "KSK-1")[0].content == b"<p>\x00"
+        assert store.reports()[0].id == rid
+        store.add_scorecard(Scorecard("paper_out", "trainee1", "KSK-1", 1.0, 8.0, 10.0, {"a": 1}))
+        assert store.scorecards("paper_out")[0].detail == {"a": 1}
+
+
+def _writer(url: str, engineer: int, runs: int) -> None:
+    with RecordStore(url) as store:
+        for i in range(runs):
+            store.add_run(_run(f"KSK-{engineer:02d}", 11, started=float(i)))
+
+
+def test_twenty_engineers_write_at_once_and_no_one_sees_half_a_run(records_url: str) -> None:
+    # Each engineer has a connection of its own, as separate processes would.
+    failures: list[BaseException] = []
+
+    def write(engineer: int) -> None:
+        try:
+            _writer(records_url, engineer, 5)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    writers = [threading.Thread(target=write, args=(e,)) for e in range(20)]
+    for w in writers:
+        w.start()
+    partial = 0
+    with RecordStore(records_url) as reader:
+        for w in writers:
+            while w.is_alive():  # read while the writers write
+                partial += sum(len(r.results) != 11 for r in reader.runs())
+                w.join(timeout=0.05)
+        runs = reader.runs()
+    assert failures == []
+    assert partial == 0
+    assert len(runs) == 100
+    assert {r.terminal for r in runs} == {f"KSK-{e:02d}" for e in range(20)}
+    assert all(len(r.results) == 11 for r in runs)
+
+
+def test_old_sqlite_store_is_migrated_without_losing_records(tmp_path: Path) -> None:
     path = tmp_path / "r.sqlite"
     db = sqlite3.connect(path)
-    from workbench.store import MIGRATIONS
-
-    db.executescript(MIGRATIONS[0])
+    v1 = MIGRATIONS[0].format(pk="INTEGER PRIMARY KEY", real="REAL", bigint="INTEGER", blob="BLOB")
+    db.executescript(v1)
     db.execute(
         "INSERT INTO receipts (terminal, sim_time, wall_time, text) VALUES ('K', 1, 1, 'kept')"
     )
@@ -40,8 +141,9 @@ def test_old_store_is_migrated_without_losing_records(tmp_path: Path) -> None:
     db.close()
     with RecordStore(path) as store:
         assert store.version == SCHEMA_VERSION
-        assert store.query("SELECT text FROM receipts")[0]["text"] == "kept"
-        assert store.query("SELECT count(*) FROM grants")[0][0] == 0
+        assert [r.text for r in store.receipts("K")] == ["kept"]
+        assert store.grants() == []
+        assert store.query("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
 
 
 def test_newer_store_is_refused(tmp_path: Path) -> None:
@@ -60,8 +162,21 @@ def test_garbage_file_is_a_store_error(tmp_path: Path) -> None:
         RecordStore(path)
 
 
-def test_maintenance_history_latest_runs_grants_and_sessions(tmp_path: Path) -> None:
-    with RecordStore(tmp_path / "r.sqlite") as store:
+def test_unreachable_postgres_is_one_line_without_the_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        RecordStore("postgresql://eng:s3cret@127.0.0.1:1/records")
+    message = str(caught.value)
+    assert "cannot open records store" in message and "\n" not in message
+    assert "s3cret" not in message and "eng:***@127.0.0.1:1" in message
+
+
+def test_unknown_url_scheme_is_refused() -> None:
+    with pytest.raises(StoreError, match="unknown records store"):
+        RecordStore("mysql://x/y")
+
+
+def test_maintenance_history_latest_runs_grants_and_sessions(records_url: str) -> None:
+    with RecordStore(records_url) as store:
         ok = {"test": "print_head", "status": "pass", "suspect": None}
         bad = {"test": "display", "status": "warn", "suspect": "display.brightness_low"}
         first = store.add_maintenance_run("K1", "inspection", "al", 1.0, 2.0, "warn", [ok, bad])
@@ -77,13 +192,10 @@ def test_maintenance_history_latest_runs_grants_and_sessions(tmp_path: Path) -> 
             "K1": "quick",
             "K2": "quick",
         }
-        with store.transaction() as db:
-            db.execute(
-                "INSERT INTO grants VALUES (1, 'K1,K2', 'al', 'T-1', 'diag', 0, 100, 0), "
-                "(2, 'K3', 'al', NULL, 'diag', 0, 50, 0)"
-            )
+        store.add_grant(GrantRecord(1, ("K1", "K2"), "al", "T-1", ("diag",), 0, 100, 0))
+        store.add_grant(GrantRecord(2, ("K3",), "al", None, ("diag",), 0, 50, 0))
         assert store.active_grants(now=60) == {"K1": 100, "K2": 100}
         sid = store.open_session("al", "INC-7", "tui")
         store.close_session(sid)
-        row = store.query("SELECT reason, finished IS NOT NULL AS done FROM work_sessions")[0]
-        assert (row["reason"], row["done"]) == ("INC-7", 1)
+        (session,) = store.sessions()
+        assert (session["reason"], session["finished"] is not None) == ("INC-7", True)
