@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from workbench.store import MaintenanceRun
+from workbench.records import MaintenanceRun
 
 SUITES = ("inspection", "quick")
 """The suites offered first; ``device:NAME`` suites come from :meth:`Backend.suites`."""

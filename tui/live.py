@@ -35,7 +35,8 @@ from remote.diagnostics.base import catalog
 from remote.window import CertificateAuthority, engineer_key, parse_allow, read_certificate_info
 from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
 from workbench.errors import ConfigError, RemoteError, WorkbenchError
-from workbench.store import MaintenanceRun, RecordStore
+from workbench.records import MaintenanceRun
+from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
 

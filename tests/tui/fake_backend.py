@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
-from workbench.store import Finding, MaintenanceRun
+from workbench.records import DiagResult, MaintenanceRun
 
 NOW = 1_796_000_000.0
 """The tests' fixed clock."""
@@ -176,10 +176,10 @@ class FakeBackend:
 
     def history(self, terminal: str | None, limit: int = 200) -> list[MaintenanceRun]:
         runs = [
-            MaintenanceRun(2, "KSK-0002", "inspection", "alice@support", NOW - 3600, NOW - 3590, "fail",
-                           {"pass": 10, "warn": 0, "fail": 1}, (Finding("print_head", "fail", "printer.offline"),)),
-            MaintenanceRun(1, "KSK-0001", "quick", "bob@support", NOW - 7200, NOW - 7199, "pass",
-                           {"pass": 11, "warn": 0, "fail": 0}),
+            MaintenanceRun("KSK-0002", "inspection", "alice@support", NOW - 3600, NOW - 3590, "fail",
+                           (*_passes(10), DiagResult("print_head", "fail", "printer.offline")), id=2),
+            MaintenanceRun("KSK-0001", "quick", "bob@support", NOW - 7200, NOW - 7199, "pass",
+                           _passes(11), id=1),
         ]  # fmt: skip
         return [r for r in runs if terminal in (None, r.terminal)][:limit]
 
@@ -213,3 +213,7 @@ class FakeBackend:
                 "command": "diag run quick",
             }
         ]
+
+
+def _passes(n: int) -> tuple[DiagResult, ...]:
+    return tuple(DiagResult(f"test{i}", "pass") for i in range(n))

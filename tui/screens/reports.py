@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 from tui.filtering import RowFilter
 from tui.widgets.fleet_table import OUTCOME_COLOUR
 from tui.widgets.session_bar import SessionBar
-from workbench.store import MaintenanceRun
+from workbench.records import MaintenanceRun
 
 if TYPE_CHECKING:
     from tui.app import WorkbenchApp
