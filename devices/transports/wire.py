@@ -69,6 +69,8 @@ class Delivery:
 
     pieces: list[tuple[float, bytes]]
     disconnect_after: float | None = None
+    reset: bool = False
+    """The hang-up is a TCP reset (``reset_peer``), not an orderly close."""
 
 
 class Wire:
@@ -142,15 +144,16 @@ class Wire:
         """Apply the stream's toxics, in the order they were added, to one chunk."""
         pieces: list[tuple[float, bytes]] = [(0.0, data)]
         disconnect: float | None = None
+        reset = False
         for toxic in list(self.toxics.values()):
             if toxic.stream != stream and toxic.type != "modem_loss":
                 continue
             if toxic.toxicity < 1.0 and self.rng.random() >= toxic.toxicity:
                 continue
             pieces, hang = self._apply(toxic, pieces)
-            if hang is not None:
-                disconnect = hang if disconnect is None else min(disconnect, hang)
-        return Delivery([(d, b) for d, b in pieces if b], disconnect)
+            if hang is not None and (disconnect is None or hang < disconnect):
+                disconnect, reset = hang, toxic.type == "reset_peer"
+        return Delivery([(d, b) for d, b in pieces if b], disconnect, reset)
 
     def _apply(
         self, toxic: Toxic, pieces: list[tuple[float, bytes]]
@@ -237,11 +240,14 @@ class Pipe:
         deliver: Callable[[bytes], None],
         hangup: Callable[[], None],
         limit: int = PIPE_LIMIT,
+        reset: Callable[[], None] | None = None,
     ) -> None:
         self.wire = wire
         self.stream = stream
         self._deliver = deliver
         self._hangup = hangup
+        self._reset = reset or hangup
+        """How a ``reset_peer`` hangs up (a TCP reset where the port has one)."""
         self.limit = limit
         self.pending = 0
         """Bytes waiting for their time."""
@@ -261,7 +267,8 @@ class Pipe:
         for delay, piece in delivery.pieces:
             self._put(loop, now, now + delay, piece)
         if delivery.disconnect_after is not None:
-            self._put(loop, now, now + delivery.disconnect_after, self._hangup)
+            hang = self._reset if delivery.reset else self._hangup
+            self._put(loop, now, now + delivery.disconnect_after, hang)
 
     def after(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` once every byte sent so far is delivered (an end of stream, a hang-up), or

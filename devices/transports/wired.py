@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -107,8 +109,8 @@ class WiredProtocol(asyncio.StreamReaderProtocol):
         self.wire = wire
         self.name = name
         self.real: asyncio.Transport | None = None
-        self.up = Pipe(wire, "upstream", self._up_data, self._hang_up)
-        self.down = Pipe(wire, "downstream", self._down_data, self._hang_up)
+        self.up = Pipe(wire, "upstream", self._up_data, self._hang_up, reset=self._reset)
+        self.down = Pipe(wire, "downstream", self._down_data, self._hang_up, reset=self._reset)
         self._on_lost = on_lost
         self._lost = False
         self._socket_paused = False
@@ -157,6 +159,14 @@ class WiredProtocol(asyncio.StreamReaderProtocol):
     def _hang_up(self) -> None:
         if self.real is not None:
             self.real.close()
+
+    def _reset(self) -> None:
+        if self.real is None:
+            return
+        sock = self.real.get_extra_info("socket")
+        if sock is not None:  # linger 0: the close sends RST, not FIN
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.real.abort()  # the client reads "connection reset by peer"
 
     @property
     def held(self) -> int:

@@ -80,13 +80,20 @@ async def test_latency_toxic_delays_tcp_replies_and_clears() -> None:
 
 
 @pytest.mark.timeout(10)
-async def test_reset_peer_disconnects_a_tcp_client() -> None:
+async def test_reset_peer_resets_a_tcp_client_and_timeout_closes_it() -> None:
     wire = Wire()
     wire.add("reset_peer")
     async with TcpPort(Echo, wire=wire) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
         writer.write(b"hello")
-        assert await reader.read(100) == b""  # EOF: the device hung up
+        with pytest.raises(ConnectionResetError):  # toxiproxy's reset_peer: a TCP RST
+            await reader.read(100)
+        writer.close()
+        wire.clear()
+        wire.add("timeout", attributes={"timeout": 50})
+        reader, writer = await asyncio.open_connection("127.0.0.1", port.port)
+        writer.write(b"hello")
+        assert await reader.read(100) == b""  # stalled, then an orderly close (EOF)
         writer.close()
 
 
