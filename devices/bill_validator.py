@@ -631,4 +631,6 @@ class BillValidatorSession(Session):
         if device.state.generation != self._generation:
             self._generation = device.state.generation
             self.link.restart()
+        if device.commands.out_of_service:
+            self.link.forget_reply()  # out of service is silent, to retries too
         return self.link.feed(data)

@@ -49,6 +49,10 @@ class SlaveLink:
     def restart(self) -> None:
         """Forget the sequence state and any partial frame (the slave rebooted)."""
         self.deframer.reset()
+        self.forget_reply()
+
+    def forget_reply(self) -> None:
+        """Forget the last reply, so that no retry is answered from it (a silent slave)."""
         self._last_seq = None
         self._last_reply = None
         self._after_sync = False

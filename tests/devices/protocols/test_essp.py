@@ -228,6 +228,23 @@ def test_a_retry_gets_the_same_sealed_reply_and_an_encrypted_sync_resets_the_fla
     assert isinstance(reply, Packet) and link.crypto.reply(reply.data) == b"\xf0"
 
 
+def test_out_of_service_is_silent_to_retries_too_until_a_reset() -> None:
+    validator, link = make()
+    link.negotiate()
+    assert link.crypto is not None
+    packet = link.crypto.command(bytes([Command.POLL]))
+    link.seq = not link.seq
+    answered = encode_frame(link.seq, 0, packet)
+    assert link.session.feed(answered)
+    assert link.raw(seal(aes_key(1, 2), link.crypto.count, b"\x07")) is None  # wrong key
+    assert validator.commands.out_of_service
+    assert link.session.feed(answered) == b""  # a retry of the last answered packet
+    assert link.plain(Command.SYNC) is None
+    assert link.plain(Command.RESET) == b"\xf0"
+    validator.env.run(until=validator.env.now + validator.settings.reset_s + 0.1)
+    assert link.plain(Command.SYNC) == b"\xf0" and not validator.commands.out_of_service
+
+
 # -- fuzzing ----------------------------------------------------------------------------------
 @given(st.binary(min_size=1, max_size=200))
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
