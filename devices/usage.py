@@ -25,7 +25,7 @@ from pydantic import Field, model_validator
 
 from devices.base import Device, Session, StreamDevice
 from devices.protocols import escpos_status as st
-from devices.protocols import ssp
+from devices.protocols import essp, ssp
 from devices.protocols import ssp_messages as sm
 from devices.protocols import stx_bcc as cr
 from devices.protocols import touch as tp
@@ -142,6 +142,11 @@ def receipt_bytes(method: str, lines: int) -> bytes:
 
 
 # -- host-side decoding (pure functions of the reply bytes, so cached) ---------------------------
+_NEGOTIATION = frozenset(
+    {sm.Command.SET_GENERATOR, sm.Command.SET_MODULUS, sm.Command.REQUEST_KEY_EXCHANGE}
+)
+
+
 @lru_cache(maxsize=512)
 def _ssp_reply(raw: bytes) -> tuple[int, bytes]:
     """Generic response and payload from a validator's reply frame."""
@@ -218,6 +223,8 @@ class KioskApp:
             for method in ("card", "cash", "lookup"):
                 receipt_bytes(method, settings.receipt_lines)
         self._seq = True
+        self._crypto: essp.HostCrypto | None = None
+        """The eSSP channel, once the validator asked for one (0xFA) and a key was negotiated."""
         self._validator_ready = False
         self._reader_ready = False
         self._note_args = [str(v) for v in settings.notes]
@@ -371,17 +378,53 @@ class KioskApp:
 
     # -- cash ----------------------------------------------------------------------------------
     def _ssp(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
+        answer = self._ssp_once(code, params)
+        # A validator that requires eSSP answers KEY NOT SET: negotiate a key as ITL's host
+        # library does, then send the command again, encrypted.
+        wants_key = answer is not None and answer[0] == sm.Response.KEY_NOT_SET
+        if wants_key and code not in _NEGOTIATION and self._negotiate():
+            answer = self._ssp_once(code, params)
+        return answer
+
+    def _ssp_once(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
         seq = self._seq
         if code == sm.Command.SYNC:
             seq = True
-        raw = self._sessions["bill_validator"].feed(_ssp_frame(seq, code, params))
+        data = sm.command(code, params)
+        crypto = self._crypto
+        frame = (
+            ssp.encode_frame(seq, 0, crypto.command(data))
+            if crypto
+            else _ssp_frame(seq, code, params)
+        )
+        raw = self._sessions["bill_validator"].feed(frame)
         self._seq = not seq
         if not raw:
             return None
         try:
-            return _ssp_reply(raw)
+            if crypto is None:
+                return _ssp_reply(raw)
+            return sm.parse_reply(crypto.reply(ssp.decode_frame(raw).data))
         except ProtocolError:
             return None
+
+    def _negotiate(self) -> bool:
+        """eSSP key negotiation (SET GENERATOR, SET MODULUS, REQUEST KEY EXCHANGE)."""
+        self._crypto = None
+        offer = essp.HostOffer.new()
+        steps = (
+            (sm.Command.SET_GENERATOR, offer.generator),
+            (sm.Command.SET_MODULUS, offer.modulus),
+        )
+        for code, number in steps:
+            answer = self._ssp_once(code, essp.to_u64(number))
+            if answer is None or answer[0] != sm.Response.OK:
+                return False
+        answer = self._ssp_once(sm.Command.REQUEST_KEY_EXCHANGE, essp.to_u64(offer.host_inter))
+        if answer is None or answer[0] != sm.Response.OK or len(answer[1]) < 8:
+            return False
+        self._crypto = essp.HostCrypto.from_exchange(offer, essp.from_u64(answer[1][:8]))
+        return True
 
     def _validator_setup(self) -> bool:
         """SYNC, SETUP REQUEST (the dataset: how many channels) and SET INHIBITS (accept all)."""

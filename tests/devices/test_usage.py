@@ -108,6 +108,27 @@ def test_a_week_of_customers_wears_every_device_through_its_protocol(tmp_path: P
     assert stats.receipts_skipped == stats.customers - stats.receipts == 346
 
 
+def test_a_validator_that_requires_essp_takes_the_same_cash_encrypted(tmp_path: Path) -> None:
+    """The application meets KEY NOT SET, negotiates a key and pays exactly as in the clear."""
+    plain = _terminal(tmp_path)
+    plain.env.run(until=2 * DAY)
+    path = tmp_path / "usage_test.yaml"
+    path.write_text(
+        PROFILE.format(extra="").replace(
+            "cash_box_capacity: 2000}", "cash_box_capacity: 2000, require_encryption: true}"
+        )
+    )
+    env = simpy.Environment()
+    encrypted = Terminal(env, "KSK-0001", load_profile(path), default_catalog(), seed=7)
+    encrypted.start()
+    env.run(until=2 * DAY)
+    assert plain.app is not None and encrypted.app is not None
+    assert encrypted.app.stats.cash_payments > 0
+    assert encrypted.app.stats == plain.app.stats
+    essp = encrypted.devices["bill_validator"].status()["essp"]
+    assert essp["required"] and essp["key_set"] and essp["count"] > 100
+
+
 def test_paper_near_end_comes_by_wear_at_the_predicted_receipt(tmp_path: Path) -> None:
     """Near-end trips on the receipt that takes the roll below 5 m; every customer prints one,
     so it comes about k / customers_per_hour opening hours after the first opening."""
