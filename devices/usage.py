@@ -390,13 +390,11 @@ class KioskApp:
         seq = self._seq
         if code == sm.Command.SYNC:
             seq = True
-        data = sm.command(code, params)
         crypto = self._crypto
-        frame = (
-            ssp.encode_frame(seq, 0, crypto.command(data))
-            if crypto
-            else _ssp_frame(seq, code, params)
-        )
+        if crypto is None:
+            frame = _ssp_frame(seq, code, params)
+        else:
+            frame = ssp.encode_frame(seq, 0, crypto.command(sm.command(code, params)))
         raw = self._sessions["bill_validator"].feed(frame)
         self._seq = not seq
         if not raw:
