@@ -62,7 +62,8 @@ class KioskHost:
         store: RecordStore | None = None,
         extras: Sequence[Extra] = (),
     ) -> None:
-        self.state_dir = Path(state_dir)
+        self.state_dir = Path(state_dir).absolute()
+        """Absolute, so every path the manifests hold works from any directory."""
         self.profile = load_profile(profile)
         self.catalog = catalog or default_catalog()
         self.env = simpy.Environment()

@@ -219,13 +219,12 @@ def _print_line(line: dict[str, Any]) -> None:
         )
         suspect = f"  suspect {line['suspect']}" if line.get("suspect") else ""
         hint = f"  -> {line['remedy']}" if line.get("remedy") else ""
+        why = f"  {line.get('detail')}" if status == "error" else ""
         out.print(
-            f"[{_STYLE.get(status, 'white')}]{status:>4}[/] {line.get('test')}  {meas}{suspect}{hint}"
+            f"[{_STYLE.get(status, 'white')}]{status:>4}[/] {line.get('test')}  {meas}{suspect}{hint}{why}"
         )
     elif event == "summary":
-        out.print(
-            f"summary: {line.get('pass', 0)} pass, {line.get('warn', 0)} warn, {line.get('fail', 0)} fail"
-        )
+        out.print(_summary(line))
     elif event in ("error", "window_closed"):
         err.print(f"[red]{event}[/]: {line.get('error') or line.get('message')}")
 
@@ -239,6 +238,12 @@ def _window_line(identity: Any) -> str:
         f"window: {window_left(info.valid_before)}; it counts from signing ({signed}), "
         "not from first use"
     )
+
+
+def _summary(counts: dict[str, Any]) -> str:
+    """``summary: 10 pass, 1 warn, 0 fail`` (and ``, N error`` when a test could not run)."""
+    text = f"summary: {counts.get('pass', 0)} pass, {counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail"
+    return text + (f", {counts['error']} error" if counts.get("error") else "")
 
 
 @remote.command("run")
@@ -549,7 +554,7 @@ def diag_list() -> None:
 @click.argument("names", nargs=-1, required=True)
 def diag_run(endpoints: Path, as_json: bool, store: str | None, names: tuple[str, ...]) -> None:
     """Run suites or tests (inspection, quick, device:NAME, print_head...); exit 1 on a failure."""
-    from remote.client import RunReport, record_run
+    from remote.client import RunReport, record_run, verdict
     from remote.terminal_backend import TerminalBackend
     from workbench.store import RecordStore
 
@@ -567,11 +572,11 @@ def diag_run(endpoints: Path, as_json: bool, store: str | None, names: tuple[str
     asyncio.run(run())
     report.finished = time.time()
     counts = report.counts()
-    report.outcome = "fail" if counts["fail"] else ("warn" if counts["warn"] else "pass")
+    report.outcome = verdict(counts)
     if store is not None:
         with RecordStore(store) as records:
             record_run(records, report)
     if not as_json:
-        out.print(f"summary: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail")
-    if counts["fail"]:
+        out.print(_summary(counts))
+    if counts["fail"] or counts.get("error"):
         sys.exit(1)

@@ -224,7 +224,7 @@ class RunReport:
     engineer: str
     started: float
     finished: float = 0.0
-    outcome: str = "error"  # pass | warn | fail | error | cut off
+    outcome: str = "error"  # pass | warn | fail | error (a test or the run) | cut off
     results: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     exit_status: int | None = None
@@ -359,8 +359,17 @@ def _outcome(report: RunReport) -> str:
         return "cut off"
     if report.exit_status not in (0, 1):
         return "error"
-    counts = report.counts()
-    return "fail" if counts["fail"] else ("warn" if counts["warn"] else "pass")
+    return verdict(report.counts())
+
+
+def verdict(counts: dict[str, int]) -> str:
+    """A run's outcome from its result counts: a device failure, then a test that could not be
+    carried out (``error``), then a warning."""
+    if counts.get("fail"):
+        return "fail"
+    if counts.get("error"):
+        return "error"
+    return "warn" if counts.get("warn") else "pass"
 
 
 def record_run(store: RecordStore, report: RunReport, ticket: int | None = None) -> int:

@@ -2,7 +2,7 @@
 command needs, and how each one streams JSON lines from the backend.
 
 Every output line is one JSON object with an ``event`` key. Exit statuses: 0 done, 1 a
-diagnostic failed, 2 unknown command or bad arguments, 3 refused by the window (group not
+diagnostic failed or could not be carried out (``error``), 2 unknown command or bad arguments, 3 refused by the window (group not
 granted, or fault injection on a real terminal), 4 the backend could not do it.
 """
 
@@ -151,7 +151,7 @@ async def _dispatch(
             out.results[str(result.get("test", "?"))] = status
             await emit({"event": "result", **result})
         out.counts = counts
-        if counts.get("fail"):
+        if counts.get("fail") or counts.get("error"):
             out.exit_status = EXIT_FAILED
         await emit({"event": "summary", **counts})
     elif name == "remedy":

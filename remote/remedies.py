@@ -23,11 +23,11 @@ from devices.protocols import stx_bcc as cr
 from devices.protocols import touch as t
 from devices.protocols import ups_registers as regs
 from devices.protocols.ssp_messages import Command
-from remote.diagnostics.base import LinkTimeout, Result, catalog, remedy_hint
+from remote.diagnostics.base import LinkTimeout, Result, TestError, catalog, remedy_hint
 from remote.diagnostics.card_reader import ReaderHost
 from remote.diagnostics.control import ControlClient
 from remote.diagnostics.display import DdcHost
-from remote.diagnostics.links import ModbusLink, SerialLink, TcpLink
+from remote.diagnostics.links import REAL_LINKS, ByteLink, LinkFactory
 from remote.diagnostics.print_head import EscPosHost
 from remote.diagnostics.registry import Runner, diagnostics, plan
 from remote.diagnostics.ssp_host import SspHost
@@ -51,6 +51,7 @@ class Steps:
     endpoints: Mapping[str, Any]
     control: ControlClient | None
     timeout_s: float
+    links: LinkFactory = REAL_LINKS
     done: list[str] = field(default_factory=list)
 
     def port(self, device: str, kind: str) -> str:
@@ -89,8 +90,10 @@ class Remedy:
 # -- the remedies --------------------------------------------------------------------------------
 async def _printer_reset(s: Steps) -> None:
     entry = s.endpoints.get("devices", {}).get("printer") or {}
-    link: SerialLink | TcpLink = (
-        SerialLink(entry["serial"]) if entry.get("serial") else TcpLink(s.port("printer", "tcp"))
+    link: ByteLink = (
+        s.links.serial(entry["serial"])
+        if entry.get("serial")
+        else s.links.tcp(s.port("printer", "tcp"))
     )
     async with link:
         host = EscPosHost(link, s.timeout_s)
@@ -104,7 +107,7 @@ async def _printer_reset(s: Steps) -> None:
 
 async def _validator_reset(s: Steps) -> None:
     path = s.port("bill_validator", "serial")
-    async with SerialLink(path) as link:
+    async with s.links.serial(path) as link:
         host = SspHost(link, s.timeout_s)
         try:
             await host.sync()
@@ -132,7 +135,7 @@ async def _wait_ssp_back(host: SspHost, s: Steps, within_s: float = 10.0) -> Non
 
 async def _card_reader_reinit(s: Steps) -> None:
     path = s.port("card_reader", "serial")
-    async with SerialLink(path) as link:
+    async with s.links.serial(path) as link:
         host = ReaderHost(link, s.timeout_s)
         try:
             reply = await host.command(cr.CM_INIT, "2")
@@ -150,7 +153,7 @@ async def _card_reader_reinit(s: Steps) -> None:
 
 async def _touch_command(s: Steps, letter: int, what: str) -> bool:
     path = s.port("touchscreen", "serial")
-    async with SerialLink(path) as link:
+    async with s.links.serial(path) as link:
         try:
             await TouchHost(link, s.timeout_s).command(bytes([letter]))
         except LinkTimeout:
@@ -172,7 +175,7 @@ async def _touch_reset(s: Steps) -> None:
 
 async def _display_set(s: Steps, code: int, value: int, what: str) -> None:
     path = s.port("display", "serial")
-    async with SerialLink(path) as link:
+    async with s.links.serial(path) as link:
         ddc = DdcHost(link, s.timeout_s)
         ddc.set(code, value)
         now = (await ddc.get(code)).current
@@ -193,7 +196,7 @@ async def _ups_reset_comms(s: Steps) -> None:
 
 async def _ups_battery_test(s: Steps) -> None:
     loop = asyncio.get_running_loop()
-    async with ModbusLink(s.port("ups", "modbus"), s.timeout_s) as ups:
+    async with s.links.modbus(s.port("ups", "modbus"), s.timeout_s) as ups:
         await ups.write(regs.HoldingRegister.BATTERY_TEST_COMMAND, regs.TEST_COMMAND_START)
         s.log("battery test started (holding 0 = 1)")
         deadline = loop.time() + 30.0
@@ -312,6 +315,7 @@ async def apply(
     control: ControlClient | None = None,
     runner: Runner | None = None,
     timeout_s: float = 0.5,
+    links: LinkFactory | None = None,
 ) -> dict[str, Any]:
     """Apply a remedy (by its name, or by the fault id it should clear) and re-test.
 
@@ -340,13 +344,14 @@ async def apply(
             f"no remedy {action!r}; remedies: {', '.join(REMEDIES)} (or a remote-fixable fault id)"
         )
     remedy = REMEDIES[action]
-    runner = runner or Runner(endpoints, control, timeout_s)
-    steps = Steps(endpoints, control, timeout_s)
+    links = links or (runner.links if runner is not None else REAL_LINKS)
+    runner = runner or Runner(endpoints, control, timeout_s, links)
+    steps = Steps(endpoints, control, timeout_s, links)
     error: str | None = None
     try:
         async with runner.lock(_device_of(remedy)):
             await remedy.run(steps)
-    except (TransportError, DeviceError, OSError) as exc:
+    except (TransportError, DeviceError, TestError, OSError) as exc:
         error = str(exc)
         steps.log(f"stopped: {exc}")
     result: Result = await runner.one(plan([remedy.test])[0])

@@ -137,6 +137,12 @@ class TerminalBackend:
             raise ConfigError(f"{path}: cannot read the endpoints manifest: {exc}") from None
         if not isinstance(manifest, dict) or "devices" not in manifest:
             raise ConfigError(f"{path}: not an endpoints manifest (no 'devices')")
+        control = manifest.get("control")
+        if isinstance(control, str) and not Path(control).is_absolute():
+            raise ConfigError(
+                f"{path}: control(={control!r}) must be an absolute path (a relative one means "
+                "another file depending on the directory this is run from)"
+            )
         return cls(manifest, **options)
 
     # -- log ------------------------------------------------------------------------------------

@@ -5,28 +5,40 @@ that turns a suspected fault into a remedy hint.
 
 A diagnostic only ever gets the terminal's endpoints manifest (device name -> port) and, on a
 terminal where someone or something can press, touch or insert things, a :class:`Stimulus`.
+
+Who is to blame decides the verdict. A device that answers wrongly or not at all is the device's
+fault (``fail``/``warn`` with a suspect). A test that cannot be carried out (its port cannot be
+opened or connected, its control plane or stimulus is unreachable, the host is too busy to
+measure) is an ``error`` of the test, with no suspect: it never sends an engineer on a trip.
+Waits for a device are charged only for the time this host was actually able to wait
+(:func:`wait_for_device`), so the host's own load is not blamed on the device.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 import devices.protocols
 from workbench.errors import ProtocolError, TransportError, WorkbenchError
 from workbench.faults import FaultCatalog, FaultMode
 from workbench.sla import CHECKLIST
 
+if TYPE_CHECKING:
+    from remote.diagnostics.links import LinkFactory
+
 log = logging.getLogger(__name__)
 
-Status = Literal["pass", "warn", "fail", "skip"]
-RANK: dict[str, int] = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
+T = TypeVar("T")
+Status = Literal["pass", "warn", "fail", "skip", "error"]
+RANK: dict[str, int] = {"skip": 0, "pass": 1, "warn": 2, "error": 3, "fail": 4}
 
 CHECKLIST_TEXT: dict[str, str] = dict(CHECKLIST)
 """Checklist item name -> what the service plan says it checks."""
@@ -55,6 +67,51 @@ def remedy_hint(fault_id: str) -> str:
 
 class LinkTimeout(TransportError):
     """A device did not answer within the time a healthy one takes."""
+
+
+class PortUnreachable(TransportError):
+    """A device's port cannot be opened or connected (a wrong path or address in the manifest,
+    a terminal that is not up): the test cannot run, which says nothing about the device."""
+
+
+class TestError(WorkbenchError):
+    """The test itself could not be carried out (its control plane or stimulus failed, the host
+    was too busy to measure); reported as ``error``, never as a device fault."""
+
+    __test__ = False  # not a pytest class
+
+
+WAIT_TICK_S = 0.05
+PATIENCE = 20.0
+"""However busy the host, a wait ends after this many times its timeout in wall time."""
+
+
+async def wait_for_device(awaitable: Awaitable[T], timeout: float) -> T:
+    """``asyncio.wait_for`` that charges the device only for time this host could wait.
+
+    The wait is cut into ticks of 50 ms. A tick the event loop ended a whole tick late (this host
+    busy with other work, or with other kiosks in the same process) is not counted against
+    ``timeout``. A device that never answers still times out after ``timeout`` of the host's
+    attention (and at most ``PATIENCE`` times ``timeout`` of wall time); a healthy device on a
+    loaded host is not called silent."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(awaitable)
+    budget = timeout
+    give_up = loop.time() + PATIENCE * max(timeout, WAIT_TICK_S)
+    try:
+        while True:
+            tick = max(min(budget, WAIT_TICK_S), 0.0)
+            started = loop.time()
+            done, _ = await asyncio.wait({task}, timeout=tick)
+            if done:
+                return task.result()
+            if loop.time() - started - tick < WAIT_TICK_S:  # woken (about) on time: charge it
+                budget -= tick
+            if budget <= 1e-9 or loop.time() >= give_up:
+                raise TimeoutError
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 class Stimulus(Protocol):
@@ -132,6 +189,10 @@ class Report:
         """The device works but needs attention."""
         self.findings.append(Finding("warn", suspect, detail))
 
+    def error(self, detail: str) -> None:
+        """The test could not be carried out; nothing is said about the device."""
+        self.findings.append(Finding("error", None, detail))
+
     def note(self, detail: str) -> None:
         """A remark that is not a finding (what was not checked, and why)."""
         self.notes.append(detail)
@@ -145,15 +206,22 @@ class Report:
         worst = max(RANK[f.status] for f in self.findings)
         first = next(f for f in self.findings if RANK[f.status] == worst)
         details = [f.detail for f in self.findings] + self.notes
+        if first.status == "error":
+            remedy = None
+        elif first.suspect:
+            remedy = remedy_hint(first.suspect)
+        else:
+            remedy = "check the device on site"
         return Result(
-            test,
-            first.status,
-            self.measurements,
-            first.suspect,
-            remedy_hint(first.suspect) if first.suspect else "check the device on site",
-            "; ".join(details),
+            test, first.status, self.measurements, first.suspect, remedy, "; ".join(details),
             duration_s,
-        )
+        )  # fmt: skip
+
+
+def _real_links() -> LinkFactory:
+    from remote.diagnostics.links import REAL_LINKS
+
+    return REAL_LINKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +234,8 @@ class Context:
     """Status reads only: no stimuli, no test print, no bulk transfer."""
     timeout_s: float = 0.5
     """Wall seconds a healthy device takes at most to answer one request."""
+    links: LinkFactory = field(default_factory=lambda: _real_links())
+    """Where the test gets its links to the devices (in-memory ones in tests)."""
 
     def port(self, device: str, kind: str) -> str | None:
         """The device's port of a kind (``serial``, ``tcp``, ``modbus``, ``http``...), or None."""
@@ -201,10 +271,15 @@ class Diagnostic(ABC):
     of the same device names the fault."""
 
     async def run(
-        self, endpoints: Mapping[str, Any], *, stimulus: Stimulus | None = None, quick: bool = False
+        self,
+        endpoints: Mapping[str, Any],
+        *,
+        stimulus: Stimulus | None = None,
+        quick: bool = False,
+        links: LinkFactory | None = None,
     ) -> Result:
         """Run the test against the terminal described by ``endpoints``."""
-        ctx = Context(endpoints, stimulus, quick)
+        ctx = Context(endpoints, stimulus, quick, links=links or _real_links())
         return await self.run_in(ctx)
 
     async def run_in(self, ctx: Context) -> Result:
@@ -229,6 +304,10 @@ class Diagnostic(ABC):
                     duration_s=time.perf_counter() - started,
                 )
             report.fail(self.silent_fault, f"{self.device} does not answer: {exc}")
+        except PortUnreachable as exc:
+            report.error(f"not tested: {exc} (check the endpoints manifest; is the terminal up?)")
+        except TestError as exc:
+            report.error(f"not tested: {exc}")
         except (TransportError, ProtocolError, OSError) as exc:
             report.fail(self.silent_fault, f"{self.device}: {exc}")
         return report.result(self.name, time.perf_counter() - started)

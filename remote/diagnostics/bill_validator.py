@@ -22,7 +22,6 @@ from devices.protocols.ssp_messages import (
     decode_serial,
 )
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import SerialLink
 from remote.diagnostics.ssp_host import SspHost
 from workbench.errors import ProtocolError
 
@@ -91,7 +90,7 @@ class BillValidatorCheck(Diagnostic):
         if path is None:
             report.fail(None, "the validator has no serial port in the manifest")
             return
-        async with SerialLink(path) as link:
+        async with ctx.links.serial(path) as link:
             host = SspHost(link, ctx.timeout_s)
             t0 = asyncio.get_running_loop().time()
             await host.sync()

@@ -12,7 +12,7 @@ import logging
 
 from devices.protocols import stx_bcc as p
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import SerialLink
+from remote.diagnostics.links import ByteLink
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,9 @@ READS = 3
 
 
 class ReaderHost:
-    """The host side of the handshake over an open :class:`SerialLink`."""
+    """The host side of the handshake over an open :class:`~remote.diagnostics.links.ByteLink`."""
 
-    def __init__(self, link: SerialLink, timeout: float) -> None:
+    def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
         self.timeout = timeout
         self._deframer = p.Deframer()
@@ -77,7 +77,7 @@ class CardReaderCheck(Diagnostic):
         if path is None:
             report.fail(None, "the card reader has no serial port in the manifest")
             return
-        async with SerialLink(path) as link:
+        async with ctx.links.serial(path) as link:
             host = ReaderHost(link, ctx.timeout_s)
             status = await host.command(p.CM_STATUS, "0")
             if not status.positive:

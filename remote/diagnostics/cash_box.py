@@ -8,7 +8,6 @@ import logging
 
 from devices.protocols.ssp_messages import Event
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import SerialLink
 from remote.diagnostics.ssp_host import SspHost
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ class CashBoxCheck(Diagnostic):
             report.fail(None, "the validator has no serial port in the manifest")
             return
         capacity = int(ctx.endpoints.get("cash_box_capacity", self.capacity))
-        async with SerialLink(path) as link:
+        async with ctx.links.serial(path) as link:
             host = SspHost(link, ctx.timeout_s)
             await host.sync()
             seen = {e.code for e in await host.poll()}

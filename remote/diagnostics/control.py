@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from devices.transports.control_client import request_async
+from remote.diagnostics.base import TestError
+from workbench.errors import TransportError
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,14 @@ class ControlClient:
         return await request_async(self.path, op, timeout=self.timeout, **fields)
 
     async def act(self, device: str, action: str, *args: str) -> str:
-        """Perform a stimulus or a physical action on one device; returns its message."""
-        result = await self.request("act", action=action, args=list(args), device=device)
+        """Perform a stimulus or a physical action on one device; returns its message.
+
+        A control plane that cannot be reached raises :class:`TestError`: the test could not
+        be carried out, which says nothing about the device."""
+        try:
+            result = await self.request("act", action=action, args=list(args), device=device)
+        except TransportError as exc:
+            raise TestError(f"{action} on the {device}: {exc}") from None
         return str(result.get("message", "")) if isinstance(result, dict) else str(result)
 
     async def status(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import logging
 
 from devices.protocols import mccs as m
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import SerialLink
+from remote.diagnostics.links import ByteLink
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ DEGRADED_RATIO = 0.60
 class DdcHost:
     """MCCS requests over a bridged DDC/CI line."""
 
-    def __init__(self, link: SerialLink, timeout: float) -> None:
+    def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
         self.timeout = timeout
         self.reader = m.PacketReader(reply=True)
@@ -68,7 +68,7 @@ class DisplayCheck(Diagnostic):
         if path is None:
             report.fail(None, "the display has no serial (DDC/CI bridge) port in the manifest")
             return
-        async with SerialLink(path) as link:
+        async with ctx.links.serial(path) as link:
             ddc = DdcHost(link, ctx.timeout_s)
             power = (await ddc.get(m.VCP_POWER_MODE)).current
             if power == m.POWER_STANDBY:

@@ -7,7 +7,6 @@ import logging
 
 from devices.protocols import ups_registers as regs
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import ModbusLink
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ class ExteriorCheck(Diagnostic):
         if address is None:
             report.fail(None, "the cabinet I/O module has no Modbus TCP address in the manifest")
             return
-        async with ModbusLink(address, ctx.timeout_s) as io:
+        async with ctx.links.modbus(address, ctx.timeout_s) as io:
             bits = await io.discrete(0, regs.CABINET_DISCRETE_COUNT)
             registers = await io.inputs(0, regs.CABINET_INPUT_COUNT)
         cabinet = regs.decode_cabinet(bits, registers)

@@ -10,7 +10,6 @@ import logging
 
 from devices.protocols.health import parse_sensors
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import http_get
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ class HostPcCheck(Diagnostic):
         if address is None:
             report.fail(None, "the host PC has no sensor endpoint (http) in the manifest")
             return
-        status, body = await http_get(address, "/sensors", max(1.0, ctx.timeout_s))
+        status, body = await ctx.links.http_get(address, "/sensors", max(1.0, ctx.timeout_s))
         if status != 200:
             raise ProtocolError(f"GET /sensors answered HTTP {status}")
         s = parse_sensors(body)

@@ -1,9 +1,14 @@
 """The ways diagnostics reach devices, asyncio-friendly: a serial port opened with pyserial and
 read through the event loop (``loop.add_reader`` on its file descriptor, never a blocking read),
-a Modbus TCP client, one-shot HTTP GETs, and line exchanges on a TCP port.
+a Modbus TCP client, one-shot HTTP GETs, and byte streams on a TCP port.
 
-Each wait has a deadline and raises :class:`LinkTimeout` when a healthy device would have
-answered; a port that cannot be opened at all raises :class:`TransportError`.
+Diagnostics never construct these themselves: they ask the :class:`LinkFactory` in their
+context (``ctx.links.serial(path)``...), so tests can hand them in-memory links and a real
+terminal the real ones (:class:`Links`).
+
+Each wait raises :class:`LinkTimeout` when a healthy device would have answered, counting only
+the time this host could wait (:func:`wait_for_device`); a port that cannot be opened or
+connected at all raises :class:`PortUnreachable` (an error of the test, not a device fault).
 """
 
 from __future__ import annotations
@@ -14,31 +19,33 @@ import os
 import select
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
 
 import serial
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from remote.diagnostics.base import LinkTimeout
+from remote.diagnostics.base import LinkTimeout, PortUnreachable, wait_for_device
 from workbench.errors import ProtocolError, TransportError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+PATIENCE_BACKSTOP = 30.0
 
 
 def split_address(address: str) -> tuple[str, int]:
     """``host:port`` -> ``(host, port)``."""
     host, _, port = address.rpartition(":")
     if not host or not (port.isascii() and port.isdigit()) or int(port) > 65535:
-        raise TransportError(f"bad address {address!r}; expected host:port")
+        raise PortUnreachable(f"bad address {address!r}; expected host:port")
     return host, int(port)
 
 
 class SerialLink:
     """A serial port (a real tty or a simulated kiosk's pty) opened with pyserial, read through
-    the event loop. ``async with SerialLink(path) as link: link.write(...); await link.recv(...)``."""
+    the event loop. ``async with SerialLink(path) as link: link.write(...); await link.until(...)``."""
 
     def __init__(self, path: str, baudrate: int = 9600) -> None:
         self.path = path
@@ -52,7 +59,7 @@ class SerialLink:
         try:
             self._ser = serial.Serial(self.path, self.baudrate, timeout=0, write_timeout=0)
         except (serial.SerialException, OSError) as exc:
-            raise TransportError(f"{self.path}: cannot open serial port: {exc}") from None
+            raise PortUnreachable(f"{self.path}: cannot open serial port: {exc}") from None
         fd = self._ser.fileno()
         os.set_blocking(fd, False)
         self._loop = asyncio.get_running_loop()
@@ -110,28 +117,30 @@ class SerialLink:
         self._arrived.clear()
         return data
 
-    async def recv(self, deadline: float) -> bytes:
-        """Wait for bytes until ``deadline`` (loop time); raises :class:`LinkTimeout` then."""
-        assert self._loop is not None
+    async def _chunk(self) -> bytes:
         while not self._buf:
-            remaining = deadline - self._loop.time()
-            if remaining <= 0:
-                raise LinkTimeout(f"no reply on {self.path}")
             self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), remaining)
-            except TimeoutError:
-                raise LinkTimeout(f"no reply on {self.path}") from None
+            await self._arrived.wait()
         return self.drain_input()
 
     async def until(self, feed: Callable[[bytes], T | None], timeout: float) -> T:
         """Feed arriving bytes to ``feed`` until it returns something (or time runs out)."""
-        assert self._loop is not None
-        deadline = self._loop.time() + timeout
+        return await _until(self._chunk, feed, timeout, f"no reply on {self.path}")
+
+
+async def _until(
+    chunk: Callable[[], Any], feed: Callable[[bytes], T | None], timeout: float, silent: str
+) -> T:
+    async def collect() -> T:
         while True:
-            got = feed(await self.recv(deadline))
+            got = feed(await chunk())
             if got is not None:
                 return got
+
+    try:
+        return await wait_for_device(collect(), timeout)
+    except TimeoutError:
+        raise LinkTimeout(silent) from None
 
 
 class TcpLink:
@@ -150,7 +159,7 @@ class TcpLink:
                 asyncio.open_connection(host, port), 5.0
             )
         except (OSError, TimeoutError) as exc:
-            raise TransportError(f"{self.path}: cannot connect: {exc}") from None
+            raise PortUnreachable(f"{self.path}: cannot connect: {exc}") from None
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -168,29 +177,18 @@ class TcpLink:
         data, self._pending = self._pending, b""
         return data
 
-    async def recv(self, deadline: float) -> bytes:
-        """Wait for bytes until ``deadline`` (loop time)."""
+    async def _chunk(self) -> bytes:
         assert self._reader is not None
         if self._pending:
             return self.drain_input()
-        remaining = deadline - asyncio.get_running_loop().time()
-        if remaining <= 0:
-            raise LinkTimeout(f"no reply from {self.path}")
-        try:
-            data = await asyncio.wait_for(self._reader.read(65536), remaining)
-        except TimeoutError:
-            raise LinkTimeout(f"no reply from {self.path}") from None
+        data = await self._reader.read(65536)
         if not data:
             raise TransportError(f"{self.path}: connection closed")
         return data
 
     async def until(self, feed: Callable[[bytes], T | None], timeout: float) -> T:
         """Feed arriving bytes to ``feed`` until it returns something (or time runs out)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            got = feed(await self.recv(deadline))
-            if got is not None:
-                return got
+        return await _until(self._chunk, feed, timeout, f"no reply from {self.path}")
 
 
 class ModbusLink:
@@ -199,11 +197,15 @@ class ModbusLink:
     def __init__(self, address: str, timeout: float) -> None:
         host, port = split_address(address)
         self.address = address
-        self.client = AsyncModbusTcpClient(host, port=port, timeout=timeout, retries=0)
+        self.timeout = timeout
+        # pymodbus's own timeout is only a backstop: waits are judged by wait_for_device
+        self.client = AsyncModbusTcpClient(
+            host, port=port, timeout=timeout * PATIENCE_BACKSTOP, retries=0
+        )
 
     async def __aenter__(self) -> ModbusLink:
         if not await self.client.connect():
-            raise TransportError(f"{self.address}: Modbus TCP connection refused")
+            raise PortUnreachable(f"{self.address}: Modbus TCP connection refused")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -211,7 +213,9 @@ class ModbusLink:
 
     async def _call(self, what: str, request: Any) -> Any:
         try:
-            rr = await request
+            rr = await wait_for_device(request, self.timeout)
+        except TimeoutError:
+            raise LinkTimeout(f"{self.address}: {what}: no answer") from None
         except ModbusException as exc:
             raise LinkTimeout(f"{self.address}: {what}: {exc}") from None
         if rr.isError():
@@ -249,20 +253,20 @@ class ModbusLink:
 async def http_get(address: str, path: str, timeout: float) -> tuple[int, bytes]:
     """GET ``http://address/path``; returns ``(status, body)``.
 
-    Connection refused raises :class:`TransportError`; no complete answer in time raises
+    Connection refused raises :class:`PortUnreachable`; no complete answer in time raises
     :class:`LinkTimeout`; something that is not HTTP raises :class:`ProtocolError`.
     """
     host, port = split_address(address)
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        reader, writer = await wait_for_device(asyncio.open_connection(host, port), timeout)
     except TimeoutError:
         raise LinkTimeout(f"{address}: connect timed out") from None
     except OSError as exc:
-        raise TransportError(f"{address}: {exc.strerror or exc}") from None
+        raise PortUnreachable(f"{address}: cannot connect: {exc.strerror or exc}") from None
     try:
         writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), timeout)
+        raw = await wait_for_device(reader.read(), timeout)
     except TimeoutError:
         raise LinkTimeout(f"{address}{path}: no answer within {timeout:g} s") from None
     except OSError as exc:
@@ -276,3 +280,100 @@ async def http_get(address: str, path: str, timeout: float) -> tuple[int, bytes]
         return int(head.split(b" ", 2)[1]), body
     except (IndexError, ValueError):
         raise ProtocolError(f"{address}{path}: bad HTTP response {head[:60]!r}") from None
+
+
+async def connect(
+    address: str, timeout: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TCP byte stream to ``host:port`` (the uplink's echo port)."""
+    host, port = split_address(address)
+    try:
+        return await wait_for_device(asyncio.open_connection(host, port), timeout)
+    except TimeoutError:
+        raise LinkTimeout(f"{address}: connect timed out") from None
+    except OSError as exc:
+        raise PortUnreachable(f"{address}: cannot connect: {exc.strerror or exc}") from None
+
+
+# -- the seam ------------------------------------------------------------------------------------
+class ByteLink(Protocol):
+    """A byte stream to one device (a serial port, a raw TCP port, or an in-memory double)."""
+
+    path: str
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def write(self, data: bytes) -> None:
+        """Send bytes."""
+        ...
+
+    def drain_input(self) -> bytes:
+        """Take (and forget) whatever has arrived unasked."""
+        ...
+
+    async def until(self, feed: Callable[[bytes], T | None], timeout: float) -> T:
+        """Feed arriving bytes to ``feed`` until it returns something; :class:`LinkTimeout`
+        when the device stays silent."""
+        ...
+
+
+class RegisterLink(Protocol):
+    """A Modbus unit's registers (a Modbus TCP client, or an in-memory double)."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def inputs(self, address: int, count: int) -> list[int]: ...
+
+    async def holding(self, address: int, count: int) -> list[int]: ...
+
+    async def discrete(self, address: int, count: int) -> list[bool]: ...
+
+    async def write(self, address: int, value: int) -> None: ...
+
+
+class LinkFactory(Protocol):
+    """Where diagnostics and remedies get their links (``Context.links``)."""
+
+    def serial(self, path: str) -> ByteLink: ...
+
+    def tcp(self, address: str) -> ByteLink: ...
+
+    def modbus(self, address: str, timeout: float) -> RegisterLink: ...
+
+    async def http_get(self, address: str, path: str, timeout: float) -> tuple[int, bytes]: ...
+
+    async def connect(
+        self, address: str, timeout: float
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]: ...
+
+
+class Links:
+    """The real links: serial ports, TCP, Modbus TCP and HTTP on this machine."""
+
+    def serial(self, path: str) -> ByteLink:
+        return SerialLink(path)
+
+    def tcp(self, address: str) -> ByteLink:
+        return TcpLink(address)
+
+    def modbus(self, address: str, timeout: float) -> RegisterLink:
+        return ModbusLink(address, timeout)
+
+    async def http_get(self, address: str, path: str, timeout: float) -> tuple[int, bytes]:
+        return await http_get(address, path, timeout)
+
+    async def connect(
+        self, address: str, timeout: float
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await connect(address, timeout)
+
+
+REAL_LINKS: LinkFactory = Links()

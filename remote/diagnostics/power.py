@@ -10,7 +10,6 @@ import logging
 
 from devices.protocols import ups_registers as regs
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import ModbusLink
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ class PowerCheck(Diagnostic):
         if address is None:
             report.fail(None, "the UPS has no Modbus TCP address in the manifest")
             return
-        async with ModbusLink(address, ctx.timeout_s) as ups:
+        async with ctx.links.modbus(address, ctx.timeout_s) as ups:
             r = regs.decode_inputs(await ups.inputs(0, regs.INPUT_COUNT))
             flags = regs.decode_flags(await ups.discrete(0, regs.DISCRETE_COUNT))
             holding = await ups.holding(0, regs.HOLDING_COUNT)

@@ -13,7 +13,7 @@ import logging
 
 from devices.protocols import escpos_status as st
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import SerialLink, TcpLink
+from remote.diagnostics.links import ByteLink
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -44,13 +44,11 @@ DUE_RATIO = 0.999
 PATTERN_LINES = 8
 """Line feeds the pattern moves the paper at least (title, five rows, three fed)."""
 
-Link = SerialLink | TcpLink
-
 
 class EscPosHost:
     """Status queries over an open link."""
 
-    def __init__(self, link: Link, timeout: float) -> None:
+    def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
         self.timeout = timeout
 
@@ -95,11 +93,11 @@ class PrintHeadCheck(Diagnostic):
 
     async def check(self, ctx: Context, report: Report) -> None:
         path = ctx.port(self.device, "serial")
-        link: Link
+        link: ByteLink
         if path is not None:
-            link = SerialLink(path)
+            link = ctx.links.serial(path)
         elif (address := ctx.port(self.device, "tcp")) is not None:
-            link = TcpLink(address)
+            link = ctx.links.tcp(address)
         else:
             report.fail(None, "the printer has no serial or TCP port in the manifest")
             return

@@ -22,6 +22,7 @@ from remote.diagnostics.cash_box import CashBoxCheck
 from remote.diagnostics.display import DisplayCheck
 from remote.diagnostics.exterior import ExteriorCheck
 from remote.diagnostics.host_pc import HostPcCheck
+from remote.diagnostics.links import REAL_LINKS, LinkFactory
 from remote.diagnostics.network import NetworkCheck
 from remote.diagnostics.power import PowerCheck
 from remote.diagnostics.print_head import PrintHeadCheck
@@ -115,6 +116,8 @@ class Runner:
     endpoints: Mapping[str, Any]
     stimulus: Stimulus | None = None
     timeout_s: float = 0.5
+    links: LinkFactory = REAL_LINKS
+    """Where the tests get their links (the real ports; in-memory doubles in tests)."""
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def lock(self, device: str) -> asyncio.Lock:
@@ -123,7 +126,7 @@ class Runner:
 
     async def one(self, planned: Planned) -> Result:
         """Run one test under its device's lock."""
-        ctx = Context(self.endpoints, self.stimulus, planned.quick, self.timeout_s)
+        ctx = Context(self.endpoints, self.stimulus, planned.quick, self.timeout_s, self.links)
         async with self.lock(planned.test.device):
             result = await planned.test.run_in(ctx)
         log.info(
@@ -157,7 +160,8 @@ async def run(
     *,
     stimulus: Stimulus | None = None,
     timeout_s: float = 0.5,
+    links: LinkFactory = REAL_LINKS,
 ) -> list[Result]:
     """Run suites or tests and return all results (in plan order)."""
-    runner = Runner(endpoints, stimulus, timeout_s)
+    runner = Runner(endpoints, stimulus, timeout_s, links)
     return [r async for r in runner.stream(names)]

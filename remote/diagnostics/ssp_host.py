@@ -23,7 +23,7 @@ from devices.protocols.ssp_messages import (
     parse_reply,
 )
 from remote.diagnostics.base import LinkTimeout
-from remote.diagnostics.links import SerialLink
+from remote.diagnostics.links import ByteLink
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,11 @@ NEGOTIATION = frozenset({Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQ
 
 
 class SspHost:
-    """A master at address 0 over an open :class:`SerialLink`."""
+    """A master at address 0 over an open :class:`~remote.diagnostics.links.ByteLink`."""
 
     def __init__(
         self,
-        link: SerialLink,
+        link: ByteLink,
         timeout: float,
         address: int = 0,
         fixed_key: int = DEFAULT_FIXED_KEY,

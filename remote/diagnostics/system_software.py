@@ -8,8 +8,14 @@ from __future__ import annotations
 import logging
 
 from devices.protocols.health import parse_app_health
-from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import http_get
+from remote.diagnostics.base import (
+    CHECKLIST_TEXT,
+    Context,
+    Diagnostic,
+    LinkTimeout,
+    PortUnreachable,
+    Report,
+)
 from workbench.errors import ProtocolError, TransportError
 
 log = logging.getLogger(__name__)
@@ -35,10 +41,12 @@ class SystemSoftwareCheck(Diagnostic):
             report.fail(None, "the application has no health endpoint (http) in the manifest")
             return
         try:
-            status, body = await http_get(address, "/health", ANSWER_WITHIN_S)
+            status, body = await ctx.links.http_get(address, "/health", ANSWER_WITHIN_S)
         except LinkTimeout:
             report.fail(HUNG, f"GET /health did not answer within {ANSWER_WITHIN_S:g} s")
             return
+        except PortUnreachable:
+            raise  # the test cannot reach the endpoint: an error of the test
         except TransportError as exc:
             report.fail(HUNG, f"the application is not serving its health endpoint: {exc}")
             return

@@ -16,7 +16,7 @@ import math
 
 from devices.protocols import touch as t
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import SerialLink
+from remote.diagnostics.links import ByteLink
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ TARGETS = ((0.1, 0.1), (0.9, 0.1), (0.5, 0.5), (0.1, 0.9), (0.9, 0.9))
 class TouchHost:
     """Command exchange with the controller; touch packets seen on the way are kept."""
 
-    def __init__(self, link: SerialLink, timeout: float) -> None:
+    def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
         self.timeout = timeout
         self.reader = t.PacketReader()
@@ -71,7 +71,7 @@ class TouchscreenCheck(Diagnostic):
             report.fail(None, "the touchscreen has no serial port in the manifest")
             return
         width, height = ctx.endpoints.get("screen", (self.width, self.height))
-        async with SerialLink(path) as link:
+        async with ctx.links.serial(path) as link:
             host = TouchHost(link, ctx.timeout_s)
             await host.command(bytes([t.CHECK_ACTIVE]))
             report.measure(

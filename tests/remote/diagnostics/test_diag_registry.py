@@ -36,11 +36,11 @@ def test_the_reject_rate_test_decides_as_designed() -> None:
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:99999", "127.0.0.1:²"])
-async def test_a_manifest_port_out_of_range_fails_the_test_instead_of_raising(
+async def test_a_manifest_port_out_of_range_is_an_error_of_the_test(
     address: str,
 ) -> None:
     # a port past 65535 (or a non-ASCII digit) used to escape as OverflowError (ValueError)
-    # and end `workbench diag run` with a traceback
+    # and end `workbench diag run` with a traceback; it is the manifest's fault, not the device's
     result = await diagnostics()["host_pc"].run({"devices": {"host_pc": {"http": address}}})
-    assert result.status == "fail"
+    assert result.status == "error" and result.suspect is None and result.remedy is None
     assert "bad address" in result.detail
