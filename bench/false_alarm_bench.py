@@ -44,28 +44,18 @@ def start_kiosks(state: Path, ca: Path, count: int, speed: float) -> subprocess.
     raise SystemExit(f"kiosks did not start: {proc.stderr.read() if proc.stderr else ''}")
 
 
-def flagged(store: Path, since: float) -> list[tuple[str, str, str, str, str]]:
-    """(terminal, test, status, suspect, detail) of every result that is not a pass."""
+def flagged(store: Path, since: float) -> list[str]:
+    """``terminal test: status suspect`` for every result since ``since`` that is not a pass."""
     from workbench.store import RecordStore
 
     with RecordStore(store) as records:
-        rows = records.query(
-            "SELECT r.terminal, d.test, d.status, coalesce(d.suspect, ''), d.detail "
-            "FROM diag_results d JOIN maintenance_runs r ON r.id = d.run_id "
-            "WHERE d.status NOT IN ('pass', 'skip') AND r.started >= ? ORDER BY 1, 2",
-            (since,),
-        )
-    return [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in rows]
-
-
-def _text(detail: str) -> str:
-    """The detail text of a stored result (the store keeps the whole result as JSON)."""
-    import json
-
-    try:
-        return str(json.loads(detail).get("detail", detail))
-    except (ValueError, AttributeError):
-        return detail
+        runs = [r for r in records.maintenance_runs(limit=10_000) if r.started >= since]
+    return sorted(
+        f"{run.terminal} {f.test}: {f.status} {f.suspect or ''}"
+        for run in runs
+        for f in run.findings
+        if f.status not in ("pass", "skip")
+    )
 
 
 def main() -> int:
@@ -117,8 +107,8 @@ def main() -> int:
                     f"terminals {tally or done.stderr.strip()[-200:]}; "
                     f"{len(found)} result(s) not pass"
                 )
-                for terminal, test, status, suspect, detail in found[:20]:
-                    print(f"    {terminal} {test}: {status} {suspect} {_text(detail)[:160]}")
+                for line in found[:20]:
+                    print("   ", line)
         finally:
             for hog in hogs:
                 hog.terminate()
