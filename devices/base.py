@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import simpy
@@ -113,6 +113,10 @@ class Device(Generic[S]):
         self.actions: dict[str, Callable[..., str]] = {}
         self.clock: Timebase = VIRTUAL
         """Virtual time until :meth:`attach_clock` gives the device a live clock."""
+        self.by_wear = False
+        """True while :meth:`worn` applies a fault (so :meth:`_apply` can tell wear from an
+        injection, whose state wear did not already set)."""
+        self._timers: dict[str, int] = {}
 
     # -- time ----------------------------------------------------------------------------
     def attach_clock(self, clock: Timebase | None) -> None:
@@ -192,6 +196,34 @@ class Device(Generic[S]):
 
     def _apply(self, fault_id: str, active: bool) -> None:
         """React to a fault being raised or cleared (state that wear did not already set)."""
+
+    # -- wear and watchers -------------------------------------------------------------------
+    def worn(self, fault_id: str, on: bool = True) -> None:
+        """Wear or use crossed a threshold: raise ``fault_id`` (or clear it, ``on`` False) when
+        this device implements it and it is not so already; :attr:`by_wear` is True meanwhile."""
+        if fault_id not in self.modes or self.has(fault_id) == on:
+            return
+        outer, self.by_wear = self.by_wear, True
+        try:
+            self.inject(fault_id) if on else self.clear(fault_id)
+        finally:
+            self.by_wear = outer
+
+    def arm(self, name: str, delay: float | None, then: Callable[[], None]) -> None:
+        """(Re)arm the device's timer ``name``: ``then`` runs ``delay`` simulated seconds from
+        now, unless the timer is armed again or disarmed (``delay`` None) before. A watcher for a
+        wear threshold or a cool-down is re-armed whenever the state it predicts from changes."""
+        armed = self._timers.get(name, 0) + 1
+        self._timers[name] = armed
+        if delay is not None:
+            self.env.process(self._timer(name, armed, max(0.0, delay), then))
+
+    def _timer(
+        self, name: str, armed: int, delay: float, then: Callable[[], None]
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(delay)
+        if self._timers.get(name) == armed:
+            then()
 
     # -- stimuli ---------------------------------------------------------------------------
     def act(self, action: str, *args: str) -> str:

@@ -327,7 +327,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         self.state.notes_since_clean += 1
         self.record("note_inserted", value=value, genuine=genuine)
         if self.state.notes_since_clean >= self.settings.dirty_after_notes:
-            self.inject(SENSOR_DIRTY)
+            self.worn(SENSOR_DIRTY)
         note.proc = self.env.process(self._life(note))
         return f"{what} taken in"
 
@@ -456,9 +456,9 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     def _check_fill(self) -> None:
         level = self.cash_box.level
         if level >= self._near_full_level():
-            self.inject(BOX_NEAR_FULL)
+            self.worn(BOX_NEAR_FULL)
         if level >= self.settings.cash_box_capacity:
-            self.inject(BOX_FULL)
+            self.worn(BOX_FULL)
 
     def _fill_to(self, level: int) -> None:
         if self.cash_box.level < level:

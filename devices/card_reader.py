@@ -157,8 +157,8 @@ class CardReader(StreamDevice[CardReaderSettings]):
         """A card moved over the read head."""
         self.state.passes += 1
         self.state.total_passes += 1
-        if self.state.passes >= self.settings.head_dirty_passes and HEAD_DIRTY in self.modes:
-            self.inject(HEAD_DIRTY)
+        if self.state.passes >= self.settings.head_dirty_passes:
+            self.worn(HEAD_DIRTY)
 
     def _apply(self, fault_id: str, active: bool) -> None:
         if fault_id == JAM and not active:
@@ -305,8 +305,8 @@ class CardReader(StreamDevice[CardReaderSettings]):
         self.state.chip_powered = False
         self.state.retained += 1
         self.record("card_captured", retained=self.state.retained)
-        if self.state.retained >= self.settings.retain_capacity and BIN_FULL in self.modes:
-            self.inject(BIN_FULL)
+        if self.state.retained >= self.settings.retain_capacity:
+            self.worn(BIN_FULL)
 
     def _read(self, cmd: p.Command) -> p.Reply:
         if cmd.pm not in "123":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +63,6 @@ class DisplayState:
     hours_base: float = 0.0
     on_since: float | None = None
     saved_brightness: int | None = None
-    generation: int = 0
     started: bool = False
 
 
@@ -148,16 +146,12 @@ class Display(StreamDevice[DisplaySettings]):
             s.on_since = None
         if on:
             s.on_since = self.env.now
-        s.generation += 1
+        due = None
         if on and s.started and not self.has(DEGRADED):
-            self.env.process(self._wear_watch(s.generation))
-
-    def _wear_watch(self, generation: int) -> Generator[simpy.Event, Any, None]:
-        s = self.settings
-        due_hours = s.half_life_hours * math.log2(1 / s.degraded_fraction)
-        yield self.env.timeout(max(0.0, (due_hours - self.hours()) * HOUR))
-        if generation == self.state.generation and DEGRADED in self.modes:
-            self.inject(DEGRADED)
+            settings = self.settings
+            due_hours = settings.half_life_hours * math.log2(1 / settings.degraded_fraction)
+            due = (due_hours - self.hours()) * HOUR
+        self.arm("backlight-wear", due, lambda: self.worn(DEGRADED))
 
     def _apply(self, fault_id: str, active: bool) -> None:
         s = self.state

@@ -120,7 +120,6 @@ class HostPc(ServedDevice[HostPcSettings]):
             disk_at=env.now,
             boot_at=env.now,
         )
-        self._by_wear = False
         self._by_wear_overheat = False
         """Whether the active overheating came from the fan (it clears itself on cooling)."""
         self._wakeup = env.event()
@@ -183,20 +182,11 @@ class HostPc(ServedDevice[HostPcSettings]):
         s = self.settings
         temp = self.cpu_temp_c()
         if temp >= s.overheat_c - 1e-6:
-            self._wear(OVERHEATING, True)
+            self.worn(OVERHEATING, True)
         elif temp <= s.overheat_clear_c + 1e-6 and self._by_wear_overheat:
-            self._wear(OVERHEATING, False)
+            self.worn(OVERHEATING, False)
         if self.disk_free_pct() <= s.disk_full_below_pct + 1e-6:
-            self._wear(DISK_FULL, True)
-
-    def _wear(self, fault_id: str, on: bool) -> None:
-        if fault_id not in self.modes or self.has(fault_id) == on:
-            return
-        self._by_wear = True
-        try:
-            self.inject(fault_id) if on else self.clear(fault_id)
-        finally:
-            self._by_wear = False
+            self.worn(DISK_FULL, True)
 
     def _run(self) -> Generator[simpy.Event, Any, None]:
         while True:
@@ -227,18 +217,18 @@ class HostPc(ServedDevice[HostPcSettings]):
         st, s, now = self.state, self.settings, self.env.now
         if fault_id == OVERHEATING:
             if active:
-                self._by_wear_overheat = self._by_wear
-                if not self._by_wear:  # a clogged heat sink: hot at once
+                self._by_wear_overheat = self.by_wear
+                if not self.by_wear:  # a clogged heat sink: hot at once
                     st.temp_c = max(st.temp_c, s.ambient_c + s.blocked_rise_c)
             else:
-                if not self._by_wear:  # cleaned on site; the repair time let it cool
+                if not self.by_wear:  # cleaned on site; the repair time let it cool
                     st.temp_c = min(st.temp_c, self.equilibrium_c())
                 self._by_wear_overheat = False
         elif fault_id == DISK_FAILING:
             st.realloc = st.realloc + s.realloc_jump if active else 0
             st.realloc_since = now if active else None
         elif fault_id == DISK_FULL:
-            if active and not self._by_wear:
+            if active and not self.by_wear:
                 st.disk_free_pct = min(st.disk_free_pct, s.injected_disk_free_pct)
             elif not active:
                 st.disk_free_pct = s.disk_free_pct

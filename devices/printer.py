@@ -95,7 +95,6 @@ class PrinterState:
     cuts: int = 0
     feeding: bool = False
     """The FEED button is held."""
-    overheat_episode: int = 0
     pending_mm: float = 0.0
     """Paper used by printing not yet taken from the roll container (settled in batches)."""
     queued_bytes: int = 0
@@ -246,18 +245,15 @@ class Printer(StreamDevice[PrinterSettings]):
             if take > 0:
                 self.paper.get(take)
         self._check_paper()
-        if (
-            s.since_clean_mm >= self.settings.head_clean_interval_m * 1000
-            and HEAD_DIRTY in self.modes
-        ):
-            self.inject(HEAD_DIRTY)
+        if s.since_clean_mm >= self.settings.head_clean_interval_m * 1000:
+            self.worn(HEAD_DIRTY)
 
     def _check_paper(self) -> None:
         level = float(self.paper.level)
-        if level <= self.settings.near_end_m * 1000 and NEAR_END in self.modes:
-            self.inject(NEAR_END)
-        if level <= 1e-9 and PAPER_OUT in self.modes:
-            self.inject(PAPER_OUT)
+        if level <= self.settings.near_end_m * 1000:
+            self.worn(NEAR_END)
+        if level <= 1e-9:
+            self.worn(PAPER_OUT)
 
     # -- faults ------------------------------------------------------------------------------------
     def _apply(self, fault_id: str, active: bool) -> None:
@@ -279,14 +275,12 @@ class Printer(StreamDevice[PrinterSettings]):
             s.since_clean_mm = max(s.since_clean_mm, interval) if active else 0.0
             self._resettable[20] = (s.distance_mm - s.since_clean_mm) / LINE_MM
         elif fault_id == OVERHEAT and active and self.settings.cooldown_s:
-            s.overheat_episode += 1
-            self.env.process(self._cool_down(s.overheat_episode))
+            self.arm("cool-down", self.settings.cooldown_s, self._cooled)
         self._changed()
 
-    def _cool_down(self, episode: int) -> Generator[simpy.Event, Any, None]:
-        assert self.settings.cooldown_s is not None
-        yield self.env.timeout(self.settings.cooldown_s)
-        if self.has(OVERHEAT) and self.state.overheat_episode == episode:
+    def _cooled(self) -> None:
+        """The head cooled down: an overheat (still active) clears itself."""
+        if self.has(OVERHEAT):
             self.clear(OVERHEAT)
 
     def _changed(self) -> None:

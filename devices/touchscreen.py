@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +79,6 @@ class TouchState:
     extra_px: float = 0.0
     """Drift added at once (an injected fault) on top of the slow drift."""
     touches: int = 0
-    generation: int = 0
 
 
 class Touchscreen(StreamDevice[TouchscreenSettings]):
@@ -130,19 +128,16 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         self._watch()
 
     def _watch(self) -> None:
-        self.state.generation += 1
-        if self.settings.drift_px_per_day > 0:
-            self.env.process(self._drift_watch(self.state.generation))
-
-    def _drift_watch(self, generation: int) -> Generator[simpy.Event, Any, None]:
+        """(Re)arm the drift watch from the calibration in force."""
         s = self.settings
-        due = (
-            self.state.calibrated_at
-            + (s.tolerance_px - self.state.extra_px) / s.drift_px_per_day * DAY
-        )
-        yield self.env.timeout(max(0.0, due - self.env.now))
-        if generation == self.state.generation and DRIFT in self.modes:
-            self.inject(DRIFT)
+        due = None
+        if s.drift_px_per_day > 0:
+            at = (
+                self.state.calibrated_at
+                + (s.tolerance_px - self.state.extra_px) / s.drift_px_per_day * DAY
+            )
+            due = at - self.env.now
+        self.arm("drift", due, lambda: self.worn(DRIFT))
 
     def _recalibrate(self, stored: t.Calibration | None = None) -> None:
         """Store a calibration matching the panel as it is now (or the host's, taken as the

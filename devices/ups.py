@@ -113,7 +113,6 @@ class Ups(ServedDevice[UpsSettings]):
             load_w=s.load_w,
             low_threshold_pct=s.low_battery_pct,
         )
-        self._by_wear = False
         self._wakeup = env.event()
         self.actions.update(
             {
@@ -219,26 +218,17 @@ class Ups(ServedDevice[UpsSettings]):
             st.output_on = True
             self.record("output_on")
         if pct <= st.low_threshold_pct + EPS and self.on_battery:
-            self._by_wear_set(BATTERY_LOW, True)
+            self.worn(BATTERY_LOW, True)
         elif pct >= st.low_threshold_pct + s.low_battery_hysteresis_pct - EPS:
-            self._by_wear_set(BATTERY_LOW, False)
+            self.worn(BATTERY_LOW, False)
         if st.health * 100 <= s.degraded_below_pct + EPS:
-            self._by_wear_set(BATTERY_DEGRADED, True)
+            self.worn(BATTERY_DEGRADED, True)
         if not self.has(OVERLOAD) or st.extra_load_w == 0:  # a load set past the rating
-            self._by_wear_set(OVERLOAD, self.load_pct() > 100)
+            self.worn(OVERLOAD, self.load_pct() > 100)
         full = st.charge_wh >= self.capacity_wh - EPS
         if full and not st.full and not self.on_battery:
             self.record("charged")
         st.full = full
-
-    def _by_wear_set(self, fault_id: str, on: bool) -> None:
-        if fault_id not in self.modes or self.has(fault_id) == on:
-            return
-        self._by_wear = True
-        try:
-            self.inject(fault_id) if on else self.clear(fault_id)
-        finally:
-            self._by_wear = False
 
     def _poke(self) -> None:
         """Re-plan: state changed outside the model process."""
@@ -276,15 +266,15 @@ class Ups(ServedDevice[UpsSettings]):
         if fault_id == OVERLOAD:
             if not active:
                 st.extra_load_w = 0.0
-            elif not self._by_wear:  # something plugged in behind the kiosk
+            elif not self.by_wear:  # something plugged in behind the kiosk
                 st.extra_load_w = max(0.0, s.rated_power_w * s.overload_pct / 100 - st.load_w)
-        elif fault_id == BATTERY_DEGRADED and not self._by_wear:
+        elif fault_id == BATTERY_DEGRADED and not self.by_wear:
             if active:
                 st.health = min(st.health, s.degraded_health_pct / 100)
                 st.charge_wh = min(st.charge_wh, self.capacity_wh)
             else:
                 self._new_battery()
-        elif fault_id == BATTERY_LOW and not self._by_wear:
+        elif fault_id == BATTERY_LOW and not self.by_wear:
             # Injected: a deep discharge left the battery low; cleared: it is charged past the
             # alarm's hysteresis (the on-site repair time covers the recharge).
             if active:

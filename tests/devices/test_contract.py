@@ -16,6 +16,7 @@ import simpy
 from devices.base import Device, ServedDevice, StreamDevice
 from devices.catalog import default_catalog
 from devices.display import Display, DisplaySettings
+from devices.printer import PrinterSettings
 from devices.protocols import mccs as m
 from devices.registry import KINDS
 from devices.transports import PtyPort
@@ -74,3 +75,46 @@ async def test_the_pty_brings_the_model_up_to_the_clock_before_the_session_answe
                 hours = await asyncio.to_thread(get_usage_hours, host)
                 now = clock.sim_target()
     assert (start + 4.5 * HOUR) / HOUR <= hours <= now / HOUR
+
+
+def test_a_timer_armed_again_or_disarmed_never_runs_its_old_action() -> None:
+    env = simpy.Environment()
+    device = Device(env, PrinterSettings(), [])
+    fired: list[tuple[str, float]] = []
+    device.arm("watch", 5.0, lambda: fired.append(("first", env.now)))
+    env.run(until=2.0)
+    device.arm("watch", 5.0, lambda: fired.append(("second", env.now)))  # re-armed: due at 7
+    env.run(until=10.0)
+    device.arm("watch", 1.0, lambda: fired.append(("third", env.now)))
+    device.arm("watch", None, lambda: None)  # disarmed
+    env.run(until=20.0)
+    assert fired == [("second", 7.0)]
+
+
+class Recorder(Device[PrinterSettings]):
+    """Records whether each applied fault came from wear."""
+
+    def __init__(self) -> None:
+        modes = [m for m in default_catalog().for_device("printer") if m.id == "printer.head_dirty"]
+        super().__init__(simpy.Environment(), PrinterSettings(), modes)
+        self.applied: list[tuple[str, bool, bool]] = []
+
+    def _apply(self, fault_id: str, active: bool) -> None:
+        self.applied.append((fault_id, active, self.by_wear))
+
+
+def test_wear_raises_and_clears_only_faults_the_model_implements_marked_as_wear() -> None:
+    device = Recorder()
+    device.worn("printer.head_dirty")
+    device.worn("printer.head_dirty")  # already raised: nothing more
+    device.worn("printer.paper_out")  # not one of this device's faults: nothing
+    device.clear("printer.head_dirty")
+    device.inject("printer.head_dirty")
+    device.worn("printer.head_dirty", on=False)
+    assert device.applied == [
+        ("printer.head_dirty", True, True),
+        ("printer.head_dirty", False, False),
+        ("printer.head_dirty", True, False),
+        ("printer.head_dirty", False, True),
+    ]
+    assert not device.by_wear
