@@ -78,7 +78,7 @@ class EsspHost:
                 return bytes(buf[2:-2])
         return None
 
-    def exchange(self, seq: int, data: bytes, timeout: float = 0.5) -> bytes | None:
+    def exchange(self, seq: int, data: bytes, timeout: float = 1.0) -> bytes | None:
         self.port.reset_input_buffer()
         self.port.write(frame(seq, data))
         return self.read_reply(timeout)
@@ -111,11 +111,13 @@ class EsspHost:
             self.seq = seq
         return reply
 
-    def ecmd(self, *data: int, count: int | None = None, corrupt: bool = False) -> bytes | None:
+    def ecmd(
+        self, *data: int, count: int | None = None, corrupt: bool = False, timeout: float = 1.0
+    ) -> bytes | None:
         """A command inside an encrypted packet; the reply's count must be ours + 1."""
         seq = self.seq ^ 0x80
         sent = self.count if count is None else count
-        reply = self.exchange(seq, self.seal(bytes(data), sent, corrupt))
+        reply = self.exchange(seq, self.seal(bytes(data), sent, corrupt), timeout)
         if reply is None:
             return None
         self.seq = seq
@@ -217,17 +219,17 @@ async def test_a_wrong_count_is_discarded_and_a_bad_inner_crc_takes_the_unit_out
             assert host.count == 1
 
             # A replayed count (0 again) and one from the future (5): no answer at all.
-            assert await run(lambda: host.ecmd(0x07, count=0)) is None
-            assert await run(lambda: host.ecmd(0x07, count=5)) is None
+            assert await run(lambda: host.ecmd(0x07, count=0, timeout=0.4)) is None
+            assert await run(lambda: host.ecmd(0x07, count=5, timeout=0.4)) is None
             # The right count still works: the refused packets did not move the unit's count.
             assert await run(host.ecmd, 0x07) is not None
             assert host.count == 2
 
             # A packet whose inner CRC fails: the unit assumes the host did not encrypt it and
             # goes out of service (disabled, silent) until it is reset.
-            assert await run(lambda: host.ecmd(0x07, corrupt=True)) is None
-            assert await run(host.ecmd, 0x07) is None
-            assert await run(host.sync) is None
+            assert await run(lambda: host.ecmd(0x07, corrupt=True, timeout=0.4)) is None
+            assert await run(lambda: host.ecmd(0x07, timeout=0.4)) is None
+            assert await run(host.exchange, 0x80, b"\x11", 0.4) is None  # not even SYNC
             assert validator.status()["enabled"] is False
             assert validator.status()["essp"]["out_of_service"] is True
             assert validator.act("insert-note", "20") == "20 EUR not taken: validator disabled"
@@ -235,9 +237,10 @@ async def test_a_wrong_count_is_discarded_and_a_bad_inner_crc_takes_the_unit_out
             host.seq = 0x00  # RESET in the clear, with a fresh flag
             assert await run(host.exchange, 0x80, b"\x01") == b"\xf0"
             for _ in range(100):  # silent while it reboots (reset_s), then back in service
-                if await run(host.sync) == b"\xf0":
+                if await run(host.exchange, 0x80, b"\x11", 0.3) == b"\xf0":
                     break
                 await clock.sleep(0.5)
+            host.seq = 0x80  # in step after the SYNC
             assert validator.status()["essp"] == {
                 "required": True,
                 "key_set": False,
