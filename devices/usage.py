@@ -410,18 +410,17 @@ class KioskApp:
         """eSSP key negotiation (SET GENERATOR, SET MODULUS, REQUEST KEY EXCHANGE)."""
         self._crypto = None
         offer = essp.HostOffer.new()
-        steps = (
-            (sm.Command.SET_GENERATOR, offer.generator),
-            (sm.Command.SET_MODULUS, offer.modulus),
-        )
-        for code, number in steps:
-            answer = self._ssp_once(code, essp.to_u64(number))
+        payload = b""
+        for code, params in offer.commands():
+            answer = self._ssp_once(code, params)
             if answer is None or answer[0] != sm.Response.OK:
                 return False
-        answer = self._ssp_once(sm.Command.REQUEST_KEY_EXCHANGE, essp.to_u64(offer.host_inter))
-        if answer is None or answer[0] != sm.Response.OK or len(answer[1]) < 8:
+            payload = answer[1]
+        try:
+            self._crypto = offer.finish(payload)
+        except ProtocolError:
             return False
-        self._crypto = essp.HostCrypto.from_exchange(offer, essp.from_u64(answer[1][:8]))
+        return True
         return True
 
     def _validator_setup(self) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from devices.protocols.ssp import crc16
+from devices.protocols.ssp_messages import Command
 from workbench.errors import ProtocolError
 
 STEX = 0x7E
@@ -261,6 +262,19 @@ class HostOffer:
     def negotiated_key(self, slave_inter: int) -> int:
         """SLAVE_INTER ^ HOST_RND mod MODULUS: the 64-bit negotiated key."""
         return pow(slave_inter, self.host_random, self.modulus)
+
+    def commands(self) -> tuple[tuple[int, bytes], ...]:
+        """The negotiation, in order, as (command code, parameters): SET GENERATOR, SET MODULUS,
+        REQUEST KEY EXCHANGE. Each must answer OK; the last one's payload goes to :meth:`finish`."""
+        return (
+            (Command.SET_GENERATOR, to_u64(self.generator)),
+            (Command.SET_MODULUS, to_u64(self.modulus)),
+            (Command.REQUEST_KEY_EXCHANGE, to_u64(self.host_inter)),
+        )
+
+    def finish(self, payload: bytes, fixed_key: int = DEFAULT_FIXED_KEY) -> HostCrypto:
+        """The encrypted channel from REQUEST KEY EXCHANGE's payload (the 8 bytes after OK)."""
+        return HostCrypto.from_exchange(self, from_u64(payload[:8]), fixed_key)
 
 
 class HostCrypto:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from devices.protocols.essp import DEFAULT_FIXED_KEY, HostCrypto, HostOffer, from_u64, to_u64
+from devices.protocols.essp import DEFAULT_FIXED_KEY, HostCrypto, HostOffer
 from devices.protocols.ssp import Deframer, Packet, encode_frame
 from devices.protocols.ssp_messages import (
     Command,
@@ -102,11 +102,10 @@ class SspHost:
         """eSSP key negotiation (Diffie-Hellman, as ITL's host library draws its numbers)."""
         self.crypto = None
         offer = HostOffer.new()
-        await self.ok(Command.SET_GENERATOR, to_u64(offer.generator))
-        await self.ok(Command.SET_MODULUS, to_u64(offer.modulus))
-        payload = await self.ok(Command.REQUEST_KEY_EXCHANGE, to_u64(offer.host_inter))
-        slave_inter = from_u64(payload[:8])
-        self.crypto = HostCrypto.from_exchange(offer, slave_inter, self.fixed_key)
+        payload = b""
+        for code, params in offer.commands():
+            payload = await self.ok(code, params)
+        self.crypto = offer.finish(payload, self.fixed_key)
 
     async def ok(self, code: int, params: bytes = b"") -> bytes:
         """A command that must answer OK; returns its payload."""

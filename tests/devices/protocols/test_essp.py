@@ -86,6 +86,19 @@ def test_host_and_unit_reach_the_same_key_as_itl_computes_it() -> None:
     assert host.key == aes_key(DEFAULT_FIXED_KEY, itl_key)
 
 
+def test_the_host_offers_steps_negotiate_with_the_unit() -> None:
+    validator, link = make()
+    offer = HostOffer.new()
+    steps = offer.commands()
+    assert [code for code, _ in steps] == [0x4A, 0x4B, 0x4C]
+    payload = b""
+    for code, params in steps:
+        reply = link.plain(code, *params)
+        assert reply is not None and reply[0] == 0xF0
+        payload = reply[1:]
+    assert offer.finish(payload).key == validator.commands.keys.key
+
+
 # -- the encrypted packet against ITL's C code -----------------------------------------------
 def itl_encrypt(data: bytes, count: int) -> bytes:
     ctypes.c_uint.in_dll(ITL, "encPktCount").value = count  # encPktCount[0]
