@@ -20,8 +20,8 @@ import simpy
 
 from devices.catalog import default_catalog
 from devices.control import ControlServer
-from devices.profiles import load_profile
-from devices.terminal import Terminal
+from devices.profiles import Profile, load_profile
+from devices.terminal import Terminal, TerminalSink
 from workbench.clock import LiveClock
 from workbench.faults import FaultCatalog
 from workbench.ids import check_terminal_id
@@ -52,7 +52,7 @@ class KioskHost:
     def __init__(
         self,
         state_dir: str | Path,
-        profile: str | Path,
+        profile: str | Path | Profile,
         ids: Sequence[str],
         *,
         speed: float = 1.0,
@@ -61,12 +61,17 @@ class KioskHost:
         catalog: FaultCatalog | None = None,
         store: RecordStore | None = None,
         extras: Sequence[Extra] = (),
+        initial_time: float = 0.0,
     ) -> None:
         self.state_dir = Path(state_dir).absolute()
         """Absolute, so every path the manifests hold works from any directory."""
-        self.profile = load_profile(profile)
+        self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         self.catalog = catalog or default_catalog()
-        self.env = simpy.Environment()
+        self.env = simpy.Environment(initial_time)
+        """Simulated time starts at ``initial_time`` (seconds from a midnight: a scenario's time
+        of day, so customers' opening hours and staff rounds fall where they should)."""
+        self.listeners: list[TerminalSink] = []
+        """Also called with every device event of every terminal (a scenario's observer)."""
         self.clock = LiveClock(self.env, speed)
         self.host = host
         self._own_store = store is None
@@ -91,6 +96,8 @@ class KioskHost:
             self.store.add_receipt(terminal, sim_time, str(detail.get("text", "")))
         else:
             self.store.add_device_event(terminal, device, sim_time, kind, detail)
+        for listener in self.listeners:
+            listener(terminal, device, sim_time, kind, detail)
 
     def manifest_path(self, terminal_id: str) -> Path:
         """Where the endpoints manifest of a terminal is written."""

@@ -371,6 +371,10 @@ class Printer(StreamDevice[PrinterSettings]):
         elif isinstance(msg, p.Unknown):
             self.record("unknown_command", hex=msg.data[:16].hex(" "))
             return b""
+        elif isinstance(msg, p.Block) and not _modelled(msg):
+            # Consumed as a TM-T88 without that function would, and recorded for strict mode.
+            head = (msg.prefix + msg.payload[:2]).hex(" ")
+            self.record("unsupported_command", hex=head, bytes=len(msg.payload) + 5)
         if self._queue or not self._online:
             self._hold(msg)
         else:
@@ -437,6 +441,14 @@ class Printer(StreamDevice[PrinterSettings]):
             self.state.queued_bytes -= _size(msg)
             self._print(msg)
         self.settle()
+
+
+def _modelled(msg: p.Block) -> bool:
+    """Whether the page model renders this block: QR codes (``GS ( k`` cn 49) and raster
+    graphics (``GS ( L``/``GS 8 L``); PDF417, MaxiCode and the rest are not modelled."""
+    if msg.prefix == b"\x1d(k":
+        return bool(msg.payload) and msg.payload[0] == 49
+    return msg.prefix in (b"\x1d(L", b"\x1d8L")
 
 
 def _size(msg: p.Message) -> int:

@@ -172,6 +172,21 @@ class LiveClock:
         """Tell the stepper that new events were scheduled (called by :meth:`wait`)."""
         self._wakeup.set()
 
+    async def advance(self, sim_seconds: float) -> None:
+        """Jump simulated time ahead by ``sim_seconds`` (wear, consumables, customers, timelines
+        all run through it at once), then keep the usual pace; returns when the environment is
+        there. Time the host's behaviour drives is unaffected."""
+        if not sim_seconds >= 0 or math.isinf(sim_seconds):
+            raise ConfigError(f"advance(={sim_seconds}) must be a finite number >= 0")
+        target = self.sim_target() + sim_seconds
+        self._t0_sim += sim_seconds
+        self.wake()
+        while self.env.now < target and self._task is not None:
+            await asyncio.sleep(0)
+            if self.env.now < target:
+                self.env.run(until=target)
+                self._settle()
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stopping:

@@ -1,0 +1,107 @@
+"""The pytest plugin as a kiosk-software team meets it: loaded by its entry point, a ``kiosk``
+fixture per test with the marker's profile, strict mode failing a test with the finding, and
+a teardown that leaves no warning, file descriptor or thread behind, even when the test forgot
+to close its printer."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from scenarios.testing import SimulatedKiosk
+
+pytest_plugins = ["pytester"]
+
+TESTS = """
+import pytest
+from escpos.printer import Serial
+
+
+@pytest.mark.kiosk(profile="query_print")
+def test_profile_from_the_marker(kiosk):
+    assert "bill_validator" not in kiosk.endpoints
+    assert kiosk.endpoints["printer"]["serial"].startswith("/dev/pts/")
+    assert kiosk.manifest["profile"] == "query_print"
+
+
+def test_faults_and_stimuli(kiosk):
+    kiosk.inject("printer.cover_open")
+    assert kiosk.faults() == ["printer.cover_open"]
+    kiosk.clear("printer.cover_open")
+    assert kiosk.faults() == []
+    assert kiosk.act("insert-note", 20) == "20 EUR not taken: validator disabled"
+
+
+def test_an_unclosed_printer_leaves_no_noise(kiosk):
+    printer = Serial(devfile=kiosk.endpoints["printer"]["serial"], baudrate=115200, timeout=0.3)
+    printer.text("left open\\n")
+    assert printer.is_online()
+
+
+def test_advance_moves_simulated_time(kiosk):
+    before = kiosk.sim_time
+    kiosk.advance(3600)
+    assert kiosk.sim_time >= before + 3600
+
+
+@pytest.mark.kiosk(strict=True)
+def test_strict_mode_fails_on_an_unknown_command(kiosk):
+    with open(kiosk.endpoints["printer"]["serial"], "wb", buffering=0) as port:
+        port.write(b"\\x1d\\x28\\x6b\\x03\\x00\\x30\\x41\\x00")  # GS ( k with cn 0x30
+    kiosk.wait_for("printer", "unsupported_command")
+"""
+
+
+def test_the_plugin_runs_kiosk_software_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_app=TESTS)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-W", "error::pytest.PytestUnraisableExceptionWarning"
+    )
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the kiosk software misbehaved on the wire (strict mode):*",
+            "*printer at * s: unsupported_command hex=1d 28 6b 30 41 bytes=8*",
+        ]
+    )
+    assert "termios" not in result.stdout.str() + result.stderr.str()
+    assert "Exception ignored" not in result.stderr.str()
+
+
+def test_the_plugin_option_sets_the_profile(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_opt="def test_ticket(kiosk):\n    assert kiosk.manifest['profile'] == 'ticket'\n"
+    )
+    result = pytester.runpytest_subprocess("--kiosk-profile", "ticket", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def _fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_a_closed_kiosk_leaves_no_descriptor_or_thread() -> None:
+    fds, threads = _fds(), threading.active_count()
+    with SimulatedKiosk(speed=60) as kiosk:
+        assert kiosk.manifest_path.exists()
+        manifest = kiosk.manifest_path
+        assert len(_fds()) > len(fds) + 10  # ptys, sockets, the store
+    assert not manifest.exists()
+    assert _fds() <= fds | {
+        f for f in _fds() if f not in fds and not os.path.exists(f"/proc/self/fd/{f}")
+    }
+    assert len(_fds() - fds) == 0
+    assert threading.active_count() == threads
+
+
+def test_the_readme_example_passes_as_it_stands(pytester: pytest.Pytester) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Testing kiosk software in CI") :]
+    start = section.index("```python\n") + len("```python\n")
+    pytester.makepyfile(test_readme=section[start : section.index("```", start)])
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
