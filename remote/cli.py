@@ -396,6 +396,37 @@ def history_cmd(state_dir: Path | None, store: Path | None, limit: int, terminal
     out.print(table)
 
 
+@remote.command("exec")
+@click.option("--endpoints", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@key_option
+@cert_option
+@known_hosts_option
+@click.argument("command", nargs=-1, required=True)
+def exec_cmd(
+    endpoints: Path, key: Path, cert: Path, known_hosts: Path, command: tuple[str, ...]
+) -> None:
+    """Run one agent command (status, logs, remedy ACTION, diag ...): its JSON lines, its exit
+    status."""
+    import shlex
+
+    from remote.client import AgentClient, Endpoint, Identity
+
+    identity = Identity.load(key, cert, known_hosts)
+    endpoint = Endpoint.from_manifest(endpoints)
+
+    async def run() -> int | None:
+        async with AgentClient(endpoint, identity) as client:
+            async for line in client.stream(shlex.join(command)):
+                out.print(json.dumps(line), markup=False, highlight=False)
+            return client.exit_status
+
+    status = asyncio.run(run())
+    if status is None:
+        raise RemoteError(f"{endpoint.terminal}: the command was cut off")
+    if status:
+        sys.exit(status)
+
+
 @remote.command()
 @click.option("--state-dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @key_option

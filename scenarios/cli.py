@@ -144,9 +144,7 @@ def scenario_run(
 
     loaded = load(name)
     if live:
-        from scenarios.live import run_live_cli
-
-        run_live_cli(loaded, speed, terminal_id, state_dir or default_state_dir(), ca, out)
+        _run_live(loaded, speed, terminal_id, state_dir or default_state_dir(), ca)
         return
     from scenarios.runner import run_virtual
 
@@ -193,6 +191,234 @@ def scenario_run(
         sys.exit(1)
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
+def _serve(main: Any) -> None:
+    """Run ``main(stop)`` until SIGINT or SIGTERM sets ``stop``."""
+    import asyncio
+    import signal
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(run())
+
+
+def _run_live(
+    loaded: Any, speed: float, terminal_id: str, state_dir: Path, ca: Path | None
+) -> None:
+    import asyncio
+
+    from scenarios.live import LiveScenario
+    from workbench.ids import check_terminal_id
+
+    check_terminal_id(terminal_id)
+    s = loaded.scenario
+
+    async def main(stop: asyncio.Event) -> None:
+        async with LiveScenario(loaded, state_dir, [terminal_id], speed=speed, ca_dir=ca) as live:
+            assert live.kiosks is not None
+            manifest = live.kiosks.endpoints[terminal_id]
+            out.print(
+                f"scenario {s.name}: {s.title} ({s.severity}) live at {speed:g}x", markup=False
+            )
+            out.print(
+                f"  terminal {terminal_id}: agent {manifest['agent']}, endpoints {live.kiosks.manifest_path(terminal_id)}",
+                markup=False,
+            )
+            out.print(
+                f"  simulated start {s.started:%A %H:%M}; ticket at {s.clock_text(s.start_offset + s.ticket.at)}",
+                markup=False,
+            )
+            out.print(
+                f"  grant a trainee: workbench remote grant --ca {live.ca_dir} --terminal {terminal_id} --key KEY.pub",
+                markup=False,
+            )
+            out.print(
+                f"  score: workbench scenario score --id {terminal_id} --state-dir {live.state_dir}",
+                markup=False,
+            )
+            out.print("ready; Ctrl-C to stop", markup=False)
+            shown = 0
+            timeline = live.timelines[terminal_id]
+            while not stop.is_set():
+                for t, text in timeline.log[shown:]:
+                    out.print(f"  {s.clock_text(t)}  {text}", markup=False)
+                shown = len(timeline.log)
+                try:
+                    await asyncio.wait_for(stop.wait(), 0.5)
+                except TimeoutError:
+                    pass
+        out.print("stopped cleanly", markup=False)
+
+    _serve(main)
+
+
+def _only_terminal(state_dir: Path, terminal_id: str | None) -> str:
+    """The terminal named, or the only one under ``state_dir`` that ran a scenario."""
+    if terminal_id:
+        return terminal_id
+    found = sorted(p.parent.name for p in state_dir.glob("*/scenario.json"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ConfigError(f"{state_dir}: no scenario has run here; name the terminal with --id")
+    raise ConfigError(f"{state_dir}: scenarios ran on {', '.join(found)}; name one with --id")
+
+
+@scenario.command("dispatch")
+@click.argument("fault_id")
+@click.option("--id", "terminal_id", help="Terminal (default: the only one with a scenario).")
+@state_dir_option
+@click.option("--note", help="What the engineer should know.")
+def scenario_dispatch(
+    fault_id: str, terminal_id: str | None, state_dir: Path | None, note: str | None
+) -> None:
+    """Send an engineer on site for FAULT_ID (a live scenario run plays the visit)."""
+    from devices.catalog import default_catalog
+    from scenarios.library import load
+    from scenarios.live import read_run
+    from workbench.store import RecordStore
+
+    state = state_dir or default_state_dir()
+    tid = _only_terminal(state, terminal_id)
+    mode = default_catalog()[fault_id]
+    run = read_run(state, tid)
+    travel = load(run["source"]).scenario.site_visit.travel
+    with RecordStore(state / "records.sqlite") as store:
+        n = store.add_dispatch(tid, fault_id, requested_by=os.environ.get("USER"), note=note)
+    out.print(
+        f"dispatch {n}: an engineer goes to {tid} for {fault_id} ({mode.title}); "
+        f"travel {travel / 60:g} min, repair about {mode.repair_minutes:g} min (simulated)",
+        markup=False,
+    )
+
+
+@scenario.command("score")
+@click.option("--id", "terminal_id", help="Terminal (default: the only one with a scenario).")
+@state_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the scorecard as JSON.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write it here (JSON).",
+)
+def scenario_score(
+    terminal_id: str | None, state_dir: Path | None, as_json: bool, out_path: Path | None
+) -> None:
+    """Score what the trainee did on a terminal's scenario run; keep it in the records store."""
+    from scenarios.scoring import score_terminal, store_scorecard
+
+    state = state_dir or default_state_dir()
+    card = score_terminal(state, _only_terminal(state, terminal_id))
+    card_id = store_scorecard(state, card)
+    doc = card.as_dict()
+    if out_path is not None:
+        try:
+            out_path.write_text(json.dumps(doc, indent=2) + "\n")
+        except OSError as exc:
+            raise ConfigError(f"{out_path}: cannot write: {exc.strerror}") from None
+    if as_json:
+        out.print(json.dumps(doc), markup=False)
+        return
+    who = card.trainee or "nobody connected"
+    out.print(
+        f"{card.scenario} on {card.terminal} ({who}): {card.points}/{card.max_points}", markup=False
+    )
+    for item in card.items:
+        shown = f"{item.points:+d}" if item.max_points == 0 else f"{item.points}/{item.max_points}"
+        out.print(f"  {item.name:18} {shown:>6}  {item.detail}", markup=False)
+    out.print("what was done:", markup=False)
+    for a in card.actions:
+        extra = (
+            f" -> {a['outcome']}"
+            if a.get("outcome")
+            else (f" (exit {a['exit_status']})" if a.get("exit_status") is not None else "")
+        )
+        out.print(f"  {a['clock']}  {a['action']}{extra}", markup=False)
+    out.print(f"scorecard {card_id} stored", markup=False)
+
+
+# -- class ----------------------------------------------------------------------------------
+@click.group("class")
+def class_() -> None:
+    """A class: one kiosk per trainee on one scenario, grants and handouts, progress."""
+
+
+@class_.command("up")
+@click.option("--scenario", "name", required=True, help="Library scenario name or file.")
+@click.option("--trainees", type=click.IntRange(1, 500), required=True, help="How many trainees.")
+@click.option("--speed", type=float, default=60.0, show_default=True, help="Time scale.")
+@click.option("--hours", type=float, default=1.0, show_default=True, help="Each trainee's window.")
+@state_dir_option
+def class_up(name: str, trainees: int, speed: float, hours: float, state_dir: Path | None) -> None:
+    """Start one kiosk per trainee playing the scenario; write each trainee's grant and handout."""
+    import asyncio
+    import time
+
+    from scenarios.classroom import Classroom
+    from scenarios.library import load
+
+    loaded = load(name)
+    state = state_dir or default_state_dir()
+    started = time.perf_counter()
+
+    async def main(stop: asyncio.Event) -> None:
+        async with Classroom(loaded, state, trainees, speed=speed, hours=hours) as room:
+            up = time.perf_counter() - started
+            s = loaded.scenario
+            out.print(
+                f"class on {s.name}: {s.title} ({s.severity}), {trainees} trainee(s) at {speed:g}x",
+                markup=False,
+            )
+            for t in room.trainees:
+                out.print(f"  {t.name}  {t.terminal}  handout {t.handout}", markup=False)
+            out.print(
+                f"up in {up:.1f} s; state {room.state_dir}; 'workbench class status' shows progress; Ctrl-C to stop",
+                markup=False,
+            )
+            await stop.wait()
+        out.print("class stopped; scores: workbench class status", markup=False)
+
+    _serve(main)
+
+
+@class_.command("status")
+@state_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def class_status(state_dir: Path | None, as_json: bool) -> None:
+    """Each trainee's progress: commands run, faults named, resolution, score so far."""
+    from scenarios.classroom import read_class
+    from scenarios.scoring import score_terminal
+
+    state = state_dir or default_state_dir()
+    record = read_class(state)
+    rows = []
+    for t in record["trainees"]:
+        card = score_terminal(state, t["terminal"])
+        items = {i.name: i for i in card.items}
+        rows.append(
+            {
+                "trainee": t["name"],
+                "terminal": t["terminal"],
+                "actions": len(card.actions),
+                "diagnosed": items["diagnosed"].detail,
+                "identified": items["identified"].detail,
+                "resolved": items["resolved"].detail,
+                "points": card.points,
+                "max_points": card.max_points,
+            }
+        )
+    if as_json:
+        out.print(json.dumps({"scenario": record["scenario"], "trainees": rows}), markup=False)
+        return
+    out.print(f"class on {record['scenario']}: {len(rows)} trainee(s)", markup=False)
+    for r in rows:
+        out.print(
+            f"  {r['trainee']}  {r['terminal']}  {r['points']:>3}/{r['max_points']}  "
+            f"{r['actions']} actions; {r['diagnosed']}; {r['identified']}; {r['resolved']}",
+            markup=False,
+        )

@@ -263,7 +263,7 @@ class SimulatedKiosk:
             validator = self.terminal.devices.get("bill_validator")
             if validator is None:
                 return []
-            values: list[int] = validator.settings.denominations  # type: ignore[attr-defined]
+            values: list[int] = validator.settings.denominations
             out = []
             for _, text in validator.log:
                 kind, _, rest = text.partition(" ")

@@ -89,6 +89,10 @@ def _capacity_inputs() -> dict[str, Any]:
         ),
         "tui": ("tui.cli:tui", "The remote engineer's and trainer's terminal UI (Textual)."),
         "ticket": ("workbench.ticket_cli:ticket", "Tickets with SLA clocks and warranty."),
+        "class": (
+            "scenarios.cli:class_",
+            "A class: one kiosk per trainee on a scenario, grants, handouts, progress.",
+        ),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -630,6 +630,38 @@ class RecordStore:
             )
         return int(row["id"])
 
+    # -- site visits trainees dispatch (live scenario runs) ---------------------------------
+    def add_dispatch(
+        self, terminal: str, fault: str, *, requested_by: str | None = None, note: str | None = None
+    ) -> int:
+        """Record a request to send an engineer on site for ``fault``; returns its id."""
+        with self._write() as tx:
+            (row,) = tx.execute(
+                "INSERT INTO dispatches (terminal, fault, requested, requested_by, note) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (terminal, fault, time.time(), requested_by, note),
+            )
+        return int(row["id"])
+
+    def dispatches(self, terminal: str) -> list[dict[str, Any]]:
+        """A terminal's site-visit requests, oldest first."""
+        rows = self.engine.query(
+            "SELECT * FROM dispatches WHERE terminal = ? ORDER BY id", (terminal,)
+        )
+        return [dict(r) for r in rows]
+
+    def update_dispatch(self, dispatch_id: int, **fields: Any) -> None:
+        """Set a dispatch's simulated times and outcome (``sim_requested``, ``sim_arrived``,
+        ``sim_done``, ``outcome``) as the visit happens."""
+        allowed = {"sim_requested", "sim_arrived", "sim_done", "outcome"}
+        if not fields or not set(fields) <= allowed:
+            raise StoreError(f"dispatch fields must be among {', '.join(sorted(allowed))}")
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        with self._write() as tx:
+            tx.execute(
+                f"UPDATE dispatches SET {assignments} WHERE id = ?", (*fields.values(), dispatch_id)
+            )
+
     def scorecards(self, scenario: str | None = None) -> list[Scorecard]:
         """Scorecards, oldest first (one scenario's, or all)."""
         where, params = ("WHERE scenario = ?", (scenario,)) if scenario else ("", ())

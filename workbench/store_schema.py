@@ -143,6 +143,21 @@ MIGRATIONS: Sequence[str] = (
         detail TEXT NOT NULL
     );
     """,
+    # v5: training: the site visits trainees dispatched in live scenario runs.
+    """
+    CREATE TABLE dispatches (
+        id {pk},
+        terminal TEXT NOT NULL,
+        fault TEXT NOT NULL,
+        requested {real} NOT NULL,
+        requested_by TEXT,
+        note TEXT,
+        sim_requested {real},
+        sim_arrived {real},
+        sim_done {real},
+        outcome TEXT
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,185 @@
+"""A class in one command: one simulated kiosk per trainee, all playing the same scenario in live
+time with their SSH agents, a key and a window certificate per trainee (for their own kiosk,
+``diag`` and ``remedy`` only: no answer key), and a one-page handout each.
+
+    STATE/class.json                       the class: scenario, trainees, their kiosks
+    STATE/trainees/t01/{key,key.pub,key-cert.pub,handout.md}
+    STATE/KSK-T01/{endpoints.json,scenario.json,agent/audit.jsonl}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scenarios.library import Loaded
+from scenarios.live import LiveScenario, ensure_ca
+from workbench.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Trainee:
+    """One trainee's seat: their kiosk and their identity files."""
+
+    name: str
+    terminal: str
+    key: Path
+    cert: Path
+    handout: Path
+
+
+def class_path(state_dir: Path) -> Path:
+    return state_dir / "class.json"
+
+
+def read_class(state_dir: Path) -> dict[str, Any]:
+    """The class record (a one-line error when no class was started here)."""
+    path = class_path(state_dir)
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no class here (start one with 'workbench class up')") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a class record: {exc}") from None
+    return data
+
+
+def seats(count: int, prefix: str = "KSK-T") -> list[tuple[str, str]]:
+    """``(trainee, terminal)`` names: ``t01``/``KSK-T01`` ..."""
+    if count < 1:
+        raise ConfigError(f"--trainees(={count}) must be >= 1")
+    width = max(2, len(str(count)))
+    return [(f"t{i:0{width}d}", f"{prefix}{i:0{width}d}") for i in range(1, count + 1)]
+
+
+class Classroom:
+    """Start a class (an async context manager around :class:`LiveScenario`)."""
+
+    def __init__(
+        self,
+        loaded: Loaded,
+        state_dir: str | Path,
+        trainees: int,
+        *,
+        speed: float = 60.0,
+        hours: float = 1.0,
+        prefix: str = "KSK-T",
+    ) -> None:
+        self.loaded = loaded
+        self.state_dir = Path(state_dir).resolve()
+        self.hours = hours
+        self.seats = seats(trainees, prefix)
+        self.live = LiveScenario(loaded, self.state_dir, [t for _, t in self.seats], speed=speed)
+        self.trainees: list[Trainee] = []
+
+    async def __aenter__(self) -> Classroom:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        ensure_ca(self.live.ca_dir)
+        self.trainees = [self._seat(name, tid) for name, tid in self.seats]
+        await self.live.__aenter__()
+        try:
+            for trainee in self.trainees:
+                trainee.handout.write_text(self.handout(trainee))
+            self._write_record()
+        except BaseException:
+            await self.live.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.live.close()
+
+    def _seat(self, name: str, terminal: str) -> Trainee:
+        """A key (made once, 0600) and a fresh window certificate for the trainee's kiosk."""
+        from remote.window import CertificateAuthority, engineer_key
+
+        home = self.state_dir / "trainees" / name
+        home.mkdir(parents=True, exist_ok=True)
+        os.chmod(home, 0o700)
+        key_path = home / "key"
+        key = engineer_key(key_path, f"{name}@class")
+        ca = CertificateAuthority(self.live.ca_dir)
+        grant = ca.grant(
+            [terminal],
+            key.convert_to_public(),
+            engineer=f"{name}@class",
+            hours=self.hours,
+            allow=("diag", "remedy"),
+            ticket=f"CLASS-{self.loaded.scenario.name}",
+        )
+        cert = home / "key-cert.pub"
+        cert.write_bytes(grant.certificate)
+        return Trainee(name, terminal, key_path, cert, home / "handout.md")
+
+    def handout(self, t: Trainee) -> str:
+        """One page: who you are, how to connect, what the branch reported. No answer key."""
+        s = self.loaded.scenario
+        state = self.state_dir
+        manifest = state / t.terminal / "endpoints.json"
+        agent = json.loads(manifest.read_text()).get("agent", "?")
+        known = self.live.ca_dir / "known_hosts"
+        host, _, port = str(agent).rpartition(":")
+        return f"""# Training: {s.title}
+
+You are **{t.name}**, remote support engineer on duty. Your terminal: **{t.terminal}**
+(profile {s.profile}). Your remote window is open for {self.hours:g} h from the start of the
+class; it allows diagnostics and remote remedies.
+
+## The ticket
+
+Received at {s.clock_text(s.start_offset + s.ticket.at)} (simulated; the clock runs
+{self.live.speed:g}x) from {s.ticket.reporter}, severity {s.severity}:
+
+> {" ".join(s.ticket.text.split())}
+
+## Connect
+
+```console
+export WORKBENCH_STATE_DIR={state}
+workbench remote run --endpoints {manifest} --key {t.key} --cert {t.cert} --known-hosts {known} quick
+workbench remote exec --endpoints {manifest} --key {t.key} --cert {t.cert} --known-hosts {known} status
+ssh -i {t.key} -o CertificateFile={t.cert} -o UserKnownHostsFile={known} -o HostKeyAlias={t.terminal} -p {port} {t.terminal}@{host} diag run inspection
+```
+
+Commands on the terminal: `status`, `diag list`, `diag run SUITE|TEST...` (suites:
+`inspection`, `quick`, `device:NAME`), `logs`, `remedy ACTION` (a remedy name or a fault id).
+
+## When it needs hands on site
+
+Send an engineer (travel and repair take simulated time):
+
+```console
+workbench scenario dispatch FAULT_ID --id {t.terminal}
+```
+
+Work as you would on a real terminal: find out what is wrong, fix what can be fixed
+remotely, send an engineer only for what cannot, and do no harm to customers' money.
+"""
+
+    def _write_record(self) -> None:
+        s = self.loaded.scenario
+        record = {
+            "scenario": s.name,
+            "source": str(self.loaded.source.resolve()),
+            "speed": self.live.speed,
+            "started": time.time(),
+            "ca": str(self.live.ca_dir),
+            "trainees": [
+                {
+                    "name": t.name,
+                    "terminal": t.terminal,
+                    "key": str(t.key),
+                    "cert": str(t.cert),
+                    "handout": str(t.handout),
+                }
+                for t in self.trainees
+            ],
+        }
+        path = class_path(self.state_dir)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
+        os.replace(tmp, path)

@@ -1,0 +1,161 @@
+"""A live scenario at speed 60 with trainees driven through ``workbench remote``: the correct run
+scores full marks; a run that sends an engineer for a remote-fixable fault loses what it should.
+Also: a class comes up with a grant and a handout per trainee and no answer key in them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from remote.window import CertificateAuthority, engineer_key
+from scenarios.classroom import Classroom
+from scenarios.library import LIBRARY_DIR, load
+from scenarios.live import LiveScenario
+from workbench.cli import main
+
+pytestmark = pytest.mark.timeout(90)
+
+
+async def workbench(*argv: str) -> int:
+    """Run the workbench CLI as a trainee would, off the event loop the kiosks run on."""
+
+    def call() -> int:
+        try:
+            main(list(argv))
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    return await asyncio.to_thread(call)
+
+
+def scenario_file(tmp: Path) -> Path:
+    """The library's display scenario with the ticket 30 s in (not 10 min: a short test)."""
+    text = (LIBRARY_DIR / "display-brightness-low.yaml").read_text()
+    path = tmp / "display-brightness-low.yaml"
+    path.write_text(text.replace("  at: 10m\n", "  at: 30s\n", 1))
+    return path
+
+
+async def test_scores_of_a_correct_run_and_of_an_unneeded_visit(state_dir: Path) -> None:
+    loaded = load(scenario_file(state_dir))
+    async with LiveScenario(loaded, state_dir, ["KSK-T01", "KSK-T02"], speed=60) as live:
+        ca = CertificateAuthority(live.ca_dir)
+        files = {}
+        for n, tid in ((1, "KSK-T01"), (2, "KSK-T02")):
+            key = engineer_key(state_dir / f"t{n}", f"t{n}@class")
+            cert = state_dir / f"t{n}-cert.pub"
+            cert.write_bytes(
+                ca.grant([tid], key.convert_to_public(), allow=("diag", "remedy")).certificate
+            )
+            files[tid] = [
+                "--endpoints",
+                str(state_dir / tid / "endpoints.json"),
+                "--key",
+                str(state_dir / f"t{n}"),
+                "--cert",
+                str(cert),
+                "--known-hosts",
+                str(live.ca_dir / "known_hosts"),
+            ]
+        await live.kiosks.clock.wait(live.kiosks.env.timeout(40))  # past the ticket (30 s in)
+        # Trainee 1: diagnoses, then fixes it remotely.
+        assert await workbench("remote", "run", *files["KSK-T01"], "display") == 0
+        assert (
+            await workbench("remote", "exec", *files["KSK-T01"], "remedy", "display.set_brightness")
+            == 0
+        )
+        # Trainee 2: diagnoses the same, then sends an engineer for a setting.
+        assert await workbench("remote", "exec", *files["KSK-T02"], "diag", "run", "display") == 0
+        assert (
+            await workbench(
+                "scenario",
+                "dispatch",
+                "display.brightness_low",
+                "--id",
+                "KSK-T02",
+                "--state-dir",
+                str(state_dir),
+            )
+            == 0
+        )
+        cards = {}
+        for tid in ("KSK-T01", "KSK-T02"):
+            out = state_dir / f"{tid}.json"
+            assert (
+                await workbench(
+                    "scenario",
+                    "score",
+                    "--id",
+                    tid,
+                    "--state-dir",
+                    str(state_dir),
+                    "--out",
+                    str(out),
+                )
+                == 0
+            )
+            cards[tid] = json.loads(out.read_text())
+    good = cards["KSK-T01"]
+    assert (good["points"], good["max_points"], good["trainee"]) == (100, 100, "t1@class")
+    assert [a["action"] for a in good["actions"]] == [
+        "diag run display",
+        "remedy display.set_brightness",
+    ]
+    bad = {i["name"]: i["points"] for i in cards["KSK-T02"]["items"]}
+    assert bad == {
+        "diagnosed": 20,
+        "identified": 30,  # it named the right fault...
+        "resolved": 0,  # ...but the answer was a remote remedy
+        "restored": 0,  # the engineer is still an hour away
+        "unnecessary_visit": -30,
+    }
+    assert cards["KSK-T02"]["points"] == 20
+
+
+async def test_a_class_comes_up_with_grants_and_handouts(state_dir: Path) -> None:
+    loaded = load("display-no-signal-needs-visit")
+    async with Classroom(loaded, state_dir, 3, speed=60) as room:
+        assert [t.terminal for t in room.trainees] == ["KSK-T01", "KSK-T02", "KSK-T03"]
+        handout = room.trainees[1].handout.read_text()
+        assert "You are **t02**" in handout and "KSK-T02" in handout
+        assert "The kiosk screen has been black since we opened." in handout
+        assert "display.no_signal" not in handout  # no answer key
+        assert oct(room.trainees[0].key.stat().st_mode & 0o777) == "0o600"
+        assert (
+            await workbench(
+                "remote",
+                "exec",
+                "--endpoints",
+                str(state_dir / "KSK-T02" / "endpoints.json"),
+                "--key",
+                str(room.trainees[1].key),
+                "--cert",
+                str(room.trainees[1].cert),
+                "--known-hosts",
+                str(room.live.ca_dir / "known_hosts"),
+                "status",
+            )
+            == 0
+        )
+        # A trainee's certificate opens only their own kiosk.
+        assert (
+            await workbench(
+                "remote",
+                "exec",
+                "--endpoints",
+                str(state_dir / "KSK-T01" / "endpoints.json"),
+                "--key",
+                str(room.trainees[1].key),
+                "--cert",
+                str(room.trainees[1].cert),
+                "--known-hosts",
+                str(room.live.ca_dir / "known_hosts"),
+                "status",
+            )
+            == 6
+        )
+        assert await workbench("class", "status", "--state-dir", str(state_dir), "--json") == 0
