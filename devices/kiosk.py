@@ -22,6 +22,7 @@ from devices.catalog import default_catalog
 from devices.control import ControlServer
 from devices.profiles import Profile, load_profile
 from devices.terminal import Terminal, TerminalSink
+from devices.transcript import Recorder
 from workbench.clock import LiveClock
 from workbench.faults import FaultCatalog
 from workbench.ids import check_terminal_id
@@ -62,6 +63,7 @@ class KioskHost:
         store: RecordStore | None = None,
         extras: Sequence[Extra] = (),
         initial_time: float = 0.0,
+        transcript: str | Path | None = None,
     ) -> None:
         self.state_dir = Path(state_dir).absolute()
         """Absolute, so every path the manifests hold works from any directory."""
@@ -84,6 +86,19 @@ class KioskHost:
             for device in terminal.devices.values():
                 device.attach_clock(self.clock)
                 device.log_limit = LOG_LIMIT
+        self.recorders: dict[str, Recorder] = {}
+        """Each terminal's wire-transcript recorder, when recording."""
+        if transcript is not None:
+            base = Path(transcript)
+            for tid, terminal in self.terminals.items():
+                path = base if len(ids) == 1 else base.with_name(f"{base.stem}-{tid}{base.suffix}")
+                recorder = Recorder(
+                    path,
+                    lambda: self.env.now,
+                    {"terminal": tid, "profile": self.profile.name, "speed": speed},
+                )
+                terminal.session_hook = recorder.wrap
+                self.recorders[tid] = recorder
         self.endpoints: dict[str, dict[str, Any]] = {}
         self._controls: list[ControlServer] = []
         self._extras = extras
@@ -143,6 +158,8 @@ class KioskHost:
             await control.close()
         for terminal in self.terminals.values():
             await terminal.close_ports()
+        for recorder in self.recorders.values():
+            recorder.close()
         await self.clock.close()
         if self._own_store:
             self.store.close()

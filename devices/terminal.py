@@ -53,6 +53,8 @@ class Terminal:
         self.wires: dict[str, Wire] = {}
         """Each device's wire-fault layer, shared by all its ports (serial, raw TCP, Modbus TCP,
         HTTP, echo)."""
+        self.session_hook: Callable[[str, Callable[[], Any]], Callable[[], Any]] | None = None
+        """Wraps each stream device's session factory (a wire-transcript recorder)."""
         self.app: KioskApp | None = None
         """The kiosk application and its customers, once started (profiles with ``usage``)."""
         for name, entry in profile.devices.items():
@@ -256,10 +258,13 @@ class Terminal:
         device's sessions, brought up to the clock by the port, or a served device's own port."""
         label = f"{self.id}/{name}"
         if isinstance(device, StreamDevice):
+            sessions = device.new_session
+            if self.session_hook is not None:
+                sessions = self.session_hook(name, sessions)
             if kind == "serial":
-                return PtyPort(device.new_session, name=label, clock=device)
+                return PtyPort(sessions, name=label, clock=device)
             if kind == "tcp":
-                return TcpPort(device.new_session, host=host, name=label, clock=device)
+                return TcpPort(sessions, host=host, name=label, clock=device)
             raise DeviceError(f"{label}: a stream device has no {kind!r} port (serial or tcp)")
         if isinstance(device, ServedDevice):
             return device.open_port(kind, host)

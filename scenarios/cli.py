@@ -342,6 +342,28 @@ def scenario_score(
     out.print(f"scorecard {card_id} stored", markup=False)
 
 
+@scenario.command("replay")
+@click.argument("golden", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("actual", type=click.Path(dir_okay=False, path_type=Path))
+def scenario_replay(golden: Path, actual: Path) -> None:
+    """Check a run's wire transcript against a golden one; the first divergence, exit 1."""
+    from scenarios.transcript import first_divergence, messages, read
+
+    want, got = read(golden)[1], read(actual)[1]
+    divergence = first_divergence(want, got)
+    if divergence is None:
+        sent = messages(got)
+        total = sum(len(m) for m in sent.values())
+        out.print(
+            f"{actual} matches {golden}: {total} messages from the host to "
+            f"{len(sent)} devices ({', '.join(sorted(sent))})",
+            markup=False,
+        )
+        return
+    out.print(divergence.describe(), markup=False)
+    sys.exit(1)
+
+
 # -- class ----------------------------------------------------------------------------------
 @click.group("class")
 def class_() -> None:

@@ -53,6 +53,7 @@ class SimulatedKiosk:
         state_dir: str | Path | None = None,
         scenario: str | Path | None = None,
         strict: bool = False,
+        record: str | Path | None = None,
     ) -> None:
         self.scenario: Loaded | None = load(scenario) if scenario is not None else None
         self.profile: str | Path | Profile = (
@@ -67,6 +68,12 @@ class SimulatedKiosk:
             self._tmp = tempfile.TemporaryDirectory(prefix="wbk-", dir="/tmp")
             state_dir = self._tmp.name
         self.state_dir = Path(state_dir)
+        self.transcript_path: Path | None = (
+            Path(record)
+            if record is not None
+            else (self.state_dir / "transcript.jsonl" if strict else None)
+        )
+        """The wire transcript being recorded (with ``record=PATH``, or in strict mode)."""
         self.observer = Observer()
         self.timeline: Timeline | None = None
         self._host: KioskHost | None = None
@@ -110,6 +117,7 @@ class SimulatedKiosk:
                 speed=self.speed,
                 seed=self.seed,
                 initial_time=start,
+                transcript=self.transcript_path,
             )
             host.listeners.append(self.observer)
             host.listeners.append(self._notify)
@@ -293,6 +301,12 @@ class SimulatedKiosk:
 
         def read() -> list[str]:
             out = []
+            recorder = self.host.recorders.get(self.terminal_id)
+            if recorder is not None:
+                from scenarios.transcript import findings, read
+
+                recorder.flush()
+                out += findings(read(recorder.path)[1])
             for name, device in self.terminal.devices.items():
                 for t, text in device.log:
                     kind = text.partition(" ")[0]
@@ -301,6 +315,19 @@ class SimulatedKiosk:
             return out
 
         return self.call(read)
+
+    def check_transcript(self, golden: str | Path) -> None:
+        """Fail (AssertionError) when what the kiosk software sent so far differs from the golden
+        transcript; the message names the first divergence, decoded by the device's codec."""
+        from scenarios.transcript import first_divergence, read
+
+        recorder = self.host.recorders.get(self.terminal_id)
+        if recorder is None:
+            raise DeviceError("this kiosk records no transcript: start it with record=PATH")
+        self.call(recorder.flush)
+        divergence = first_divergence(read(golden)[1], read(recorder.path)[1])
+        if divergence is not None:
+            raise AssertionError(divergence.describe())
 
 
 FINDING_KINDS = frozenset(

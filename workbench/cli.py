@@ -193,6 +193,11 @@ def kiosk() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Support CA directory: give each kiosk a host certificate and an SSH agent.",
 )
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record every stream device's wire transcript to this JSON-lines file.",
+)
 def kiosk_up(
     profile: str,
     terminal_id: str,
@@ -202,6 +207,7 @@ def kiosk_up(
     seed: int,
     host: str,
     ca: Path | None,
+    record: Path | None,
 ) -> None:
     """Start simulated kiosks and run until SIGINT/SIGTERM."""
     from devices.kiosk import KioskHost, terminal_ids
@@ -215,7 +221,14 @@ def kiosk_up(
             loop.add_signal_handler(sig, stop.set)
         ids = terminal_ids(terminal_id, count)
         async with KioskHost(
-            state_dir, profile, ids, speed=speed, seed=seed, host=host, extras=extras
+            state_dir,
+            profile,
+            ids,
+            speed=speed,
+            seed=seed,
+            host=host,
+            extras=extras,
+            transcript=record,
         ) as host_:
             _print_endpoints(host_.endpoints)
             out.print(f"{len(ids)} kiosk(s) up at speed {speed:g}; Ctrl-C to stop")

@@ -1,0 +1,107 @@
+"""Recording a simulated terminal's wire transcript: every chunk of bytes between a host and a
+stream device, both ways, with its simulated and wall time, one JSON object per line.
+
+The format is documented with its reader and comparison, :mod:`scenarios.transcript`; the
+kiosk host puts a :class:`Recorder` around each stream device's sessions when asked to record
+(``KioskHost(..., transcript=PATH)``, ``workbench kiosk up --record PATH``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from workbench.errors import ConfigError
+
+FORMAT = "kiosk-workbench"
+VERSION = 1
+
+
+class Recorder:
+    """Writes one terminal's transcript; :meth:`wrap` puts it around a device's session factory."""
+
+    def __init__(
+        self, path: str | Path, now: Callable[[], float], header: dict[str, Any] | None = None
+    ) -> None:
+        self.path = Path(path)
+        self._now = now
+        self._wall0 = time.time()
+        self._sessions: dict[str, int] = {}
+        try:
+            self._file: IO[str] | None = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot write the transcript: {exc.strerror}") from None
+        head = {
+            "transcript": FORMAT,
+            "version": VERSION,
+            **(header or {}),
+            "wall_start": self._wall0,
+        }
+        self._file.write(json.dumps(head) + "\n")
+
+    def write(self, device: str, session: int, direction: str, data: bytes) -> None:
+        """Append one chunk."""
+        if self._file is None or not data:
+            return
+        line = {
+            "t": round(self._now(), 6),
+            "wall": round(time.time() - self._wall0, 6),
+            "device": device,
+            "session": session,
+            "dir": direction,
+            "hex": data.hex(),
+        }
+        self._file.write(json.dumps(line) + "\n")
+
+    def flush(self) -> None:
+        """Push what was recorded to the file (a reader is about to look)."""
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def wrap(self, device: str, factory: Callable[[], Any]) -> Callable[[], Any]:
+        """A session factory whose sessions record what passes through them."""
+
+        def make() -> Any:
+            self._sessions[device] = self._sessions.get(device, 0) + 1
+            return _RecordingSession(factory(), self, device, self._sessions[device])
+
+        return make
+
+
+class _RecordingSession:
+    """A byte session that records its traffic on the way through."""
+
+    def __init__(self, inner: Any, recorder: Recorder, device: str, number: int) -> None:
+        self._inner = inner
+        self._recorder = recorder
+        self._device = device
+        self._number = number
+
+    def feed(self, data: bytes) -> bytes:
+        self._recorder.write(self._device, self._number, "in", data)
+        reply: bytes = self._inner.feed(data)
+        self._recorder.write(self._device, self._number, "out", reply)
+        return reply
+
+    def attach(self, writer: Callable[[bytes], None]) -> None:
+        """Unsolicited output (touch packets, status pushes) is recorded too."""
+
+        def send(data: bytes) -> None:
+            self._recorder.write(self._device, self._number, "out", data)
+            writer(data)
+
+        attach = getattr(self._inner, "attach", None)
+        if attach is not None:
+            attach(send)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
