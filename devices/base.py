@@ -21,11 +21,13 @@ the simulated clock in virtual time.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import simpy
 from pydantic import BaseModel
@@ -75,6 +77,47 @@ class Session(ABC):
         """Take bytes the host sent; return the bytes the device answers right away."""
 
 
+F = TypeVar("F", bound=Callable[..., str])
+
+_DECLARED: dict[Callable[..., str], tuple[str, str]] = {}
+"""Methods declared with :func:`action`: the action's name and its one-line help."""
+
+
+def action(name: str, help: str) -> Callable[[F], F]:
+    """Declare a device method as the customer or staff stimulus ``name`` (``kiosk act NAME
+    ARGS``, the scenarios' ``act``): its parameters after ``self`` are the action's arguments
+    (strings from the command line), it returns what happened as a person would say it."""
+
+    def declare(method: F) -> F:
+        _DECLARED[method] = (name, help)
+        return method
+
+    return declare
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInfo:
+    """One declared action of a device class, for help texts and listings."""
+
+    name: str
+    args: str
+    """Its arguments as a usage line shows them: ``VALUE``, ``[TRACK2]``, ``X Y``."""
+    help: str
+
+
+def _usage(method: Callable[..., str]) -> str:
+    params = list(inspect.signature(method).parameters.values())[1:]
+    words = []
+    for param in params:
+        word = param.name.upper()
+        if param.kind is param.VAR_POSITIONAL:
+            word = f"[{word}...]"
+        elif param.default is not param.empty:
+            word = f"[{word}]"
+        words.append(word)
+    return " ".join(words)
+
+
 class Device(Generic[S]):
     """Base of the simulated peripherals (a device is a :class:`StreamDevice` or a
     :class:`ServedDevice`).
@@ -84,6 +127,25 @@ class Device(Generic[S]):
     """
 
     kind: str = "device"
+    ACTIONS: ClassVar[dict[str, str]] = {}
+    """Action name -> method name, collected from the methods declared with :func:`action`."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = dict(cls.ACTIONS)
+        for attr, value in vars(cls).items():
+            if callable(value) and value in _DECLARED:
+                declared[_DECLARED[value][0]] = attr
+        cls.ACTIONS = declared
+
+    @classmethod
+    def describe_actions(cls) -> list[ActionInfo]:
+        """The declared actions of this device class, by name."""
+        out = []
+        for name, attr in sorted(cls.ACTIONS.items()):
+            method = getattr(cls, attr)
+            out.append(ActionInfo(name, _usage(method), _DECLARED[method][1]))
+        return out
 
     def __init__(
         self,
@@ -110,7 +172,10 @@ class Device(Generic[S]):
         self.log_limit: int | None = None
         """Keep about this many recent entries (None: all, for exact logs in virtual time). A
         long-running live kiosk sets it; the records store keeps the full history."""
-        self.actions: dict[str, Callable[..., str]] = {}
+        self.actions: dict[str, Callable[..., str]] = {
+            name: getattr(self, attr) for name, attr in self.ACTIONS.items()
+        }
+        """The declared actions (:func:`action`), bound to this device."""
         self.clock: Timebase = VIRTUAL
         """Virtual time until :meth:`attach_clock` gives the device a live clock."""
         self.by_wear = False

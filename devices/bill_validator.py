@@ -18,14 +18,14 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 from pydantic import Field, model_validator
 
-from devices.base import EventSink, Session, StreamDevice
+from devices.base import EventSink, Session, StreamDevice, action
 from devices.protocols.essp import DEFAULT_FIXED_KEY, UnitKeys
 from devices.protocols.ssp_messages import Counters, Event, PollEvent, RejectCode, SetupData
 from devices.protocols.ssp_slave import SlaveLink
@@ -176,17 +176,6 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         )
         self.handle = self.commands.handle
         """SSP command data in, reply data out (None: silent)."""
-        acts: dict[str, Callable[..., str]] = {
-            "insert-note": self._act_insert_note,
-            "insert-counterfeit": self._act_insert_counterfeit,
-            "remove-cashbox": lambda: self._set_fault(BOX_REMOVED, True, "cash box removed"),
-            "replace-cashbox": lambda: self._set_fault(BOX_REMOVED, False, "cash box replaced"),
-            "empty-cashbox": self._act_empty_cashbox,
-            "clean-sensors": self._act_clean_sensors,
-            "clear-jam": self._act_clear_jam,
-            "power-cycle": self._act_power_cycle,
-        }
-        self.actions = acts
         if settings.cash_box_notes:
             self._check_fill()
 
@@ -546,6 +535,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         self.record("ready")
 
     # -- actions ---------------------------------------------------------------------------------
+    @action("insert-note", "A customer offers a note of face VALUE")
     def _act_insert_note(self, value: str) -> str:
         try:
             face = int(value)
@@ -553,9 +543,19 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
             raise DeviceError(f"insert-note: value(={value!r}) must be a whole number") from None
         return self.insert(face)
 
+    @action("insert-counterfeit", "A customer offers a counterfeit note")
     def _act_insert_counterfeit(self, value: str = "0") -> str:
         return self.insert(int(value) if value.isdigit() else 0, genuine=False)
 
+    @action("remove-cashbox", "Staff take the cash box out")
+    def _act_remove_cashbox(self) -> str:
+        return self._set_fault(BOX_REMOVED, True, "cash box removed")
+
+    @action("replace-cashbox", "Staff put the cash box back")
+    def _act_replace_cashbox(self) -> str:
+        return self._set_fault(BOX_REMOVED, False, "cash box replaced")
+
+    @action("empty-cashbox", "Cash-in-transit staff empty the cash box")
     def _act_empty_cashbox(self) -> str:
         notes = self.cash_box.level
         was_in = not self.has(BOX_REMOVED)
@@ -566,11 +566,13 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
             self.clear(BOX_REMOVED)
         return f"cash box emptied ({notes} notes)"
 
+    @action("clean-sensors", "Staff clean the note path's sensors")
     def _act_clean_sensors(self) -> str:
         self.state.notes_since_clean = 0
         self.clear(SENSOR_DIRTY)
         return "sensors cleaned"
 
+    @action("clear-jam", "Staff clear a jammed note")
     def _act_clear_jam(self) -> str:
         if self.jammed is None:
             return "no jam"
@@ -578,6 +580,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         self.clear(UNSAFE_JAM)
         return "jam cleared"
 
+    @action("power-cycle", "Power-cycle the validator")
     def _act_power_cycle(self) -> str:
         self.reset()
         return "power cycled"

@@ -15,7 +15,7 @@ from typing import Any
 import simpy
 from pydantic import Field
 
-from devices.base import EventSink, Session, StreamDevice
+from devices.base import EventSink, Session, StreamDevice, action
 from devices.protocols import stx_bcc as p
 from workbench.config import Strict
 from workbench.errors import DeviceError, ProtocolError
@@ -105,15 +105,6 @@ class CardReader(StreamDevice[CardReaderSettings]):
     ) -> None:
         super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         self.state = CardReaderState()
-        self.actions.update(
-            {
-                "insert-card": self.insert_card,
-                "take-card": self.take_card,
-                "empty-retain-bin": self.empty_retain_bin,
-                "clean-head": self.clean_head,
-                "reinit": self.reinit,
-            }
-        )
 
     # -- derived state ---------------------------------------------------------------------
     @property
@@ -176,6 +167,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
             self.state.retained = 0
 
     # -- customer and staff stimuli --------------------------------------------------------
+    @action("insert-card", "A customer pushes a card (track 2 data; a test card by default)")
     def insert_card(self, track2: str = DEFAULT_TRACK2) -> str:
         """A customer pushes a card into the slot; the motor draws it in if the shutter is open."""
         card = card_from_track2(track2)
@@ -190,6 +182,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
         self._pass()
         return "card drawn in"
 
+    @action("take-card", "The customer takes the card waiting at the gate")
     def take_card(self) -> str:
         """The customer takes the card waiting at the gate."""
         if self.state.position != "gate":
@@ -198,6 +191,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
         self.record("card_taken")
         return "card taken"
 
+    @action("empty-retain-bin", "Staff empty the retain bin")
     def empty_retain_bin(self) -> str:
         """Staff empty the retain bin (clears a full bin)."""
         count = self.state.retained
@@ -207,6 +201,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
             self.clear(BIN_FULL)
         return f"{count} cards removed from the retain bin"
 
+    @action("clean-head", "Staff run a cleaning card through the reader")
     def clean_head(self) -> str:
         """Staff run a cleaning card through the reader."""
         self.state.passes = 0
@@ -215,6 +210,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
             self.clear(HEAD_DIRTY)
         return "read head cleaned"
 
+    @action("reinit", "Power-cycle the reader")
     def reinit(self) -> str:
         """Power-cycle the reader (the remote remedy): frees a stuck shutter, revives a hung unit."""
         self.record("power_cycle")

@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import EventSink, ServedDevice
+from devices.base import EventSink, ServedDevice, action
 from devices.protocols import ups_registers as regs
 from devices.protocols.ups_registers import CabinetState
 from devices.transports.modbus import ILLEGAL_ADDRESS, ModbusPort, Table
@@ -69,9 +69,6 @@ class Exterior(ServedDevice[ExteriorSettings]):
     ) -> None:
         super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         self.state = CabinetModel()
-        self.actions.update(
-            {"open-door": self._act_open, "close-door": self._act_close, "kick": self._act_kick}
-        )
 
     # -- faults and stimuli --------------------------------------------------------------------
     def _apply(self, fault_id: str, active: bool) -> None:
@@ -92,14 +89,17 @@ class Exterior(ServedDevice[ExteriorSettings]):
         st.pulse_until = self.env.now + self.settings.vibration_pulse_s
         self.record("impact", count=st.impact_count)
 
+    @action("open-door", "Staff open the cabinet door")
     def _act_open(self) -> str:
         self.inject(DOOR_OPEN)
         return "door open"
 
+    @action("close-door", "Staff close the cabinet door")
     def _act_close(self) -> str:
         self.clear(DOOR_OPEN)
         return "door closed"
 
+    @action("kick", "Someone strikes the cabinet")
     def _act_kick(self) -> str:
         st, s = self.state, self.settings
         st.recent = [t for t in st.recent if self.env.now - t < s.vandalism_window_s]

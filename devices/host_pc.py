@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import psutil
 import simpy
 
-from devices.base import EventSink, ServedDevice
+from devices.base import EventSink, ServedDevice, action
 from devices.protocols.health import HostSensors
 from devices.transports.http import HttpPort, Route
 from workbench.clock import DAY, HOUR
@@ -123,13 +123,6 @@ class HostPc(ServedDevice[HostPcSettings]):
         self._by_wear_overheat = False
         """Whether the active overheating came from the fan (it clears itself on cooling)."""
         self._wakeup = env.event()
-        self.actions.update(
-            {
-                "clean-disk": self._act_clean_disk,
-                "sync-time": self._act_sync_time,
-                "reboot": self._act_reboot,
-            }
-        )
 
     # -- physics -----------------------------------------------------------------------------
     def equilibrium_c(self) -> float:
@@ -241,6 +234,7 @@ class HostPc(ServedDevice[HostPcSettings]):
         self._poke()
 
     # -- actions -----------------------------------------------------------------------------
+    @action("clean-disk", "Free disk space (logs and caches)")
     def _act_clean_disk(self) -> str:
         if self.has(DISK_FULL):
             self.clear(DISK_FULL)
@@ -250,11 +244,13 @@ class HostPc(ServedDevice[HostPcSettings]):
             self._poke()
         return f"disk cleaned: {self.disk_free_pct():.1f} % free"
 
+    @action("sync-time", "Set the clock from the time server")
     def _act_sync_time(self) -> str:
         if self.has(CLOCK_DRIFT):
             self.clear(CLOCK_DRIFT)
         return "clock synchronised"
 
+    @action("reboot", "Reboot the kiosk PC")
     def _act_reboot(self) -> str:
         self.state.boot_at = self.env.now
         self.record("reboot")

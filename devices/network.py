@@ -18,7 +18,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import EventSink, ServedDevice
+from devices.base import EventSink, ServedDevice, action
 from devices.protocols.health import DnsStatus, NetworkHealth, parse_command
 from devices.transports.http import HttpPort
 from devices.transports.listener import Listener
@@ -85,7 +85,6 @@ class Network(ServedDevice[NetworkSettings]):
         s = settings
         self.link = LinkState(True, s.latency_ms, s.jitter_ms, s.loss_pct, s.bandwidth_mbps)
         self.echo_ports: list[EchoPort] = []
-        self.actions["flush-dns"] = self._act_flush_dns
 
     def _apply(self, fault_id: str, active: bool) -> None:
         s, link = self.settings, self.link
@@ -102,6 +101,7 @@ class Network(ServedDevice[NetworkSettings]):
         elif fault_id == BANDWIDTH_LOW:
             link.bandwidth_mbps = s.low_bandwidth_mbps if active else s.bandwidth_mbps
 
+    @action("flush-dns", "Flush the resolver cache")
     def _act_flush_dns(self) -> str:
         self.record("dns_flushed")
         self.clear(DNS_FAILURE)

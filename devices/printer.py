@@ -28,7 +28,7 @@ from typing import Any
 import simpy
 from pydantic import Field
 
-from devices.base import EventSink, Session, StreamDevice
+from devices.base import EventSink, Session, StreamDevice, action
 from devices.protocols import escpos as p
 from devices.protocols import escpos_status as st
 from devices.protocols.escpos_page import Page
@@ -143,16 +143,6 @@ class Printer(StreamDevice[PrinterSettings]):
         printer that starts with wear on its counters starts freshly serviced."""
         self._sessions: weakref.WeakSet[PrinterSession] = weakref.WeakSet()
         self._online = True
-        self.actions.update(
-            {
-                "refill-paper": self.refill_paper,
-                "open-cover": lambda: self._set(COVER_OPEN, True, "cover opened"),
-                "close-cover": lambda: self._set(COVER_OPEN, False, "cover closed"),
-                "clean-head": self.clean_head,
-                "feed-button": self.feed_button,
-                "reset": self.reset,
-            }
-        )
         self._check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -301,6 +291,7 @@ class Printer(StreamDevice[PrinterSettings]):
                 self.clear(fault)
 
     # -- stimuli ------------------------------------------------------------------------------------
+    @action("refill-paper", "Staff put in a new paper roll")
     def refill_paper(self) -> str:
         """Staff put in a new roll: paper full again, near-end and paper-out cleared."""
         self.settle()
@@ -316,6 +307,17 @@ class Printer(StreamDevice[PrinterSettings]):
             self.clear(fault_id)
         return message
 
+    @action("open-cover", "Someone opens the paper cover")
+    def open_cover(self) -> str:
+        """The cover is opened: the printer goes offline until it is closed."""
+        return self._set(COVER_OPEN, True, "cover opened")
+
+    @action("close-cover", "Someone closes the paper cover")
+    def close_cover(self) -> str:
+        """The cover is closed again."""
+        return self._set(COVER_OPEN, False, "cover closed")
+
+    @action("clean-head", "Staff clean the print head")
     def clean_head(self) -> str:
         """Staff clean the print head: dirt gone, the head-dirty fault cleared."""
         self.record("head_cleaned", since_clean_m=round(self.state.since_clean_mm / 1000, 3))
@@ -325,6 +327,7 @@ class Printer(StreamDevice[PrinterSettings]):
             self.clear(HEAD_DIRTY)
         return "print head cleaned"
 
+    @action("feed-button", "Someone holds the FEED button for SECONDS")
     def feed_button(self, seconds: str = "0.5") -> str:
         """Someone holds the FEED button for ``seconds``: paper feeds, the printer is offline."""
         try:
@@ -351,6 +354,7 @@ class Printer(StreamDevice[PrinterSettings]):
         self.settle()
         self._changed()
 
+    @action("reset", "Power-cycle the printer")
     def reset(self) -> str:
         """Power-cycle (the remote remedy): clears offline and overheat, empties the buffers."""
         self._queue.clear()

@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import EventSink, ServedDevice
+from devices.base import EventSink, ServedDevice, action
 from devices.protocols.health import AppHealth, ServiceHealth, ServiceState
 from devices.transports.http import HANG, HttpPort
 from workbench.config import Strict
@@ -97,14 +97,6 @@ class SystemSoftware(ServedDevice[SystemSoftwareSettings]):
             services={n: Service("running", v) for n, v in settings.manifest.items()},
             started_at=env.now,
         )
-        self.actions.update(
-            {
-                "restart-service": self._act_restart_service,
-                "restart-app": self._act_restart_app,
-                "update": self._act_update,
-                "transaction": self._act_transaction,
-            }
-        )
 
     # -- faults ------------------------------------------------------------------------------
     def _apply(self, fault_id: str, active: bool) -> None:
@@ -123,6 +115,7 @@ class SystemSoftware(ServedDevice[SystemSoftwareSettings]):
                     svc.version = s.manifest[name]
 
     # -- actions -----------------------------------------------------------------------------
+    @action("restart-service", "Restart one service (every crashed one by default)")
     def _act_restart_service(self, name: str | None = None) -> str:
         """Restart one service, or without a name every crashed one (the remote remedy)."""
         services = self.state.services
@@ -137,6 +130,7 @@ class SystemSoftware(ServedDevice[SystemSoftwareSettings]):
             self.clear(SERVICE_CRASHED)
         return f"{', '.join(names)} running" if names else "no crashed service"
 
+    @action("restart-app", "Restart the kiosk application")
     def _act_restart_app(self) -> str:
         st = self.state
         for svc in st.services.values():
@@ -148,11 +142,13 @@ class SystemSoftware(ServedDevice[SystemSoftwareSettings]):
         self.clear(SERVICE_CRASHED)
         return f"{self.settings.app} restarted"
 
+    @action("update", "Install the release the manifest names")
     def _act_update(self) -> str:
         self.record("updated", release=self.settings.release)
         self.clear(VERSION_MISMATCH)
         return f"release {self.settings.release} installed"
 
+    @action("transaction", "A customer completes a transaction")
     def _act_transaction(self) -> str:
         if self.has(APP_HUNG):
             raise DeviceError(f"{self.settings.app} is hung: no transaction possible")

@@ -16,7 +16,7 @@ from typing import Any
 import simpy
 from pydantic import Field, model_validator
 
-from devices.base import EventSink, Session, StreamDevice, Writer
+from devices.base import EventSink, Session, StreamDevice, Writer, action
 from devices.protocols import touch as t
 from workbench.clock import DAY
 from workbench.config import Strict
@@ -102,9 +102,6 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         base = (float(m), float(top - m), float(m), float(top - m))
         self.state = TouchState(base=base, calibration=t.Calibration(*(round(v) for v in base)))
         self._sessions: list[TouchSession] = []
-        self.actions.update(
-            {"touch": self.touch, "recalibrate": self.recalibrate, "reset": self.reset}
-        )
 
     # -- the drift model -------------------------------------------------------------------
     def drift_px(self) -> float:
@@ -177,6 +174,7 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         }
 
     # -- stimuli ---------------------------------------------------------------------------
+    @action("touch", "A customer touches screen pixel X Y")
     def touch(self, x: str, y: str) -> str:
         """A customer touches screen pixel ``(x, y)``: a pen-down and a pen-up packet go out."""
         try:
@@ -204,6 +202,7 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         )
         return f"touch reported at raw ({rx}, {ry})"
 
+    @action("recalibrate", "Run the calibration utility")
     def recalibrate(self) -> str:
         """Run the calibration utility (touch the targets): the drift error goes back to zero."""
         self._recalibrate()
@@ -211,6 +210,7 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
             self.clear(DRIFT)
         return "touchscreen recalibrated"
 
+    @action("reset", "Power-cycle the touch controller")
     def reset(self) -> str:
         """Power-cycle the controller (the remote remedy for an unresponsive controller)."""
         self.record("power_cycle")

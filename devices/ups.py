@@ -17,7 +17,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import EventSink, ServedDevice
+from devices.base import EventSink, ServedDevice, action
 from devices.protocols import ups_registers as regs
 from devices.protocols.ups_registers import Alarm, BatteryTestResult, UpsFlags, UpsReadings
 from devices.transports.modbus import ILLEGAL_ADDRESS, ILLEGAL_VALUE, ModbusPort, Table
@@ -114,14 +114,6 @@ class Ups(ServedDevice[UpsSettings]):
             low_threshold_pct=s.low_battery_pct,
         )
         self._wakeup = env.event()
-        self.actions.update(
-            {
-                "set-load": self._act_set_load,
-                "battery-test": self._act_battery_test,
-                "reset-comms": self._act_reset_comms,
-                "replace-battery": self._act_replace_battery,
-            }
-        )
 
     # -- physics -----------------------------------------------------------------------------
     @property
@@ -304,6 +296,7 @@ class Ups(ServedDevice[UpsSettings]):
         self._poke()
         return None
 
+    @action("set-load", "Set the load behind the UPS to WATTS")
     def _act_set_load(self, watts: str) -> str:
         try:
             value = float(watts)
@@ -319,15 +312,18 @@ class Ups(ServedDevice[UpsSettings]):
         self._poke()
         return f"load {value:g} W ({self.load_pct():.0f} %)"
 
+    @action("battery-test", "Start a battery self-test")
     def _act_battery_test(self) -> str:
         if self.start_battery_test() is not None:
             raise DeviceError("ups battery-test: busy (a test is running or the UPS is on battery)")
         return "battery test started"
 
+    @action("reset-comms", "Restart the UPS management card")
     def _act_reset_comms(self) -> str:
         self.clear(COMMS_LOST)
         return "management card restarted"
 
+    @action("replace-battery", "Fit a new battery")
     def _act_replace_battery(self) -> str:
         self._integrate()
         if self.has(BATTERY_DEGRADED):

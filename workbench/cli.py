@@ -313,7 +313,23 @@ def kiosk_fault(verb: str, fault_id: str | None, state_dir: Path, terminal_id: s
     )
 
 
-@kiosk.command("act", context_settings={"ignore_unknown_options": True})
+class ActCommand(click.Command):
+    """``kiosk act``, whose help lists every action the device models declare."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from devices.registry import KINDS
+
+        for kind in KINDS.values():
+            rows = [
+                (f"{a.name} {a.args}".strip(), a.help) for a in kind.device_class.describe_actions()
+            ]
+            if rows:
+                with formatter.section(f"Actions of the {kind.name} (--device {kind.name})"):
+                    formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
+
+
+@kiosk.command("act", cls=ActCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("action")
 @click.argument("args", nargs=-1)
 @click.option("--device", help="The device, when more than one knows the action.")

@@ -12,6 +12,7 @@ import inspect
 import pytest
 import serial
 import simpy
+from click.testing import CliRunner
 
 from devices.base import Device, ServedDevice, StreamDevice
 from devices.catalog import default_catalog
@@ -20,6 +21,7 @@ from devices.printer import PrinterSettings
 from devices.protocols import mccs as m
 from devices.registry import KINDS
 from devices.transports import PtyPort
+from workbench.cli import cli
 from workbench.clock import HOUR, LiveClock
 
 BASE_PARAMETERS = list(inspect.signature(Device.__init__).parameters)
@@ -118,3 +120,24 @@ def test_wear_raises_and_clears_only_faults_the_model_implements_marked_as_wear(
         ("printer.head_dirty", False, True),
     ]
     assert not device.by_wear
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_a_model_s_actions_are_exactly_the_ones_it_declares(name: str) -> None:
+    kind = KINDS[name]
+    cls = kind.device_class
+    device = cls(simpy.Environment(), kind.settings_model(), [])
+    assert sorted(device.actions) == [a.name for a in cls.describe_actions()]
+    for info in cls.describe_actions():
+        assert info.help and info.help[0].isupper(), info
+
+
+def test_kiosk_act_help_lists_every_action_of_every_model() -> None:
+    result = CliRunner().invoke(cli, ["kiosk", "act", "--help"], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    listed = [line.split()[0] for line in result.output.splitlines() if line.startswith("  ")]
+    declared = [a.name for k in KINDS.values() for a in k.device_class.describe_actions()]
+    assert len(declared) == 37
+    for action_name in declared:
+        assert action_name in listed
+    assert "insert-note VALUE" in result.output and "touch X Y" in result.output
