@@ -2,8 +2,8 @@
 with a thermal time constant, disk health and free space, corrected memory errors, uptime and
 clock offset, served as ``GET /sensors`` JSON (:class:`devices.protocols.health.HostSensors`).
 
-:class:`RealHostSensors` fills the same document from the real machine with psutil, so a real
-terminal's agent serves the same endpoint (``sensor_routes``) as a simulated one.
+A real terminal's agent fills the same document from the real machine with psutil
+(``remote.real_terminal.RealHostSensors``), so one diagnostic reads both.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ from __future__ import annotations
 import logging
 import math
 import random
-import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
-import psutil
 import simpy
 
 from devices.base import EventSink, ServedDevice, action
@@ -291,56 +288,3 @@ class HostPc(ServedDevice[HostPcSettings]):
             raise DeviceError(f"{self.name} has no {kind!r} port; it serves http")
         routes = {path: self.live(fn) for path, fn in sensor_routes(self).items()}
         return HttpPort(routes, host=host, name=self.name)
-
-
-class RealHostSensors:
-    """The same document read from this machine with psutil; ``None`` where it cannot measure."""
-
-    TEMPERATURE_CHIPS = ("coretemp", "k10temp", "zenpower", "cpu_thermal", "acpitz")
-
-    def __init__(
-        self, disk_path: str = "/", edac_root: str = "/sys/devices/system/edac/mc"
-    ) -> None:
-        self.disk_path = disk_path
-        self.edac_root = Path(edac_root)
-
-    def _cpu_temp(self) -> float | None:
-        reader = getattr(psutil, "sensors_temperatures", None)
-        temps = reader() if reader else {}
-        for chip in (*self.TEMPERATURE_CHIPS, *temps):
-            entries = temps.get(chip)
-            if entries:
-                return round(max(e.current for e in entries), 1)
-        return None
-
-    def _fan(self) -> int | None:
-        reader = getattr(psutil, "sensors_fans", None)
-        fans = reader() if reader else {}
-        for entries in fans.values():
-            if entries:
-                return int(entries[0].current)
-        return None
-
-    def _memory_errors(self) -> int | None:
-        counts = list(self.edac_root.glob("mc*/ce_count"))
-        if not counts:
-            return None
-        try:
-            return sum(int(p.read_text().strip() or 0) for p in counts)
-        except (OSError, ValueError):
-            return None
-
-    def read(self) -> HostSensors:
-        """The sensors of the real machine now (wall clock: this is not a simulated device)."""
-        usage = psutil.disk_usage(self.disk_path)
-        return HostSensors(
-            source="psutil",
-            cpu_temp_c=self._cpu_temp(),
-            fan_rpm=self._fan(),
-            disk_smart_ok=None,
-            disk_reallocated_sectors=None,
-            disk_free_pct=round(100.0 - usage.percent, 2),
-            memory_errors_corrected=self._memory_errors(),
-            uptime_s=round(time.time() - psutil.boot_time(), 3),
-            clock_offset_s=None,
-        )

@@ -59,8 +59,13 @@ class AgentConfig(Strict):
     """Certificates spanning longer than this are refused even if the CA signed them."""
     login_timeout: float = 30.0
     fsync: bool = True
+    devices: dict[str, dict[str, str]] | None = None
+    """A real terminal's devices and their ports, as in an endpoints manifest (``printer:
+    {serial: /dev/ttyUSB0}``, ``host_pc: {http: psutil}``...): the agent serves them with the
+    built-in backend (:mod:`remote.real_terminal`), no user code."""
     backend: str | None = None
-    """``module:callable`` returning the Backend (for ``workbench agent``); called with the config."""
+    """Or ``module:callable`` returning the Backend (for ``workbench agent``); called with the
+    config."""
 
 
 class _Session:

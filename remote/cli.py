@@ -526,8 +526,17 @@ def agent(config_path: Path) -> None:
 
 
 def _load_backend(config: Any, source: Path) -> Any:
+    if config.backend and config.devices:
+        raise ConfigError(f"{source}: give devices (the built-in backend) or backend, not both")
+    if config.devices:
+        from remote.real_terminal import check_devices, real_terminal_backend
+
+        return real_terminal_backend(config.terminal, check_devices(config.devices, str(source)))
     if not config.backend:
-        raise ConfigError(f"{source}: backend: name the backend as module:callable")
+        raise ConfigError(
+            f"{source}: devices: name this terminal's devices and their ports "
+            "(or backend: module:callable for a backend of your own)"
+        )
     module, _, attr = config.backend.partition(":")
     try:
         factory = getattr(importlib.import_module(module), attr)

@@ -20,6 +20,7 @@ from devices.transports.control_client import request
 from remote import remedies
 from remote.diagnostics import registry
 from remote.diagnostics.control import ControlClient
+from remote.diagnostics.links import REAL_LINKS, LinkFactory
 from workbench.errors import ConfigError, RemoteError
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,10 @@ class TerminalBackend:
         trainer: Trainer | None = None,
         simulated: bool | None = None,
         timeout_s: float = 0.5,
+        links: LinkFactory = REAL_LINKS,
     ) -> None:
         self._source = manifest
+        self.links = links
         self._trainer = trainer
         self._simulated = simulated
         self.timeout_s = timeout_s
@@ -125,7 +128,7 @@ class TerminalBackend:
     def runner(self) -> registry.Runner:
         """The diagnostics runner (one per backend: its device locks span concurrent sessions)."""
         if self._runner is None:
-            self._runner = registry.Runner(self.manifest, self.control, self.timeout_s)
+            self._runner = registry.Runner(self.manifest, self.control, self.timeout_s, self.links)
         return self._runner
 
     @classmethod

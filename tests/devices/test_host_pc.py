@@ -14,9 +14,10 @@ import pytest
 import simpy
 
 from devices.catalog import default_catalog
-from devices.host_pc import HostPc, HostPcSettings, RealHostSensors, sensor_routes
+from devices.host_pc import HostPc, HostPcSettings, sensor_routes
 from devices.protocols.health import HostSensors, parse_sensors
 from devices.transports.http import HttpPort
+from remote.real_terminal import RealHostSensors
 from workbench.clock import DAY, HOUR, LiveClock
 from workbench.errors import DeviceError
 
