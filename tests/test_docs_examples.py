@@ -3,19 +3,18 @@
 Every ``workbench ...`` line in a ``console`` block of the README or ``docs/`` must name a
 command that exists and only options that command takes, so that a renamed flag or command
 fails here instead of in a new user's shell. Each command path shown also answers ``--help``
-in a fresh interpreter (which imports its lazily loaded module).
+(which imports its lazily loaded module).
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from workbench.cli import cli
 
@@ -148,15 +147,9 @@ COMMAND_PATHS = sorted({p for e in EXAMPLES if (p := _path_or_none(e.values[0]))
 
 @pytest.mark.parametrize("path", COMMAND_PATHS, ids=" ".join)
 def test_documented_command_has_help(path: tuple[str, ...]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "workbench.cli", *path, "--help"],
-        capture_output=True,
-        text=True,
-        timeout=50,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Usage:" in done.stdout
+    done = CliRunner().invoke(cli, [*path, "--help"], prog_name="workbench")
+    assert done.exit_code == 0, done.output
+    assert "Usage:" in done.output
 
 
 def test_readme_test_command_is_what_ci_runs() -> None:

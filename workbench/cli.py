@@ -93,6 +93,7 @@ def _capacity_inputs() -> dict[str, Any]:
             "scenarios.cli:class_",
             "A class: one kiosk per trainee on a scenario, grants, handouts, progress.",
         ),
+        "report": ("workbench.reports.cli:report", "Inspection and quarterly service reports."),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
