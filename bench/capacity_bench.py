@@ -1,7 +1,7 @@
 """Capacity model benchmark: the full model against a bare SimPy skeleton run in the same process.
 
 Prints, for 10,000 terminals, 200 engineers and one simulated year:
-- the bare skeleton of PERFORMANCE.md (pooled exponential failures at MTBF 2,000 h, a
+- the bare skeleton of docs/performance.md (pooled exponential failures at MTBF 2,000 h, a
   ``simpy.Resource`` of 200 engineers, lognormal travel 1 h + repair 1.5 h);
 - the same skeleton at the failure rate the fault catalog gives the fleet (same fault count
   as the full model), for a like-for-like wall-time ratio;
@@ -40,7 +40,7 @@ def _events(env: simpy.Environment) -> int:
 
 
 def raw_simpy(events: int = 1_000_000) -> dict[str, float]:
-    """Raw SimPy: one process yielding ``env.timeout(1)`` in a loop (PERFORMANCE.md's baseline)."""
+    """Raw SimPy: one process yielding ``env.timeout(1)`` in a loop (docs/performance.md's baseline)."""
     env = simpy.Environment()
 
     def loop() -> simpy.events.ProcessGenerator:
@@ -135,7 +135,7 @@ def main() -> None:
     )
     rows = (
         ("raw SimPy loop of env.timeout(1)", raw),
-        ("bare skeleton, MTBF 2,000 h (PERFORMANCE.md)", bare),
+        ("bare skeleton, MTBF 2,000 h (docs/performance.md)", bare),
         (f"bare skeleton, catalog rate (MTBF {1 / full['per_terminal_rate']:.0f} h)", matched),
         ("full model", full),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import click
@@ -158,3 +159,28 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     install = re.search(r'pip install[^\n&]*"\.\[test\]"', readme)
     assert install, "the README lost its test command"
     assert install.group(0).replace(" -q", "") in ci.replace(" -q", "")
+
+
+OUTSIDE = re.compile(
+    r"\b(PERFORMANCE|SERVICE_PLAN|DESIGN|STYLE|PROTOCOLS)\.md\b|\.\./shared|\bthe brief\b"
+)
+
+
+def test_the_repository_stands_alone() -> None:
+    """Nothing cites documents that live outside the repository; docs/ holds what is needed."""
+    tracked = subprocess.run(
+        ["git", "ls-files"], capture_output=True, text=True, cwd=ROOT, timeout=30, check=True
+    ).stdout.split()
+    cites = []
+    for name in tracked:
+        path = ROOT / name
+        if name == "tests/test_docs_examples.py" or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        cites += [
+            f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1) if OUTSIDE.search(line)
+        ]
+    assert cites == []

@@ -7,7 +7,7 @@ import pytest
 from workbench.capacity.erlang import check_mmc, erlang_b, erlang_c, mean_wait
 from workbench.errors import ConfigError
 
-# PERFORMANCE.md: (lambda, mu, c) -> probability of waiting, mean wait.
+# Reference values (docs/performance.md): (lambda, mu, c) -> probability of waiting, mean wait.
 REFERENCE = [
     ((10, 1, 12), 0.449388, 0.224694),
     ((50, 4, 15), 0.401302, 0.040130),
