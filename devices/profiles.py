@@ -56,6 +56,9 @@ class FaultPlan(Strict):
     mtbf_scale: PositiveFloat = 1.0
     """Multiply every catalog rate (a training speed-up)."""
     schedule: list[ScheduledFault] = []
+    self_clearing: dict[str, Duration] = {}
+    """Faults that clear themselves this long after they arise (``{network.high_latency: 20m}``);
+    every other fault, however it arrived, stays until a remedy or a site visit clears it."""
 
 
 @cache

@@ -67,6 +67,12 @@ class Terminal:
             self.wires[name] = Wire(random.Random(self.rng.random()))
             for mode in modes:
                 self.owner[mode.id] = device
+        for fault_id in profile.faults.self_clearing:
+            if fault_id not in self.owner:
+                raise ConfigError(
+                    f"{profile.source}: faults.self_clearing: {fault_id!r} is not a fault of this "
+                    f"profile's devices ({', '.join(self.devices)})"
+                )
         for n, item in enumerate(profile.faults.schedule):
             where = f"{profile.source}: faults.schedule.{n}"
             if item.inject is not None and item.inject not in self.owner:
@@ -84,6 +90,10 @@ class Terminal:
                     raise ConfigError(f"{where}: {exc}") from None
 
     def _on_event(self, device: str, sim_time: float, kind: str, detail: dict[str, Any]) -> None:
+        if kind == "fault" and str(detail.get("id")) in self.profile.faults.self_clearing:
+            fault_id = str(detail["id"])
+            after = self.profile.faults.self_clearing[fault_id]
+            self.env.process(self._self_clear(fault_id, sim_time, after))
         if self._sink is not None:
             self._sink(self.id, device, sim_time, kind, detail)
 
@@ -209,6 +219,14 @@ class Terminal:
             rng = random.Random(self.rng.random())
             self.app = KioskApp(self.env, self.devices, usage, rng=rng, name=f"{self.id}/app")
             self.app.start()
+
+    def _self_clear(
+        self, fault_id: str, since: float, after: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """A fault the profile marks self-clearing goes away on its own (this episode only)."""
+        yield self.env.timeout(after)
+        if self.owner[fault_id].active.get(fault_id) == since:
+            self.clear(fault_id)
 
     def _scheduled(self, item: ScheduledFault) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(max(0.0, item.at - self.env.now))
