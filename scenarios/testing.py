@@ -312,6 +312,8 @@ class SimulatedKiosk:
                     kind = text.partition(" ")[0]
                     if kind in FINDING_KINDS:
                         out.append(f"{name} at {t:.3f} s: {text}")
+                    elif text in HOST_FAULTS:
+                        out.append(f"{name} at {t:.3f} s: {HOST_FAULTS[text]}")
             return out
 
         return self.call(read)
@@ -334,6 +336,13 @@ FINDING_KINDS = frozenset(
     {"unknown_command", "unsupported_command", "bad_frame", "protocol_violation"}
 )
 """Device log kinds that are findings about the client (strict mode reports them)."""
+
+HOST_FAULTS = {
+    "rejecting reason=ESCROW_TIMEOUT": (
+        "a note went back to the customer: the host did not poll within the escrow time"
+    ),
+}
+"""Device log lines that say the host misbehaved, and what it did."""
 
 
 __all__ = ["SimulatedKiosk", "WorkbenchError"]

@@ -105,3 +105,21 @@ def test_the_readme_example_passes_as_it_stands(pytester: pytest.Pytester) -> No
     pytester.makepyfile(test_readme=section[start : section.index("```", start)])
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+def test_strict_findings_name_a_host_too_slow_for_the_escrow() -> None:
+    with SimulatedKiosk(speed=60, strict=True) as kiosk:
+        from devices.protocols import ssp
+        from devices.protocols import ssp_messages as sm
+
+        with open(kiosk.endpoints["bill_validator"]["serial"], "r+b", buffering=0) as port:
+            for seq, code, params in (
+                (True, sm.Command.SYNC, b""),
+                (False, sm.Command.SET_INHIBITS, b"\xff\xff"),
+                (True, sm.Command.ENABLE, b""),
+            ):
+                port.write(ssp.encode_frame(seq, 0, sm.command(code, params)))
+                port.read(1)  # the reply starts (the rest is not this test's business)
+            kiosk.act("insert-note", 20)  # ...and the host never polls again
+            kiosk.wait_for("bill_validator", "rejecting")
+        assert any("did not poll within the escrow time" in f for f in kiosk.findings())
