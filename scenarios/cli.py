@@ -259,7 +259,9 @@ def _run_live(
 def _only_terminal(state_dir: Path, terminal_id: str | None) -> str:
     """The terminal named, or the only one under ``state_dir`` that ran a scenario."""
     if terminal_id:
-        return terminal_id
+        from workbench.ids import check_terminal_id
+
+        return check_terminal_id(terminal_id)
     found = sorted(p.parent.name for p in state_dir.glob("*/scenario.json"))
     if len(found) == 1:
         return found[0]
