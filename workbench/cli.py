@@ -154,7 +154,9 @@ state_dir_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_STATE_DIR,
     show_default=True,
-    help="Where running kiosks keep endpoints, control sockets and records.",
+    envvar="WORKBENCH_STATE_DIR",
+    help="Where running kiosks keep endpoints, control sockets and records "
+    "(env WORKBENCH_STATE_DIR).",
 )
 
 
