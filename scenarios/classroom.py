@@ -142,6 +142,7 @@ Received at {s.clock_text(s.start_offset + s.ticket.at)} (simulated; the clock r
 export WORKBENCH_STATE_DIR={state}
 workbench remote run --endpoints {manifest} --key {t.key} --cert {t.cert} --known-hosts {known} quick
 workbench remote exec --endpoints {manifest} --key {t.key} --cert {t.cert} --known-hosts {known} status
+workbench remote remedy --state-dir {state} --key {t.key} --cert {t.cert} --known-hosts {known} {t.terminal} ACTION
 ssh -i {t.key} -o CertificateFile={t.cert} -o UserKnownHostsFile={known} -o HostKeyAlias={t.terminal} -p {port} {t.terminal}@{host} diag run inspection
 ```
 

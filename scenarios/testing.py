@@ -53,7 +53,7 @@ class SimulatedKiosk:
         state_dir: str | Path | None = None,
         scenario: str | Path | None = None,
         strict: bool = False,
-        record: str | Path | None = None,
+        record: str | Path | bool | None = None,
     ) -> None:
         self.scenario: Loaded | None = load(scenario) if scenario is not None else None
         self.profile: str | Path | Profile = (
@@ -70,10 +70,11 @@ class SimulatedKiosk:
         self.state_dir = Path(state_dir)
         self.transcript_path: Path | None = (
             Path(record)
-            if record is not None
-            else (self.state_dir / "transcript.jsonl" if strict else None)
+            if isinstance(record, str | Path)
+            else (self.state_dir / "transcript.jsonl" if strict or record else None)
         )
-        """The wire transcript being recorded (with ``record=PATH``, or in strict mode)."""
+        """The wire transcript being recorded (``record=PATH``; ``record=True`` or strict mode:
+        ``STATE/transcript.jsonl``)."""
         self.observer = Observer()
         self.timeline: Timeline | None = None
         self._host: KioskHost | None = None

@@ -3,6 +3,8 @@ notes over SSP, the receipt over ESC/POS, paper out and a jammed note, no hardwa
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from billpay import BillPayKiosk
 
@@ -60,3 +62,19 @@ def test_the_paper_runs_out_on_the_scenarios_timeline(kiosk) -> None:
     assert "printer.paper_out" in kiosk.faults()
     payment = app(kiosk).pay("0012-3456-78", 5, on_ready=lambda: kiosk.act("insert-note", 5))
     assert payment.status == "paid_no_receipt"
+
+
+GOLDEN = Path(__file__).with_name("golden") / "pay-30.jsonl"
+
+
+@pytest.mark.kiosk(record=True)
+def test_the_payment_says_what_the_golden_run_said(kiosk) -> None:
+    """Regression: the bytes the application sends (SSP commands, the receipt) match the golden
+    transcript, message by message; timing and the number of polls may differ."""
+    notes = iter([20, 10])
+    payment = app(kiosk).pay(
+        "0012-3456-78", 30, on_ready=lambda: kiosk.act("insert-note", next(notes))
+    )
+    assert payment.status == "paid"
+    kiosk.wait_for("printer", "receipt")
+    kiosk.check_transcript(GOLDEN)
