@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 S = TypeVar("S", bound=BaseModel)
 """A device's settings: the pydantic model its profile entry is checked against."""
 
@@ -204,19 +203,6 @@ class Device(Generic[S]):
     def wake(self) -> None:
         """Tell the live clock that events were scheduled (no-op in virtual time)."""
         self.clock.wake()
-
-    def live(self, fn: Callable[..., T]) -> Callable[..., T]:
-        """``fn`` as the outside world calls it: the environment caught up first, the clock
-        woken after (for ports that read or write the model directly: Modbus, HTTP)."""
-
-        def run(*args: Any) -> T:
-            self.catch_up()
-            try:
-                return fn(*args)
-            finally:
-                self.wake()
-
-        return run
 
     # -- events --------------------------------------------------------------------------
     def record(self, kind: str, **detail: Any) -> None:

@@ -131,7 +131,7 @@ class Exterior(ServedDevice[ExteriorSettings]):
         """The cabinet I/O module: Modbus TCP (see ``docs/registers.md``)."""
         if kind != "modbus":
             raise DeviceError(f"{self.name} has no {kind!r} port; it speaks modbus")
-        return ModbusPort(CabinetBank(self), host=host, name=self.name)
+        return ModbusPort(CabinetBank(self), host=host, name=self.name, clock=self)
 
 
 class CabinetBank:
@@ -146,9 +146,8 @@ class CabinetBank:
 
     def __init__(self, exterior: Exterior) -> None:
         self.exterior = exterior
-        self.snapshot = exterior.live(self._snapshot)
 
-    def _snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
+    def snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
         bits, registers = regs.encode_cabinet(self.exterior.cabinet())
         return bits if table is Table.DISCRETE else registers
 

@@ -286,5 +286,4 @@ class HostPc(ServedDevice[HostPcSettings]):
         """``GET /sensors`` over HTTP."""
         if kind != "http":
             raise DeviceError(f"{self.name} has no {kind!r} port; it serves http")
-        routes = {path: self.live(fn) for path, fn in sensor_routes(self).items()}
-        return HttpPort(routes, host=host, name=self.name)
+        return HttpPort(sensor_routes(self), host=host, name=self.name, clock=self)

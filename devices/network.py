@@ -156,9 +156,10 @@ class Network(ServedDevice[NetworkSettings]):
             return port
         if kind == "http":
             return HttpPort(
-                {"/health": self.live(lambda: self.health().model_dump(mode="json"))},
+                {"/health": lambda: self.health().model_dump(mode="json")},
                 host=host,
                 name=f"{self.name}/health",
+                clock=self,
             )
         raise DeviceError(f"{self.name} has no {kind!r} port; it serves tcp (echo) and http")
 

@@ -193,4 +193,4 @@ class SystemSoftware(ServedDevice[SystemSoftwareSettings]):
         """``GET /health`` over HTTP."""
         if kind != "http":
             raise DeviceError(f"{self.name} has no {kind!r} port; it serves http")
-        return HttpPort({"/health": self.live(self._route_health)}, host=host, name=self.name)
+        return HttpPort({"/health": self._route_health}, host=host, name=self.name, clock=self)

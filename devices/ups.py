@@ -422,7 +422,7 @@ class Ups(ServedDevice[UpsSettings]):
         """The UPS's management card: Modbus TCP (see ``docs/registers.md``)."""
         if kind != "modbus":
             raise DeviceError(f"{self.name} has no {kind!r} port; it speaks modbus")
-        return ModbusPort(UpsBank(self), host=host, name=self.name)
+        return ModbusPort(UpsBank(self), host=host, name=self.name, clock=self)
 
 
 class UpsBank:
@@ -437,10 +437,8 @@ class UpsBank:
 
     def __init__(self, ups: Ups) -> None:
         self.ups = ups
-        self.snapshot = ups.live(self._snapshot)
-        self.write = ups.live(self._write)
 
-    def _snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
+    def snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
         if table is Table.INPUT:
             return regs.encode_inputs(self.ups.readings())
         if table is Table.DISCRETE:
@@ -449,7 +447,7 @@ class UpsBank:
             return self.ups.holding()
         return []
 
-    def _write(self, address: int, values: Sequence[int]) -> int | None:
+    def write(self, address: int, values: Sequence[int]) -> int | None:
         lo, hi = regs.LOW_BATTERY_RANGE
         for offset, value in enumerate(values):
             reg = address + offset

@@ -1,7 +1,8 @@
 """A minimal asyncio HTTP/1.1 server for a device's JSON endpoints (health, sensors): GET only,
 one request per connection, ``Content-Length`` always set, loopback and an ephemeral port by default.
 
-Routes map a path to a function returning a JSON-able body. A route may return
+Routes map a path to a function returning a JSON-able body; in live time the device is brought
+up to the clock before each route runs. A route may return
 :data:`HANG` to model an application that accepted the connection but never answers: the
 connection is held, silent, until the client gives up or the port closes. A port can stop
 and resume listening on the same port (:meth:`HttpPort.set_listening`), which clients see
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from devices.transports.listener import Listener
+from workbench.clock import VIRTUAL, Timebase
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +76,12 @@ class HttpPort(Listener):
         host: str = "127.0.0.1",
         port: int = 0,
         name: str = "http",
+        clock: Timebase = VIRTUAL,
     ) -> None:
         super().__init__(host, port, name, limit=MAX_HEAD)
         self.routes = dict(routes)
+        self.clock = clock
+        """Brings the model up to 'now' around each route call (the device, or a clock)."""
 
     def url(self, path: str = "/") -> str:
         """The full URL of a path on this port."""
@@ -102,11 +107,14 @@ class HttpPort(Listener):
         route = self.routes.get(path)
         if route is None:
             return render(404, {"error": f"no such path {path}", "paths": sorted(self.routes)})
+        self.clock.catch_up()
         try:
             body = route()
         except Exception:
             log.exception("%s: route %s failed", self.name, path)
             return render(500, {"error": "internal error"})
+        finally:
+            self.clock.wake()
         if body is HANG:
             await reader.read()  # silent until the client hangs up
             raise ConnectionError("client gave up")

@@ -6,7 +6,8 @@ The device side is a small :class:`RegisterBank`; this module maps it onto pymod
 an access ``action`` refreshes the addressed table from :meth:`RegisterBank.snapshot`
 before each read and hands each write to :meth:`RegisterBank.write`. While
 :meth:`RegisterBank.answering` is false, requests are taken off the wire and dropped, so
-clients time out exactly as with a dead management card.
+clients time out exactly as with a dead management card. In live time the port brings the
+device up to the clock before each request and wakes the clock after.
 
 The socket side is a :class:`~devices.transports.listener.Listener` (so it carries the device's
 wire faults and a bounded backlog, like every port) that frames requests itself and checks
@@ -32,6 +33,7 @@ from pymodbus.simulator.simcore import SimCore
 
 from devices.protocols import modbus_tcp as mbap
 from devices.transports.listener import Listener
+from workbench.clock import VIRTUAL, Timebase
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +96,17 @@ class ModbusPort(Listener):
     kind = "modbus"
 
     def __init__(
-        self, bank: RegisterBank, host: str = "127.0.0.1", port: int = 0, name: str = "modbus"
+        self,
+        bank: RegisterBank,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "modbus",
+        clock: Timebase = VIRTUAL,
     ) -> None:
         super().__init__(host, port, name)
         self.bank = bank
+        self.clock = clock
+        """Brings the model up to 'now' around each request (the device, or a clock)."""
         self.dropped = 0
         """Requests taken off the wire unanswered while the bank was not answering."""
         self.bad_frames = 0
@@ -130,11 +139,15 @@ class ModbusPort(Listener):
                 self.bad_frames += 1
                 log.debug("%s: discarded a frame with protocol id %d", self.name, header.protocol)
                 continue
-            if not self.bank.answering():
-                self.dropped += 1
-                log.debug("%s: dropped request fc=%d (not answering)", self.name, pdu[0])
-                continue
-            reply = await self._answer(header, pdu)
+            self.clock.catch_up()
+            try:
+                if not self.bank.answering():
+                    self.dropped += 1
+                    log.debug("%s: dropped request fc=%d (not answering)", self.name, pdu[0])
+                    continue
+                reply = await self._answer(header, pdu)
+            finally:
+                self.clock.wake()
             writer.write(reply)
             await writer.drain()
 

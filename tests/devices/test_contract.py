@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import json
+import urllib.request
 
 import pytest
 import serial
@@ -17,6 +19,7 @@ from click.testing import CliRunner
 from devices.base import Device, ServedDevice, StreamDevice
 from devices.catalog import default_catalog
 from devices.display import Display, DisplaySettings
+from devices.host_pc import HostPc, HostPcSettings
 from devices.printer import PrinterSettings
 from devices.protocols import mccs as m
 from devices.registry import KINDS
@@ -141,3 +144,23 @@ def test_kiosk_act_help_lists_every_action_of_every_model() -> None:
     for action_name in declared:
         assert action_name in listed
     assert "insert-note VALUE" in result.output and "touch X Y" in result.output
+
+
+@pytest.mark.timeout(10)
+async def test_the_http_port_brings_the_model_up_to_the_clock_before_each_request() -> None:
+    """A host PC at 36,000x: the uptime its sensor endpoint reports follows the wall clock
+    although the clock's stepper sleeps, because the port catches the model up."""
+    env = simpy.Environment()
+    pc = HostPc(env, HostPcSettings(), default_catalog().for_device("host_pc"))
+    pc.start()
+    async with LiveClock(env, speed=36_000.0, max_sleep=60.0) as clock:
+        pc.attach_clock(clock)
+        async with pc.open_port("http", "127.0.0.1") as port:
+            start = clock.sim_target()
+            await asyncio.sleep(0.5)  # five simulated hours pass in the wall clock
+            url = f"http://{port.endpoint}/sensors"
+            body = await asyncio.to_thread(
+                lambda: json.load(urllib.request.urlopen(url, timeout=2))
+            )
+            now = clock.sim_target()
+    assert start + 4.5 * HOUR <= body["uptime_s"] <= now
