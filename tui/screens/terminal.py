@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 STATUS_EVERY_S = 15.0
 LOGS_EVERY_S = 5.0
 MEASUREMENTS_WIDTH = 70
+RESULT_COLUMNS = (
+    ("test", 15),
+    ("status", 6),
+    ("suspect", 26),
+    ("remedy / hint", 34),
+    ("measurements", MEASUREMENTS_WIDTH),
+)
 TABS = ("results", "devices", "logs", "trail", "history")
 
 
@@ -133,9 +140,9 @@ class TerminalScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#results-table", DataTable).add_columns(
-            "test", "status", "suspect", "remedy / hint", "measurements"
-        )
+        results = self.query_one("#results-table", DataTable)
+        for title, width in RESULT_COLUMNS:  # fixed: columns must not jump as results stream in
+            results.add_column(title, width=width)
         self.query_one("#devices-table", DataTable).add_columns("device", "ports", "now", "suspect")
         self.query_one("#trail-table", DataTable).add_columns("time", "action", "outcome", "detail")
         self.query_one("#history-table", DataTable).add_columns(
@@ -147,6 +154,7 @@ class TerminalScreen(Screen[None]):
             self.query_one("#terminal-head", Label).update(
                 f"{r.terminal} · {r.profile} · site {r.site} · agent {r.reachable}"
             )
+        self.query_one("#results-table", DataTable).focus()
         self._reach()
         self._history()
         self._trail()

@@ -198,7 +198,7 @@ class FleetTable(ScrollView, can_focus=True):
         if index >= len(self._order):
             return Strip.blank(width, base)
         row = self.rows[self._order[index]]
-        now = time.time()
+        now = getattr(self.app, "clock", time.time)()
         style = base
         if index == self.cursor:
             style = base + self.get_component_rich_style("fleet-table--cursor")
