@@ -230,7 +230,7 @@ def _print_line(line: dict[str, Any]) -> None:
 
 
 def _window_line(identity: Any) -> str:
-    from remote.client import window_left
+    from remote.window_text import window_left
 
     info = identity.info
     signed = time.strftime("%H:%M", time.localtime(info.valid_after))

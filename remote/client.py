@@ -20,6 +20,7 @@ from typing import Any
 import asyncssh
 
 from remote.certs import CertInfo, fingerprint
+from remote.window_text import clock as _clock
 from workbench.errors import AuthError, ConfigError, RemoteError, TransportError, WorkbenchError
 from workbench.store import RecordStore
 
@@ -116,29 +117,6 @@ def refusal(
     if now >= info.valid_before:
         return f"expired: the window closed at {_clock(info.valid_before)}"
     return None
-
-
-def window_left(valid_before: float, now: float | None = None) -> str:
-    """A tsh-style view of a window's end: ``valid until 14:32 [47m left]`` (local time), or
-    ``closed at 14:32 [5m ago]``."""
-    now = time.time() if now is None else now
-    left = valid_before - now
-    if left <= 0:
-        return f"closed at {_clock(valid_before)} [{_span(-left)} ago]"
-    return f"valid until {_clock(valid_before)} [{_span(left)} left]"
-
-
-def _span(seconds: float) -> str:
-    s = int(seconds)
-    if s >= 3600:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m"
-    return f"{s}s"
-
-
-def _clock(t: float) -> str:
-    return time.strftime("%H:%M", time.localtime(t))
 
 
 class AgentClient:

@@ -4,6 +4,8 @@ directory, their agents reached over SSH with the engineer's window certificate
 
 Every store access opens its own short connection (SQLite connections belong to one thread and
 workers may run in threads); every remote call opens its own SSH connection, as the CLI does.
+asyncssh, the diagnostics and the remedies are imported by the methods that use them, so the
+first frame does not wait for them (about 0.5 s of imports).
 """
 
 from __future__ import annotations
@@ -15,28 +17,15 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from devices.transports.control_client import request_async
-from remote import remedies
-from remote.client import (
-    AgentClient,
-    Endpoint,
-    Identity,
-    RunReport,
-    apply_remedy,
-    discover,
-    record_remedy,
-    record_run,
-    run_suite,
-)
-from remote.diagnostics import registry
-from remote.diagnostics.base import catalog
-from remote.window import CertificateAuthority, engineer_key, parse_allow, read_certificate_info
 from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
 from workbench.errors import ConfigError, RemoteError, WorkbenchError
 from workbench.records import MaintenanceRun
 from workbench.store import RecordStore
+
+if TYPE_CHECKING:
+    from remote.client import Endpoint, Identity
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +57,8 @@ class LiveBackend:
         self._session: int | None = None
         self._reason = ""
         if ca is not None:
+            from remote.window import CertificateAuthority
+
             CertificateAuthority(ca)  # a clear error now if it is not a CA directory
         if cert is not None:
             self.load_certificate(cert)
@@ -102,6 +93,8 @@ class LiveBackend:
 
     # -- the fleet ------------------------------------------------------------------------------
     def _manifests(self) -> dict[str, dict[str, Any]]:
+        from remote.client import discover
+
         out = {}
         for path in discover(self.state_dir):
             try:
@@ -168,6 +161,8 @@ class LiveBackend:
         return "up"
 
     def _endpoint(self, terminal: str) -> Endpoint:
+        from remote.client import Endpoint
+
         return Endpoint.from_manifest(self.state_dir / terminal / "endpoints.json")
 
     def _manifest(self, terminal: str) -> dict[str, Any]:
@@ -185,6 +180,9 @@ class LiveBackend:
     def load_certificate(self, path: Path) -> WindowView:
         if self.known_hosts is None:
             raise ConfigError("give --known-hosts (CA/known_hosts) to trust the terminals")
+        from remote.client import Identity
+        from remote.window import read_certificate_info
+
         identity = Identity.load(self.key_path, path, self.known_hosts)
         info = read_certificate_info(path)
         self._identity = identity
@@ -207,6 +205,8 @@ class LiveBackend:
     ) -> WindowView:
         if self.ca_dir is None:
             raise ConfigError("no CA: start with --ca DIR to request a window, or load one")
+        from remote.window import CertificateAuthority, engineer_key, parse_allow
+
         authority = CertificateAuthority(self.ca_dir)
         key = engineer_key(self.key_path, self.engineer)
         with self._store() as store:
@@ -236,12 +236,19 @@ class LiveBackend:
 
     # -- diagnostics and remedies ---------------------------------------------------------------
     def suites(self) -> list[str]:
+        from remote.diagnostics import registry
+
         return list(registry.suites())
 
     def suite_tests(self, suite: str) -> list[str]:
+        from remote.diagnostics import registry
+
         return list(registry.suites().get(suite, []))
 
     def remedies_for(self, fault: str | None) -> list[str]:
+        from remote import remedies
+        from remote.diagnostics.base import catalog
+
         if fault is None:
             return list(remedies.REMEDIES)
         faults = catalog()
@@ -249,6 +256,8 @@ class LiveBackend:
         return [mode.remedy] if mode is not None and mode.remedy else []
 
     async def _lines(self, terminal: str, command: str) -> list[dict[str, Any]]:
+        from remote.client import AgentClient
+
         endpoint, identity = self._reach(terminal)
         async with AgentClient(endpoint, identity) as client:
             lines, _ = await client.run(command)
@@ -266,6 +275,8 @@ class LiveBackend:
         return [line for line in await self._lines(terminal, command) if line.get("event") == "log"]
 
     async def run(self, terminal: str, suite: str) -> AsyncIterator[dict[str, Any]]:
+        from remote.client import RunReport, record_run, run_suite
+
         try:
             endpoint, identity = self._reach(terminal)
         except WorkbenchError as exc:
@@ -293,6 +304,8 @@ class LiveBackend:
         yield {"event": "done", "outcome": report.outcome, "error": report.error, "run_id": run_id}
 
     async def remedy(self, terminal: str, action: str) -> RemedyView:
+        from remote.client import apply_remedy, record_remedy
+
         endpoint, identity = self._reach(terminal)
         report = await apply_remedy(endpoint, identity, action)
         if report.error is None:
@@ -316,14 +329,20 @@ class LiveBackend:
         return str(path)
 
     async def faults(self, terminal: str) -> list[dict[str, Any]]:
+        from devices.transports.control_client import request_async
+
         result: list[dict[str, Any]] = await request_async(self._control(terminal), "fault.list")
         return result
 
     async def inject(self, terminal: str, fault: str) -> None:
+        from devices.transports.control_client import request_async
+
         await request_async(self._control(terminal), "fault.inject", id=fault)
         self._note(terminal, f"inject {fault}", "done")
 
     async def clear(self, terminal: str, fault: str) -> None:
+        from devices.transports.control_client import request_async
+
         await request_async(self._control(terminal), "fault.clear", id=fault)
         self._note(terminal, f"clear {fault}", "done")
 

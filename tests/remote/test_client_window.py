@@ -8,8 +8,9 @@ import time
 from remote_testkit import TERMINAL, Keys
 
 from remote.certs import read_certificate_info
-from remote.client import refusal, window_left
+from remote.client import refusal
 from remote.window import CertificateAuthority
+from remote.window_text import window_left
 
 
 def test_window_left_reads_like_tsh() -> None:

@@ -24,12 +24,19 @@ from workbench.store import RecordStore
 TID = "KSK-0031"
 
 
-async def until(pilot, condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+async def until(pilot, condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     async def wait() -> None:
         while not condition():
             await pilot.pause(0.05)
 
-    await asyncio.wait_for(wait(), timeout)
+    try:
+        await asyncio.wait_for(wait(), timeout)
+    except TimeoutError:
+        screen = pilot.app.screen
+        shown = [str(w.render()) for w in screen.query("Label")]
+        raise AssertionError(
+            f"not within {timeout} s; {type(screen).__name__} shows {shown}"
+        ) from None
 
 
 def results(screen: TerminalScreen) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from remote.client import window_left
+from remote.window_text import window_left
 
 WARN_S = 600
 """The last ten minutes of a window are shown in warning colours."""
