@@ -13,10 +13,12 @@ DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
 @click.command()
 @click.option(
     "--state-dir",
+    envvar="WORKBENCH_STATE_DIR",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_STATE_DIR,
     show_default=True,
-    help="Where running kiosks keep their endpoints (STATE/ID/endpoints.json) and records.",
+    help="Where running kiosks keep their endpoints (STATE/ID/endpoints.json) and records "
+    "(env WORKBENCH_STATE_DIR).",
 )
 @click.option(
     "--ca",
