@@ -24,13 +24,16 @@ from typing import IO, Any
 
 import asyncssh
 from asyncssh.public_key import SSHKey
+from pydantic import Field, field_validator
 
 from remote import commands, ssh_internals
 from remote.audit import AuditLog
 from remote.backend import Backend
 from remote.certs import CertInfo, fingerprint, judge, read_public_key
+from workbench import sla
 from workbench.config import Strict
-from workbench.errors import RemoteError, TransportError
+from workbench.errors import ConfigError, RemoteError, TransportError
+from workbench.ids import check_terminal_id
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +57,11 @@ class AgentConfig(Strict):
     state_dir: Path
     """Audit log (``audit.jsonl``) and session transcripts (``sessions/``) live here."""
     host: str = "127.0.0.1"
-    port: int = 0
-    max_window_hours: float = 4.0
-    """Certificates spanning longer than this are refused even if the CA signed them."""
-    login_timeout: float = 30.0
+    port: int = Field(default=0, ge=0, le=65535)
+    max_window_hours: float = Field(default=sla.REMOTE_WINDOW_HOURS, gt=0, allow_inf_nan=False)
+    """Certificates spanning longer than this are refused even if the CA signed them: the
+    service plan's 1-hour window unless the terminal's owner sets another here."""
+    login_timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
     fsync: bool = True
     devices: dict[str, dict[str, str]] | None = None
     """A real terminal's devices and their ports, as in an endpoints manifest (``printer:
@@ -66,6 +70,14 @@ class AgentConfig(Strict):
     backend: str | None = None
     """Or ``module:callable`` returning the Backend (for ``workbench agent``); called with the
     config."""
+
+    @field_validator("terminal")
+    @classmethod
+    def _terminal_id(cls, value: str) -> str:
+        try:
+            return check_terminal_id(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class _Session:

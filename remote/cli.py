@@ -526,6 +526,11 @@ def agent(config_path: Path) -> None:
 
 
 def _load_backend(config: Any, source: Path) -> Any:
+    """Build the terminal's backend: the built-in one over its ``devices`` map, or the one the
+    config names as ``module:callable``; anything that is not a callable giving a
+    :class:`remote.backend.Backend` is a one-line config error."""
+    from remote.backend import Backend
+
     if config.backend and config.devices:
         raise ConfigError(f"{source}: give devices (the built-in backend) or backend, not both")
     if config.devices:
@@ -537,14 +542,27 @@ def _load_backend(config: Any, source: Path) -> Any:
             f"{source}: devices: name this terminal's devices and their ports "
             "(or backend: module:callable for a backend of your own)"
         )
-    module, _, attr = config.backend.partition(":")
+    where = f"{source}: backend(={config.backend!r})"
+    module, sep, attr = config.backend.partition(":")
+    if not sep or not module or not attr.isidentifier():
+        raise ConfigError(f"{where} must be module:callable")
     try:
         factory = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"{source}: backend(={config.backend!r}) cannot be imported: {exc}"
-        ) from None
-    return factory(config)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"{where} cannot be imported: {exc}") from None
+    if not callable(factory) or isinstance(factory, type(print)):
+        # a builtin (os:system, builtins:exec...) is never a backend factory: refuse it
+        # before calling it with the config
+        raise ConfigError(f"{where} is not a backend factory (a Python function or class)")
+    try:
+        backend = factory(config)
+    except WorkbenchError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"{where} failed to build a backend: {exc}") from None
+    if not isinstance(backend, Backend):
+        raise ConfigError(f"{where} returned {type(backend).__name__}, not an agent backend")
+    return backend
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import asyncssh
 from remote.certs import CertInfo, fingerprint
 from remote.window_text import clock as _clock
 from workbench.errors import AuthError, ConfigError, RemoteError, TransportError, WorkbenchError
+from workbench.ids import check_terminal_id
 from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,12 @@ class Endpoint:
         host, _, port = str(agent).rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(f"{p}: agent(={agent!r}) must be host:port")
-        return cls(str(manifest.get("terminal") or p.parent.name), host, int(port))
+        terminal = str(manifest.get("terminal") or p.parent.name)
+        try:
+            check_terminal_id(terminal)
+        except ConfigError as exc:
+            raise ConfigError(f"{p}: {exc}") from None
+        return cls(terminal, host, int(port))
 
 
 @dataclass(frozen=True)

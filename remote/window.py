@@ -19,6 +19,7 @@ from pathlib import Path
 
 import asyncssh
 from asyncssh.public_key import CERT_TYPE_USER, SSHKey
+from pydantic import Field
 
 from remote.certs import (
     ALLOW_EXTENSION,
@@ -48,8 +49,9 @@ DEFAULT_ALLOW = ("diag", "remedy")
 class WindowSettings(Strict):
     """``CA/window.yaml``: how long a grant lasts by default and the longest one the CA signs."""
 
-    default_hours: float = sla.REMOTE_WINDOW_HOURS
-    max_hours: float = 4.0
+    default_hours: float = Field(default=sla.REMOTE_WINDOW_HOURS, gt=0, allow_inf_nan=False)
+    max_hours: float = Field(default=sla.REMOTE_WINDOW_HOURS, gt=0, allow_inf_nan=False)
+    """The service plan's window is one hour; a longer job takes a second grant (audited)."""
 
 
 def parse_allow(text: str) -> tuple[str, ...]:
@@ -126,7 +128,8 @@ class CertificateAuthority:
         host_ca = (d / "host_ca.pub").read_text().strip()
         (d / "known_hosts").write_text(f"@cert-authority * {host_ca}\n")
         (d / "window.yaml").write_text(
-            f"# remote window lengths in hours\ndefault_hours: {sla.REMOTE_WINDOW_HOURS:g}\nmax_hours: 4\n"
+            f"# remote window lengths in hours\ndefault_hours: {sla.REMOTE_WINDOW_HOURS:g}\n"
+            f"max_hours: {sla.REMOTE_WINDOW_HOURS:g}\n"
         )
         (d / "serial").write_text("0\n")
         log.info("CA created in %s", d)

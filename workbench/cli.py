@@ -267,7 +267,9 @@ def _print_endpoints(endpoints: dict[str, dict[str, Any]], limit: int = 10) -> N
 
 
 def _control_path(state_dir: Path, terminal_id: str) -> Path:
-    return state_dir / terminal_id / "control.sock"
+    from workbench.ids import check_terminal_id
+
+    return state_dir / check_terminal_id(terminal_id) / "control.sock"
 
 
 id_option = click.option(

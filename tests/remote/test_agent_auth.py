@@ -3,12 +3,14 @@ in as the terminal id, inside their validity; every refusal is audited with its 
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import asyncssh
 import pytest
-from remote_testkit import TERMINAL, Keys, audit_events, next_event
+from remote_testkit import TERMINAL, Keys, agent_config, audit_events, next_event
+from static_backend import StaticBackend
 
 from remote.agent import Agent
 from remote.client import AgentClient, Endpoint
@@ -120,6 +122,47 @@ async def test_window_longer_than_the_terminal_allows_is_refused(agent: Agent, k
     )
     rec, *_ = await refused(agent, TERMINAL, [(private(keys), cert)])
     assert rec["reason"].startswith("window longer than this terminal allows")
+
+
+def _cert_like_ssh_keygen(keys: Keys, before_s: int, after_s: int) -> asyncssh.SSHCertificate:
+    """What ``ssh-keygen -s user_ca -V -1m:+239m`` signs: the CA's own key, any span."""
+    ca_key = asyncssh.read_private_key(str(keys.ca.dir / "user_ca"))
+    now = int(time.time())
+    return ca_key.generate_user_certificate(
+        keys.pub,
+        "alice@support",
+        principals=[TERMINAL],
+        valid_after=now - before_s,
+        valid_before=now + after_s,
+    )
+
+
+async def test_a_four_hour_certificate_is_refused_by_default(agent: Agent, keys: Keys) -> None:
+    # -V -1m:+239m: valid now, for 4 h in all; the agent's own maximum is the plan's 1 h
+    cert = _cert_like_ssh_keygen(keys, 60, 239 * 60)
+    rec, *_ = await refused(agent, TERMINAL, [(private(keys), cert)])
+    assert rec["reason"] == "window longer than this terminal allows (1 h)"
+    assert rec["key_id"] == "alice@support"
+
+
+async def test_only_the_terminal_owner_can_allow_a_longer_window(keys: Keys) -> None:
+    cert = _cert_like_ssh_keygen(keys, 60, 239 * 60)
+    config = agent_config(keys, max_window_hours=4)
+    async with (
+        Agent(config, StaticBackend()) as agent,
+        asyncssh.connect(
+            "127.0.0.1",
+            agent.port,
+            username=TERMINAL,
+            client_keys=[(private(keys), cert)],
+            known_hosts=None,
+            agent_path=None,
+            config=None,
+        ) as conn,
+    ):
+        done = await conn.run("window", check=False)
+    assert done.exit_status == 0
+    assert 4 * 3600 - 120 < json.loads(str(done.stdout))["seconds_left"] <= 239 * 60
 
 
 async def test_password_is_not_offered_and_an_attempt_is_refused(

@@ -92,8 +92,12 @@ def test_openssh_reads_the_grant(
 def test_window_longer_than_the_configured_maximum_is_refused(
     ca: CertificateAuthority, engineer: asyncssh.SSHKey
 ) -> None:
-    with pytest.raises(AuthError, match=r"a window of 6 h is refused: the maximum is 4 h"):
-        ca.grant(["KSK-0001"], engineer, hours=6)
+    # the service plan's window is one hour: a CA made by `ca init` signs no longer by default
+    with pytest.raises(AuthError, match=r"a window of 4 h is refused: the maximum is 1 h"):
+        ca.grant(["KSK-0001"], engineer, hours=4)
+    (ca.dir / "window.yaml").unlink()  # a CA directory without the file has the same maximum
+    with pytest.raises(AuthError, match=r"the maximum is 1 h"):
+        CertificateAuthority(ca.dir).grant(["KSK-0001"], engineer, hours=1.5)
     (ca.dir / "window.yaml").write_text("default_hours: 1\nmax_hours: 0.5\n")
     with pytest.raises(AuthError, match=r"maximum is 0\.5 h"):
         CertificateAuthority(ca.dir).grant(["KSK-0001"], engineer)
@@ -105,8 +109,9 @@ def test_window_longer_than_the_configured_maximum_is_refused(
 def test_bad_terminal_ids_groups_and_nameless_keys_are_refused(
     ca: CertificateAuthority, engineer: asyncssh.SSHKey
 ) -> None:
-    with pytest.raises(ConfigError, match="terminal id"):
-        ca.grant(["KSK-0001,KSK-0002"], engineer)
+    for bad in ("KSK-0001,KSK-0002", "KSK-0001\n", "../k1/KSK-0001", "", " KSK-0001"):
+        with pytest.raises(ConfigError, match="terminal id"):
+            ca.grant([bad], engineer)
     with pytest.raises(ConfigError, match="unknown command group 'root'"):
         ca.grant(["KSK-0001"], engineer, allow=("root",))
     nameless = asyncssh.generate_private_key("ssh-ed25519").convert_to_public()
@@ -185,10 +190,13 @@ def test_grant_cli_writes_the_cert_next_to_the_key(tmp_path: Path) -> None:
         "--key",
         str(tmp_path / "carol.pub"),
         "--hours",
-        "8",
+        "4",
     )
     assert refused.returncode == 6
-    assert refused.stderr.strip().startswith("error: a window of 8 h is refused")
+    assert refused.stderr.strip() == (
+        f"error: a window of 4 h is refused: the maximum is 1 h ({tmp_path / 'CA' / 'window.yaml'} "
+        "max_hours)"
+    )
 
 
 def test_a_window_must_have_a_positive_length(

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.cli import main
 
 
 def test_an_error_line_keeps_colon_words_instead_of_turning_them_into_emoji() -> None:
@@ -18,3 +23,78 @@ def test_an_error_line_keeps_colon_words_instead_of_turning_them_into_emoji() ->
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("workbench: error: --vary 'engineers=a:b:c': expected")
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run the CLI in-process; (exit code, stderr)."""
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    return int(done.value.code or 0), capsys.readouterr().err
+
+
+@pytest.mark.parametrize("verb", [["status"], ["fault", "list"], ["wire", "list"]])
+def test_client_commands_refuse_an_id_that_is_a_path(
+    verb: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --id ../k1/KSK-0001 reached another state dir's control socket
+    (tmp_path / "k1" / "KSK-0001").mkdir(parents=True)
+    code, err = _run(
+        ["kiosk", *verb, "--state-dir", str(tmp_path / "k2"), "--id", "../k1/KSK-0001"], capsys
+    )
+    assert code == 2
+    assert err.startswith("workbench: error: terminal id(='../k1/KSK-0001') must be")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_kiosk_up_refuses_an_id_with_a_trailing_newline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _run(["kiosk", "up", "--state-dir", str(tmp_path), "--id", "KSK-0001\n"], capsys)
+    assert code == 2
+    assert err.startswith("workbench: error: terminal id(='KSK-0001\\n') must be")
+    assert not list(tmp_path.iterdir())
+
+
+def _agent_config(tmp_path: Path, **overrides: str) -> Path:
+    from remote.window import CertificateAuthority, issue_host_identity
+
+    ca = CertificateAuthority.init(tmp_path / "ca")
+    key, cert = issue_host_identity(ca.dir, "KSK-0001", tmp_path / "ssh")
+    fields = {
+        "terminal": "KSK-0001",
+        "user_ca": str(ca.dir / "user_ca.pub"),
+        "host_key": str(key),
+        "host_cert": str(cert),
+        "state_dir": str(tmp_path / "agent"),
+        "backend": "static_backend:make_backend",
+        **overrides,
+    }
+    path = tmp_path / "agent.yaml"
+    path.write_text("".join(f"{k}: {v}\n" for k, v in fields.items()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"port": "99999"}, ":7: port: Input should be less than or equal to 65535"),
+        ({"terminal": "'KSK-0001\\n'"}, ":1: terminal: Value error, terminal id(="),
+        ({"max_window_hours": ".nan"}, ":7: max_window_hours: Input should be a finite number"),
+        ({"backend": "os:system"}, ": backend(='os:system') is not a backend factory"),
+        ({"backend": "json:dumps"}, ": backend(='json:dumps') failed to build a backend"),
+        ({"backend": "static_backend"}, ": backend(='static_backend') must be module:callable"),
+    ],
+)
+def test_agent_config_mistakes_are_one_line(
+    override: dict[str, str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "remote"))
+    path = _agent_config(tmp_path, **override)
+    code, err = _run(["agent", "--config", str(path)], capsys)
+    assert code == 2, err
+    assert err.startswith(f"workbench: error: {path}{message}"), err
+    assert len(err.strip().splitlines()) == 1
