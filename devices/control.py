@@ -113,11 +113,13 @@ class ControlServer:
                 raise ValueError("a request is a JSON object with an 'op'")
         except ValueError as exc:
             return {"ok": False, "error": f"bad request: {exc}"}
+        except RecursionError:  # json's decoder recurses once per level of nesting
+            return {"ok": False, "error": "bad request: nested too deeply"}
         try:
             return {"ok": True, "result": self._dispatch(request)}
         except WorkbenchError as exc:
             return {"ok": False, "error": str(exc)}
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
             return {"ok": False, "error": f"bad request for {request['op']!r}: {exc}"}
 
     def _dispatch(self, req: dict[str, Any]) -> Any:

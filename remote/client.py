@@ -44,7 +44,7 @@ class Endpoint:
             manifest = json.loads(p.read_text())
         except FileNotFoundError:
             raise ConfigError(f"{p}: no such file (is the kiosk running?)") from None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise ConfigError(f"{p}: not an endpoints manifest: {exc}") from None
         agent = manifest.get("agent") if isinstance(manifest, dict) else None
         if not agent:

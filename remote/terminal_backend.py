@@ -136,7 +136,7 @@ class TerminalBackend:
         """A backend for the manifest at ``path`` (``DIR/ID/endpoints.json``)."""
         try:
             manifest = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise ConfigError(f"{path}: cannot read the endpoints manifest: {exc}") from None
         if not isinstance(manifest, dict) or "devices" not in manifest:
             raise ConfigError(f"{path}: not an endpoints manifest (no 'devices')")

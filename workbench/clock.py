@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from typing import Any, Protocol
 
 import simpy
@@ -41,6 +42,11 @@ log = logging.getLogger(__name__)
 HOUR = 3600.0
 DAY = 24 * HOUR
 YEAR = 365 * DAY
+MAX_SPEED = 100_000.0
+"""Fastest live time (a simulated day in under a wall second). Past it a kiosk only ever catches
+up: its stepper has more simulated time to process than wall time to do it in."""
+STEP_BUDGET_S = 0.05
+"""Longest the stepper processes events before it lets the event loop run (ports, signals)."""
 
 
 def run_virtual(env: simpy.Environment, seconds: float) -> None:
@@ -93,8 +99,8 @@ class LiveClock:
     """
 
     def __init__(self, env: simpy.Environment, speed: float = 1.0, max_sleep: float = 1.0) -> None:
-        if not speed > 0 or math.isinf(speed):
-            raise ConfigError(f"speed(={speed}) must be a finite number > 0")
+        if not 0 < speed <= MAX_SPEED:
+            raise ConfigError(f"speed(={speed:g}) must be > 0 and at most {MAX_SPEED:g}")
         self.env = env
         self.speed = speed
         self.max_sleep = max_sleep
@@ -195,8 +201,9 @@ class LiveClock:
             if due <= target:
                 self.lag = max(0.0, loop.time() - self.wall_of(due))
                 self.max_lag = max(self.max_lag, self.lag)
-            if target > self.env.now:
-                self.env.run(until=target)
+            if not self._advance(target, time.monotonic() + STEP_BUDGET_S):
+                await asyncio.sleep(0)  # behind: let ports and signal handlers run, go on
+                continue
             self._settle()
             nxt = self.env.peek()
             delay = self.max_sleep if math.isinf(nxt) else max(0.0, self.wall_of(nxt) - loop.time())
@@ -205,6 +212,19 @@ class LiveClock:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=min(delay, self.max_sleep))
             except TimeoutError:
                 pass
+
+    def _advance(self, target: float, deadline: float) -> bool:
+        """Process the events due before ``target`` and move 'now' there; False when the wall
+        ``deadline`` came first (a kiosk that is behind still answers its ports and SIGTERM)."""
+        env, steps = self.env, 0
+        while env.peek() < target:
+            env.step()
+            steps += 1
+            if not steps & 255 and time.monotonic() > deadline:
+                return False
+        if target > env.now:
+            env.run(until=target)
+        return True
 
     def _settle(self) -> None:
         """Process what is due at 'now', including the spent ``until`` marker that SimPy 4.1's

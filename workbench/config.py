@@ -30,26 +30,53 @@ class _LineLoader(yaml.SafeLoader):
     """A safe loader that remembers the line of every mapping key, by path."""
 
 
-def key_lines(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each path (tuple of keys and indices) in a YAML document to its 1-based line, so that
-    a check made after validation can still name the line it is about."""
-    lines: dict[tuple[str | int, ...], int] = {}
-    root = yaml.compose(text, Loader=_LineLoader)
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists a file may have (profiles and plans use under 10)."""
+MAX_NODES = 100_000
+"""Most values a file may hold once its aliases are expanded (a few anchors that refer to each
+other many times over would otherwise make validation run for hours)."""
 
-    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
+
+def _compose_lines(root: yaml.Node | None, source: str) -> dict[tuple[str | int, ...], int]:
+    """Map each path (tuple of keys and indices) in a YAML document to its 1-based line, and
+    refuse a document whose aliases loop back into themselves, that nests deeper than
+    :data:`MAX_DEPTH` or that expands to more than :data:`MAX_NODES` values."""
+    lines: dict[tuple[str | int, ...], int] = {}
+    seen = 0
+    # iterative walk (a recursive one would itself run out of stack on hostile input)
+    stack: list[tuple[yaml.Node, tuple[str | int, ...], frozenset[int]]] = []
+    if root is not None:
+        stack.append((root, (), frozenset()))
+    while stack:
+        node, path, ancestors = stack.pop()
+        seen += 1
+        line = node.start_mark.line + 1
+        if id(node) in ancestors:
+            raise ConfigError(f"{source}:{line}: an alias refers to a value that contains it")
+        if len(path) > MAX_DEPTH:
+            raise ConfigError(f"{source}:{line}: nested deeper than {MAX_DEPTH} levels")
+        if seen > MAX_NODES:
+            raise ConfigError(
+                f"{source}:{line}: more than {MAX_NODES:,} values once aliases are expanded"
+            )
+        lines.setdefault(path, line)
+        inner = ancestors | {id(node)}
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 sub = (*path, key.value)
                 lines[sub] = key.start_mark.line + 1
-                walk(value, sub)
+                stack.append((value, sub, inner))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    if root is not None:
-        walk(root, ())
+                stack.append((item, (*path, i), inner))
     return lines
+
+
+def key_lines(text: str, source: str = "<string>") -> dict[tuple[str | int, ...], int]:
+    """Map each path (tuple of keys and indices) in a YAML document to its 1-based line, so that
+    a check made after validation can still name the line it is about (same limits as
+    :func:`parse_yaml`)."""
+    return _compose_lines(yaml.compose(text, Loader=_LineLoader), source)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
@@ -114,16 +141,47 @@ def describe_validation_error(
     return f"{prefix}: {where or 'document'}: {msg}{tail}"
 
 
+def _flow_depth(text: str) -> tuple[int, int]:
+    """The deepest ``[``/``{`` nesting outside quotes and its line: PyYAML's scanner takes time
+    quadratic in that depth, so a hostile file is refused before it is scanned."""
+    depth = deepest = line = at = 0
+    quote = ""
+    for ch in text:
+        if ch == "\n":
+            line += 1
+            quote = "" if quote == "'" else quote
+        elif quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, line + 1
+        elif ch in "]}" and depth:
+            depth -= 1
+    return deepest, at
+
+
 def parse_yaml(text: str, model: type[M], source: str = "<string>") -> M:
     """Validate YAML text against ``model``; raise :class:`ConfigError` naming source and line."""
+    deepest, line_no = _flow_depth(text)
+    if deepest > MAX_DEPTH:
+        raise ConfigError(f"{source}:{line_no}: nested deeper than {MAX_DEPTH} levels")
+    loader = _LineLoader(text)
     try:
-        data = yaml.safe_load(text)
-        lines = key_lines(text)
+        root = loader.get_single_node()
+        lines = _compose_lines(root, source)
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{source}{line}: not valid YAML: {problem}") from None
+    except RecursionError:  # the parser itself recurses once per level of nesting
+        raise ConfigError(f"{source}: nested deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
     if data is None:
         data = {}
     try:
@@ -139,6 +197,11 @@ def load_yaml(path: str | Path, model: type[M]) -> M:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{p}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
     return parse_yaml(text, model, str(p))

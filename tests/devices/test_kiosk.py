@@ -218,9 +218,21 @@ async def test_malformed_control_requests_get_an_error_reply(
         with pytest.raises(DeviceError, match=r"bad request: line too long"):
             await request_async(sock, "status", pad="x" * 100_000)
         assert (await request_async(sock, "status"))["terminal"] == "KSK-0008"
+        # a deeply nested line raised RecursionError in the kiosk: no reply, a traceback logged
+        reader, writer = await asyncio.open_unix_connection(str(sock))
+        writer.write(b'{"op": "status", "x": ' + b"[" * 30_000 + b"]" * 30_000 + b"}\n")
+        writer.write(b'{"op": ' + b"[" * 20_000 + b"]" * 20_000 + b"}\n")
+        assert json.loads(await reader.readline()) == {
+            "ok": False,
+            "error": "bad request: nested too deeply",
+        }
+        assert json.loads(await reader.readline())["error"] == "bad request: nested too deeply"
+        writer.write(b'{"op": "status"}\n')
+        assert json.loads(await reader.readline())["result"]["terminal"] == "KSK-0008"
+        writer.close()
 
 
-@pytest.mark.parametrize("prefix", ["../evil", "", "a b", "-x", "K" * 64])
+@pytest.mark.parametrize("prefix", ["../evil", "", "a b", "-x", "K" * 64, "KSK-0001\n"])
 def test_terminal_ids_that_are_not_directory_names_and_principals_are_refused(
     prefix: str,
 ) -> None:
@@ -247,3 +259,46 @@ async def test_the_control_socket_refuses_an_unknown_or_foreign_peer(
         monkeypatch.setattr(devices.control, "_peer_uid", lambda sock: peer_uid)
         with pytest.raises(TransportError, match="the kiosk closed the control connection"):
             await request_async(sock, "status")
+
+
+async def _stop_time(state_dir: Path, tid: str, speed: str) -> float:
+    """Start ``kiosk up`` (the full bill_payment profile), await it, SIGTERM it: seconds to exit."""
+    proc = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "workbench.cli", "kiosk", "up", "--id", tid, "--speed", speed],
+        "--state-dir",
+        str(state_dir),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    while b"kiosk(s) up" not in (line := await proc.stdout.readline()):
+        assert line, (await proc.stderr.read()).decode()
+    await asyncio.sleep(0.5)  # let live time run (at the maximum speed it is always behind)
+    loop = asyncio.get_running_loop()
+    sent = loop.time()
+    proc.send_signal(signal.SIGTERM)
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return loop.time() - sent
+
+
+@pytest.mark.timeout(40)
+async def test_a_kiosk_at_the_maximum_speed_stops_on_sigterm(state_dir: Path) -> None:
+    baseline = await _stop_time(state_dir, "KSK-0301", "1")
+    fastest = await _stop_time(state_dir, "KSK-0302", "100000")
+    assert fastest < max(2.0, 3 * baseline), (fastest, baseline)
+
+
+def test_kiosk_up_refuses_a_speed_past_the_maximum(state_dir: Path) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "kiosk", "up", "--speed", "1e308"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=state_dir,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "workbench: error: speed(=1e+308) must be > 0 and at most 100000\n"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import simpy
 
-from workbench.clock import VIRTUAL, LiveClock
+from workbench.clock import MAX_SPEED, VIRTUAL, LiveClock
 from workbench.errors import ConfigError
 
 
@@ -91,6 +91,35 @@ async def test_clock_keeps_up_with_a_busy_environment() -> None:
 def test_speed_must_be_positive() -> None:
     with pytest.raises(ConfigError, match=r"speed\(=0\) must be"):
         LiveClock(simpy.Environment(), speed=0)
+
+
+@pytest.mark.parametrize("speed", [1e308, float("inf"), float("nan"), MAX_SPEED * 1.01])
+def test_speed_past_the_maximum_is_refused(speed: float) -> None:
+    # --speed 1e308 was accepted and the kiosk spun at full CPU, deaf to SIGTERM
+    with pytest.raises(ConfigError, match=r"must be > 0 and at most 100000"):
+        LiveClock(simpy.Environment(), speed=speed)
+
+
+@pytest.mark.timeout(10)
+async def test_a_clock_that_cannot_keep_up_still_lets_the_loop_run() -> None:
+    """A simulation heavier than the wall clock allows used to hold the event loop inside one
+    ``run(until=...)``: no port answered and SIGTERM waited for it."""
+    env = simpy.Environment()
+
+    def busy() -> simpy.events.ProcessGenerator:
+        while True:
+            yield env.timeout(1e-4)  # 1e9 events per wall second at the maximum speed
+
+    env.process(busy())
+    loop = asyncio.get_running_loop()
+    async with LiveClock(env, speed=MAX_SPEED):
+        late = []
+        for _ in range(5):
+            asked = loop.time()
+            await asyncio.sleep(0.01)
+            late.append(loop.time() - asked - 0.01)
+    assert env.now > 0
+    assert max(late) < 1.0, late  # a 50 ms step budget; the old stepper never came back
 
 
 @pytest.mark.timeout(5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from workbench.config import Duration, Strict, parse_duration, parse_yaml
@@ -62,3 +64,43 @@ def test_a_misspelt_required_key_is_reported_as_the_typo() -> None:
         match=r"^p.yaml:1: unknown key 'nmae'; valid keys: name, parts, wait; did you mean 'name'\?$",
     ):
         parse_yaml("nmae: a\n", Outer, "p.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: a\nparts: &p [*p]\n", "plan.yaml:2: an alias refers to a value that contains it"),
+        ("name: &n {x: *n}\n", "plan.yaml:1: an alias refers to a value that contains it"),
+        ("name: a\nparts: " + "[" * 100 + "]" * 100 + "\n", "plan.yaml:2: nested deeper than 64"),
+        (
+            "name: a\nparts: " + "[ " * 5000 + "]" * 5000 + "\n",
+            "plan.yaml:2: nested deeper than 64",
+        ),
+        ("name: a\nparts:\n  " + "- " * 3000 + "1\n", "plan.yaml: nested deeper than 64"),
+        (
+            "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+            + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcd", "bcde")),
+            "plan.yaml:1: more than 100,000 values once aliases are expanded",
+        ),
+    ],
+)
+def test_hostile_yaml_is_a_one_line_error(text: str, message: str) -> None:
+    # a recursive alias or deep nesting raised RecursionError; an alias bomb ran for minutes
+    with pytest.raises(ConfigError) as info:
+        parse_yaml(text, Outer, "plan.yaml")
+    assert str(info.value).startswith(message)
+
+
+def test_a_file_that_is_not_utf8_is_a_one_line_error(tmp_path: Path) -> None:
+    from devices.profiles import load_profile
+    from remote.window import CertificateAuthority
+
+    bad = tmp_path / "kiosk.yaml"
+    bad.write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(ConfigError) as info:
+        load_profile(bad)
+    assert str(info.value) == f"{bad}:1: not UTF-8 text (byte 0xe9 at offset 9)"
+    ca = CertificateAuthority.init(tmp_path / "CA")
+    (ca.dir / "window.yaml").write_bytes(b"# window\ndefault_hours: 1 \xff\n")
+    with pytest.raises(ConfigError, match=r"window\.yaml:2: not UTF-8 text \(byte 0xff"):
+        CertificateAuthority(ca.dir)
