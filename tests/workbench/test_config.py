@@ -79,7 +79,10 @@ def test_a_misspelt_required_key_is_reported_as_the_typo() -> None:
         ("name: a\nparts:\n  " + "- " * 3000 + "1\n", "plan.yaml: nested deeper than 64"),
         (
             "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
-            + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcd", "bcde")),
+            + "".join(
+                f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
+                for p, c in zip("abcd", "bcde", strict=True)
+            ),
             "plan.yaml:1: more than 100,000 values once aliases are expanded",
         ),
     ],
