@@ -27,7 +27,7 @@ from asyncssh.public_key import SSHKey
 from pydantic import Field, field_validator
 
 from remote import commands, ssh_internals
-from remote.audit import AuditLog
+from remote.audit import AuditLog, Seal
 from remote.backend import Backend
 from remote.certs import CertInfo, fingerprint, judge, read_public_key
 from workbench import sla
@@ -133,10 +133,22 @@ class _Connection(asyncssh.SSHServer):
 
         conn.validate_public_key = validate_public_key  # type: ignore[method-assign]
         ssh_internals.watch_userauth(conn, self._on_userauth)
+        ssh_internals.watch_undecodable_exec(conn, self._undecodable)
 
     async def _on_userauth(self, username: str, method: bytes) -> None:
         if method in _OTHER_METHODS:
             await self._refuse(username, _OTHER_METHODS[method], method=method.decode())
+
+    def _undecodable(self, command: bytes) -> None:
+        """Audit an exec request asyncssh refuses because it is not UTF-8."""
+        engineer = self.info.key_id if self.info is not None else None
+        self.agent.audit.append(
+            "command_refused",
+            conn=self.id,
+            engineer=engineer,
+            command=command.decode("utf-8", errors="backslashreplace"),
+            reason="command is not UTF-8",
+        )
 
     def begin_auth(self, username: str) -> bool:
         assert self.conn is not None
@@ -252,6 +264,13 @@ class _Connection(asyncssh.SSHServer):
                 user=self.username,
                 reason="no certificate offered",
             )
+        elif self.attempts == 0:  # a port scan, a bad handshake, a client that gave up early
+            self.agent.audit.append(
+                "connection_dropped",
+                conn=self.id,
+                peer=self.peer,
+                reason=f"closed before authentication: {exc or 'by the client'}",
+            )
 
     # -- window --------------------------------------------------------------------------
     def close_window(self) -> None:
@@ -312,7 +331,7 @@ class _Connection(asyncssh.SSHServer):
                 outcome.exit_status, outcome.error = -1, f"client went away: {exc}"
             finally:
                 del self.sessions[sid]
-                await agent.audit.commit(
+                result = await agent.audit.commit(
                     "result",
                     conn=self.id,
                     session=sid,
@@ -324,6 +343,10 @@ class _Connection(asyncssh.SSHServer):
                     error=outcome.error,
                 )
         if outcome.exit_status >= 0:
+            # the seal of the result line: the engineer's client keeps it, so a log cut short
+            # of it later no longer verifies against the client's records store
+            seal = Seal(result["seq"], result["hash"], result["seal"])
+            process.stdout.write(json.dumps(seal.as_line()) + "\n")
             process.exit(outcome.exit_status)
 
     async def _execute(self, session: _Session, text: str | None) -> commands.Outcome:
@@ -397,7 +420,7 @@ class Agent:
             host_certs = [asyncssh.read_certificate(str(cfg.host_cert))] if cfg.host_cert else []
         except (OSError, asyncssh.KeyImportError) as exc:
             raise RemoteError(f"{cfg.host_key}: cannot load host identity: {exc}") from None
-        self.audit = AuditLog(Path(cfg.state_dir) / "audit.jsonl", fsync=cfg.fsync)
+        self.audit = AuditLog(Path(cfg.state_dir) / "audit.jsonl", host_key, fsync=cfg.fsync)
 
         async def process_factory(process: asyncssh.SSHServerProcess[str]) -> None:
             owner = process.channel.get_connection().get_owner()

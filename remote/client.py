@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncssh
 
+from remote.audit import Seal, seal_ok
 from remote.certs import CertInfo, fingerprint
 from remote.window_text import clock as _clock
 from workbench.errors import AuthError, ConfigError, RemoteError, TransportError, WorkbenchError
@@ -135,6 +136,10 @@ class AgentClient:
         self.identity = identity
         self.connect_timeout = connect_timeout
         self.exit_status: int | None = None
+        self.seal: Seal | None = None
+        """The newest audit seal the agent handed over (checked against its host key)."""
+        self.host_key: str | None = None
+        """The terminal's host key (OpenSSH one-line), verified through its host certificate."""
         self._conn: asyncssh.SSHClientConnection | None = None
 
     async def __aenter__(self) -> AgentClient:
@@ -165,6 +170,8 @@ class AgentClient:
             raise TransportError(f"{where}: no answer within {self.connect_timeout:g} s") from None
         except (OSError, asyncssh.Error) as exc:
             raise TransportError(f"{where}: cannot connect: {exc}") from None
+        key = self._conn.get_server_host_key()
+        self.host_key = bytes(key.export_public_key()).decode().strip() if key else None
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -187,11 +194,25 @@ class AgentClient:
                         obj = json.loads(text)
                     except ValueError:
                         obj = {"event": "raw", "text": text}
+                    if isinstance(obj, dict) and obj.get("event") == "seal":
+                        self._keep_seal(obj)  # the audit seal is for the records, not the caller
+                        continue
                     yield obj if isinstance(obj, dict) else {"event": "raw", "text": text}
                 await proc.wait_closed()
                 self.exit_status = proc.exit_status
         except (asyncssh.Error, ConnectionError) as exc:
             yield {"event": "error", "code": "transport", "error": str(exc)}
+
+    def _keep_seal(self, line: dict[str, Any]) -> None:
+        key = self._conn.get_server_host_key() if self._conn is not None else None
+        try:
+            seal = Seal(int(line["seq"]), str(line["hash"]), str(line["seal"]))
+        except (KeyError, TypeError, ValueError):
+            return
+        if key is not None and seal_ok(key, seal.hash, seal.seal):
+            self.seal = seal
+        else:
+            log.warning("%s: an audit seal that its host key did not sign", self.endpoint.terminal)
 
     async def run(self, command: str) -> tuple[list[dict[str, Any]], int | None]:
         """Collect every line of a command and its exit status."""
@@ -212,6 +233,8 @@ class RunReport:
     results: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     exit_status: int | None = None
+    seal: Seal | None = None
+    host_key: str | None = None
 
     def counts(self) -> dict[str, int]:
         out = {"pass": 0, "warn": 0, "fail": 0}
@@ -247,6 +270,7 @@ async def run_suite(
                 elif line.get("event") in ("error", "window_closed"):
                     report.error = str(line.get("error") or line.get("message"))
             report.exit_status = client.exit_status
+            report.seal, report.host_key = client.seal, client.host_key
     except UnknownNames:
         raise
     except WorkbenchError as exc:  # refused, unreachable, bad manifest: this terminal only
@@ -358,7 +382,7 @@ def verdict(counts: dict[str, int]) -> str:
 
 def record_run(store: RecordStore, report: RunReport, ticket: int | None = None) -> int:
     """Store a run as a maintenance record with one diag result per test; returns its id."""
-    return store.add_maintenance_run(
+    run_id = store.add_maintenance_run(
         report.terminal,
         report.suite,
         report.engineer,
@@ -369,6 +393,14 @@ def record_run(store: RecordStore, report: RunReport, ticket: int | None = None)
         report.error,
         ticket,
     )
+    if report.seal is not None and report.host_key:
+        keep_seal(store, report.terminal, report.seal, report.host_key)
+    return run_id
+
+
+def keep_seal(store: RecordStore, terminal: str, seal: Seal, host_key: str) -> None:
+    """Keep the newest audit seal a terminal handed over (``audit verify --store`` reads it)."""
+    store.keep_audit_seal(terminal, seal.seq, seal.hash, seal.seal, host_key)
 
 
 def discover(state_dir: str | Path) -> list[Path]:

@@ -1,5 +1,8 @@
 """Every use of asyncssh's private API, in one module, each where asyncssh has no public hook:
 
+- a session channel's exec request (``SSHServerChannel._process_exec_request``, found by name
+  when the request arrives): asyncssh refuses a command that is not UTF-8 without calling any
+  hook, and the audit log must still record it;
 - the server's user-auth step (``SSHServerConnection._finish_userauth``, with the login name in
   ``_username``): asyncssh answers a password or keyboard-interactive request that is not
   supported without calling any ``SSHServer`` hook, and the audit log must name the attempt;
@@ -26,6 +29,7 @@ from typing import Any
 
 import asyncssh
 from asyncssh import public_key
+from asyncssh.channel import SSHServerChannel
 from asyncssh.connection import SSHServerConnection
 from asyncssh.packet import SSHPacket
 from asyncssh.public_key import SSHKey, SSHOpenSSHCertificate, SSHOpenSSHCertificateV01
@@ -48,6 +52,32 @@ def watch_userauth(conn: asyncssh.SSHServerConnection, listener: AuthListener) -
         await original(begin_auth, method, packet)
 
     conn._finish_userauth = finish_userauth  # type: ignore[method-assign]
+
+
+def watch_undecodable_exec(
+    conn: asyncssh.SSHServerConnection, listener: Callable[[bytes], None]
+) -> None:
+    """Call ``listener`` with the raw command of every exec request on ``conn`` that is not
+    UTF-8 (asyncssh then refuses it as before)."""
+    original_channel = conn.create_server_channel
+
+    def create_server_channel(*args: Any, **kwargs: Any) -> Any:
+        channel = original_channel(*args, **kwargs)
+        original_exec = channel._process_exec_request
+
+        def exec_request(packet: SSHPacket) -> bool:
+            payload = packet.get_remaining_payload()
+            command = SSHPacket(payload).get_string()
+            try:
+                command.decode("utf-8")
+            except UnicodeDecodeError:
+                listener(command)
+            return bool(original_exec(SSHPacket(payload)))
+
+        channel._process_exec_request = exec_request  # type: ignore[method-assign]
+        return channel
+
+    conn.create_server_channel = create_server_channel  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +141,12 @@ def check() -> None:
         problems.append(
             f"SSHServerConnection._finish_userauth{inspect.signature(finish)} changed its arguments"
         )
+    exec_request = getattr(SSHServerChannel, "_process_exec_request", None)
+    if exec_request is None or list(inspect.signature(exec_request).parameters) != [
+        "self",
+        "packet",
+    ]:
+        problems.append("SSHServerChannel._process_exec_request is gone or changed its arguments")
     key = asyncssh.generate_private_key("ssh-ed25519")
     try:
         cert = key.generate_user_certificate(key, "probe", serial=7, valid_after=1, valid_before=2)

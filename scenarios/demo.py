@@ -194,9 +194,14 @@ async def run_demo(state_dir: Path, speed: float, out: Console) -> None:
 
     out.rule("7. the audit trail")
     audit = base / TERMINAL / "agent" / "audit.jsonl"
-    chain = verify(audit)
+    # against the host key and the last seal the engineer's client saw (kept with its records)
+    seal = again.seal
+    chain = verify(audit, key=again.host_key, seal=seal)
     if chain.ok:
-        out.print(f"  {audit}: hash chain verified, {chain.lines} lines")
+        out.print(
+            f"  {audit}: hash chain and seals verified, {chain.lines} lines, "
+            f"reaching line {seal.seq if seal else '-'} the engineer's records saw sealed"
+        )
     else:
         out.print(f"  {audit}: BROKEN at line {chain.broken_line}: {chain.reason}")
     out.print(f"\nDone. Everything ran on loopback; state and records are in {base}")

@@ -41,6 +41,6 @@ def test_demo_runs_end_to_end(state_dir: Path) -> None:
     assert "printer.paper_out" in out and "display.brightness_low" in out
     assert "remedy display.set_brightness: cleared" in out
     assert "printer.paper_out: not remote-fixable" in out
-    assert "hash chain verified" in out
+    assert "hash chain and seals verified" in out and "the engineer's records saw sealed" in out
     # and it left records behind
     assert (state_dir / "demo" / "records.sqlite").exists()

@@ -425,6 +425,31 @@ class RecordStore:
         """Engineers' tool sessions, oldest first: who, why (the ticket), which tool, when."""
         return self.engine.query("SELECT * FROM work_sessions ORDER BY id")
 
+    def keep_audit_seal(
+        self, terminal: str, seq: int, digest: str, seal: str, host_key: str
+    ) -> None:
+        """Keep the newest audit seal seen from a terminal (a later one, or one from a new host
+        key, replaces it)."""
+        with self._write() as tx:
+            tx.execute(
+                "INSERT INTO audit_seals (terminal, seq, hash, seal, host_key, seen) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (terminal) DO UPDATE SET seq=excluded.seq, "
+                "hash=excluded.hash, seal=excluded.seal, host_key=excluded.host_key, "
+                "seen=excluded.seen WHERE excluded.seq >= audit_seals.seq "
+                "OR excluded.host_key != audit_seals.host_key",
+                (terminal, seq, digest, seal, host_key, time.time()),
+            )
+
+    def audit_seal(self, terminal: str) -> dict[str, Any] | None:
+        """The newest audit seal seen from ``terminal``: seq, hash, seal, host_key, seen."""
+        rows = self.engine.query("SELECT * FROM audit_seals WHERE terminal = ?", (terminal,))
+        return dict(rows[0]) if rows else None
+
+    def audit_seal_terminals(self) -> list[str]:
+        """Terminals this store holds an audit seal of."""
+        rows = self.engine.query("SELECT terminal FROM audit_seals ORDER BY terminal")
+        return [str(r["terminal"]) for r in rows]
+
     def add_remedy(self, remedy: RemedyRecord) -> int:
         """Record a remedy applied (and its re-test); returns its id."""
         with self._write() as tx:

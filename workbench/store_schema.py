@@ -158,6 +158,18 @@ MIGRATIONS: Sequence[str] = (
         outcome TEXT
     );
     """,
+    # v6: the last audit-log seal an engineer's client saw from each terminal, and the host
+    # key that sealed it (the one the client's SSH session verified with the host CA).
+    """
+    CREATE TABLE audit_seals (
+        terminal TEXT PRIMARY KEY,
+        seq {bigint} NOT NULL,
+        hash TEXT NOT NULL,
+        seal TEXT NOT NULL,
+        host_key TEXT NOT NULL,
+        seen {real} NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

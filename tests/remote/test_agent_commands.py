@@ -157,7 +157,7 @@ async def test_no_shell_no_pty_no_forwarding(agent: Agent, endpoint: Endpoint, k
         async with conn.create_process(encoding="utf-8") as shell:  # no command: a shell request
             out = await shell.stdout.read()
             await shell.wait_closed()
-        assert shell.exit_status == 2 and "no shell" in json.loads(out)["error"]
+        assert shell.exit_status == 2 and "no shell" in json.loads(out.splitlines()[0])["error"]
         with pytest.raises(asyncssh.ChannelOpenError):
             await conn.create_process("status", term_type="xterm")
         with pytest.raises(asyncssh.ChannelOpenError):

@@ -69,7 +69,9 @@ async def ssh(
 async def test_openssh_runs_status(agent: Agent, keys: Keys) -> None:
     code, lines, _ = await ssh(keys, agent, keys.cert(), "status")
     assert code == 0
-    assert lines == [{"event": "status", "terminal_state": "in_service"}]  # no answer key
+    status, seal = lines
+    assert status == {"event": "status", "terminal_state": "in_service"}  # no answer key
+    assert seal["event"] == "seal" and set(seal) == {"event", "seq", "hash", "seal"}
 
 
 async def test_openssh_sees_refusals_and_exit_statuses(agent: Agent, keys: Keys) -> None:
