@@ -360,6 +360,8 @@ class Printer(StreamDevice[PrinterSettings]):
         self._queue.clear()
         self.state.queued_bytes = 0
         self.page.reset()
+        for session in list(self._sessions):
+            session.restart()  # a command cut off mid-block is gone with the power
         self.record("reset")
         for fault in (OFFLINE, OVERHEAT):
             if fault in self.modes:
@@ -370,6 +372,8 @@ class Printer(StreamDevice[PrinterSettings]):
     def handle(self, msg: p.Message, session: PrinterSession) -> bytes:
         """Act on one message from a host; returns the bytes to answer with right away."""
         if isinstance(msg, p.Command):
+            if msg.prefix in _SCANNED or (msg.prefix == b"\x10\x04" and 1 <= msg.n <= 4):
+                return b""  # acted on as it arrived (:meth:`realtime`)
             if msg.prefix in _QUERIES:
                 return self._answer(msg, session)
         elif isinstance(msg, p.Unknown):
@@ -384,6 +388,20 @@ class Printer(StreamDevice[PrinterSettings]):
         else:
             self._print(msg)
         return b""
+
+    def realtime(self, cmd: p.Command, session: PrinterSession) -> bytes:
+        """A real-time command found in the received bytes, acted on as it arrives, whatever the
+        parser is in the middle of; ``DLE DC4 8`` and a ``DLE ENQ 2`` that recovers from an error
+        also drop what the parser holds (the receive buffer)."""
+        if cmd.prefix == b"\x10\x14\x08" or (
+            cmd.prefix == b"\x10\x05" and cmd.n == 2 and not self.online
+        ):
+            self._queue.clear()
+            self.state.queued_bytes = 0
+            session.restart()
+            self.record("buffers_cleared", by=cmd.name)
+            return p.CLEAR_RESPONSE if cmd.prefix == b"\x10\x14\x08" else b""
+        return self._answer(cmd, session)
 
     def _answer(self, msg: p.Command, session: PrinterSession) -> bytes:
         """A real-time command or status query (see :data:`_QUERIES`)."""
@@ -407,9 +425,6 @@ class Printer(StreamDevice[PrinterSettings]):
             self.record("counter_reset", counter=number)
         elif prefix == b"\x10\x14\x01":
             self.record("drawer_kick", pin=5 if n else 2)
-        elif prefix == b"\x10\x14\x08" or (prefix == b"\x10\x05" and n == 2 and not self.online):
-            self._queue.clear()  # clear buffer; or recover from an error, dropping held data
-            self.state.queued_bytes = 0
         return b""
 
     def _print(self, msg: p.Message) -> None:
@@ -472,6 +487,9 @@ _QUERIES = frozenset(
     | {b"\x1dr", b"\x1dI", b"\x1dg2", b"\x1dg0", b"\x1da"}
 )
 """Real-time commands and status queries: answered at once, whatever the printer's state."""
+_SCANNED = frozenset({b"\x10\x05", b"\x10\x14\x01", b"\x10\x14\x08"})
+"""Real-time commands :class:`escpos.RealtimeScanner` finds in the raw bytes (with ``DLE EOT
+1-4``): the parser's copy of them is not acted on twice."""
 
 
 class PrinterSession(Session):
@@ -481,6 +499,7 @@ class PrinterSession(Session):
     def __init__(self, printer: Printer) -> None:
         self.printer = printer
         self.parser = p.Parser()
+        self.scanner = p.RealtimeScanner()
         self.asb = 0
         """``GS a`` mask: automatic status back is on when non-zero."""
         self.last_asb = b""
@@ -494,14 +513,33 @@ class PrinterSession(Session):
             self.last_asb = block
             self._write(block)
 
+    def restart(self) -> None:
+        """Drop a partly received command (buffers cleared, or the printer power-cycled)."""
+        self.parser = p.Parser()
+        self.scanner.reset()
+
     def feed(self, data: bytes) -> bytes:
-        """Bytes from the host in; the immediate answers out."""
+        """Bytes from the host in; the immediate answers out.
+
+        Real-time commands are acted on where they end in ``data`` (the parser reads the same
+        bytes as it always does), so a host polling ``DLE EOT`` gets its answer even while the
+        parser sits inside a long image or block."""
         printer = self.printer
         out = b""
-        handle = printer.handle
+        start = 0
+        for end, cmd in self.scanner.scan(data):
+            out += self._parse(data[start:end])
+            out += printer.realtime(cmd, self)
+            start = end
+        out += self._parse(data[start:] if start else data)
+        printer.settle()
+        return out
+
+    def _parse(self, data: bytes) -> bytes:
+        out = b""
+        handle = self.printer.handle
         for msg in self.parser.feed(data):
             reply = handle(msg, self)
             if reply:
                 out += reply
-        printer.settle()
         return out

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from devices.protocols import escpos
 from devices.protocols import mccs as m
 from devices.protocols import stx_bcc as cr
 from devices.protocols import touch as t
@@ -97,6 +98,21 @@ async def _printer_reset(s: Steps) -> None:
     )
     async with link:
         host = EscPosHost(link, s.timeout_s)
+        # DLE DC4 8: clear the receive and print buffers; a real-time command, so it also ends a
+        # command line noise left half received (a block that would swallow the next 64 KiB)
+        link.drain_input()
+        link.write(escpos.CLEAR_BUFFERS)
+        heard = bytearray()
+
+        def cleared(chunk: bytes) -> bool | None:
+            heard.extend(chunk)
+            return True if escpos.CLEAR_RESPONSE in heard else None
+
+        try:
+            await link.until(cleared, s.timeout_s)
+            s.log("DLE DC4 8 sent: receive and print buffers cleared")
+        except LinkTimeout:
+            s.log("DLE DC4 8 sent: no clear response (the printer may not support it)")
         link.write(b"\x10\x05\x02")  # DLE ENQ 2: recover from an error, clearing the buffers
         s.log("DLE ENQ 2 sent")
         if "error" not in await host.realtime(2):

@@ -279,3 +279,72 @@ def test_garbage_never_stops_the_printer_answering(garbage: bytes) -> None:
     reply = session.feed(b"\x10\x04\x01")
     assert len(reply) == 1 and reply[0] & 0x93 == 0x12
     assert printer.status()["paper_mm"] <= 80000
+
+
+# -- real-time commands, as the printer receives them ------------------------------------------------
+@pytest.mark.parametrize(
+    "opening",
+    [
+        b"\x1d(k\x60\xea",  # a QR block header: 60,000 bytes of data announced
+        b"\x1d8L\x00\x00\x0f\x00",  # a GS 8 L block of about 1 MiB
+        b"\x1dv0\x00\xff\x00\xff\x0f",  # a raster image of 255 x 4095 bytes
+        b"\x1b*\x21\xff\x07",  # a 24-dot bit image 2047 columns wide
+    ],
+)
+def test_dle_eot_is_answered_while_the_parser_is_inside_a_command(opening: bytes) -> None:
+    # random bytes left the parser inside a counted block and DLE EOT went unanswered until
+    # 64 KiB of NULs arrived; Epson: the status is sent whenever 10 04 n is received
+    env = simpy.Environment()
+    _, session = make(env)
+    assert session.feed(opening + b"some data") == b""
+    assert session.feed(STATUS_ALL) == HEALTHY
+    assert session.feed(b"\x10") == b""  # split anywhere
+    assert session.feed(b"\x04") == b""
+    assert session.feed(b"\x04") == b"\x12"  # 10 04 04: paper sensor
+    assert session.feed(b"\x10\x04\x05") == b""  # n out of range: ignored
+    assert session.parser.pending > 0  # still inside the command: its data stays data
+    assert session.feed(GS_R1) == b""
+
+
+def test_dle_eot_as_the_argument_of_a_command_is_answered_too() -> None:
+    env = simpy.Environment()
+    _, session = make(env)
+    # Epson's example: ESC 3 then DLE EOT 3 before n: the 10 is ESC 3's n, and the status goes
+    assert session.feed(b"\x1b3\x10\x04\x03") == b"\x12"
+
+
+def test_a_status_query_inside_text_is_answered_once() -> None:
+    env = simpy.Environment()
+    printer, session = make(env)
+    assert session.feed(b"\x1b@PAID\x10\x04\x01 9.90\n\x1dV\x00") == b"\x12"
+    assert printer.receipts == ["PAID 9.90"]
+
+
+def test_clear_buffers_ends_a_stuck_block_and_answers() -> None:
+    env = simpy.Environment()
+    printer, session = make(env)
+    session.feed(b"\x1d(k\x60\xea" + b"junk")
+    assert session.feed(b"\x1dIC") == b""  # swallowed as QR data
+    assert session.feed(b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08") == b"\x37\x25\x00"
+    assert session.feed(b"\x1dIC") == b"_TM-T88V\x00"
+    assert printer.log[-1] == (0.0, "buffers_cleared by=realtime_function")
+
+
+def test_a_power_cycle_clears_every_stuck_parser() -> None:
+    env = simpy.Environment()
+    printer, session = make(env)
+    other = printer.new_session()
+    for s in (session, other):
+        s.feed(b"\x1d8L\x00\x00\x0f\x00")
+    printer.act("reset")
+    assert session.feed(b"\x1dIC") == other.feed(b"\x1dIC") == b"_TM-T88V\x00"
+
+
+@given(st.binary(max_size=800))
+@settings(max_examples=60, deadline=None)
+def test_after_any_garbage_dle_eot_is_answered_at_once(garbage: bytes) -> None:
+    env = simpy.Environment()
+    _, session = make(env)
+    session.feed(garbage)
+    reply = session.feed(b"\x10\x04\x01")
+    assert reply and reply[-1] & 0x93 == 0x12

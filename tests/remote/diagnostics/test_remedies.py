@@ -9,6 +9,7 @@ from diag_kiosk import Kiosk
 
 from remote import remedies
 from remote.diagnostics import catalog
+from remote.diagnostics.base import LinkTimeout
 from workbench.errors import ConfigError
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -93,3 +94,24 @@ async def test_unknown_remedies_and_real_terminals(kiosk: Kiosk) -> None:
         await kiosk.control.request("fault.clear", id="display.brightness_low")
     names = {r["name"] for r in remedies.describe()}
     assert {f.remedy for f in catalog().values() if f.remedy} <= names
+
+
+@pytest.mark.timeout(30)
+async def test_printer_reset_clears_a_parser_stuck_in_a_block(kiosk: Kiosk) -> None:
+    # line noise left the printer inside a 60,000-byte QR block: every status query but DLE EOT
+    # was swallowed as data until 64 KiB more arrived
+    from remote.diagnostics.links import SerialLink
+    from remote.diagnostics.print_head import EscPosHost
+
+    path = kiosk.endpoints["devices"]["printer"]["serial"]
+    async with SerialLink(path) as link:
+        link.write(b"\x1d(k\x60\xea" + b"noise")
+        host = EscPosHost(link, 0.5)
+        with pytest.raises(LinkTimeout):
+            await host.block(b"\x1dIC")
+        assert await host.realtime(1) == set()  # real-time status still answers
+    outcome = await remedies.apply("printer.reset", kiosk.endpoints, control=kiosk.control)
+    assert "DLE DC4 8 sent: receive and print buffers cleared" in outcome["steps"]
+    assert outcome["result"]["status"] == "pass", outcome
+    async with SerialLink(path) as link:
+        assert await EscPosHost(link, 0.5).block(b"\x1dIC") == "TM-T88V"
