@@ -278,6 +278,8 @@ def _print_line(line: dict[str, Any]) -> None:
         )
     elif event == "summary":
         out.print(_summary(line))
+    elif event == "queued":
+        err.print(f"{line.get('message')}", markup=False)
     elif event in ("error", "window_closed"):
         err.print(f"[red]{event}[/]: {line.get('error') or line.get('message')}")
 

@@ -146,6 +146,9 @@ async def _dispatch(
     elif name == "diag":
         counts = {"pass": 0, "warn": 0, "fail": 0}
         async for result in backend.diag_run(list(args[1:])):
+            if result.get("event") == "queued":  # its device is busy with another session
+                await emit(result)
+                continue
             status = str(result.get("status", "fail"))
             counts[status] = counts.get(status, 0) + 1
             out.results[str(result.get("test", "?"))] = status

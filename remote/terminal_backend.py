@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from devices.transports.control_client import request
 from remote import remedies
 from remote.diagnostics import registry
+from remote.diagnostics.base import Result
 from remote.diagnostics.control import ControlClient
 from remote.diagnostics.links import REAL_LINKS, LinkFactory
 from workbench.errors import ConfigError, RemoteError
@@ -169,10 +170,18 @@ class TerminalBackend:
         verdict of every test run here; for a trainer on a simulated terminal, the faults
         injected (``active_faults``)."""
         devices = self.manifest.get("devices", {})
-        now = {
-            r.test: {"status": r.status, "suspect": r.suspect}
-            async for r in self.runner.stream(["quick"])
+        # never wait behind another session's diagnostic: a busy device is reported busy
+        busy = {
+            name: {"status": "busy", "behind": holder, "suspect": None}
+            for name, test in registry.diagnostics().items()
+            if (holder := self.runner.busy(test.device)) is not None
         }
+        read = {
+            r.test: {"status": r.status, "suspect": r.suspect}
+            async for r in self.runner.stream(["quick"], skip_busy=True)
+            if isinstance(r, Result)
+        }
+        now = {name: read.get(name) or busy[name] for name in registry.diagnostics()}
         out: dict[str, Any] = {
             "terminal": self.terminal,
             "profile": self.manifest.get("profile"),
@@ -193,7 +202,10 @@ class TerminalBackend:
     async def diag_run(self, names: list[str]) -> AsyncIterator[dict[str, Any]]:
         """Stream one result per test; unknown names raise before the first."""
         registry.plan(names)
-        async for result in self.runner.stream(names):
+        async for result in self.runner.stream(names, notify=True):
+            if isinstance(result, registry.Queued):
+                yield result.as_dict()  # "busy, queued behind ..." before the wait
+                continue
             out = result.as_dict()
             self._last[result.test] = {
                 "status": result.status,

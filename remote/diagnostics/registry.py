@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -109,6 +109,25 @@ def plan(names: Sequence[str]) -> list[Planned]:
     return list(out.values())
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A test waiting for its device, which another run's test holds (``behind``)."""
+
+    test: str
+    device: str
+    behind: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``queued`` line an engineer sees."""
+        return {
+            "event": "queued",
+            "test": self.test,
+            "device": self.device,
+            "behind": self.behind,
+            "message": f"{self.device} busy, {self.test} queued behind {self.behind}",
+        }
+
+
 @dataclass(slots=True)
 class Runner:
     """Runs planned tests against one terminal; keeps a lock per device port across runs."""
@@ -119,16 +138,39 @@ class Runner:
     links: LinkFactory = REAL_LINKS
     """Where the tests get their links (the real ports; in-memory doubles in tests)."""
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    holders: dict[str, tuple[str, object]] = field(default_factory=dict)
+    """device -> the test now talking to it, and the run (stream) it belongs to."""
 
     def lock(self, device: str) -> asyncio.Lock:
         """The lock of one device's ports (one host talks to a device at a time)."""
         return self.locks.setdefault(device, asyncio.Lock())
 
-    async def one(self, planned: Planned) -> Result:
-        """Run one test under its device's lock."""
+    def busy(self, device: str, run: object = None) -> str | None:
+        """The test holding ``device`` now for another run than ``run``, or None."""
+        if not self.lock(device).locked():
+            return None
+        test, holder = self.holders.get(device, ("?", None))
+        return None if run is not None and holder is run else test
+
+    async def one(
+        self,
+        planned: Planned,
+        queued: Callable[[Queued], None] | None = None,
+        run: object = None,
+    ) -> Result:
+        """Run one test under its device's lock; ``queued`` is told when it has to wait behind
+        another run's test (tests of one run that share a device just take turns)."""
         ctx = Context(self.endpoints, self.stimulus, planned.quick, self.timeout_s, self.links)
-        async with self.lock(planned.test.device):
-            result = await planned.test.run_in(ctx)
+        device = planned.test.device
+        lock = self.lock(device)
+        if queued is not None and (holder := self.busy(device, run)) is not None:
+            queued(Queued(planned.test.name, device, holder))
+        async with lock:
+            self.holders[device] = (planned.test.name, run)
+            try:
+                result = await planned.test.run_in(ctx)
+            finally:
+                del self.holders[device]
         log.info(
             "%s %s: %s %s",
             self.endpoints.get("terminal", "?"),
@@ -138,16 +180,35 @@ class Runner:
         )
         return result
 
-    async def stream(self, names: Sequence[str]) -> AsyncIterator[Result]:
+    async def stream(
+        self, names: Sequence[str], *, skip_busy: bool = False, notify: bool = False
+    ) -> AsyncIterator[Result | Queued]:
         """Run tests concurrently and yield their results in plan order as they complete.
 
-        Unknown names raise before anything runs.
+        ``skip_busy``: a test whose device another run holds is not run (a status read must
+        not wait behind a diagnostic). ``notify``: also yield a :class:`Queued` notice, as
+        soon as it happens, for each test that waits for its device. Unknown names raise before
+        anything runs.
         """
-        planned = plan(names)
-        tasks = [asyncio.ensure_future(self.one(p)) for p in planned]
+        planned = [p for p in plan(names) if not (skip_busy and self.busy(p.test.device))]
+        notices: asyncio.Queue[Queued] = asyncio.Queue()
+        run = object()
+        tasks = [
+            asyncio.ensure_future(self.one(p, notices.put_nowait if notify else None, run))
+            for p in planned
+        ]
         try:
             for task in tasks:
-                yield await task
+                while not task.done():
+                    getter = asyncio.ensure_future(notices.get())
+                    await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+                    if getter.done():
+                        yield getter.result()
+                    else:
+                        getter.cancel()
+                while not notices.empty():
+                    yield notices.get_nowait()
+                yield task.result()
         finally:
             for task in tasks:
                 task.cancel()
@@ -164,4 +225,4 @@ async def run(
 ) -> list[Result]:
     """Run suites or tests and return all results (in plan order)."""
     runner = Runner(endpoints, stimulus, timeout_s, links)
-    return [r async for r in runner.stream(names)]
+    return [r async for r in runner.stream(names) if isinstance(r, Result)]

@@ -78,7 +78,7 @@ def _agent_config(tmp_path: Path, **overrides: str) -> Path:
     ("override", "message"),
     [
         ({"port": "99999"}, ":7: port: Input should be less than or equal to 65535"),
-        ({"terminal": "'KSK-0001\\n'"}, ":1: terminal: Value error, terminal id(="),
+        ({"terminal": '"KSK-0001\\n"'}, ":1: terminal: terminal id(='KSK-0001\\n') must be"),
         ({"max_window_hours": ".nan"}, ":7: max_window_hours: Input should be a finite number"),
         ({"backend": "os:system"}, ": backend(='os:system') is not a backend factory"),
         ({"backend": "json:dumps"}, ": backend(='json:dumps') failed to build a backend"),

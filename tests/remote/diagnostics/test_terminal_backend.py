@@ -97,3 +97,48 @@ async def test_the_control_socket_trainer_and_a_real_terminal(state_dir: Path) -
         assert all(r["status"] == "pass" for r in results), results
         with pytest.raises(Exception, match="no diagnostic or suite"):
             [r async for r in real.diag_run(["teapot"])]
+
+
+@pytest.mark.timeout(40)
+async def test_status_and_logs_never_wait_behind_a_device_test(keys) -> None:  # type: ignore[no-untyped-def]
+    # status over SSH waited 53 s behind another session's diag run bill_validator at speed 1
+    extra = kiosk_extra(keys.ca.dir, kiosk_backend)
+    async with KioskHost(
+        keys.dir / "kiosks", "bill_payment", [TERMINAL], speed=1, extras=[extra]
+    ) as host:
+        h, port = host.endpoints[TERMINAL]["agent"].rsplit(":", 1)
+        endpoint = Endpoint(TERMINAL, h, int(port))
+        ident = keys.identity(keys.cert([TERMINAL]))
+        seen: dict[str, list[dict]] = {"a": [], "b": []}
+        queued = asyncio.Event()
+
+        async def diag(name: str) -> None:
+            async with AgentClient(endpoint, ident) as client:
+                async for line in client.stream("diag run bill_validator"):
+                    seen[name].append(line)
+                    if line["event"] == "queued":
+                        queued.set()
+
+        runs = [asyncio.create_task(diag("a")), asyncio.create_task(diag("b"))]
+        try:
+            await asyncio.wait_for(queued.wait(), 20)
+            line = next(x for x in seen["a"] + seen["b"] if x["event"] == "queued")
+            assert line["message"] == (
+                "bill_validator busy, bill_validator queued behind bill_validator"
+            )
+            async with AgentClient(endpoint, ident) as client:
+                (status,), code = await client.run("status")
+                _, log_code = await client.run("logs")
+            # both diagnostics are still running: status did not wait for either
+            assert not any(x["event"] == "summary" for x in seen["a"] + seen["b"])
+            assert code == log_code == 0
+            assert status["now"]["bill_validator"] == {
+                "status": "busy",
+                "behind": "bill_validator",
+                "suspect": None,
+            }
+            assert status["now"]["print_head"]["status"] == "pass"
+        finally:
+            for run in runs:
+                run.cancel()
+            await asyncio.gather(*runs, return_exceptions=True)
