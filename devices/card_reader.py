@@ -347,6 +347,10 @@ class CardReader(StreamDevice[CardReaderSettings]):
         return CardReaderSession(self)
 
 
+INTER_BYTE_TIMEOUT_S = 0.2
+"""The longest pause inside a frame (host clock) before the reader abandons it."""
+
+
 class CardReaderSession(Session):
     """The reader side of the ACK/NAK handshake over one host connection."""
 
@@ -354,9 +358,20 @@ class CardReaderSession(Session):
         self.reader = reader
         self._deframer = p.Deframer()
         self._last = b""
+        self._heard = float("-inf")
+        """When the previous bytes arrived (simulated time)."""
 
     def feed(self, data: bytes) -> bytes:
-        """Take host bytes; return ACK/NAK and reply frames (nothing while the reader is dead)."""
+        """Take host bytes; return ACK/NAK and reply frames (nothing while the reader is dead).
+
+        A frame whose next byte comes more than :data:`INTER_BYTE_TIMEOUT_S` (host clock) after
+        the last is abandoned: line noise that looked like an STX and a long LEN field does not
+        swallow the host's next commands."""
+        reader = self.reader
+        now = reader.env.now
+        if self._deframer.pending and now - self._heard > reader.host_span(INTER_BYTE_TIMEOUT_S):
+            reader.record("frame_abandoned", bytes=self._deframer.reset())
+        self._heard = now
         out = bytearray()
         for item in self._deframer.feed(data):
             if self.reader.has(NO_RESPONSE):

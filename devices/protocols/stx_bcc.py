@@ -205,6 +205,17 @@ class Deframer:
     def __init__(self) -> None:
         self._buf = bytearray()
 
+    @property
+    def pending(self) -> int:
+        """Bytes of a frame begun but not complete (0 between frames)."""
+        return len(self._buf)
+
+    def reset(self) -> int:
+        """Abandon a frame begun (its sender went quiet); returns how many bytes were dropped."""
+        dropped = len(self._buf)
+        self._buf.clear()
+        return dropped
+
     def feed(self, data: bytes) -> list[Item]:
         """Take more bytes; return every item completed by them, in order."""
         self._buf += data

@@ -271,3 +271,14 @@ def test_any_bytes_from_the_host_get_bytes_back_never_an_exception(chunks: list[
     for chunk in chunks:
         assert isinstance(session.feed(chunk), bytes)
         assert isinstance(session.feed(p.encode_frame(b"C" + chunk)), bytes)
+
+
+def test_a_frame_left_open_by_line_noise_is_abandoned_after_a_pause() -> None:
+    # noise that looked like STX with LEN 1023 swallowed the host's commands for a kilobyte
+    reader = make()
+    host = Host(reader)
+    assert host.session.feed(b"\x7f\x02\x03\xffnoise") == b""
+    assert host.send("1", "0") is None  # within the frame's inter-byte time: still its data
+    reader.env.run(until=reader.env.now + 0.3)  # the host pauses, as one waiting for an ACK does
+    assert host.status() == ("00", "0000")
+    assert reader.log[-1][1] == "frame_abandoned bytes=16"  # STX LEN "noise" and a command

@@ -1,0 +1,128 @@
+"""Random bytes at every port of a live simulated kiosk, then a valid request to every device.
+
+Used by ``tests/test_fuzz_kiosk.py`` (a few seconds a port kind) and ``bench/fuzz_bench.py`` (as
+long as you like, with the process's RSS before and after). A port kind is what the endpoints
+manifest calls it: ``serial`` (ptys), ``tcp`` (port 9100, the network echo), ``http`` and
+``modbus``. Every port of a kind is fuzzed at once; the peer's replies are read and thrown away
+(a fuzzer that never reads would only test the ports' backpressure). A connection the kiosk
+closes is opened again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from remote.diagnostics import registry
+from remote.diagnostics.links import SerialLink, TcpLink
+from remote.diagnostics.print_head import EscPosHost
+from workbench.errors import WorkbenchError
+
+KINDS = ("serial", "tcp", "http", "modbus")
+CHUNK = 512
+
+
+def ports(manifest: Mapping[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Port kind -> [(device, address)] from an endpoints manifest."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for device, ends in manifest["devices"].items():
+        for kind, address in ends.items():
+            out.setdefault(kind, []).append((device, str(address)))
+    return out
+
+
+async def _fuzz_pty(path: str, until: float, rng: random.Random) -> int:
+    loop = asyncio.get_running_loop()
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    sent = 0
+    try:
+        while loop.time() < until:
+            try:
+                sent += os.write(fd, rng.randbytes(rng.randint(1, CHUNK)))
+            except BlockingIOError:
+                pass
+            try:
+                while os.read(fd, 65536):
+                    pass
+            except (BlockingIOError, OSError):
+                pass
+            await asyncio.sleep(0)
+    finally:
+        os.close(fd)
+    return sent
+
+
+async def _discard(reader: asyncio.StreamReader) -> None:
+    while await reader.read(65536):
+        pass
+
+
+async def _fuzz_stream(address: str, until: float, rng: random.Random) -> int:
+    loop = asyncio.get_running_loop()
+    host, _, port = address.rpartition(":")
+    sent = 0
+    while loop.time() < until:
+        try:
+            reader, writer = await asyncio.open_connection(host, int(port))
+        except OSError:
+            await asyncio.sleep(0.01)
+            continue
+
+        drain = asyncio.create_task(_discard(reader))
+        try:
+            while loop.time() < until and not drain.done():
+                writer.write(rng.randbytes(rng.randint(1, CHUNK)))
+                await asyncio.wait_for(writer.drain(), max(0.01, until - loop.time()))
+                sent += CHUNK
+        except (OSError, TimeoutError):
+            pass  # the kiosk hung up, or will not take more: open a new connection
+        finally:
+            drain.cancel()
+            writer.close()
+            await asyncio.gather(drain, return_exceptions=True)
+    return sent
+
+
+async def fuzz(
+    manifest: Mapping[str, Any], kind: str, seconds: float, rng: random.Random
+) -> dict[str, int]:
+    """Random bytes at every port of ``kind`` for ``seconds``; bytes sent per device."""
+    until = asyncio.get_running_loop().time() + seconds
+    targets = ports(manifest).get(kind, [])
+    runs = [
+        _fuzz_pty(address, until, random.Random(rng.random()))
+        if kind == "serial"
+        else _fuzz_stream(address, until, random.Random(rng.random()))
+        for _, address in targets
+    ]
+    sent = await asyncio.gather(*runs)
+    return {device: n for (device, _), n in zip(targets, sent, strict=True)}
+
+
+async def answers(manifest: Mapping[str, Any], timeout_s: float = 2.0) -> list[str]:
+    """One valid request to every device; what did not answer (an empty list when all did).
+
+    Each checklist item's status reads (the ``quick`` suite) for every device but the printer,
+    whose parser may rightly sit inside a block the noise announced (an Epson printer waits for
+    a ``GS ( k`` block's 60,000 bytes too): for it, ``DLE EOT 1..4`` on each of its ports, which
+    a printer answers whatever it is in the middle of."""
+    names = [n for n, t in registry.diagnostics().items() if t.device != "printer"]
+    results = await registry.run(names, manifest, timeout_s=timeout_s)
+    quiet = [
+        f"{r.test}: {r.detail}"
+        for r in results
+        if "does not answer" in (r.detail or "") or (r.status == "fail" and not r.measurements)
+    ]
+    for kind, address in manifest["devices"].get("printer", {}).items():
+        link = SerialLink(address) if kind == "serial" else TcpLink(address)
+        try:
+            async with link:
+                host = EscPosHost(link, timeout_s)
+                for n in (1, 2, 3, 4):
+                    await host.realtime(n)
+        except (WorkbenchError, OSError) as exc:
+            quiet.append(f"printer {kind}: DLE EOT not answered: {exc}")
+    return quiet
