@@ -41,7 +41,7 @@ class BenchBackend:
         self.all_holding = asyncio.Event()
         self.target = 0
 
-    async def status(self) -> dict[str, Any]:
+    async def status(self, *, trainer: bool = False) -> dict[str, Any]:
         return {"terminal_state": "in_service", "active_faults": []}
 
     def diag_list(self) -> list[dict[str, Any]]:
