@@ -181,6 +181,7 @@ class Device(Generic[S]):
         """True while :meth:`worn` applies a fault (so :meth:`_apply` can tell wear from an
         injection, whose state wear did not already set)."""
         self._timers: dict[str, int] = {}
+        self._replan: simpy.Event | None = None
 
     # -- time ----------------------------------------------------------------------------
     def attach_clock(self, clock: Timebase | None) -> None:
@@ -275,6 +276,26 @@ class Device(Generic[S]):
         yield self.env.timeout(delay)
         if self._timers.get(name) == armed:
             then()
+
+    def follow(self, react: Callable[[], None], next_crossing: Callable[[], float]) -> None:
+        """Start the process of a model with continuous state (a battery's charge, a CPU's
+        temperature): ``react`` to what the state has crossed, then sleep until the next
+        crossing it predicts (``next_crossing``: seconds, inf for none) or until :meth:`replan`."""
+        self.env.process(self._follow(react, next_crossing))
+
+    def replan(self) -> None:
+        """The state changed outside the model's process (a fault, a write, a stimulus): react
+        and predict again now."""
+        if self._replan is not None and not self._replan.triggered:
+            self._replan.succeed()
+
+    def _follow(
+        self, react: Callable[[], None], next_crossing: Callable[[], float]
+    ) -> Generator[simpy.Event, Any, None]:
+        while True:
+            react()
+            self._replan = self.env.event()
+            yield self.env.timeout(next_crossing()) | self._replan
 
     # -- stimuli ---------------------------------------------------------------------------
     def act(self, action: str, *args: str) -> str:

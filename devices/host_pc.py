@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -119,7 +118,6 @@ class HostPc(ServedDevice[HostPcSettings]):
         )
         self._by_wear_overheat = False
         """Whether the active overheating came from the fan (it clears itself on cooling)."""
-        self._wakeup = env.event()
 
     # -- physics -----------------------------------------------------------------------------
     def equilibrium_c(self) -> float:
@@ -178,19 +176,9 @@ class HostPc(ServedDevice[HostPcSettings]):
         if self.disk_free_pct() <= s.disk_full_below_pct + 1e-6:
             self.worn(DISK_FULL, True)
 
-    def _run(self) -> Generator[simpy.Event, Any, None]:
-        while True:
-            self._react()
-            self._wakeup = self.env.event()
-            yield self.env.timeout(self._next_crossing()) | self._wakeup
-
     def start(self) -> None:
         """Start the thermal and disk process."""
-        self.env.process(self._run())
-
-    def _poke(self) -> None:
-        if not self._wakeup.triggered:
-            self._wakeup.succeed()
+        self.follow(self._react, self._next_crossing)
 
     # -- faults ------------------------------------------------------------------------------
     def inject(self, fault_id: str) -> None:
@@ -228,7 +216,7 @@ class HostPc(ServedDevice[HostPcSettings]):
         elif fault_id == CLOCK_DRIFT:
             st.clock_offset_s = s.injected_clock_offset_s if active else 0.0
             st.clock_since = now if active else None
-        self._poke()
+        self.replan()
 
     # -- actions -----------------------------------------------------------------------------
     @action("clean-disk", "Free disk space (logs and caches)")
@@ -238,7 +226,7 @@ class HostPc(ServedDevice[HostPcSettings]):
         else:
             self._settle()
             self.state.disk_free_pct = max(self.state.disk_free_pct, self.settings.disk_free_pct)
-            self._poke()
+            self.replan()
         return f"disk cleaned: {self.disk_free_pct():.1f} % free"
 
     @action("sync-time", "Set the clock from the time server")

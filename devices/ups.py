@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,7 +113,6 @@ class Ups(ServedDevice[UpsSettings]):
             load_w=s.load_w,
             low_threshold_pct=s.low_battery_pct,
         )
-        self._wakeup = env.event()
 
     # -- physics -----------------------------------------------------------------------------
     @property
@@ -222,21 +221,13 @@ class Ups(ServedDevice[UpsSettings]):
             self.record("charged")
         st.full = full
 
-    def _poke(self) -> None:
-        """Re-plan: state changed outside the model process."""
-        if not self._wakeup.triggered:
-            self._wakeup.succeed()
-
-    def _run(self) -> Generator[simpy.Event, Any, None]:
-        while True:
-            self._integrate()
-            self._react()
-            self._wakeup = self.env.event()
-            yield self.env.timeout(self._next_crossing()) | self._wakeup
+    def _integrate_and_react(self) -> None:
+        self._integrate()
+        self._react()
 
     def start(self) -> None:
         """Start the battery/ageing process."""
-        self.env.process(self._run())
+        self.follow(self._integrate_and_react, self._next_crossing)
 
     def sync(self) -> None:
         """Bring the model up to ``env.now`` (a Modbus read in live time)."""
@@ -274,7 +265,7 @@ class Ups(ServedDevice[UpsSettings]):
             else:
                 pct = st.low_threshold_pct + s.low_battery_hysteresis_pct
                 st.charge_wh = max(st.charge_wh, self.capacity_wh * pct / 100)
-        self._poke()
+        self.replan()
 
     def _new_battery(self) -> None:
         st = self.state
@@ -293,7 +284,7 @@ class Ups(ServedDevice[UpsSettings]):
         st.test_until = self.env.now + self.settings.battery_test_s
         st.test_result = BatteryTestResult.IN_PROGRESS
         self.record("battery_test", result="started")
-        self._poke()
+        self.replan()
         return None
 
     @action("set-load", "Set the load behind the UPS to WATTS")
@@ -309,7 +300,7 @@ class Ups(ServedDevice[UpsSettings]):
         self._integrate()
         self.state.load_w = value
         self.record("load", watts=value)
-        self._poke()
+        self.replan()
         return f"load {value:g} W ({self.load_pct():.0f} %)"
 
     @action("battery-test", "Start a battery self-test")
@@ -330,7 +321,7 @@ class Ups(ServedDevice[UpsSettings]):
             self.clear(BATTERY_DEGRADED)
         else:
             self._new_battery()
-        self._poke()
+        self.replan()
         return "battery replaced"
 
     # -- what the UPS reports ----------------------------------------------------------------
@@ -463,7 +454,7 @@ class UpsBank:
                 self.ups.sync()
                 self.ups.state.low_threshold_pct = value
                 self.ups.record("low_battery_threshold", pct=value)
-                self.ups._poke()
+                self.ups.replan()
             else:
                 return ILLEGAL_ADDRESS
         return None
