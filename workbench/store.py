@@ -15,26 +15,22 @@ import json
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import StoreError
 from workbench.records import (
-    ClockRecord,
     DeviceEvent,
     DiagResult,
     GrantRecord,
     MaintenanceRun,
     Receipt,
     RemedyRecord,
-    ReportRecord,
-    Scorecard,
     TerminalRecord,
-    TicketRecord,
 )
-from workbench.store_engines import Engine, Row, Tx, open_engine
+from workbench.store_engines import Engine, Row, open_engine
 from workbench.store_schema import MIGRATIONS, SCHEMA_VERSION, statements
+from workbench.store_service import ServiceRecords, _json, _load
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "RecordStore", "records_location"]
 
@@ -46,15 +42,7 @@ def records_location(given: str | Path | None, default: Path) -> str | Path:
     return given or os.environ.get(ENV) or default
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str, sort_keys=True)
-
-
-def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-class RecordStore:
+class RecordStore(ServiceRecords):
     """A connection to the records store; use as a context manager or call :meth:`close`.
 
     ``where`` is a file path (SQLite) or a ``postgresql://`` URL.
@@ -102,9 +90,6 @@ class RecordStore:
                 for statement in statements(MIGRATIONS[current], self.engine.types):
                     tx.execute(statement)
                 self.engine.set_schema_version(tx, current + 1)
-
-    def _write(self) -> AbstractContextManager[Tx]:
-        return self.engine.transaction()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """A raw read, for looking at a table by hand; application code uses typed methods."""
@@ -205,8 +190,7 @@ class RecordStore:
 
     def device_events(self, terminal: str | None = None) -> list[DeviceEvent]:
         """Device events in the order they were recorded (one terminal's, or all)."""
-        where, params = ("WHERE terminal = ?", (terminal,)) if terminal else ("", ())
-        rows = self.engine.query(f"SELECT * FROM device_events {where} ORDER BY id", params)
+        rows = self._select("device_events", terminal=terminal)
         return [
             DeviceEvent(
                 r["id"],
@@ -230,8 +214,7 @@ class RecordStore:
 
     def receipts(self, terminal: str | None = None) -> list[Receipt]:
         """Receipts in the order they were cut (one terminal's, or all)."""
-        where, params = ("WHERE terminal = ?", (terminal,)) if terminal else ("", ())
-        rows = self.engine.query(f"SELECT * FROM receipts {where} ORDER BY id", params)
+        rows = self._select("receipts", terminal=terminal)
         return [
             Receipt(r["id"], r["terminal"], r["sim_time"], r["wall_time"], r["text"]) for r in rows
         ]
@@ -304,13 +287,7 @@ class RecordStore:
         self, terminal: str | None = None, *, suite: str | None = None, since: float = 0.0
     ) -> list[MaintenanceRun]:
         """Maintenance runs, oldest first, each with its results."""
-        sql = "SELECT * FROM maintenance_runs WHERE started >= ?"
-        params: list[Any] = [since]
-        if terminal:
-            sql, params = sql + " AND terminal = ?", [*params, terminal]
-        if suite:
-            sql, params = sql + " AND suite = ?", [*params, suite]
-        rows = self.engine.query(sql + " ORDER BY id", params)
+        rows = self._select("maintenance_runs", ("started", since), terminal=terminal, suite=suite)
         return list(self._with_results(rows))
 
     def add_maintenance_run(
@@ -471,10 +448,6 @@ class RecordStore:
 
     def remedies(self, terminal: str | None = None, *, since: float = 0.0) -> list[RemedyRecord]:
         """Remedies applied, oldest first."""
-        sql = "SELECT * FROM remedies WHERE applied >= ?"
-        params: list[Any] = [since]
-        if terminal:
-            sql, params = sql + " AND terminal = ?", [since, terminal]
         return [
             RemedyRecord(
                 r["terminal"],
@@ -487,219 +460,5 @@ class RecordStore:
                 r["ticket"],
                 r["id"],
             )
-            for r in self.engine.query(sql + " ORDER BY id", params)
-        ]
-
-    # -- tickets -------------------------------------------------------------------------
-    def add_ticket(self, ticket: TicketRecord) -> int:
-        """Open a ticket with its clocks; returns its number."""
-        with self._write() as tx:
-            (row,) = tx.execute(
-                "INSERT INTO tickets (terminal, severity, summary, fault, source, reported, "
-                "status, closed, resolution, billing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "RETURNING id",
-                (
-                    ticket.terminal,
-                    ticket.severity,
-                    ticket.summary,
-                    ticket.fault,
-                    ticket.source,
-                    ticket.reported,
-                    ticket.status,
-                    ticket.closed,
-                    ticket.resolution,
-                    _json(ticket.billing),
-                ),
-            )
-            for clock in ticket.clocks:
-                tx.execute(
-                    "INSERT INTO ticket_clocks (ticket, clock, deadline, met) VALUES (?, ?, ?, ?)",
-                    (row["id"], clock.clock, clock.deadline, clock.met),
-                )
-        return int(row["id"])
-
-    def meet_clock(self, ticket: int, clock: str, when: float) -> bool:
-        """Mark a ticket's clock met at ``when`` unless it already was; True if it changed."""
-        with self._write() as tx:
-            rows = tx.execute(
-                "UPDATE ticket_clocks SET met = ? WHERE ticket = ? AND clock = ? AND met IS NULL "
-                "RETURNING clock",
-                (when, ticket, clock),
-            )
-        return bool(rows)
-
-    def set_deadline(self, ticket: int, clock: str, deadline: float) -> None:
-        """Set a clock's deadline (one counted from an event, such as the engineer's arrival)."""
-        with self._write() as tx:
-            tx.execute(
-                "UPDATE ticket_clocks SET deadline = ? WHERE ticket = ? AND clock = ?",
-                (deadline, ticket, clock),
-            )
-
-    def close_ticket(
-        self, ticket: int, when: float, resolution: str, billing: dict[str, Any] | None
-    ) -> None:
-        """Close a ticket with its resolution and billing decision."""
-        with self._write() as tx:
-            rows = tx.execute(
-                "UPDATE tickets SET status = 'closed', closed = ?, resolution = ?, billing = ? "
-                "WHERE id = ? RETURNING id",
-                (when, resolution, _json(billing), ticket),
-            )
-        if not rows:
-            raise StoreError(f"no ticket #{ticket} in {self.engine.where}")
-
-    def tickets(
-        self, terminal: str | None = None, *, status: str | None = None, since: float = 0.0
-    ) -> list[TicketRecord]:
-        """Tickets reported since ``since``, oldest first, each with its clocks."""
-        sql = "SELECT * FROM tickets WHERE reported >= ?"
-        params: list[Any] = [since]
-        if terminal:
-            sql, params = sql + " AND terminal = ?", [*params, terminal]
-        if status:
-            sql, params = sql + " AND status = ?", [*params, status]
-        rows = self.engine.query(sql + " ORDER BY id", params)
-        clocks: dict[int, list[ClockRecord]] = {r["id"]: [] for r in rows}
-        if rows:
-            marks = ",".join("?" * len(rows))
-            for c in self.engine.query(
-                f"SELECT * FROM ticket_clocks WHERE ticket IN ({marks})", [r["id"] for r in rows]
-            ):
-                clocks[c["ticket"]].append(ClockRecord(c["clock"], c["deadline"], c["met"]))
-        return [
-            TicketRecord(
-                r["terminal"],
-                r["severity"],
-                r["summary"],
-                r["source"],
-                r["reported"],
-                r["status"],
-                r["fault"],
-                r["closed"],
-                r["resolution"],
-                _load(r["billing"]),
-                tuple(
-                    sorted(
-                        clocks[r["id"]],
-                        key=lambda c: (c.deadline is None, c.deadline or 0.0, c.clock),
-                    )
-                ),
-                r["id"],
-            )
-            for r in rows
-        ]
-
-    def ticket(self, ticket: int) -> TicketRecord:
-        """One ticket by number."""
-        rows = self.engine.query("SELECT reported, terminal FROM tickets WHERE id = ?", (ticket,))
-        if not rows:
-            raise StoreError(f"no ticket #{ticket} in {self.engine.where}")
-        found = self.tickets(rows[0]["terminal"], since=rows[0]["reported"])
-        return next(t for t in found if t.id == ticket)
-
-    # -- reports and scorecards -----------------------------------------------------------
-    def add_report(self, report: ReportRecord) -> int:
-        """Archive a report's bytes with their content hash; returns its id."""
-        with self._write() as tx:
-            (row,) = tx.execute(
-                "INSERT INTO reports (kind, subject, created, format, sha256, content) "
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    report.kind,
-                    report.subject,
-                    report.created,
-                    report.format,
-                    report.sha256,
-                    report.content,
-                ),
-            )
-        return int(row["id"])
-
-    def reports(self, kind: str | None = None, subject: str | None = None) -> list[ReportRecord]:
-        """Archived reports, oldest first."""
-        sql = "SELECT * FROM reports WHERE 1 = 1"
-        params: list[Any] = []
-        if kind:
-            sql, params = sql + " AND kind = ?", [*params, kind]
-        if subject:
-            sql, params = sql + " AND subject = ?", [*params, subject]
-        return [
-            ReportRecord(
-                r["kind"],
-                r["subject"],
-                r["created"],
-                r["format"],
-                r["sha256"],
-                bytes(r["content"]),
-                r["id"],
-            )
-            for r in self.engine.query(sql + " ORDER BY id", params)
-        ]
-
-    def add_scorecard(self, card: Scorecard) -> int:
-        """Store a trainee's scorecard; returns its id."""
-        with self._write() as tx:
-            (row,) = tx.execute(
-                "INSERT INTO scorecards (scenario, trainee, terminal, created, score, max_score, "
-                "detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    card.scenario,
-                    card.trainee,
-                    card.terminal,
-                    card.created,
-                    card.score,
-                    card.max_score,
-                    json.dumps(card.detail, default=str),
-                ),
-            )
-        return int(row["id"])
-
-    # -- site visits trainees dispatch (live scenario runs) ---------------------------------
-    def add_dispatch(
-        self, terminal: str, fault: str, *, requested_by: str | None = None, note: str | None = None
-    ) -> int:
-        """Record a request to send an engineer on site for ``fault``; returns its id."""
-        with self._write() as tx:
-            (row,) = tx.execute(
-                "INSERT INTO dispatches (terminal, fault, requested, requested_by, note) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                (terminal, fault, time.time(), requested_by, note),
-            )
-        return int(row["id"])
-
-    def dispatches(self, terminal: str) -> list[dict[str, Any]]:
-        """A terminal's site-visit requests, oldest first."""
-        rows = self.engine.query(
-            "SELECT * FROM dispatches WHERE terminal = ? ORDER BY id", (terminal,)
-        )
-        return [dict(r) for r in rows]
-
-    def update_dispatch(self, dispatch_id: int, **fields: Any) -> None:
-        """Set a dispatch's simulated times and outcome (``sim_requested``, ``sim_arrived``,
-        ``sim_done``, ``outcome``) as the visit happens."""
-        allowed = {"sim_requested", "sim_arrived", "sim_done", "outcome"}
-        if not fields or not set(fields) <= allowed:
-            raise StoreError(f"dispatch fields must be among {', '.join(sorted(allowed))}")
-        assignments = ", ".join(f"{k} = ?" for k in fields)
-        with self._write() as tx:
-            tx.execute(
-                f"UPDATE dispatches SET {assignments} WHERE id = ?", (*fields.values(), dispatch_id)
-            )
-
-    def scorecards(self, scenario: str | None = None) -> list[Scorecard]:
-        """Scorecards, oldest first (one scenario's, or all)."""
-        where, params = ("WHERE scenario = ?", (scenario,)) if scenario else ("", ())
-        return [
-            Scorecard(
-                r["scenario"],
-                r["trainee"],
-                r["terminal"],
-                r["created"],
-                r["score"],
-                r["max_score"],
-                json.loads(r["detail"]),
-                r["id"],
-            )
-            for r in self.engine.query(f"SELECT * FROM scorecards {where} ORDER BY id", params)
+            for r in self._select("remedies", ("applied", since), terminal=terminal)
         ]
