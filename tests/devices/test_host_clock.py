@@ -23,7 +23,9 @@ from test_ssp_host import MODES, SspHost, events
 
 from devices.bill_validator import BillValidator, BillValidatorSettings
 from devices.card_reader import DEFAULT_TRACK2
+from devices.catalog import default_catalog
 from devices.kiosk import KioskHost
+from devices.network import Network, NetworkSettings
 from devices.protocols import stx_bcc as cr
 from devices.protocols import ups_registers as regs
 from devices.transports.pty import PtyPort
@@ -186,3 +188,30 @@ async def test_the_readme_speed_works_with_real_host_software(state_dir: Path) -
             client.close()
         assert not rr.isError() and regs.decode_inputs(rr.registers).output_voltage == 230.0
     assert terminal.devices["printer"].status()["receipts"] == 1
+
+
+@pytest.mark.timeout(20)
+async def test_the_network_echo_paces_its_round_trip_in_wall_time_at_speed_60() -> None:
+    """The modelled 25 ms (450 ms with high latency) is what a client measures at 60x, not a
+    sixtieth of it."""
+    env = simpy.Environment()
+    net = Network(env, NetworkSettings(), default_catalog().for_device("network"))
+    net.start()
+    echo = net.open_port("tcp", "127.0.0.1")
+    async with LiveClock(env, speed=60.0) as clock, echo:
+        net.attach_clock(clock)
+        reader, writer = await asyncio.open_connection(*echo.endpoint.split(":"))
+        loop = asyncio.get_running_loop()
+
+        async def round_trip(token: str) -> float:
+            t0 = loop.time()
+            writer.write(f"PING {token}\n".encode())
+            assert await reader.readline() == f"PONG {token}\n".encode()
+            return loop.time() - t0
+
+        healthy = [await round_trip(f"h{i}") for i in range(5)]
+        net.inject("network.high_latency")
+        slow = [await round_trip(f"s{i}") for i in range(3)]
+        writer.close()
+    assert min(healthy) >= 0.020  # 25 ms +- 5 ms of jitter; at 60x a sixtieth would be 0.4 ms
+    assert min(slow) >= 0.445
