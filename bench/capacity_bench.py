@@ -1,15 +1,16 @@
 """Capacity model benchmark: the full model against a bare SimPy skeleton run in the same process.
 
-Prints, for 10,000 terminals, 200 engineers and one simulated year:
-- the bare skeleton of docs/performance.md (pooled exponential failures at MTBF 2,000 h, a
-  ``simpy.Resource`` of 200 engineers, lognormal travel 1 h + repair 1.5 h);
-- the same skeleton at the failure rate the fault catalog gives the fleet (same fault count
-  as the full model), for a like-for-like wall-time ratio;
-- the full model (the shipped plan scaled to 10,000 terminals and 200 engineers): hotline,
-  remote desk, shifts, dispatch, travel, parts, standbys, inspections, SLA clocks;
-- a sweep's wall time on 1 and 2 local worker processes.
+Prints, for one simulated year:
+- raw SimPy and the bare skeleton of docs/performance.md (pooled exponential failures at MTBF
+  2,000 h, a ``simpy.Resource`` of 200 engineers, lognormal travel 1 h + repair 1.5 h);
+- for 10,000 and 100,000 terminals (engineers scaled with the fleet as in the shipped plan):
+  the skeleton at the plan's failure rate (the same fault count and crew as the full
+  model) and the full model (hotline, remote desk, shifts, dispatch, travel, parts,
+  standbys, inspections, SLA clocks), and their CPU-time ratio;
+- a sweep's wall time on 1 and 2 local worker processes, and on a Dask ``LocalCluster`` of
+  1 and of 2 worker processes.
 
-Usage: ``.venv/bin/python bench/capacity_bench.py [--years Y] [--sweep-reps R]``.
+Usage: ``.venv/bin/python bench/capacity_bench.py [--terminals N ...] [--sweep-reps R]``.
 The machine is noisy: read the ratios, which are measured in the same run; events/s are per
 CPU second of this process, which other jobs on the machine disturb less than wall time.
 """
@@ -111,64 +112,91 @@ def full_model(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--terminals", type=int, default=10_000)
-    parser.add_argument("--engineers", type=int, default=200)
-    parser.add_argument("--years", type=float, default=1.0)
-    parser.add_argument("--sweep-reps", type=int, default=8)
-    parser.add_argument("--sweep-years", type=float, default=1.0)
-    args = parser.parse_args()
-    inputs = Inputs(FaultCatalog.load(ROOT / "devices" / "catalog.yaml"), {})
+def _row(name: str, r: dict[str, float]) -> None:
+    print(
+        f"{name:<52} {r['wall']:>7.2f} {r['cpu']:>7.2f} {r['events']:>10,.0f} "
+        f"{r['rate']:>12,.0f} {r['faults']:>9,.0f}"
+    )
 
-    raw = raw_simpy()
-    bare = skeleton(args.terminals, args.engineers, 2000.0, args.years)
-    full = full_model(inputs, args.terminals, args.engineers, args.years)
-    matched = skeleton(args.terminals, args.engineers, 1 / full["per_terminal_rate"], args.years)
+
+def compare(inputs: Inputs, terminals: int, engineers: int, years: float) -> None:
+    """The full model and the skeleton at the same fault count and crew, in this process."""
+    full = full_model(inputs, terminals, engineers, years)
+    matched = skeleton(terminals, engineers, 1 / full["per_terminal_rate"], years)
+    mtbf = 1 / full["per_terminal_rate"]
+    _row(f"bare skeleton, {terminals:,} t, {engineers} eng, MTBF {mtbf:,.0f} h", matched)
+    _row(f"full model, {terminals:,} terminals, {engineers} engineers", full)
     print(
-        f"capacity bench: {args.terminals:,} terminals, {args.engineers} engineers, "
-        f"{args.years:g} simulated year(s); load average {os.getloadavg()[0]:.2f} "
-        f"on {os.cpu_count()} CPUs"
+        f"  {terminals:,} terminals: full model CPU {full['cpu']:.2f} s = "
+        f"{full['cpu'] / matched['cpu']:.2f}x the skeleton's at the same fault count "
+        f"(goal <= 3x); wall {full['wall']:.2f} s; utilisation {full['utilisation']:.2f}"
     )
-    print(
-        f"{'run':<44} {'wall s':>7} {'CPU s':>7} {'events':>10} {'events/CPU s':>12} {'faults':>8}"
-    )
-    rows = (
-        ("raw SimPy loop of env.timeout(1)", raw),
-        ("bare skeleton, MTBF 2,000 h (docs/performance.md)", bare),
-        (f"bare skeleton, catalog rate (MTBF {1 / full['per_terminal_rate']:.0f} h)", matched),
-        ("full model", full),
-    )
-    for name, r in rows:
-        print(
-            f"{name:<44} {r['wall']:>7.2f} {r['cpu']:>7.2f} {r['events']:>10,.0f} "
-            f"{r['rate']:>12,.0f} {r['faults']:>8,.0f}"
-        )
-    print(
-        f"full model events/s as a share of the bare skeleton's: {full['rate'] / bare['rate']:.2f}, "
-        f"of raw SimPy's: {full['rate'] / raw['rate']:.2f}"
-    )
-    print(
-        f"full model CPU time / skeleton at the same fault count: {full['cpu'] / matched['cpu']:.2f}x "
-        f"(goal <= 3x); full model utilisation {full['utilisation']:.2f}"
-    )
+
+
+def dask_sweep(inputs: Inputs, reps: int, years: float) -> dict[int, float]:
+    """Wall time of ``reps`` replications on a Dask LocalCluster of 1 and of 2 worker processes."""
+    from distributed import LocalCluster
 
     plan = load_plan()
     walls = {}
     for workers in (1, 2):
+        with LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            run_reps([plan], inputs, 1, 1, 0.01, scheduler=cluster.scheduler_address)  # warm up
+            t = time.perf_counter()
+            run_reps([plan], inputs, reps, 1, years, scheduler=cluster.scheduler_address)
+            walls[workers] = time.perf_counter() - t
+    return walls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--terminals", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--years", type=float, default=1.0)
+    parser.add_argument("--sweep-reps", type=int, default=8)
+    parser.add_argument("--sweep-years", type=float, default=0.5)
+    args = parser.parse_args()
+    inputs = Inputs(FaultCatalog.load(ROOT / "devices" / "catalog.yaml"), {})
+    shipped = load_plan()
+    per_engineer = shipped.terminals / shipped.engineers
+
+    print(
+        f"capacity bench: {args.years:g} simulated year(s), engineers scaled with the fleet as "
+        f"in the shipped plan ({per_engineer:.0f} terminals each); load average "
+        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'run':<52} {'wall s':>7} {'CPU s':>7} {'events':>10} {'events/CPU s':>12} {'faults':>9}"
+    )
+    raw = raw_simpy()
+    _row("raw SimPy loop of env.timeout(1)", raw)
+    _row(
+        "bare skeleton, 10,000 t, 200 eng, MTBF 2,000 h", skeleton(10_000, 200, 2000.0, args.years)
+    )
+    for terminals in args.terminals:
+        compare(inputs, terminals, round(terminals / per_engineer), args.years)
+
+    walls = {}
+    for workers in (1, 2):
         t = time.perf_counter()
-        run_reps([plan], inputs, args.sweep_reps, 1, args.sweep_years, workers=workers)
+        run_reps([shipped], inputs, args.sweep_reps, 1, args.sweep_years, workers=workers)
         walls[workers] = time.perf_counter() - t
+    dask = dask_sweep(inputs, args.sweep_reps, args.sweep_years)
     ceiling = machine_speedup()
     print(f"load average after the sweeps: {os.getloadavg()[0]:.2f}")
+    what = f"{args.sweep_reps} replications of the shipped plan ({args.sweep_years:g} y)"
     print(
-        f"sweep of {args.sweep_reps} replications of the shipped plan ({plan.terminals:,} terminals, "
-        f"{args.sweep_years:g} y): 1 worker {walls[1]:.2f} s, 2 workers {walls[2]:.2f} s, "
-        f"speed-up {walls[1] / walls[2]:.2f}x (goal >= 1.8x)"
+        f"local processes, {what}: 1 worker {walls[1]:.2f} s, 2 workers {walls[2]:.2f} s, "
+        f"speed-up {walls[1] / walls[2]:.2f}x"
+    )
+    print(
+        f"Dask LocalCluster, {what}: 1 worker {dask[1]:.2f} s, 2 workers {dask[2]:.2f} s, "
+        f"speed-up {dask[1] / dask[2]:.2f}x (goal >= 1.8x)"
     )
     print(
         f"this machine's own 2-process speed-up on pure CPU work, same run: {ceiling:.2f}x; "
-        f"the sweep reaches {walls[1] / walls[2] / ceiling:.0%} of it"
+        f"Dask reaches {dask[1] / dask[2] / ceiling:.0%} of it"
     )
 
 

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from workbench.capacity.clauses import BY_KEY, DEFAULT_TARGET
@@ -61,6 +62,20 @@ class Dist(Strict):
         sigma2 = math.log1p(self.cv * self.cv)
         mu, sigma, lognorm = math.log(mean) - sigma2 / 2, math.sqrt(sigma2), rng.lognormvariate
         return lambda: lognorm(mu, sigma)
+
+    def transform(self, z: np.ndarray, u: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """Samples from standard normal ``z`` (lognormal) or uniform ``u`` (exponential) draws.
+
+        Vectorised: the model draws a chunk of faults' variates at once and maps each through
+        its own distribution, so a fault's durations depend only on its index in the stream.
+        """
+        mean = self.mean * scale
+        if self.kind == "fixed" or (self.kind == "lognormal" and self.cv == 0):
+            return np.full(z.shape, mean)
+        if self.kind == "exponential":
+            return -mean * np.log1p(-u)
+        sigma2 = math.log1p(self.cv * self.cv)
+        return np.exp(math.log(mean) - sigma2 / 2 + math.sqrt(sigma2) * z)
 
 
 class Shift(Strict):

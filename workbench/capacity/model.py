@@ -11,13 +11,14 @@ inspections compete for the same engineers. Time unit: hours; hour 0 is the plan
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+import numpy as np
 import simpy
 
 from workbench.capacity.calendar import BusinessCalendar, shift_intervals
@@ -119,7 +120,7 @@ class Model:
         self.plan = plan
         self.env = simpy.Environment()
         self.horizon = (years if years is not None else plan.years) * 365 * 24.0
-        self.rng = random.Random(seed)
+        self.np_rng = np.random.default_rng(seed)
         self.irng = random.Random(seed * 7919 + 17)
         self.calendar = BusinessCalendar(plan.calendar, int(self.horizon // 24) + 30)
         self.remote = plan.remote
@@ -132,6 +133,14 @@ class Model:
         plan, env = self.plan, self.env
         self.rates = resolve(plan, inputs.catalog)
         profiles = _profiles(plan, inputs, self.rates)
+        self._profiles_used = list(profiles.values())
+        self._profile_index = {id(p): i for i, p in enumerate(self._profiles_used)}
+        sigma2 = math.log1p(self.repair_cv**2)
+        self._repair_sigma = math.sqrt(sigma2)
+        self._repair_mu = [
+            np.array([math.log(m.repair_minutes / 60) - sigma2 / 2 for m in p.modes] or [0.0])
+            for p in self._profiles_used
+        ]
         start = plan.calendar.start_date
         self.centres = [c for r in plan.regions for c in r.centres]
         centre_region = [g for g, r in enumerate(plan.regions) for _ in r.centres]
@@ -223,57 +232,88 @@ class Model:
             else:
                 dispatcher.shift_off(self.by_shift[name])
 
-    def _failures(self) -> simpy.events.ProcessGenerator:
-        env, rng, plan = self.env, self.rng, self.plan
-        total, cum, groups, first = self.total_rate, self.group_cum, self.groups, self.group_first
-        call = plan.hotline.call_minutes.sampler(rng, 1 / 60)
-        attempt = plan.remote.attempt_minutes.sampler(rng, 1 / 60)
-        guide = plan.hotline.guided_minutes.sampler(rng, 1 / 60)
-        guided_ok = plan.hotline.guided_success
-        lead = plan.parts.lead_time_days.sampler(rng, 24.0)
-        success = plan.remote.success_rate
-        travels = [c.travel.sampler(rng) for c in self.centres]
-        sigma2 = math.log1p(self.repair_cv**2)
-        sigma = math.sqrt(sigma2)
-        repair_mu = {
-            m.id: math.log(m.repair_minutes / 60) - sigma2 / 2
-            for g in groups
-            for m in g.profile.modes
-        }
-        expo, uniform, lognorm = rng.expovariate, rng.random, rng.lognormvariate
-        last_group = len(groups) - 1
-        fault, process, horizon = self._fault, env.process, self.horizon
-        while True:
-            yield env.timeout(expo(total))
-            if env.now >= horizon:
-                return
-            g = min(bisect.bisect_right(cum, uniform() * total), last_group)
-            group = groups[g]
-            prof = group.profile
-            k = min(bisect.bisect_right(prof.cum, uniform() * prof.rate), len(prof.modes) - 1)
-            mode, route = prof.modes[k], prof.routes[k]
-            terminal = first[g] + int(uniform() * group.count)
-            travel = travels[group.centre]
-            # Draws a fault may not need are skipped by its mode alone, never by the plan's
-            # state, so the same seed still gives every plan the same faults.
-            part = mode.part
-            call_h = call()
-            if route == REMOTE_DESK:
-                tried, ok = attempt(), uniform() < success
-            elif route == HOTLINE:
-                tried, ok = guide(), uniform() < guided_ok
-            else:
-                tried, ok = 0.0, False
-            draws = (
-                call_h,
-                tried,
-                ok,
-                travel(),
-                lognorm(repair_mu[mode.id], sigma) if sigma else mode.repair_minutes / 60,
-                lead() if part else 0.0,
-                travel() if part else 0.0,
+    def _draw(self, size: int) -> list[list[Any]]:
+        """The next ``size`` faults of the stream, every random draw made at once (numpy).
+
+        Columns: gap to the previous fault, group, mode index, terminal, call, first-line
+        attempt, whether it works, travel, repair, part lead time, second travel. Every fault
+        gets every draw whatever its route, so a fault's durations depend on its index
+        alone and two plans on the same seed see the same faults (common random numbers).
+        """
+        rng, plan, groups = self.np_rng, self.plan, self.groups
+        gaps = rng.exponential(1 / self.total_rate, size)
+        g = np.minimum(
+            np.searchsorted(self.group_cum, rng.random(size) * self.total_rate, side="right"),
+            len(groups) - 1,
+        )
+        u_mode, u_term, u_ok = rng.random(size), rng.random(size), rng.random(size)
+        z = rng.standard_normal((6, size))
+        u = rng.random((5, size))
+        prof_of = np.array([self._profile_index[id(grp.profile)] for grp in groups])[g]
+        centre_of = np.array([grp.centre for grp in groups])[g]
+        k = np.zeros(size, dtype=np.int64)
+        repair_mu = np.zeros(size)
+        route = np.zeros(size, dtype=np.int64)
+        for p, prof in enumerate(self._profiles_used):
+            m = prof_of == p
+            k[m] = np.minimum(
+                np.searchsorted(prof.cum, u_mode[m] * prof.rate, side="right"),
+                len(prof.modes) - 1,
             )
-            process(fault(terminal, group, mode, route, draws))
+            repair_mu[m] = self._repair_mu[p][k[m]]
+            route[m] = np.asarray(prof.routes)[k[m]]
+        terminal = np.array(self.group_first)[g] + u_term * np.array([x.count for x in groups])[g]
+        hot, remote = plan.hotline, plan.remote
+        call = hot.call_minutes.transform(z[0], u[0], 1 / 60)
+        tried = np.where(
+            route == REMOTE_DESK,
+            remote.attempt_minutes.transform(z[1], u[1], 1 / 60),
+            np.where(route == HOTLINE, hot.guided_minutes.transform(z[1], u[1], 1 / 60), 0.0),
+        )
+        ok = np.where(
+            route == REMOTE_DESK,
+            u_ok < remote.success_rate,
+            (route == HOTLINE) & (u_ok < hot.guided_success),
+        )
+        travel, travel2 = np.zeros(size), np.zeros(size)
+        for c, centre in enumerate(self.centres):
+            m = centre_of == c
+            if m.any():
+                travel[m] = centre.travel.transform(z[2][m], u[2][m])
+                travel2[m] = centre.travel.transform(z[3][m], u[3][m])
+        repair = np.exp(repair_mu + self._repair_sigma * z[4])
+        lead = plan.parts.lead_time_days.transform(z[5], u[4], 24.0)
+        cols = (gaps, g, k, terminal.astype(np.int64), call, tried, ok, travel, repair, lead,
+                travel2)  # fmt: skip
+        return [c.tolist() for c in cols]
+
+    def _failures(self) -> simpy.events.ProcessGenerator:
+        env, groups = self.env, self.groups
+        fault, process, horizon, timeout = self._fault, env.process, self.horizon, env.timeout
+        sigma = self._repair_sigma
+        chunk = max(1024, min(65_536, int(self.total_rate * self.horizon / 8) + 1))
+        while True:
+            cols = self._draw(chunk)
+            for gap, g, k, terminal, call, tried, ok, travel, repair, lead, travel2 in zip(
+                *cols, strict=True
+            ):
+                yield timeout(gap)
+                if env.now >= horizon:
+                    return
+                group = groups[g]
+                prof = group.profile
+                mode = prof.modes[k]
+                part = mode.part is not None
+                draws = (
+                    call,
+                    tried,
+                    ok,
+                    travel,
+                    repair if sigma else mode.repair_minutes / 60,
+                    lead if part else 0.0,
+                    travel2 if part else 0.0,
+                )
+                process(fault(terminal, group, mode, prof.routes[k], draws))
 
     # -- one fault ----------------------------------------------------------------------
     def _fault(

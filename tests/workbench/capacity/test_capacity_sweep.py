@@ -20,12 +20,14 @@ def _numbers(points: list) -> list[dict[str, float]]:
 def test_serial_local_processes_and_dask_agree(small_plan: Plan, inputs: Inputs) -> None:
     from distributed import LocalCluster
 
-    kwargs = {"reps": 2, "seed": 4, "years": 0.1}
+    kwargs = {"reps": 2, "seed": 4, "years": 0.05}
     serial = sweep(small_plan, inputs, "engineers", [4, 8], workers=1, **kwargs)
     local = sweep(small_plan, inputs, "engineers", [4, 8], workers=2, **kwargs)
+    # a real cluster: two worker processes, which import the worker function themselves
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
+        assert len(cluster.workers) == 2
         done: list[tuple[int, int]] = []
         dask = sweep(
             small_plan,
