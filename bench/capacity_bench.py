@@ -152,7 +152,7 @@ def dask_sweep(inputs: Inputs, reps: int, years: float) -> dict[int, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--terminals", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--terminals", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--years", type=float, default=1.0)
     parser.add_argument("--sweep-reps", type=int, default=8)
     parser.add_argument("--sweep-years", type=float, default=0.5)
