@@ -24,11 +24,13 @@ import simpy
 from pydantic import Field, model_validator
 
 from devices.base import Device, Session, StreamDevice
-from devices.protocols import escpos_status as st
-from devices.protocols import essp, ssp
 from devices.protocols import ssp_messages as sm
 from devices.protocols import stx_bcc as cr
-from devices.protocols import touch as tp
+from devices.protocols.hosts import Exchange
+from devices.protocols.hosts.card_reader import CardReaderHost
+from devices.protocols.hosts.escpos import PAPER, PRINTER, EscPosStatusHost
+from devices.protocols.hosts.ssp import NEGOTIATION, SspAnswer, SspMaster
+from devices.protocols.hosts.touch import TouchHost
 from workbench.clock import DAY, HOUR
 from workbench.config import Strict
 from workbench.errors import DeviceError, ProtocolError
@@ -141,18 +143,7 @@ def receipt_bytes(method: str, lines: int) -> bytes:
     return bytes(d.output)
 
 
-# -- host-side decoding (pure functions of the reply bytes, so cached) ---------------------------
-_NEGOTIATION = frozenset(
-    {sm.Command.SET_GENERATOR, sm.Command.SET_MODULUS, sm.Command.REQUEST_KEY_EXCHANGE}
-)
-
-
-@lru_cache(maxsize=512)
-def _ssp_reply(raw: bytes) -> tuple[int, bytes]:
-    """Generic response and payload from a validator's reply frame."""
-    return sm.parse_reply(ssp.decode_frame(raw).data)
-
-
+# -- host-side decoding (the shared host drivers; pure functions of reply bytes are cached) -------
 @lru_cache(maxsize=512)
 def _poll_events(payload: bytes) -> tuple[sm.PollEvent, ...]:
     try:
@@ -161,33 +152,8 @@ def _poll_events(payload: bytes) -> tuple[sm.PollEvent, ...]:
         return ()
 
 
-@lru_cache(maxsize=512)
-def _card_reply(raw: bytes) -> cr.Reply:
-    """The reply text after the reader's ACK."""
-    if not raw.startswith(bytes([cr.ACK])):
-        raise ProtocolError(f"card reader did not acknowledge: {raw[:8].hex(' ')}")
-    return cr.parse_reply(cr.decode_frame(raw[1:]))
-
-
-@lru_cache(maxsize=4096)
-def _taps(data: bytes) -> int:
-    """Pen-up packets (finished taps) in what the controller pushed (whole packets, in process)."""
-    items = tp.PacketReader().feed(data)
-    return sum(1 for item in items if isinstance(item, tp.TouchPacket) and not item.down)
-
-
-@cache
-def _card_command(cm: str, pm: str) -> bytes:
-    return cr.Command(cm, pm).encode()
-
-
-@cache
-def _ssp_frame(seq: bool, code: int, params: bytes = b"") -> bytes:
-    return ssp.encode_frame(seq, 0, sm.command(code, params))
-
-
-_PAPER_QUERY = b"\x10\x04\x04"
-_PRINTER_QUERY = b"\x10\x04\x01"
+_taps = lru_cache(maxsize=4096)(TouchHost.taps)
+"""Finished taps in what the controller pushed (whole packets, in process)."""
 
 
 class KioskApp:
@@ -222,9 +188,9 @@ class KioskApp:
         if "printer" in devices:  # python-escpos builds them now, not mid-simulation
             for method in ("card", "cash", "lookup"):
                 receipt_bytes(method, settings.receipt_lines)
-        self._seq = True
-        self._crypto: essp.HostCrypto | None = None
-        """The eSSP channel, once the validator asked for one (0xFA) and a key was negotiated."""
+        self._validator = SspMaster()
+        """The SSP host (sequence flag; the eSSP channel once the validator asked for one)."""
+        self._reader = CardReaderHost()
         self._validator_ready = False
         self._reader_ready = False
         self._note_args = [str(v) for v in settings.notes]
@@ -324,15 +290,15 @@ class KioskApp:
     # -- card ----------------------------------------------------------------------------------
     def _card(self, cm: str, pm: str) -> cr.Reply | None:
         session = self._sessions["card_reader"]
-        raw = session.feed(_card_command(cm, pm))
+        raw = session.feed(self._reader.command(cm, pm).request)
         if not raw:
             return None
         try:
-            reply = _card_reply(raw)
+            reply = self._reader.answer(raw)
         except ProtocolError:
             log.debug("%s: unreadable card reader reply %s", self.name, raw.hex(" "))
             return None
-        session.feed(bytes([cr.ACK]))
+        session.feed(self._reader.ack())
         return reply
 
     def _pay_card(self) -> Generator[simpy.Event, Any, bool]:
@@ -382,45 +348,34 @@ class KioskApp:
         # A validator that requires eSSP answers KEY NOT SET: negotiate a key as ITL's host
         # library does, then send the command again, encrypted.
         wants_key = answer is not None and answer[0] == sm.Response.KEY_NOT_SET
-        if wants_key and code not in _NEGOTIATION and self._negotiate():
+        if wants_key and code not in NEGOTIATION and self._negotiate():
             answer = self._ssp_once(code, params)
         return answer
 
     def _ssp_once(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
-        seq = self._seq
-        if code == sm.Command.SYNC:
-            seq = True
-        crypto = self._crypto
-        if crypto is None:
-            frame = _ssp_frame(seq, code, params)
-        else:
-            frame = ssp.encode_frame(seq, 0, crypto.command(sm.command(code, params)))
-        raw = self._sessions["bill_validator"].feed(frame)
-        self._seq = not seq
+        return self._ask_validator(self._validator.command(code, params))
+
+    def _ask_validator(self, exchange: Exchange[SspAnswer]) -> SspAnswer | None:
+        raw = self._sessions["bill_validator"].feed(exchange.request)
         if not raw:
             return None
         try:
-            if crypto is None:
-                return _ssp_reply(raw)
-            return sm.parse_reply(crypto.reply(ssp.decode_frame(raw).data))
+            return self._validator.answer(raw)
         except ProtocolError:
             return None
 
     def _negotiate(self) -> bool:
         """eSSP key negotiation (SET GENERATOR, SET MODULUS, REQUEST KEY EXCHANGE)."""
-        self._crypto = None
-        offer = essp.HostOffer.new()
         payload = b""
-        for code, params in offer.commands():
-            answer = self._ssp_once(code, params)
+        for _, exchange in self._validator.negotiation():
+            answer = self._ask_validator(exchange)
             if answer is None or answer[0] != sm.Response.OK:
                 return False
             payload = answer[1]
         try:
-            self._crypto = offer.finish(payload)
+            self._validator.finish_negotiation(payload)
         except ProtocolError:
             return False
-        return True
         return True
 
     def _validator_setup(self) -> bool:
@@ -503,13 +458,16 @@ class KioskApp:
         if session is None:
             return
         stats = self.stats
-        paper = session.feed(_PAPER_QUERY)
-        printer = session.feed(_PRINTER_QUERY)
+        paper = EscPosStatusHost.realtime(PAPER)
+        printer = EscPosStatusHost.realtime(PRINTER)
         try:
-            sensors = st.decode_status(4, paper[0]) if paper else {"paper_end"}
-            offline = "offline" in st.decode_status(1, printer[0]) if printer else True
+            sensors = paper.feed(session.feed(paper.request))
+            status = printer.feed(session.feed(printer.request))
         except ProtocolError:
-            sensors, offline = {"paper_end"}, True
+            sensors = status = None
+        if sensors is None:
+            sensors = {"paper_end"}
+        offline = status is None or "offline" in status
         low = bool(sensors)
         if low and not self.paper_low:
             self.record("paper_low", sensors=",".join(sorted(sensors)))

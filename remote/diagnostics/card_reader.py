@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 
 from devices.protocols import stx_bcc as p
+from devices.protocols.hosts.card_reader import NAKED, CardReaderHost
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import ByteLink
+from remote.diagnostics.links import ByteLink, ask
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -27,39 +28,24 @@ READS = 3
 
 
 class ReaderHost:
-    """The host side of the handshake over an open :class:`~remote.diagnostics.links.ByteLink`."""
+    """The shared card-reader host driver (:mod:`devices.protocols.hosts.card_reader`) over an
+    open link: a NAKed command frame is sent once more."""
 
     def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
         self.timeout = timeout
-        self._deframer = p.Deframer()
+        self.driver = CardReaderHost()
 
     async def command(self, cm: str, pm: str, data: bytes = b"") -> p.Reply:
         """Send a command and return the reader's reply (NAKed frames are resent once)."""
-        frame = p.Command(cm, pm, data).encode()
         for _ in range(2):
-            self.link.drain_input()
-            self.link.write(frame)
-            acked = False
-
-            def feed(chunk: bytes) -> p.Reply | str | None:
-                nonlocal acked
-                for item in self._deframer.feed(chunk):
-                    if isinstance(item, p.Control):
-                        if item.byte == p.NAK:
-                            return "nak"
-                        acked |= item.byte == p.ACK
-                    elif isinstance(item, bytes) and acked:
-                        return p.parse_reply(item)
-                return None
-
             try:
-                got: p.Reply | str = await self.link.until(feed, self.timeout)
+                got = await ask(self.link, self.driver.command(cm, pm, data), self.timeout)
             except LinkTimeout:
                 raise LinkTimeout(f"no ACK or reply to command {cm}{pm}") from None
-            if isinstance(got, str):
-                continue  # NAK: our frame was garbled on the line; send it again
-            self.link.write(bytes([p.ACK]))
+            if got == NAKED:
+                continue  # our frame was garbled on the line; send it again
+            self.link.write(self.driver.ack())
             return got
         raise ProtocolError(f"command {cm}{pm} NAKed twice")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 
 from devices.protocols import mccs as m
+from devices.protocols.hosts import ddc
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import ByteLink
-from workbench.errors import ProtocolError
+from remote.diagnostics.links import ByteLink, ask
 
 log = logging.getLogger(__name__)
 
@@ -27,33 +27,19 @@ DEGRADED_RATIO = 0.60
 
 
 class DdcHost:
-    """MCCS requests over a bridged DDC/CI line."""
+    """The shared DDC/CI driver (:mod:`devices.protocols.hosts.ddc`) over a bridged line."""
 
     def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
         self.timeout = timeout
-        self.reader = m.PacketReader(reply=True)
 
     async def get(self, code: int) -> m.VcpReply:
         """Get VCP Feature; raises :class:`ProtocolError` for an unsupported code."""
-        self.link.write(m.encode_request(m.GetVcp(code).payload()))
-
-        def feed(chunk: bytes) -> m.VcpReply | None:
-            for item in self.reader.feed(chunk):
-                if isinstance(item, bytes):
-                    reply = m.parse_reply(item)
-                    if isinstance(reply, m.VcpReply) and reply.code == code:
-                        return reply
-            return None
-
-        reply = await self.link.until(feed, self.timeout)
-        if reply.result != m.RESULT_OK:
-            raise ProtocolError(f"VCP 0x{code:02X} not supported by the display")
-        return reply
+        return await ask(self.link, ddc.DdcHost.get(code), self.timeout)
 
     def set(self, code: int, value: int) -> None:
         """Set VCP Feature (the display does not reply)."""
-        self.link.write(m.encode_request(m.SetVcp(code, value).payload()))
+        self.link.write(ddc.DdcHost.set(code, value))
 
 
 class DisplayCheck(Diagnostic):

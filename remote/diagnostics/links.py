@@ -26,12 +26,14 @@ import serial
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
+from devices.protocols.hosts import Exchange
 from remote.diagnostics.base import LinkTimeout, PortUnreachable, wait_for_device
 from workbench.errors import ProtocolError, TransportError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 PATIENCE_BACKSTOP = 30.0
 
 
@@ -293,6 +295,17 @@ async def connect(
         raise LinkTimeout(f"{address}: connect timed out") from None
     except OSError as exc:
         raise PortUnreachable(f"{address}: cannot connect: {exc.strerror or exc}") from None
+
+
+async def ask(link: ByteLink, exchange: Exchange[R], timeout: float) -> R:
+    """One request of a host driver (:mod:`devices.protocols.hosts`) over a link: stale input
+    dropped (unless the device pushes data that must be kept), the request written, the answer
+    read; :class:`LinkTimeout` when the device stays silent."""
+    if exchange.fresh:
+        link.drain_input()
+    if exchange.request:
+        link.write(exchange.request)
+    return await link.until(exchange.feed, timeout)
 
 
 # -- the seam ------------------------------------------------------------------------------------

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from devices.protocols import escpos_status as st
+from devices.protocols.hosts.escpos import EscPosStatusHost
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import ByteLink
-from workbench.errors import ProtocolError
+from remote.diagnostics.links import ByteLink, ask
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ PATTERN_LINES = 8
 
 
 class EscPosHost:
-    """Status queries over an open link."""
+    """The shared ESC/POS status driver (:mod:`devices.protocols.hosts.escpos`) over a link."""
 
     def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
@@ -54,31 +53,15 @@ class EscPosHost:
 
     async def realtime(self, n: int) -> set[str]:
         """``DLE EOT n`` decoded to the conditions it reports."""
-        self.link.drain_input()
-        self.link.write(bytes([0x10, 0x04, n]))
-        byte = await self.link.until(lambda chunk: chunk[:1] or None, self.timeout)
-        return st.decode_status(n, byte[0])
+        return await ask(self.link, EscPosStatusHost.realtime(n), self.timeout)
 
     async def block(self, request: bytes) -> str:
         """A ``_ ... NUL`` reply (``GS I n`` with n >= 65, ``GS g 2``)."""
-        self.link.drain_input()
-        self.link.write(request)
-        buf = bytearray()
-
-        def feed(chunk: bytes) -> bytes | None:
-            buf.extend(chunk)
-            start = buf.find(b"_")
-            end = buf.find(b"\x00", start + 1) if start >= 0 else -1
-            return bytes(buf[start : end + 1]) if end >= 0 else None
-
-        return st.parse_block_reply(await self.link.until(feed, self.timeout))
+        return await ask(self.link, EscPosStatusHost.block(request), self.timeout)
 
     async def counter(self, number: int) -> int:
         """A ``GS g 2`` maintenance counter."""
-        text = await self.block(st.maintenance_counter_request(number))
-        if not text.isdigit():
-            raise ProtocolError(f"counter {number} reply {text!r} is not a number")
-        return int(text)
+        return await ask(self.link, EscPosStatusHost.counter(number), self.timeout)
 
 
 class PrintHeadCheck(Diagnostic):

@@ -1,6 +1,6 @@
-"""An SSP master for the validator and cash-box diagnostics: SYNC, the sequence flag toggled for
-each new command, one retry of the same packet on a timeout (as ITL host libraries do), and POLL
-decoded into events. Built on the shared codec, :mod:`devices.protocols.ssp`.
+"""An SSP master for the validator and cash-box diagnostics over a link: the shared host driver
+(:class:`devices.protocols.hosts.ssp.SspMaster`: sequence flag, SYNC, eSSP) with one retry of
+the same packet on a timeout (as ITL host libraries do), and POLL decoded into events.
 
 Encrypted SSP as ITL's host library does it: a command answered 0xFA (KEY NOT SET) makes the
 host negotiate a key (SET GENERATOR, SET MODULUS, REQUEST KEY EXCHANGE) and send it again; from
@@ -11,24 +11,19 @@ from __future__ import annotations
 
 import logging
 
-from devices.protocols.essp import DEFAULT_FIXED_KEY, HostCrypto, HostOffer
-from devices.protocols.ssp import Deframer, Packet, encode_frame
+from devices.protocols.essp import DEFAULT_FIXED_KEY, HostCrypto
+from devices.protocols.hosts.ssp import NEGOTIATION, SspAnswer, SspMaster, check_ok
 from devices.protocols.ssp_messages import (
     Command,
     Counters,
     PollEvent,
     Response,
-    command,
     decode_poll_events,
-    parse_reply,
 )
 from remote.diagnostics.base import LinkTimeout
-from remote.diagnostics.links import ByteLink
-from workbench.errors import ProtocolError
+from remote.diagnostics.links import ByteLink, ask
 
 log = logging.getLogger(__name__)
-
-NEGOTIATION = frozenset({Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE})
 
 
 class SspHost:
@@ -43,81 +38,51 @@ class SspHost:
     ) -> None:
         self.link = link
         self.timeout = timeout
-        self.address = address
-        self.fixed_key = fixed_key
-        self.crypto: HostCrypto | None = None
+        self.driver = SspMaster(address, fixed_key)
+
+    @property
+    def crypto(self) -> HostCrypto | None:
         """The encrypted channel, once a key is negotiated."""
-        self._seq = True
-        self._deframer = Deframer()
+        return self.driver.crypto
 
-    async def _exchange(self, seq: bool, data: bytes, retries: int) -> bytes:
-        frame = encode_frame(seq, self.address, data)
+    async def _send(self, code: int, params: bytes, retries: int) -> SspAnswer:
+        exchange = self.driver.command(code, params)
         for attempt in range(retries + 1):
-            self.link.drain_input()
-            self._deframer.reset()
-            self.link.write(frame)
-
-            def feed(chunk: bytes) -> Packet | None:
-                for item in self._deframer.feed(chunk):
-                    if isinstance(item, Packet) and item.address == self.address:
-                        return item
-                return None
-
             try:
-                packet = await self.link.until(feed, self.timeout)
+                return await ask(self.link, exchange, self.timeout)
             except LinkTimeout:
                 if attempt == retries:
                     raise LinkTimeout(
-                        f"validator silent to command 0x{data[0]:02X} "
+                        f"validator silent to command 0x{code:02X} "
                         f"({retries + 1} tries of {self.timeout:g} s)"
                     ) from None
-                continue
-            return packet.data
+                exchange = self.driver.resend()
         raise AssertionError("unreachable")
 
     async def sync(self) -> None:
         """SYNC: resets the sequence; the next command carries the flag clear."""
-        reply = await self._exchange(True, command(Command.SYNC), retries=1)
-        self._check(Command.SYNC, reply)
-        self._seq = True
+        check_ok(Command.SYNC, await self._send(Command.SYNC, b"", retries=1))
 
     async def send(self, code: int, params: bytes = b"", *, retries: int = 1) -> tuple[int, bytes]:
         """A new command; returns the generic response code and the payload. A unit that answers
         KEY NOT SET gets a key negotiated and the command again, encrypted."""
-        status, payload = await self._command(command(code, params), retries)
+        status, payload = await self._send(code, params, retries)
         if status == Response.KEY_NOT_SET and code not in NEGOTIATION:
             log.info("validator wants encryption (0xFA to 0x%02X): negotiating a key", code)
             await self.negotiate()
-            status, payload = await self._command(command(code, params), retries)
+            status, payload = await self._send(code, params, retries)
         return status, payload
-
-    async def _command(self, data: bytes, retries: int) -> tuple[int, bytes]:
-        seq = not self._seq
-        crypto = self.crypto
-        reply = await self._exchange(seq, crypto.command(data) if crypto else data, retries)
-        self._seq = seq
-        return parse_reply(crypto.reply(reply) if crypto else reply)
 
     async def negotiate(self) -> None:
         """eSSP key negotiation (Diffie-Hellman, as ITL's host library draws its numbers)."""
-        self.crypto = None
-        offer = HostOffer.new()
         payload = b""
-        for code, params in offer.commands():
-            payload = await self.ok(code, params)
-        self.crypto = offer.finish(payload, self.fixed_key)
+        for code, exchange in self.driver.negotiation():
+            payload = check_ok(code, await ask(self.link, exchange, self.timeout))
+        self.driver.finish_negotiation(payload)
 
     async def ok(self, code: int, params: bytes = b"") -> bytes:
         """A command that must answer OK; returns its payload."""
-        status, payload = await self.send(code, params)
-        self._check(code, bytes([status]) + payload)
-        return payload
-
-    @staticmethod
-    def _check(code: int, reply: bytes) -> None:
-        if not reply or reply[0] != Response.OK:
-            got = f"0x{reply[0]:02X}" if reply else "nothing"
-            raise ProtocolError(f"command 0x{code:02X} answered {got}, not OK")
+        return check_ok(code, await self.send(code, params))
 
     async def poll(self) -> list[PollEvent]:
         """POLL: the events since the last poll and the ongoing states."""

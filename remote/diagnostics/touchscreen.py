@@ -15,8 +15,9 @@ import logging
 import math
 
 from devices.protocols import touch as t
+from devices.protocols.hosts import touch
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
-from remote.diagnostics.links import ByteLink
+from remote.diagnostics.links import ByteLink, ask
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -29,27 +30,21 @@ TARGETS = ((0.1, 0.1), (0.9, 0.1), (0.5, 0.5), (0.1, 0.9), (0.9, 0.9))
 
 
 class TouchHost:
-    """Command exchange with the controller; touch packets seen on the way are kept."""
+    """The shared touch-controller driver (:mod:`devices.protocols.hosts.touch`) over a link;
+    touch packets seen on the way are kept (:attr:`touches`)."""
 
     def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
         self.timeout = timeout
-        self.reader = t.PacketReader()
-        self.touches: list[t.TouchPacket] = []
+        self.driver = touch.TouchHost()
+
+    @property
+    def touches(self) -> list[t.TouchPacket]:
+        return self.driver.touches
 
     async def command(self, payload: bytes) -> bytes:
         """Send a command packet; returns the reply payload (its letter first)."""
-        self.link.write(t.CommandPacket(payload).encode())
-
-        def feed(chunk: bytes) -> bytes | None:
-            for item in self.reader.feed(chunk):
-                if isinstance(item, t.TouchPacket):
-                    self.touches.append(item)
-                elif isinstance(item, t.CommandPacket) and item.code == payload[0]:
-                    return item.payload
-            return None
-
-        return await self.link.until(feed, self.timeout)
+        return await ask(self.link, self.driver.command(payload), self.timeout)
 
 
 class TouchscreenCheck(Diagnostic):

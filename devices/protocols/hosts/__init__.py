@@ -1,0 +1,44 @@
+"""Host-side drivers, one per device protocol: what kiosk software sends and how it reads the
+answers, with no I/O and no clock (sans-I/O). The simulated kiosk's customers
+(:mod:`devices.usage`) and the remote diagnostics (:mod:`remote.diagnostics`) both drive their
+devices through these, and kiosk software teams can use them in their own tests.
+
+Every request is an :class:`Exchange`: the bytes to send, and a parser to feed whatever bytes
+come back until it returns the answer. The caller does the I/O its own way::
+
+    host = SspMaster()
+    ask = host.command(Command.SYNC)
+    port.write(ask.request)
+    while (answer := ask.feed(port.read(64))) is None:
+        pass
+    status, payload = answer
+
+A synchronous byte session (a simulator in virtual time) answers at once:
+``ask.feed(session.feed(ask.request))``. Modules: :mod:`.ssp` (bill validator, plain and eSSP),
+:mod:`.card_reader` (STX/ETX/BCC with the ACK/NAK handshake), :mod:`.escpos` (printer status),
+:mod:`.ddc` (DDC/CI monitor control), :mod:`.touch` (touch controller commands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange(Generic[R]):
+    """One request and the parser of its answer."""
+
+    request: bytes
+    """The bytes to send (empty for an answer that comes unasked)."""
+    feed: Callable[[bytes], R | None]
+    """Feed received bytes (any chunking); returns the answer once it is complete, else None."""
+    fresh: bool = True
+    """Bytes that arrived before the request are stale and may be dropped (False when the
+    device pushes data unasked that the caller must not lose, e.g. touch packets)."""
+
+
+__all__ = ["Exchange"]

@@ -1,0 +1,39 @@
+"""The host side of DDC/CI monitor control (VESA MCCS) over a bridged line: Get VCP Feature and
+its reply, Set VCP Feature (which the display does not answer).
+
+    host = DdcHost()
+    reply = answer_of(host.get(VCP_LUMINANCE))    # reply.current, reply.maximum
+    port.write(host.set(VCP_LUMINANCE, 80))
+"""
+
+from __future__ import annotations
+
+from devices.protocols import mccs as m
+from devices.protocols.hosts import Exchange
+from workbench.errors import ProtocolError
+
+
+class DdcHost:
+    """MCCS requests a host makes of a display."""
+
+    @staticmethod
+    def get(code: int) -> Exchange[m.VcpReply]:
+        """Get VCP Feature; the answer raises :class:`ProtocolError` for an unsupported code."""
+        reader = m.PacketReader(reply=True)
+
+        def feed(chunk: bytes) -> m.VcpReply | None:
+            for item in reader.feed(chunk):
+                if isinstance(item, bytes):
+                    reply = m.parse_reply(item)
+                    if isinstance(reply, m.VcpReply) and reply.code == code:
+                        if reply.result != m.RESULT_OK:
+                            raise ProtocolError(f"VCP 0x{code:02X} not supported by the display")
+                        return reply
+            return None
+
+        return Exchange(m.encode_request(m.GetVcp(code).payload()), feed, fresh=False)
+
+    @staticmethod
+    def set(code: int, value: int) -> bytes:
+        """Set VCP Feature (no reply)."""
+        return m.encode_request(m.SetVcp(code, value).payload())

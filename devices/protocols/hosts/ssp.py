@@ -1,0 +1,121 @@
+"""The SSP master (host) of a bill validator: frames with the sequence flag toggled for every new
+command and kept for a retry, SYNC resetting it, replies from this address only, and eSSP
+(negotiate a key, then every command sealed and every reply opened) when the unit wants it.
+
+    host = SspMaster()
+    status, payload = answer_of(host.command(Command.SYNC))
+    ...
+    if status == Response.KEY_NOT_SET:
+        for code, ask in host.negotiation(): ...   # three exchanges, each must answer OK
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+from devices.protocols import essp
+from devices.protocols.hosts import Exchange
+from devices.protocols.ssp import Deframer, Packet, decode_frame, encode_frame
+from devices.protocols.ssp_messages import Command, Response, command, parse_reply
+from workbench.errors import ProtocolError
+
+NEGOTIATION = frozenset({Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE})
+"""Commands that set up eSSP: never themselves answered KEY NOT SET."""
+
+SspAnswer = tuple[int, bytes]
+"""The generic response code and the payload after it."""
+
+
+@lru_cache(maxsize=1024)
+def _plain_frame(seq: bool, address: int, code: int, params: bytes) -> bytes:
+    return encode_frame(seq, address, command(code, params))
+
+
+@lru_cache(maxsize=1024)
+def _plain_reply(frame: bytes) -> tuple[int, SspAnswer]:
+    packet = decode_frame(frame)
+    return packet.address, parse_reply(packet.data)
+
+
+class SspMaster:
+    """The host side of one SSP link (address ``address``), plain or encrypted."""
+
+    def __init__(self, address: int = 0, fixed_key: int = essp.DEFAULT_FIXED_KEY) -> None:
+        self.address = address
+        self.fixed_key = fixed_key
+        self.crypto: essp.HostCrypto | None = None
+        """The encrypted channel, once a key is negotiated."""
+        self._seq = True
+        self._last: tuple[bytes, essp.HostCrypto | None] | None = None
+        self._offer: essp.HostOffer | None = None
+
+    def command(self, code: int, params: bytes = b"") -> Exchange[SspAnswer]:
+        """A new command (SYNC resets the sequence; anything else toggles it). Sealed when a
+        key is set, except SYNC and the negotiation itself."""
+        seq = True if code == Command.SYNC else not self._seq
+        self._seq = seq
+        crypto = None if code == Command.SYNC or code in NEGOTIATION else self.crypto
+        if crypto is None:
+            frame = _plain_frame(seq, self.address, code, params)
+        else:
+            frame = encode_frame(seq, self.address, crypto.command(command(code, params)))
+        self._last = (frame, crypto)
+        return self._exchange(frame, crypto)
+
+    def resend(self) -> Exchange[SspAnswer]:
+        """The last command again, same sequence flag (a retry after no answer)."""
+        if self._last is None:
+            raise ProtocolError("nothing to resend")
+        return self._exchange(*self._last)
+
+    def _exchange(self, frame: bytes, crypto: essp.HostCrypto | None) -> Exchange[SspAnswer]:
+        deframer = Deframer()
+        address = self.address
+
+        def feed(data: bytes) -> SspAnswer | None:
+            for item in deframer.feed(data):
+                if not isinstance(item, Packet) or item.address != address:
+                    continue
+                if crypto is None:
+                    return parse_reply(item.data)
+                return parse_reply(crypto.reply(item.data))
+            return None
+
+        return Exchange(frame, feed)
+
+    def answer(self, frame: bytes) -> SspAnswer:
+        """Parse one whole reply frame to the last plain command (the fast path of a host whose
+        device answers at once); raises :class:`ProtocolError` for anything else."""
+        last = self._last
+        if last is not None and last[1] is not None:
+            return parse_reply(last[1].reply(decode_frame(frame).data))
+        address, answer = _plain_reply(frame)
+        if address != self.address:
+            raise ProtocolError(f"reply from address {address}, not {self.address}")
+        return answer
+
+    # -- eSSP ---------------------------------------------------------------------------------
+    def negotiation(self) -> Iterator[tuple[int, Exchange[SspAnswer]]]:
+        """SET GENERATOR, SET MODULUS and REQUEST KEY EXCHANGE, one at a time (as ITL's host
+        library draws its numbers); each must answer OK; pass the last answer's payload to
+        :meth:`finish_negotiation`. Forgets any key until then."""
+        self.crypto = None
+        self._offer = offer = essp.HostOffer.new()
+        for code, params in offer.commands():
+            yield code, self.command(code, params)
+
+    def finish_negotiation(self, payload: bytes) -> None:
+        """The key from REQUEST KEY EXCHANGE's payload; later commands go encrypted."""
+        if self._offer is None:
+            raise ProtocolError("no key negotiation under way")
+        self.crypto = self._offer.finish(payload, self.fixed_key)
+        self._offer = None
+
+
+def check_ok(code: int, answer: SspAnswer) -> bytes:
+    """The payload of an answer that must be OK; :class:`ProtocolError` naming the command else."""
+    status, payload = answer
+    if status != Response.OK:
+        raise ProtocolError(f"command 0x{code:02X} answered 0x{status:02X}, not OK")
+    return payload

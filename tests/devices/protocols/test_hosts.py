@@ -1,0 +1,115 @@
+"""The shared host drivers (devices/protocols/hosts): their bytes against published examples
+(ITL's SSP manual, VESA's DDC/CI example, the ESC/POS reference, the reader's framing worked by
+hand), not against the codec they share with the simulators; their state (SSP sequence flag,
+retries, eSSP); and each one driving its simulated device through a byte session."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import simpy
+
+from devices.bill_validator import BillValidator, BillValidatorSettings
+from devices.catalog import default_catalog
+from devices.protocols.hosts import Exchange
+from devices.protocols.hosts.card_reader import NAKED, CardReaderHost
+from devices.protocols.hosts.ddc import DdcHost
+from devices.protocols.hosts.escpos import PAPER, EscPosStatusHost
+from devices.protocols.hosts.ssp import SspMaster, check_ok
+from devices.protocols.hosts.touch import TouchHost
+from devices.protocols.ssp_messages import Command, Response
+from workbench.errors import ProtocolError
+
+
+def answer_in_pieces(exchange: Exchange, data: bytes) -> object:
+    """Feed the answer a byte at a time, as a slow line delivers it."""
+    got = None
+    for i in range(len(data)):
+        assert got is None, "answered before the last byte"
+        got = exchange.feed(data[i : i + 1])
+    return got
+
+
+def test_ssp_frames_are_the_manuals_and_the_sequence_flag_alternates() -> None:
+    host = SspMaster()
+    sync = host.command(Command.SYNC)
+    assert sync.request == bytes.fromhex("7F 80 01 11 65 82")  # ITL SSP manual: SYNC, slave 0
+    assert answer_in_pieces(sync, bytes.fromhex("7F 80 01 F0 23 80")) == (Response.OK, b"")
+    poll = host.command(Command.POLL)
+    assert poll.request[1] == 0x00  # the flag clear after SYNC
+    assert host.resend().request == poll.request  # a retry keeps it
+    assert host.command(Command.POLL).request[1] == 0x80  # a new command toggles it
+
+
+def test_ssp_ignores_other_addresses_and_names_a_refusal() -> None:
+    host = SspMaster(address=0)
+    ask = host.command(Command.SYNC)
+    other = bytes.fromhex("7F 81 01 F0")  # slave 1 answering: not ours (CRC irrelevant here)
+    assert ask.feed(other) is None
+    with pytest.raises(ProtocolError, match=r"command 0x0A answered 0xF4, not OK"):
+        check_ok(Command.ENABLE, (0xF4, b""))
+
+
+def test_card_reader_handshake() -> None:
+    host = CardReaderHost()
+    ask = host.command("1", "0")  # status: STX, LEN 00 03, "C10", ETX, BCC = XOR of the rest
+    body = bytes([0x00, 0x03]) + b"C10" + bytes([0x03])
+    bcc = 0
+    for b in bytes([0x02]) + body:
+        bcc ^= b
+    assert ask.request == bytes([0x02]) + body + bytes([bcc])
+    assert host.command("1", "0").feed(bytes([0x15])) == NAKED
+    text = b"P1000" + b"0000"
+    reply = bytes([0x02, 0, len(text)]) + text + bytes([0x03])
+    reply += bytes([_xor(reply)])
+    got = answer_in_pieces(host.command("1", "0"), bytes([0x06]) + reply)
+    assert getattr(got, "positive", None) is True
+    assert host.ack() == b"\x06"
+
+
+def _xor(data: bytes) -> int:
+    out = 0
+    for b in data:
+        out ^= b
+    return out
+
+
+def test_escpos_status_ddc_and_touch_bytes() -> None:
+    paper = EscPosStatusHost.realtime(PAPER)
+    assert paper.request == b"\x10\x04\x04"  # DLE EOT 4
+    assert paper.feed(b"\x12") == set()  # fixed bits only: paper present
+    assert "paper_end" in EscPosStatusHost.realtime(PAPER).feed(b"\x72")
+    get = DdcHost.get(0x10)
+    assert get.request == bytes.fromhex("6E 51 82 01 10 AC")  # VESA DDC/CI: Get VCP luminance
+    assert not get.fresh  # a display's replies are kept, not drained
+    assert TouchHost().command(b"A").request == bytes.fromhex("0A 01 41")  # TouchKit check active
+    touch = TouchHost()
+    pen_up = bytes([0x80, 0x08, 0x00, 0x08, 0x00])  # x = y = 1024 of 2047, pen up
+    assert touch.command(b"A").feed(pen_up + bytes.fromhex("0A 01 41")) == b"A"
+    assert len(touch.touches) == 1 and TouchHost.taps(pen_up * 2) == 2
+
+
+def test_the_ssp_driver_takes_a_note_from_the_simulated_validator() -> None:
+    env = simpy.Environment()
+    modes = default_catalog().for_device("bill_validator")
+    validator = BillValidator(env, BillValidatorSettings(), modes, rng=random.Random(1))
+    session = validator.new_session()
+    host = SspMaster()
+
+    def send(code: int, params: bytes = b"") -> tuple[int, bytes]:
+        ask = host.command(code, params)
+        got = ask.feed(session.feed(ask.request))
+        assert got is not None
+        return got
+
+    for code, params in ((Command.SYNC, b""), (Command.SET_INHIBITS, b"\xff\xff"),
+                         (Command.ENABLE, b"")):  # fmt: skip
+        check_ok(code, send(code, params))
+    assert "taken in" in validator.act("insert-note", "10")
+    seen: set[int] = set()
+    for _ in range(40):
+        env.run(until=env.now + 0.5)
+        payload = check_ok(Command.POLL, send(Command.POLL))
+        seen |= set(payload)
+    assert {0xEE, 0xCC, 0xEB} <= seen  # credit, stacking, stacked
