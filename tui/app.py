@@ -94,6 +94,7 @@ class WorkbenchApp(App[None]):
         self.window_until = window.valid_before
         self._session_text()
         self.screen.refresh_bindings()
+        self.fleet.action_reload()  # the fleet's window column
 
     def on_countdown_closed(self, _: Countdown.Closed) -> None:
         if self._closed_told != self.window_until:

@@ -1,0 +1,109 @@
+"""``workbench tui`` as a user drives it, in a real terminal (tmux): the running kiosk's id is on
+the fleet screen, a window is requested, the inspection finds the injected fault, the remedy
+clears it, and ``q`` quits with exit status 0. Skipped where tmux is not installed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from devices.kiosk import KioskHost
+from remote.agent import kiosk_extra
+from remote.terminal_backend import kiosk_backend
+from remote.window import CertificateAuthority
+
+ROOT = Path(__file__).resolve().parents[2]
+TID = "KSK-0077"
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    """A private tmux server (its own socket) holding one session."""
+
+    def __init__(self, name: str) -> None:
+        self.base = ["tmux", "-L", name]
+
+    async def __call__(self, *args: str) -> str:
+        proc = await asyncio.create_subprocess_exec(
+            *self.base, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        return out.decode()
+
+    async def screen(self) -> str:
+        return await self("capture-pane", "-p", "-t", "tui")
+
+    async def wait_for(self, text: str, timeout: float = 30.0) -> float:
+        """Seconds until ``text`` is on the screen."""
+        start = time.perf_counter()
+        while text not in (shown := await self.screen()):
+            if time.perf_counter() - start > timeout:
+                raise AssertionError(f"{text!r} not on screen within {timeout} s:\n{shown}")
+            await asyncio.sleep(0.1)  # polling the screen, not waiting for a server
+        return time.perf_counter() - start
+
+    async def wait_gone(self, text: str, timeout: float = 30.0) -> None:
+        start = time.perf_counter()
+        while text in (shown := await self.screen()):
+            if time.perf_counter() - start > timeout:
+                raise AssertionError(f"{text!r} still on screen after {timeout} s:\n{shown}")
+            await asyncio.sleep(0.1)
+
+    async def keys(self, *keys: str) -> None:
+        """Type at a person's pace: a key that lands while a screen is still being swapped in
+        goes to the screen before it, as it would for a person typing ahead that fast."""
+        for key in keys:
+            await asyncio.sleep(0.3)
+            await self("send-keys", "-t", "tui", key)
+
+
+@pytest.mark.timeout(60)
+async def test_a_session_in_tmux(state_dir: Path) -> None:
+    ca_dir = state_dir / "ca"
+    CertificateAuthority.init(ca_dir)
+    extra = kiosk_extra(ca_dir, kiosk_backend)
+    exit_file = state_dir / "exit"
+    tmux = Tmux(f"wb-test-{os.getpid()}")
+    command = (
+        f"cd {ROOT} && {sys.executable} -m workbench.cli tui --state-dir {state_dir} "
+        f"--ca {ca_dir} --ticket INC-9; echo $? > {exit_file}; sleep 30"
+    )
+    async with KioskHost(state_dir, "bill_payment", [TID], speed=60, extras=[extra]) as host:
+        host.terminals[TID].inject("display.panel_off")
+        try:
+            await tmux("new-session", "-d", "-s", "tui", "-x", "130", "-y", "36", command)
+            shown_after = await tmux.wait_for(TID)
+            await tmux.wait_for("no window")
+            await tmux.keys("w")
+            await tmux.wait_for("request for")
+            await tmux.keys("n")
+            await tmux.wait_gone("Load certificate")  # the footer shows the input has the focus
+            await tmux.keys("Enter")
+            await tmux.wait_for("reachable")
+            await tmux.keys("Escape")
+            await tmux.wait_for("sort terminal")  # the fleet's status line
+            await tmux.keys("Enter")
+            await tmux.wait_for(f"Terminal {TID}")
+            await tmux.keys("i")
+            await tmux.wait_for("inspection: fail")
+            assert "display.panel_off" in await tmux.screen()
+            await tmux.keys("m")
+            await tmux.wait_for("Apply which remedy?")
+            await tmux.keys("Enter")
+            await tmux.wait_for("y yes")
+            await tmux.keys("y")
+            await tmux.wait_for("remedy display.power_on: cleared")
+            await tmux.keys("q")
+            while not exit_file.exists():
+                await asyncio.sleep(0.1)
+            assert exit_file.read_text().strip() == "0"
+        finally:
+            await tmux("kill-server")
+    print(f"{TID} on the fleet screen {shown_after:.1f} s after launch")
