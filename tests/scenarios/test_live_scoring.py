@@ -157,3 +157,33 @@ async def test_a_class_comes_up_with_grants_and_handouts(state_dir: Path) -> Non
             == 6
         )
         assert await workbench("class", "status", "--state-dir", str(state_dir), "--json") == 0
+
+
+async def test_a_dispatched_engineer_travels_repairs_and_restores_service(state_dir: Path) -> None:
+    text = (LIBRARY_DIR / "display-no-signal-needs-visit.yaml").read_text()
+    path = state_dir / "display-no-signal-needs-visit.yaml"
+    path.write_text(text + "site_visit:\n  travel: 5m\n")
+    async with LiveScenario(load(path), state_dir, ["KSK-T01"], speed=600) as live:
+        kiosks = live.kiosks
+        assert kiosks is not None
+        await kiosks.clock.wait(kiosks.env.timeout(1))  # the timeline's first step is at 0
+        assert "display.no_signal" in kiosks.terminals["KSK-T01"].active_faults()
+        assert (
+            await workbench(
+                "scenario", "dispatch", "display.no_signal", "--state-dir", str(state_dir)
+            )
+            == 0
+        )
+        # travel 5 min + the catalog's 30 min repair, simulated (3.5 s of wall time at 600x)
+        while "display.no_signal" in kiosks.terminals["KSK-T01"].active_faults():
+            await kiosks.clock.wait(kiosks.env.timeout(60))
+        [visit] = kiosks.store.dispatches("KSK-T01")
+        assert visit["outcome"] == "repaired display.no_signal"
+        assert visit["sim_arrived"] - visit["sim_requested"] == pytest.approx(300)
+        assert visit["sim_done"] - visit["sim_arrived"] == pytest.approx(1800)
+        log = [text for _, text in live.timelines["KSK-T01"].log if "site" in text]
+        assert log == [
+            "site visit requested for display.no_signal",
+            "engineer on site for display.no_signal",
+            "site visit: repaired display.no_signal",
+        ]
