@@ -6,8 +6,9 @@ It copes with what goes wrong in the field: the printer out of paper (the paymen
 customer is told to ask at the counter and the staff are alerted), and a note jammed in the
 validator (the payment stops, what was credited so far is reported for reconciliation).
 
-The validator driver is plain blocking pyserial with the SSP codec of the workbench
-(``devices.protocols``: framing, CRC, byte stuffing, messages); the receipt is python-escpos.
+The validator driver is plain blocking pyserial around the workbench's public SSP master
+(``devices.protocols.hosts.ssp``: framing, CRC, the sequence flag, retries); the receipt is
+python-escpos.
 """
 
 from __future__ import annotations
@@ -23,17 +24,15 @@ from dataclasses import dataclass, field
 import serial
 from escpos.printer import Serial as EscPosSerial
 
-from devices.protocols.ssp import Deframer, Packet, encode_frame
+from devices.protocols.hosts.ssp import SspMaster, check_ok
 from devices.protocols.ssp_messages import (
     Command,
     Event,
-    Response,
     SetupData,
-    command,
     decode_poll_events,
     inhibit_mask,
-    parse_reply,
 )
+from workbench.errors import ProtocolError
 
 log = logging.getLogger("billpay")
 
@@ -46,39 +45,34 @@ class ValidatorError(Exception):
 
 
 class SspValidator:
-    """A blocking SSP host for a note validator at address 0 on a serial port."""
+    """A blocking SSP host for a note validator at address 0 on a serial port: the workbench's
+    public SSP master (sans-I/O: frames, the sequence flag, retries, eSSP) over pyserial."""
 
     def __init__(self, port: str, timeout: float = 0.5) -> None:
         self.port = serial.Serial(port, 9600, timeout=timeout)
         self.timeout = timeout
-        self.seq = True
+        self.master = SspMaster()
         self.values: tuple[int, ...] = ()
 
     def close(self) -> None:
         self.port.close()
 
-    def _exchange(self, seq: bool, data: bytes) -> bytes:
-        frame = encode_frame(seq, 0, data)
-        for _ in range(3):  # the same packet again on a timeout, as ITL's host libraries do
-            self.port.reset_input_buffer()
-            self.port.write(frame)
-            deframer = Deframer()
-            deadline = time.monotonic() + self.timeout
-            while time.monotonic() < deadline:
-                chunk = self.port.read(self.port.in_waiting or 1)
-                for item in deframer.feed(chunk):
-                    if isinstance(item, Packet):
-                        return item.data
-        raise ValidatorError(f"no answer to command 0x{data[0]:02X}")
-
     def send(self, code: int, params: bytes = b"") -> bytes:
         """A command that must answer OK; returns the reply's payload."""
-        seq = True if code == Command.SYNC else not self.seq
-        status, payload = parse_reply(self._exchange(seq, command(code, params)))
-        self.seq = seq
-        if status != Response.OK:
-            raise ValidatorError(f"command 0x{code:02X} answered 0x{status:02X}")
-        return payload
+        ask = self.master.command(code, params)
+        for _ in range(3):  # the same packet again on a timeout, as ITL's host libraries do
+            self.port.reset_input_buffer()
+            self.port.write(ask.request)
+            deadline = time.monotonic() + self.timeout
+            while time.monotonic() < deadline:
+                answer = ask.feed(self.port.read(self.port.in_waiting or 1))
+                if answer is not None:
+                    try:
+                        return check_ok(code, answer)
+                    except ProtocolError as exc:
+                        raise ValidatorError(str(exc)) from None
+            ask = self.master.resend()
+        raise ValidatorError(f"no answer to command 0x{code:02X}")
 
     def setup(self) -> None:
         """SYNC, read the channel values, accept every channel."""
