@@ -425,8 +425,28 @@ def kiosk_wire(
     type=float,
     help="Simulated seconds per wall second.",
 )
-def demo(state_dir: Path, speed: float) -> None:
-    """Everything wired together on loopback: a kiosk, a receipt, a banknote, faults, diagnostics."""
+@click.option(
+    "--fleet",
+    is_flag=True,
+    help="A fleet of 5 kiosks: tickets, a fleet grant and inspection, remedies, reports.",
+)
+@click.option(
+    "--records",
+    envvar="WORKBENCH_RECORDS",
+    metavar="FILE|URL",
+    help="With --fleet: the records store, an SQLite file or a postgresql:// URL "
+    "(default STATE_DIR/fleet/records.sqlite).",
+)
+def demo(state_dir: Path, speed: float, fleet: bool, records: str | None) -> None:
+    """Everything wired together on loopback: a kiosk, a receipt, a banknote, faults, diagnostics.
+
+    With --fleet, a support organisation's work on a small fleet: faults, tickets with SLA
+    clocks, one fleet grant, a remote inspection of every kiosk, remedies, reports."""
+    if fleet:
+        from scenarios.fleet_demo import run_fleet_demo
+
+        asyncio.run(run_fleet_demo(state_dir, speed, out, records))
+        return
     from scenarios.demo import run_demo
 
     asyncio.run(run_demo(state_dir, speed, out))

@@ -1,0 +1,76 @@
+"""`workbench demo --fleet`, run as a new user runs it, on each records engine."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.store import RecordStore
+
+WB = [sys.executable, "-m", "workbench.cli"]
+
+
+@pytest.mark.timeout(150)
+def test_fleet_demo_runs_end_to_end(state_dir: Path, records_url: str) -> None:
+    env = {**os.environ, "COLUMNS": "200", "WORKBENCH_RECORDS": records_url}
+    proc = subprocess.run(
+        [*WB, "demo", "--fleet", "--state-dir", str(state_dir), "--speed", "30"],
+        capture_output=True,
+        text=True,
+        timeout=140,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    base = state_dir / "fleet"
+    # three tickets opened for the injected faults, on the terminals they were injected on
+    assert re.search(r"ticket #\d+: P3 on KSK-F002: .*\(printer\.paper_out\)", out)
+    assert re.search(r"ticket #\d+: P2 on KSK-F005: .*\(system_software\.service_crashed\)", out)
+    assert "on 5 terminals" in out  # one fleet grant
+    # the fleet inspection found each fault on its terminal and nothing on the others
+    rows = {m[1]: m[2] for m in re.finditer(r"│ (KSK-F\d+) │ (\w+) ", out)}
+    assert rows == {
+        "KSK-F001": "pass",
+        "KSK-F002": "fail",
+        "KSK-F003": "warn",
+        "KSK-F004": "pass",
+        "KSK-F005": "fail",
+    }
+    assert "remedy display.set_brightness: cleared; closed, free" in out
+    assert "printer.paper_out is not remote-fixable" in out
+    assert "inspection of KSK-F003: pass after 1 remedy(ies), 0 to replace" in out
+    assert out.count("hash chain verified") == 5
+    assert "workbench tui --state-dir" in out and "workbench capacity run" in out
+
+    with RecordStore(records_url) as store:
+        runs = store.runs(suite="inspection")
+        assert sorted(r.terminal for r in runs) == [f"KSK-F00{i}" for i in range(1, 6)]
+        assert all(len(r.results) == 11 for r in runs)
+        by_terminal = {t.terminal: t for t in store.tickets()}
+        assert by_terminal["KSK-F003"].status == "closed"
+        assert by_terminal["KSK-F002"].status == "open"
+        # the inspection run is attached to its terminal's ticket
+        assert {r.terminal: r.ticket for r in runs}["KSK-F005"] == by_terminal["KSK-F005"].id
+        assert {r.kind for r in store.reports()} == {"inspection", "quarterly"}
+    reports = sorted(p.name for p in (base / "reports").iterdir())
+    assert len(reports) == 4 and any(n.startswith("quarterly-") for n in reports)
+    verified = subprocess.run(
+        [*WB, "report", "verify", str(next((base / "reports").glob("inspection-*.pdf")))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert verified.returncode == 0 and "unchanged" in verified.stdout, verified.stderr
+
+    # nothing is left running: no manifests, and the agents' ports are closed
+    assert not list(base.glob("*/endpoints.json"))
+    for port in re.findall(r"agent 127\.0\.0\.1:(\d+)", out):
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", int(port)), 1):
+            pass
