@@ -160,7 +160,12 @@ async def test_chain_verifies_after_sigkill_mid_session_and_tampering_is_found(k
         if proc.returncode is None:
             proc.kill()
         await proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    # The agent is gone. asyncio's child watcher sometimes loses the race to reap a killed
+    # child on a loaded machine and reports 255 ("Unknown child process"); the pid is gone
+    # either way.
+    assert proc.returncode in (-signal.SIGKILL, 255)
+    with pytest.raises(ProcessLookupError):
+        os.kill(proc.pid, 0)
     path = state / "audit.jsonl"
     verdict = verify(path)
     assert verdict.ok, verdict
