@@ -481,39 +481,3 @@ class Agent:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-
-BackendFactory = Callable[[Any, Any], Backend]
-"""Builds a terminal's backend from the kiosk host and the terminal (simulated kiosks)."""
-
-
-def kiosk_extra(
-    ca_dir: str | Path, backend_factory: BackendFactory, *, host: str = "127.0.0.1"
-) -> Callable[[Any, Any, dict[str, Any]], Awaitable[Callable[[], Awaitable[None]]]]:
-    """A ``KioskHost`` extra: give each simulated terminal a host certificate and an agent.
-
-    The agent's address goes into the endpoints manifest as ``"agent": "host:port"``; its audit
-    log and transcripts go under ``STATE/ID/agent/``. Returns the agent's closer to the host.
-    """
-    from remote.window import issue_host_identity
-
-    async def extra(
-        kiosk: Any, terminal: Any, manifest: dict[str, Any]
-    ) -> Callable[[], Awaitable[None]]:
-        tid = str(manifest["terminal"])
-        base = Path(kiosk.state_dir) / tid
-        key, cert = issue_host_identity(ca_dir, tid, base / "ssh")
-        config = AgentConfig(
-            terminal=tid,
-            user_ca=Path(ca_dir) / "user_ca.pub",
-            host_key=key,
-            host_cert=cert,
-            state_dir=base / "agent",
-            host=host,
-        )
-        agent = Agent(config, backend_factory(kiosk, terminal))
-        await agent.start()
-        manifest["agent"] = agent.address
-        return agent.close
-
-    return extra

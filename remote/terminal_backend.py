@@ -260,10 +260,3 @@ class TerminalBackend:
         self._need_trainer().clear(fault_id)
         self._record("fault_clear", id=fault_id)
         return {"id": fault_id, "active": False}
-
-
-def kiosk_backend(kiosk: Any, terminal: Any) -> TerminalBackend:
-    """A ``backend_factory`` for :func:`remote.agent.kiosk_extra`: the kiosk's manifest (read when
-    first needed: it is completed after the agent starts) and its terminal as the trainer."""
-    tid = str(terminal.id)
-    return TerminalBackend(lambda: kiosk.endpoints[tid], trainer=terminal, simulated=True)

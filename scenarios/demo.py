@@ -21,13 +21,12 @@ from rich.table import Table
 
 from devices.kiosk import KioskHost
 from devices.protocols.ssp_messages import Command, Event
-from remote.agent import kiosk_extra
 from remote.audit import verify
 from remote.client import AgentClient, Endpoint, Identity, record_run, run_suite
 from remote.diagnostics.links import SerialLink
 from remote.diagnostics.ssp_host import SspHost
-from remote.terminal_backend import kiosk_backend
 from remote.window import CertificateAuthority, engineer_key
+from workbench.wiring import kiosk_backend, kiosk_extra
 
 TERMINAL = "KSK-DEMO"
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}

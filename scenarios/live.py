@@ -79,8 +79,7 @@ class LiveScenario:
 
     async def start(self) -> None:
         """Start the kiosks and their agents, then the timelines; write each run record."""
-        from remote.agent import kiosk_extra
-        from remote.terminal_backend import kiosk_backend
+        from workbench.wiring import kiosk_backend, kiosk_extra
 
         s = self.scenario
         ensure_ca(self.ca_dir)

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from devices.kiosk import KioskHost
-from remote.agent import kiosk_extra
-from remote.terminal_backend import kiosk_backend
 from remote.window import CertificateAuthority
 from tui.app import WorkbenchApp
 from tui.live import LiveBackend
@@ -20,6 +18,7 @@ from tui.screens.pick import PickScreen
 from tui.screens.terminal import TerminalScreen
 from tui.screens.window import WindowScreen
 from workbench.store import RecordStore
+from workbench.wiring import kiosk_backend, kiosk_extra
 
 TID = "KSK-0031"
 

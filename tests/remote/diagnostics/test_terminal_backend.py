@@ -11,11 +11,11 @@ import pytest
 from diag_kiosk import TERMINAL, fast_profile
 
 from devices.kiosk import KioskHost
-from remote.agent import kiosk_extra
 from remote.backend import Backend
 from remote.client import AgentClient, Endpoint
-from remote.terminal_backend import TerminalBackend, kiosk_backend
+from remote.terminal_backend import TerminalBackend
 from workbench.errors import RemoteError
+from workbench.wiring import kiosk_backend, kiosk_extra
 
 
 @pytest.mark.timeout(40)
