@@ -1,9 +1,8 @@
 """The fleet and its support organisation as one SimPy model: faults in, service-level clocks out.
 
-One pooled source draws every failure of the fleet (total rate = sum of the catalog rates of
-every terminal's devices), picks the terminal and fault mode by rate, and draws all of the
-fault's random durations at that moment, so two plans run on the same seed see the same
-faults (common random numbers). Each fault then lives as one process: hotline contact, a
+The fault stream (:mod:`workbench.capacity.stream`) draws every failure of the fleet from one
+pooled source with all of its random durations, so two plans run on the same seed see the
+same faults (common random numbers). Each fault then lives as one process: hotline contact, a
 remote attempt inside the remote window, dispatch of the nearest free qualified engineer,
 travel, the part (a stock-out waits for the lead time), repair or a standby swap. Quarterly
 inspections compete for the same engineers. Time unit: hours; hour 0 is the plan's start date.
@@ -11,18 +10,15 @@ inspections compete for the same engineers. Time unit: hours; hour 0 is the plan
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-import numpy as np
 import simpy
 
 from workbench.capacity.calendar import BusinessCalendar, shift_intervals
-from workbench.capacity.config import Handler, Plan, Skill
+from workbench.capacity.config import Plan, Skill
 from workbench.capacity.dispatch import Dispatcher, Engineer
 from workbench.capacity.metrics import (
     CLOSED_BY_PHONE,
@@ -33,9 +29,15 @@ from workbench.capacity.metrics import (
     Columns,
     collect,
 )
-from workbench.capacity.rates import Rate, resolve
+from workbench.capacity.rates import resolve
 from workbench.capacity.servers import Servers
-from workbench.errors import ConfigError
+from workbench.capacity.stream import (
+    HOTLINE,
+    REMOTE_DESK,
+    FaultStream,
+    Group,
+    profiles_of,
+)
 from workbench.faults import FaultCatalog, FaultMode, Severity
 from workbench.sla import TERMS
 
@@ -55,64 +57,6 @@ class Inputs:
     profiles: Mapping[str, Sequence[str]]
 
 
-HOTLINE, REMOTE_DESK, ONSITE = 0, 1, 2
-"""Who a fault goes to first (branch-staff faults never enter the model)."""
-_ROUTE = {Handler.hotline: HOTLINE, Handler.remote: REMOTE_DESK, Handler.onsite: ONSITE}
-
-
-@dataclass(frozen=True, slots=True)
-class _Profile:
-    modes: tuple[FaultMode, ...]
-    cum: tuple[float, ...]
-    rate: float
-    routes: tuple[int, ...]
-    rates: tuple[float, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Group:
-    centre: int
-    region: int
-    profile: _Profile
-    skill: int
-    count: int
-    warranty_end: float
-
-
-def _profiles(plan: Plan, inputs: Inputs, rates: dict[str, Rate]) -> dict[str, _Profile]:
-    devices = {**plan.profiles, **{k: list(v) for k, v in inputs.profiles.items()}}
-    known = set(inputs.catalog.devices)
-    out: dict[str, _Profile] = {}
-    for name in plan.skills:
-        if name not in devices:
-            raise ConfigError(
-                f"profile {name!r} has no device list; known: {', '.join(sorted(devices))}"
-            )
-        unknown = [d for d in devices[name] if d not in known]
-        if unknown:
-            raise ConfigError(
-                f"profile {name!r}: no fault modes for device {unknown[0]!r} in the catalog"
-            )
-        chosen = [
-            rates[m.id]
-            for d in dict.fromkeys(devices[name])
-            for m in inputs.catalog.for_device(d)
-            if rates[m.id].per_hour > 0 and rates[m.id].handler is not Handler.staff
-        ]
-        cum, total = [], 0.0
-        for r in chosen:
-            total += r.per_hour
-            cum.append(total)
-        out[name] = _Profile(
-            tuple(r.mode for r in chosen),
-            tuple(cum),
-            total,
-            tuple(_ROUTE[r.handler] for r in chosen),
-            tuple(r.per_hour for r in chosen),
-        )
-    return out
-
-
 class Model:
     """One replication of a plan; :meth:`run` returns a flat mapping of metric name to value."""
 
@@ -120,33 +64,25 @@ class Model:
         self.plan = plan
         self.env = simpy.Environment()
         self.horizon = (years if years is not None else plan.years) * 365 * 24.0
-        self.np_rng = np.random.default_rng(seed)
         self.irng = random.Random(seed * 7919 + 17)
         self.calendar = BusinessCalendar(plan.calendar, int(self.horizon // 24) + 30)
         self.remote = plan.remote
         self.swap_hours = plan.repair.swap_minutes / 60
         self.repair_cv = plan.repair.cv
+        self.seed = seed
         self._build(inputs)
 
     # -- construction -------------------------------------------------------------------
     def _build(self, inputs: Inputs) -> None:
         plan, env = self.plan, self.env
         self.rates = resolve(plan, inputs.catalog)
-        profiles = _profiles(plan, inputs, self.rates)
-        self._profiles_used = list(profiles.values())
-        self._profile_index = {id(p): i for i, p in enumerate(self._profiles_used)}
-        sigma2 = math.log1p(self.repair_cv**2)
-        self._repair_sigma = math.sqrt(sigma2)
-        self._repair_mu = [
-            np.array([math.log(m.repair_minutes / 60) - sigma2 / 2 for m in p.modes] or [0.0])
-            for p in self._profiles_used
-        ]
+        profiles = profiles_of(plan, inputs.catalog, inputs.profiles, self.rates)
         start = plan.calendar.start_date
         self.centres = [c for r in plan.regions for c in r.centres]
         centre_region = [g for g, r in enumerate(plan.regions) for _ in r.centres]
         self.centre_region = centre_region
         self.cross = [plan.regions[g].cross_centre_hours for g in centre_region]
-        self.groups: list[_Group] = []
+        self.groups: list[Group] = []
         self.group_first: list[int] = []
         cum: list[float] = []
         total, terminals = 0.0, 0
@@ -157,13 +93,22 @@ class Model:
                 prof = profiles[f.profile]
                 warranty = (f.installed + timedelta(days=1 + 365) - start).days * 24.0
                 skill = SKILLS.index(plan.skills[f.profile])
-                self.groups.append(_Group(c, centre_region[c], prof, skill, f.count, warranty))
+                self.groups.append(Group(c, centre_region[c], prof, skill, f.count, warranty))
                 self.group_first.append(terminals)
                 terminals += f.count
                 total += f.count * prof.rate
                 cum.append(total)
         self.terminals = terminals
         self.group_cum, self.total_rate = cum, total
+        self.stream = FaultStream(
+            plan,
+            self.groups,
+            self.group_first,
+            cum,
+            self.centres,
+            list(profiles.values()),
+            self.seed,
+        )
         self.region_terminals = [0] * len(plan.regions)
         for g in self.groups:
             self.region_terminals[g.region] += g.count
@@ -232,68 +177,13 @@ class Model:
             else:
                 dispatcher.shift_off(self.by_shift[name])
 
-    def _draw(self, size: int) -> list[list[Any]]:
-        """The next ``size`` faults of the stream, every random draw made at once (numpy).
-
-        Columns: gap to the previous fault, group, mode index, terminal, call, first-line
-        attempt, whether it works, travel, repair, part lead time, second travel. Every fault
-        gets every draw whatever its route, so a fault's durations depend on its index
-        alone and two plans on the same seed see the same faults (common random numbers).
-        """
-        rng, plan, groups = self.np_rng, self.plan, self.groups
-        gaps = rng.exponential(1 / self.total_rate, size)
-        g = np.minimum(
-            np.searchsorted(self.group_cum, rng.random(size) * self.total_rate, side="right"),
-            len(groups) - 1,
-        )
-        u_mode, u_term, u_ok = rng.random(size), rng.random(size), rng.random(size)
-        z = rng.standard_normal((6, size))
-        u = rng.random((5, size))
-        prof_of = np.array([self._profile_index[id(grp.profile)] for grp in groups])[g]
-        centre_of = np.array([grp.centre for grp in groups])[g]
-        k = np.zeros(size, dtype=np.int64)
-        repair_mu = np.zeros(size)
-        route = np.zeros(size, dtype=np.int64)
-        for p, prof in enumerate(self._profiles_used):
-            m = prof_of == p
-            k[m] = np.minimum(
-                np.searchsorted(prof.cum, u_mode[m] * prof.rate, side="right"),
-                len(prof.modes) - 1,
-            )
-            repair_mu[m] = self._repair_mu[p][k[m]]
-            route[m] = np.asarray(prof.routes)[k[m]]
-        terminal = np.array(self.group_first)[g] + u_term * np.array([x.count for x in groups])[g]
-        hot, remote = plan.hotline, plan.remote
-        call = hot.call_minutes.transform(z[0], u[0], 1 / 60)
-        tried = np.where(
-            route == REMOTE_DESK,
-            remote.attempt_minutes.transform(z[1], u[1], 1 / 60),
-            np.where(route == HOTLINE, hot.guided_minutes.transform(z[1], u[1], 1 / 60), 0.0),
-        )
-        ok = np.where(
-            route == REMOTE_DESK,
-            u_ok < remote.success_rate,
-            (route == HOTLINE) & (u_ok < hot.guided_success),
-        )
-        travel, travel2 = np.zeros(size), np.zeros(size)
-        for c, centre in enumerate(self.centres):
-            m = centre_of == c
-            if m.any():
-                travel[m] = centre.travel.transform(z[2][m], u[2][m])
-                travel2[m] = centre.travel.transform(z[3][m], u[3][m])
-        repair = np.exp(repair_mu + self._repair_sigma * z[4])
-        lead = plan.parts.lead_time_days.transform(z[5], u[4], 24.0)
-        cols = (gaps, g, k, terminal.astype(np.int64), call, tried, ok, travel, repair, lead,
-                travel2)  # fmt: skip
-        return [c.tolist() for c in cols]
-
     def _failures(self) -> simpy.events.ProcessGenerator:
         env, groups = self.env, self.groups
         fault, process, horizon, timeout = self._fault, env.process, self.horizon, env.timeout
-        sigma = self._repair_sigma
+        sigma, draw = self.stream.repair_sigma, self.stream.draw
         chunk = max(1024, min(65_536, int(self.total_rate * self.horizon / 8) + 1))
         while True:
-            cols = self._draw(chunk)
+            cols = draw(chunk)
             for gap, g, k, terminal, call, tried, ok, travel, repair, lead, travel2 in zip(
                 *cols, strict=True
             ):
@@ -319,7 +209,7 @@ class Model:
     def _fault(
         self,
         terminal: int,
-        group: _Group,
+        group: Group,
         mode: FaultMode,
         route: int,
         draws: tuple[float, float, bool, float, float, float, float],
@@ -469,7 +359,7 @@ class Model:
             start += period
 
     def _inspect(
-        self, group: _Group, travel_h: float, work_h: float, due: float
+        self, group: Group, travel_h: float, work_h: float, due: float
     ) -> simpy.events.ProcessGenerator:
         env = self.env
         eng: Engineer = yield self.dispatcher.request(
