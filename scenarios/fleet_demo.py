@@ -20,7 +20,6 @@ from rich.console import Console
 from rich.table import Table
 
 from devices.kiosk import KioskHost
-from remote.agent import kiosk_extra
 from remote.audit import verify
 from remote.client import (
     Endpoint,
@@ -32,7 +31,6 @@ from remote.client import (
     record_remedy,
     record_run,
 )
-from remote.terminal_backend import kiosk_backend
 from remote.window import CertificateAuthority, engineer_key
 from workbench import tickets
 from workbench.faults import FaultCatalog
@@ -47,6 +45,7 @@ from workbench.reports.render import (
     quarterly_pdf,
 )
 from workbench.store import RecordStore
+from workbench.wiring import kiosk_backend, kiosk_extra
 
 FLEET = [f"KSK-F{i:03d}" for i in range(1, 6)]
 REGIONS = {"KSK-F001": "North", "KSK-F002": "North", "KSK-F003": "North"}

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from devices.kiosk import KioskHost
-from remote.agent import kiosk_extra
-from remote.terminal_backend import kiosk_backend
 from remote.window import CertificateAuthority
+from workbench.wiring import kiosk_backend, kiosk_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 TID = "KSK-0077"
