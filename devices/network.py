@@ -204,6 +204,7 @@ class EchoPort(Listener):
                     await writer.drain()
                     continue
                 if verb == "ping":
+                    self.network.catch_up()  # the link as the model has it now
                     delay = self.network.round_trip_s()
                     if delay is not None:
                         loop.call_later(delay, self._send, writer, f"PONG {arg}\n".encode())
