@@ -42,12 +42,16 @@ async def main(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="wb-fuzz-", dir="/tmp") as d:
         state = Path(d)
+        # the kiosk's log goes to a file: a pipe nobody reads fills up and stops the kiosk at its
+        # next log line (the fuzz makes the ports log a warning per refused connection)
+        log_path = state / "kiosk.log"
+        kiosk_log = open(log_path, "wb")  # noqa: SIM115 (closed with the kiosk, below)
         kiosk = await asyncio.create_subprocess_exec(
             sys.executable,
             *("-m", "workbench.cli", "kiosk", "up", "--state-dir", str(state)),
             *("--speed", str(args.speed), "--id", "KSK-FUZZ"),
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            stderr=kiosk_log,
         )
         assert kiosk.stdout is not None
         try:
@@ -85,7 +89,8 @@ async def main(args: argparse.Namespace) -> int:
             after = rss_mib(kiosk.pid)
             print(
                 f"RSS before {base:.1f} MiB, after {after:.1f} MiB ({after / base:.2f}x), "
-                f"peak {peak:.1f} MiB; {failures} check(s) with a silent device"
+                f"peak {peak:.1f} MiB; {failures} check(s) with a silent device; "
+                f"kiosk log {log_path.stat().st_size / 1024:,.0f} KiB"
             )
             return 1 if failures else 0
         finally:
@@ -96,6 +101,7 @@ async def main(args: argparse.Namespace) -> int:
                 except TimeoutError:
                     kiosk.kill()
                     await kiosk.wait()
+            kiosk_log.close()
 
 
 if __name__ == "__main__":
