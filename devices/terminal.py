@@ -11,7 +11,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import Device, ServedDevice, StreamDevice
+from devices.base import Device, ServedDevice, Session, StreamDevice
 from devices.profiles import Profile, ScheduledFault
 from devices.registry import KINDS
 from devices.transports import Port, PtyPort, TcpPort
@@ -53,7 +53,9 @@ class Terminal:
         self.wires: dict[str, Wire] = {}
         """Each device's wire-fault layer, shared by all its ports (serial, raw TCP, Modbus TCP,
         HTTP, echo)."""
-        self.session_hook: Callable[[str, Callable[[], Any]], Callable[[], Any]] | None = None
+        self.session_hook: Callable[[str, Callable[[], Session]], Callable[[], Session]] | None = (
+            None
+        )
         """Wraps each stream device's session factory (a wire-transcript recorder)."""
         self.app: KioskApp | None = None
         """The kiosk application and its customers, once started (profiles with ``usage``)."""

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from devices.base import Session, Writer
 from workbench.errors import ConfigError
 
 FORMAT = "kiosk-workbench"
@@ -67,20 +68,21 @@ class Recorder:
             self._file.close()
             self._file = None
 
-    def wrap(self, device: str, factory: Callable[[], Any]) -> Callable[[], Any]:
+    def wrap(self, device: str, factory: Callable[[], Session]) -> Callable[[], Session]:
         """A session factory whose sessions record what passes through them."""
 
-        def make() -> Any:
+        def make() -> Session:
             self._sessions[device] = self._sessions.get(device, 0) + 1
             return _RecordingSession(factory(), self, device, self._sessions[device])
 
         return make
 
 
-class _RecordingSession:
-    """A byte session that records its traffic on the way through."""
+class _RecordingSession(Session):
+    """A byte session that records its traffic on the way through (a :class:`Session` itself,
+    so the pty attaches its writer and unprompted bytes are recorded and delivered)."""
 
-    def __init__(self, inner: Any, recorder: Recorder, device: str, number: int) -> None:
+    def __init__(self, inner: Session, recorder: Recorder, device: str, number: int) -> None:
         self._inner = inner
         self._recorder = recorder
         self._device = device
@@ -88,20 +90,18 @@ class _RecordingSession:
 
     def feed(self, data: bytes) -> bytes:
         self._recorder.write(self._device, self._number, "in", data)
-        reply: bytes = self._inner.feed(data)
+        reply = self._inner.feed(data)
         self._recorder.write(self._device, self._number, "out", reply)
         return reply
 
-    def attach(self, writer: Callable[[bytes], None]) -> None:
+    def attach(self, write: Writer) -> None:
         """Unsolicited output (touch packets, status pushes) is recorded too."""
 
         def send(data: bytes) -> None:
             self._recorder.write(self._device, self._number, "out", data)
-            writer(data)
+            write(data)
 
-        attach = getattr(self._inner, "attach", None)
-        if attach is not None:
-            attach(send)
+        self._inner.attach(send)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

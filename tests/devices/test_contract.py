@@ -10,6 +10,7 @@ import importlib
 import inspect
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 import serial
@@ -20,6 +21,7 @@ from devices.base import Device, ServedDevice, StreamDevice
 from devices.catalog import default_catalog
 from devices.display import Display, DisplaySettings
 from devices.host_pc import HostPc, HostPcSettings
+from devices.kiosk import KioskHost
 from devices.printer import PrinterSettings
 from devices.protocols import mccs as m
 from devices.registry import KINDS
@@ -164,3 +166,19 @@ async def test_the_http_port_brings_the_model_up_to_the_clock_before_each_reques
             )
             now = clock.sim_target()
     assert start + 4.5 * HOUR <= body["uptime_s"] <= now
+
+
+@pytest.mark.timeout(20)
+async def test_a_recording_kiosk_still_pushes_unprompted_bytes_to_the_host(
+    state_dir: Path,
+) -> None:
+    """The transcript recorder wraps each session: it is a Session too, so the pty attaches its
+    writer and a touch reaches the host (and the transcript)."""
+    transcript = state_dir / "wire.jsonl"
+    async with KioskHost(state_dir, "bill_payment", ["KSK-0070"], transcript=transcript) as kiosk:
+        path = kiosk.endpoints["KSK-0070"]["devices"]["touchscreen"]["serial"]
+        with serial.Serial(path, 9600, timeout=2) as host:
+            kiosk.terminals["KSK-0070"].act("touch", "960", "540")
+            packets = await asyncio.to_thread(host.read, 10)
+    assert len(packets) == 10 and packets[0] & 0x80  # pen down and pen up, sync bit set
+    assert transcript.read_text().count('"touchscreen"') >= 1
