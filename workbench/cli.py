@@ -185,7 +185,12 @@ def kiosk() -> None:
 )
 @state_dir_option
 @click.option(
-    "--speed", default=1.0, show_default=True, type=float, help="Simulated seconds per wall second."
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Simulated seconds per wall second (wear, faults, customers); host-facing "
+    "time-outs such as the validator's escrow stay in wall seconds.",
 )
 @click.option(
     "--seed", default=0, show_default=True, type=int, help="Random seed (wear, MTBF draws)."
