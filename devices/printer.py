@@ -48,6 +48,8 @@ OFFLINE = "printer.offline"
 PAPER_JAM = "printer.paper_jam"
 LINE_MM = 25.4 / 6
 """One standard line (1/6 inch): the unit of the line-feed maintenance counter."""
+UNKNOWN_PER_SECOND = 20
+"""Unknown commands recorded one by one per second; the rest of that second are counted."""
 
 
 class PrinterSettings(Strict):
@@ -143,6 +145,8 @@ class Printer(StreamDevice[PrinterSettings]):
         printer that starts with wear on its counters starts freshly serviced."""
         self._sessions: weakref.WeakSet[PrinterSession] = weakref.WeakSet()
         self._online = True
+        self._unknown_window = (float("-inf"), 0, 0)
+        """(start, recorded, suppressed) of the current second of unknown-command records."""
         self._check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -377,7 +381,7 @@ class Printer(StreamDevice[PrinterSettings]):
             if msg.prefix in _QUERIES:
                 return self._answer(msg, session)
         elif isinstance(msg, p.Unknown):
-            self.record("unknown_command", hex=msg.data[:16].hex(" "))
+            self._unknown(msg.data)
             return b""
         elif isinstance(msg, p.Block) and not _modelled(msg):
             # Consumed as a TM-T88 without that function would, and recorded for strict mode.
@@ -402,6 +406,22 @@ class Printer(StreamDevice[PrinterSettings]):
             self.record("buffers_cleared", by=cmd.name)
             return p.CLEAR_RESPONSE if cmd.prefix == b"\x10\x14\x08" else b""
         return self._answer(cmd, session)
+
+    def _unknown(self, data: bytes) -> None:
+        """Record an unknown command, at most :data:`UNKNOWN_PER_SECOND` a second (host clock):
+        line noise yields thousands a megabyte, and each record is a row in the store."""
+        start, recorded, suppressed = self._unknown_window
+        now = self.env.now
+        if now - start >= self.host_span(1.0):
+            if suppressed:
+                self.record("unknown_commands_suppressed", count=suppressed)
+            start, recorded, suppressed = now, 0, 0
+        if recorded < UNKNOWN_PER_SECOND:
+            self.record("unknown_command", hex=data[:16].hex(" "))
+            recorded += 1
+        else:
+            suppressed += 1
+        self._unknown_window = (start, recorded, suppressed)
 
     def _answer(self, msg: p.Command, session: PrinterSession) -> bytes:
         """A real-time command or status query (see :data:`_QUERIES`)."""

@@ -348,3 +348,17 @@ def test_after_any_garbage_dle_eot_is_answered_at_once(garbage: bytes) -> None:
     session.feed(garbage)
     reply = session.feed(b"\x10\x04\x01")
     assert reply and reply[-1] & 0x93 == 0x12
+
+
+def test_line_noise_is_recorded_at_most_twenty_unknown_commands_a_second() -> None:
+    # random bytes gave about 3,700 unknown-command records a megabyte, each a store row
+    env = simpy.Environment()
+    printer, session = make(env)
+    session.feed(b"\x1b\xff" * 50)
+    assert [t for _, t in printer.log].count("unknown_command hex=1b ff") == 20
+    env.run(until=1.0)
+    session.feed(b"\x1b\xff")
+    assert printer.log[-2:] == [
+        (1.0, "unknown_commands_suppressed count=30"),
+        (1.0, "unknown_command hex=1b ff"),
+    ]
