@@ -339,7 +339,10 @@ def run_cmd(
         f"[{style}]{report.outcome}[/] in {report.finished - report.started:.2f} s (maintenance run {run_id})"
     )
     if report.outcome in ("error", "cut off"):
-        raise RemoteError(f"{endpoint.terminal}: {report.error}")
+        error = str(report.error)
+        raise RemoteError(
+            error if error.startswith(endpoint.terminal) else f"{endpoint.terminal}: {error}"
+        )
     if report.outcome == "fail":
         sys.exit(1)
 

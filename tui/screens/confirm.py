@@ -20,6 +20,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
 
     DEFAULT_CSS = """
+    ConfirmScreen Label { width: 100%; }
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
         width: 70; height: auto; padding: 1 2; border: thick $warning; background: $surface;

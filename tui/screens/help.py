@@ -23,6 +23,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "Close")]
 
     DEFAULT_CSS = """
+    HelpScreen Label { width: 100%; }
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
         width: 90; height: 90%; padding: 1 2; border: thick $accent; background: $surface;

@@ -19,6 +19,7 @@ class PickScreen(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     DEFAULT_CSS = """
+    PickScreen Label { width: 100%; }
     PickScreen { align: center middle; }
     PickScreen > Vertical {
         width: 60; height: auto; max-height: 80%; padding: 1 2;

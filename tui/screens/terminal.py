@@ -265,10 +265,14 @@ class TerminalScreen(Screen[None]):
         for suspect in [s for s in self._failing() if s]:
             for name in backend.remedies_for(suspect):
                 options.append((name, f"{name}  (for {suspect})"))
+        title = "Apply which remedy?"
         if not options:
+            stuck = ", ".join(self._failing())
+            if stuck:
+                title = f"No remote remedy for {stuck} (a site visit). Apply another remedy?"
             options = [(n, n) for n in backend.remedies_for(None)]
         options = list(dict(options).items())
-        self.app.push_screen(PickScreen("Apply which remedy?", options), self._confirm_remedy)
+        self.app.push_screen(PickScreen(title, options), self._confirm_remedy)
 
     def _confirm_remedy(self, name: str | None) -> None:
         if not name:
