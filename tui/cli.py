@@ -26,7 +26,9 @@ DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
     help="A CA directory: request windows from inside the TUI (and trust its known_hosts).",
 )
 @click.option(
-    "--key", type=click.Path(dir_okay=False, path_type=Path), help="Default STATE/engineer."
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default: beside --cert (KEY-cert.pub), else STATE/engineer.",
 )
 @click.option(
     "--cert", type=click.Path(dir_okay=False, path_type=Path), help="A window certificate to load."

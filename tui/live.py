@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _key_beside(cert: Path | None) -> Path | None:
+    """``alice-cert.pub`` -> ``alice`` when that file exists (where ssh-keygen puts them)."""
+    if cert is None or not cert.name.endswith("-cert.pub"):
+        return None
+    key = cert.with_name(cert.name.removesuffix("-cert.pub"))
+    return key if key.is_file() else None
+
+
 class LiveBackend:
     """:class:`tui.backend.Backend` over a state directory, a CA (optional) and SSH."""
 
@@ -47,7 +55,7 @@ class LiveBackend:
         self.state_dir = Path(state_dir)
         self.store_path = store or self.state_dir / "records.sqlite"
         self.ca_dir = ca
-        self.key_path = key or self.state_dir / "engineer"
+        self.key_path = key or _key_beside(cert) or self.state_dir / "engineer"
         self.known_hosts = known_hosts or (ca / "known_hosts" if ca else None)
         self.engineer = engineer or f"{getpass.getuser()}@workbench"
         self.can_request = ca is not None
@@ -178,6 +186,8 @@ class LiveBackend:
         return self._window
 
     def load_certificate(self, path: Path) -> WindowView:
+        if not Path(path).is_file():
+            raise ConfigError(f"{path}: no such file (a window certificate, KEY-cert.pub)")
         if self.known_hosts is None:
             raise ConfigError("give --known-hosts (CA/known_hosts) to trust the terminals")
         from remote.client import Identity

@@ -225,3 +225,17 @@ async def test_fan_out_streams_progress_into_each_row() -> None:
         await until(pilot, lambda: table.rows[2].progress == "pass")
         assert [r.progress for r in table.rows[:4]] == ["pass", "fail", "pass", "refused"]
         assert sorted(backend.runs) == [(f"KSK-000{i}", "inspection") for i in range(1, 5)]
+
+
+async def test_click_moves_the_cursor_and_double_click_opens() -> None:
+    from tui.widgets.fleet_table import FleetTable
+
+    app = app_for(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.click(FleetTable, offset=(3, 3))  # the header is line 0
+        assert app.fleet.table.current is not None
+        assert app.fleet.table.current.terminal == "KSK-0003"
+        await pilot.double_click(FleetTable, offset=(3, 5))
+        await until(pilot, lambda: isinstance(app.screen, TerminalScreen))
+        assert app.screen.terminal == "KSK-0005"

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -253,6 +254,14 @@ class FleetTable(ScrollView, can_focus=True):
     def action_open(self) -> None:
         if (row := self.current) is not None:
             self.post_message(self.Opened(row.terminal))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click puts the cursor on the row; a double click opens it."""
+        index = int(self.scroll_offset.y) + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self._order):
+            self.cursor = index
+            if event.chain >= 2:
+                self.action_open()
 
     def action_mark(self) -> None:
         if (row := self.current) is not None:
