@@ -29,7 +29,7 @@ from remote.window import CertificateAuthority, engineer_key
 from workbench.wiring import kiosk_backend, kiosk_extra
 
 TERMINAL = "KSK-DEMO"
-STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
+STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim", "error": "magenta"}
 
 
 def print_receipt(path: str) -> dict[str, Any]:

@@ -10,12 +10,17 @@ Speaks ESC/POS on the printer's serial port (or its port-9100 TCP port) with the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
+from devices.protocols.hosts import Exchange
 from devices.protocols.hosts.escpos import EscPosStatusHost
-from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
+from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
 from remote.diagnostics.links import ByteLink, ask
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PAPER_OUT = "printer.paper_out"
 NEAR_END = "printer.paper_near_end"
@@ -45,23 +50,31 @@ PATTERN_LINES = 8
 
 
 class EscPosHost:
-    """The shared ESC/POS status driver (:mod:`devices.protocols.hosts.escpos`) over a link."""
+    """The shared ESC/POS status driver (:mod:`devices.protocols.hosts.escpos`) over a link.
+    Status queries change nothing, so one that goes unanswered is asked once more before the
+    printer is called silent (a loaded host, a byte lost on the line)."""
 
     def __init__(self, link: ByteLink, timeout: float) -> None:
         self.link = link
         self.timeout = timeout
 
+    async def _ask(self, make: Callable[[], Exchange[T]]) -> T:
+        try:
+            return await ask(self.link, make(), self.timeout)
+        except LinkTimeout:
+            return await ask(self.link, make(), self.timeout)
+
     async def realtime(self, n: int) -> set[str]:
         """``DLE EOT n`` decoded to the conditions it reports."""
-        return await ask(self.link, EscPosStatusHost.realtime(n), self.timeout)
+        return await self._ask(lambda: EscPosStatusHost.realtime(n))
 
     async def block(self, request: bytes) -> str:
         """A ``_ ... NUL`` reply (``GS I n`` with n >= 65, ``GS g 2``)."""
-        return await ask(self.link, EscPosStatusHost.block(request), self.timeout)
+        return await self._ask(lambda: EscPosStatusHost.block(request))
 
     async def counter(self, number: int) -> int:
         """A ``GS g 2`` maintenance counter."""
-        return await ask(self.link, EscPosStatusHost.counter(number), self.timeout)
+        return await self._ask(lambda: EscPosStatusHost.counter(number))
 
 
 class PrintHeadCheck(Diagnostic):
