@@ -130,7 +130,9 @@ class ModbusPort(Listener):
                 header = mbap.Header.decode(await reader.readexactly(mbap.MBAP_SIZE))
                 if (error := header.framing_error()) is not None:
                     self.bad_frames += 1
-                    log.warning("%s: %s; connection closed", self.name, error)
+                    log.info(
+                        "%s: %s; connection closed", self.name, error
+                    )  # a client error, counted
                     return
                 pdu = await reader.readexactly(header.pdu_size)
             except asyncio.IncompleteReadError:
