@@ -185,6 +185,11 @@ class Backend(Protocol):
         """Clear a fault (simulated terminals)."""
         ...
 
+    async def act(self, terminal: str, stimulus: str) -> str:
+        """A customer or staff stimulus on a simulated terminal (``insert-note 20``,
+        ``refill-paper``...); returns what the kiosk says happened."""
+        ...
+
     def agent_audit(self, terminal: str, limit: int = 200) -> list[dict[str, Any]]:
         """The last lines of the terminal's agent audit log (what trainees did), when readable."""
         ...

@@ -356,6 +356,17 @@ class LiveBackend:
         await request_async(self._control(terminal), "fault.clear", id=fault)
         self._note(terminal, f"clear {fault}", "done")
 
+    async def act(self, terminal: str, stimulus: str) -> str:
+        from devices.transports.control_client import request_async
+
+        action, *args = stimulus.split()
+        result = await request_async(
+            self._control(terminal), "act", action=action, args=args, device=None
+        )
+        message = str(result.get("message") if isinstance(result, dict) else result)
+        self._note(terminal, f"stimulus {stimulus}", "done", message)
+        return message
+
     def agent_audit(self, terminal: str, limit: int = 200) -> list[dict[str, Any]]:
         path = self.state_dir / terminal / "agent" / "audit.jsonl"
         try:

@@ -30,6 +30,7 @@ class FakeBackend:
         self.runs: list[tuple[str, str]] = []
         self.remedies: list[tuple[str, str]] = []
         self.injected: list[tuple[str, str]] = []
+        self.stimuli: list[tuple[str, str]] = []
         self.gate: asyncio.Event | None = None  # set to hold runs until released
         self._trail: list[TrailEntry] = []
         self._window = (
@@ -203,6 +204,10 @@ class FakeBackend:
 
     async def clear(self, terminal: str, fault: str) -> None:
         self.faulty.pop(terminal, None)
+
+    async def act(self, terminal: str, stimulus: str) -> str:
+        self.stimuli.append((terminal, stimulus))
+        return f"{stimulus}: done"
 
     def agent_audit(self, terminal: str, limit: int = 200) -> list[dict[str, Any]]:
         return [

@@ -239,3 +239,23 @@ async def test_click_moves_the_cursor_and_double_click_opens() -> None:
         await pilot.double_click(FleetTable, offset=(3, 5))
         await until(pilot, lambda: isinstance(app.screen, TerminalScreen))
         assert app.screen.terminal == "KSK-0005"
+
+
+async def test_trainer_injects_clears_and_applies_a_stimulus() -> None:
+    from tui.screens.trainer import TrainerScreen
+
+    backend = FakeBackend()
+    app = app_for(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("t")
+        screen = app.screen
+        assert isinstance(screen, TrainerScreen) and screen.terminal == "KSK-0001"
+        await until(pilot, lambda: "0 active" in str(screen.query_one("#trainer-state").render()))
+        await pilot.press("down", "i", "y")
+        await until(pilot, lambda: backend.injected == [("KSK-0001", "display.panel_off")])
+        await until(pilot, lambda: "1 active" in str(screen.query_one("#trainer-state").render()))
+        await pilot.press("s")
+        assert isinstance(app.screen, PickScreen)
+        await pilot.press("enter")
+        await until(pilot, lambda: backend.stimuli == [("KSK-0001", "insert-note 20")])

@@ -14,12 +14,29 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.pick import PickScreen
 from tui.widgets.session_bar import SessionBar
 
 if TYPE_CHECKING:
     from tui.app import WorkbenchApp
 
 AUDIT_EVERY_S = 2.0
+STIMULI = (
+    ("insert-note 20", "a customer offers a 20 note"),
+    ("insert-counterfeit", "a customer offers a counterfeit note"),
+    ("insert-card", "a customer pushes a card"),
+    ("take-card", "the customer takes the card back"),
+    ("transaction", "a customer completes a transaction"),
+    ("open-cover", "someone opens the printer's paper cover"),
+    ("close-cover", "someone closes the printer's paper cover"),
+    ("refill-paper", "staff put in a new paper roll"),
+    ("open-door", "staff open the cabinet door"),
+    ("close-door", "staff close the cabinet door"),
+    ("kick", "someone strikes the cabinet"),
+    ("remove-cashbox", "staff take the cash box out"),
+    ("replace-cashbox", "staff put the cash box back"),
+)
+"""Customer and staff stimuli a trainer applies (the kiosk's ``act`` control-plane request)."""
 
 
 def audit_text(rec: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -41,6 +58,7 @@ class TrainerScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "inject", "Inject"),
         Binding("c", "clear", "Clear"),
+        Binding("s", "stimulus", "Stimulus"),
         Binding("ctrl+r", "reload", "Reload"),
     ]
 
@@ -148,6 +166,29 @@ class TrainerScreen(Screen[None]):
         fault = self._selected()
         if fault and self.terminal:
             self._change("clear", fault)
+
+    def action_stimulus(self) -> None:
+        if self.terminal:
+            options = [(name, f"{name}: {about}") for name, about in STIMULI]
+
+            def picked(name: str | None) -> None:
+                if name:
+                    self._act(name)
+
+            self.app.push_screen(
+                PickScreen(f"Apply which stimulus on {self.terminal}?", options), picked
+            )
+
+    @work(group="change")
+    async def _act(self, stimulus: str) -> None:
+        assert self.terminal is not None
+        try:
+            message = await self.wb.backend.act(self.terminal, stimulus)
+        except Exception as exc:
+            self.notify(f"{stimulus}: {exc}", severity="error")
+            return
+        self.notify(message, title=f"{self.terminal}: {stimulus}")
+        self._load()
 
     @work(group="change")
     async def _change(self, verb: str, fault: str) -> None:
