@@ -112,3 +112,13 @@ def test_a_bad_quarter_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="quarter '2026-3' must look like 2026Q3"):
         quarter_bounds("2026-3")
     assert ClockRecord("x", None).met is None
+
+
+def test_a_quarter_with_no_records_is_still_a_report(tmp_path: Path) -> None:
+    from workbench.reports.render import quarterly_html, quarterly_pdf
+
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        report = build_quarterly(store, "2025Q1")
+    html = quarterly_html(report).decode()
+    assert "2025Q1" in html and "<img" not in html  # no charts of nothing
+    assert quarterly_pdf(report).startswith(b"%PDF")
