@@ -275,12 +275,14 @@ class RecordStore(ServiceRecords):
                     len(run.results),
                 ),
             )
-            for r in run.results:
-                tx.execute(
-                    "INSERT INTO diag_results (run_id, test, status, suspect, detail) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (row["id"], r.test, r.status, r.suspect, json.dumps(r.detail, default=str)),
-                )
+            tx.executemany(
+                "INSERT INTO diag_results (run_id, test, status, suspect, detail) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (row["id"], r.test, r.status, r.suspect, json.dumps(r.detail, default=str))
+                    for r in run.results
+                ],
+            )
         return int(row["id"])
 
     def runs(

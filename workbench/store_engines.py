@@ -28,6 +28,10 @@ class Tx(Protocol):
         """Run one statement; return its rows (``RETURNING`` included) as dicts."""
         ...
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters (a run's results), returning nothing."""
+        ...
+
 
 class Engine(Protocol):
     """What the records store needs of a database."""
@@ -68,6 +72,9 @@ class _SqliteTx:
             return []
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
 
 
 class SqliteEngine:
@@ -126,6 +133,11 @@ class _PostgresTx:
                 return []
             names = [d.name for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One round trip for all the rows (psycopg pipelines them)."""
+        with self._conn.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), [tuple(r) for r in rows])
 
 
 class PostgresEngine:
