@@ -37,6 +37,9 @@ def _free_port() -> int:
 class PostgresServer:
     """A running server; :meth:`database` makes a fresh database and returns its URL."""
 
+    durable = False
+    """Keep PostgreSQL's fsync on (benchmarks); the tests turn it off for speed."""
+
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="wb-pg-"))
@@ -68,9 +71,10 @@ class PostgresServer:
             "UTF8",
         )
         options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=100"
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=100"
         )
+        if not self.durable:
+            options += " -c fsync=off"
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",
