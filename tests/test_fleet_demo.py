@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -74,3 +75,39 @@ def test_fleet_demo_runs_end_to_end(state_dir: Path, records_url: str) -> None:
     for port in re.findall(r"agent 127\.0\.0\.1:(\d+)", out):
         with pytest.raises(OSError), socket.create_connection(("127.0.0.1", int(port)), 1):
             pass
+
+
+@pytest.mark.timeout(150)
+def test_fleet_demo_killed_mid_run_keeps_its_records_and_runs_again(
+    state_dir: Path, records_url: str
+) -> None:
+    env = {**os.environ, "COLUMNS": "200", "WORKBENCH_RECORDS": records_url}
+    cmd = [*WB, "demo", "--fleet", "--state-dir", str(state_dir), "--speed", "30"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # killed once the inspection is stored, before the remedies
+            if "5. remedies" in line:
+                break
+        proc.kill()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    with RecordStore(records_url) as store:
+        assert len(store.runs(suite="inspection")) == 5
+        assert [t.status for t in store.tickets()] == ["open"] * 3  # killed before any remedy
+
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=140, env=env)
+    assert again.returncode == 0, again.stderr
+    with RecordStore(records_url) as store:
+        declared = {
+            r["id"]: r["n_results"]
+            for r in store.query("SELECT id, n_results FROM maintenance_runs")
+        }
+        runs = store.runs()
+        assert all(len(r.results) == declared[r.id] for r in runs)
+        assert len(store.runs(suite="inspection")) == 10
+        assert len(store.tickets()) == 6 and len(store.tickets(status="closed")) == 2

@@ -75,11 +75,12 @@ def _fleet(state_dir: Path, records: str) -> list[str]:
 def _runs(records: str) -> list[tuple[int, int, int]]:
     """Each stored run as (id, results stored, results the run said it has)."""
     with RecordStore(records) as store:
+        runs = store.runs()  # first: a run read here is committed before the next query runs
         declared = {
             r["id"]: r["n_results"]
             for r in store.query("SELECT id, n_results FROM maintenance_runs")
         }
-        return [(r.id, len(r.results), declared[r.id]) for r in store.runs()]
+        return [(r.id, len(r.results), declared[r.id]) for r in runs]
 
 
 @pytest.mark.timeout(90)
