@@ -113,13 +113,16 @@ def test_strict_findings_name_a_host_too_slow_for_the_escrow() -> None:
         from devices.protocols import ssp_messages as sm
 
         with open(kiosk.endpoints["bill_validator"]["serial"], "r+b", buffering=0) as port:
+            replies = ssp.Deframer()
             for seq, code, params in (
                 (True, sm.Command.SYNC, b""),
                 (False, sm.Command.SET_INHIBITS, b"\xff\xff"),
                 (True, sm.Command.ENABLE, b""),
             ):
                 port.write(ssp.encode_frame(seq, 0, sm.command(code, params)))
-                port.read(1)  # the reply starts (the rest is not this test's business)
-            kiosk.act("insert-note", 20)  # ...and the host never polls again
-            kiosk.wait_for("bill_validator", "rejecting")
+                while not replies.feed(port.read(1)):  # the whole reply: the unit is enabled
+                    pass
+            assert "taken in" in kiosk.act("insert-note", 20)  # ...and the host never polls again
+            # The escrow time-out is 5 s of the host's (wall) clock at any speed.
+            kiosk.wait_for("bill_validator", "rejecting", timeout_s=30)
         assert any("did not poll within the escrow time" in f for f in kiosk.findings())
