@@ -19,7 +19,14 @@ from workbench.ids import check_terminal_id
 from workbench.records import TicketRecord
 from workbench.store import RecordStore
 
-_STYLE = {"met": "green", "late": "red", "breached": "bold red", "open": "yellow", "waiting": "dim"}
+_STYLE = {
+    "met": "green",
+    "late": "red",
+    "breached": "bold red",
+    "open": "yellow",
+    "waiting": "dim",
+    "not needed": "dim",
+}
 
 
 def default_records() -> Path:

@@ -105,15 +105,24 @@ class ClockState:
     deadline: float | None
     met: float | None
     state: str
-    """``met``, ``late`` (met after the deadline), ``open``, ``breached`` (open, past it), or
-    ``waiting`` (no deadline yet)."""
+    """``met``, ``late`` (met after the deadline), ``open``, ``breached`` (open, past it),
+    ``waiting`` (no deadline yet), or ``not needed`` (unmet when the ticket closed in time)."""
 
 
 def clock_states(ticket: TicketRecord, now: float) -> list[ClockState]:
-    """Each clock of a ticket with whether it held."""
+    """Each clock of a ticket with whether it held.
+
+    A closed ticket is judged at its closing: a clock still unmet then, whose deadline had not
+    passed, was not needed (a fault fixed remotely needs no engineer on site).
+    """
+    if ticket.closed is not None:
+        now = min(now, ticket.closed)
     states = []
     for c in ticket.clocks:
-        if c.met is not None:
+        unmet_at_close = ticket.closed is not None and c.met is None
+        if unmet_at_close and (c.deadline is None or c.deadline >= now):
+            state = "not needed"
+        elif c.met is not None:
             state = "late" if c.deadline is not None and c.met > c.deadline else "met"
         elif c.deadline is None:
             state = "waiting"

@@ -113,7 +113,8 @@ def test_sigkill_mid_fleet_run_loses_nothing_committed(fleet_dir: Path, records_
     rerun = subprocess.run(
         _fleet(fleet_dir, records_url), capture_output=True, text=True, env=ENV, timeout=60
     )
-    assert rerun.returncode == 0, rerun.stderr
+    # 1 would be a diagnostic's own verdict on a terminal, still a whole run; 2+ is an error.
+    assert rerun.returncode in (0, 1), rerun.stderr
     final = _runs(records_url)
     assert len(final) == len(after) + KIOSKS
     assert all(stored == declared == 11 for _, stored, declared in final), final

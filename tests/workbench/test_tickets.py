@@ -115,3 +115,17 @@ def test_ticket_commands_on_each_engine(records_url: str) -> None:
     missing = _workbench("show", "7", env=env)
     assert missing.returncode == 5 and missing.stderr.count("\n") == 1
     assert "no ticket #7" in missing.stderr
+
+
+def test_a_ticket_closed_in_time_needs_no_visit() -> None:
+    t = tickets.new_ticket("KSK-1", "P3", "paper", T0)
+    met = tuple(
+        type(c)(c.clock, c.deadline, T0 + 60 if c.clock in ("contact", "solution") else None)
+        for c in t.clocks
+    )
+    closed = TicketRecord("KSK-1", "P3", "x", "branch", T0, "closed", closed=T0 + 1800, clocks=met)
+    states = {c.clock: c.state for c in tickets.clock_states(closed, T0 + 30 * 86400)}
+    assert states["on_site"] == "not needed" and states["repair_plan"] == "not needed"
+    assert tickets.breaches(closed, T0 + 30 * 86400) == []
+    late = TicketRecord("KSK-1", "P3", "x", "branch", T0, "closed", closed=T0 + 7 * H, clocks=met)
+    assert tickets.breaches(late, T0 + 30 * 86400) == ["remote_session", "repair_plan"]
