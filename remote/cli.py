@@ -548,7 +548,7 @@ def fleet(
             str(c["warn"]),
             str(c["fail"]),
             f"{r.finished - r.started:.2f}",
-            "; ".join(x for x in (failing, (r.error or "")[:100]) if x),
+            "; ".join(x for x in (failing, r.error or "") if x),
         )
     out.print(table)
     tally: dict[str, int] = {}

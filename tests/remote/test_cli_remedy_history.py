@@ -84,6 +84,13 @@ async def test_run_remedy_history_and_fleet_on_a_simulated_kiosk(state_dir: Path
             "fleet", "--state-dir", str(state_dir), *ident, "--suite", "device:printer"
         )
         assert code == 1 and "print_head fail: printer.paper_out" in out
+        other = state_dir / "other-cert.pub"  # a certificate for another terminal
+        other.write_bytes(ca.grant(["KSK-0008"], key, hours=1, allow=("diag",)).certificate)
+        code, out, err = await _remote(
+            "fleet", "--state-dir", str(state_dir), *ident[:2], "--cert", str(other),
+            *ident[4:], "--suite", "device:printer",
+        )  # fmt: skip
+        assert code == 1 and "(other terminal: the certificate is for KSK-0008)" in out  # whole
 
     code, out, err = await _remote("history", "--state-dir", str(state_dir), TID)
     assert code == 0, err
@@ -91,8 +98,10 @@ async def test_run_remedy_history_and_fleet_on_a_simulated_kiosk(state_dir: Path
     suites = [re.split(r"\s*│\s*", row)[3] for row in rows]
     assert suites == [
         "device:printer",
+        "device:printer",
         "remedy display.set_brightness",
         "remedy printer.reset",
         "device:display",
     ]
-    assert "cleared" in rows[1] and "not cleared" in rows[2] and "printer.paper_out" in rows[2]
+    assert "error" in rows[0]
+    assert "cleared" in rows[2] and "not cleared" in rows[3] and "printer.paper_out" in rows[3]
