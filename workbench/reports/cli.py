@@ -24,13 +24,16 @@ out_option = click.option(
 )
 
 
+def _check_out(out_dir: Path) -> None:
+    if not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: no such directory for the report")
+
+
 def _write(
     store: RecordStore, kind: str, subject: str, out_dir: Path, stem: str, docs: dict[str, bytes]
 ) -> None:
     from workbench.reports.render import archive
 
-    if not out_dir.is_dir():
-        raise ConfigError(f"{out_dir}: no such directory for the report")
     for fmt, content in docs.items():
         path = out_dir / f"{stem}.{fmt}"
         path.write_bytes(content)
@@ -56,6 +59,7 @@ def inspection_cmd(terminal: str, run_id: int | None, out_dir: Path, records: st
     from workbench.reports.render import inspection_html, inspection_pdf
 
     check_terminal_id(terminal)
+    _check_out(out_dir)
     with RecordStore(records or default_records()) as store:
         built = build_inspection(store, terminal, run_id)
         out.print(
@@ -77,6 +81,7 @@ def quarterly_cmd(quarter: str, out_dir: Path, records: str | None) -> None:
     from workbench.reports.quarterly import build_quarterly
     from workbench.reports.render import quarterly_html, quarterly_pdf
 
+    _check_out(out_dir)
     with RecordStore(records or default_records()) as store:
         built = build_quarterly(store, quarter)
         tickets = sum(built.tickets_by_severity.values())

@@ -122,3 +122,18 @@ def test_a_quarter_with_no_records_is_still_a_report(tmp_path: Path) -> None:
     html = quarterly_html(report).decode()
     assert "2025Q1" in html and "<img" not in html  # no charts of nothing
     assert quarterly_pdf(report).startswith(b"%PDF")
+
+
+def test_a_missing_output_directory_is_named_before_any_work(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "report", "quarterly", "--quarter", "2026Q3",
+         "--out", str(tmp_path / "nope"), "--records", str(tmp_path / "r.sqlite")],
+        capture_output=True, text=True, timeout=50,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert (
+        done.stderr.strip()
+        == f"workbench: error: {tmp_path / 'nope'}: no such directory for the report"
+    )
