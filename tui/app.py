@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -59,9 +59,11 @@ class WorkbenchApp(App[None]):
         *,
         reason: str | None = None,
         clock: Callable[[], float] = time.time,
+        capacity: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self.capacity = capacity  # a `capacity run --json` result the Reports screen charts
         self.reason = reason
         self.clock = clock
         self.theme = "textual-dark"

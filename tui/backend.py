@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from workbench.records import MaintenanceRun
+from workbench.records import MaintenanceRun, Scorecard
 
 SUITES = ("inspection", "quick")
 """The suites offered first; ``device:NAME`` suites come from :meth:`Backend.suites`."""
@@ -192,4 +192,8 @@ class Backend(Protocol):
 
     def agent_audit(self, terminal: str, limit: int = 200) -> list[dict[str, Any]]:
         """The last lines of the terminal's agent audit log (what trainees did), when readable."""
+        ...
+
+    def scorecards(self, limit: int = 200) -> list[Scorecard]:
+        """Stored trainee scorecards, newest first."""
         ...

@@ -45,6 +45,12 @@ DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
 @click.option(
     "--engineer", help="Your name for grants (default USER@workbench, or the cert's key id)."
 )
+@click.option(
+    "--capacity",
+    "capacity_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A `workbench capacity run --json` result to chart on the Reports screen.",
+)
 @click.option("--ticket", help="The session's reason (a ticket id); asked at start when not given.")
 def tui(
     state_dir: Path,
@@ -55,13 +61,16 @@ def tui(
     store: Path | None,
     engineer: str | None,
     ticket: str | None,
+    capacity_file: Path | None,
 ) -> None:
     """The remote engineer's and trainer's TUI: fleet, terminal, window, reports, trainer."""
     from tui.app import WorkbenchApp
     from tui.live import LiveBackend
+    from tui.widgets.capacity_chart import load_capacity
 
     if not state_dir.is_dir():
         raise click.BadParameter(f"{state_dir}: no such directory", param_hint="--state-dir")
+    capacity = load_capacity(capacity_file) if capacity_file is not None else None
     backend = LiveBackend(
         state_dir,
         store=store,
@@ -71,4 +80,4 @@ def tui(
         known_hosts=known_hosts,
         engineer=engineer,
     )
-    WorkbenchApp(backend, reason=ticket).run()
+    WorkbenchApp(backend, reason=ticket, capacity=capacity).run()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
 from workbench.errors import ConfigError, RemoteError, WorkbenchError
-from workbench.records import MaintenanceRun
+from workbench.records import MaintenanceRun, Scorecard
 from workbench.store import RecordStore
 
 if TYPE_CHECKING:
@@ -98,6 +98,13 @@ class LiveBackend:
             return []
         with self._store() as store:
             return store.maintenance_runs(terminal, limit=limit)
+
+    def scorecards(self, limit: int = 200) -> list[Scorecard]:
+        if not self.store_path.exists():
+            return []
+        with self._store() as store:
+            cards = store.scorecards()
+        return sorted(cards, key=lambda c: (c.created, c.id), reverse=True)[:limit]
 
     # -- the fleet ------------------------------------------------------------------------------
     def _manifests(self) -> dict[str, dict[str, Any]]:

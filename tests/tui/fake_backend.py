@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
-from workbench.records import DiagResult, MaintenanceRun
+from workbench.records import DiagResult, MaintenanceRun, Scorecard
 
 NOW = 1_796_000_000.0
 """The tests' fixed clock."""
@@ -31,6 +31,9 @@ class FakeBackend:
         self.remedies: list[tuple[str, str]] = []
         self.injected: list[tuple[str, str]] = []
         self.stimuli: list[tuple[str, str]] = []
+        self.cards = [
+            Scorecard("printer-jam", "trainee1@class", "KSK-0001", NOW - 600, 7, 10, id=1)
+        ]
         self.gate: asyncio.Event | None = None  # set to hold runs until released
         self._trail: list[TrailEntry] = []
         self._window = (
@@ -218,6 +221,9 @@ class FakeBackend:
                 "command": "diag run quick",
             }
         ]
+
+    def scorecards(self, limit: int = 200) -> list[Scorecard]:
+        return sorted(self.cards, key=lambda c: c.created, reverse=True)[:limit]
 
 
 def _passes(n: int) -> tuple[DiagResult, ...]:

@@ -259,3 +259,58 @@ async def test_trainer_injects_clears_and_applies_a_stimulus() -> None:
         assert isinstance(app.screen, PickScreen)
         await pilot.press("enter")
         await until(pilot, lambda: backend.stimuli == [("KSK-0001", "insert-note 20")])
+
+
+async def test_trainer_lists_scorecards_and_refreshes_them_on_o() -> None:
+    from textual.widgets import DataTable
+
+    from tui.screens.trainer import TrainerScreen
+    from workbench.records import Scorecard
+
+    backend = FakeBackend()
+    app = app_for(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("t")
+        screen = app.screen
+        assert isinstance(screen, TrainerScreen)
+        scores = screen.query_one("#trainer-scores", DataTable)
+        rows = lambda: [[str(c) for c in scores.get_row_at(i)] for i in range(scores.row_count)]  # noqa: E731
+        await until(pilot, lambda: scores.row_count == 1)
+        assert rows()[0][:4] == ["printer-jam", "trainee1@class", "KSK-0001", "7/10"]
+        backend.cards.append(Scorecard("cash-low", "trainee2@class", None, NOW, 9.5, 10, id=2))
+        await pilot.pause()
+        assert scores.row_count == 1  # only on the key
+        await pilot.press("o")
+        await until(pilot, lambda: scores.row_count == 2)
+        assert rows()[0][:4] == ["cash-low", "trainee2@class", "-", "9.5/10"]
+        assert rows()[0][4] == "2026-11-30 00:53"
+
+
+async def test_reports_chart_a_capacity_result_as_bars() -> None:
+    from textual.widgets import Static
+
+    doc = {
+        "plan": "national",
+        "verdict": {
+            "line": "SLA verdict: FAILS (1 holds, 1 fails)",
+            "rows": [
+                {"clause": "p1_onsite", "scope": "overall", "target": 0.9, "share": 0.95,
+                 "verdict": "holds"},
+                {"clause": "p2_restore", "scope": "north", "target": 0.8, "share": 0.5,
+                 "verdict": "fails"},
+            ],
+        },
+    }  # fmt: skip
+    app = WorkbenchApp(FakeBackend(), reason="INC-2041", clock=lambda: NOW, capacity=doc)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("colon", *"reports", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ReportsScreen))
+        chart = app.screen.query_one("#reports-chart", Static)
+        lines = str(chart.render()).splitlines()
+        assert lines[0] == "national: SLA verdict: FAILS (1 holds, 1 fails)"
+        holds = "█" * 36 + "|" + "█" + "··"  # 95 % filled, the target's mark at 90 %
+        fails = "█" * 20 + "·" * 12 + "|" + "·" * 7  # 50 % filled, the mark at 80 %
+        assert lines[1] == f"north p2_restore  {fails}  50.0 % vs 80 %  fails"  # failing first
+        assert lines[2] == f"overall p1_onsite {holds}  95.0 % vs 90 %  holds"

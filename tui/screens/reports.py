@@ -1,5 +1,6 @@
 """Reports: maintenance records (suite runs and remedies) of every terminal, newest first, and
-the inspection results of the one under the cursor."""
+the inspection results of the one under the cursor; with a capacity result (``--capacity``), its
+SLA verdict rows as bars under them."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tui.filtering import RowFilter
+from tui.widgets.capacity_chart import capacity_chart
 from tui.widgets.fleet_table import OUTCOME_COLOUR
 from tui.widgets.session_bar import SessionBar
 from workbench.records import MaintenanceRun
@@ -36,6 +39,7 @@ class ReportsScreen(Screen[None]):
     ReportsScreen { overflow: hidden; }
     ReportsScreen #reports-table { height: 2fr; }
     ReportsScreen #reports-detail { height: 1fr; }
+    ReportsScreen #reports-capacity { height: 2fr; }
     ReportsScreen #reports-filter { display: none; }
     ReportsScreen #reports-filter.-active { display: block; }
     """
@@ -49,6 +53,9 @@ class ReportsScreen(Screen[None]):
         yield DataTable(id="reports-table", cursor_type="row", zebra_stripes=True)
         yield Label("findings of the selected record:", classes="title")
         yield DataTable(id="reports-detail", cursor_type="none")
+        if self.wb.capacity is not None:
+            with VerticalScroll(id="reports-capacity"):
+                yield Static(capacity_chart(self.wb.capacity), id="reports-chart")
         yield Input(
             placeholder="/ regex over terminal, suite, outcome, faults", id="reports-filter"
         )

@@ -1,5 +1,6 @@
 """The trainer's panel on a simulated kiosk: its fault list with what is active, inject and clear
-through the kiosk's control plane, and the agent's audit log to watch what trainees do."""
+through the kiosk's control plane, the agent's audit log to watch what trainees do, and the
+trainees' stored scorecards."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class TrainerScreen(Screen[None]):
         Binding("i", "inject", "Inject"),
         Binding("c", "clear", "Clear"),
         Binding("s", "stimulus", "Stimulus"),
+        Binding("o", "scores", "Scorecards"),
         Binding("ctrl+r", "reload", "Reload"),
     ]
 
@@ -66,6 +68,7 @@ class TrainerScreen(Screen[None]):
     TrainerScreen { overflow: hidden; }
     TrainerScreen #trainer-faults { height: 1fr; }
     TrainerScreen #trainer-audit { height: 1fr; }
+    TrainerScreen #trainer-scores { height: 1fr; }
     """
 
     class Faults(Message):
@@ -89,11 +92,17 @@ class TrainerScreen(Screen[None]):
         yield DataTable(id="trainer-faults", cursor_type="row")
         yield Label("agent audit log (what trainees do):", classes="title")
         yield DataTable(id="trainer-audit", cursor_type="row")
+        yield Label("scorecards (o to refresh):", classes="title")
+        yield DataTable(id="trainer-scores", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#trainer-faults", DataTable).add_columns("fault", "sev", "active", "title")
         self.query_one("#trainer-audit", DataTable).add_columns("time", "who", "event", "what")
+        self.query_one("#trainer-scores", DataTable).add_columns(
+            "scenario", "trainee", "terminal", "score", "when"
+        )
+        self.action_scores()
         if self.terminal is None:
             self.query_one("#trainer-state", Label).update("no terminal: pick one in the fleet")
             return
@@ -144,6 +153,24 @@ class TrainerScreen(Screen[None]):
         for rec in records:
             table.add_row(*audit_text(rec))
         table.move_cursor(row=table.row_count - 1)
+
+    def action_scores(self) -> None:
+        """List the stored scorecards, newest first."""
+        table = self.query_one("#trainer-scores", DataTable)
+        table.clear()
+        try:
+            cards = self.wb.backend.scorecards()
+        except Exception as exc:
+            self.notify(f"scorecards: {exc}", severity="error")
+            return
+        for card in cards:
+            table.add_row(
+                card.scenario,
+                card.trainee,
+                card.terminal or "-",
+                f"{card.score:g}/{card.max_score:g}",
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(card.created)),
+            )
 
     def _selected(self) -> str | None:
         table = self.query_one("#trainer-faults", DataTable)
