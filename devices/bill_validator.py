@@ -362,6 +362,32 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         except simpy.Interrupt as stop:
             log.debug("%s: note %s stopped by %s", self.name, note.value, stop.cause)
 
+    def stack_counted(self, value: int) -> str:
+        """A genuine note offered without SSP or its timed life in the path (``usage.mode:
+        counters``): the same refusals, sensor wear, reject draw, cash box and counters as
+        :meth:`insert` followed by a host that accepts every channel. Returns ``refused``,
+        ``rejected`` or ``stacked``."""
+        why = self._refusal()
+        if why is not None and why != "validator disabled":  # the application enables it
+            return "refused"
+        note = Note(value, True)
+        state = self.state
+        state.notes_since_clean += 1
+        if state.notes_since_clean >= self.settings.dirty_after_notes:
+            self.worn(SENSOR_DIRTY)
+        if not state.accepting:  # SET INHIBITS from the application's setup: every channel
+            state.accepting = set(range(1, len(self.settings.denominations) + 1))
+        reason = self._validate(note)
+        if reason is not None:
+            state.last_reject = reason
+            state.rejected += 1
+            return "rejected"
+        self.cash_box.put(1)
+        state.stacked += 1
+        state.last_reject = RejectCode.NOTE_ACCEPTED
+        self._check_fill()
+        return "stacked"
+
     def _validate(self, note: Note) -> RejectCode | None:
         if not note.genuine:
             return RejectCode.COASTLINE_FAIL

@@ -182,6 +182,27 @@ class CardReader(StreamDevice[CardReaderSettings]):
         self._pass()
         return "card drawn in"
 
+    def pass_counted(self) -> tuple[str, int]:
+        """A card payment without STX/BCC frames (``usage.mode: counters``): the card goes in,
+        track 2 is read (up to 3 tries, the same error odds), it goes out to the gate and the
+        customer takes it. Returns (``refused`` | ``busy`` | ``read`` | ``unreadable``, failed
+        reads); ``refused``: the reader would not open its shutter or answer."""
+        if self.has(NO_RESPONSE) or self.has(SHUTTER_STUCK):
+            return "refused", 0
+        if self.state.position != "none" or self.has(JAM):
+            return "busy", 0
+        self._pass()  # drawn in
+        errors = 0
+        for _ in range(3):
+            chance = self.read_error_probability()
+            if chance > 0 and self.rng.random() < chance:
+                errors += 1
+                continue
+            self._pass()  # out to the gate
+            return "read", errors
+        self._pass()
+        return "unreadable", errors
+
     @action("take-card", "The customer takes the card waiting at the gate")
     def take_card(self) -> str:
         """The customer takes the card waiting at the gate."""

@@ -372,6 +372,14 @@ class Printer(StreamDevice[PrinterSettings]):
                 self.clear(fault)
         return "printer reset"
 
+    # -- counters-only use (``usage.mode: counters``) ----------------------------------------------
+    def print_counted(self, mm: float, rows: int, receipt: str) -> None:
+        """A receipt printed without its bytes: the paper, head and cutter wear of one that the
+        page model measured as ``mm`` of feed and ``rows`` dot rows, then the cut."""
+        self._advance(mm, rows)
+        self._cut(receipt)
+        self.settle()
+
     # -- the data path -------------------------------------------------------------------------------
     def handle(self, msg: p.Message, session: PrinterSession) -> bytes:
         """Act on one message from a host; returns the bytes to answer with right away."""

@@ -17,6 +17,7 @@ from devices.registry import KINDS
 from devices.transports import Port, PtyPort, TcpPort
 from devices.transports.wire import Toxic, Wire
 from devices.usage import KioskApp
+from devices.usage_counters import CountersApp
 from workbench.clock import HOUR
 from workbench.errors import CatalogError, ConfigError, DeviceError
 from workbench.faults import FaultCatalog, FaultMode
@@ -219,7 +220,8 @@ class Terminal:
         usage = self.profile.usage
         if usage is not None and usage.enabled:
             rng = random.Random(self.rng.random())
-            self.app = KioskApp(self.env, self.devices, usage, rng=rng, name=f"{self.id}/app")
+            app = CountersApp if usage.mode == "counters" else KioskApp
+            self.app = app(self.env, self.devices, usage, rng=rng, name=f"{self.id}/app")
             self.app.start()
 
     def _self_clear(

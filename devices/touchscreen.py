@@ -202,6 +202,17 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         )
         return f"touch reported at raw ({rx}, {ry})"
 
+    def touch_counted(self, px: int, py: int) -> bool:
+        """A touch without its packets (``usage.mode: counters``): whether the controller
+        would have reported it (the same unresponsive and dead-zone faults), counted if so."""
+        if self.has(UNRESPONSIVE):
+            return False
+        x0, y0, x1, y1 = self.settings.dead_zone
+        if self.has(DEAD_ZONE) and x0 <= px <= x1 and y0 <= py <= y1:
+            return False
+        self.state.touches += 1
+        return True
+
     @action("recalibrate", "Run the calibration utility")
     def recalibrate(self) -> str:
         """Run the calibration utility (touch the targets): the drift error goes back to zero."""

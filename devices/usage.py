@@ -18,7 +18,7 @@ import random
 from collections.abc import Generator, Mapping
 from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import simpy
 from pydantic import Field, model_validator
@@ -53,6 +53,10 @@ class UsageSettings(Strict):
 
     enabled: bool = False
     """Run the customers (virtual time; off in the shipped profiles so live kiosks stay idle)."""
+    mode: Literal["bytes", "counters"] = "bytes"
+    """``bytes``: every device interaction goes through the device's session as real protocol
+    bytes. ``counters``: the same customers wear the devices through their counters only
+    (:mod:`devices.usage_counters`), for compressing a year of wear in well under a second."""
     customers_per_hour: float = Field(6.0, gt=0)
     """Mean arrivals per opening hour (Poisson)."""
     opens_h: float = Field(7.0, ge=0, lt=24)
