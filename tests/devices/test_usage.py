@@ -3,6 +3,7 @@ field, through the devices' own byte sessions; exact logs in virtual time with a
 
 from __future__ import annotations
 
+import asyncio
 import math
 from pathlib import Path
 
@@ -240,6 +241,15 @@ def test_shipped_profiles_describe_their_traffic_but_stay_idle() -> None:
         assert usage.customers_per_hour > 0
 
 
+async def _timer_lateness(worst: list[float], step: float = 0.01) -> None:
+    """Keep in ``worst[0]`` the worst lateness of a 10 ms asyncio timer until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        start = loop.time()
+        await asyncio.sleep(step)
+        worst[0] = max(worst[0], loop.time() - start - step)
+
+
 @pytest.mark.timeout(10)
 async def test_customers_in_live_time_through_a_kiosk_host(state_dir: Path) -> None:
     path = state_dir / "live.yaml"
@@ -250,12 +260,16 @@ async def test_customers_in_live_time_through_a_kiosk_host(state_dir: Path) -> N
     )
     path.write_text(text.replace("customers_per_hour: 6", "customers_per_hour: 120"))
     async with KioskHost(state_dir, path, ["KSK-0009"], speed=7200) as host:
+        worst = [0.0]
+        late = asyncio.create_task(_timer_lateness(worst))  # the loop's own delay, same run
         await host.clock.wait(host.env.timeout(1800))  # half a simulated hour, 0.25 s of wall
+        late.cancel()
         app = host.terminals["KSK-0009"].app
         assert app is not None
         assert app.stats.customers >= 20
         assert host.terminals["KSK-0009"].devices["printer"].status()["receipts"] > 10
-        assert host.clock.max_lag < 0.5
+        # Live time keeps up: its lag is within what a bare asyncio timer suffered meanwhile.
+        assert host.clock.max_lag < 0.5 + 2 * worst[0]
 
 
 @given(st.binary(max_size=40), st.booleans(), st.integers(0, 0x7F))
