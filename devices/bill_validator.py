@@ -173,11 +173,21 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
             self,
             require_encryption=settings.require_encryption,
             keys=UnitKeys(settings.fixed_key),
+            on_wrong_count=self._wrong_count,
         )
         self.handle = self.commands.handle
         """SSP command data in, reply data out (None: silent)."""
         if settings.cash_box_notes:
             self._check_fill()
+
+    def _wrong_count(self, count: int, expected: int) -> None:
+        """An encrypted command with the wrong eCOUNT: discarded unanswered, and recorded."""
+        self.record(
+            "protocol_violation",
+            what="encrypted_command_with_wrong_count",
+            ecount=count,
+            expected=expected,
+        )
 
     def new_session(self) -> BillValidatorSession:
         """A byte session for one host connection (the transports call this)."""

@@ -131,7 +131,13 @@ class Exterior(ServedDevice[ExteriorSettings]):
         """The cabinet I/O module: Modbus TCP (see ``docs/registers.md``)."""
         if kind != "modbus":
             raise DeviceError(f"{self.name} has no {kind!r} port; it speaks modbus")
-        return ModbusPort(CabinetBank(self), host=host, name=self.name, clock=self)
+        return ModbusPort(
+            CabinetBank(self),
+            host=host,
+            name=self.name,
+            clock=self,
+            on_out_of_map=self.read_out_of_map,
+        )
 
 
 class CabinetBank:

@@ -413,7 +413,13 @@ class Ups(ServedDevice[UpsSettings]):
         """The UPS's management card: Modbus TCP (see ``docs/registers.md``)."""
         if kind != "modbus":
             raise DeviceError(f"{self.name} has no {kind!r} port; it speaks modbus")
-        return ModbusPort(UpsBank(self), host=host, name=self.name, clock=self)
+        return ModbusPort(
+            UpsBank(self),
+            host=host,
+            name=self.name,
+            clock=self,
+            on_out_of_map=self.read_out_of_map,
+        )
 
 
 class UpsBank:

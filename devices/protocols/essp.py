@@ -46,6 +46,11 @@ class BadEncryptedPacket(ProtocolError):
 class StaleCount(ProtocolError):
     """An encrypted block whose eCOUNT is not the one expected (a replay or a lost packet)."""
 
+    def __init__(self, count: int, expected: int, what: str = "eCOUNT") -> None:
+        super().__init__(f"{what} {count}, expected {expected}")
+        self.count = count
+        self.expected = expected
+
 
 # -- numbers ---------------------------------------------------------------------------------
 def to_u64(number: int) -> bytes:
@@ -221,7 +226,7 @@ class UnitKeys:
             raise ProtocolError("encrypted packet while no key is set")
         opened = open_packet(self.key, packet)
         if opened.count != self.count:
-            raise StaleCount(f"eCOUNT {opened.count}, expected {self.count}")
+            raise StaleCount(opened.count, self.count)
         self.count = (self.count + 1) & 0xFFFFFFFF
         return Received(opened.data, self.key, self.count)
 
@@ -306,5 +311,5 @@ class HostCrypto:
             return packet
         opened = open_packet(self.key, packet)
         if opened.count != self.count:
-            raise StaleCount(f"reply eCOUNT {opened.count}, expected {self.count}")
+            raise StaleCount(opened.count, self.count, "reply eCOUNT")
         return opened.data

@@ -7,7 +7,8 @@ parameters 0xF3, an unsupported host protocol version 0xF8, and REJECT or HOLD w
 escrow 0xF5. eSSP (:mod:`devices.protocols.essp`): SET GENERATOR and SET MODULUS answer 0xF4 for
 a number that is not prime, REQUEST KEY EXCHANGE 0xF8 before both are set; a command that must
 come encrypted and comes in the clear, or an encrypted one before any key, gets 0xFA (KEY NOT
-SET); a packet with the wrong count is discarded unanswered; one that fails its inner CRC puts the
+SET); a packet with the wrong count is discarded unanswered (and told to ``on_wrong_count``, for
+strict mode); one that fails its inner CRC puts the
 unit out of service (disabled, silent) until a RESET or a power cycle, as ITL's manual says.
 """
 
@@ -103,8 +104,12 @@ class UnitCommands:
         *,
         require_encryption: bool = False,
         keys: UnitKeys | None = None,
+        on_wrong_count: Callable[[int, int], None] | None = None,
     ) -> None:
         self.unit = unit
+        self.on_wrong_count = on_wrong_count
+        """Told ``(count, expected)`` of each encrypted packet discarded for its eCOUNT (the
+        unit stays silent; a device records it so that strict mode reports the host)."""
         self.require_encryption = require_encryption
         """Money commands (:data:`MONEY_COMMANDS`) only inside an encrypted packet."""
         self.keys = keys if keys is not None else UnitKeys()
@@ -181,6 +186,8 @@ class UnitCommands:
             received = self.keys.receive(data)
         except StaleCount as why:
             log.info("eSSP packet discarded: %s", why)
+            if self.on_wrong_count is not None:
+                self.on_wrong_count(why.count, why.expected)
             return None
         except ProtocolError as why:
             log.warning("eSSP packet not encrypted with the key (%s): out of service", why)

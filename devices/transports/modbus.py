@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -87,6 +88,16 @@ def _pack_bits(bits: Sequence[bool]) -> list[int]:
     return words
 
 
+def _out_of_map(pdu: bytes, reply: bytes) -> bool:
+    """Whether ``reply`` refuses the read ``pdu`` with exception 02 (illegal data address)."""
+    pdu_reply = reply[mbap.MBAP_SIZE :]
+    return (
+        pdu[0] in _READS
+        and len(pdu) >= 5
+        and pdu_reply[:2] == bytes([pdu[0] | 0x80, ILLEGAL_ADDRESS])
+    )
+
+
 class ModbusPort(Listener):
     """A Modbus TCP server for one :class:`RegisterBank`, on ``host:port`` (port 0: ephemeral).
 
@@ -102,9 +113,13 @@ class ModbusPort(Listener):
         port: int = 0,
         name: str = "modbus",
         clock: Timebase = VIRTUAL,
+        on_out_of_map: Callable[[int, int, int], None] | None = None,
     ) -> None:
         super().__init__(host, port, name)
         self.bank = bank
+        self.on_out_of_map = on_out_of_map
+        """Told ``(function, address, count)`` of each read answered exception 02 (illegal
+        data address: outside the register map); a device records it for strict mode."""
         self.clock = clock
         """Brings the model up to 'now' around each request (the device, or a clock)."""
         self.dropped = 0
@@ -148,6 +163,9 @@ class ModbusPort(Listener):
                     log.debug("%s: dropped request fc=%d (not answering)", self.name, pdu[0])
                     continue
                 reply = await self._answer(header, pdu)
+                if self.on_out_of_map is not None and _out_of_map(pdu, reply):
+                    (address, count) = struct.unpack_from(">HH", pdu, 1)
+                    self.on_out_of_map(pdu[0], address, count)
             finally:
                 self.clock.wake()
             writer.write(reply)

@@ -6,10 +6,16 @@ to close its printer."""
 from __future__ import annotations
 
 import os
+import select
 import threading
+import time
+from typing import BinaryIO
 
 import pytest
 
+from devices.protocols.hosts import Exchange
+from devices.protocols.hosts.ssp import SspAnswer, SspMaster
+from devices.protocols.ssp_messages import Command, Response
 from scenarios.testing import SimulatedKiosk
 
 pytest_plugins = ["pytester"]
@@ -126,3 +132,58 @@ def test_strict_findings_name_a_host_too_slow_for_the_escrow() -> None:
             # The escrow time-out is 5 s of the host's (wall) clock at any speed.
             kiosk.wait_for("bill_validator", "rejecting", timeout_s=30)
         assert any("did not poll within the escrow time" in f for f in kiosk.findings())
+
+
+def _ask(port: BinaryIO, ask: Exchange[SspAnswer], timeout_s: float = 2.0) -> SspAnswer | None:
+    """Send one SSP request on a pty and read its answer (None: silence for ``timeout_s``)."""
+    port.write(ask.request)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if select.select([port], [], [], 0.1)[0]:
+            answer = ask.feed(os.read(port.fileno(), 256))
+            if answer is not None:
+                return answer
+    return None
+
+
+def test_strict_findings_name_an_encrypted_command_with_a_wrong_count() -> None:
+    with SimulatedKiosk(speed=60, strict=True) as kiosk:
+        host = SspMaster()
+        with open(kiosk.endpoints["bill_validator"]["serial"], "r+b", buffering=0) as port:
+            assert _ask(port, host.command(Command.SYNC)) == (Response.OK, b"")
+            answers = [_ask(port, ask) for _, ask in host.negotiation()]
+            assert [a[0] if a else None for a in answers] == [Response.OK] * 3
+            host.finish_negotiation(answers[-1][1])  # type: ignore[index]
+            assert _ask(port, host.command(Command.POLL)) is not None  # eCOUNT 0: answered
+            assert host.crypto is not None
+            host.crypto.count = 5  # the host skips counts 1-4
+            assert _ask(port, host.command(Command.POLL), timeout_s=1.0) is None  # discarded
+        (finding,) = kiosk.findings()
+        assert finding.startswith("bill_validator at ")
+        assert finding.endswith(
+            "protocol_violation what=encrypted_command_with_wrong_count ecount=5 expected=1"
+        )
+
+
+def test_strict_findings_name_a_modbus_read_outside_the_map() -> None:
+    from pymodbus.client import ModbusTcpClient
+
+    from devices.protocols import ups_registers as regs
+
+    with SimulatedKiosk(speed=60, strict=True) as kiosk:
+        host, port = kiosk.endpoints["ups"]["modbus"].rsplit(":", 1)
+        client = ModbusTcpClient(host, port=int(port), timeout=2, retries=0)
+        assert client.connect()
+        try:
+            assert not client.read_input_registers(0, count=regs.INPUT_COUNT).isError()
+            assert kiosk.findings() == []
+            rr = client.read_input_registers(regs.INPUT_COUNT - 1, count=2)
+        finally:
+            client.close()
+        assert rr.isError() and rr.exception_code == 0x02
+        (finding,) = kiosk.findings()
+        assert finding.startswith("ups at ")
+        assert finding.endswith(
+            "protocol_violation what=modbus_read_outside_the_map "
+            f"function=4 address={regs.INPUT_COUNT - 1} count=2"
+        )
