@@ -493,7 +493,9 @@ def _realtime_at(buf: bytes, pos: int) -> tuple[Command | None, int]:
         return Command(b"\x10\x04", bytes((n,))), 3
     if code == ENQ and n in (1, 2):
         return Command(b"\x10\x05", bytes((n,))), 3
-    if code == DC4 and n == 1:  # DLE DC4 1 m t: a drawer-kick pulse
+    if code == DC4 and n == 1:  # DLE DC4 1 m t: a drawer-kick pulse, m in 0-1, t in 1-8
+        if (rest >= 4 and buf[pos + 3] > 1) or (rest >= 5 and not 1 <= buf[pos + 4] <= 8):
+            return None, 0  # out of range: not this command; what follows is scanned afresh
         if rest < 5:
             return None, -1
         return Command(b"\x10\x14\x01", bytes(buf[pos + 3 : pos + 5])), 5

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import simpy
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from devices.catalog import default_catalog
@@ -341,6 +341,7 @@ def test_a_power_cycle_clears_every_stuck_parser() -> None:
 
 
 @given(st.binary(max_size=800))
+@example(b"\x10\x14\x01")  # a pulse command cut short: DLE EOT's bytes are no valid m, t
 @settings(max_examples=60, deadline=None)
 def test_after_any_garbage_dle_eot_is_answered_at_once(garbage: bytes) -> None:
     env = simpy.Environment()
