@@ -42,6 +42,14 @@ def records_location(given: str | Path | None, default: Path) -> str | Path:
     return given or os.environ.get(ENV) or default
 
 
+_KEEP_KNOWN = (
+    "region=COALESCE(excluded.region, terminals.region), "
+    "site=COALESCE(excluded.site, terminals.site), "
+    "accepted=COALESCE(excluded.accepted, terminals.accepted)"
+)
+"""A terminal upsert keeps where it stands and when it was accepted unless told anew."""
+
+
 class RecordStore(ServiceRecords):
     """A connection to the records store; use as a context manager or call :meth:`close`.
 
@@ -113,10 +121,7 @@ class RecordStore(ServiceRecords):
                 "INSERT INTO terminals (id, profile, endpoints, first_seen, last_seen, region, "
                 "site, accepted) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                 "profile=excluded.profile, endpoints=excluded.endpoints, "
-                "last_seen=excluded.last_seen, "
-                "region=COALESCE(excluded.region, terminals.region), "
-                "site=COALESCE(excluded.site, terminals.site), "
-                "accepted=COALESCE(excluded.accepted, terminals.accepted)",
+                "last_seen=excluded.last_seen, " + _KEEP_KNOWN,
                 (terminal, profile, _json(endpoints), now, now, region, site, accepted),
             )
 
@@ -133,10 +138,7 @@ class RecordStore(ServiceRecords):
         with self._write() as tx:
             tx.execute(
                 "INSERT INTO terminals (id, profile, first_seen, last_seen, region, site, accepted) "
-                "VALUES (?, '', ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "region=COALESCE(excluded.region, terminals.region), "
-                "site=COALESCE(excluded.site, terminals.site), "
-                "accepted=COALESCE(excluded.accepted, terminals.accepted)",
+                "VALUES (?, '', ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET " + _KEEP_KNOWN,
                 (terminal, now, now, region, site, accepted),
             )
 
