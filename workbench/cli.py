@@ -79,7 +79,7 @@ def _capacity_inputs() -> dict[str, Any]:
         ),
         "remote": (
             "remote.cli:remote",
-            "Remote window: CA, grants, diagnostics over SSH, fleet, audit.",
+            "Remote window: CA, grants, diagnostics over SSH, remedies, history, fleet, audit.",
         ),
         "agent": ("remote.cli:agent", "Run the SSH agent of a real terminal from a config file."),
         "diag": ("remote.cli:diag", "Run the checklist diagnostics locally, without SSH."),

@@ -1,0 +1,143 @@
+"""``workbench remote ca|grant|host-cert|inspect``: the window authority's commands, which make
+the CAs, sign an engineer's key for a window on some terminals, sign a terminal's host key and
+show what a certificate allows."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from remote.cli.output import records_option
+from workbench.console import out
+from workbench.errors import ConfigError
+
+
+@click.group()
+def ca() -> None:
+    """The user and host certificate authorities."""
+
+
+@ca.command("init")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
+def ca_init(directory: Path) -> None:
+    """Create a user CA and a host CA (ed25519) in DIR (0700, private keys 0600)."""
+    from remote.window import CertificateAuthority
+
+    authority = CertificateAuthority.init(directory)
+    out.print(f"CA created in {directory}")
+    out.print(f"  agents trust the user CA: {directory / 'user_ca.pub'}")
+    out.print(f"  clients trust the host CA: {directory / 'known_hosts'}")
+    out.print(
+        f"  window length: default {authority.settings.default_hours:g} h, max {authority.settings.max_hours:g} h"
+    )
+
+
+@click.command()
+@click.option("--ca", "ca_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--terminal",
+    "terminals",
+    multiple=True,
+    help="Terminal id (repeat for a fleet).",
+)
+@click.option(
+    "--state-dir",
+    "fleet_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also every terminal running under this state directory (its */endpoints.json).",
+)
+@click.option("--key", "pubkey", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--engineer", help="Name for the key id (default: the public key's comment).")
+@click.option("--hours", type=float, help="Window length (default from CA/window.yaml: 1 h).")
+@click.option(
+    "--allow",
+    default="diag,remedy",
+    show_default=True,
+    help="Command groups: diag, remedy, trainer.",
+)
+@click.option("--ticket", help="Ticket reference the window is opened for.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default KEY-cert.pub.",
+)
+@records_option("CA/records.sqlite")
+def grant(
+    ca_dir: Path,
+    terminals: tuple[str, ...],
+    fleet_dir: Path | None,
+    pubkey: Path,
+    engineer: str | None,
+    hours: float | None,
+    allow: str,
+    ticket: str | None,
+    out_path: Path | None,
+    store: str | None,
+) -> None:
+    """Sign an engineer's public key for a remote window on one or more terminals."""
+    from remote.client import discover
+    from remote.window import CertificateAuthority, parse_allow, read_public_key
+    from workbench.store import RecordStore
+
+    ids = list(terminals)
+    if fleet_dir is not None:
+        found = [p.parent.name for p in discover(fleet_dir)]
+        if not found:
+            raise ConfigError(f"{fleet_dir}: no running terminals (no */endpoints.json)")
+        ids += found
+    if not ids:
+        raise click.UsageError("name the terminals: --terminal ID (repeatable) or --state-dir DIR")
+    authority = CertificateAuthority(ca_dir)
+    key = read_public_key(pubkey)
+    with RecordStore(store or ca_dir / "records.sqlite") as records:
+        g = authority.grant(
+            ids,
+            key,
+            engineer=engineer,
+            hours=hours,
+            allow=parse_allow(allow),
+            ticket=ticket,
+            store=records,
+        )
+    target = out_path or pubkey.with_name(pubkey.name.removesuffix(".pub") + "-cert.pub")
+    target.write_bytes(g.certificate)
+    until = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(g.valid_before))
+    where = ", ".join(g.terminals) if len(g.terminals) <= 5 else f"{len(g.terminals)} terminals"
+    out.print(f"grant {g.serial}: {g.engineer} on {where} until {until} ({', '.join(g.allow)})")
+    out.print(f"certificate written to {target}")
+
+
+@click.command("host-cert")
+@click.option("--ca", "ca_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--terminal", required=True)
+@click.option("--key", "pubkey", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default KEY-cert.pub.",
+)
+def host_cert(ca_dir: Path, terminal: str, pubkey: Path, out_path: Path | None) -> None:
+    """Sign a terminal's host key; its principal is the terminal id."""
+    from remote.window import CertificateAuthority, read_public_key
+
+    cert = CertificateAuthority(ca_dir).host_certificate(terminal, read_public_key(pubkey))
+    target = out_path or pubkey.with_name(pubkey.name.removesuffix(".pub") + "-cert.pub")
+    target.write_bytes(cert)
+    out.print(f"host certificate for {terminal} written to {target}")
+
+
+@click.command()
+@click.argument("cert", type=click.Path(dir_okay=False, path_type=Path))
+def inspect(cert: Path) -> None:
+    """Show a certificate: principals, window, allowed groups, ticket."""
+    from remote.window import describe, read_certificate_info
+
+    table = Table(show_header=False, title=str(cert))
+    for name, value in describe(read_certificate_info(cert)):
+        table.add_row(name, value)
+    out.print(table)
