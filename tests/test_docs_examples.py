@@ -161,6 +161,20 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     assert install.group(0).replace(" -q", "") in ci.replace(" -q", "")
 
 
+def test_readme_install_gives_a_working_tui() -> None:
+    """Textual is the ``tui`` extra: the README's install command asks for it and the test extra
+    includes it, so both of the README's commands give a working ``workbench tui``."""
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    assert re.search(r'pip install -e "\.\[tui\]" && \.venv/bin/workbench demo', readme)
+    assert any(d.startswith("textual==") for d in extras["tui"])
+    assert "kiosk-workbench[tui]" in extras["test"]
+
+
 OUTSIDE = re.compile(
     r"\b(PERFORMANCE|SERVICE_PLAN|DESIGN|STYLE|PROTOCOLS)\.md\b|\.\./shared|\bthe brief\b"
 )

@@ -129,3 +129,39 @@ def test_every_headless_module_imports_without_textual() -> None:
         "assert 'textual' not in [m.split('.')[0] for m in sys.modules if sys.modules[m]]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+WITHOUT_TEXTUAL = (
+    "import sys; sys.modules['textual'] = None\n"
+    "from workbench.cli import main\n"
+    "main(sys.argv[1:])\n"
+)
+"""``workbench ARGS`` in an interpreter where textual cannot be imported (the ``tui`` extra not
+installed)."""
+
+
+def _workbench_without_textual(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_TEXTUAL, *args],
+        cwd=ROOT,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_tui_without_textual_names_the_extra(tmp_path: Path) -> None:
+    """Textual is the ``tui`` extra: without it ``workbench tui`` says so in one line and exits
+    non-zero, while the top-level help still lists the command."""
+    done = _workbench_without_textual("tui", "--state-dir", str(tmp_path), "--ticket", "INC-1")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "kiosk-workbench[tui]" in done.stderr
+    assert done.stderr.startswith("workbench: error: the TUI needs textual")
+
+    listed = _workbench_without_textual("--help")
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.split()[:1] == ["tui"] for line in listed.stdout.splitlines()), listed.stdout
+    assert _workbench_without_textual("tui", "--help").returncode == 0

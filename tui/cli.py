@@ -1,13 +1,33 @@
-"""``workbench tui``: the Textual TUI over the terminals under a state directory."""
+"""``workbench tui``: the Textual TUI over the terminals under a state directory.
+
+Textual is an optional extra (``pip install "kiosk-workbench[tui]"``): this module imports it
+only once the command runs, so ``workbench --help`` and ``workbench tui --help`` work without it
+and the command says which extra to install.
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
 import platformdirs
 
+from workbench.errors import WorkbenchError
+
 DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
+EXTRA = "kiosk-workbench[tui]"
+
+
+def require_textual() -> None:
+    """Fail with one line naming the extra when textual is not installed."""
+    try:
+        importlib.import_module("textual")
+    except ImportError:
+        raise WorkbenchError(
+            f"the TUI needs textual, which is not installed: pip install '{EXTRA}'"
+            " (or '.[tui]' in a checkout)"
+        ) from None
 
 
 @click.command()
@@ -64,6 +84,7 @@ def tui(
     capacity_file: Path | None,
 ) -> None:
     """The remote engineer's and trainer's TUI: fleet, terminal, window, reports, trainer."""
+    require_textual()
     from tui.app import WorkbenchApp
     from tui.live import LiveBackend
     from tui.widgets.capacity_chart import load_capacity
