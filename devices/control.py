@@ -4,7 +4,8 @@ directory, peer uid checked) speaking one JSON object per line, for trainers and
 Requests: ``{"op": "status"}``, ``{"op": "fault.list"}``, ``{"op": "fault.inject", "id": ...}``,
 ``{"op": "fault.clear", "id": ...}``, ``{"op": "act", "action": ..., "args": [...], "device": ...}``,
 ``{"op": "wire.add", "device": ..., "type": "latency", "attributes": {...}}``, ``wire.list``,
-``wire.remove``, ``{"op": "receipts"}``. The client side is
+``wire.remove``, ``{"op": "receipts"}``; a plug-in adds its own ops to :attr:`ControlServer.ops`
+(the scenarios add ``scenario.start|status|stop``). The client side is
 :mod:`devices.transports.control_client` (re-exported here as ``request``/``request_async``). Replies: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``.
 """
 
@@ -16,6 +17,7 @@ import logging
 import os
 import socket
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +47,31 @@ def _answers(path: Path) -> bool:
     return True
 
 
+BASE_OPS = (
+    "status",
+    "fault.list",
+    "fault.inject",
+    "fault.clear",
+    "act",
+    "wire.list",
+    "wire.add",
+    "wire.remove",
+    "receipts",
+)
+
+Op = Callable[[dict[str, Any]], Any]
+"""A plug-in's op: the request in, a JSON-able result out (a :class:`WorkbenchError` is the
+one-line error the client sees)."""
+
+
 class ControlServer:
     """Serve one terminal's control plane on ``path``."""
 
     def __init__(self, terminal: Terminal, path: Path) -> None:
         self.terminal = terminal
         self.path = path
+        self.ops: dict[str, Op] = {}
+        """Ops added by plug-ins, by name (they cannot replace the base ops)."""
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -152,9 +173,9 @@ class ControlServer:
         if op == "receipts":
             printer = t.devices.get("printer")
             return list(getattr(printer, "receipts", []))
-        raise KeyError(
-            f"unknown op; ops: status, fault.list, fault.inject, fault.clear, act, wire.list, wire.add, wire.remove, receipts (got {op!r})"
-        )
+        if op in self.ops:
+            return self.ops[op](req)
+        raise KeyError(f"unknown op; ops: {', '.join([*BASE_OPS, *self.ops])} (got {op!r})")
 
 
 __all__ = ["ControlServer", "request", "request_async"]

@@ -100,7 +100,8 @@ class KioskHost:
                 terminal.session_hook = recorder.wrap
                 self.recorders[tid] = recorder
         self.endpoints: dict[str, dict[str, Any]] = {}
-        self._controls: list[ControlServer] = []
+        self.controls: dict[str, ControlServer] = {}
+        """Each terminal's control plane (an extra may add ops to it)."""
         self._extras = extras
         self._closers: list[Callable[[], Awaitable[None]]] = []
 
@@ -124,7 +125,7 @@ class KioskHost:
             devices = await terminal.open_ports(self.host)
             control = ControlServer(terminal, self.state_dir / tid / "control.sock")
             await control.start()
-            self._controls.append(control)
+            self.controls[tid] = control
             manifest: dict[str, Any] = {
                 "terminal": tid,
                 "profile": self.profile.name,
@@ -154,7 +155,7 @@ class KioskHost:
             self.manifest_path(tid).unlink(missing_ok=True)
         for closer in reversed(self._closers):
             await closer()
-        for control in self._controls:
+        for control in self.controls.values():
             await control.close()
         for terminal in self.terminals.values():
             await terminal.close_ports()

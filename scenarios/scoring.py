@@ -97,8 +97,10 @@ def score(
     def to_sim(wall: float) -> float:
         return sim0 + (wall - wall0) * speed
 
-    def clock(sim_time: float) -> str:
-        return scenario.clock_text(sim_time)
+    origin = float(run.get("sim_origin", scenario.start_offset))
+
+    def clock(sim_time: float) -> str:  # a kiosk that was running before: its start is origin
+        return scenario.clock_text(sim_time - origin + scenario.start_offset)
 
     commands = [c for c in _audit_actions(audit, to_sim) if c["sim_time"] >= sim0]
     trainee = next((str(c["engineer"]) for c in commands if c.get("engineer")), None)

@@ -59,6 +59,10 @@ class Timeline:
         self.log: list[tuple[float, str]] = []
         self.t0 = 0.0
         self.errors: list[str] = []
+        self.played = 0
+        """How many of :meth:`items` have happened (they happen in that order)."""
+        self.stopped = False
+        self._processes: list[simpy.Process] = []
 
     def note(self, text: str) -> None:
         """Add a line to the run's log at the current simulated time."""
@@ -68,16 +72,36 @@ class Timeline:
     def start(self) -> simpy.Process:
         """Schedule the ticket and every step relative to now."""
         self.t0 = self.env.now
-        return self.env.process(self._play())
+        process = self.env.process(self._play())
+        self._processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        """Play no further step (nor MTBF draw); what was done stays done."""
+        self.stopped = True
+        for process in self._processes:
+            if process.is_alive and process is not self.env.active_process:
+                process.interrupt("stopped")
+
+    def items(self) -> list[tuple[float, Step | None]]:
+        """``(at, step)`` in the order they are played; the ticket is the ``None`` step."""
+        items: list[tuple[float, int, Step | None]] = [(self.scenario.ticket.at, -1, None)]
+        items += [(step.at, n, step) for n, step in enumerate(self.scenario.timeline)]
+        return [(at, step) for at, _, step in sorted(items, key=lambda item: (item[0], item[1]))]
 
     def _play(self) -> Generator[simpy.Event, Any, None]:
+        try:
+            yield from self._steps()
+        except simpy.Interrupt:
+            pass
+
+    def _steps(self) -> Generator[simpy.Event, Any, None]:
         ticket = self.scenario.ticket
-        items: list[tuple[float, int, Step | None]] = [(ticket.at, -1, None)]
-        items += [(step.at, n, step) for n, step in enumerate(self.scenario.timeline)]
-        for at, _, step in sorted(items, key=lambda item: (item[0], item[1])):
+        for at, step in self.items():
             due = self.t0 + at
             if due > self.env.now:
                 yield self.env.timeout(due - self.env.now)
+            self.played += 1
             if step is None:
                 self.note(f"ticket from {ticket.reporter}: {ticket.text.strip()}")
                 continue
@@ -116,7 +140,7 @@ class Timeline:
             t.remove_toxic(r.device, r.name)
             self.note(f"wire: {r.device} toxic {r.name or 'all'} removed{why}")
         elif step.mtbf is not None:
-            self.env.process(self._mtbf(step.mtbf))
+            self._processes.append(self.env.process(self._mtbf(step.mtbf)))
             self.note(
                 f"faults drawn from the catalog's MTBF x{step.mtbf.scale:g} "
                 f"for {step.mtbf.period / HOUR:g} h{why}"
@@ -124,6 +148,12 @@ class Timeline:
 
     def _mtbf(self, draw: MtbfDraw) -> Generator[simpy.Event, Any, None]:
         """One pooled source of failures over the terminal's faults, for ``draw.period``."""
+        try:
+            yield from self._draws(draw)
+        except simpy.Interrupt:
+            pass
+
+    def _draws(self, draw: MtbfDraw) -> Generator[simpy.Event, Any, None]:
         t = self.terminal
         modes = [t.catalog[f] for f in t.owner if t.catalog[f].mtbf_hours]
         weights = [m.rate_per_hour * draw.scale for m in modes]

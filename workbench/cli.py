@@ -219,8 +219,11 @@ def kiosk_up(
 ) -> None:
     """Start simulated kiosks and run until SIGINT/SIGTERM."""
     from devices.kiosk import KioskHost, terminal_ids
+    from scenarios.stage import stage_extra
 
+    # the agent first (a scenario's run record names its CA), then the trainer's scenarios
     extras = [_agent_extra(ca, host)] if ca is not None else []
+    extras.append(stage_extra(ca))
 
     async def run() -> None:
         stop = asyncio.Event()
