@@ -25,6 +25,13 @@ from workbench.errors import WorkbenchError
 log = logging.getLogger(__name__)
 
 
+def plan(scenario: Scenario) -> list[tuple[float, Step | None]]:
+    """A scenario's ticket (the ``None`` step) and steps as ``(at, step)``, in playing order."""
+    items: list[tuple[float, int, Step | None]] = [(scenario.ticket.at, -1, None)]
+    items += [(step.at, n, step) for n, step in enumerate(scenario.timeline)]
+    return [(at, step) for at, _, step in sorted(items, key=lambda item: (item[0], item[1]))]
+
+
 class Observer:
     """A terminal sink: counts every device event by (terminal, device, kind) and remembers each
     fault raised, so expectations read what happened without the devices' trimmed logs."""
@@ -85,9 +92,7 @@ class Timeline:
 
     def items(self) -> list[tuple[float, Step | None]]:
         """``(at, step)`` in the order they are played; the ticket is the ``None`` step."""
-        items: list[tuple[float, int, Step | None]] = [(self.scenario.ticket.at, -1, None)]
-        items += [(step.at, n, step) for n, step in enumerate(self.scenario.timeline)]
-        return [(at, step) for at, _, step in sorted(items, key=lambda item: (item[0], item[1]))]
+        return plan(self.scenario)
 
     def _play(self) -> Generator[simpy.Event, Any, None]:
         try:

@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from tui.backend import Backend, WindowView
+from tui.screens.classroom import ClassScreen
 from tui.screens.fleet import FleetScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jump import JumpScreen
@@ -28,7 +29,7 @@ from tui.screens.trainer import TrainerScreen
 from tui.screens.window import WindowScreen
 from tui.widgets.countdown import Countdown
 
-VIEWS = {"window": WindowScreen, "reports": ReportsScreen}
+VIEWS = {"window": WindowScreen, "reports": ReportsScreen, "class": ClassScreen}
 
 
 class WorkbenchApp(App[None]):
@@ -118,7 +119,8 @@ class WorkbenchApp(App[None]):
             self.pop_screen()
 
     def show(self, view: str) -> None:
-        """Go to a view by name (``fleet``, ``window``, ``reports``, ``trainer``) or terminal id."""
+        """Go to a view by name (``fleet``, ``window``, ``reports``, ``trainer``, ``class``) or a
+        terminal id."""
         if view == "quit":
             self.exit()
             return
@@ -182,8 +184,14 @@ class WorkbenchApp(App[None]):
             "Reports", "Maintenance records and results", lambda: self.show("reports")
         )
         yield SystemCommand(
-            "Trainer", "Inject and clear faults, watch trainees", lambda: self.show("trainer")
+            "Trainer",
+            "Scenarios, faults and stimuli on a kiosk; watch and score trainees",
+            lambda: self.show("trainer"),
         )
+        yield SystemCommand(
+            "Class", "Each trainee's kiosk, scenario and actions", lambda: self.show("class")
+        )
+        yield SystemCommand("Start a class", "N trainees on a library scenario", self._new_class)
         yield SystemCommand("Toggle dark/light", "Switch the theme", self.action_toggle_theme)
         yield SystemCommand("Help", "Every key binding (F1)", self.action_help)
         fleet = self.fleet
@@ -197,8 +205,18 @@ class WorkbenchApp(App[None]):
             "Fan the quick suite out over the marked (or shown) terminals",
             lambda: fleet.action_fan_out("quick"),
         )
+        if isinstance(screen, TrainerScreen) and screen.terminal:
+            where = screen.terminal
+            yield SystemCommand("Start a scenario here", where, screen.action_scenario)
+            yield SystemCommand("Stop the scenario here", where, screen.action_stop_scenario)
+            yield SystemCommand("Score now", f"score {where}'s run", screen.action_score)
         if isinstance(screen, TerminalScreen):
             yield SystemCommand(
                 "Run inspection here", screen.terminal, lambda: screen.action_run("inspection")
             )
             yield SystemCommand("Apply a remedy here", screen.terminal, screen.action_remedy)
+
+    def _new_class(self) -> None:
+        self.show("class")
+        if isinstance(self.screen, ClassScreen):
+            self.screen.action_new()

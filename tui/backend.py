@@ -92,6 +92,103 @@ class RemedyView:
     retest: dict[str, Any] | None = None
 
 
+def at_text(seconds: float) -> str:
+    """Simulated seconds from a scenario's start: ``+30:00``, ``+1:05:00``."""
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"+{h}:{m:02d}:{s:02d}" if h else f"+{m}:{s:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioInfo:
+    """A library scenario as the trainer picks it; ``steps`` (what it injects) is the trainer's
+    alone: trainees get only the ticket."""
+
+    name: str
+    severity: str
+    profile: str
+    title: str
+    summary: str
+    steps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One timeline step of a running scenario: when (simulated seconds from its start), what,
+    and whether it has happened."""
+
+    at: float
+    what: str
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlayView:
+    """The scenario on a terminal as the trainer watches it (``state`` ``none`` when none ran
+    since the kiosk started, ``down`` when the kiosk does not answer)."""
+
+    terminal: str
+    state: str  # none | running | finished | stopped | down
+    scenario: str = ""
+    title: str = ""
+    severity: str = ""
+    speed: float = 0.0
+    elapsed_wall: float = 0.0
+    elapsed_sim: float = 0.0
+    clock: str = ""  # the scenario's simulated calendar now: "Mon 09:26:40"
+    steps: tuple[StepView, ...] = ()
+    log: tuple[str, ...] = ()  # "Mon 09:25:00  fault printer.paper_out injected (...)"
+    active_faults: tuple[str, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreItem:
+    """One line of a scorecard (a penalty has ``max_points`` 0)."""
+
+    name: str
+    points: int
+    max_points: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreView:
+    """A scorecard just computed and stored: its items, total, and what the trainee did."""
+
+    scenario: str
+    terminal: str
+    trainee: str | None
+    points: int
+    max_points: int
+    items: tuple[ScoreItem, ...]
+    actions: tuple[str, ...]  # "Mon 09:41:10  diag run inspection (exit 1)"
+    card_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeatView:
+    """One trainee of a class: their kiosk, its scenario's state, what they did (audit log)."""
+
+    trainee: str
+    terminal: str
+    state: str  # the scenario's: running | finished | stopped | down ...
+    steps_done: str  # "1/2"
+    actions: int  # commands the trainee ran on their kiosk's agent
+    last_action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClassView:
+    """The class started under the state directory."""
+
+    scenario: str
+    speed: float
+    started: float
+    running: bool  # its kiosks' process is alive
+    seats: tuple[SeatView, ...]
+
+
 class Backend(Protocol):
     """What the TUI needs: terminals, the window, suites and remedies over SSH, records."""
 
@@ -196,4 +293,39 @@ class Backend(Protocol):
 
     def scorecards(self, limit: int = 200) -> list[Scorecard]:
         """Stored trainee scorecards, newest first."""
+        ...
+
+    def library(self) -> list[ScenarioInfo]:
+        """The scenario library, with what each one does (for the trainer)."""
+        ...
+
+    async def start_scenario(self, terminal: str, scenario: str) -> PlayView:
+        """Play a library scenario live on a running simulated kiosk from now."""
+        ...
+
+    async def scenario_status(self, terminal: str) -> PlayView:
+        """What the terminal's scenario has done so far."""
+        ...
+
+    async def stop_scenario(self, terminal: str) -> PlayView:
+        """Stop the terminal's scenario (what it injected stays until cleared)."""
+        ...
+
+    async def score(self, terminal: str) -> ScoreView:
+        """Score the terminal's scenario run now (its trainee's actions) and store the card."""
+        ...
+
+    async def start_class(
+        self, scenario: str, trainees: int, speed: float, hours: float
+    ) -> ClassView:
+        """Start a class (``workbench class up``): one kiosk, key, window and handout per
+        trainee; returns once every kiosk answers."""
+        ...
+
+    async def class_view(self) -> ClassView | None:
+        """The class under the state directory, each trainee's progress (None: no class)."""
+        ...
+
+    async def stop_class(self) -> None:
+        """Stop the class's kiosks (the records and scorecards stay)."""
         ...

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
+from tui.live_class import ClassOps
+from tui.live_trainer import TrainerOps
 from workbench.errors import ConfigError, RemoteError, WorkbenchError
-from workbench.records import MaintenanceRun, Scorecard
+from workbench.records import MaintenanceRun
 from workbench.store import RecordStore
 
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ def _key_beside(cert: Path | None) -> Path | None:
     return key if key.is_file() else None
 
 
-class LiveBackend:
+class LiveBackend(TrainerOps, ClassOps):
     """:class:`tui.backend.Backend` over a state directory, a CA (optional) and SSH."""
 
     def __init__(
@@ -98,13 +100,6 @@ class LiveBackend:
             return []
         with self._store() as store:
             return store.maintenance_runs(terminal, limit=limit)
-
-    def scorecards(self, limit: int = 200) -> list[Scorecard]:
-        if not self.store_path.exists():
-            return []
-        with self._store() as store:
-            cards = store.scorecards()
-        return sorted(cards, key=lambda c: (c.created, c.id), reverse=True)[:limit]
 
     # -- the fleet ------------------------------------------------------------------------------
     def _manifests(self) -> dict[str, dict[str, Any]]:
@@ -337,53 +332,3 @@ class LiveBackend:
             report.steps,
             report.retest,
         )
-
-    # -- trainer --------------------------------------------------------------------------------
-    def _control(self, terminal: str) -> str:
-        path = self._manifest(terminal).get("control")
-        if not path:
-            raise RemoteError(f"{terminal} is not a simulated kiosk: no fault injection")
-        return str(path)
-
-    async def faults(self, terminal: str) -> list[dict[str, Any]]:
-        from devices.transports.control_client import request_async
-
-        result: list[dict[str, Any]] = await request_async(self._control(terminal), "fault.list")
-        return result
-
-    async def inject(self, terminal: str, fault: str) -> None:
-        from devices.transports.control_client import request_async
-
-        await request_async(self._control(terminal), "fault.inject", id=fault)
-        self._note(terminal, f"inject {fault}", "done")
-
-    async def clear(self, terminal: str, fault: str) -> None:
-        from devices.transports.control_client import request_async
-
-        await request_async(self._control(terminal), "fault.clear", id=fault)
-        self._note(terminal, f"clear {fault}", "done")
-
-    async def act(self, terminal: str, stimulus: str) -> str:
-        from devices.transports.control_client import request_async
-
-        action, *args = stimulus.split()
-        result = await request_async(
-            self._control(terminal), "act", action=action, args=args, device=None
-        )
-        message = str(result.get("message") if isinstance(result, dict) else result)
-        self._note(terminal, f"stimulus {stimulus}", "done", message)
-        return message
-
-    def agent_audit(self, terminal: str, limit: int = 200) -> list[dict[str, Any]]:
-        path = self.state_dir / terminal / "agent" / "audit.jsonl"
-        try:
-            lines = path.read_text().splitlines()[-limit:]
-        except OSError:
-            return []
-        out = []
-        for text in lines:
-            try:
-                out.append(json.loads(text))
-            except ValueError:
-                continue  # a torn last line
-        return out

@@ -8,7 +8,19 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
+from tui.backend import (
+    ClassView,
+    PlayView,
+    RemedyView,
+    ScenarioInfo,
+    ScoreItem,
+    ScoreView,
+    SeatView,
+    StepView,
+    TerminalRow,
+    TrailEntry,
+    WindowView,
+)
 from workbench.records import DiagResult, MaintenanceRun, Scorecard
 
 NOW = 1_796_000_000.0
@@ -35,6 +47,10 @@ class FakeBackend:
             Scorecard("printer-jam", "trainee1@class", "KSK-0001", NOW - 600, 7, 10, id=1)
         ]
         self.gate: asyncio.Event | None = None  # set to hold runs until released
+        self.plays: dict[str, PlayView] = {}
+        self.scored: list[str] = []
+        self.classroom: ClassView | None = None
+        self.class_args: tuple[str, int, float, float] | None = None
         self._trail: list[TrailEntry] = []
         self._window = (
             WindowView(
@@ -224,6 +240,133 @@ class FakeBackend:
 
     def scorecards(self, limit: int = 200) -> list[Scorecard]:
         return sorted(self.cards, key=lambda c: c.created, reverse=True)[:limit]
+
+    # -- scenarios and classes -------------------------------------------------------------------
+    def library(self) -> list[ScenarioInfo]:
+        return LIBRARY
+
+    async def start_scenario(self, terminal: str, scenario: str) -> PlayView:
+        from workbench.errors import ConfigError
+
+        info = next(i for i in LIBRARY if i.name == scenario)
+        if info.profile != "bill_payment":
+            raise ConfigError(f"scenario {scenario} runs on a {info.profile} kiosk")
+        self.plays[terminal] = PlayView(
+            terminal,
+            "running",
+            info.name,
+            info.title,
+            info.severity,
+            60.0,
+            31.0,
+            1860.0,
+            "Mon 09:26:00",
+            (
+                StepView(1800.0, "inject printer.paper_out (the roll ends)", True),
+                StepView(2400.0, "ticket to the trainee", False),
+            ),
+            ("Mon 09:25:00  fault printer.paper_out injected (the roll ends)",),
+            ("printer.paper_out",),
+        )
+        self.faulty[terminal] = "printer.paper_out"
+        return self.plays[terminal]
+
+    async def scenario_status(self, terminal: str) -> PlayView:
+        return self.plays.get(terminal, PlayView(terminal, "none"))
+
+    async def stop_scenario(self, terminal: str) -> PlayView:
+        from dataclasses import replace
+
+        play = self.plays[terminal]
+        self.plays[terminal] = replace(
+            play, state="stopped", log=(*play.log, "Mon 09:26:10  stopped by the trainer")
+        )
+        return self.plays[terminal]
+
+    async def score(self, terminal: str) -> ScoreView:
+        from workbench.errors import ConfigError
+
+        play = self.plays.get(terminal)
+        if play is None:
+            raise ConfigError(f"STATE/{terminal}/scenario.json: no scenario has run on {terminal}")
+        self.scored.append(terminal)
+        card = Scorecard(
+            play.scenario, "trainee2@class", terminal, NOW, 50, 100, id=len(self.cards) + 1
+        )
+        self.cards.append(card)
+        return ScoreView(
+            play.scenario,
+            terminal,
+            "trainee2@class",
+            50,
+            100,
+            (
+                ScoreItem("diagnosed", 20, 20, "first diagnostic 3.0 min after the ticket"),
+                ScoreItem("identified", 30, 30, "named 1 of 1: printer.paper_out"),
+                ScoreItem("resolved", 0, 30, "0 of 1 answer actions: none"),
+                ScoreItem("restored", 0, 20, "not restored by Mon 17:35:00: printer.paper_out"),
+            ),
+            ("Mon 09:38:00  diag run inspection (exit 1)",),
+            card.id,
+        )
+
+    async def start_class(
+        self, scenario: str, trainees: int, speed: float, hours: float
+    ) -> ClassView:
+        self.class_args = (scenario, trainees, speed, hours)
+        seats = tuple(
+            SeatView(
+                f"t{i:02d}",
+                f"KSK-T{i:02d}",
+                "running",
+                "1/2",
+                i - 1,
+                f"09:3{i}:00 diag run quick" if i > 1 else "",
+            )
+            for i in range(1, trainees + 1)
+        )
+        self.classroom = ClassView(scenario, speed, NOW, True, seats)
+        for seat in seats:
+            await self.start_scenario(seat.terminal, scenario)
+        return self.classroom
+
+    async def class_view(self) -> ClassView | None:
+        return self.classroom
+
+    async def stop_class(self) -> None:
+        from dataclasses import replace
+
+        if self.classroom is not None:
+            seats = tuple(replace(s, state="down") for s in self.classroom.seats)
+            self.classroom = replace(self.classroom, running=False, seats=seats)
+
+
+LIBRARY = [
+    ScenarioInfo(
+        "p3-paper-out",
+        "P3",
+        "bill_payment",
+        "Paper runs out on a busy Monday morning",
+        "The receipt roll runs out mid-morning.",
+        ("+30:00 inject printer.paper_out (the roll ends)", "+40:00 ticket to the trainee"),
+    ),
+    ScenarioInfo(
+        "display-brightness-low",
+        "P2",
+        "bill_payment",
+        "The screen is too dark to read",
+        "Someone turned the brightness down.",
+        ("+0:00 inject display.brightness_low", "+10:00 ticket to the trainee"),
+    ),
+    ScenarioInfo(
+        "ticket-kiosk-cash-box-removed",
+        "P2",
+        "ticket",
+        "The cash box was taken out",
+        "Staff forgot to put the cash box back.",
+        ("+5:00 act remove-cashbox", "+15:00 ticket to the trainee"),
+    ),
+]
 
 
 def _passes(n: int) -> tuple[DiagResult, ...]:

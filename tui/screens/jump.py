@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-VIEWS = ("fleet", "window", "reports", "trainer", "help", "quit")
+VIEWS = ("fleet", "window", "reports", "trainer", "class", "help", "quit")
 
 
 class JumpScreen(ModalScreen[str | None]):
@@ -30,7 +30,7 @@ class JumpScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder=":fleet  :window  :reports  :trainer  :KSK-0001",
+            placeholder=":fleet  :window  :reports  :trainer  :class  :KSK-0001",
             suggester=SuggestFromList(self.choices, case_sensitive=False),
         )
 

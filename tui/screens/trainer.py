@@ -1,6 +1,7 @@
-"""The trainer's panel on a simulated kiosk: its fault list with what is active, inject and clear
-through the kiosk's control plane, the agent's audit log to watch what trainees do, and the
-trainees' stored scorecards."""
+"""The trainer's panel on a simulated kiosk: a library scenario started, watched and stopped on
+it (``n``, ``x``), its fault list with what is active, inject and clear through the kiosk's control
+plane, customer stimuli, the agent's audit log to watch what trainees do, scoring the run now
+(``g``) and the trainees' stored scorecards; ``l`` goes to the class."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
+from tui.backend import PlayView, ScoreView
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.library import LibraryScreen
 from tui.screens.pick import PickScreen
+from tui.screens.scorecard import ScorecardScreen
+from tui.widgets.scenario_panel import ScenarioPanel
 from tui.widgets.session_bar import SessionBar
 
 if TYPE_CHECKING:
@@ -57,10 +62,14 @@ class TrainerScreen(Screen[None]):
     """Faults of one simulated terminal (``i`` inject, ``c`` clear) above its audit log."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "scenario", "Scenario"),
+        Binding("x", "stop_scenario", "Stop"),
+        Binding("g", "score", "Score now"),
         Binding("i", "inject", "Inject"),
         Binding("c", "clear", "Clear"),
         Binding("s", "stimulus", "Stimulus"),
         Binding("o", "scores", "Scorecards"),
+        Binding("l", "class", "Class"),
         Binding("ctrl+r", "reload", "Reload"),
     ]
 
@@ -78,6 +87,20 @@ class TrainerScreen(Screen[None]):
             super().__init__()
             self.faults, self.error = faults, error
 
+    class Played(Message):
+        """A scenario was started or stopped (``verb``), or that failed (``error``)."""
+
+        def __init__(self, verb: str, view: PlayView | None, error: str | None = None) -> None:
+            super().__init__()
+            self.verb, self.view, self.error = verb, view, error
+
+    class Scored(Message):
+        """The terminal's run was scored and the card stored (or ``error``)."""
+
+        def __init__(self, card: ScoreView | None, error: str | None = None) -> None:
+            super().__init__()
+            self.card, self.error = card, error
+
     def __init__(self, terminal: str | None) -> None:
         super().__init__()
         self.terminal = terminal
@@ -89,6 +112,7 @@ class TrainerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield SessionBar(f"Trainer {self.terminal or ''}")
         yield Label("", id="trainer-state", classes="title")
+        yield ScenarioPanel(self.terminal)
         yield DataTable(id="trainer-faults", cursor_type="row")
         yield Label("agent audit log (what trainees do):", classes="title")
         yield DataTable(id="trainer-audit", cursor_type="row")
@@ -109,6 +133,17 @@ class TrainerScreen(Screen[None]):
         self.action_reload()
         self.set_interval(AUDIT_EVERY_S, self._audit)
         self.query_one("#trainer-faults", DataTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("scenario", "score", "inject", "clear", "stimulus"):
+            return self.terminal is not None
+        if action == "stop_scenario":
+            view = self.query_one(ScenarioPanel).view
+            return view is not None and view.state == "running"
+        return True
+
+    def on_scenario_panel_status(self, _: ScenarioPanel.Status) -> None:
+        self.refresh_bindings()  # x follows the scenario's state
 
     def action_reload(self) -> None:
         self._load()
@@ -228,3 +263,89 @@ class TrainerScreen(Screen[None]):
             return
         self.notify(f"{verb}ed {fault} on {self.terminal}", title="Trainer")
         self._load()
+
+    # -- scenarios and scores -------------------------------------------------------------------
+    def action_scenario(self) -> None:
+        """Pick a library scenario and play it on this kiosk from now."""
+        if self.terminal is None:
+            return
+        terminal = self.terminal
+        row = next((r for r in self.wb.fleet.table.rows if r.terminal == terminal), None)
+
+        def picked(name: str | None) -> None:
+            if name:
+                self._play("start", name)
+
+        self.app.push_screen(
+            LibraryScreen(f"Start which scenario on {terminal}?", row.profile if row else None),
+            picked,
+        )
+
+    def action_stop_scenario(self) -> None:
+        view = self.query_one(ScenarioPanel).view
+        if self.terminal is None or view is None or view.state != "running":
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._play("stop", view.scenario)
+
+        question = f"Stop {view.scenario} on {self.terminal}? (its faults stay until cleared)"
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work(exclusive=True, group="scenario")
+    async def _play(self, verb: str, scenario: str) -> None:
+        assert self.terminal is not None
+        backend = self.wb.backend
+        try:
+            if verb == "start":
+                view = await backend.start_scenario(self.terminal, scenario)
+            else:
+                view = await backend.stop_scenario(self.terminal)
+        except Exception as exc:
+            self.post_message(self.Played(verb, None, f"{verb} {scenario}: {exc}"))
+            return
+        self.post_message(self.Played(verb, view))
+
+    def on_trainer_screen_played(self, message: Played) -> None:
+        if message.view is None:
+            self.notify(str(message.error), severity="error", timeout=10)
+            return
+        view = message.view
+        self.query_one(ScenarioPanel).show(view)
+        self.refresh_bindings()
+        if message.verb == "start":
+            self.notify(
+                f"{view.scenario} ({view.severity}) plays on {view.terminal} at {view.speed:g}x",
+                title="Scenario started",
+            )
+        else:
+            faults = ", ".join(view.active_faults) or "none"
+            self.notify(f"{view.scenario} stopped; active faults: {faults}", title="Scenario")
+        self._load()
+
+    def action_score(self) -> None:
+        """Score this terminal's scenario run now; the card is stored and shown."""
+        if self.terminal is not None:
+            self._score(self.terminal)
+
+    @work(group="score")
+    async def _score(self, terminal: str) -> None:
+        try:
+            self.post_message(self.Scored(await self.wb.backend.score(terminal)))
+        except Exception as exc:
+            self.post_message(self.Scored(None, f"score {terminal}: {exc}"))
+
+    def on_trainer_screen_scored(self, message: Scored) -> None:
+        if message.card is None:
+            self.notify(str(message.error), severity="error", timeout=10)
+            return
+        card = message.card
+        self.action_scores()
+        self.notify(f"{card.points}/{card.max_points} stored", title=f"Scored {card.terminal}")
+        self.app.push_screen(ScorecardScreen(card))
+
+    def action_class(self) -> None:
+        from tui.screens.classroom import ClassScreen
+
+        self.app.push_screen(ClassScreen())

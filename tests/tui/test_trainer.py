@@ -1,0 +1,183 @@
+"""The trainer's flows against the fake backend, key by key through ``App.run_test()``: start a
+library scenario on a kiosk (the trainer sees what it injects), watch its steps, stop it; score
+the run now and see the card; start a class, watch a trainee, score one, stop the class."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fake_backend import NOW, FakeBackend
+from textual.widgets import DataTable, Input, Label
+
+from tui.app import WorkbenchApp
+from tui.screens.class_form import ClassFormScreen, parse_class
+from tui.screens.classroom import ClassScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.library import LibraryScreen
+from tui.screens.scorecard import ScorecardScreen
+from tui.screens.trainer import TrainerScreen
+
+pytestmark = pytest.mark.timeout(45)
+SIZE = (130, 40)
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    async def wait() -> None:
+        while not condition():
+            await pilot.pause(0.02)
+
+    try:
+        await asyncio.wait_for(wait(), timeout)
+    except TimeoutError:
+        shown = [str(w.render()) for w in pilot.app.screen.query(Label)]
+        raise AssertionError(f"not within {timeout} s; {pilot.app.screen} shows {shown}") from None
+
+
+def text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(screen.query_one(selector, Label).render())
+
+
+def rows(screen, selector: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    table = screen.query_one(selector, DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def trainer_on(pilot, app: WorkbenchApp, terminal: str) -> TrainerScreen:  # type: ignore[no-untyped-def]
+    await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+    await pilot.press("slash", *terminal[-4:], "enter", "t")
+    await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
+    screen = app.screen
+    assert isinstance(screen, TrainerScreen) and screen.terminal == terminal
+    return screen
+
+
+async def test_start_watch_and_stop_a_library_scenario() -> None:
+    backend = FakeBackend()
+    app = WorkbenchApp(backend, reason="TRAIN-1", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await trainer_on(pilot, app, "KSK-0003")  # a bill_payment kiosk
+        await until(pilot, lambda: "no scenario" in text(screen, "#scenario-head"))
+        await pilot.press("n")
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        await until(pilot, lambda: len(rows(library, "#library-table")) == 3)
+        detail = text(library, "#library-detail")  # the trainer sees what it injects
+        assert "p3-paper-out (P3): The receipt roll runs out mid-morning." in detail
+        assert "+30:00 inject printer.paper_out (the roll ends)" in detail
+
+        await pilot.press("down", "down")  # a ticket-kiosk scenario: not for this kiosk
+        await until(pilot, lambda: "runs on a ticket kiosk" in text(library, "#library-detail"))
+        await pilot.press("enter")
+        assert app.screen is library and backend.plays == {}
+
+        await pilot.press("up", "up", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
+        await until(pilot, lambda: "running" in text(screen, "#scenario-head"))
+        head = text(screen, "#scenario-head")
+        assert "p3-paper-out" in head and "31m00s simulated / 31s wall at 60x" in head
+        assert "now Mon 09:26:00 · 1/2 steps done" in head
+        assert rows(screen, "#scenario-steps") == [
+            ["+30:00", "inject printer.paper_out (the roll ends)", "[green]done[/]"],
+            ["+40:00", "ticket to the trainee", "[dim]to come[/]"],
+        ]
+        await until(pilot, lambda: "1 active" in text(screen, "#trainer-state"))
+
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: "stopped" in text(screen, "#scenario-head"))
+        assert text(screen, "#scenario-last") == "Mon 09:26:10  stopped by the trainer"
+        await pilot.press("x")  # nothing runs now: no question asked
+        assert app.screen is screen
+
+
+async def test_score_now_shows_the_card_and_lists_it() -> None:
+    backend = FakeBackend()
+    app = WorkbenchApp(backend, reason="TRAIN-1", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await trainer_on(pilot, app, "KSK-0003")
+        await pilot.press("g")  # no scenario has run: an error, no card
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ScorecardScreen) and backend.scored == []
+        await until(pilot, lambda: len(rows(screen, "#trainer-scores")) == 1)
+
+        await backend.start_scenario("KSK-0003", "p3-paper-out")
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, ScorecardScreen))
+        card = app.screen
+        assert text(card, "#scorecard-total") == (
+            "p3-paper-out on KSK-0003 (trainee2@class): 50/100"
+        )
+        assert [r[:2] for r in rows(card, "#scorecard-items")] == [
+            ["diagnosed", "20/20"],
+            ["identified", "30/30"],
+            ["resolved", "0/30"],
+            ["restored", "0/20"],
+        ]
+        assert "diag run inspection (exit 1)" in text(card, "#scorecard-actions")
+        await pilot.press("escape")
+        assert app.screen is screen
+        await until(pilot, lambda: len(rows(screen, "#trainer-scores")) == 2)
+        assert rows(screen, "#trainer-scores")[0][:4] == [
+            "p3-paper-out",
+            "trainee2@class",
+            "KSK-0003",
+            "50/100",
+        ]
+
+
+async def test_start_a_class_watch_score_and_stop_it() -> None:
+    backend = FakeBackend()
+    app = WorkbenchApp(backend, reason="TRAIN-2", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await trainer_on(pilot, app, "KSK-0003")
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ClassScreen))
+        room = app.screen
+        await until(pilot, lambda: "no class here" in text(room, "#class-state"))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, LibraryScreen))
+        await until(pilot, lambda: len(rows(app.screen, "#library-table")) == 3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ClassFormScreen))
+        form = app.screen
+        assert form.query_one("#class-trainees", Input).has_focus
+        await pilot.press("backspace", "0", "enter")
+        assert text(form, "#class-error") == "trainees(=0) must be 1 to 500"
+        await pilot.press("backspace", "2", "enter")
+        await until(pilot, lambda: app.screen is room and len(rows(room, "#class-table")) == 2)
+        assert backend.class_args == ("p3-paper-out", 2, 60.0, 1.0)
+        assert "class on p3-paper-out · 2 trainee(s) at 60x" in text(room, "#class-state")
+        assert rows(room, "#class-table")[1] == [
+            "t02",
+            "KSK-T02",
+            "[green]running[/]",
+            "1/2",
+            "1",
+            "09:32:00 diag run quick",
+        ]
+
+        await pilot.press("down", "g")
+        await until(pilot, lambda: isinstance(app.screen, ScorecardScreen))
+        assert "on KSK-T02" in text(app.screen, "#scorecard-total")
+        await pilot.press("escape", "enter")  # watch that trainee on the trainer screen
+        await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
+        assert app.screen.terminal == "KSK-T02"
+        await until(pilot, lambda: "running" in text(app.screen, "#scenario-head"))
+        await pilot.press("escape")
+        assert app.screen is room
+
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: "stopped" in text(room, "#class-state"))
+        assert [r[2] for r in rows(room, "#class-table")] == ["[red]down[/]"] * 2
+
+
+def test_class_form_names_the_wrong_field() -> None:
+    assert parse_class({"trainees": "12", "speed": "60", "hours": "1.5"}) == (12, 60.0, 1.5)
+    with pytest.raises(ValueError, match=r"trainees\(='three'\) must be a whole number"):
+        parse_class({"trainees": "three", "speed": "60", "hours": "1"})
+    with pytest.raises(ValueError, match=r"speed\(=0\) must be > 0"):
+        parse_class({"trainees": "1", "speed": "0", "hours": "1"})

@@ -1,0 +1,134 @@
+"""The trainer's screen against a real simulated kiosk with its SSH agent and scenario stage on
+loopback, key by key through ``App.run_test()``: start a library scenario on the running kiosk,
+see it inject, let a trainee fix it through ``workbench remote``, see their commands in the audit
+log, score the run now and read the stored scorecard."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Label
+
+from devices.kiosk import KioskHost
+from remote.window import CertificateAuthority, engineer_key
+from scenarios.stage import stage_extra
+from tui.app import WorkbenchApp
+from tui.live import LiveBackend
+from tui.screens.library import LibraryScreen
+from tui.screens.scorecard import ScorecardScreen
+from tui.screens.trainer import TrainerScreen
+from workbench.cli import main
+from workbench.wiring import kiosk_backend, kiosk_extra
+
+TID = "KSK-0051"
+SCENARIO = "display-brightness-low"
+
+
+async def until(pilot, condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    async def wait() -> None:
+        while not condition():
+            await pilot.pause(0.05)
+
+    try:
+        await asyncio.wait_for(wait(), timeout)
+    except TimeoutError:
+        shown = [str(w.render()) for w in pilot.app.screen.query(Label)]
+        raise AssertionError(f"not within {timeout} s; {pilot.app.screen} shows {shown}") from None
+
+
+def text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(screen.query_one(selector, Label).render())
+
+
+async def trainee(*argv: str) -> int:
+    """A trainee's ``workbench`` command, off the event loop the kiosk and the TUI run on."""
+
+    def call() -> int:
+        try:
+            main(list(argv))
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    return await asyncio.to_thread(call)
+
+
+@pytest.mark.timeout(60)
+async def test_start_a_scenario_watch_it_inject_and_score_it(state_dir: Path) -> None:
+    ca_dir = state_dir / "ca"
+    ca = CertificateAuthority.init(ca_dir)
+    extras = [kiosk_extra(ca_dir, kiosk_backend), stage_extra(ca_dir)]
+    async with KioskHost(state_dir, "bill_payment", [TID], speed=60, extras=extras) as host:
+        key = engineer_key(state_dir / "t1", "t1@class")
+        cert = state_dir / "t1-cert.pub"
+        grant = ca.grant([TID], key.convert_to_public(), allow=("diag", "remedy"))
+        cert.write_bytes(grant.certificate)
+        connect = ["--endpoints", str(state_dir / TID / "endpoints.json"), "--key"]
+        connect += [str(state_dir / "t1"), "--cert", str(cert)]
+        connect += ["--known-hosts", str(ca_dir / "known_hosts")]
+
+        app = WorkbenchApp(LiveBackend(state_dir, engineer="trainer@class"), reason="CLASS-7")
+        async with app.run_test(size=(140, 44)) as pilot:
+            await until(pilot, lambda: [r.terminal for r in app.fleet.table.rows] == [TID])
+            await pilot.press("t")
+            screen = app.screen
+            assert isinstance(screen, TrainerScreen) and screen.terminal == TID
+            await until(pilot, lambda: "no scenario" in text(screen, "#scenario-head"))
+
+            await pilot.press("n")
+            library = app.screen
+            assert isinstance(library, LibraryScreen)
+            table = library.query_one("#library-table", DataTable)
+            await until(pilot, lambda: table.row_count == 20)
+            names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            await pilot.press(*["down"] * names.index(SCENARIO))
+            detail = text(library, "#library-detail")
+            assert "+0:00 inject display.brightness_low" in detail
+            await pilot.press("enter")
+
+            await until(pilot, lambda: "running" in text(screen, "#scenario-head"))
+            assert SCENARIO in text(screen, "#scenario-head")
+            await until(pilot, lambda: "display.brightness_low" in text(screen, "#trainer-state"))
+            assert host.terminals[TID].active_faults() == ["display.brightness_low"]
+            steps = screen.query_one("#scenario-steps", DataTable)
+            assert str(steps.get_row_at(0)[1]) == "inject display.brightness_low"
+            assert str(steps.get_row_at(0)[2]) == "[green]done[/]"
+
+            # The trainee diagnoses and applies the right remedy over SSH.
+            assert await trainee("remote", "exec", *connect, "diag", "run", "display") == 0
+            assert (
+                await trainee("remote", "exec", *connect, "remedy", "display.set_brightness") == 0
+            )
+            audit = screen.query_one("#trainer-audit", DataTable)
+            await until(
+                pilot,
+                lambda: any(
+                    "remedy display.set_brightness" in str(audit.get_row_at(i)[3])
+                    for i in range(audit.row_count)
+                ),
+            )
+
+            await pilot.press("g")
+            await until(pilot, lambda: isinstance(app.screen, ScorecardScreen), timeout=20)
+            card = app.screen
+            assert text(card, "#scorecard-total") == (f"{SCENARIO} on {TID} (t1@class): 100/100")
+            items = card.query_one("#scorecard-items", DataTable)
+            assert [str(items.get_row_at(i)[0]) for i in range(items.row_count)] == [
+                "diagnosed",
+                "identified",
+                "resolved",
+                "restored",
+            ]
+            assert "remedy display.set_brightness (exit 0)" in text(card, "#scorecard-actions")
+            await pilot.press("escape")
+            scores = screen.query_one("#trainer-scores", DataTable)
+            await until(pilot, lambda: scores.row_count == 1)
+            assert [str(c) for c in scores.get_row_at(0)][:4] == [
+                SCENARIO,
+                "t1@class",
+                TID,
+                "100/100",
+            ]
+            await pilot.press("q")

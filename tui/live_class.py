@@ -1,0 +1,141 @@
+"""A class started from the TUI: ``workbench class up`` run as a process of its own (so the class
+goes on when the TUI closes, as one started from a shell does), its output in ``STATE/class.log``
+and its process id in ``STATE/class.pid``; the class view read from ``STATE/class.json``, each
+kiosk's ``scenario.status`` and each agent's audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.backend import ClassView, PlayView, SeatView
+from workbench.errors import ConfigError, WorkbenchError
+
+CLASS_UP_S = 90.0
+"""How long a class may take to come up (keys, certificates and kiosks for every trainee)."""
+
+
+class ClassOps:
+    """Mixed into :class:`tui.live.LiveBackend` after :class:`tui.live_trainer.TrainerOps`."""
+
+    state_dir: Path
+    _class_proc: subprocess.Popen[bytes] | None = None
+
+    if TYPE_CHECKING:  # provided by the classes it is mixed with
+
+        async def scenario_status(self, terminal: str) -> PlayView: ...
+
+        def _actions_seen(self, terminal: str) -> tuple[int, str]: ...
+
+        def _note(self, terminal: str, action: str, outcome: str, detail: str = "") -> None: ...
+
+    @property
+    def _pid_path(self) -> Path:
+        return self.state_dir / "class.pid"
+
+    async def start_class(
+        self, scenario: str, trainees: int, speed: float, hours: float
+    ) -> ClassView:
+        from scenarios.classroom import class_path
+
+        view = await self.class_view()
+        if view is not None and view.running:
+            raise ConfigError(f"a class on {view.scenario} is running here; stop it first")
+        record = class_path(self.state_dir)
+        record.unlink(missing_ok=True)
+        log_path = self.state_dir / "class.log"
+        argv = [sys.executable, "-m", "workbench.cli", "class", "up", "--scenario", scenario]
+        argv += ["--trainees", str(trainees), "--speed", f"{speed:g}", "--hours", f"{hours:g}"]
+        argv += ["--state-dir", str(self.state_dir.resolve())]
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            )
+        self._class_proc = proc
+        self._pid_path.write_text(f"{proc.pid}\n")
+        deadline = time.monotonic() + CLASS_UP_S
+        while "up in" not in log_path.read_text(errors="replace"):
+            if proc.poll() is not None:
+                lines = log_path.read_text(errors="replace").strip().splitlines()
+                raise ConfigError(lines[-1] if lines else f"class up exited {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise ConfigError(
+                    f"the class did not come up within {CLASS_UP_S:g} s; see {log_path}"
+                )
+            await asyncio.sleep(0.1)
+        self._note("-", f"class {scenario}", "started", f"{trainees} trainee(s) at {speed:g}x")
+        view = await self.class_view()
+        assert view is not None
+        return view
+
+    async def class_view(self) -> ClassView | None:
+        from scenarios.classroom import read_class
+
+        try:
+            record = read_class(self.state_dir)
+        except WorkbenchError:
+            return None
+        seats = record.get("trainees", [])
+        plays = await asyncio.gather(*(self.scenario_status(t["terminal"]) for t in seats))
+        views = []
+        for seat, play in zip(seats, plays, strict=True):
+            count, last = self._actions_seen(seat["terminal"])
+            done = sum(s.done for s in play.steps)
+            views.append(
+                SeatView(
+                    seat["name"],
+                    seat["terminal"],
+                    play.state,
+                    f"{done}/{len(play.steps)}" if play.steps else "-",
+                    count,
+                    last,
+                )
+            )
+        return ClassView(
+            str(record.get("scenario")),
+            float(record.get("speed") or 0.0),
+            float(record.get("started") or 0.0),
+            any(v.state not in ("down", "none") for v in views),
+            tuple(views),
+        )
+
+    async def stop_class(self) -> None:
+        proc = self._class_proc
+        proc_pid = self._class_pid() if proc is None else proc.pid
+        if proc_pid is None:
+            raise ConfigError(
+                "this class was not started from the TUI: stop 'workbench class up' with Ctrl-C"
+            )
+        os.kill(proc_pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20.0
+        while self._alive(proc_pid, proc) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        self._class_proc = None
+        self._pid_path.unlink(missing_ok=True)
+        self._note("-", "class", "stopped")
+
+    def _class_pid(self) -> int | None:
+        """The pid in ``class.pid`` if it is still a ``workbench class up`` of this state dir."""
+        try:
+            pid = int(self._pid_path.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        state = str(self.state_dir.resolve()).encode()
+        return pid if b"class" in cmdline and b"up" in cmdline and state in cmdline else None
+
+    @staticmethod
+    def _alive(pid: int, proc: subprocess.Popen[bytes] | None) -> bool:
+        if proc is not None:
+            return proc.poll() is None
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
