@@ -63,7 +63,8 @@ class ClassOps:
         while "up in" not in log_path.read_text(errors="replace"):
             if proc.poll() is not None:
                 lines = log_path.read_text(errors="replace").strip().splitlines()
-                raise ConfigError(lines[-1] if lines else f"class up exited {proc.returncode}")
+                why = lines[-1].removeprefix("workbench: error: ") if lines else ""
+                raise ConfigError(why or f"'workbench class up' exited {proc.returncode}")
             if time.monotonic() > deadline:
                 raise ConfigError(
                     f"the class did not come up within {CLASS_UP_S:g} s; see {log_path}"

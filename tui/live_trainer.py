@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.backend import PlayView, ScenarioInfo, ScoreItem, ScoreView, StepView, at_text
-from workbench.errors import DeviceError, RemoteError, TransportError, WorkbenchError
+from workbench.errors import ConfigError, DeviceError, RemoteError, TransportError, WorkbenchError
 from workbench.records import Scorecard
 from workbench.store import RecordStore
 
@@ -161,7 +161,7 @@ class TrainerOps:
     async def scenario_status(self, terminal: str) -> PlayView:
         try:
             return play_view(terminal, await self._scenario(terminal, "scenario.status"))
-        except TransportError as exc:
+        except (TransportError, ConfigError) as exc:  # not running (no socket, no manifest)
             return PlayView(terminal, "down", error=str(exc))
 
     async def stop_scenario(self, terminal: str) -> PlayView:
