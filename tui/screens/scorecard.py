@@ -47,7 +47,7 @@ class ScorecardScreen(ModalScreen[None]):
                 id="scorecard-total",
             )
             yield DataTable(id="scorecard-items", cursor_type="none")
-            yield Label("what was done:", classes="title")
+            yield Label("[b]what was done:[/b]")
             yield Label("\n".join(c.actions) or "nothing yet", id="scorecard-actions")
             yield Label(f"[dim]scorecard {c.card_id} stored · Esc closes[/]")
 
