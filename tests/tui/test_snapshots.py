@@ -107,3 +107,81 @@ def test_help(snap_compare) -> None:  # type: ignore[no-untyped-def]
 
 def test_light_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(app(), press=["ctrl+t"], terminal_size=SIZE, run_before=settled(loaded))
+
+
+def staged(
+    *steps: tuple[tuple[str, ...], Callable[[WorkbenchApp], bool]],
+) -> Callable[[Pilot], object]:
+    """Like :func:`settled`, for flows whose screens load in workers: press each step's keys, then
+    wait for its condition, in turn."""
+
+    async def run_before(pilot: Pilot) -> None:
+        async def wait(condition: Callable[[WorkbenchApp], bool]) -> None:
+            while not condition(pilot.app):  # type: ignore[arg-type]
+                await pilot.pause(0.02)
+
+        await asyncio.wait_for(wait(loaded), 10)
+        for keys, condition in steps:
+            await pilot.press(*keys)
+            await asyncio.wait_for(wait(condition), 10)
+        await pilot.app.workers.wait_for_complete()
+        await asyncio.wait_for(wait(measured), 10)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def on(name: str, text: str = "", where: str = "") -> Callable[[WorkbenchApp], bool]:
+    """The screen ``name`` is up (and its label ``where`` shows ``text``)."""
+
+    def condition(a: WorkbenchApp) -> bool:
+        if type(a.screen).__name__ != name:
+            return False
+        return not text or text in str(a.screen.query_one(where).render())
+
+    return condition
+
+
+def library_loaded(a: WorkbenchApp) -> bool:
+    from textual.widgets import DataTable
+
+    return on("LibraryScreen")(a) and a.screen.query_one("#library-table", DataTable).row_count > 0
+
+
+TRAINER_0003 = (("slash", *"0003", "enter", "t"), on("TrainerScreen", "active", "#trainer-state"))
+
+
+def test_trainer_library(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    steps = staged(TRAINER_0003, (("n",), library_loaded))
+    assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
+
+
+def test_trainer_scenario_running(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    steps = staged(
+        TRAINER_0003,
+        (("n",), library_loaded),
+        (("enter",), on("TrainerScreen", "running", "#scenario-head")),
+    )
+    assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
+
+
+def test_scorecard(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    steps = staged(
+        TRAINER_0003,
+        (("n",), library_loaded),
+        (("enter",), on("TrainerScreen", "running", "#scenario-head")),
+        (("g",), on("ScorecardScreen")),
+    )
+    assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
+
+
+def test_class(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    steps = staged(
+        TRAINER_0003,
+        (("l",), on("ClassScreen", "no class", "#class-state")),
+        (("n",), library_loaded),
+        (("enter",), on("ClassFormScreen")),
+        (("enter",), on("ClassScreen", "running", "#class-state")),
+    )
+    assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
