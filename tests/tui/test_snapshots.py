@@ -158,11 +158,12 @@ def test_trainer_library(snap_compare) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_trainer_scenario_running(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    steps = staged(
-        TRAINER_0003,
-        (("n",), library_loaded),
-        (("enter",), on("TrainerScreen", "running", "#scenario-head")),
-    )
+    def shown(a: WorkbenchApp) -> bool:  # the panel, and the fault list reloaded after the start
+        return on("TrainerScreen", "running", "#scenario-head")(a) and "1 active" in str(
+            a.screen.query_one("#trainer-state").render()
+        )
+
+    steps = staged(TRAINER_0003, (("n",), library_loaded), (("enter",), shown))
     assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
 
 
