@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +110,19 @@ class BillValidatorSettings(Strict):
         return self
 
 
+class CashBox(simpy.Container):
+    """The cash box: a SimPy container of notes."""
+
+    def stack(self, notes: int) -> None:
+        """Notes stacked without SSP (``usage.mode: counters``): with room for them and no
+        process waiting on the box, they go in at once, as the put event would put them, with
+        no event left to step through; else as a put."""
+        if self.put_queue or self.get_queue or self._level + notes > self.capacity:
+            self.put(notes)
+        else:
+            self._level += notes
+
+
 @dataclass(slots=True)
 class Note:
     """A banknote (or a counterfeit, or whatever jammed) in the note path."""
@@ -163,7 +176,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         self.state = ValidatorState(protocol=settings.protocol_version)
         self.escrow: simpy.Store = simpy.Store(env, capacity=1)
-        self.cash_box = simpy.Container(
+        self.cash_box = CashBox(
             env, capacity=settings.cash_box_capacity, init=settings.cash_box_notes
         )
         self.note: Note | None = None
@@ -302,17 +315,25 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
 
     # -- a note's life ---------------------------------------------------------------------------
     def _refusal(self) -> str | None:
-        checks = (
-            (self.has(NO_RESPONSE), "validator not responding"),
-            (self.state.resetting, "validator resetting"),
-            (self.jammed is not None, "note path jammed"),
-            (self.has(FRAUD), "locked out after a fraud attempt"),
-            (self.has(BOX_REMOVED), "cash box removed"),
-            (self.has(BOX_FULL), "stacker full"),
-            (not self.state.enabled, "validator disabled"),
-            (self.note is not None, "another note in the path"),
-        )
-        return next((why for bad, why in checks if bad), None)
+        """Why a note offered now is not taken in (None: it is), the first reason that holds."""
+        active, state = self.active, self.state
+        if NO_RESPONSE in active:
+            return "validator not responding"
+        if state.resetting:
+            return "validator resetting"
+        if self.jammed is not None:
+            return "note path jammed"
+        if FRAUD in active:
+            return "locked out after a fraud attempt"
+        if BOX_REMOVED in active:
+            return "cash box removed"
+        if BOX_FULL in active:
+            return "stacker full"
+        if not state.enabled:
+            return "validator disabled"
+        if self.note is not None:
+            return "another note in the path"
+        return None
 
     def insert(self, value: int, genuine: bool = True) -> str:
         """A customer offers a note; returns what happened, as the customer sees it."""
@@ -372,48 +393,67 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         except simpy.Interrupt as stop:
             log.debug("%s: note %s stopped by %s", self.name, note.value, stop.cause)
 
-    def stack_counted(self, value: int) -> str:
-        """A genuine note offered without SSP or its timed life in the path (``usage.mode:
-        counters``): the same refusals, sensor wear, reject draw, cash box and counters as
-        :meth:`insert` followed by a host that accepts every channel. Returns ``refused``,
-        ``rejected`` or ``stacked``."""
+    def stack_counted(self, values: Sequence[int]) -> tuple[int, int, int]:
+        """Genuine notes offered one after another without SSP or their timed life in the path
+        (``usage.mode: counters``): for each, the same refusals, sensor wear, reject draw and
+        counters as :meth:`insert` followed by a host that accepts every channel. The notes
+        stacked go into the cash box together (one container put, near-full and full raised as
+        the last one lands); a note finding the box full is refused and the customer stops.
+        Returns (notes stacked, their total value, notes rejected); a note that was refused is
+        neither."""
         why = self._refusal()
         if why is not None and why != "validator disabled":  # the application enables it
-            return "refused"
-        note = Note(value, True)
-        state = self.state
-        state.notes_since_clean += 1
-        if state.notes_since_clean >= self.settings.dirty_after_notes:
-            self.worn(SENSOR_DIRTY)
+            return 0, 0, 0
+        state, s = self.state, self.settings
         if not state.accepting:  # SET INHIBITS from the application's setup: every channel
-            state.accepting = set(range(1, len(self.settings.denominations) + 1))
-        reason = self._validate(note)
-        if reason is not None:
-            state.last_reject = reason
-            state.rejected += 1
-            return "rejected"
-        self.cash_box.put(1)
-        state.stacked += 1
-        state.last_reject = RejectCode.NOTE_ACCEPTED
-        self._check_fill()
-        return "stacked"
+            state.accepting = set(range(1, len(s.denominations) + 1))
+        room = s.cash_box_capacity - int(self.cash_box.level)
+        stacked = credited = rejected = 0
+        reason: RejectCode | None = None
+        for value in values:
+            if stacked >= room:
+                break  # the box is full: the stacker-full refusal of the next insert
+            state.notes_since_clean += 1
+            if state.notes_since_clean >= s.dirty_after_notes:
+                self.worn(SENSOR_DIRTY)
+            reason = self._judge(value, True)[0]
+            if reason is None:
+                stacked += 1
+                credited += value
+            else:
+                rejected += 1
+        if stacked or rejected:
+            state.last_reject = RejectCode.NOTE_ACCEPTED if reason is None else reason
+        state.rejected += rejected
+        if stacked:
+            self.cash_box.stack(stacked)
+            state.stacked += stacked
+            self._check_fill()
+        return stacked, credited, rejected
 
     def _validate(self, note: Note) -> RejectCode | None:
-        if not note.genuine:
-            return RejectCode.COASTLINE_FAIL
-        channel = self.channel_of(note.value)
+        reason, channel = self._judge(note.value, note.genuine)
+        if reason is None:
+            note.channel = channel
+        return reason
+
+    def _judge(self, value: int, genuine: bool) -> tuple[RejectCode | None, int]:
+        """Why a note is rejected (None: accepted) and its channel, with the reject draw."""
+        if not genuine:
+            return RejectCode.COASTLINE_FAIL, 0
+        channel = self.channel_of(value)
         if channel is None:
-            return RejectCode.AVERAGE_FAIL
+            return RejectCode.AVERAGE_FAIL, 0
         s = self.settings
         p = s.base_reject_rate + s.wear_reject_per_note * self.state.notes_since_clean
         if self.has(SENSOR_DIRTY):
             p = max(p, s.dirty_reject_rate)
         if p > 0 and self.rng.random() < p:
-            return RejectCode.AVERAGE_FAIL if self.rng.random() < 0.5 else RejectCode.BURIED_FAIL
+            worn = RejectCode.AVERAGE_FAIL if self.rng.random() < 0.5 else RejectCode.BURIED_FAIL
+            return worn, channel
         if channel not in self.state.accepting:
-            return RejectCode.CHANNEL_INHIBIT
-        note.channel = channel
-        return None
+            return RejectCode.CHANNEL_INHIBIT, channel
+        return None, channel
 
     def _reject(self, note: Note, reason: RejectCode) -> Generator[simpy.Event, Any, None]:
         if note.phase != "rejecting":

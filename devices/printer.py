@@ -220,27 +220,32 @@ class Printer(StreamDevice[PrinterSettings]):
     def _advance(self, mm: float, rows: int) -> None:
         """Paper moved ``mm`` past the head with ``rows`` dot rows printed."""
         s = self.state
-        mm = min(mm, self.paper_mm)
+        left = self.paper_mm
+        mm = min(mm, left)
         s.pending_mm += mm
         s.distance_mm += mm
         s.since_clean_mm += mm
         s.energised += rows
-        if self.paper_mm <= self.settings.near_end_m * 1000 or (
+        if left - mm <= self.settings.near_end_m * 1000 or (
             s.since_clean_mm >= self.settings.head_clean_interval_m * 1000
         ):
             self.settle()
 
     def settle(self) -> None:
         """Take the paper used so far from the roll and raise what the sensors now see."""
+        self._take_pending()
+        self._check_paper()
+        if self.state.since_clean_mm >= self.settings.head_clean_interval_m * 1000:
+            self.worn(HEAD_DIRTY)
+
+    def _take_pending(self) -> None:
+        """Take the paper used so far from the roll (no sensor checks)."""
         s = self.state
         if s.pending_mm > 0:
             take = min(s.pending_mm, float(self.paper.level))
             s.pending_mm = 0.0
             if take > 0:
                 self.paper.get(take)
-        self._check_paper()
-        if s.since_clean_mm >= self.settings.head_clean_interval_m * 1000:
-            self.worn(HEAD_DIRTY)
 
     def _check_paper(self) -> None:
         level = float(self.paper.level)
@@ -252,6 +257,8 @@ class Printer(StreamDevice[PrinterSettings]):
     # -- faults ------------------------------------------------------------------------------------
     def _apply(self, fault_id: str, active: bool) -> None:
         s = self.state
+        if fault_id in (PAPER_OUT, NEAR_END) and active:
+            self._take_pending()  # the roll as it is now, before the fault sets it
         if fault_id == PAPER_OUT and active and self.paper.level > 0:
             self.paper.get(self.paper.level)  # an injected paper-out: the roll is at its end
             if NEAR_END in self.modes:
@@ -375,10 +382,14 @@ class Printer(StreamDevice[PrinterSettings]):
     # -- counters-only use (``usage.mode: counters``) ----------------------------------------------
     def print_counted(self, mm: float, rows: int, receipt: str) -> None:
         """A receipt printed without its bytes: the paper, head and cutter wear of one that the
-        page model measured as ``mm`` of feed and ``rows`` dot rows, then the cut."""
+        page model measured as ``mm`` of feed and ``rows`` dot rows, then the cut. The paper is
+        taken from the roll in batches (:meth:`_advance` settles once the roll is near its end
+        or the head due for cleaning, :meth:`status` always), so the sensors trip on the same
+        receipt as with the bytes and a receipt costs no SimPy event."""
         self._advance(mm, rows)
-        self._cut(receipt)
-        self.settle()
+        self.state.cuts += 1
+        if receipt:
+            self._keep(receipt)
 
     # -- the data path -------------------------------------------------------------------------------
     def handle(self, msg: p.Message, session: PrinterSession) -> bytes:
@@ -468,11 +479,15 @@ class Printer(StreamDevice[PrinterSettings]):
         self.state.cuts += 1
         if receipt:
             self.settle()
-            self.receipts.append(receipt)
-            self.receipts_printed += 1
-            if self.log_limit is not None and len(self.receipts) > 2 * self.log_limit:
-                del self.receipts[: -self.log_limit]  # recent ones; the store keeps them all
-            self.record("receipt", text=receipt)
+            self._keep(receipt)
+
+    def _keep(self, receipt: str) -> None:
+        """A receipt was cut: kept (the recent ones) and recorded with its text."""
+        self.receipts.append(receipt)
+        self.receipts_printed += 1
+        if self.log_limit is not None and len(self.receipts) > 2 * self.log_limit:
+            del self.receipts[: -self.log_limit]  # recent ones; the store keeps them all
+        self.record("receipt", text=receipt)
 
     def _hold(self, msg: p.Message) -> None:
         size = _size(msg)

@@ -213,6 +213,15 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         self.state.touches += 1
         return True
 
+    def taps_counted(self, n: int) -> bool:
+        """``n`` touches without their packets, wherever they land, counted when the controller
+        reports every touch now (neither unresponsive nor with a dead zone); False, and nothing
+        counted, when a fault could lose one (then :meth:`touch_counted` each)."""
+        if UNRESPONSIVE in self.active or DEAD_ZONE in self.active:
+            return False
+        self.state.touches += n
+        return True
+
     @action("recalibrate", "Run the calibration utility")
     def recalibrate(self) -> str:
         """Run the calibration utility (touch the targets): the drift error goes back to zero."""
