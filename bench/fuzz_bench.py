@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import random
-import signal
 import sys
 import tempfile
 import time
@@ -42,24 +40,7 @@ async def main(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="wb-fuzz-", dir="/tmp") as d:
         state = Path(d)
-        # the kiosk's log goes to a file: a pipe nobody reads fills up and stops the kiosk at its
-        # next log line (the fuzz makes the ports log a warning per refused connection)
-        log_path = state / "kiosk.log"
-        kiosk_log = open(log_path, "wb")  # noqa: SIM115 (closed with the kiosk, below)
-        kiosk = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "workbench.cli", "kiosk", "up", "--state-dir", str(state)),
-            *("--speed", str(args.speed), "--id", "KSK-FUZZ"),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=kiosk_log,
-        )
-        assert kiosk.stdout is not None
-        try:
-            while b"kiosk(s) up" not in (line := await kiosk.stdout.readline()):
-                if not line:
-                    print("the kiosk did not start", file=sys.stderr)
-                    return 1
-            manifest = json.loads((state / "KSK-FUZZ" / "endpoints.json").read_text())
+        async with port_fuzz.kiosk_up(state, "KSK-FUZZ", args.speed) as (kiosk, manifest):
             started = time.perf_counter()
             quiet = await port_fuzz.answers(manifest)
             check_s = time.perf_counter() - started
@@ -87,21 +68,13 @@ async def main(args: argparse.Namespace) -> int:
                     )
                     failures += bool(quiet)
             after = rss_mib(kiosk.pid)
+            log_kib = (state / "kiosk.log").stat().st_size / 1024
             print(
                 f"RSS before {base:.1f} MiB, after {after:.1f} MiB ({after / base:.2f}x), "
                 f"peak {peak:.1f} MiB; {failures} check(s) with a silent device; "
-                f"kiosk log {log_path.stat().st_size / 1024:,.0f} KiB"
+                f"kiosk log {log_kib:,.0f} KiB"
             )
             return 1 if failures else 0
-        finally:
-            if kiosk.returncode is None:
-                kiosk.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(kiosk.wait(), 10)
-                except TimeoutError:
-                    kiosk.kill()
-                    await kiosk.wait()
-            kiosk_log.close()
 
 
 if __name__ == "__main__":

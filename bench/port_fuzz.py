@@ -6,15 +6,27 @@ manifest calls it: ``serial`` (ptys), ``tcp`` (port 9100, the network echo), ``h
 ``modbus``. Every port of a kind is fuzzed at once; the peer's replies are read and thrown away
 (a fuzzer that never reads would only test the ports' backpressure). A connection the kiosk
 closes is opened again.
+
+A *flood* (:func:`flooding`) is one client in a process of its own writing random bytes at one
+TCP port as fast as the kiosk takes them; :func:`modbus_latencies` times another port's requests
+meanwhile (``tests/devices/transports/test_pacing.py``, ``bench/ports_bench.py --flood``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
-from collections.abc import Mapping
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
+
+from pymodbus.client import AsyncModbusTcpClient
 
 from remote.diagnostics import registry
 from remote.diagnostics.base import Result
@@ -138,3 +150,117 @@ async def answers(manifest: Mapping[str, Any], timeout_s: float = 2.0) -> list[s
         except (WorkbenchError, OSError) as exc:
             quiet.append(f"printer {kind}: DLE EOT not answered: {exc}")
     return quiet
+
+
+@asynccontextmanager
+async def kiosk_up(
+    state: Path, terminal: str, speed: float = 10.0
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, dict[str, Any]]]:
+    """A ``bill_payment`` kiosk in a process of its own (``workbench kiosk up``) and its endpoints
+    manifest; its log goes to ``STATE/kiosk.log`` (a pipe nobody reads would fill up and stop the
+    kiosk at its next log line: the fuzz makes the ports log a warning per refused connection)."""
+    with open(state / "kiosk.log", "wb") as kiosk_log:
+        kiosk = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "workbench.cli", "kiosk", "up", "--state-dir", str(state)),
+            *("--speed", str(speed), "--id", terminal),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=kiosk_log,
+        )
+        assert kiosk.stdout is not None
+        try:
+            while b"kiosk(s) up" not in (line := await kiosk.stdout.readline()):
+                if not line:
+                    raise RuntimeError(f"the kiosk did not start; see {state / 'kiosk.log'}")
+            yield kiosk, json.loads((state / terminal / "endpoints.json").read_text())
+        finally:
+            if kiosk.returncode is None:
+                kiosk.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(kiosk.wait(), 10)
+                except TimeoutError:
+                    kiosk.kill()
+                    await kiosk.wait()
+
+
+FLOODER = """
+import random, signal, socket, sys
+host, port, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sent = 0
+def stop(*_):
+    print(sent, flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+conn = socket.create_connection((host, port))
+noise = random.Random(seed).randbytes(1 << 20)
+while True:
+    for start in range(0, len(noise), 65536):
+        conn.sendall(noise[start : start + 65536])
+        sent += 65536
+        if sent == 1 << 20:
+            print("flooding", flush=True)
+"""
+"""A client that writes random bytes (1 MiB of them, over and over) at ``host port`` as fast as
+the peer takes them; it says ``flooding`` after its first MiB, and how many bytes it sent when
+it is terminated."""
+
+
+class Flood:
+    """A running :data:`FLOODER` process; :attr:`sent` is known once the flood is over."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.sent = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether the flooder is still writing."""
+        return self.process.returncode is None
+
+
+@asynccontextmanager
+async def flooding(address: str, seed: int = 0) -> AsyncIterator[Flood]:
+    """Flood the TCP port at ``address`` from a process of its own until the block ends; the block
+    starts once the first MiB is sent."""
+    host, _, port = address.rpartition(":")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-c", FLOODER, host, port, str(seed)),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    flood = Flood(process)
+    try:
+        if await process.stdout.readline() != b"flooding\n":
+            raise RuntimeError(f"the flooder could not flood {address}")
+        yield flood
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        out, _ = await process.communicate()
+        flood.sent = int(out) if out.strip().isdigit() else 0
+
+
+async def modbus_latencies(
+    address: str, count: int, pause_s: float = 0.01, within_s: float = 15.0
+) -> list[float]:
+    """Seconds each of ``count`` Modbus reads (input registers 0..3) took to be answered, one
+    every ``pause_s`` seconds (fewer when ``within_s`` seconds pass first)."""
+    until = time.perf_counter() + within_s
+    host, _, port = address.rpartition(":")
+    client = AsyncModbusTcpClient(host, port=int(port), timeout=30, retries=0)
+    await client.connect()
+    times = []
+    try:
+        for _ in range(count):
+            if time.perf_counter() > until:
+                break
+            started = time.perf_counter()
+            reply = await client.read_input_registers(0, count=4)
+            times.append(time.perf_counter() - started)
+            if reply.isError():
+                raise RuntimeError(f"Modbus read at {address} refused: {reply}")
+            await asyncio.sleep(pause_s)
+    finally:
+        client.close()
+    return times

@@ -8,8 +8,12 @@
   pymodbus's own ``ModbusTcpServer`` on the same ``SimDevice``.
 - Raw TCP throughput: MiB/s a client pushes through a :class:`TcpPort` whose session answers
   nothing, against the bare server.
+- Another port during a flood: Modbus read round trips to the UPS of a ``bill_payment`` kiosk in
+  a process of its own (``workbench kiosk up``) while a client floods its printer's port 9100
+  with random bytes, against the same reads on the idle kiosk just before (median, 90th
+  percentile, worst), and the MiB/s of noise the kiosk took meanwhile.
 
-    .venv/bin/python bench/ports_bench.py [--rounds 3000] [--mib 64]
+    .venv/bin/python bench/ports_bench.py [--rounds 3000] [--mib 64] [--flood-reads 300]
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ import asyncio
 import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import port_fuzz
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.server import ModbusTcpServer
 
@@ -161,6 +168,41 @@ async def port_read_rtt(rounds: int) -> float:
         return await modbus_rtt(port.port, rounds)
 
 
+def spread_ms(times: list[float]) -> dict[str, float]:
+    """Median, 90th percentile and worst of round trips, in ms."""
+    ordered = sorted(times)
+    return {
+        "median": round(statistics.median(ordered) * 1e3, 2),
+        "p90": round(ordered[int(0.9 * (len(ordered) - 1))] * 1e3, 2),
+        "max": round(ordered[-1] * 1e3, 1),
+    }
+
+
+async def during_flood(reads: int) -> dict[str, dict[str, float]]:
+    """UPS Modbus reads on an idle kiosk, then while its printer's port 9100 is flooded."""
+    with tempfile.TemporaryDirectory(prefix="wb-flood-", dir="/tmp") as d:
+        async with port_fuzz.kiosk_up(Path(d), "KSK-FLOOD", speed=1.0) as (_, manifest):
+            devices = manifest["devices"]
+            ups = devices["ups"]["modbus"]
+            idle = await port_fuzz.modbus_latencies(ups, reads, within_s=120)
+            started = time.perf_counter()
+            async with port_fuzz.flooding(devices["printer"]["tcp"]) as flood:
+                loaded = await port_fuzz.modbus_latencies(ups, reads, within_s=120)
+                running = flood.running
+            seconds = time.perf_counter() - started
+    if not running:
+        raise RuntimeError("the flood ended before the reads did")
+    idle_ms, flood_ms = spread_ms(idle), spread_ms(loaded)
+    return {
+        "modbus_read_during_9100_flood_ms": {
+            **{f"idle_{k}": v for k, v in idle_ms.items()},
+            **{f"flood_{k}": v for k, v in flood_ms.items()},
+            "ratio_median": round(flood_ms["median"] / idle_ms["median"], 1),
+        },
+        "flood_taken_mib_s": {"mib_s": round(flood.sent / MIB / seconds, 2)},
+    }
+
+
 async def main(rounds: int, mib: int, repeats: int) -> dict[str, dict[str, float]]:
     """Each figure is the best of ``repeats`` runs, baseline and port alternating."""
     pairs: dict[str, tuple[str, Callable[[], Awaitable[float]], Callable[[], Awaitable[float]]]]
@@ -195,5 +237,14 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3000)
     parser.add_argument("--mib", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--flood-reads",
+        type=int,
+        default=300,
+        help="Modbus reads idle and during the flood (0: skip)",
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.rounds, args.mib, args.repeats)), indent=2))
+    figures = asyncio.run(main(args.rounds, args.mib, args.repeats))
+    if args.flood_reads:
+        figures |= asyncio.run(during_flood(args.flood_reads))
+    print(json.dumps(figures, indent=2))

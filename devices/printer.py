@@ -11,7 +11,8 @@ While the printer is offline (cover open, paper out, an error, the FEED button h
 receiving as a real one does: print data waits in a receive buffer of
 :attr:`PrinterSettings.receive_buffer` bytes and is printed once the printer is back online;
 what does not fit is lost (a pty has no flow control to hold the host back) and logged as
-``data_discarded``. Real-time commands (``DLE EOT``, ``DLE ENQ``, ``DLE DC4``) and the status
+``data_discarded`` (one by one up to 20 a second, the rest of that second counted in one
+``data_discards_suppressed`` record). Real-time commands (``DLE EOT``, ``DLE ENQ``, ``DLE DC4``) and the status
 queries ``GS r``, ``GS I``, ``GS g`` are answered at once in every state.
 """
 
@@ -50,6 +51,8 @@ LINE_MM = 25.4 / 6
 """One standard line (1/6 inch): the unit of the line-feed maintenance counter."""
 UNKNOWN_PER_SECOND = 20
 """Unknown commands recorded one by one per second; the rest of that second are counted."""
+DISCARDS_PER_SECOND = 20
+"""Discarded messages recorded one by one per second (host clock); the rest are counted."""
 
 
 class PrinterSettings(Strict):
@@ -145,8 +148,8 @@ class Printer(StreamDevice[PrinterSettings]):
         printer that starts with wear on its counters starts freshly serviced."""
         self._sessions: weakref.WeakSet[PrinterSession] = weakref.WeakSet()
         self._online = True
-        self._unknown_window = (float("-inf"), 0, 0)
-        """(start, recorded, suppressed) of the current second of unknown-command records."""
+        self._unknown = _Throttle("unknown_command", "unknown_commands_suppressed")
+        self._discards = _Throttle("data_discarded", "data_discards_suppressed")
         self._check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -400,7 +403,7 @@ class Printer(StreamDevice[PrinterSettings]):
             if msg.prefix in _QUERIES:
                 return self._answer(msg, session)
         elif isinstance(msg, p.Unknown):
-            self._unknown(msg.data)
+            self._noisy(self._unknown, UNKNOWN_PER_SECOND, 0, hex=msg.data[:16].hex(" "))
             return b""
         elif isinstance(msg, p.Block) and not _modelled(msg):
             # Consumed as a TM-T88 without that function would, and recorded for strict mode.
@@ -426,21 +429,23 @@ class Printer(StreamDevice[PrinterSettings]):
             return p.CLEAR_RESPONSE if cmd.prefix == b"\x10\x14\x08" else b""
         return self._answer(cmd, session)
 
-    def _unknown(self, data: bytes) -> None:
-        """Record an unknown command, at most :data:`UNKNOWN_PER_SECOND` a second (host clock):
-        line noise yields thousands a megabyte, and each record is a row in the store."""
-        start, recorded, suppressed = self._unknown_window
+    def _noisy(self, throttle: _Throttle, per_second: int, size: int, **detail: Any) -> None:
+        """Record an event that line noise can raise thousands of times a megabyte (unknown
+        commands, data lost to a full receive buffer) at most ``per_second`` times a second (host
+        clock), and the rest of that second in one ``..._suppressed count= bytes=`` record when
+        the next one comes: each record is a row in the store, written while the port waits."""
         now = self.env.now
-        if now - start >= self.host_span(1.0):
-            if suppressed:
-                self.record("unknown_commands_suppressed", count=suppressed)
-            start, recorded, suppressed = now, 0, 0
-        if recorded < UNKNOWN_PER_SECOND:
-            self.record("unknown_command", hex=data[:16].hex(" "))
-            recorded += 1
+        if now - throttle.start >= self.host_span(1.0):
+            if throttle.suppressed:
+                extra = {"bytes": throttle.bytes} if throttle.bytes else {}
+                self.record(throttle.summary, count=throttle.suppressed, **extra)
+            throttle.start, throttle.recorded, throttle.suppressed, throttle.bytes = now, 0, 0, 0
+        if throttle.recorded < per_second:
+            self.record(throttle.kind, **detail)
+            throttle.recorded += 1
         else:
-            suppressed += 1
-        self._unknown_window = (start, recorded, suppressed)
+            throttle.suppressed += 1
+            throttle.bytes += size
 
     def _answer(self, msg: p.Command, session: PrinterSession) -> bytes:
         """A real-time command or status query (see :data:`_QUERIES`)."""
@@ -492,7 +497,7 @@ class Printer(StreamDevice[PrinterSettings]):
     def _hold(self, msg: p.Message) -> None:
         size = _size(msg)
         if self.state.queued_bytes + size > self.settings.receive_buffer:
-            self.record("data_discarded", bytes=size)
+            self._noisy(self._discards, DISCARDS_PER_SECOND, size, bytes=size)
             return
         self._queue.append(msg)
         self.state.queued_bytes += size
@@ -503,6 +508,19 @@ class Printer(StreamDevice[PrinterSettings]):
             self.state.queued_bytes -= _size(msg)
             self._print(msg)
         self.settle()
+
+
+@dataclass(slots=True)
+class _Throttle:
+    """One second's records of a noisy event (see :meth:`Printer._noisy`)."""
+
+    kind: str
+    summary: str
+    """The kind of the record that counts the suppressed ones."""
+    start: float = float("-inf")
+    recorded: int = 0
+    suppressed: int = 0
+    bytes: int = 0
 
 
 def _modelled(msg: p.Block) -> bool:

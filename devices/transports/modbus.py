@@ -34,6 +34,7 @@ from pymodbus.simulator.simcore import SimCore
 
 from devices.protocols import modbus_tcp as mbap
 from devices.transports.listener import Listener
+from devices.transports.pacing import Turn
 from workbench.clock import VIRTUAL, Timebase
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,11 @@ class ModbusPort(Listener):
 
     # -- one connection ----------------------------------------------------------------------
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Answer framed requests in order; discard what is not Modbus, close on bad framing."""
+        """Answer framed requests in order; discard what is not Modbus, close on bad framing.
+        A client that pipelines requests gives the loop up after each turn, like a flooded port."""
+        turn = Turn()
         while True:
+            await turn.pass_if_over()
             try:
                 header = mbap.Header.decode(await reader.readexactly(mbap.MBAP_SIZE))
                 if (error := header.framing_error()) is not None:
@@ -156,18 +160,19 @@ class ModbusPort(Listener):
                 self.bad_frames += 1
                 log.debug("%s: discarded a frame with protocol id %d", self.name, header.protocol)
                 continue
-            self.clock.catch_up()
-            try:
-                if not self.bank.answering():
-                    self.dropped += 1
-                    log.debug("%s: dropped request fc=%d (not answering)", self.name, pdu[0])
-                    continue
-                reply = await self._answer(header, pdu)
-                if self.on_out_of_map is not None and _out_of_map(pdu, reply):
-                    (address, count) = struct.unpack_from(">HH", pdu, 1)
-                    self.on_out_of_map(pdu[0], address, count)
-            finally:
-                self.clock.wake()
+            with turn:
+                self.clock.catch_up()
+                try:
+                    if not self.bank.answering():
+                        self.dropped += 1
+                        log.debug("%s: dropped request fc=%d (not answering)", self.name, pdu[0])
+                        continue
+                    reply = await self._answer(header, pdu)
+                    if self.on_out_of_map is not None and _out_of_map(pdu, reply):
+                        (address, count) = struct.unpack_from(">HH", pdu, 1)
+                        self.on_out_of_map(pdu[0], address, count)
+                finally:
+                    self.clock.wake()
             writer.write(reply)
             await writer.drain()
 

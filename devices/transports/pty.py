@@ -4,6 +4,11 @@ exactly as it would open ``/dev/ttyS0``; the device reads and answers on the mas
 The slave is put in raw mode and kept open by us, so a client closing and reopening the
 port never makes the master read fail with EIO. In live time the port brings the device up to
 the clock before the session sees each chunk of bytes, and wakes the clock after.
+
+Bytes read wait in a backlog that the session is fed from in slices, a turn at a time
+(:mod:`devices.transports.pacing`); while a backlog waits the port stops reading the pty, so a
+host flooding the line fills the pty's buffer and is held back there (its writes block) while the
+kiosk's other ports keep answering.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import tty
 from collections.abc import Callable
 
 from devices.base import ByteSession, Session
+from devices.transports.pacing import Turn
 from devices.transports.wire import Pipe, Wire
 from workbench.clock import VIRTUAL, Timebase
 from workbench.errors import TransportError
@@ -47,6 +53,10 @@ class PtyPort:
         self._slave = -1
         self._session: ByteSession | None = None
         self._out = bytearray()
+        self._backlog = bytearray()
+        """Bytes read from the host (through the wire) that the session has not been fed yet."""
+        self._turn = Turn()
+        self._reading = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -72,7 +82,7 @@ class PtyPort:
         if isinstance(self._session, Session):  # unsolicited bytes (touches, status back)
             self._session.attach(self._down.send)
         self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(self._master, self._readable)
+        self._read(True)
         log.info("%s listening on %s", self.name, self.path)
 
     def _readable(self) -> None:
@@ -86,16 +96,51 @@ class PtyPort:
         if data:
             self._up.send(data)
 
+    def _read(self, on: bool) -> None:
+        """Start or stop reading the host's bytes off the pty."""
+        if self._loop is None or self._master < 0 or on == self._reading:
+            return
+        if on:
+            self._loop.add_reader(self._master, self._readable)
+        else:
+            self._loop.remove_reader(self._master)
+        self._reading = on
+
     def _to_device(self, data: bytes) -> None:
         if self._session is None:
             return
-        self.clock.catch_up()
-        try:
-            reply = self._session.feed(data)
-        finally:
-            self.clock.wake()
-        if reply:
-            self._down.send(reply)
+        busy = bool(self._backlog)
+        self._backlog += data
+        if not busy:
+            self._work()
+
+    def _work(self) -> None:
+        """Feed the session from the backlog for one turn; if bytes remain, stop reading the pty
+        and come back after the loop has run everything else that is ready."""
+        session = self._session
+        if session is None or self._master < 0:
+            self._backlog.clear()
+            return
+        turn = self._turn
+        while self._backlog and not turn.over():
+            piece, n = turn.cut(self._backlog)
+            del self._backlog[:n]
+            with turn.feeding(n):
+                self.clock.catch_up()
+                try:
+                    reply = session.feed(piece)
+                finally:
+                    self.clock.wake()
+            if reply:
+                self._down.send(reply)
+        if turn.over():
+            turn.passed()
+        if self._backlog:
+            self._read(False)
+            assert self._loop is not None
+            self._loop.call_soon(self._work)
+        else:
+            self._read(True)
 
     def write(self, data: bytes) -> None:
         """Send bytes to the client, buffering what the pty cannot take right now."""
@@ -128,8 +173,9 @@ class PtyPort:
     async def close(self) -> None:
         """Stop answering and release both ends of the pty."""
         if self._loop is not None and self._master >= 0:
-            self._loop.remove_reader(self._master)
+            self._read(False)
             self._loop.remove_writer(self._master)
+        self._backlog.clear()
         for fd in (self._master, self._slave):
             if fd >= 0:
                 os.close(fd)
