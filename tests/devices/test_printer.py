@@ -189,6 +189,22 @@ def test_cover_open_buffers_print_data_and_loses_what_does_not_fit() -> None:
     assert printer.state.cuts == 2 and printer.status()["queued_bytes"] == 0
 
 
+def test_data_lost_to_a_full_buffer_is_recorded_at_most_twenty_times_a_second() -> None:
+    # a flood of noise at an offline printer gave 70,000 records for 4 MB, each a store row
+    env = simpy.Environment()
+    printer, session = make(env, receive_buffer=64)
+    printer.act("open-cover")
+    session.feed(b"x" * 64)  # fills the buffer
+    session.feed(b"\x1b@" * 50)  # 50 messages of 2 bytes that do not fit
+    assert [t for _, t in printer.log].count("data_discarded bytes=2") == 20
+    env.run(until=1.0)
+    session.feed(b"\x1b@")
+    assert printer.log[-2:] == [
+        (1.0, "data_discards_suppressed count=30 bytes=60"),
+        (1.0, "data_discarded bytes=2"),
+    ]
+
+
 def test_feed_button_feeds_paper_and_reports_it_while_held() -> None:
     env = simpy.Environment()
     printer, session = make(env, feed_speed_mm_s=100)
