@@ -3,6 +3,10 @@ in raw controller coordinates, keeps a calibration, and its raw-to-screen mappin
 
 Customers touch screen pixels (``touch X Y``); the controller pushes a pen-down and a pen-up
 packet to the host unsolicited, so its session takes an ``attach(write)`` callback.
+
+A command packet whose next byte comes more than :data:`INTER_BYTE_TIMEOUT_S` after the last
+(host clock) is abandoned, as the card reader abandons a frame: line noise that looked like a
+``0x0A LEN`` header would otherwise take the host's next commands as its payload.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ UNRESPONSIVE = "touchscreen.unresponsive"
 DRIFT_DIRECTION = (0.8, 0.6)
 """Unit vector (screen pixels) along which the panel's mapping drifts (a 3-4-5 triangle)."""
 MAX_OUTBOX = 4096
+INTER_BYTE_TIMEOUT_S = 0.2
+"""The longest pause inside a command packet (host clock) before the controller drops it."""
 
 
 class TouchscreenSettings(Strict):
@@ -286,6 +292,8 @@ class TouchSession(Session):
         self.device = device
         self._reader = t.PacketReader(commands_only=True)
         self._outbox = bytearray()
+        self._heard = float("-inf")
+        """When the previous bytes arrived (simulated time)."""
 
     def attach(self, write: Writer) -> None:
         """Give the session a way to send bytes at any time (the port's write); touches kept
@@ -304,7 +312,13 @@ class TouchSession(Session):
             del self._outbox[:-MAX_OUTBOX]
 
     def feed(self, data: bytes) -> bytes:
-        """Take host bytes; return the command replies (and any touches kept for us)."""
+        """Take host bytes; return the command replies (and any touches kept for us). A packet
+        left open for :data:`INTER_BYTE_TIMEOUT_S` (host clock) is dropped first."""
+        device = self.device
+        now = device.env.now
+        if self._reader.pending and now - self._heard > device.host_span(INTER_BYTE_TIMEOUT_S):
+            device.record("frame_abandoned", bytes=self._reader.reset())
+        self._heard = now
         out = bytearray(self._outbox)
         self._outbox.clear()
         for item in self._reader.feed(data):

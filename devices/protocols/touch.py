@@ -152,6 +152,17 @@ class PacketReader:
         self._buf = bytearray()
         self._commands_only = commands_only
 
+    @property
+    def pending(self) -> int:
+        """Bytes of a packet begun but not complete (0 between packets)."""
+        return len(self._buf)
+
+    def reset(self) -> int:
+        """Abandon a packet begun (its sender went quiet); returns how many bytes were dropped."""
+        dropped = len(self._buf)
+        self._buf.clear()
+        return dropped
+
     def feed(self, data: bytes) -> list[Item]:
         """Take more bytes; return every packet completed by them, in order."""
         self._buf += data

@@ -97,6 +97,18 @@ def test_controller_commands_answer_in_touchkit_framing() -> None:
     assert command(session, b"R") == [t.CommandPacket(b"R")]
 
 
+def test_a_packet_left_open_by_line_noise_is_abandoned_after_a_pause() -> None:
+    # noise ending in 0x0A 0x40 announced a 64-byte payload: the host's next commands were
+    # taken as its bytes, one after another, until 64 had come
+    screen, wire = make()
+    session = attached(screen, wire)
+    assert session.feed(b"\x13\x0a\x40noise") == b""
+    assert command(session, b"A") == []  # within the packet's inter-byte time: still its payload
+    screen.env.run(until=screen.env.now + 0.3)  # the host waits for its answer, then asks again
+    assert command(session, b"A") == [t.CommandPacket(b"A")]
+    assert screen.log[-1][1] == "frame_abandoned bytes=10"  # 0A 40 "noise" and the first ask
+
+
 def test_calibration_drift_injected_shows_beyond_tolerance_and_recalibration_clears_it() -> None:
     screen, wire = make()
     session = attached(screen, wire)
