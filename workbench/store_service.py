@@ -3,52 +3,23 @@ archived reports, trainees' scorecards and the site visits they dispatched.
 
 A part of :class:`workbench.store.RecordStore` (it inherits these methods), kept apart so that
 each module stays one concept: the store module owns the connection, the schema and the
-terminals' own records; this one the records people file about them.
+terminals' own records, :mod:`workbench.store_remote` the remote windows and maintenance; this
+one the records people file about them.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from contextlib import AbstractContextManager
 from typing import Any
 
 from workbench.errors import StoreError
 from workbench.records import ClockRecord, ReportRecord, Scorecard, TicketRecord
-from workbench.store_engines import Engine, Row, Tx
+from workbench.store_tables import Tables, dump_json, load_json
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str, sort_keys=True)
-
-
-def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-class ServiceRecords:
+class ServiceRecords(Tables):
     """Tickets, reports, scorecards and dispatches, over the store's engine."""
-
-    engine: Engine
-
-    def _write(self) -> AbstractContextManager[Tx]:
-        return self.engine.transaction()
-
-    def _select(
-        self, table: str, since: tuple[str, float] | None = None, **equal: Any
-    ) -> list[Row]:
-        """Rows of ``table`` in insertion order, where each given column equals its value (None
-        means any) and ``since``'s column is at least its value."""
-        clauses, params = [], []
-        if since is not None:
-            clauses.append(f"{since[0]} >= ?")
-            params.append(since[1])
-        for column, value in equal.items():
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self.engine.query(f"SELECT * FROM {table}{where} ORDER BY id", params)
 
     # -- tickets -------------------------------------------------------------------------
     def add_ticket(self, ticket: TicketRecord) -> int:
@@ -68,7 +39,7 @@ class ServiceRecords:
                     ticket.status,
                     ticket.closed,
                     ticket.resolution,
-                    _json(ticket.billing),
+                    dump_json(ticket.billing),
                 ),
             )
             for clock in ticket.clocks:
@@ -104,7 +75,7 @@ class ServiceRecords:
             rows = tx.execute(
                 "UPDATE tickets SET status = 'closed', closed = ?, resolution = ?, billing = ? "
                 "WHERE id = ? RETURNING id",
-                (when, resolution, _json(billing), ticket),
+                (when, resolution, dump_json(billing), ticket),
             )
         if not rows:
             raise StoreError(f"no ticket #{ticket} in {self.engine.where}")
@@ -132,7 +103,7 @@ class ServiceRecords:
                 r["fault"],
                 r["closed"],
                 r["resolution"],
-                _load(r["billing"]),
+                load_json(r["billing"]),
                 tuple(
                     sorted(
                         clocks[r["id"]],
