@@ -8,10 +8,10 @@ import asyncio
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from tmux_driver import Tmux
 
 from devices.kiosk import KioskHost
 from remote.window import CertificateAuthority
@@ -20,47 +20,6 @@ from workbench.wiring import kiosk_backend, kiosk_extra
 ROOT = Path(__file__).resolve().parents[2]
 TID = "KSK-0077"
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-class Tmux:
-    """A private tmux server (its own socket) holding one session."""
-
-    def __init__(self, name: str) -> None:
-        self.base = ["tmux", "-L", name]
-
-    async def __call__(self, *args: str) -> str:
-        proc = await asyncio.create_subprocess_exec(
-            *self.base, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
-        out, err = await proc.communicate()
-        assert proc.returncode == 0, err.decode()
-        return out.decode()
-
-    async def screen(self) -> str:
-        return await self("capture-pane", "-p", "-t", "tui")
-
-    async def wait_for(self, text: str, timeout: float = 30.0) -> float:
-        """Seconds until ``text`` is on the screen."""
-        start = time.perf_counter()
-        while text not in (shown := await self.screen()):
-            if time.perf_counter() - start > timeout:
-                raise AssertionError(f"{text!r} not on screen within {timeout} s:\n{shown}")
-            await asyncio.sleep(0.1)  # polling the screen, not waiting for a server
-        return time.perf_counter() - start
-
-    async def wait_gone(self, text: str, timeout: float = 30.0) -> None:
-        start = time.perf_counter()
-        while text in (shown := await self.screen()):
-            if time.perf_counter() - start > timeout:
-                raise AssertionError(f"{text!r} still on screen after {timeout} s:\n{shown}")
-            await asyncio.sleep(0.1)
-
-    async def keys(self, *keys: str) -> None:
-        """Type at a person's pace: a key that lands while a screen is still being swapped in
-        goes to the screen before it, as it would for a person typing ahead that fast."""
-        for key in keys:
-            await asyncio.sleep(0.3)
-            await self("send-keys", "-t", "tui", key)
 
 
 @pytest.mark.timeout(60)

@@ -222,6 +222,8 @@ class FleetTable(ScrollView, can_focus=True):
                 colour = "red" if left <= 0 else ("yellow" if left < 600 else "green")
             elif title == "reach":
                 colour = {"up": "green", "down": "red"}.get(row.reachable)
+            if index == self.cursor:  # green or yellow on the accent is unreadable (1.03:1)
+                colour = None
             segments.append(Segment(cell, style + Style(color=colour) if colour else style))
             segments.append(Segment(" ", style))
         strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
