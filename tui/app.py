@@ -108,6 +108,7 @@ class WorkbenchApp(App[None]):
                 severity="error",
                 timeout=10,
             )
+            self.fleet.refresh_live()  # open faults fall back to the records
         self.screen.refresh_bindings()
 
     def on_unmount(self) -> None:

@@ -7,7 +7,8 @@ inject a fake. Nothing here imports textual.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,11 +27,12 @@ class TerminalRow:
     profile: str = "-"
     site: str = "-"
     reachable: str = "?"  # "up" | "down" | "?" (not running here / not probed)
-    faults: tuple[str, ...] = ()  # suspected faults of the last run, as the terminal reported
+    faults: tuple[str, ...] = ()  # suspected faults, as the terminal reported them
     last_outcome: str | None = None
     last_run: float | None = None
     window_until: int | None = None  # valid_before of a window open on it now
     progress: str = ""  # a fan-out in flight: "3/11", then the outcome
+    faults_live: bool = False  # faults from its ``status`` just now, not from the last record
 
     def text(self) -> str:
         """What the ``/`` filter matches against."""
@@ -46,9 +48,28 @@ class TerminalRow:
             )
         )
 
+    def faults_text(self) -> str:
+        """The open faults column: what the terminal's live status reports (``none`` when it
+        reports nothing), else the suspects of its last maintenance record ``as of`` its date."""
+        faults = ", ".join(self.faults)
+        if self.faults_live:
+            return faults or "none"
+        if not faults or self.last_run is None:
+            return faults
+        return f"{faults}  as of {time.strftime('%m-%d %H:%M', time.localtime(self.last_run))}"
+
     def with_(self, **changes: Any) -> TerminalRow:
         """A copy with some fields changed."""
         return replace(self, **changes)
+
+
+def open_faults(status: Mapping[str, Any]) -> tuple[str, ...]:
+    """The faults a terminal's ``status`` document suspects now (its ``suspects`` and each
+    checklist item's ``suspect``), sorted."""
+    now = status.get("now") or {}
+    found = {str(s) for s in status.get("suspects") or ()}
+    found |= {str(v["suspect"]) for v in now.values() if isinstance(v, dict) and v.get("suspect")}
+    return tuple(sorted(found))
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,9 @@ class FakeBackend:
         self.engineer = "alice@support"
         self.can_request = True
         self.size = size
-        self.faulty = {"KSK-0002": "printer.offline"}
+        self.faulty = {"KSK-0002": "printer.offline"}  # what the terminals report now
+        self.recorded = dict(self.faulty)  # what their last maintenance records say
+        self.status_reads: list[str] = []
         self.sessions: list[str] = []
         self.ended = False
         self.runs: list[tuple[str, str]] = []
@@ -73,7 +75,7 @@ class FakeBackend:
         rows = []
         for i in range(1, self.size + 1):
             tid = f"KSK-{i:04d}"
-            fault = self.faulty.get(tid)
+            fault = self.recorded.get(tid)
             rows.append(
                 TerminalRow(
                     tid,
@@ -142,6 +144,8 @@ class FakeBackend:
         return ["printer.reset"] if fault in (None, "printer.offline") else []
 
     async def status(self, terminal: str) -> dict[str, Any]:
+        self.status_reads.append(terminal)
+        await asyncio.sleep(0)
         return {
             "devices": {"printer": {"serial": "/dev/pts/7"}, "display": {"tcp": "127.0.0.1:5001"}},
             "now": {
@@ -175,6 +179,9 @@ class FakeBackend:
             await asyncio.sleep(0)
             yield self._result(terminal, test)
         outcome = "fail" if terminal in self.faulty else "pass"
+        self.recorded.pop(terminal, None)
+        if terminal in self.faulty:
+            self.recorded[terminal] = self.faulty[terminal]
         self._trail.append(TrailEntry(NOW, terminal, f"run {suite}", outcome))
         yield {"event": "done", "outcome": outcome, "error": None, "run_id": len(self.runs)}
 

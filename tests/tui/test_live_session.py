@@ -1,6 +1,7 @@
 """A whole remote session, pressed key by key through ``App.run_test()`` against a real simulated
-kiosk and its SSH agent on loopback: request a window, open the terminal, run the inspection, see
-the injected fault fail, apply its remedy after confirming, see it pass; all of it on record."""
+kiosk and its SSH agent on loopback: request a window, see the injected fault in the fleet as the
+terminal's status reports it, open the terminal, run the inspection, see the fault fail, apply its
+remedy after confirming, see it pass; all of it on record."""
 
 from __future__ import annotations
 
@@ -66,7 +67,10 @@ async def test_inspect_find_remedy_and_pass_on_a_real_kiosk(state_dir: Path) -> 
             window = backend.window()
             assert window is not None and window.principals == (TID,)
             assert window.ticket == "INC-3141" and window.valid_before - window.valid_after == 3600
-            await pilot.press("escape", "enter")  # back to the fleet, open the terminal
+            await pilot.press("escape")  # back to the fleet: the fault is read from its status
+            await until(pilot, lambda: table.rows[0].faults_live)
+            assert table.rows[0].faults_text() == "display.panel_off"  # on no record yet
+            await pilot.press("enter")  # open the terminal
             screen = app.screen
             assert isinstance(screen, TerminalScreen) and screen.terminal == TID
 

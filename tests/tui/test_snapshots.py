@@ -52,7 +52,10 @@ def measured(a: WorkbenchApp) -> bool:
 
 
 def loaded(a: WorkbenchApp) -> bool:
-    return len(a.fleet.table.rows) > 0
+    """The fleet is there, with the open faults of the terminals the window reaches read live."""
+    rows = a.fleet.table.rows
+    reached = [r for r in rows if r.reachable == "up" and a.backend.refusal(r.terminal) is None]
+    return len(rows) > 0 and all(r.faults_live for r in reached)
 
 
 def test_fleet(snap_compare) -> None:  # type: ignore[no-untyped-def]

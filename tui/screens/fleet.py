@@ -1,6 +1,7 @@
 """The fleet: every terminal known (running under the state dir, granted, or on record), sorted
 and filtered as you type, with a suite fanned out over the marked ones and each terminal's
-progress streaming into its row."""
+progress streaming into its row. Where the window reaches a terminal that answers, its open
+faults are read live from its ``status`` in the background; elsewhere they are its last record's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
-from tui.backend import TerminalRow
+from tui.backend import TerminalRow, open_faults
 from tui.widgets.fleet_table import SORTABLE, FleetTable
 from tui.widgets.session_bar import SessionBar
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 FAN_OUT_CONCURRENCY = 20
 PROBE_CONCURRENCY = 50
+LIVE_CONCURRENCY = 8
+"""Status reads at once: each is an SSH session in which the agent reads every device."""
+LIVE_EVERY_S = 60.0
 
 
 class FleetScreen(Screen[None]):
@@ -63,6 +67,13 @@ class FleetScreen(Screen[None]):
             self.terminal = terminal
             self.changes = changes
 
+    class Live(Message):
+        """A terminal's open faults as its ``status`` reports them now (None: not readable)."""
+
+        def __init__(self, terminal: str, faults: tuple[str, ...] | None) -> None:
+            super().__init__()
+            self.terminal, self.faults = terminal, faults
+
     class FanOutDone(Message):
         """A fan-out finished: outcome -> how many terminals."""
 
@@ -74,6 +85,8 @@ class FleetScreen(Screen[None]):
         super().__init__()
         self.fan_out_running = False
         self._counts = (0, 0)
+        self._recorded: dict[str, TerminalRow] = {}  # rows as loaded, faults from the records
+        self._live: dict[str, tuple[str, ...]] = {}  # open faults as the terminals reported them
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -96,6 +109,7 @@ class FleetScreen(Screen[None]):
         self.table.focus()
         self.action_reload()
         self.set_interval(1.0, self.table.refresh)  # the window column counts down
+        self.set_interval(LIVE_EVERY_S, self.refresh_live)
 
     # -- loading --------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load")
@@ -104,19 +118,70 @@ class FleetScreen(Screen[None]):
         self.post_message(self.Loaded(rows))
 
     def on_fleet_screen_loaded(self, message: Loaded) -> None:
-        self.table.set_rows(message.rows)
-        self.probe([r.terminal for r in message.rows if r.reachable == "?"])
+        self._recorded = {r.terminal: r for r in message.rows}
+        reaches = self.wb.backend.refusal
+        self._live = {t: f for t, f in self._live.items() if reaches(t) is None}
+        self.table.set_rows(
+            [
+                r.with_(faults=self._live[r.terminal], faults_live=True)
+                if r.terminal in self._live
+                else r
+                for r in message.rows
+            ]
+        )
+        self.probe(
+            [r.terminal for r in message.rows if r.reachable == "?"],
+            [r.terminal for r in message.rows if r.reachable == "up"],
+        )
 
     @work(exclusive=True, group="probe")
-    async def probe(self, terminals: list[str]) -> None:
+    async def probe(self, terminals: list[str], up: list[str]) -> None:
+        """Probe the terminals not known to answer, then read the open faults of those up."""
         gate = asyncio.Semaphore(PROBE_CONCURRENCY)
+        up = list(up)
 
         async def one(terminal: str) -> None:
             async with gate:
                 state = await self.wb.backend.probe(terminal)
             self.post_message(self.Progress(terminal, reachable=state))
+            if state == "up":
+                up.append(terminal)
 
         await asyncio.gather(*(one(t) for t in terminals))
+        self.read_live(sorted(up))
+
+    def refresh_live(self) -> None:
+        """Read the open faults again of every terminal that answered (every minute, and when
+        the window changes)."""
+        self.read_live([r.terminal for r in self.table.rows if r.reachable == "up"])
+
+    @work(exclusive=True, group="live")
+    async def read_live(self, terminals: list[str]) -> None:
+        """The open faults of each terminal the window reaches, from its ``status`` (a few at a
+        time); a terminal no longer reached falls back to its last record's."""
+        backend = self.wb.backend
+        reached = [t for t in terminals if backend.refusal(t) is None]
+        for terminal in set(self._live) - set(reached):
+            self.post_message(self.Live(terminal, None))
+        gate = asyncio.Semaphore(LIVE_CONCURRENCY)
+
+        async def one(terminal: str) -> None:
+            async with gate:
+                try:
+                    faults: tuple[str, ...] | None = open_faults(await backend.status(terminal))
+                except Exception:  # gone down, refused, the agent closed: the record it is
+                    faults = None
+            self.post_message(self.Live(terminal, faults))
+
+        await asyncio.gather(*(one(t) for t in reached))
+
+    def on_fleet_screen_live(self, message: Live) -> None:
+        recorded = self._recorded.get(message.terminal)
+        if message.faults is not None:
+            self._live[message.terminal] = message.faults
+            self.table.change(message.terminal, faults=message.faults, faults_live=True)
+        elif self._live.pop(message.terminal, None) is not None and recorded is not None:
+            self.table.change(message.terminal, faults=recorded.faults, faults_live=False)
 
     def on_fleet_screen_progress(self, message: Progress) -> None:
         self.table.change(message.terminal, **message.changes)

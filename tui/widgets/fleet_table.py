@@ -31,6 +31,9 @@ OUTCOME_COLOUR = {
 """Colours of outcomes, shared by every screen."""
 
 
+DIM = Style(dim=True)
+
+
 def short_left(until: int | None, now: float) -> str:
     """``47m``, ``1h02m``, ``closed`` or blank: the window column."""
     if until is None:
@@ -61,7 +64,7 @@ COLUMNS: list[
     ("when", 11, lambda r, _: _date(r.last_run), lambda r: r.last_run or 0.0),
     ("window", 7, lambda r, now: short_left(r.window_until, now), lambda r: r.window_until or 0),
     ("run", 9, lambda r, _: r.progress, lambda r: r.progress),
-    ("open faults", 0, lambda r, _: ", ".join(r.faults), lambda r: (-len(r.faults), r.faults)),
+    ("open faults", 0, lambda r, _: r.faults_text(), lambda r: (-len(r.faults), r.faults)),
 ]
 SORTABLE = [c[0] for c in COLUMNS]
 
@@ -222,9 +225,12 @@ class FleetTable(ScrollView, can_focus=True):
                 colour = "red" if left <= 0 else ("yellow" if left < 600 else "green")
             elif title == "reach":
                 colour = {"up": "green", "down": "red"}.get(row.reachable)
+            cell_style = style + Style(color=colour) if colour else style
             if index == self.cursor:  # green or yellow on the accent is unreadable (1.03:1)
-                colour = None
-            segments.append(Segment(cell, style + Style(color=colour) if colour else style))
+                cell_style = style
+            elif title == "open faults" and not row.faults_live:
+                cell_style = style + DIM  # from the last record, not the terminal's status now
+            segments.append(Segment(cell, cell_style))
             segments.append(Segment(" ", style))
         strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
         return strip
