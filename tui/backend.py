@@ -48,15 +48,18 @@ class TerminalRow:
             )
         )
 
-    def faults_text(self) -> str:
+    def faults_text(self, now: float | None = None) -> str:
         """The open faults column: what the terminal's live status reports (``none`` when it
-        reports nothing), else the suspects of its last maintenance record ``as of`` its date."""
+        reports nothing), else the suspects of its last maintenance record ``as of`` its time
+        (``as of 14:05`` today, ``as of 11-28`` before)."""
         faults = ", ".join(self.faults)
         if self.faults_live:
             return faults or "none"
         if not faults or self.last_run is None:
             return faults
-        return f"{faults}  as of {time.strftime('%m-%d %H:%M', time.localtime(self.last_run))}"
+        then = time.localtime(self.last_run)
+        today = time.localtime(time.time() if now is None else now)[:3] == then[:3]
+        return f"{faults} as of {time.strftime('%H:%M' if today else '%m-%d', then)}"
 
     def with_(self, **changes: Any) -> TerminalRow:
         """A copy with some fields changed."""

@@ -36,7 +36,7 @@ def drawn_dim(table: FleetTable, terminal: str) -> bool:
     """Whether the table draws the terminal's open faults dim."""
     r = row(table, terminal)
     strip = table.render_line(table.shown.index(r) + 1)
-    return bool(next(s for s in strip if s.text.strip() == r.faults_text()).style.dim)  # type: ignore[union-attr]
+    return bool(next(s for s in strip if s.text.strip() == r.faults_text(NOW)).style.dim)  # type: ignore[union-attr]
 
 
 async def test_open_faults_are_read_live_where_the_window_reaches() -> None:
@@ -51,7 +51,7 @@ async def test_open_faults_are_read_live_where_the_window_reaches() -> None:
         assert row(table, "KSK-0001").faults_text() == "none"
         assert row(table, "KSK-0002").faults_text() == "printer.offline"
         assert row(table, "KSK-0003").faults_text() == "display.panel_off"
-        assert row(table, "KSK-0006").faults_text() == "card_reader.jam  as of 11-24 00:53"
+        assert row(table, "KSK-0006").faults_text(NOW) == "card_reader.jam as of 11-24"
         assert not row(table, "KSK-0006").faults_live
         assert drawn_dim(table, "KSK-0006") and not drawn_dim(table, "KSK-0002")
 
@@ -77,7 +77,7 @@ async def test_the_live_faults_fall_back_to_the_record_when_the_window_closes() 
         app.fleet.refresh_live()
         await until(pilot, lambda: not row(table, "KSK-0001").faults_live)
         assert row(table, "KSK-0001").faults == ()  # its record (a pass) says nothing is open
-        assert row(table, "KSK-0002").faults_text() == "printer.offline  as of 11-28 00:53"
+        assert row(table, "KSK-0002").faults_text(NOW) == "printer.offline as of 11-28"
 
 
 async def test_a_terminal_whose_status_fails_keeps_its_record() -> None:
@@ -92,7 +92,7 @@ async def test_a_terminal_whose_status_fails_keeps_its_record() -> None:
         table = app.fleet.table
         await until(pilot, lambda: len(table.rows) == 12)
         await app.workers.wait_for_complete()
-        assert row(table, "KSK-0002").faults_text() == "printer.offline  as of 11-28 00:53"
+        assert row(table, "KSK-0002").faults_text(NOW) == "printer.offline as of 11-28"
         assert not any(r.faults_live for r in table.rows)
 
 
@@ -144,3 +144,13 @@ def test_open_faults_of_a_status_document() -> None:
     }
     assert open_faults(status) == ("printer.paper_out", "ups.on_battery")
     assert open_faults({}) == ()
+
+
+def test_the_column_says_where_the_faults_come_from() -> None:
+    recorded = TerminalRow("KSK-0009", faults=("printer.paper_out",), last_run=NOW - 600)
+    assert recorded.faults_text(NOW) == "printer.paper_out as of 00:43"  # today: the time
+    assert recorded.faults_text(NOW + 86400) == "printer.paper_out as of 11-30"  # before: the day
+    assert recorded.with_(faults=()).faults_text(NOW) == ""  # nothing was open
+    live = recorded.with_(faults_live=True)
+    assert live.faults_text(NOW) == "printer.paper_out"
+    assert live.with_(faults=()).faults_text(NOW) == "none"

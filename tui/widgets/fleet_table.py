@@ -64,7 +64,7 @@ COLUMNS: list[
     ("when", 11, lambda r, _: _date(r.last_run), lambda r: r.last_run or 0.0),
     ("window", 7, lambda r, now: short_left(r.window_until, now), lambda r: r.window_until or 0),
     ("run", 9, lambda r, _: r.progress, lambda r: r.progress),
-    ("open faults", 0, lambda r, _: r.faults_text(), lambda r: (-len(r.faults), r.faults)),
+    ("open faults", 0, lambda r, now: r.faults_text(now), lambda r: (-len(r.faults), r.faults)),
 ]
 SORTABLE = [c[0] for c in COLUMNS]
 
