@@ -92,6 +92,9 @@ class MaintenanceRun:
     results: tuple[DiagResult, ...] = ()
     ticket: int | None = None
     id: int = 0
+    error: str | None = None
+    """Why the run broke, when it did: the terminal refused or could not be reached, the window
+    closed mid-run (None for a run that went through)."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -105,6 +108,18 @@ class MaintenanceRun:
     def findings(self) -> tuple[DiagResult, ...]:
         """The tests that did not pass, in the order they ran."""
         return tuple(r for r in self.results if r.status != "pass")
+
+    def what_went_wrong(self) -> str:
+        """One line of what a maintenance record found: each failing test with its suspected
+        fault, why a test could not be carried out (``error``), and why the run broke."""
+        parts = []
+        for f in self.findings:
+            text = f"{f.test} {f.status}" + (f": {f.suspect}" if f.suspect else "")
+            reason = f.detail.get("detail") if f.status == "error" else None
+            parts.append(f"{text} ({reason})" if reason else text)
+        if self.error:
+            parts.append(self.error)
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,7 +78,7 @@ class RemoteRecords(Tables):
         with self._write() as tx:
             (row,) = tx.execute(
                 "INSERT INTO maintenance_runs (terminal, suite, engineer, started, finished, "
-                "outcome, ticket, n_results) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "outcome, ticket, n_results, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     run.terminal,
                     run.suite,
@@ -88,6 +88,7 @@ class RemoteRecords(Tables):
                     run.outcome,
                     run.ticket,
                     len(run.results),
+                    run.error,
                 ),
             )
             tx.executemany(
@@ -122,7 +123,8 @@ class RemoteRecords(Tables):
         """Store a suite run (or a remedy and its re-test) from the diagnostics' JSON lines.
 
         Each result is a line with ``test``, ``status``, ``suspect`` and the rest (measurements,
-        remedy hint...), kept as the detail; ``run_error`` is kept with each if the run broke.
+        remedy hint...), kept as the detail; ``run_error`` (why the run broke) is kept with the
+        run and with each result.
         """
         skip = ("event", "test", "status", "suspect")
         rows = []
@@ -134,7 +136,15 @@ class RemoteRecords(Tables):
                 DiagResult(str(r.get("test")), str(r.get("status")), r.get("suspect"), detail)
             )
         run = MaintenanceRun(
-            terminal, suite, engineer, started, finished, outcome, tuple(rows), ticket
+            terminal,
+            suite,
+            engineer,
+            started,
+            finished,
+            outcome,
+            tuple(rows),
+            ticket,
+            error=run_error,
         )
         return self.add_run(run)
 
@@ -186,6 +196,7 @@ class RemoteRecords(Tables):
                 tuple(results[r["id"]]),
                 r["ticket"],
                 r["id"],
+                r["error"],
             )
 
     # -- engineers' tool sessions, audit seals, remedies ---------------------------------

@@ -170,6 +170,11 @@ MIGRATIONS: Sequence[str] = (
         seen {real} NOT NULL
     );
     """,
+    # v7: why a maintenance run broke (refused, unreachable, window closed mid-run), kept with
+    # the run: a run that broke before any test ran has no result to keep it in.
+    """
+    ALTER TABLE maintenance_runs ADD COLUMN error TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,7 +8,6 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table
@@ -87,12 +86,6 @@ def remedy_cmd(
         sys.exit(1)
 
 
-def _findings(findings: Any) -> str:
-    return "; ".join(
-        f"{f.test} {f.status}" + (f": {f.suspect}" if f.suspect else "") for f in findings
-    )
-
-
 @click.command("history")
 @click.option(
     "--state-dir",
@@ -127,6 +120,6 @@ def history_cmd(state_dir: Path | None, store: Path | None, limit: int, terminal
             run.suite,
             run.engineer or "",
             f"[{style}]{run.outcome}[/]",
-            _findings(run.findings),
+            run.what_went_wrong(),
         )
     out.print(table)

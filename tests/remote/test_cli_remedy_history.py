@@ -103,5 +103,6 @@ async def test_run_remedy_history_and_fleet_on_a_simulated_kiosk(state_dir: Path
         "remedy printer.reset",
         "device:display",
     ]
-    assert "error" in rows[0]
+    assert "error" in rows[0]  # the refused run says why it could not run
+    assert "(other terminal: the certificate is for KSK-0008)" in rows[0]
     assert "cleared" in rows[2] and "not cleared" in rows[3] and "printer.paper_out" in rows[3]

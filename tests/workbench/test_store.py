@@ -199,3 +199,60 @@ def test_maintenance_history_latest_runs_grants_and_sessions(records_url: str) -
         store.close_session(sid)
         (session,) = store.sessions()
         assert (session["reason"], session["finished"] is not None) == ("INC-7", True)
+
+
+def test_why_an_error_run_could_not_run_is_kept(records_url: str) -> None:
+    """A run that broke before any test (refused, unreachable) keeps its reason with the run; a
+    test that could not be carried out keeps its own; both read back after reopening."""
+    why = "K1 at 127.0.0.1:2222: the agent refused this certificate (expired: closed at 14:32)"
+    untested = {
+        "test": "ups_battery",
+        "status": "error",
+        "suspect": None,
+        "detail": "not tested: [Errno 111] Connection refused",
+    }
+    failing = {"test": "print_head", "status": "fail", "suspect": "printer.head_dirty"}
+    with RecordStore(records_url) as store:
+        refused = store.add_maintenance_run("K1", "inspection", "al", 1.0, 1.5, "error", [], why)
+        partial = store.add_maintenance_run(
+            "K1", "inspection", "al", 2.0, 3.0, "fail", [failing, untested]
+        )
+        clean = store.add_maintenance_run("K1", "quick", "al", 4.0, 5.0, "pass", [])
+    with RecordStore(records_url) as store:
+        runs = {r.id: r for r in store.maintenance_runs("K1")}
+    assert (runs[refused].error, runs[refused].what_went_wrong()) == (why, why)
+    assert runs[partial].error is None
+    assert runs[partial].what_went_wrong() == (
+        "print_head fail: printer.head_dirty; "
+        "ups_battery error (not tested: [Errno 111] Connection refused)"
+    )
+    assert runs[clean].what_went_wrong() == ""
+
+
+def test_runs_recorded_before_the_error_column_read_back_without_one(records_url: str) -> None:
+    """A store at schema 6 (no ``maintenance_runs.error``) is migrated on open, on either engine;
+    its runs keep their results and read as having no run error."""
+    from workbench.store_engines import open_engine
+    from workbench.store_schema import statements
+
+    engine = open_engine(records_url)
+    try:
+        for version, migration in enumerate(MIGRATIONS[:6]):
+            with engine.transaction() as tx:
+                for statement in statements(migration, engine.types):
+                    tx.execute(statement)
+                engine.set_schema_version(tx, version + 1)
+        with engine.transaction() as tx:
+            tx.execute(
+                "INSERT INTO maintenance_runs (terminal, suite, engineer, started, finished, "
+                "outcome, n_results) VALUES ('K1', 'quick', 'al', 1, 2, 'pass', 0)"
+            )
+    finally:
+        engine.close()
+    with RecordStore(records_url) as store:
+        assert store.version == SCHEMA_VERSION
+        (old,) = store.maintenance_runs("K1")
+        assert (old.suite, old.outcome, old.error) == ("quick", "pass", None)
+        new = store.add_maintenance_run("K1", "quick", "al", 3, 4, "error", [], "unreachable")
+        reread = store.run(new)
+        assert reread is not None and reread.error == "unreachable"

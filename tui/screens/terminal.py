@@ -382,17 +382,13 @@ class TerminalScreen(Screen[None]):
         table = self.query_one("#history-table", DataTable)
         table.clear()
         for run in self.wb.backend.history(self.terminal):
-            findings = "; ".join(
-                f"{f.test} {f.status}" + (f": {f.suspect}" if f.suspect else "")
-                for f in run.findings
-            )
             table.add_row(
                 str(run.id),
                 time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
                 run.suite,
                 run.engineer or "",
                 _status(run.outcome or ""),
-                findings,
+                run.what_went_wrong(),
             )
 
     def _trail(self) -> None:
