@@ -1,0 +1,297 @@
+"""The bill validator's note path: a note is read, held in escrow (a ``simpy.Store`` of one)
+until the host's next poll accepts it or the host rejects or holds it, then credited and stacked
+into the cash box, or rejected with a reason; a jam, a fraud attempt or a reset takes the note
+out of its life, and it is cleared to the customer or into the cash box.
+
+The escrow time-out (since the note entered escrow or the host last polled or held, whichever
+is later) is host-facing time: it runs on the host's clock (:meth:`Device.host_span`), so in live
+time it is ``escrow_timeout_s`` wall seconds at any ``--speed``. Reading, stacking and rejecting
+are the unit's own mechanics and run on simulated time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import simpy
+
+from devices.base import Device
+from devices.bill_validator_state import (
+    BOX_FULL,
+    BOX_REMOVED,
+    FRAUD,
+    NO_RESPONSE,
+    SAFE_JAM,
+    SENSOR_DIRTY,
+    UNSAFE_JAM,
+    BillValidatorSettings,
+    Note,
+    ValidatorState,
+)
+from devices.cash_box import CashBox
+from devices.protocols.ssp_messages import Event, RejectCode
+
+log = logging.getLogger(__name__)
+
+
+class NotePath:
+    """The note in the path (at most one), the escrow and a jammed note; what happens to a note
+    is recorded and told to faults through ``device``, and shows in the shared ``state``."""
+
+    def __init__(
+        self, device: Device[BillValidatorSettings], state: ValidatorState, cash_box: CashBox
+    ) -> None:
+        self.device = device
+        self.env = device.env
+        self.settings = device.settings
+        self.state = state
+        self.cash_box = cash_box
+        self.escrow: simpy.Store = simpy.Store(device.env, capacity=1)
+        self.note: Note | None = None
+        self.jammed: Note | None = None
+
+    def channel_of(self, value: int) -> int | None:
+        """The 1-based channel of a face value in the dataset, or None."""
+        try:
+            return self.settings.denominations.index(value) + 1
+        except ValueError:
+            return None
+
+    # -- what the host's POLL does to the note -----------------------------------------------
+    def accept_seen(self) -> None:
+        """A POLL accepts a note in escrow that an earlier poll already reported."""
+        note = self.note
+        if note is not None and note.phase == "escrow" and note.reported and note.verdict is None:
+            note.verdict = "accept"
+            note.phase = "stacking"
+            self.state.emit(Event.STACKING)
+            self.device.record("stacking", channel=note.channel)
+            self._nudge(note)
+
+    def mark_reported(self) -> None:
+        """The POLL's reply reported the note in escrow: the next POLL accepts it."""
+        if self.note is not None and self.note.phase == "escrow":
+            self.note.reported = True
+
+    def _nudge(self, note: Note) -> None:
+        if note.wakeup is not None and not note.wakeup.triggered:
+            note.wakeup.succeed()
+
+    # -- a note's life -----------------------------------------------------------------------
+    def refusal(self) -> str | None:
+        """Why a note offered now is not taken in (None: it is), the first reason that holds."""
+        active, state = self.device.active, self.state
+        if NO_RESPONSE in active:
+            return "validator not responding"
+        if state.resetting:
+            return "validator resetting"
+        if self.jammed is not None:
+            return "note path jammed"
+        if FRAUD in active:
+            return "locked out after a fraud attempt"
+        if BOX_REMOVED in active:
+            return "cash box removed"
+        if BOX_FULL in active:
+            return "stacker full"
+        if not state.enabled:
+            return "validator disabled"
+        if self.note is not None:
+            return "another note in the path"
+        return None
+
+    def insert(self, value: int, genuine: bool = True) -> str:
+        """A customer offers a note; returns what happened, as the customer sees it."""
+        device = self.device
+        why = self.refusal()
+        what = f"{value} {self.settings.country}" if genuine else "counterfeit note"
+        if why is not None:
+            device.record("note_refused", value=value, reason=why.replace(" ", "_"))
+            return f"{what} not taken: {why}"
+        note = Note(value, genuine)
+        self.note = note
+        self.state.notes_since_clean += 1
+        device.record("note_inserted", value=value, genuine=genuine)
+        if self.state.notes_since_clean >= self.settings.dirty_after_notes:
+            device.worn(SENSOR_DIRTY)
+        note.proc = self.env.process(self._life(note))
+        return f"{what} taken in"
+
+    def _life(self, note: Note) -> Generator[simpy.Event, Any, None]:
+        s, state, record = self.settings, self.state, self.device.record
+        try:
+            state.emit(Event.READ, 0)
+            record("reading", value=note.value)
+            yield self.env.timeout(s.read_s)
+            reason = self._validate(note)
+            if reason is not None:
+                yield from self._reject(note, reason)
+                return
+            note.phase = "escrow"
+            yield self.escrow.put(note)
+            state.emit(Event.READ, note.channel)
+            record("escrow", channel=note.channel)
+            entered = self.env.now
+            while note.verdict is None:
+                # The host's clock: a host polling every 200 ms keeps the note at any speed.
+                escrow = self.device.host_span(s.escrow_timeout_s)
+                deadline = max(entered, state.last_contact) + escrow
+                if self.env.now >= deadline:
+                    note.verdict = RejectCode.ESCROW_TIMEOUT.name
+                    break
+                note.wakeup = self.env.event()
+                yield note.wakeup | self.env.timeout(deadline - self.env.now)
+            yield self.escrow.get()
+            if note.verdict != "accept":
+                yield from self._reject(note, RejectCode[note.verdict])
+                return
+            yield self.env.timeout(s.credit_s)
+            state.emit(Event.CREDIT, note.channel)
+            record("credit", channel=note.channel)
+            yield self.env.timeout(s.stack_s - s.credit_s)
+            yield self.cash_box.put()
+            state.stacked += 1
+            state.last_reject = RejectCode.NOTE_ACCEPTED
+            state.emit(Event.STACKED)
+            record("stacked", channel=note.channel, cash_box=self.cash_box.level)
+            self.note = None
+            self.cash_box.check_fill()
+        except simpy.Interrupt as stop:
+            log.debug("%s: note %s stopped by %s", self.device.name, note.value, stop.cause)
+
+    def stack_counted(self, values: Sequence[int]) -> tuple[int, int, int]:
+        """Genuine notes offered one after another without SSP or their timed life in the path
+        (``usage.mode: counters``): for each, the same refusals, sensor wear, reject draw and
+        counters as :meth:`insert` followed by a host that accepts every channel. The notes
+        stacked go into the cash box together (one container put, near-full and full raised as
+        the last one lands); a note finding the box full is refused and the customer stops.
+        Returns (notes stacked, their total value, notes rejected); a note that was refused is
+        neither."""
+        why = self.refusal()
+        if why is not None and why != "validator disabled":  # the application enables it
+            return 0, 0, 0
+        state, s = self.state, self.settings
+        if not state.accepting:  # SET INHIBITS from the application's setup: every channel
+            state.accepting = set(range(1, len(s.denominations) + 1))
+        room = s.cash_box_capacity - int(self.cash_box.level)
+        stacked = credited = rejected = 0
+        reason: RejectCode | None = None
+        for value in values:
+            if stacked >= room:
+                break  # the box is full: the stacker-full refusal of the next insert
+            state.notes_since_clean += 1
+            if state.notes_since_clean >= s.dirty_after_notes:
+                self.device.worn(SENSOR_DIRTY)
+            reason = self._judge(value, True)[0]
+            if reason is None:
+                stacked += 1
+                credited += value
+            else:
+                rejected += 1
+        if stacked or rejected:
+            state.last_reject = RejectCode.NOTE_ACCEPTED if reason is None else reason
+        state.rejected += rejected
+        if stacked:
+            self.cash_box.stack(stacked)
+            state.stacked += stacked
+            self.cash_box.check_fill()
+        return stacked, credited, rejected
+
+    def _validate(self, note: Note) -> RejectCode | None:
+        reason, channel = self._judge(note.value, note.genuine)
+        if reason is None:
+            note.channel = channel
+        return reason
+
+    def _judge(self, value: int, genuine: bool) -> tuple[RejectCode | None, int]:
+        """Why a note is rejected (None: accepted) and its channel, with the reject draw."""
+        if not genuine:
+            return RejectCode.COASTLINE_FAIL, 0
+        channel = self.channel_of(value)
+        if channel is None:
+            return RejectCode.AVERAGE_FAIL, 0
+        s, rng = self.settings, self.device.rng
+        p = s.base_reject_rate + s.wear_reject_per_note * self.state.notes_since_clean
+        if self.device.has(SENSOR_DIRTY):
+            p = max(p, s.dirty_reject_rate)
+        if p > 0 and rng.random() < p:
+            worn = RejectCode.AVERAGE_FAIL if rng.random() < 0.5 else RejectCode.BURIED_FAIL
+            return worn, channel
+        if channel not in self.state.accepting:
+            return RejectCode.CHANNEL_INHIBIT, channel
+        return None, channel
+
+    def _reject(self, note: Note, reason: RejectCode) -> Generator[simpy.Event, Any, None]:
+        if note.phase != "rejecting":
+            note.phase = "rejecting"
+            self.state.emit(Event.REJECTING)
+            self.device.record("rejecting", reason=reason.name)
+        yield self.env.timeout(self.settings.reject_s)
+        self.state.last_reject = reason
+        self.state.rejected += 1
+        self.state.emit(Event.REJECTED)
+        self.device.record("rejected", reason=reason.name)
+        self.note = None
+
+    # -- the host's REJECT and HOLD ----------------------------------------------------------
+    def host_reject(self) -> bool:
+        """REJECT from the host: send the note in escrow back (False when there is none)."""
+        note = self.note
+        if note is None or note.phase != "escrow" or note.verdict is not None:
+            return False
+        note.verdict = RejectCode.REJECT_BY_HOST.name
+        note.phase = "rejecting"
+        self.state.emit(Event.REJECTING)
+        self.device.record("rejecting", reason=note.verdict)
+        self._nudge(note)
+        return True
+
+    def host_hold(self) -> bool:
+        """HOLD from the host: keep the note in escrow, restarting the escrow time-out."""
+        note = self.note
+        if note is None or note.phase != "escrow" or note.verdict is not None:
+            return False
+        self.state.last_contact = self.env.now
+        self._nudge(note)
+        return True
+
+    # -- jams, fraud and resets take the note out --------------------------------------------
+    def stop_note(self, cause: str) -> Note | None:
+        """Take the note out of its process (jam, fraud, reset); returns it."""
+        note = self.note
+        if note is None:
+            return None
+        self.note = None
+        if note.proc is not None and note.proc.is_alive:
+            note.proc.interrupt(cause)
+        if note in self.escrow.items:
+            self.escrow.items.remove(note)
+        return note
+
+    def clear_from_path(self, note: Note, into_cash_box: bool) -> None:
+        """A note leaves the path after a jam or a reset: to the customer or into the cash box."""
+        if into_cash_box and self.cash_box.level < self.cash_box.capacity:
+            self.cash_box.put()
+            self.state.stacked += 1
+            self.state.emit(Event.NOTE_CLEARED_INTO_CASHBOX, note.channel)
+            self.device.record("note_cleared", to="cash_box", channel=note.channel)
+            self.cash_box.check_fill()
+        else:
+            self.state.emit(Event.NOTE_CLEARED_FROM_FRONT, note.channel)
+            self.device.record("note_cleared", to="front", channel=note.channel)
+
+    def jam(self, fault_id: str, active: bool) -> None:
+        """A safe or unsafe jam raised (the note in the path sticks) or cleared (it leaves)."""
+        other = UNSAFE_JAM if fault_id == SAFE_JAM else SAFE_JAM
+        if active:
+            if self.jammed is None:
+                self.jammed = self.stop_note("jam") or Note(0, channel=0)
+                self.jammed.phase = "jammed"
+            return
+        if self.device.has(other) or self.jammed is None:
+            return
+        note, self.jammed = self.jammed, None
+        # Safe jam: the note is past the customer's reach, so it is cleared into the cash box;
+        # unsafe jam: the customer could pull it out of the bezel, so it is returned.
+        self.clear_from_path(note, into_cash_box=fault_id == SAFE_JAM)
