@@ -26,7 +26,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from remote.agent import Agent, AgentConfig
-from remote.client import AgentClient, Endpoint, Identity, fleet
+from remote.client import AgentClient, Endpoint, Identity
+from remote.fleet import fleet
 from remote.window import CertificateAuthority, issue_host_identity
 
 

@@ -1,6 +1,7 @@
 """The terminal's SSH agent: an asyncssh server that admits only user certificates from the
-support CA for this terminal, inside their validity, runs exec requests as JSON-line commands,
-audits everything, and ends each connection at its certificate's ``valid_before``.
+support CA for this terminal, inside their validity, runs exec requests as JSON-line commands
+(:mod:`remote.agent_session`), audits everything, and ends each connection at its
+certificate's ``valid_before``.
 
     async with Agent(config, backend) as agent:
         manifest["agent"] = agent.address
@@ -14,20 +15,20 @@ rules, plus login name == principal and a non-empty principal list) to audit the
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import asyncssh
 from asyncssh.public_key import SSHKey
 from pydantic import Field, field_validator
 
-from remote import commands, ssh_internals
-from remote.audit import AuditLog, Seal
+from remote import ssh_internals
+from remote.agent_session import Sessions
+from remote.audit import AuditLog
 from remote.backend import Backend
 from remote.certs import CertInfo, fingerprint, judge, read_public_key
 from workbench import sla
@@ -80,24 +81,6 @@ class AgentConfig(Strict):
             raise ValueError(str(exc)) from None
 
 
-class _Session:
-    """One exec request: its transcript and its handler task (cancelled when the window closes)."""
-
-    def __init__(
-        self, sid: str, process: asyncssh.SSHServerProcess[str], transcript: IO[str]
-    ) -> None:
-        self.id = sid
-        self.process = process
-        self.transcript = transcript
-        self.task = asyncio.current_task()
-
-    async def emit(self, obj: dict[str, Any]) -> None:
-        line = json.dumps(obj, default=str)
-        self.transcript.write(line + "\n")
-        self.process.stdout.write(line + "\n")
-        await self.process.stdout.drain()
-
-
 class _Connection(asyncssh.SSHServer):
     """Per-connection hooks; everything security-relevant is decided in :func:`judge`."""
 
@@ -108,10 +91,11 @@ class _Connection(asyncssh.SSHServer):
         self.peer = "?"
         self.info: CertInfo | None = None
         self.attempts = 0
-        self.sessions: dict[str, _Session] = {}
+        self.sessions = Sessions(
+            self.id, agent.config.terminal, agent.backend, agent.audit, agent.sessions_dir
+        )
         self.timer: asyncio.TimerHandle | None = None
         self.closed_window = False
-        self.session_count = 0
         self.username: str | None = None
         """The login name of the latest auth request (asyncssh's ``begin_auth``)."""
 
@@ -283,104 +267,21 @@ class _Connection(asyncssh.SSHServer):
             "valid_before": self.info.valid_before,
             "message": "the remote window has closed",
         }
-        for session in list(self.sessions.values()):
-            session.process.stdout.write(json.dumps(line) + "\n")
-            session.transcript.write(json.dumps(line) + "\n")
-            if session.task is not None:
-                session.task.cancel()
+        cut = self.sessions.cut_off(line)
         self.agent.audit.append(
             "window_closed",
             conn=self.id,
             engineer=self.info.key_id,
             valid_before=self.info.valid_before,
-            sessions=sorted(self.sessions),
+            sessions=cut,
         )
         self.conn.close()
 
     # -- sessions ------------------------------------------------------------------------
     async def run(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        """An exec request on this authenticated connection (:mod:`remote.agent_session`)."""
         assert self.info is not None
-        info, agent = self.info, self.agent
-        self.session_count += 1
-        sid = f"{self.id}-{self.session_count}"
-        text = process.command
-        await agent.audit.commit(
-            "command", conn=self.id, session=sid, engineer=info.key_id, command=text
-        )
-        with open(agent.sessions_dir / f"{sid}.jsonl", "w", encoding="utf-8") as transcript:
-            transcript.write(
-                json.dumps(
-                    {
-                        "session": sid,
-                        "engineer": info.key_id,
-                        "command": text,
-                        "started": time.time(),
-                    }
-                )
-                + "\n"
-            )
-            session = _Session(sid, process, transcript)
-            self.sessions[sid] = session
-            outcome = commands.Outcome()
-            try:
-                outcome = await self._execute(session, text)
-            except asyncio.CancelledError:
-                outcome.exit_status, outcome.error = -1, "cut off: window closed"
-                raise
-            except (BrokenPipeError, ConnectionError, asyncssh.Error) as exc:
-                outcome.exit_status, outcome.error = -1, f"client went away: {exc}"
-            finally:
-                del self.sessions[sid]
-                result = await agent.audit.commit(
-                    "result",
-                    conn=self.id,
-                    session=sid,
-                    engineer=info.key_id,
-                    command=text,
-                    exit_status=outcome.exit_status,
-                    counts=outcome.counts,
-                    results=outcome.results,
-                    error=outcome.error,
-                )
-        if outcome.exit_status >= 0:
-            # the seal of the result line: the engineer's client keeps it, so a log cut short
-            # of it later no longer verifies against the client's records store
-            seal = Seal(result["seq"], result["hash"], result["seal"])
-            process.stdout.write(json.dumps(seal.as_line()) + "\n")
-            process.exit(outcome.exit_status)
-
-    async def _execute(self, session: _Session, text: str | None) -> commands.Outcome:
-        assert self.info is not None
-        if text is None or session.process.subsystem:
-            return await _fail(
-                session, commands.EXIT_USAGE, "usage", "no shell or subsystem: send a command"
-            )
-        try:
-            cmd = commands.parse(text)
-        except commands.UsageError as exc:
-            return await _fail(session, commands.EXIT_USAGE, "usage", str(exc))
-        if cmd.group is not None and cmd.group not in self.info.allow:
-            return await _fail(
-                session,
-                commands.EXIT_REFUSED,
-                "refused",
-                f"{cmd.name!r} needs the {cmd.group!r} permission; this window allows "
-                f"{', '.join(self.info.allow) or 'nothing'}",
-            )
-        window = {
-            "terminal": self.agent.config.terminal,
-            "engineer": self.info.key_id,
-            "allow": list(self.info.allow),
-            "ticket": self.info.ticket,
-            "valid_before": self.info.valid_before,
-            "seconds_left": self.info.valid_before - time.time(),
-        }
-        return await commands.execute(cmd, self.agent.backend, session.emit, window)
-
-
-async def _fail(session: _Session, status: int, code: str, message: str) -> commands.Outcome:
-    await session.emit({"event": "error", "code": code, "error": message})
-    return commands.Outcome(exit_status=status, error=message)
+        await self.sessions.run(process, self.info)
 
 
 class Agent:

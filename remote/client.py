@@ -1,9 +1,9 @@
 """The engineer's side: connect to a terminal's agent with a key and its window certificate,
-check the terminal's host certificate against the host CA, stream a command's JSON lines, store
-suite results as maintenance records, and fan out over a fleet with bounded concurrency.
+check the terminal's host certificate against the host CA, stream a command's JSON lines, run a
+suite and store its results as a maintenance record.
 
-A fleet run uses one certificate naming every terminal it may reach as a principal (see
-docs/remote.md for why, and for the per-terminal alternative).
+Built on it: a remedy and its re-test (:mod:`remote.remedy_client`), and the same suite over a
+fleet with bounded concurrency (:mod:`remote.fleet`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,70 +295,6 @@ async def _check_names(client: AgentClient, names: list[str]) -> None:
     )
 
 
-@dataclass(slots=True)
-class RemedyReport:
-    """What one remedy on one terminal did: the agent's ``remedy`` line and its re-test."""
-
-    terminal: str
-    action: str
-    engineer: str
-    started: float
-    finished: float = 0.0
-    cleared: bool = False
-    refused: bool = False
-    detail: str = ""
-    steps: list[str] = field(default_factory=list)
-    retest: dict[str, Any] | None = None
-    error: str | None = None
-
-    @property
-    def outcome(self) -> str:
-        """``cleared``, ``not cleared``, ``refused`` (needs a site visit) or ``error``."""
-        if self.error:
-            return "error"
-        if self.refused:
-            return "refused"
-        return "cleared" if self.cleared else "not cleared"
-
-
-async def apply_remedy(
-    endpoint: Endpoint, identity: Identity, action: str, *, connect_timeout: float = 10.0
-) -> RemedyReport:
-    """Ask a terminal's agent for ``remedy ACTION``; never raises for the terminal's problems."""
-    report = RemedyReport(endpoint.terminal, action, identity.engineer, time.time())
-    try:
-        async with AgentClient(endpoint, identity, connect_timeout=connect_timeout) as client:
-            async for line in client.stream(f"remedy {action}"):
-                if line.get("event") == "remedy":
-                    report.action = str(line.get("action") or action)
-                    report.cleared = bool(line.get("cleared"))
-                    report.refused = bool(line.get("refused"))
-                    report.detail = str(line.get("detail") or "")
-                    report.steps = [str(s) for s in line.get("steps") or []]
-                    result = line.get("result")
-                    report.retest = result if isinstance(result, dict) else None
-                elif line.get("event") in ("error", "window_closed"):
-                    report.error = str(line.get("error") or line.get("message"))
-    except WorkbenchError as exc:
-        report.error = str(exc)
-    report.finished = time.time()
-    return report
-
-
-def record_remedy(store: RecordStore, report: RemedyReport) -> int:
-    """Store a remedy as a maintenance action (suite ``remedy NAME``) with its re-test."""
-    return store.add_maintenance_run(
-        report.terminal,
-        f"remedy {report.action}",
-        report.engineer,
-        report.started,
-        report.finished,
-        report.outcome,
-        [report.retest] if report.retest else [],
-        report.error,
-    )
-
-
 def _outcome(report: RunReport) -> str:
     if report.exit_status is None and report.results and report.error:
         return "cut off"
@@ -398,62 +334,3 @@ def record_run(store: RecordStore, report: RunReport, ticket: int | None = None)
 def keep_seal(store: RecordStore, terminal: str, seal: Seal, host_key: str) -> None:
     """Keep the newest audit seal a terminal handed over (``audit verify --store`` reads it)."""
     store.keep_audit_seal(terminal, seal.seq, seal.hash, seal.seal, host_key)
-
-
-def discover(state_dir: str | Path) -> list[Path]:
-    """Every ``*/endpoints.json`` under a state directory, sorted by terminal id."""
-    return sorted(Path(state_dir).glob("*/endpoints.json"))
-
-
-async def fleet(
-    manifests: Sequence[Path],
-    identity: Identity,
-    suite: str,
-    *,
-    concurrency: int = 20,
-    on_start: Callable[[str], None] | None = None,
-    on_done: Callable[[RunReport], None] | None = None,
-    connect_timeout: float = 10.0,
-) -> list[RunReport]:
-    """Run a suite on every terminal, at most ``concurrency`` at once; one failure stops nothing."""
-    if concurrency < 1:
-        raise ConfigError(f"concurrency(={concurrency}) must be >= 1")
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(manifest: Path) -> RunReport:
-        async with gate:
-            try:
-                endpoint = Endpoint.from_manifest(manifest)
-            except ConfigError as exc:
-                report = RunReport(
-                    manifest.parent.name,
-                    suite,
-                    identity.engineer,
-                    time.time(),
-                    time.time(),
-                    "error",
-                    error=str(exc),
-                )
-            else:
-                if on_start is not None:
-                    on_start(endpoint.terminal)
-                try:
-                    report = await run_suite(
-                        endpoint, identity, suite, connect_timeout=connect_timeout
-                    )
-                except Exception as exc:  # a bug must not stop the other terminals either
-                    log.exception("%s: run failed", endpoint.terminal)
-                    report = RunReport(
-                        endpoint.terminal,
-                        suite,
-                        identity.engineer,
-                        time.time(),
-                        time.time(),
-                        "error",
-                        error=f"{type(exc).__name__}: {exc}",
-                    )
-            if on_done is not None:
-                on_done(report)
-            return report
-
-    return list(await asyncio.gather(*(one(m) for m in manifests)))

@@ -21,16 +21,9 @@ from rich.table import Table
 
 from devices.kiosk import KioskHost
 from remote.audit import verify
-from remote.client import (
-    Endpoint,
-    Identity,
-    RunReport,
-    apply_remedy,
-    discover,
-    fleet,
-    record_remedy,
-    record_run,
-)
+from remote.client import Endpoint, Identity, RunReport, record_run
+from remote.fleet import discover, fleet
+from remote.remedy_client import apply_remedy, record_remedy
 from remote.window import CertificateAuthority, engineer_key
 from workbench import tickets
 from workbench.faults import FaultCatalog

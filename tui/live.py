@@ -103,7 +103,7 @@ class LiveBackend(TrainerOps, ClassOps):
 
     # -- the fleet ------------------------------------------------------------------------------
     def _manifests(self) -> dict[str, dict[str, Any]]:
-        from remote.client import discover
+        from remote.fleet import discover
 
         out = {}
         for path in discover(self.state_dir):
@@ -316,7 +316,7 @@ class LiveBackend(TrainerOps, ClassOps):
         yield {"event": "done", "outcome": report.outcome, "error": report.error, "run_id": run_id}
 
     async def remedy(self, terminal: str, action: str) -> RemedyView:
-        from remote.client import apply_remedy, record_remedy
+        from remote.remedy_client import apply_remedy, record_remedy
 
         endpoint, identity = self._reach(terminal)
         report = await apply_remedy(endpoint, identity, action)

@@ -58,8 +58,9 @@ def remedy_cmd(
     """Apply a remote remedy (or the remedy of a fault id) on TERMINAL and re-test; exit 1 when it
     did not clear. Kept as a maintenance action with its re-test."""
     from remote import remedies
-    from remote.client import Endpoint, Identity, apply_remedy, record_remedy
+    from remote.client import Endpoint, Identity
     from remote.diagnostics.base import catalog
+    from remote.remedy_client import apply_remedy, record_remedy
     from workbench.store import RecordStore
 
     if name not in remedies.REMEDIES and name not in set(catalog()):

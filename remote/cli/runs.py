@@ -124,10 +124,12 @@ def fleet(
 ) -> None:
     """Run a suite on every terminal under STATE_DIR, N at a time; a summary table at the end."""
     from remote import client
+    from remote.fleet import discover
+    from remote.fleet import fleet as fan_out
     from workbench.store import RecordStore
 
     identity = client.Identity.load(key, cert, known_hosts)
-    manifests = client.discover(state_dir)
+    manifests = discover(state_dir)
     if not manifests:
         raise ConfigError(f"{state_dir}: no */endpoints.json (no running terminals)")
     columns = (
@@ -148,7 +150,7 @@ def fleet(
             progress.advance(task)
 
         reports = asyncio.run(
-            client.fleet(manifests, identity, suite, concurrency=concurrency, on_done=done)
+            fan_out(manifests, identity, suite, concurrency=concurrency, on_done=done)
         )
     table = Table(title=f"{suite}: {len(reports)} terminals in {time.time() - started:.1f} s")
     for col in ("terminal", "outcome", "pass", "warn", "fail", "s", "failing tests / error"):

@@ -17,7 +17,8 @@ from remote_testkit import Keys, agent_config
 from static_backend import StaticBackend
 
 from remote.agent import Agent
-from remote.client import AgentClient, Endpoint, discover, fleet, record_run, run_suite
+from remote.client import AgentClient, Endpoint, record_run, run_suite
+from remote.fleet import discover, fleet
 from workbench.errors import AuthError, ConfigError, TransportError
 from workbench.store import RecordStore
 
