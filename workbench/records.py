@@ -75,6 +75,13 @@ class DiagResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def finding_text(test: str, status: str, suspect: str | None, detail: Any = None) -> str:
+    """A test that did not pass, in a line: ``print_head fail: printer.paper_out``, or for a test
+    that could not be carried out its reason, ``power error (not tested: ...)``."""
+    text = f"{test} {status}" + (f": {suspect}" if suspect else "")
+    return f"{text} ({detail})" if status == "error" and detail else text
+
+
 @dataclass(frozen=True, slots=True)
 class MaintenanceRun:
     """A suite run on a terminal (an inspection, a quick check...) with its results.
@@ -112,11 +119,9 @@ class MaintenanceRun:
     def what_went_wrong(self) -> str:
         """One line of what a maintenance record found: each failing test with its suspected
         fault, why a test could not be carried out (``error``), and why the run broke."""
-        parts = []
-        for f in self.findings:
-            text = f"{f.test} {f.status}" + (f": {f.suspect}" if f.suspect else "")
-            reason = f.detail.get("detail") if f.status == "error" else None
-            parts.append(f"{text} ({reason})" if reason else text)
+        parts = [
+            finding_text(f.test, f.status, f.suspect, f.detail.get("detail")) for f in self.findings
+        ]
         if self.error:
             parts.append(self.error)
         return "; ".join(parts)

@@ -126,6 +126,7 @@ def fleet(
     from remote import client
     from remote.fleet import discover
     from remote.fleet import fleet as fan_out
+    from workbench.records import finding_text
     from workbench.store import RecordStore
 
     identity = client.Identity.load(key, cert, known_hosts)
@@ -159,7 +160,9 @@ def fleet(
         c = r.counts()
         style = STYLE.get(r.outcome, "white")
         failing = "; ".join(
-            f"{x.get('test')} {x.get('status')}" + (f": {x['suspect']}" if x.get("suspect") else "")
+            finding_text(
+                str(x.get("test")), str(x.get("status")), x.get("suspect"), x.get("detail")
+            )
             for x in r.results
             if x.get("status") != "pass"
         )

@@ -42,3 +42,26 @@ async def test_history_shows_why_error_runs_did_not_run() -> None:
             ("4", REFUSED),
             ("3", "ups_battery error (not tested: no answer)"),
         ]
+
+
+async def test_reports_say_why_a_record_did_not_run() -> None:
+    from textual.widgets import DataTable
+
+    from tui.screens.reports import ReportsScreen
+
+    app = app_for(ErrorHistory())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("colon", *"reports", "enter")
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        detail = screen.query_one("#reports-detail", DataTable)
+
+        def rows() -> list[list[str]]:
+            return [[str(c) for c in detail.get_row_at(i)] for i in range(detail.row_count)]
+
+        await until(pilot, lambda: detail.row_count > 0)
+        assert [(r[0], r[2]) for r in rows()] == [("(the run)", REFUSED)]  # not "every test passed"
+        await pilot.press("down")
+        await until(pilot, lambda: rows() and rows()[0][0] == "ups_battery")
+        assert [(r[0], r[2]) for r in rows()] == [("ups_battery", "not tested: no answer")]

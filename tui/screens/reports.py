@@ -116,11 +116,14 @@ class ReportsScreen(Screen[None]):
         run = next((r for r in self.runs if str(r.id) == event.row_key.value), None)
         if run is None:
             return
-        if not run.findings:
+        if not run.findings and not run.error:
             detail.add_row("(every test passed)", json.dumps(run.counts), "")
         for f in run.findings:
             colour = OUTCOME_COLOUR.get(f.status, "")
-            detail.add_row(f.test, f"[{colour}]{f.status}[/]", f.suspect or "")
+            why = f.detail.get("detail") if f.status == "error" else None  # why it was not tested
+            detail.add_row(f.test, f"[{colour}]{f.status}[/]", f.suspect or why or "")
+        if run.error:  # the run broke (refused, unreachable, cut off): say why
+            detail.add_row("(the run)", f"[{OUTCOME_COLOUR.get('error', '')}]error[/]", run.error)
 
     def action_filter(self) -> None:
         box = self.query_one("#reports-filter", Input)
