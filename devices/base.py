@@ -337,13 +337,10 @@ class ServedDevice(Device[S], ABC):
     def open_port(self, kind: str, host: str) -> Port:
         """A port of ``kind`` on ``host`` (not started); DeviceError for a kind it lacks."""
 
-    def read_out_of_map(self, function: int, address: int, count: int) -> None:
-        """A client read registers outside the device's map (its Modbus port answered exception
-        02, illegal data address): recorded, so that strict mode reports the client."""
+    def address_refused(self, what: str, function: int, address: int, count: int) -> None:
+        """A client read or wrote registers outside the device's map, or wrote a read-only one
+        (its Modbus port answered exception 02, illegal data address; ``what`` says which):
+        recorded, so that strict mode reports the client."""
         self.record(
-            "protocol_violation",
-            what="modbus_read_outside_the_map",
-            function=function,
-            address=address,
-            count=count,
+            "protocol_violation", what=what, function=function, address=address, count=count
         )

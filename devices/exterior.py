@@ -136,7 +136,7 @@ class Exterior(ServedDevice[ExteriorSettings]):
             host=host,
             name=self.name,
             clock=self,
-            on_out_of_map=self.read_out_of_map,
+            on_out_of_map=self.address_refused,
         )
 
 

@@ -418,7 +418,7 @@ class Ups(ServedDevice[UpsSettings]):
             host=host,
             name=self.name,
             clock=self,
-            on_out_of_map=self.read_out_of_map,
+            on_out_of_map=self.address_refused,
         )
 
 

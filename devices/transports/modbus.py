@@ -89,14 +89,42 @@ def _pack_bits(bits: Sequence[bool]) -> list[int]:
     return words
 
 
-def _out_of_map(pdu: bytes, reply: bytes) -> bool:
-    """Whether ``reply`` refuses the read ``pdu`` with exception 02 (illegal data address)."""
-    pdu_reply = reply[mbap.MBAP_SIZE :]
-    return (
-        pdu[0] in _READS
-        and len(pdu) >= 5
-        and pdu_reply[:2] == bytes([pdu[0] | 0x80, ILLEGAL_ADDRESS])
-    )
+_WRITES = {5: Table.COILS, 6: Table.HOLDING, 15: Table.COILS, 16: Table.HOLDING}
+_WRITES[22] = Table.HOLDING
+_SINGLE = {5, 6, 22}
+"""Writes of one coil or register: the PDU has an address and a value, no count."""
+
+READ_OUTSIDE = "modbus_read_outside_the_map"
+WRITE_OUTSIDE = "modbus_write_outside_the_map"
+WRITE_READ_ONLY = "modbus_write_to_a_read_only_register"
+
+
+def refused_address(
+    pdu: bytes, reply: bytes, sizes: dict[Table, int]
+) -> tuple[str, int, int] | None:
+    """``(what, address, count)`` when ``reply`` refuses ``pdu`` with exception 02 (illegal data
+    address): a read or write past the end of its table (:data:`READ_OUTSIDE`,
+    :data:`WRITE_OUTSIDE`), or a write the device refused inside its map
+    (:data:`WRITE_READ_ONLY`); None for any other reply. For READ/WRITE MULTIPLE (23) the part
+    that is out of range is named (its read part first, as the spec checks it)."""
+    fc = pdu[0]
+    if reply[mbap.MBAP_SIZE : mbap.MBAP_SIZE + 2] != bytes([fc | 0x80, ILLEGAL_ADDRESS]):
+        return None
+    if fc == 23 and len(pdu) >= 9:
+        read_at, reads, write_at, writes = struct.unpack_from(">HHHH", pdu, 1)
+        size = sizes.get(Table.HOLDING, 0)
+        if read_at + reads > size:
+            return READ_OUTSIDE, read_at, reads
+        return (WRITE_OUTSIDE if write_at + writes > size else WRITE_READ_ONLY), write_at, writes
+    if fc in _READS and len(pdu) >= 5:
+        address, count = struct.unpack_from(">HH", pdu, 1)
+        return READ_OUTSIDE, address, count
+    if fc in _WRITES and len(pdu) >= 5:
+        address, count = struct.unpack_from(">HH", pdu, 1)
+        count = 1 if fc in _SINGLE else count
+        inside = address + count <= sizes.get(_WRITES[fc], 0)
+        return (WRITE_READ_ONLY if inside else WRITE_OUTSIDE), address, count
+    return None
 
 
 class ModbusPort(Listener):
@@ -114,13 +142,15 @@ class ModbusPort(Listener):
         port: int = 0,
         name: str = "modbus",
         clock: Timebase = VIRTUAL,
-        on_out_of_map: Callable[[int, int, int], None] | None = None,
+        on_out_of_map: Callable[[str, int, int, int], None] | None = None,
     ) -> None:
         super().__init__(host, port, name)
         self.bank = bank
         self.on_out_of_map = on_out_of_map
-        """Told ``(function, address, count)`` of each read answered exception 02 (illegal
-        data address: outside the register map); a device records it for strict mode."""
+        """Told ``(what, function, address, count)`` of each request answered exception 02
+        (illegal data address: a read or write outside the register map, or a write to a
+        read-only register; see :func:`refused_address`); a device records it for strict
+        mode."""
         self.clock = clock
         """Brings the model up to 'now' around each request (the device, or a clock)."""
         self.dropped = 0
@@ -168,9 +198,11 @@ class ModbusPort(Listener):
                         log.debug("%s: dropped request fc=%d (not answering)", self.name, pdu[0])
                         continue
                     reply = await self._answer(header, pdu)
-                    if self.on_out_of_map is not None and _out_of_map(pdu, reply):
-                        (address, count) = struct.unpack_from(">HH", pdu, 1)
-                        self.on_out_of_map(pdu[0], address, count)
+                    if self.on_out_of_map is not None:
+                        refused = refused_address(pdu, reply, self.bank.sizes)
+                        if refused is not None:
+                            what, address, count = refused
+                            self.on_out_of_map(what, pdu[0], address, count)
                 finally:
                     self.clock.wake()
             writer.write(reply)

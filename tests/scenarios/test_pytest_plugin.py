@@ -187,3 +187,32 @@ def test_strict_findings_name_a_modbus_read_outside_the_map() -> None:
             "protocol_violation what=modbus_read_outside_the_map "
             f"function=4 address={regs.INPUT_COUNT - 1} count=2"
         )
+
+
+def test_strict_findings_name_modbus_writes_outside_the_map_and_to_read_only_registers() -> None:
+    from pymodbus.client import ModbusTcpClient
+
+    from devices.protocols import ups_registers as regs
+
+    with SimulatedKiosk(speed=60, strict=True) as kiosk:
+        host, port = kiosk.endpoints["ups"]["modbus"].rsplit(":", 1)
+        client = ModbusTcpClient(host, port=int(port), timeout=2, retries=0)
+        assert client.connect()
+        try:
+            threshold = regs.HoldingRegister.LOW_BATTERY_THRESHOLD
+            assert not client.write_register(threshold, 25).isError()
+            assert kiosk.findings() == []
+            past_the_end = client.write_registers(regs.HOLDING_COUNT - 1, [0, 0])
+            read_only = client.write_register(regs.HoldingRegister.BATTERY_TEST_RESULT, 0)
+        finally:
+            client.close()
+        assert [rr.exception_code for rr in (past_the_end, read_only)] == [0x02, 0x02]
+        outside, read_only_finding = kiosk.findings()
+        assert outside.startswith("ups at ") and outside.endswith(
+            "protocol_violation what=modbus_write_outside_the_map "
+            f"function=16 address={regs.HOLDING_COUNT - 1} count=2"
+        )
+        assert read_only_finding.endswith(
+            "protocol_violation what=modbus_write_to_a_read_only_register "
+            f"function=6 address={int(regs.HoldingRegister.BATTERY_TEST_RESULT)} count=1"
+        )

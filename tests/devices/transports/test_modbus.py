@@ -13,7 +13,7 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusIOException
 
 from devices.transports import Port
-from devices.transports.modbus import ILLEGAL_VALUE, ModbusPort, Table
+from devices.transports.modbus import ILLEGAL_ADDRESS, ILLEGAL_VALUE, ModbusPort, Table
 
 
 class Bank:
@@ -88,6 +88,52 @@ async def test_the_map_is_bounded(served: tuple[Bank, ModbusPort, AsyncModbusTcp
         assert rr.isError() and rr.exception_code == 0x02, rr
     rr = await client.read_coils(0, count=1)
     assert rr.isError() and rr.exception_code == 0x01
+
+
+class ReadOnlyFirst(Bank):
+    """Holding register 0 is read-only: a write to it is refused with exception 02."""
+
+    def write(self, address: int, values: Sequence[int]) -> int | None:
+        return ILLEGAL_ADDRESS if address == 0 else super().write(address, values)
+
+
+@pytest.mark.timeout(10)
+async def test_every_request_refused_for_its_address_is_told_what_it_tried_where() -> None:
+    told: list[tuple[str, int, int, int]] = []
+    async with ModbusPort(
+        ReadOnlyFirst(), on_out_of_map=lambda *refused: told.append(refused)
+    ) as port:
+        client = AsyncModbusTcpClient("127.0.0.1", port=port.port, timeout=1, retries=0)
+        assert await client.connect()
+        try:
+            answers = [
+                await client.read_input_registers(3, count=2),
+                await client.write_register(9, 1),  # 6: past the 3 holding registers
+                await client.write_registers(2, [1, 2]),  # 16: 2 and 3, and 3 is past the end
+                await client.write_register(0, 1),  # 6: inside the map, but read-only
+                await client.mask_write_register(address=5, and_mask=0, or_mask=1),  # 22
+                await client.readwrite_registers(
+                    read_address=0, read_count=4, write_address=1, values=[1]
+                ),  # 23: its read part is past the end
+                await client.readwrite_registers(
+                    read_address=0, read_count=1, write_address=2, values=[1, 2]
+                ),  # 23: its write part is
+                await client.write_registers(1, [5, 6]),  # accepted: not told
+                await client.write_coil(0, True),  # no coils at all: exception 01, not told
+            ]
+        finally:
+            client.close()
+    codes = [rr.exception_code if rr.isError() else None for rr in answers]
+    assert codes == [2, 2, 2, 2, 2, 2, 2, None, 1]
+    assert told == [
+        ("modbus_read_outside_the_map", 4, 3, 2),
+        ("modbus_write_outside_the_map", 6, 9, 1),
+        ("modbus_write_outside_the_map", 16, 2, 2),
+        ("modbus_write_to_a_read_only_register", 6, 0, 1),
+        ("modbus_write_outside_the_map", 22, 5, 1),
+        ("modbus_read_outside_the_map", 23, 0, 4),
+        ("modbus_write_outside_the_map", 23, 2, 2),
+    ]
 
 
 @pytest.mark.timeout(10)
