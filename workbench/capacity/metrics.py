@@ -1,4 +1,4 @@
-"""What one replication measured: a column store of fault records and the metrics drawn from it.
+"""What one replication measured: one row per fault, per-region tallies, and the metrics drawn from them.
 
 Every fault gets one row (times in hours from its report; infinity for a step not reached by
 the end of the run). :func:`collect` turns the rows into flat metric names such as
@@ -8,16 +8,14 @@ the end of the run). :func:`collect` turns the rows into flat metric names such 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
-from workbench.capacity.calendar import on_hours, shift_intervals
+from workbench.capacity.calendar import BusinessCalendar, on_hours, shift_intervals
 from workbench.capacity.clauses import CLAUSES
+from workbench.capacity.config import Plan
 from workbench.capacity.stats import percentiles, share
-
-if TYPE_CHECKING:
-    from workbench.capacity.model import Model
 
 REMOTE, STANDBY, STOCKOUT, ROUTED, CLOSED_BY_PHONE = 1, 2, 4, 8, 16
 """Flags of a fault row: fixed remotely, standby swapped in, part out of stock, sent to the
@@ -25,8 +23,11 @@ remote desk (the remote-session clock counts these), closed on the hotline call.
 OVERALL = "overall"
 
 
-class Columns:
-    """Growable per-fault arrays, written in place by the fault processes."""
+@dataclass
+class Rows:
+    """One row per fault of a replication, as numpy columns: report time, the clocks (hours
+    from the report; inf for a step not reached by the end of the run), the restore budget,
+    region, severity index, flags, whether under warranty, and the terminal."""
 
     t0: np.ndarray
     contact: np.ndarray
@@ -41,45 +42,60 @@ class Columns:
     sev: np.ndarray
     flags: np.ndarray
     warranty: np.ndarray
+    terminal: np.ndarray
 
-    def __init__(self, capacity: int) -> None:
-        self.n = 0
-        self._alloc(max(capacity, 16))
-
-    def _alloc(self, size: int) -> None:
-        old = self.__dict__.copy()
-        self.size = size
-        for name in (
-            "t0", "contact", "solution", "session", "onsite", "restore", "normal", "wait"
-        ):  # fmt: skip
-            setattr(self, name, _grow(old.get(name), size, math.inf))
-        self.deadline = _grow(old.get("deadline"), size, math.nan)
-        self.region = _grow(old.get("region"), size, 0, np.int16)
-        self.sev = _grow(old.get("sev"), size, 0, np.int8)
-        self.flags = _grow(old.get("flags"), size, 0, np.int8)
-        self.warranty = _grow(old.get("warranty"), size, False, np.bool_)
-
-    def open(self, region: int, sev: int, t0: float, warranty: bool) -> int:
-        """Start a row for a new fault; returns its index."""
-        i = self.n
-        if i >= self.size:
-            self._alloc(self.size * 2)
-        self.n = i + 1
-        self.region[i] = region
-        self.sev[i] = sev
-        self.t0[i] = t0
-        self.warranty[i] = warranty
-        return i
+    @property
+    def n(self) -> int:
+        """How many faults."""
+        return int(self.t0.size)
 
 
-def _grow(old: np.ndarray | None, size: int, fill: object, dtype: type = np.float64) -> np.ndarray:
-    arr: np.ndarray = np.full(size, fill, dtype=dtype)
-    if old is not None:
-        arr[: old.size] = old
-    return arr
+@dataclass
+class Tally:
+    """Everything :func:`collect` needs of a finished replication, per region (in plan order)."""
+
+    regions: list[str]
+    horizon: float
+    rows: Rows
+    engineers: list[int]
+    on_shift: list[float]
+    busy: list[float]
+    terminals: list[int]
+    stockouts: list[int]
+    standby_uses: list[int]
+    max_queue: list[int]
+    inspections: list[tuple[int, int]]
+    events: int
 
 
-def _severity_metrics(out: dict[str, float], scope: str, c: Columns, mask: np.ndarray) -> None:
+def down_hours(rows: Rows, regions: int, horizon: float) -> list[float]:
+    """Terminal-hours down inside the horizon per region: a terminal is down from the report of a
+    blocking (P1, P2) fault until every blocking fault on it is restored; a stretch still open
+    at the end of the run is not counted."""
+    blocking = rows.sev < 2
+    term = rows.terminal[blocking]
+    start = rows.t0[blocking]
+    stop = start + rows.restore[blocking]
+    region = rows.region[blocking]
+    order = np.lexsort((start, term))
+    out = [0.0] * regions
+    last, since, until, reg = -1, 0.0, 0.0, 0
+    for t, s, e, g in zip(
+        term[order].tolist(), start[order].tolist(), stop[order].tolist(),
+        region[order].tolist(), strict=True,
+    ):  # fmt: skip
+        if t != last or s > until:
+            if last >= 0 and until < math.inf:
+                out[reg] += max(0.0, min(until, horizon) - since)
+            last, since, until, reg = t, s, e, g
+        elif e > until:
+            until = e
+    if last >= 0 and until < math.inf:
+        out[reg] += max(0.0, min(until, horizon) - since)
+    return out
+
+
+def _severity_metrics(out: dict[str, float], scope: str, c: Rows, mask: np.ndarray) -> None:
     """Share meeting each clause's clock (and how many faults it counted), plus percentiles."""
     n = c.n
     flags = c.flags[:n]
@@ -113,16 +129,13 @@ def _severity_metrics(out: dict[str, float], scope: str, c: Columns, mask: np.nd
             out[f"{key}.contact_p{q}_min"] = v
 
 
-def collect(model: Model) -> dict[str, float]:
+def collect(tally: Tally) -> dict[str, float]:
     """All metrics of a finished replication, per region and overall."""
-    c = model.cols
+    c = tally.rows
     n = c.n
     out: dict[str, float] = {}
-    regions = [r.name for r in model.plan.regions]
-    on_shift = _on_shift_hours(model)
-    busy = [0.0] * len(regions)
-    for eng in model.engineers:
-        busy[eng.region] += eng.busy_hours
+    regions = tally.regions
+    down_by_region = down_hours(c, len(regions), tally.horizon)
     scopes: list[tuple[str, np.ndarray, list[int]]] = [
         (OVERALL, np.ones(n, dtype=bool), list(range(len(regions))))
     ]
@@ -135,41 +148,41 @@ def collect(model: Model) -> dict[str, float]:
         out[f"{scope}.remote_resolved"] = share((flags & REMOTE) != 0)
         out[f"{scope}.phone_resolved"] = share((flags & CLOSED_BY_PHONE) != 0)
         out[f"{scope}.visits"] = float(visited.sum())
-        out[f"{scope}.stockouts"] = float(sum(model.stockouts[g] for g in idx))
-        out[f"{scope}.standby_uses"] = float(sum(model.standby_uses[g] for g in idx))
+        out[f"{scope}.stockouts"] = float(sum(tally.stockouts[g] for g in idx))
+        out[f"{scope}.standby_uses"] = float(sum(tally.standby_uses[g] for g in idx))
         out[f"{scope}.warranty_repairs"] = share(c.warranty[:n][visited])
         waits = c.wait[:n][visited]
         waits = waits[np.isfinite(waits)]
         out[f"{scope}.dispatch_wait_mean_h"] = float(waits.mean()) if waits.size else math.nan
-        out[f"{scope}.max_queue"] = float(max(model.dispatcher.max_waiting[g] for g in idx))
-        shift_h = sum(on_shift[g] for g in idx)
-        out[f"{scope}.utilisation"] = sum(busy[g] for g in idx) / shift_h if shift_h else math.nan
-        out[f"{scope}.engineers"] = float(sum(1 for e in model.engineers if e.region in idx))
-        terminals = sum(model.region_terminals[g] for g in idx)
+        out[f"{scope}.max_queue"] = float(max(tally.max_queue[g] for g in idx))
+        shift_h = sum(tally.on_shift[g] for g in idx)
+        busy = sum(tally.busy[g] for g in idx)
+        out[f"{scope}.utilisation"] = busy / shift_h if shift_h else math.nan
+        out[f"{scope}.engineers"] = float(sum(tally.engineers[g] for g in idx))
+        terminals = sum(tally.terminals[g] for g in idx)
         out[f"{scope}.terminals"] = float(terminals)
-        down = sum(model.region_down[g] for g in idx)
+        down = sum(down_by_region[g] for g in idx)
         out[f"{scope}.availability"] = (
-            1 - down / (terminals * model.horizon) if terminals else math.nan
+            1 - down / (terminals * tally.horizon) if terminals else math.nan
         )
-        done = sum(model.inspections[g][0] for g in idx)
+        done = sum(tally.inspections[g][0] for g in idx)
         out[f"{scope}.inspections"] = float(done)
         out[f"{scope}.inspections_on_time"] = (
-            sum(model.inspections[g][1] for g in idx) / done if done else math.nan
+            sum(tally.inspections[g][1] for g in idx) / done if done else math.nan
         )
-    out["events"] = float(model.events)
+    out["events"] = float(tally.events)
     return out
 
 
-def _on_shift_hours(model: Model) -> list[float]:
+def on_shift_hours(plan: Plan, calendar: BusinessCalendar, horizon: float) -> list[float]:
     """Engineer-hours on shift inside the horizon, per region."""
-    per_region = [0.0] * len(model.plan.regions)
-    for name, engineers in model.by_shift.items():
-        if not engineers:
-            continue
-        hours = on_hours(
-            shift_intervals(model.plan.shifts[name], model.calendar, model.horizon, -1),
-            model.horizon,
-        )
-        for eng in engineers:
-            per_region[eng.region] += hours
+    per_region = [0.0] * len(plan.regions)
+    hours = {
+        name: on_hours(shift_intervals(shift, calendar, horizon, -1), horizon)
+        for name, shift in plan.shifts.items()
+    }
+    for g, region in enumerate(plan.regions):
+        for centre in region.centres:
+            for grp in centre.engineers:
+                per_region[g] += hours[grp.shift] * grp.count
     return per_region

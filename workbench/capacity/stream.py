@@ -171,6 +171,80 @@ class FaultStream:
                 travel2[m] = centre.travel.transform(z[3][m], u[3][m])
         repair = np.exp(repair_mu + self.repair_sigma * z[4])
         lead = plan.parts.lead_time_days.transform(z[5], u[4], 24.0)
-        cols = (gaps, g, k, terminal.astype(np.int64), call, tried, ok, travel, repair, lead,
-                travel2)  # fmt: skip
-        return [c.tolist() for c in cols]
+        return [gaps, g, k, terminal.astype(np.int64), call, tried, ok, travel, repair, lead,
+                travel2]  # fmt: skip
+
+    def until(self, horizon: float) -> Faults:
+        """Every fault reported before ``horizon``, drawn chunk by chunk as :meth:`draw` makes them."""
+        chunk = max(1024, min(65_536, int(self.total_rate * horizon / 8) + 1))
+        parts: list[list[Any]] = []
+        drawn = 0.0
+        while self.total_rate > 0:
+            cols = self.draw(chunk)
+            parts.append(cols)
+            drawn += float(cols[0].sum())
+            if drawn >= horizon * (1 + 1e-9) + 1:  # well past it: the sums below decide exactly
+                break
+        if not parts:
+            return Faults.empty()
+        cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+        t0 = np.cumsum(cols[0])
+        n = int(np.searchsorted(t0, horizon, side="left"))
+        gaps, g, k, terminal, call, tried, ok, travel, repair, lead, travel2 = (
+            c[:n] for c in cols
+        )  # fmt: skip
+        per_group = np.array([self.profile_index[id(grp.profile)] for grp in self.groups])
+        prof = per_group[g]
+        # Per (profile, mode): severity, route, part, mean repair; flattened with offsets.
+        offset = np.cumsum([0] + [len(p.modes) for p in self.profiles])
+        flat = offset[prof] + k
+        modes = [m for p in self.profiles for m in p.modes]
+        has_part = np.array([m.part is not None for m in modes] or [False])[flat]
+        if not self.repair_sigma:
+            repair = np.array([m.repair_minutes / 60 for m in modes] or [0.0])[flat]
+        return Faults(
+            t0=t0[:n],
+            group=g,
+            mode=flat,
+            terminal=terminal,
+            call=call,
+            tried=tried,
+            ok=ok,
+            travel=travel,
+            repair=repair,
+            lead=np.where(has_part, lead, 0.0),
+            travel2=np.where(has_part, travel2, 0.0),
+            route=np.array([r for p in self.profiles for r in p.routes] or [0])[flat],
+            modes=modes,
+        )
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Every fault of one replication as columns (numpy arrays, one entry per fault, in report
+    order): report time, terminal group, mode (an index into ``modes``), terminal, and the
+    durations it will need (hours): call, first-line attempt, whether that works, travel,
+    repair, part lead time and second travel (0 without a part), and its first route."""
+
+    t0: np.ndarray
+    group: np.ndarray
+    mode: np.ndarray
+    terminal: np.ndarray
+    call: np.ndarray
+    tried: np.ndarray
+    ok: np.ndarray
+    travel: np.ndarray
+    repair: np.ndarray
+    lead: np.ndarray
+    travel2: np.ndarray
+    route: np.ndarray
+    modes: list[FaultMode]
+
+    @staticmethod
+    def empty() -> Faults:
+        """No faults at all (a fleet with no rate)."""
+        f, i = np.zeros(0), np.zeros(0, dtype=np.int64)
+        return Faults(f, i, i, i, f, f, np.zeros(0, dtype=bool), f, f, f, f, i, [])
+
+    def __len__(self) -> int:
+        return int(self.t0.size)

@@ -1,0 +1,272 @@
+"""One region's field work as a SimPy model: dispatch, travel, parts, repair or a standby swap, inspections.
+
+Engineers never leave their region and each centre keeps its own stock and standbys, so once
+the front line (:mod:`workbench.capacity.frontline`) has said when each fault reaches the
+field, every region runs in an environment of its own, in any order or in parallel, and gives
+the same figures. Time unit: hours; hour 0 is the plan's start date.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from workbench.capacity.calendar import BusinessCalendar, shift_intervals
+from workbench.capacity.config import Plan, Skill
+from workbench.capacity.dispatch import Dispatcher, Engineer
+from workbench.capacity.metrics import STANDBY, STOCKOUT
+
+INSPECTION = 3
+"""Priority of an inspection visit: after every fault."""
+SKILLS = (Skill.basic, Skill.self_service)
+
+
+def crew(plan: Plan, region: int | None = None) -> dict[str, list[Engineer]]:
+    """The engineers of one region (every region for None), by shift, numbered across the plan."""
+    by_shift: dict[str, list[Engineer]] = {name: [] for name in plan.shifts}
+    index, c = 0, 0
+    for g, reg in enumerate(plan.regions):
+        for centre in reg.centres:
+            for grp in centre.engineers:
+                skills = tuple(sorted({SKILLS.index(s) for s in grp.skills}))
+                for _ in range(grp.count):
+                    if region is None or g == region:
+                        by_shift[grp.shift].append(Engineer(index, g, c, skills, on_shift=False))
+                    index += 1
+            c += 1
+    return by_shift
+
+
+def run_field(plan: Plan, region: int, work: Work, horizon: float, end: float) -> FieldResult:
+    """Build one region's field from the plan and simulate it (what a worker process runs)."""
+    by_shift = crew(plan, region)
+    calendar = BusinessCalendar(plan.calendar, int(horizon // 24) + 30)
+    marks: list[tuple[float, int, str]] = []
+    for name, shift in plan.shifts.items():
+        if by_shift[name]:
+            for on, off in shift_intervals(shift, calendar, end, first_day=-1):
+                marks.append((max(on, 0.0), 1, name))
+                marks.append((off, 0, name))
+    marks.sort()
+    centre_region = [g for g, r in enumerate(plan.regions) for _ in r.centres]
+    engineers = [e for crew_ in by_shift.values() for e in crew_]
+    shift_marks = [(at, on, by_shift[name]) for at, on, name in marks]
+    return Field(plan, region, centre_region, engineers, shift_marks, work, horizon, end).run()
+
+
+@dataclass(frozen=True)
+class Work:
+    """A region's field work, in the order it arrives (hours; plain lists, read per event).
+
+    Faults: global row, report time, arrival in the field, centre, skill, severity index,
+    part (index into ``parts``, -1 for none), restore budget, travel, repair, lead time,
+    second travel. Inspections: time, centre, skill, travel, work, due time.
+    """
+
+    row: list[int]
+    t0: list[float]
+    entry: list[float]
+    centre: list[int]
+    skill: list[int]
+    sev: list[int]
+    part: list[int]
+    budget: list[float]
+    travel: list[float]
+    repair: list[float]
+    lead: list[float]
+    travel2: list[float]
+    parts: list[str]
+    visit_at: list[float]
+    visit_centre: list[int]
+    visit_skill: list[int]
+    visit_travel: list[float]
+    visit_work: list[float]
+    visit_due: list[float]
+
+
+@dataclass
+class FieldResult:
+    """What one region's field did: per fault row (``rows``) its clocks, and the region's tallies."""
+
+    region: int
+    rows: np.ndarray
+    wait: np.ndarray
+    onsite: np.ndarray
+    deadline: np.ndarray
+    restore: np.ndarray
+    normal: np.ndarray
+    flags: np.ndarray
+    stockouts: int
+    standby_uses: int
+    inspections: tuple[int, int]
+    max_queue: int
+    busy_hours: float
+    events: int
+
+
+class Field:
+    """The field of one region: its engineers, shifts, stock and standbys, fed by :class:`Work`."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        region: int,
+        centre_region: list[int],
+        engineers: list[Engineer],
+        shift_marks: list[tuple[float, int, list[Engineer]]],
+        work: Work,
+        horizon: float,
+        end: float,
+    ) -> None:
+        self.plan, self.region, self.work = plan, region, work
+        self.env = simpy.Environment()
+        self.horizon, self.end = horizon, end
+        self.engineers = engineers
+        self.shift_marks = shift_marks
+        self.dispatcher = Dispatcher(self.env, centre_region, engineers, 4, 2, horizon)
+        centres = [c for r in plan.regions for c in r.centres]
+        self.centres = centres
+        self.cross = [plan.regions[g].cross_centre_hours for g in centre_region]
+        self.standby = [plan.standby.per_centre if c.standby is None else c.standby for c in centres]
+        self.swap_hours = plan.repair.swap_minutes / 60
+        self.stock: dict[tuple[int, int], simpy.Container] = {}
+        n = len(work.row)
+        self.wait = [math.inf] * n
+        self.onsite = [math.inf] * n
+        self.deadline = [math.nan] * n
+        self.restore = [math.inf] * n
+        self.normal = [math.inf] * n
+        self.flags = [0] * n
+        self.stockouts = self.standby_uses = 0
+        self.inspected = [0, 0]  # done, on time
+
+    def run(self) -> FieldResult:
+        """Simulate the region to the end of the run (horizon plus drain)."""
+        env = self.env
+        env.process(self._shifts())
+        if self.work.row:
+            env.process(self._arrivals())
+        if self.work.visit_at:
+            env.process(self._visits())
+        env.run(until=self.end)
+        w = self.work
+        return FieldResult(
+            self.region,
+            np.array(w.row, dtype=np.int64),
+            np.array(self.wait),
+            np.array(self.onsite),
+            np.array(self.deadline),
+            np.array(self.restore),
+            np.array(self.normal),
+            np.array(self.flags, dtype=np.int8),
+            self.stockouts,
+            self.standby_uses,
+            (self.inspected[0], self.inspected[1]),
+            self.dispatcher.max_waiting[self.region],
+            sum(e.busy_hours for e in self.engineers),
+            next(env._eid),  # type: ignore[attr-defined]  # SimPy's scheduled-event counter
+        )
+
+    def _shifts(self) -> simpy.events.ProcessGenerator:
+        env, dispatcher = self.env, self.dispatcher
+        for at, on, engineers in self.shift_marks:
+            if at >= self.end:
+                break
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            if on:
+                dispatcher.shift_on(engineers)
+            else:
+                dispatcher.shift_off(engineers)
+
+    def _arrivals(self) -> simpy.events.ProcessGenerator:
+        env, fault, process, timeout = self.env, self._fault, self.env.process, self.env.timeout
+        for j, at in enumerate(self.work.entry):
+            if at > env.now:
+                yield timeout(at - env.now)
+            process(fault(j))
+
+    # -- one fault ----------------------------------------------------------------------
+    def _fault(self, j: int) -> simpy.events.ProcessGenerator:
+        """One fault from the moment it reaches the field: engineer, travel, part, repair."""
+        env, w, dispatcher = self.env, self.work, self.dispatcher
+        t0, centre, skill, sev = w.t0[j], w.centre[j], w.skill[j], w.sev[j]
+        asked = env.now
+        eng = dispatcher.take(centre, skill)
+        if eng is None:
+            eng = yield dispatcher.request(sev, centre, skill, self.region)
+        self.wait[j] = env.now - asked
+        yield env.timeout(w.travel[j] + (self.cross[centre] if eng.centre != centre else 0.0))
+        arrived = env.now
+        self.onsite[j] = arrived - t0
+        budget = w.budget[j]
+        self.deadline[j] = budget
+        lead_h, repair_h = w.lead[j], w.repair[j]
+        part = self._take_part(centre, w.part[j], lead_h) if w.part[j] >= 0 else None
+        short = part is not None and not part.triggered
+        swapped = False
+        if short:
+            self.flags[j] |= STOCKOUT
+            self.stockouts += 1
+        projected = arrived + lead_h + repair_h if short else arrived + repair_h
+        if projected > t0 + budget and self.standby[centre] > 0:
+            self.standby[centre] -= 1
+            self.standby_uses += 1
+            swapped = True
+            self.flags[j] |= STANDBY
+            yield env.timeout(self.swap_hours)
+            self.restore[j] = env.now - t0
+        if part is not None and not part.triggered:  # (the part may have come during a swap)
+            dispatcher.release(eng)
+            yield part
+            eng = dispatcher.take(centre, skill)
+            if eng is None:
+                eng = yield dispatcher.request(sev, centre, skill, self.region)
+            yield env.timeout(w.travel2[j] + (self.cross[centre] if eng.centre != centre else 0.0))
+        yield env.timeout(repair_h)
+        dispatcher.release(eng)
+        self.normal[j] = env.now - t0
+        if swapped:
+            self.standby[centre] += 1
+        else:
+            self.restore[j] = env.now - t0
+
+    def _take_part(self, centre: int, part: int, lead_h: float) -> simpy.Event:
+        """Take one part from the centre's stock and reorder it (one-for-one)."""
+        box = self.stock.get((centre, part))
+        if box is None:
+            name = self.work.parts[part]
+            parts = self.plan.parts
+            own = self.centres[centre].stock or {}
+            init = own.get(name, parts.stock.get(name, parts.default_stock))
+            box = self.stock[(centre, part)] = simpy.Container(self.env, init=init)
+
+        def arrive(_: simpy.Event) -> None:
+            box.put(1)
+
+        self.env.timeout(lead_h).callbacks.append(arrive)
+        return box.get(1)
+
+    # -- inspections --------------------------------------------------------------------
+    def _visits(self) -> simpy.events.ProcessGenerator:
+        env, w, visit = self.env, self.work, self._visit
+        for j, at in enumerate(w.visit_at):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            env.process(visit(j))
+
+    def _visit(self, j: int) -> simpy.events.ProcessGenerator:
+        env, w, dispatcher = self.env, self.work, self.dispatcher
+        centre, skill = w.visit_centre[j], w.visit_skill[j]
+        eng = dispatcher.take(centre, skill)
+        if eng is None:
+            eng = yield dispatcher.request(INSPECTION, centre, skill, self.region)
+        cross = self.cross[centre] if eng.centre != centre else 0.0
+        yield env.timeout(w.visit_travel[j] + cross + w.visit_work[j])
+        dispatcher.release(eng)
+        self.inspected[0] += 1
+        if env.now <= w.visit_due[j]:
+            self.inspected[1] += 1
