@@ -130,7 +130,9 @@ class Field:
         centres = [c for r in plan.regions for c in r.centres]
         self.centres = centres
         self.cross = [plan.regions[g].cross_centre_hours for g in centre_region]
-        self.standby = [plan.standby.per_centre if c.standby is None else c.standby for c in centres]
+        self.standby = [
+            plan.standby.per_centre if c.standby is None else c.standby for c in centres
+        ]
         self.swap_hours = plan.repair.swap_minutes / 60
         self.stock: dict[tuple[int, int], simpy.Container] = {}
         n = len(work.row)
@@ -167,7 +169,7 @@ class Field:
             (self.inspected[0], self.inspected[1]),
             self.dispatcher.max_waiting[self.region],
             sum(e.busy_hours for e in self.engineers),
-            next(env._eid),  # type: ignore[attr-defined]  # SimPy's scheduled-event counter
+            next(env._eid),  # SimPy's scheduled-event counter
         )
 
     def _shifts(self) -> simpy.events.ProcessGenerator:

@@ -14,7 +14,6 @@ the same figures either way. Time unit: hours; hour 0 is the plan's start date.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -120,7 +119,7 @@ class Model:
         for r in range(len(self.plan.regions)):
             rows = np.flatnonzero((region_of == r) & np.isfinite(front.entry))
             rows = rows[np.argsort(front.entry[rows], kind="stable")]
-            v = [x for x in visits if x[0] == r]
+            v = visits["region"] == r
             works.append(
                 Work(
                     rows.tolist(),
@@ -136,12 +135,12 @@ class Model:
                     faults.lead[rows].tolist(),
                     faults.travel2[rows].tolist(),
                     part_names,
-                    [x[1] for x in v],
-                    [x[2] for x in v],
-                    [x[3] for x in v],
-                    [x[4] for x in v],
-                    [x[5] for x in v],
-                    [x[6] for x in v],
+                    visits["at"][v].tolist(),
+                    visits["centre"][v].astype(np.int64).tolist(),
+                    visits["skill"][v].astype(np.int64).tolist(),
+                    visits["travel"][v].tolist(),
+                    visits["work"][v].tolist(),
+                    visits["due"][v].tolist(),
                 )
             )
         return works
@@ -161,30 +160,42 @@ class Model:
                 budget[m] = [add(t, days) - t for t in faults.t0[m].tolist()]
         return budget
 
-    def _visits(self) -> list[tuple[int, float, int, int, float, float, float]]:
-        """Every inspection: (region, time, centre, skill, travel, work, due), in time order."""
+    def _visits(self) -> dict[str, np.ndarray]:
+        """Every inspection, in time order: region, time, centre, skill, travel, work, due.
+
+        Each period visits every terminal once, in a random order, spread over its first three
+        quarters; the draws come from a generator of their own, so faults are not disturbed.
+        """
         spec = self.plan.inspection
+        names = ("region", "at", "centre", "skill", "travel", "work", "due")
         if not (spec.enabled and spec.per_year > 0 and self.terminals):
-            return []
-        rng = random.Random(self.seed * 7919 + 17)
+            return {k: np.zeros(0) for k in names}
+        rng = np.random.default_rng(self.seed * 7919 + 17)
         period = 365 * 24.0 / spec.per_year
-        order = [g for g, group in enumerate(self.groups) for _ in range(group.count)]
-        out = []
+        order = np.repeat(np.arange(len(self.groups)), [g.count for g in self.groups])
+        gap = 0.75 * period / order.size
+        parts = []
         start = 0.0
         while start < self.horizon:
-            rng.shuffle(order)
-            gap = 0.75 * period / len(order)
-            due = min(start + period, self.end)
-            for k, g in enumerate(order):
-                at = start + k * gap
-                if at >= self.horizon:
-                    return out
-                group = self.groups[g]
-                travel = self.centres[group.centre].travel.draw(rng)
-                work = spec.minutes.draw(rng, 1 / 60)
-                out.append((group.region, at, group.centre, group.skill, travel, work, due))
+            at = start + np.arange(order.size) * gap
+            g = rng.permutation(order)[at < self.horizon]
+            at = at[: g.size]
+            z, u = rng.standard_normal((2, g.size)), rng.random((2, g.size))
+            centre = np.array([grp.centre for grp in self.groups])[g]
+            travel = np.zeros(g.size)
+            for c, spot in enumerate(self.centres):
+                m = centre == c
+                travel[m] = spot.travel.transform(z[0][m], u[0][m])
+            parts.append((
+                np.array([grp.region for grp in self.groups])[g], at, centre,
+                np.array([grp.skill for grp in self.groups])[g], travel,
+                spec.minutes.transform(z[1], u[1], 1 / 60),
+                np.full(g.size, min(start + period, self.end)),
+            ))  # fmt: skip
             start += period
-        return out
+        return {
+            k: np.concatenate(col) for k, col in zip(names, zip(*parts, strict=True), strict=True)
+        }
 
     def collect(self, results: list[FieldResult]) -> dict[str, float]:
         """The metrics of the replication from the front line and every region's field."""
@@ -203,9 +214,8 @@ class Model:
             region=self.region_of.astype(np.int16),
             sev=self.sev,
             flags=front.flags.copy(),
-            warranty=faults.t0 < np.array([g.warranty_end for g in self.groups] or [0.0])[
-                faults.group
-            ],
+            warranty=faults.t0
+            < np.array([g.warranty_end for g in self.groups] or [0.0])[faults.group],
             terminal=faults.terminal,
         )
         for res in results:

@@ -17,8 +17,9 @@ from workbench.capacity.config import Plan
 from workbench.capacity.model import Inputs
 from workbench.capacity.scaling import with_region_engineers
 from workbench.capacity.stats import Summary
-from workbench.capacity.sweep import Progress, run_raw
+from workbench.capacity.sweep import run_raw
 from workbench.capacity.verdict import parse_share
+from workbench.capacity.workers import Progress
 from workbench.errors import ConfigError
 
 SCOPE_METRICS = {"availability", "remote_resolved", "inspections_on_time"}

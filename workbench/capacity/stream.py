@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -120,7 +119,7 @@ class FaultStream:
         ]
         self.rng = np.random.default_rng(seed)
 
-    def draw(self, size: int) -> list[list[Any]]:
+    def draw(self, size: int) -> list[np.ndarray]:
         """The next ``size`` faults of the stream, every random draw made at once (numpy).
 
         Columns: gap to the previous fault, group, mode index, terminal, call, first-line
@@ -177,7 +176,7 @@ class FaultStream:
     def until(self, horizon: float) -> Faults:
         """Every fault reported before ``horizon``, drawn chunk by chunk as :meth:`draw` makes them."""
         chunk = max(1024, min(65_536, int(self.total_rate * horizon / 8) + 1))
-        parts: list[list[Any]] = []
+        parts: list[list[np.ndarray]] = []
         drawn = 0.0
         while self.total_rate > 0:
             cols = self.draw(chunk)
@@ -187,11 +186,11 @@ class FaultStream:
                 break
         if not parts:
             return Faults.empty()
-        cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
-        t0 = np.cumsum(cols[0])
+        whole = [np.concatenate(c) for c in zip(*parts, strict=True)]
+        t0 = np.cumsum(whole[0])
         n = int(np.searchsorted(t0, horizon, side="left"))
-        gaps, g, k, terminal, call, tried, ok, travel, repair, lead, travel2 = (
-            c[:n] for c in cols
+        _, g, k, terminal, call, tried, ok, travel, repair, lead, travel2 = (
+            c[:n] for c in whole
         )  # fmt: skip
         per_group = np.array([self.profile_index[id(grp.profile)] for grp in self.groups])
         prof = per_group[g]

@@ -1,8 +1,9 @@
 """Replications over a grid of plans, on local processes by default or on a Dask cluster.
 
-The unit of work is :func:`replicate`: one plan (as plain data), one seed, one replication.
-It lives at module level and importing this module starts nothing, so local worker
-processes and Dask workers can import it freely. Every value of the swept variable reuses
+The unit of work is :func:`replicate`: one plan (as plain data), one seed, one replication;
+with fewer replications than workers it is one region of a replication
+(:func:`workbench.capacity.field.run_field`). Both live at module level and importing them
+starts nothing, so local worker processes and Dask workers can import them freely. Every value of the swept variable reuses
 the same seeds (common random numbers), so neighbouring points differ by the plan only.
 """
 
@@ -11,21 +12,18 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbench.capacity.config import Plan
-from workbench.capacity.model import Inputs, run_replication
+from workbench.capacity.field import FieldResult, run_field
+from workbench.capacity.model import Inputs, Model, run_replication
 from workbench.capacity.scaling import vary
 from workbench.capacity.stats import Estimate, Summary
-from workbench.errors import ConfigError, TransportError
-
-Progress = Callable[[int, int], None]
-"""Called with (done, total) after each replication."""
+from workbench.capacity.workers import Executor, Progress, executor
+from workbench.errors import ConfigError
 
 
 def rep_seed(seed: int, rep: int) -> int:
@@ -74,57 +72,48 @@ def run_raw(
     scheduler: str | None = None,
     progress: Progress | None = None,
 ) -> list[list[dict[str, float]]]:
-    """Replications numbered ``reps`` of each plan (so more can be added later), unsummarised."""
+    """Replications numbered ``reps`` of each plan (so more can be added later), unsummarised.
+
+    With fewer replications than workers, each replication's regions run in parallel instead
+    (:func:`by_region`); the figures are the same either way.
+    """
     reps = list(reps)
     if not reps:
         raise ConfigError("reps(=0) must be >= 1")
-    tasks = [(p.model_dump(), inputs, rep_seed(seed, r), years) for p in plans for r in reps]
-    results: list[dict[str, float] | None] = [None] * len(tasks)
-    if scheduler:
-        _on_dask(scheduler, tasks, results, progress)
-    elif (workers or os.cpu_count() or 1) <= 1 or len(tasks) == 1:
-        for i, task in enumerate(tasks):
-            results[i] = replicate(*task)
-            if progress:
-                progress(i + 1, len(tasks))
-    else:
-        with ProcessPoolExecutor(
-            max_workers=min(workers or os.cpu_count() or 1, len(tasks))
-        ) as pool:
-            futures: dict[Future[dict[str, float]], int] = {
-                pool.submit(replicate, *task): i for i, task in enumerate(tasks)
-            }
-            for done, fut in enumerate(as_completed(futures), 1):
-                results[futures[fut]] = fut.result()
-                if progress:
-                    progress(done, len(tasks))
-    runs = [r for r in results if r is not None]
+    tasks = [(p, rep_seed(seed, r)) for p in plans for r in reps]
+    regions = max(len(p.regions) for p in plans)
+    with executor(workers, scheduler, len(tasks) * regions) as ex:
+        if ex.slots > len(tasks) and regions > 1:
+            runs = by_region(ex, tasks, inputs, years, progress)
+        else:
+            calls = [(p.model_dump(), inputs, s, years) for p, s in tasks]
+            runs = ex.map(replicate, calls, progress)
     n = len(reps)
     return [runs[k * n : (k + 1) * n] for k in range(len(plans))]
 
 
-def _on_dask(
-    scheduler: str,
-    tasks: list[tuple[Any, ...]],
-    results: list[dict[str, float] | None],
-    progress: Progress | None,
-) -> None:
-    from distributed import Client
-    from distributed import as_completed as dask_completed
-
-    try:
-        client = Client(scheduler, timeout=10)
-    except OSError as exc:
-        raise TransportError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"--scheduler {scheduler!r}: not a scheduler address ({exc})") from None
-    with client:
-        futures = [client.submit(replicate, *task, pure=False) for task in tasks]
-        index = {f.key: i for i, f in enumerate(futures)}
-        for done, fut in enumerate(dask_completed(futures), 1):
-            results[index[fut.key]] = fut.result()
-            if progress:
-                progress(done, len(tasks))
+def by_region(
+    ex: Executor,
+    tasks: Sequence[tuple[Plan, int]],
+    inputs: Inputs,
+    years: float | None,
+    progress: Progress | None = None,
+) -> list[dict[str, float]]:
+    """Replications of (plan, seed) with every region's field as a call of its own: this
+    process draws the faults and runs the front line, the executor the regions (largest
+    first), and this process merges their rows into each replication's metrics."""
+    models = [Model(plan, inputs, seed, years) for plan, seed in tasks]
+    calls: list[tuple[int, tuple[Any, ...], int]] = []
+    for m, model in enumerate(models):
+        for r, work in enumerate(model.works()):
+            size = len(work.row) + len(work.visit_at)
+            calls.append((m, (model.plan, r, work, model.horizon, model.end), size))
+    calls.sort(key=lambda c: -c[2])
+    results = ex.map(run_field, [c[1] for c in calls], progress)
+    fields: list[list[FieldResult]] = [[] for _ in models]
+    for (m, _, _), res in zip(calls, results, strict=True):
+        fields[m].append(res)
+    return [model.collect(f) for model, f in zip(models, fields, strict=True)]
 
 
 def sweep(
