@@ -3,16 +3,18 @@
 Prints, for one simulated year:
 - raw SimPy and the bare skeleton of docs/performance.md (pooled exponential failures at MTBF
   2,000 h, a ``simpy.Resource`` of 200 engineers, lognormal travel 1 h + repair 1.5 h);
-- for 10,000 and 100,000 terminals (engineers scaled with the fleet as in the shipped plan):
-  the skeleton at the plan's failure rate (the same fault count and crew as the full
-  model) and the full model (hotline, remote desk, shifts, dispatch, travel, parts,
-  standbys, inspections, SLA clocks), and their CPU-time ratio;
+- for 10,000 and 100,000 terminals (the whole organisation, engineers, hotline agents and
+  desk engineers, scaled with the fleet as in the shipped plan): the skeleton at the plan's
+  failure rate (the same fault count and crew as the full model) and the full model
+  (hotline, remote desk, shifts, dispatch, travel, parts, standbys, inspections, SLA
+  clocks), once in this process and once with its regions on 2 local worker processes;
+  wall time, CPU time (worker processes included) and their ratio to the skeleton;
 - a sweep's wall time on 1 and 2 local worker processes, and on a Dask ``LocalCluster`` of
-  1 and of 2 worker processes.
+  1 and of 2 worker processes, beside the machine's own 2-process speed-up.
 
 Usage: ``.venv/bin/python bench/capacity_bench.py [--terminals N ...] [--sweep-reps R]``.
-The machine is noisy: read the ratios, which are measured in the same run; events/s are per
-CPU second of this process, which other jobs on the machine disturb less than wall time.
+The machine is shared: every line says the load average when it was measured; read the
+ratios, which are measured in the same run. CPU time is what other jobs disturb least.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ import argparse
 import math
 import os
 import random
+import resource
 import time
 from pathlib import Path
 
 import simpy
 
-from workbench.capacity.config import load_plan
+from workbench.capacity.config import Plan, load_plan
 from workbench.capacity.model import Inputs, Model
-from workbench.capacity.scaling import with_engineers, with_terminals
-from workbench.capacity.sweep import run_reps
+from workbench.capacity.scaling import vary, with_engineers, with_terminals
+from workbench.capacity.sweep import run_raw, run_reps
 from workbench.faults import FaultCatalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,16 +95,34 @@ def skeleton(
     return {"wall": wall, "cpu": cpu, "events": events, "faults": faults, "rate": events / cpu}
 
 
-def full_model(
-    inputs: Inputs, terminals: int, engineers: int, years: float, seed: int = 1
-) -> dict[str, float]:
-    """The whole capacity model on the shipped plan resized to the given fleet and crew."""
-    plan = with_engineers(with_terminals(load_plan(), terminals), engineers)
-    model = Model(plan, inputs, seed, years)
-    t, cpu = time.perf_counter(), time.process_time()
-    metrics = model.run()
-    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+def scaled(terminals: int) -> Plan:
+    """The shipped plan with its fleet and its whole organisation scaled to ``terminals``."""
+    shipped = load_plan()
+    f = terminals / shipped.terminals
+    plan = with_engineers(with_terminals(shipped, terminals), round(shipped.engineers * f))
+    plan = vary(plan, "hotline", max(1, round(shipped.hotline.agents * f)))
+    return vary(plan, "desk", max(1, round(shipped.remote.desk_engineers * f)))
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished worker processes."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def full_model(inputs: Inputs, plan: Plan, years: float, workers: int) -> dict[str, float]:
+    """One replication of the whole capacity model: in this process (``workers=1``), or with
+    its regions on that many local worker processes (started inside the timing)."""
+    model = Model(plan, inputs, 1, years)  # for the rate only
+    load = os.getloadavg()[0]
+    t, cpu = time.perf_counter(), _cpu()
+    metrics = run_raw([plan], inputs, [0], 1, years, workers=workers)[0][0]
+    wall, cpu = time.perf_counter() - t, _cpu() - cpu
     return {
+        "metrics": metrics,  # type: ignore[dict-item]
         "wall": wall,
         "cpu": cpu,
         "events": metrics["events"],
@@ -109,28 +130,37 @@ def full_model(
         "rate": metrics["events"] / cpu,
         "per_terminal_rate": model.total_rate / model.terminals,
         "utilisation": metrics["overall.utilisation"],
+        "load": max(load, os.getloadavg()[0]),
     }
 
 
 def _row(name: str, r: dict[str, float]) -> None:
     print(
         f"{name:<52} {r['wall']:>7.2f} {r['cpu']:>7.2f} {r['events']:>10,.0f} "
-        f"{r['rate']:>12,.0f} {r['faults']:>9,.0f}"
+        f"{r['rate']:>12,.0f} {r['faults']:>9,.0f} {os.getloadavg()[0]:>5.1f}"
     )
 
 
-def compare(inputs: Inputs, terminals: int, engineers: int, years: float) -> None:
-    """The full model and the skeleton at the same fault count and crew, in this process."""
-    full = full_model(inputs, terminals, engineers, years)
-    matched = skeleton(terminals, engineers, 1 / full["per_terminal_rate"], years)
-    mtbf = 1 / full["per_terminal_rate"]
-    _row(f"bare skeleton, {terminals:,} t, {engineers} eng, MTBF {mtbf:,.0f} h", matched)
-    _row(f"full model, {terminals:,} terminals, {engineers} engineers", full)
+def compare(inputs: Inputs, terminals: int, years: float) -> dict[str, float]:
+    """The full model (in this process, then regions on 2 workers) and the skeleton at the same
+    fault count and crew, one after the other in this run."""
+    plan = scaled(terminals)
+    serial = full_model(inputs, plan, years, 1)
+    parallel = full_model(inputs, plan, years, 2)
+    mtbf = 1 / serial["per_terminal_rate"]
+    matched = skeleton(terminals, plan.engineers, mtbf, years)
+    _row(f"bare skeleton, {terminals:,} t, {plan.engineers} eng, MTBF {mtbf:,.0f} h", matched)
+    _row(f"full model, {terminals:,} t, {plan.engineers} eng, 1 process", serial)
+    _row(f"full model, {terminals:,} t, regions on 2 processes", parallel)
     print(
-        f"  {terminals:,} terminals: full model CPU {full['cpu']:.2f} s = "
-        f"{full['cpu'] / matched['cpu']:.2f}x the skeleton's at the same fault count "
-        f"(goal <= 3x); wall {full['wall']:.2f} s; utilisation {full['utilisation']:.2f}"
+        f"  {terminals:,} terminals: full model CPU {serial['cpu']:.2f} s = "
+        f"{serial['cpu'] / matched['cpu']:.2f}x the skeleton's at the same fault count "
+        f"(goal <= 3x); wall {serial['wall']:.2f} s in 1 process, {parallel['wall']:.2f} s "
+        f"with regions on 2 ({serial['wall'] / parallel['wall']:.2f}x; goal at 100,000: < 60 s); "
+        f"utilisation {serial['utilisation']:.2f}; load {parallel['load']:.1f}; figures "
+        f"{'identical' if serial['metrics'] == parallel['metrics'] else 'DIFFERENT'} both ways"
     )
+    return parallel
 
 
 def dask_sweep(inputs: Inputs, reps: int, years: float) -> dict[int, float]:
@@ -162,12 +192,13 @@ def main() -> None:
     per_engineer = shipped.terminals / shipped.engineers
 
     print(
-        f"capacity bench: {args.years:g} simulated year(s), engineers scaled with the fleet as "
-        f"in the shipped plan ({per_engineer:.0f} terminals each); load average "
+        f"capacity bench: {args.years:g} simulated year(s), the organisation scaled with the "
+        f"fleet as in the shipped plan ({per_engineer:.0f} terminals an engineer); load average "
         f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
     print(
-        f"{'run':<52} {'wall s':>7} {'CPU s':>7} {'events':>10} {'events/CPU s':>12} {'faults':>9}"
+        f"{'run':<52} {'wall s':>7} {'CPU s':>7} {'events':>10} {'events/CPU s':>12} "
+        f"{'faults':>9} {'load':>5}"
     )
     raw = raw_simpy()
     _row("raw SimPy loop of env.timeout(1)", raw)
@@ -175,7 +206,7 @@ def main() -> None:
         "bare skeleton, 10,000 t, 200 eng, MTBF 2,000 h", skeleton(10_000, 200, 2000.0, args.years)
     )
     for terminals in args.terminals:
-        compare(inputs, terminals, round(terminals / per_engineer), args.years)
+        compare(inputs, terminals, args.years)
 
     walls = {}
     for workers in (1, 2):
@@ -184,7 +215,7 @@ def main() -> None:
         walls[workers] = time.perf_counter() - t
     dask = dask_sweep(inputs, args.sweep_reps, args.sweep_years)
     ceiling = machine_speedup()
-    print(f"load average after the sweeps: {os.getloadavg()[0]:.2f}")
+    print(f"load average after the sweeps: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     what = f"{args.sweep_reps} replications of the shipped plan ({args.sweep_years:g} y)"
     print(
         f"local processes, {what}: 1 worker {walls[1]:.2f} s, 2 workers {walls[2]:.2f} s, "

@@ -49,6 +49,10 @@ class Rows:
         """How many faults."""
         return int(self.t0.size)
 
+    def take(self, index: np.ndarray | slice) -> Rows:
+        """The rows at ``index`` (a slice gives views, no copies)."""
+        return Rows(**{k: v[index] for k, v in vars(self).items()})
+
 
 @dataclass
 class Tally:
@@ -77,30 +81,31 @@ def down_hours(rows: Rows, regions: int, horizon: float) -> list[float]:
     start = rows.t0[blocking]
     stop = start + rows.restore[blocking]
     region = rows.region[blocking]
+    if not term.size:
+        return [0.0] * regions
     order = np.lexsort((start, term))
-    out = [0.0] * regions
-    last, since, until, reg = -1, 0.0, 0.0, 0
-    for t, s, e, g in zip(
-        term[order].tolist(), start[order].tolist(), stop[order].tolist(),
-        region[order].tolist(), strict=True,
-    ):  # fmt: skip
-        if t != last or s > until:
-            if last >= 0 and until < math.inf:
-                out[reg] += max(0.0, min(until, horizon) - since)
-            last, since, until, reg = t, s, e, g
-        elif e > until:
-            until = e
-    if last >= 0 and until < math.inf:
-        out[reg] += max(0.0, min(until, horizon) - since)
-    return out
+    term, start, stop, region = term[order], start[order], stop[order], region[order]
+    # The latest stop so far on the same terminal: a running maximum that restarts with each
+    # terminal, taken exactly over (terminal, rank of stop) keys.
+    group = np.cumsum(np.r_[True, term[1:] != term[:-1]]) - 1
+    rank = np.empty(stop.size, dtype=np.int64)
+    by_stop = np.argsort(stop, kind="stable")
+    rank[by_stop] = np.arange(stop.size)
+    running = np.maximum.accumulate(group * stop.size + rank) - group * stop.size
+    until = stop[by_stop][running]
+    first = np.r_[True, (group[1:] != group[:-1]) | (start[1:] > until[:-1])]
+    heads = np.flatnonzero(first)
+    ends = np.maximum.reduceat(stop, heads)
+    counted = np.isfinite(ends)
+    hours = np.maximum(0.0, np.minimum(ends, horizon) - start[heads])[counted]
+    return np.bincount(region[heads][counted], weights=hours, minlength=regions).tolist()
 
 
-def _severity_metrics(out: dict[str, float], scope: str, c: Rows, mask: np.ndarray) -> None:
+def _severity_metrics(out: dict[str, float], scope: str, c: Rows) -> None:
     """Share meeting each clause's clock (and how many faults it counted), plus percentiles."""
-    n = c.n
-    flags = c.flags[:n]
+    flags = c.flags
     sev_of = {"P1": 0, "P2": 1, "P3": 2}
-    by_sev = {s: mask & (c.sev[:n] == k) for s, k in sev_of.items()}
+    by_sev = {s: c.sev == k for s, k in sev_of.items()}
     for clause in CLAUSES:
         m = by_sev[clause.severity]
         if clause.clock == "onsite":
@@ -109,49 +114,50 @@ def _severity_metrics(out: dict[str, float], scope: str, c: Rows, mask: np.ndarr
             m = m & ((flags & ROUTED) != 0)
         if clause.clock in ("restore", "fix"):
             with np.errstate(invalid="ignore"):
-                met = c.restore[:n][m] <= c.deadline[:n][m]
+                met = c.restore[m] <= c.deadline[m]
         else:
             column = c.solution if clause.clock == "plan" else getattr(c, clause.clock)
-            met = column[:n][m] <= (clause.hours if clause.hours is not None else np.inf)
+            met = column[m] <= (clause.hours if clause.hours is not None else np.inf)
         key = f"{scope}.{clause.metric}"
         out[key] = share(met)
         out[f"{key}.n"] = float(met.size)
     for sev, m in by_sev.items():
         key = f"{scope}.{sev}"
         out[f"{key}.faults"] = float(m.sum())
-        onsite = c.onsite[:n][m & ((flags & (REMOTE | CLOSED_BY_PHONE)) == 0)]
-        restore = c.restore[:n][m]
+        onsite = c.onsite[m & ((flags & (REMOTE | CLOSED_BY_PHONE)) == 0)]
+        restore = c.restore[m]
         for q, v in percentiles(onsite).items():
             out[f"{key}.onsite_p{q}_h"] = v
         for q, v in percentiles(restore).items():
             out[f"{key}.restore_p{q}_h"] = v
-        for q, v in percentiles(c.contact[:n][m] * 60).items():
+        for q, v in percentiles(c.contact[m] * 60).items():
             out[f"{key}.contact_p{q}_min"] = v
 
 
 def collect(tally: Tally) -> dict[str, float]:
     """All metrics of a finished replication, per region and overall."""
-    c = tally.rows
-    n = c.n
     out: dict[str, float] = {}
     regions = tally.regions
-    down_by_region = down_hours(c, len(regions), tally.horizon)
-    scopes: list[tuple[str, np.ndarray, list[int]]] = [
-        (OVERALL, np.ones(n, dtype=bool), list(range(len(regions))))
+    down_by_region = down_hours(tally.rows, len(regions), tally.horizon)
+    # Rows in region order, so each region is a slice (views) rather than a mask over all.
+    c = tally.rows.take(np.argsort(tally.rows.region, kind="stable"))
+    bounds = np.searchsorted(c.region, np.arange(len(regions) + 1), side="left")
+    scopes: list[tuple[str, Rows, list[int]]] = [(OVERALL, c, list(range(len(regions))))]
+    scopes += [
+        (name, c.take(slice(bounds[g], bounds[g + 1])), [g]) for g, name in enumerate(regions)
     ]
-    scopes += [(name, c.region[:n] == g, [g]) for g, name in enumerate(regions)]
-    for scope, mask, idx in scopes:
-        _severity_metrics(out, scope, c, mask)
-        flags = c.flags[:n][mask]
-        visited = mask & ((c.flags[:n] & (REMOTE | CLOSED_BY_PHONE)) == 0)
-        out[f"{scope}.faults"] = float(mask.sum())
+    for scope, rows, idx in scopes:
+        _severity_metrics(out, scope, rows)
+        flags = rows.flags
+        visited = (flags & (REMOTE | CLOSED_BY_PHONE)) == 0
+        out[f"{scope}.faults"] = float(rows.n)
         out[f"{scope}.remote_resolved"] = share((flags & REMOTE) != 0)
         out[f"{scope}.phone_resolved"] = share((flags & CLOSED_BY_PHONE) != 0)
         out[f"{scope}.visits"] = float(visited.sum())
         out[f"{scope}.stockouts"] = float(sum(tally.stockouts[g] for g in idx))
         out[f"{scope}.standby_uses"] = float(sum(tally.standby_uses[g] for g in idx))
-        out[f"{scope}.warranty_repairs"] = share(c.warranty[:n][visited])
-        waits = c.wait[:n][visited]
+        out[f"{scope}.warranty_repairs"] = share(rows.warranty[visited])
+        waits = rows.wait[visited]
         waits = waits[np.isfinite(waits)]
         out[f"{scope}.dispatch_wait_mean_h"] = float(waits.mean()) if waits.size else math.nan
         out[f"{scope}.max_queue"] = float(max(tally.max_queue[g] for g in idx))

@@ -184,32 +184,44 @@ def sizing_row_verdict(result: Sizing, region: str) -> str:
 
 
 def sizing_table(result: Sizing) -> Table:
-    """Engineers now and needed per region, the verdict, and the targets' metrics there."""
+    """Engineers now and needed per region, the verdict, and the targets' figures there.
+
+    A region no count can bring to the targets says so in both the needed and the verdict
+    column, and its figures are those at the count tried last, which the verdict names.
+    """
+    unreachable = [r for r in result.needed if result.state[r] == UNREACHABLE]
     table = Table(
         title=f"fewest engineers meeting {', '.join(f'{t.name}={t.floor:g}' for t in result.targets)} "
-        f"({result.runs} model runs, up to {result.summary.reps} reps at the answer)"
+        f"({result.runs} model runs, up to {result.summary.reps} reps at the answer)",
+        caption="figures: mean ± 95 % interval at the needed count"
+        + (
+            "; in a 'not reachable' row, at the count tried last, where more engineers no "
+            "longer raised them"
+            if unreachable
+            else ""
+        ),
     )
     table.add_column("region")
     table.add_column("engineers now", justify="right")
     table.add_column("needed", justify="right")
     table.add_column("verdict")
     for t in result.targets:
-        table.add_column(f"{t.name} at needed, %", justify="right")
+        table.add_column(f"{t.name}, %", justify="right")
     for r in result.needed:
         n = result.needed[r]
         table.add_row(
             r,
             str(result.current[r]),
-            "-" if n is None else str(n),
+            "not reachable" if r in unreachable else "-" if n is None else str(n),
             sizing_row_verdict(result, r),
             *(fmt(result.summary.get(t.key(r))) for t in result.targets),
         )
-    reachable = all(n is not None for n in result.needed.values())
+    reachable = not unreachable and all(n is not None for n in result.needed.values())
     table.add_row(
         "total",
         str(sum(result.current.values())),
         str(sum(n or 0 for n in result.needed.values())) if reachable else "-",
-        "" if reachable else "some region cannot meet the targets",
+        "" if reachable else f"not reachable in {len(unreachable)} of {len(result.needed)} regions",
         *("" for _ in result.targets),
     )
     return table

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 from workbench.capacity.config import Plan
 from workbench.capacity.model import Inputs, Model, run_replication
-from workbench.capacity.scaling import vary, with_engineers
+from workbench.capacity.scaling import vary, with_engineers, with_region_engineers
 from workbench.faults import FaultCatalog, FaultMode, Severity
 
 
@@ -25,6 +25,17 @@ def _with(plan: Plan, **changes: object) -> Plan:
 def test_same_seed_same_numbers(small_plan: Plan, inputs: Inputs) -> None:
     assert run_replication(small_plan, inputs, 5) == run_replication(small_plan, inputs, 5)
     assert run_replication(small_plan, inputs, 5) != run_replication(small_plan, inputs, 6)
+
+
+def test_a_region_does_not_feel_another_regions_engineers(small_plan: Plan, inputs: Inputs) -> None:
+    # Engineers never cross regions and the hotline and desk do not wait for engineers, so
+    # starving South of engineers changes nothing in North, to the last digit.
+    base = run_replication(small_plan, inputs, 7)
+    starved = run_replication(with_region_engineers(small_plan, {"South": 1}), inputs, 7)
+    north = [k for k in base if k.startswith("North.")]
+    assert len(north) > 50
+    assert {k: base[k] for k in north} == {k: starved[k] for k in north}
+    assert starved["South.utilisation"] > base["South.utilisation"]
 
 
 def test_metrics_are_in_range(small_plan: Plan, inputs: Inputs) -> None:

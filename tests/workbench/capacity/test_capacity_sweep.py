@@ -9,7 +9,7 @@ import pytest
 from workbench.capacity.config import Plan
 from workbench.capacity.model import Inputs
 from workbench.capacity.plot import plot_png, render_text
-from workbench.capacity.sweep import load, save, sweep
+from workbench.capacity.sweep import load, run_raw, save, sweep
 from workbench.errors import ConfigError
 
 
@@ -38,9 +38,30 @@ def test_serial_local_processes_and_dask_agree(small_plan: Plan, inputs: Inputs)
             progress=lambda d, t: done.append((d, t)),
             **kwargs,
         )
+        # one replication, fewer than the cluster's 2 workers: its 2 regions go out as 2 calls
+        region_calls: list[tuple[int, int]] = []
+        one_on_dask = run_raw(
+            [small_plan], inputs, [0], 4, 0.05, scheduler=cluster.scheduler_address,
+            progress=lambda d, t: region_calls.append((d, t)),
+        )  # fmt: skip
     assert _numbers(serial) == _numbers(local) == _numbers(dask)
     assert done[-1] == (4, 4)
     assert [p.value for p in dask] == [4, 8]
+    assert region_calls[-1] == (2, 2)
+    assert one_on_dask == run_raw([small_plan], inputs, [0], 4, 0.05, workers=1)
+
+
+def test_one_replication_with_its_regions_on_two_processes_gives_the_same_figures(
+    small_plan: Plan, inputs: Inputs
+) -> None:
+    calls: list[tuple[int, int]] = []
+    split = run_raw(
+        [small_plan], inputs, [3], 2, 0.1, workers=2, progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls[-1] == (2, 2)  # North and South ran as two calls
+    whole = run_raw([small_plan], inputs, [3], 2, 0.1, workers=1)
+    assert split == whole
+    assert whole[0][0]["overall.faults"] > 500
 
 
 def test_results_round_trip_and_plot(small_plan: Plan, inputs: Inputs, tmp_path: Path) -> None:
