@@ -222,9 +222,10 @@ class Stage:
     def status(self, terminal_id: str) -> dict[str, Any]:
         """The run's status (``{"state": "none"}`` when no scenario was started here)."""
         play = self.plays.get(terminal_id)
-        if play is None:
-            return {"terminal": terminal_id, "state": "none"}
         self.kiosks.clock.catch_up()
+        if play is None:
+            active = self.kiosks.terminals[terminal_id].active_faults()
+            return {"terminal": terminal_id, "state": "none", "active_faults": active}
         return play.status()
 
     def stop(self, terminal_id: str) -> dict[str, Any]:

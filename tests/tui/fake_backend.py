@@ -214,14 +214,14 @@ class FakeBackend:
         return [e for e in self._trail if terminal in (None, e.terminal)]
 
     async def faults(self, terminal: str) -> list[dict[str, Any]]:
+        titles = {
+            "printer.offline": "Printer offline",
+            "display.panel_off": "Panel off",
+            "printer.paper_out": "Paper roll empty",
+        }
         return [
-            {
-                "id": "printer.offline",
-                "severity": "P2",
-                "active": terminal in self.faulty,
-                "title": "Printer offline",
-            },
-            {"id": "display.panel_off", "severity": "P2", "active": False, "title": "Panel off"},
+            {"id": f, "severity": "P2", "active": self.faulty.get(terminal) == f, "title": title}
+            for f, title in titles.items()
         ]
 
     async def inject(self, terminal: str, fault: str) -> None:
@@ -279,7 +279,10 @@ class FakeBackend:
         return self.plays[terminal]
 
     async def scenario_status(self, terminal: str) -> PlayView:
-        return self.plays.get(terminal, PlayView(terminal, "none"))
+        from dataclasses import replace
+
+        active = (self.faulty[terminal],) if terminal in self.faulty else ()
+        return replace(self.plays.get(terminal, PlayView(terminal, "none")), active_faults=active)
 
     async def stop_scenario(self, terminal: str) -> PlayView:
         from dataclasses import replace

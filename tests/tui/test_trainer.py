@@ -1,6 +1,7 @@
 """The trainer's flows against the fake backend, key by key through ``App.run_test()``: start a
 library scenario on a kiosk (the trainer sees what it injects), watch its steps, stop it; score
-the run now and see the card; start a class, watch a trainee, score one, stop the class."""
+the run now and see the card; start a class and score a trainee; watch a trainee of a running
+class and stop the class."""
 
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ async def test_score_now_shows_the_card_and_lists_it() -> None:
         ]
 
 
-async def test_start_a_class_watch_score_and_stop_it() -> None:
+async def test_start_a_class_and_score_a_trainee() -> None:
     backend = FakeBackend()
     app = WorkbenchApp(backend, reason="TRAIN-2", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
@@ -161,7 +162,20 @@ async def test_start_a_class_watch_score_and_stop_it() -> None:
         await pilot.press("down", "g")
         await until(pilot, lambda: isinstance(app.screen, ScorecardScreen))
         assert "on KSK-T02" in text(app.screen, "#scorecard-total")
-        await pilot.press("escape", "enter")  # watch that trainee on the trainer screen
+        assert backend.scored == ["KSK-T02"]
+
+
+async def test_watch_a_trainee_of_a_running_class_then_stop_the_class() -> None:
+    backend = FakeBackend()
+    await backend.start_class("p3-paper-out", 2, 60.0, 1.0)
+    app = WorkbenchApp(backend, reason="TRAIN-2", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("colon", *"class", "enter")  # : jumps to the class view
+        await until(pilot, lambda: isinstance(app.screen, ClassScreen))
+        room = app.screen
+        await until(pilot, lambda: len(rows(room, "#class-table")) == 2)
+        await pilot.press("down", "enter")  # watch that trainee on the trainer screen
         await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
         assert app.screen.terminal == "KSK-T02"
         await until(pilot, lambda: "running" in text(app.screen, "#scenario-head"))

@@ -110,7 +110,8 @@ class ClassScreen(Screen[None]):
         if message.error:
             state.update(f"[red]{message.error}[/]")
             return
-        self.show(message.view)
+        if message.view != self.view or self.view is None:  # redraw only on a change
+            self.show(message.view)
 
     def show(self, view: ClassView | None) -> None:
         """Draw the class (keeping the cursor's row)."""

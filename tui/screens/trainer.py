@@ -104,6 +104,7 @@ class TrainerScreen(Screen[None]):
     def __init__(self, terminal: str | None) -> None:
         super().__init__()
         self.terminal = terminal
+        self._active: set[str] | None = None  # the faults the list shows active
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -133,6 +134,15 @@ class TrainerScreen(Screen[None]):
         self.action_reload()
         self.set_interval(AUDIT_EVERY_S, self._audit)
         self.query_one("#trainer-faults", DataTable).focus()
+        self._warm_library()
+
+    @work(thread=True, group="library")
+    def _warm_library(self) -> None:
+        """Read the scenario library now (a second or more), so ``n`` shows it at once."""
+        try:
+            self.wb.backend.library()
+        except Exception:
+            pass  # the library screen says what is wrong when it is opened
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("scenario", "score", "inject", "clear", "stimulus"):
@@ -142,8 +152,11 @@ class TrainerScreen(Screen[None]):
             return view is not None and view.state == "running"
         return True
 
-    def on_scenario_panel_status(self, _: ScenarioPanel.Status) -> None:
+    def on_scenario_panel_status(self, message: ScenarioPanel.Status) -> None:
         self.refresh_bindings()  # x follows the scenario's state
+        live = message.view.state not in ("down",) and not message.view.error
+        if live and self._active is not None and set(message.view.active_faults) != self._active:
+            self._load()  # a step, a trainee's remedy or a site visit changed the faults
 
     def action_reload(self) -> None:
         self._load()
@@ -166,6 +179,7 @@ class TrainerScreen(Screen[None]):
             state.update(f"[red]{message.error}[/]")
             return
         active = [f["id"] for f in message.faults if f.get("active")]
+        self._active = set(active)
         state.update(f"{self.terminal}: {len(active)} active fault(s) {', '.join(active)}")
         for f in message.faults:
             table.add_row(

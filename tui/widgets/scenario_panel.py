@@ -54,7 +54,9 @@ class ScenarioPanel(Vertical):
     ScenarioPanel { height: auto; max-height: 9; }
     ScenarioPanel > #scenario-head { width: 100%; padding: 0 1; }
     ScenarioPanel > #scenario-steps { height: auto; max-height: 6; }
-    ScenarioPanel > #scenario-last { width: 100%; padding: 0 1; color: $text-muted; }
+    ScenarioPanel > #scenario-last {
+        width: 100%; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     class Status(Message):
@@ -81,6 +83,7 @@ class ScenarioPanel(Vertical):
     def on_mount(self) -> None:
         self.query_one("#scenario-steps", DataTable).add_columns("at", "step", "done")
         self.query_one("#scenario-steps", DataTable).display = False
+        self.query_one("#scenario-last", Label).display = False
         if self.terminal is None:
             return
         self.refresh_status()
@@ -102,13 +105,15 @@ class ScenarioPanel(Vertical):
 
     def show(self, view: PlayView) -> None:
         """Draw a status (also called with what a start or stop returned)."""
-        self.view = view
+        before, self.view = self.view, view
         self.query_one("#scenario-head", Label).update(headline(view))
         table = self.query_one("#scenario-steps", DataTable)
         table.display = bool(view.steps)
-        table.clear()
-        for step in view.steps:
-            table.add_row(
-                at_text(step.at), step.what, "[green]done[/]" if step.done else "[dim]to come[/]"
-            )
-        self.query_one("#scenario-last", Label).update(view.log[-1] if view.log else "")
+        if before is None or before.steps != view.steps:  # redraw only what changed
+            table.clear()
+            for step in view.steps:
+                done = "[green]done[/]" if step.done else "[dim]to come[/]"
+                table.add_row(at_text(step.at), step.what, done)
+        last = self.query_one("#scenario-last", Label)
+        last.display = bool(view.log)
+        last.update(view.log[-1] if view.log else "")
