@@ -41,6 +41,7 @@ class ClassScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
+    ClassScreen #class-state { width: 100%; }
     ClassScreen #class-table { height: 1fr; }
     """
 

@@ -75,6 +75,7 @@ class TrainerScreen(Screen[None]):
 
     DEFAULT_CSS = """
     TrainerScreen { overflow: hidden; }
+    TrainerScreen #trainer-state { width: 100%; }
     TrainerScreen #trainer-faults { height: 1fr; }
     TrainerScreen #trainer-audit { height: 1fr; }
     TrainerScreen #trainer-scores { height: 1fr; }
