@@ -150,6 +150,8 @@ class Printer(StreamDevice[PrinterSettings]):
         self._online = True
         self._unknown = _Throttle("unknown_command", "unknown_commands_suppressed")
         self._discards = _Throttle("data_discarded", "data_discards_suppressed")
+        self._not_laid_out: set[bytes] = set()
+        """Chunks seen not to be plain print data (:meth:`print_whole` leaves them alone)."""
         self._check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -471,6 +473,43 @@ class Printer(StreamDevice[PrinterSettings]):
             self.record("drawer_kick", pin=5 if n else 2)
         return b""
 
+    def print_whole(self, data: bytes) -> bool:
+        """Print a whole chunk of print data (a receipt sent in one write) through its layout,
+        worked out once and remembered (:meth:`Page.layout`), when the printer is online with
+        nothing held, the chunk only lays out, and no sensor can trip inside it. The paper, head
+        and cutter take the same steps in the same order as message by message; False (nothing
+        done) otherwise, and the caller goes message by message."""
+        if self._queue or not self._online or len(data) < p.MEMO_MIN:
+            return False
+        page = self.page
+        layout = page.known_layout(data)
+        if layout is None:
+            if data in self._not_laid_out:
+                return False
+            parser = p.Parser()
+            messages = parser.feed(data)
+            layout = None if parser.pending else page.layout(data, messages)
+            if layout is None:
+                if len(self._not_laid_out) >= 64:
+                    self._not_laid_out.clear()
+                self._not_laid_out.add(data)
+                return False
+        s, settings = self.state, self.settings
+        margin = 1e-6  # the step-by-step sums may differ from the total in the last bits
+        if (
+            self.paper_mm - layout.mm <= settings.near_end_m * 1000 + margin
+            or s.since_clean_mm + layout.mm >= settings.head_clean_interval_m * 1000 - margin
+        ):
+            return False  # near end or a dirty head would show inside it: message by message
+        page.adopt(layout.end)
+        advance, cut = self._advance, self._cut
+        for mm, rows, receipt in layout.steps:
+            if mm:
+                advance(mm, rows)
+            if receipt is not None:
+                cut(receipt)
+        return True
+
     def _print(self, msg: p.Message) -> None:
         mm, rows, receipt = self.page.apply(msg)
         if mm:
@@ -597,6 +636,8 @@ class PrinterSession(Session):
         return out
 
     def _parse(self, data: bytes) -> bytes:
+        if not self.parser.pending and self.printer.print_whole(data):
+            return b""  # a whole chunk of print data, parsed and laid out before
         out = b""
         handle = self.printer.handle
         for msg in self.parser.feed(data):

@@ -198,7 +198,7 @@ Message = Text | Control | Command | Barcode | Block | Raster | BitImage | Tabs 
 # -- parser --------------------------------------------------------------------------------------
 _MEMO: dict[bytes, tuple[tuple[Message, ...], int]] = {}
 """Parses of whole chunks fed to an idle parser (messages are immutable, so they are shared)."""
-_MEMO_MIN, _MEMO_MAX = 256, 16384
+MEMO_MIN, _MEMO_MAX = 256, 16384
 """Chunk sizes worth remembering (a receipt, not a status query nor a big raster image)."""
 _MEMO_SIZE = 64
 
@@ -229,14 +229,14 @@ class Parser:
             buf = bytes(self._buf)
         else:
             buf = bytes(data)
-            memo = _MEMO.get(buf) if _MEMO_MIN <= len(buf) <= _MEMO_MAX else None
+            memo = _MEMO.get(buf) if MEMO_MIN <= len(buf) <= _MEMO_MAX else None
             if memo is not None:  # the same whole chunk again (a kiosk's receipt template)
                 self._buf = bytearray(buf[memo[1] :])
                 self._need = _needed(buf, memo[1]) if memo[1] < len(buf) else 0
                 return list(memo[0])
         out: list[Message] = []
         pos = _parse(buf, 0, out)
-        if _MEMO_MIN <= len(buf) <= _MEMO_MAX:
+        if MEMO_MIN <= len(buf) <= _MEMO_MAX:
             if len(_MEMO) >= _MEMO_SIZE:
                 _MEMO.clear()
             _MEMO[buf] = (tuple(out), pos)

@@ -12,6 +12,7 @@ spaces within the column count, graphics as ``[BARCODE EAN13 4006381333931]``, `
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from devices.protocols.escpos import (
@@ -21,6 +22,7 @@ from devices.protocols.escpos import (
     Command,
     Message,
     Raster,
+    Tabs,
     Text,
 )
 from devices.protocols.escpos_status import CODEPAGES
@@ -43,6 +45,22 @@ Step = tuple[float, int, str | None]
 """What one message did: paper advanced (mm), head dot rows energised, the finished receipt
 text when it cut (``""`` for a cut with nothing printed), else None."""
 NOTHING: Step = (0.0, 0, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What a whole chunk of print data does to a page from a given state: the steps that move
+    paper or cut, in order, their paper in all, and the page state after (see
+    :meth:`Page.layout`)."""
+
+    steps: tuple[Step, ...]
+    mm: float
+    end: Page
+
+
+_LAYOUTS: dict[tuple[bytes, tuple[object, ...]], Layout] = {}
+"""Layouts of whole chunks from a clean page (a kiosk's receipt template, again and again)."""
+_LAYOUTS_SIZE = 64
 
 
 @dataclass(slots=True)
@@ -108,6 +126,61 @@ class Page:
             self._put(f"[IMAGE {msg.width}x{dots}]", 0, dots)
             self._stripe = stripe
         return NOTHING
+
+    # -- whole chunks ---------------------------------------------------------------------------
+    def layout(self, data: bytes, messages: Sequence[Message]) -> Layout | None:
+        """The layout of ``messages`` (the whole parse of ``data``) from this page's state, worked
+        out once per chunk and state and remembered; the page is not changed. None unless the
+        page is clean (nothing printed since the last cut) and every message is print data that
+        only lays out (no status query, real-time or drawer command: those act on the printer)."""
+        key = self._clean_key()
+        if key is None:
+            return None
+        known = _LAYOUTS.get((data, key))
+        if known is not None:
+            return known
+        if not all(_lays_out(msg) for msg in messages):
+            return None
+        scratch = Page(columns=self.columns, dpi=self.dpi)
+        scratch.adopt(self)
+        steps = tuple(step for step in map(scratch.apply, messages) if step != NOTHING)
+        layout = Layout(steps, sum(step[0] for step in steps), scratch)
+        if len(_LAYOUTS) >= _LAYOUTS_SIZE:
+            _LAYOUTS.clear()
+        _LAYOUTS[(data, key)] = layout
+        return layout
+
+    def known_layout(self, data: bytes) -> Layout | None:
+        """The remembered layout of ``data`` from this page's state, if there is one."""
+        key = self._clean_key()
+        return None if key is None else _LAYOUTS.get((data, key))
+
+    def adopt(self, other: Page) -> None:
+        """Take ``other``'s modes, line and lines (copies): the state after a known layout."""
+        m = other.modes
+        self.modes = Modes(
+            m.align, m.bold, m.font_b, m.width, m.height, m.codepage, m.spacing_dots,
+            m.barcode_height, m.hri, m.qr_size, m.qr_ec, m.qr_data, m.graphics,
+        )  # fmt: skip
+        self.lines = list(other.lines)
+        self.line = list(other.line)
+        self.line_align = other.line_align
+        self.line_width = other.line_width
+        self.line_dots = other.line_dots
+        self._codec = other._codec
+        self._stripe = other._stripe
+        self._last_stripe = other._last_stripe
+
+    def _clean_key(self) -> tuple[object, ...] | None:
+        """Everything a chunk's layout depends on, when nothing is printed since the last cut."""
+        if self.line or self.lines or self._stripe is not None:
+            return None
+        m = self.modes
+        return (
+            m.align, m.bold, m.font_b, m.width, m.height, m.codepage, m.spacing_dots,
+            m.barcode_height, m.hri, m.qr_size, m.qr_ec, m.qr_data, m.graphics,
+            self.line_align, self._codec, self._last_stripe, self.columns, self.dpi,
+        )  # fmt: skip
 
     # -- text ---------------------------------------------------------------------------------
     def _text(self, data: bytes) -> Step:
@@ -304,6 +377,27 @@ class Page:
                 self.modes.graphics = None
                 return self._graphic(f"[IMAGE {w}x{h}]", h)
         return NOTHING
+
+
+_PRINTER_COMMANDS = frozenset(
+    {b"\x10\x04", b"\x10\x05", b"\x1bp", b"\x1dr", b"\x1dI", b"\x1dg2", b"\x1dg0", b"\x1da"}
+)
+"""Commands that act on the printer rather than the page (status, real-time, drawer, counters)."""
+
+
+def _lays_out(msg: Message) -> bool:
+    """Whether a message only lays out on the page (a memoised :class:`Layout` may stand for it)."""
+    if isinstance(msg, Text | Barcode | Raster | BitImage | Tabs):
+        return True
+    if isinstance(msg, Command):
+        return msg.prefix not in _PRINTER_COMMANDS and msg.prefix[:2] != b"\x10\x14"
+    if isinstance(msg, Block):  # the unmodelled ones are recorded by the printer
+        return (
+            (bool(msg.payload) and msg.payload[0] == 49)
+            if msg.prefix == b"\x1d(k"
+            else (msg.prefix in (b"\x1d(L", b"\x1d8L"))
+        )
+    return False  # Control (FF, CAN, BEL) and Unknown go the message-by-message way
 
 
 def _qr_modules(length: int, ec: int) -> int:

@@ -1,0 +1,115 @@
+"""A receipt written in one piece prints through its remembered layout (``Printer.print_whole``):
+the printer must end up exactly as when the same writes are printed message by message (the
+layout switched off): the same log, receipts, paper to the last bit, head wear, cuts, answers."""
+
+from __future__ import annotations
+
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devices.catalog import default_catalog
+from devices.printer import Printer, PrinterSettings
+from devices.usage import receipt_bytes
+
+MODES = default_catalog().for_device("printer")
+STATUS = b"\x10\x04\x01\x10\x04\x04\x1dr\x01"
+RECEIPTS = [receipt_bytes(method, 12) for method in ("card", "cash", "lookup")]
+CHUNKS: list[bytes] = [
+    *RECEIPTS,
+    receipt_bytes("card", 3),
+    RECEIPTS[0][:300],  # no cut: the next chunk starts on a page with lines on it
+    b"\x1b!\x30",  # double width and height left on for what follows
+    b"\x1b@",
+    RECEIPTS[1] + b"\x1bp\x00\x19\xfa",  # a drawer kick after the cut: the printer acts on it
+    RECEIPTS[2][:200] + STATUS + RECEIPTS[2][200:],  # a status query inside the receipt
+    b"\x1b*\x21\x02\x00" + bytes(6) + b"\n" + RECEIPTS[0],  # a bit image, then a receipt
+]
+ACTIONS = ["open-cover", "close-cover", "refill-paper", "clean-head"]
+
+
+def run(
+    steps: list[int | str], piece: int | None = None, roll_m: float = 2.0, clean_m: float = 1.5
+) -> tuple[Printer, list[bytes]]:
+    """Feed the chunks (each whole, or in ``piece``-byte writes) and actions to a new printer."""
+    env = simpy.Environment()
+    printer = Printer(
+        env,
+        PrinterSettings(roll_length_m=roll_m, near_end_m=0.6, head_clean_interval_m=clean_m),
+        MODES,
+    )
+    session = printer.new_session()
+    answers = []
+    for step in steps:
+        env.run(until=env.now + 7)
+        if isinstance(step, str):
+            printer.act(step)
+            continue
+        data = CHUNKS[step]
+        size = piece or len(data)
+        answers.append(
+            b"".join(session.feed(data[i : i + size]) for i in range(0, len(data), size))
+        )
+        answers.append(session.feed(STATUS))
+    return printer, answers
+
+
+def same(a: Printer, b: Printer) -> None:
+    assert a.log == b.log
+    assert a.receipts == b.receipts
+    assert a.paper_mm == b.paper_mm  # exactly: the same steps in the same order
+    assert a.state == b.state
+    assert a.status() == b.status()
+    assert a.page.lines == b.page.lines and a.page.modes == b.page.modes
+
+
+def message_by_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Printer, "print_whole", lambda self, data: False)
+
+
+def test_receipts_in_one_write_print_as_message_by_message_through_near_end_and_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    laid_out = 0
+    print_whole = Printer.print_whole
+
+    def counting(self: Printer, data: bytes) -> bool:
+        nonlocal laid_out
+        done = print_whole(self, data)
+        laid_out += done
+        return done
+
+    steps: list[int | str] = [0, 1, 2, 0, 1, 2, 3, 0, 5, 1, 6, 2, 7, 8, 9, "clean-head"] * 3
+    steps += [0, 1, 2] * 10 + ["refill-paper", 0, 1, "clean-head", 2, 0]
+    monkeypatch.setattr(Printer, "print_whole", counting)
+    whole, answers_whole = run(steps, roll_m=6.0, clean_m=4.0)
+    message_by_message(monkeypatch)
+    reference, answers_reference = run(steps, roll_m=6.0, clean_m=4.0)
+    monkeypatch.undo()
+    same(whole, reference)
+    assert answers_whole == answers_reference
+    assert any(text.startswith("fault id=printer.paper_near_end") for _, text in whole.log)
+    assert any(text.startswith("fault id=printer.paper_out") for _, text in whole.log)
+    assert any(text.startswith("drawer_kick") for _, text in whole.log)
+    assert laid_out >= 30  # most receipts printed through their remembered layout
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(0, len(CHUNKS) - 1), st.sampled_from(ACTIONS)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.one_of(st.none(), st.integers(1, 300)),
+)
+def test_any_mix_of_writes_and_staff_prints_as_message_by_message(
+    steps: list[int | str], piece: int | None
+) -> None:
+    whole, answers_whole = run(steps, piece)
+    with pytest.MonkeyPatch.context() as patch:
+        message_by_message(patch)
+        reference, answers_reference = run(steps, piece)
+    same(whole, reference)
+    assert answers_whole == answers_reference
