@@ -208,13 +208,18 @@ class Device(Generic[S]):
     # -- events --------------------------------------------------------------------------
     def record(self, kind: str, **detail: Any) -> None:
         """Append ``(now, "kind k=v ...")`` to the log and pass the event to the sink."""
-        text = kind + "".join(f" {k}={v}" for k, v in detail.items())
-        self.log.append((self.env.now, text))
-        if self.log_limit is not None and len(self.log) > 2 * self.log_limit:
-            del self.log[: -self.log_limit]  # trimmed in halves: amortised O(1) per record
-        log.debug("%s %s at %.3f", self.name, text, self.env.now)
+        now = self.env.now
+        text = kind
+        for k, v in detail.items():  # one or two fields mostly: cheaper than a join
+            text += f" {k}={v}"
+        entries = self.log
+        entries.append((now, text))
+        if self.log_limit is not None and len(entries) > 2 * self.log_limit:
+            del entries[: -self.log_limit]  # trimmed in halves: amortised O(1) per record
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s at %.3f", self.name, text, now)
         if self.sink is not None:
-            self.sink(self.name, self.env.now, kind, detail)
+            self.sink(self.name, now, kind, detail)
 
     # -- faults --------------------------------------------------------------------------
     def has(self, fault_id: str) -> bool:

@@ -170,17 +170,15 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     def _ongoing(self) -> list[PollEvent]:
         note = self.path.note
         phase = note.phase if note is not None else None
-        states = (
-            (phase == "reading", PollEvent(Event.READ, 0)),
-            (phase == "stacking", PollEvent(Event.STACKING)),
-            (phase == "rejecting", PollEvent(Event.REJECTING)),
-            (self.has(UNSAFE_JAM), PollEvent(Event.UNSAFE_JAM)),
-            (self.has(SAFE_JAM), PollEvent(Event.SAFE_JAM)),
-            (self.has(BOX_FULL), PollEvent(Event.STACKER_FULL)),
-            (self.has(BOX_REMOVED), PollEvent(Event.CASHBOX_REMOVED)),
-            (not self.state.enabled, PollEvent(Event.DISABLED)),
-        )
-        return [event for on, event in states if on]
+        active = self.active
+        states = []
+        if phase in _PHASE_STATES:
+            states.append(_PHASE_STATES[phase])
+        if active:
+            states += [event for fault, event in _FAULT_STATES if fault in active]
+        if not self.state.enabled:
+            states.append(_DISABLED)
+        return states
 
     # -- notes offered -------------------------------------------------------------------------
     def channel_of(self, value: int) -> int | None:
@@ -340,6 +338,22 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
             }
         )
         return out
+
+
+_PHASE_STATES = {
+    "reading": PollEvent(Event.READ, 0),
+    "stacking": PollEvent(Event.STACKING),
+    "rejecting": PollEvent(Event.REJECTING),
+}
+"""The ongoing state a note in the path shows at every poll, by its phase."""
+_FAULT_STATES = (
+    (UNSAFE_JAM, PollEvent(Event.UNSAFE_JAM)),
+    (SAFE_JAM, PollEvent(Event.SAFE_JAM)),
+    (BOX_FULL, PollEvent(Event.STACKER_FULL)),
+    (BOX_REMOVED, PollEvent(Event.CASHBOX_REMOVED)),
+)
+"""Ongoing states of faults, in the order a poll reports them (after the note's phase)."""
+_DISABLED = PollEvent(Event.DISABLED)
 
 
 class BillValidatorSession(Session):

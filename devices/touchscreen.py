@@ -15,6 +15,7 @@ import logging
 import math
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import simpy
@@ -202,10 +203,7 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         rx, ry = self.raw_of(px, py)
         self.state.touches += 1
         self.record("touch", x=px, y=py, raw_x=rx, raw_y=ry)
-        bits = s.raw_bits
-        self._emit(
-            t.TouchPacket(rx, ry, True, bits).encode() + t.TouchPacket(rx, ry, False, bits).encode()
-        )
+        self._emit(_tap_packets(rx, ry, s.raw_bits))
         return f"touch reported at raw ({rx}, {ry})"
 
     def touch_counted(self, px: int, py: int) -> bool:
@@ -333,3 +331,10 @@ def calibration_error(device: Touchscreen, x: int, y: int) -> float:
     s = device.settings
     sx, sy = device.state.calibration.to_screen(rx, ry, s.screen_width, s.screen_height)
     return math.hypot(sx - x, sy - y)
+
+
+@lru_cache(maxsize=4096)
+def _tap_packets(rx: int, ry: int, bits: int) -> bytes:
+    """The pen-down and pen-up packets of a tap at raw ``(rx, ry)`` (pure, so remembered: a
+    kiosk's buttons are tapped at a few raw points for days)."""
+    return t.TouchPacket(rx, ry, True, bits).encode() + t.TouchPacket(rx, ry, False, bits).encode()

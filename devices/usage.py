@@ -156,6 +156,18 @@ def _poll_events(payload: bytes) -> tuple[sm.PollEvent, ...]:
         return ()
 
 
+_PAPER = EscPosStatusHost.realtime(PAPER)
+_PRINTER = EscPosStatusHost.realtime(PRINTER)
+"""The printer status queries (an exchange holds no state: asked again and again)."""
+
+
+@lru_cache(maxsize=256)
+def _status_of(exchange: Exchange[set[str]], reply: bytes) -> frozenset[str] | None:
+    """The conditions a status reply reports (decoded once per reply)."""
+    conditions = exchange.feed(reply)
+    return None if conditions is None else frozenset(conditions)
+
+
 _taps = lru_cache(maxsize=4096)(TouchHost.taps)
 """Finished taps in what the controller pushed (whole packets, in process)."""
 
@@ -294,7 +306,7 @@ class KioskApp:
     # -- card ----------------------------------------------------------------------------------
     def _card(self, cm: str, pm: str) -> cr.Reply | None:
         session = self._sessions["card_reader"]
-        raw = session.feed(self._reader.command(cm, pm).request)
+        raw = session.feed(self._reader.request(cm, pm))
         if not raw:
             return None
         try:
@@ -357,10 +369,10 @@ class KioskApp:
         return answer
 
     def _ssp_once(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
-        return self._ask_validator(self._validator.command(code, params))
+        return self._ask_validator(self._validator.request(code, params))
 
-    def _ask_validator(self, exchange: Exchange[SspAnswer]) -> SspAnswer | None:
-        raw = self._sessions["bill_validator"].feed(exchange.request)
+    def _ask_validator(self, request: bytes) -> SspAnswer | None:
+        raw = self._sessions["bill_validator"].feed(request)
         if not raw:
             return None
         try:
@@ -372,7 +384,7 @@ class KioskApp:
         """eSSP key negotiation (SET GENERATOR, SET MODULUS, REQUEST KEY EXCHANGE)."""
         payload = b""
         for _, exchange in self._validator.negotiation():
-            answer = self._ask_validator(exchange)
+            answer = self._ask_validator(exchange.request)
             if answer is None or answer[0] != sm.Response.OK:
                 return False
             payload = answer[1]
@@ -462,15 +474,13 @@ class KioskApp:
         if session is None:
             return
         stats = self.stats
-        paper = EscPosStatusHost.realtime(PAPER)
-        printer = EscPosStatusHost.realtime(PRINTER)
         try:
-            sensors = paper.feed(session.feed(paper.request))
-            status = printer.feed(session.feed(printer.request))
+            sensors = _status_of(_PAPER, session.feed(_PAPER.request))
+            status = _status_of(_PRINTER, session.feed(_PRINTER.request))
         except ProtocolError:
             sensors = status = None
         if sensors is None:
-            sensors = {"paper_end"}
+            sensors = frozenset({"paper_end"})
         offline = status is None or "offline" in status
         low = bool(sensors)
         if low and not self.paper_low:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 from workbench.errors import ProtocolError
 
@@ -70,6 +71,12 @@ class BadFrame:
 
 def encode_frame(seq: bool, address: int, data: bytes) -> bytes:
     """Frame ``data`` for the wire; raises :class:`ProtocolError` for a bad address or length."""
+    return _frame(bool(seq), address, bytes(data))
+
+
+@lru_cache(maxsize=1024)
+def _frame(seq: bool, address: int, data: bytes) -> bytes:
+    """:func:`encode_frame`, remembered (pure): a link repeats a few polls and replies all day."""
     if not 0 <= address <= MAX_ADDRESS:
         raise ProtocolError(f"SSP address(={address}) must be 0..{MAX_ADDRESS}")
     if len(data) > MAX_DATA:
@@ -92,6 +99,15 @@ def decode_frame(frame: bytes) -> Packet:
     if isinstance(item, BadFrame):
         raise ProtocolError(f"SSP frame dropped ({item.reason}): {frame.hex(' ')}")
     return item
+
+
+@lru_cache(maxsize=1024)
+def _whole_frame(data: bytes) -> Packet | None:
+    """The packet of one whole unstuffed frame whose CRC holds (remembered: it is pure)."""
+    body = data[1:-2]
+    if crc16(body) != int.from_bytes(data[-2:], "little"):
+        return None
+    return Packet(bool(body[0] & SEQ_FLAG), body[0] & MAX_ADDRESS, body[2:])
 
 
 class Deframer:
@@ -131,9 +147,9 @@ class Deframer:
             and data.find(b"\x7f", 1) < 0
         ):
             # Fast path: exactly one whole frame without stuffed bytes (most host writes).
-            body = bytes(data[1:-2])
-            if crc16(body) == int.from_bytes(data[-2:], "little"):
-                return [Packet(bool(body[0] & SEQ_FLAG), body[0] & MAX_ADDRESS, body[2:])]
+            packet = _whole_frame(bytes(data))
+            if packet is not None:
+                return [packet]
         out: list[Packet | BadFrame] = []
         for byte in data:
             if not self._in_frame:

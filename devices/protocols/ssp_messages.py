@@ -188,7 +188,18 @@ class PollEvent:
 
 def encode_poll(events: Iterable[PollEvent]) -> bytes:
     """A POLL reply's data: 0xF0 then the events in order of occurrence."""
-    return bytes([Response.OK]) + b"".join(e.encode() for e in events)
+    key = tuple(events)
+    data = _POLL_REPLIES.get(key)
+    if data is None:
+        data = bytes([Response.OK]) + b"".join(e.encode() for e in key)
+        if len(_POLL_REPLIES) >= 256:
+            _POLL_REPLIES.clear()
+        _POLL_REPLIES[key] = data
+    return data
+
+
+_POLL_REPLIES: dict[tuple[PollEvent, ...], bytes] = {}
+"""POLL reply data by its events (a unit repeats a few combinations all day)."""
 
 
 def decode_poll_events(payload: bytes) -> list[PollEvent]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 from workbench.errors import ProtocolError
 
@@ -147,7 +148,13 @@ class Reply:
 
     def encode(self) -> bytes:
         """The framed reply."""
-        return encode_frame(self.text())
+        return _reply_frame(self)
+
+
+@lru_cache(maxsize=1024)
+def _reply_frame(reply: Reply) -> bytes:
+    """A reply's frame (pure, so remembered: a reader gives the same few replies all day)."""
+    return encode_frame(reply.text())
 
 
 def parse_command(text: bytes) -> Command:
@@ -194,6 +201,18 @@ Item = bytes | Control | BadFrame
 """What the deframer yields: a good frame's TEXT, a control byte, or a dropped frame."""
 
 
+@lru_cache(maxsize=1024)
+def _whole(data: bytes) -> tuple[Item, ...] | None:
+    """What a lone control byte, or one whole good frame with nothing around it, yields."""
+    if len(data) == 1 and data[0] in (ACK, NAK, ENQ, EOT):
+        return (Control(data[0]),)
+    framed = len(data) >= 5 and data[0] == STX and data[-2] == ETX
+    whole = framed and int.from_bytes(data[1:3], "big") + 5 == len(data) <= MAX_TEXT + 5
+    if whole and bcc(data[:-1]) == data[-1]:
+        return (data[3:-2],)
+    return None
+
+
 class Deframer:
     """Splits a byte stream (cut anywhere) into frame texts, control bytes and bad frames.
 
@@ -218,6 +237,10 @@ class Deframer:
 
     def feed(self, data: bytes) -> list[Item]:
         """Take more bytes; return every item completed by them, in order."""
+        if not self._buf:  # the common cases of a host's write, whole: remembered (pure)
+            whole = _whole(bytes(data))
+            if whole is not None:
+                return list(whole)
         self._buf += data
         out: list[Item] = []
         while self._buf:

@@ -57,6 +57,12 @@ class CardReaderHost:
         return Exchange(_command(cm, pm, data), feed)
 
     @staticmethod
+    def request(cm: str, pm: str, data: bytes = b"") -> bytes:
+        """The framed command, as :meth:`command` sends it, for a caller that reads the ACK and
+        the whole reply with :meth:`answer` (no :class:`Exchange` needed)."""
+        return _command(cm, pm, data)
+
+    @staticmethod
     def ack() -> bytes:
         """What the host sends once it has the reply."""
         return bytes([p.ACK])

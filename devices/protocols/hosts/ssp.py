@@ -53,6 +53,13 @@ class SspMaster:
     def command(self, code: int, params: bytes = b"") -> Exchange[SspAnswer]:
         """A new command (SYNC resets the sequence; anything else toggles it). Sealed when a
         key is set, except SYNC and the negotiation itself."""
+        frame = self.request(code, params)
+        assert self._last is not None
+        return self._exchange(frame, self._last[1])
+
+    def request(self, code: int, params: bytes = b"") -> bytes:
+        """The frame of a new command, as :meth:`command` sends it, for a caller that reads the
+        whole reply with :meth:`answer` (no :class:`Exchange` needed)."""
         seq = True if code == Command.SYNC else not self._seq
         self._seq = seq
         crypto = None if code == Command.SYNC or code in NEGOTIATION else self.crypto
@@ -61,7 +68,7 @@ class SspMaster:
         else:
             frame = encode_frame(seq, self.address, crypto.command(command(code, params)))
         self._last = (frame, crypto)
-        return self._exchange(frame, crypto)
+        return frame
 
     def resend(self) -> Exchange[SspAnswer]:
         """The last command again, same sequence flag (a retry after no answer)."""
