@@ -177,7 +177,11 @@ def bench_virtual(args: argparse.Namespace) -> None:
     """The kiosk-year with customers served (MTBF faults off: the headline), the same in usage
     mode counters, the same with MTBF faults on and unrepaired, and a kiosk without customers."""
     raw = max(raw_simpy(args.raw_events) for _ in range(3))
-    print(f"raw SimPy env.timeout(1) loop: {raw:,.0f} events/s (best of 3)")
+    raw_cpu = max(raw_simpy(args.raw_events, time.process_time) for _ in range(3))
+    print(
+        f"raw SimPy env.timeout(1) loop: {raw:,.0f} events/s ({raw_cpu:,.0f} per CPU second; "
+        "best of 3)"
+    )
     p = args.profile
     years = args.years
     served_bytes = virtual_kiosk(kiosk_profile(p, usage=True, mtbf=False), years)
@@ -215,11 +219,14 @@ def bench_virtual(args: argparse.Namespace) -> None:
     b, c = served_bytes, served_counters
     per_b = b["wall"] / max(1, served(b["usage"]))
     per_c = c["wall"] / max(1, served(c["usage"]))
+    cpu_b = b["cpu"] / max(1, served(b["usage"]))
     print(f"\nHEADLINE ({p}, {years:g} simulated years, MTBF faults off, customers served):")
     print(
         f"  bytes mode: {per_b * 1e6:,.0f} us a served customer = {per_b * raw:,.0f} raw SimPy "
-        f"events' worth (goal <= 100) over {served(b['usage']):,} served of "
-        f"{b['usage']['customers']:,}; a kiosk-year in {b['wall'] / years:.2f} s"
+        f"events' worth (goal <= 100); in CPU time {cpu_b * 1e6:,.0f} us = "
+        f"{cpu_b * raw_cpu:,.0f} raw SimPy events' worth of CPU time (steadier on a shared "
+        f"machine); over {served(b['usage']):,} served of {b['usage']['customers']:,}; "
+        f"a kiosk-year in {b['wall'] / years:.2f} s (CPU {b['cpu'] / years:.2f} s)"
     )
     print(
         f"  counters mode: a kiosk-year in {c['wall'] / years:.2f} s (goal < 0.5 s; CPU "
