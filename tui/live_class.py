@@ -84,9 +84,11 @@ class ClassOps:
             return None
         seats = record.get("trainees", [])
         plays = await asyncio.gather(*(self.scenario_status(t["terminal"]) for t in seats))
+        seen = await asyncio.to_thread(  # audit logs read off the UI's event loop
+            lambda: [self._actions_seen(t["terminal"]) for t in seats]
+        )
         views = []
-        for seat, play in zip(seats, plays, strict=True):
-            count, last = self._actions_seen(seat["terminal"])
+        for seat, play, (count, last) in zip(seats, plays, seen, strict=True):
             done = sum(s.done for s in play.steps)
             views.append(
                 SeatView(
