@@ -1,7 +1,7 @@
 """The trainer's screen against a real simulated kiosk with its SSH agent and scenario stage on
 loopback, key by key through ``App.run_test()``: start a library scenario on the running kiosk,
-see it inject, let a trainee fix it through ``workbench remote``, see their commands in the audit
-log, score the run now and read the stored scorecard."""
+see it inject, let a trainee fix it through ``workbench remote``, see the fault list follow and
+their commands in the audit log, score the run now and read the stored scorecard."""
 
 from __future__ import annotations
 
@@ -101,6 +101,8 @@ async def test_start_a_scenario_watch_it_inject_and_score_it(state_dir: Path) ->
             assert (
                 await trainee("remote", "exec", *connect, "remedy", "display.set_brightness") == 0
             )
+            # The fault list follows the kiosk: the trainee's remedy cleared it.
+            await until(pilot, lambda: "0 active" in text(screen, "#trainer-state"))
             audit = screen.query_one("#trainer-audit", DataTable)
             await until(
                 pilot,

@@ -155,8 +155,8 @@ class TrainerScreen(Screen[None]):
 
     def on_scenario_panel_status(self, message: ScenarioPanel.Status) -> None:
         self.refresh_bindings()  # x follows the scenario's state
-        live = message.view.state not in ("down",) and not message.view.error
-        if live and self._active is not None and set(message.view.active_faults) != self._active:
+        view = message.view
+        if view.state != "down" and self._active not in (None, set(view.active_faults)):
             self._load()  # a step, a trainee's remedy or a site visit changed the faults
 
     def action_reload(self) -> None:
