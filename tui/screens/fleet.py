@@ -160,7 +160,9 @@ class FleetScreen(Screen[None]):
         """The open faults of each terminal the window reaches, from its ``status`` (a few at a
         time); a terminal no longer reached falls back to its last record's."""
         backend = self.wb.backend
-        reached = [t for t in terminals if backend.refusal(t) is None]
+        window = backend.window()
+        covered = set(window.principals) if window and window.open_at(self.wb.clock()) else set()
+        reached = [t for t in terminals if t in covered and backend.refusal(t) is None]
         for terminal in set(self._live) - set(reached):
             self.post_message(self.Live(terminal, None))
         gate = asyncio.Semaphore(LIVE_CONCURRENCY)
