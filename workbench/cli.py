@@ -9,7 +9,6 @@ import importlib
 import json
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,8 +16,7 @@ import click
 import platformdirs
 from rich.table import Table
 
-from workbench.console import err, out
-from workbench.errors import WorkbenchError
+from workbench.console import out, run_cli
 
 DEFAULT_STATE_DIR = Path(platformdirs.user_state_dir("kiosk-workbench"))
 
@@ -462,28 +460,7 @@ def demo(state_dir: Path, speed: float, fleet: bool, records: str | None) -> Non
 # -- entry point ----------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; every user mistake ends in one line on stderr and a non-zero exit."""
-    try:
-        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
-    except WorkbenchError as exc:
-        err.print(f"workbench: error: {exc}", markup=False, soft_wrap=True, emoji=False)
-        sys.exit(exc.exit_code)
-    except click.exceptions.UsageError as exc:
-        hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        err.print(
-            f"workbench: error: {exc.format_message()}{hint}",
-            markup=False,
-            soft_wrap=True,
-            emoji=False,
-        )
-        sys.exit(2)
-    except click.exceptions.Abort:
-        err.print("workbench: aborted")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    sys.exit(0)
+    run_cli(cli, prog_name="workbench", argv=argv)
 
 
 if __name__ == "__main__":

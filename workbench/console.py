@@ -3,17 +3,22 @@
 On a terminal, rich sizes output to the window. Piped to a file or another program there is no
 window, and rich would fall back to 80 columns, wrapping a wide table one word a line; here a
 table piped anywhere is printed at its own natural width instead (``COLUMNS`` still wins when
-set), so ``workbench ... > report.txt`` reads like the screen.
+set), so ``workbench ... > report.txt`` reads like the screen. :func:`run_cli` is where every
+command line (``workbench``, ``python -m remote.cli``) turns a user's mistake into one line.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
+import click
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+
+from workbench.errors import WorkbenchError
 
 
 class Output(Console):
@@ -44,3 +49,38 @@ out = Output(highlight=False, soft_wrap=True)
 
 err = Output(stderr=True, highlight=False, soft_wrap=True)
 """Standard error: one-line errors and progress."""
+
+
+def run_cli(
+    command: click.Command,
+    *,
+    label: str = "workbench",
+    prog_name: str | None = None,
+    argv: list[str] | None = None,
+) -> NoReturn:
+    """Run a command line; every user mistake ends in one line on stderr (``LABEL: error: ...``,
+    words like ``:b:`` kept as typed, not turned into emoji) and a non-zero exit: the error's
+    own code, 2 for a usage error, 130 when interrupted."""
+    prefix = f"{label}: " if label else ""
+    try:
+        command.main(args=argv, prog_name=prog_name, standalone_mode=False)
+    except WorkbenchError as exc:
+        err.print(f"{prefix}error: {exc}", markup=False, soft_wrap=True, emoji=False)
+        sys.exit(exc.exit_code)
+    except click.exceptions.UsageError as exc:
+        hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        err.print(
+            f"{prefix}error: {exc.format_message()}{hint}",
+            markup=False,
+            soft_wrap=True,
+            emoji=False,
+        )
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err.print(f"{prefix}aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)

@@ -7,7 +7,7 @@ remote.cli``."""
 
 from __future__ import annotations
 
-import sys
+from typing import NoReturn
 
 import click
 
@@ -17,8 +17,7 @@ from remote.cli.local_diag import diag
 from remote.cli.maintenance import history_cmd, remedy_cmd
 from remote.cli.runs import exec_cmd, fleet, run_cmd
 from remote.cli.serve import agent
-from workbench.console import err
-from workbench.errors import WorkbenchError
+from workbench.console import run_cli
 
 __all__ = ["agent", "diag", "main", "remote"]
 
@@ -34,16 +33,6 @@ for _command in (ca, grant, host_cert, inspect, run_cmd, exec_cmd, fleet, remedy
 remote.add_command(audit)
 
 
-def main() -> None:
+def main() -> NoReturn:
     """Entry point for ``python -m remote.cli``: errors become one line and an exit code."""
-    cli = click.Group(commands={"remote": remote, "agent": agent})
-    try:
-        cli.main(standalone_mode=False)
-    except WorkbenchError as exc:
-        err.print(f"error: {exc}", markup=False)
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        sys.exit(130)
+    run_cli(click.Group(commands={"remote": remote, "agent": agent}), label="")

@@ -25,6 +25,28 @@ def test_an_error_line_keeps_colon_words_instead_of_turning_them_into_emoji() ->
     assert proc.stderr.startswith("workbench: error: --vary 'engineers=a:b:c': expected")
 
 
+def test_python_m_remote_cli_errors_are_the_same_one_line(tmp_path: Path) -> None:
+    """``python -m remote.cli`` turns errors into one line the same way (it printed ':b:' as an
+    emoji, and a usage error as click's several lines)."""
+
+    def remote(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "remote.cli", "remote", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+
+    missing = remote("audit", "verify", "a:b:c.jsonl")
+    assert (missing.returncode, missing.stderr) == (2, "error: a:b:c.jsonl: no such file\n")
+    usage = remote("run", "--bogus")
+    assert usage.returncode == 2
+    assert usage.stderr.count("\n") == 1 and usage.stderr.startswith("error: No such option")
+    assert usage.stderr.endswith("--bogus'. (try 'python -m remote.cli remote run --help')\n")
+
+
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """Run the CLI in-process; (exit code, stderr)."""
     with pytest.raises(SystemExit) as done:
