@@ -55,8 +55,9 @@ class UsageSettings(Strict):
     """Run the customers (virtual time; off in the shipped profiles so live kiosks stay idle)."""
     mode: Literal["bytes", "counters"] = "bytes"
     """``bytes``: every device interaction goes through the device's session as real protocol
-    bytes. ``counters``: the same customers wear the devices through their counters only
-    (:mod:`devices.usage_counters`), for compressing a year of wear in well under a second."""
+    bytes. ``counters``: customers of the same model (drawn in bulk, so not the same ones for
+    a seed) wear the devices through their counters only (:mod:`devices.usage_counters`), for
+    compressing a year of wear into a fraction of a second."""
     customers_per_hour: float = Field(6.0, gt=0)
     """Mean arrivals per opening hour (Poisson)."""
     opens_h: float = Field(7.0, ge=0, lt=24)
