@@ -98,7 +98,7 @@ def test_a_month_in_counters_mode_wears_the_devices_as_the_bytes_mode_does(
         assert month["paper_refills"] >= 5 and month["paper_near_end_times"] >= 5
         assert month["cash_collections"] == 4 and month["cash_box_full_times"] >= 3
         assert month["sensor_dirty_times"] == 1 and month["card_head_dirty_times"] == 1
-        assert month["card_read_errors"] > 0 and month["receipts_skipped"] >= 0
+        assert month["card_read_errors"] > 0 and month["receipts_skipped"] > 0  # paper ran out
     # Every counter of the bytes month lies within 5 standard deviations of the counters
     # mode's months (20 seeds); a counter that is always the same must be the same.
     compared = [k for k in by_bytes if k not in ("cash_credited",)]
