@@ -49,7 +49,7 @@ class FleetScreen(Screen[None]):
     FleetScreen { overflow: hidden; }
     FleetScreen #fleet-filter { display: none; border: tall $accent; }
     FleetScreen #fleet-filter.-active { display: block; }
-    FleetScreen #fleet-status { height: 1; padding: 0 1; background: $panel; }
+    FleetScreen #fleet-status { height: 1; width: 1fr; padding: 0 1; background: $panel; }
     """
 
     class Loaded(Message):
@@ -84,7 +84,6 @@ class FleetScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.fan_out_running = False
-        self._counts = (0, 0)
         self._recorded: dict[str, TerminalRow] = {}  # rows as loaded, faults from the records
         self._live: dict[str, tuple[str, ...]] = {}  # open faults as the terminals reported them
 
@@ -106,9 +105,14 @@ class FleetScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Watched rather than told by Input.Changed: the filter runs in the keystroke's own turn,
+        # so the rows and the status are repainted in the frame that shows the typed character.
+        self.watch(
+            self.query_one("#fleet-filter", Input), "value", self._filter_changed, init=False
+        )
         self.table.focus()
         self.action_reload()
-        self.set_interval(1.0, self.table.refresh)  # the window column counts down
+        self.set_interval(1.0, self.table.refresh_changed)  # the window column counts down
         self.set_interval(LIVE_EVERY_S, self.refresh_live)
 
     # -- loading --------------------------------------------------------------------------------
@@ -194,9 +198,9 @@ class FleetScreen(Screen[None]):
         box.add_class("-active")
         box.focus()
 
-    @on(Input.Changed, "#fleet-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.apply_filter(event.value)
+    def _filter_changed(self, value: str) -> None:
+        self.table.apply_filter(value)
+        self._status()
 
     @on(Input.Submitted, "#fleet-filter")
     def _filter_kept(self, event: Input.Submitted) -> None:
@@ -222,20 +226,21 @@ class FleetScreen(Screen[None]):
         self._status()
 
     def on_fleet_table_counted(self, message: FleetTable.Counted) -> None:
-        self._counts = (message.shown, message.total)
         self._status()
 
     def _status(self) -> None:
-        shown, total = self._counts
         table = self.table
-        parts = [f"{total} terminals", f"{shown} shown"]
+        parts = [f"{len(table.rows)} terminals", f"{table.shown_count} shown"]
         if table.filter.text:
             kind = "literal" if table.filter.literal else "regex"
             parts.append(f"filter {kind} /{table.filter.text}")
         parts.append(f"sort {table.sort_column}")
         if table.marked:
             parts.append(f"{len(table.marked)} marked")
-        self.query_one("#fleet-status", Label).update(" · ".join(parts))
+        status = self.query_one("#fleet-status", Label)
+        text = " · ".join(parts)
+        if text != status.content:  # its width is fixed: no layout for a new text
+            status.update(text, layout=False)
 
     def on_fleet_table_opened(self, message: FleetTable.Opened) -> None:
         from tui.screens.terminal import TerminalScreen

@@ -41,16 +41,22 @@ class Countdown(Static):
         self._was_open = False
         self._tick()
 
+    def _show(self, text: str) -> None:
+        """A new text; a layout only when its width changes (once a second otherwise)."""
+        old = str(self.content)
+        if text != old:
+            self.update(text, layout=len(text) != len(old))
+
     def _tick(self) -> None:
         now = type(self).now_fn()
         until = self.until
         if until is None:
             self.set_classes("-none")
-            self.update("no window")
+            self._show("no window")
             return
         left = until - now
         self.set_classes("-closed" if left <= 0 else ("-warning" if left < WARN_S else ""))
-        self.update(f"window {window_left(until, now)}")
+        self._show(f"window {window_left(until, now)}")
         if left > 0:
             self._was_open = True
         elif getattr(self, "_was_open", False):

@@ -1,17 +1,20 @@
 """The fleet table: every terminal on one line, drawn with Textual's line API so that only the
-visible rows are rendered; filtering and sorting 5,000 rows only reorders a list of indexes."""
+visible rows are rendered; filtering and sorting 5,000 rows only reorders a list of indexes, and
+only the screen lines whose content changed are drawn again (a keystroke that keeps the same rows
+in view, a cursor move, a fan-out's progress in one row repaint that much and no more)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -67,6 +70,9 @@ COLUMNS: list[
     ("open faults", 0, lambda r, now: r.faults_text(now), lambda r: (-len(r.faults), r.faults)),
 ]
 SORTABLE = [c[0] for c in COLUMNS]
+SORT_KEYS = {c[0]: c[3] for c in COLUMNS}
+COLOURS = {name: Style(color=name) for name in ("green", "yellow", "red", "magenta")}
+REACH_COLOUR = {"up": "green", "down": "red"}
 
 
 class FleetTable(ScrollView, can_focus=True):
@@ -96,8 +102,9 @@ class FleetTable(ScrollView, can_focus=True):
         "fleet-table--mark",
     }
 
-    cursor: reactive[int] = reactive(0)
-    sort_column: reactive[str] = reactive("terminal")
+    # repaint=False: their watchers repaint the lines that change, not the whole table
+    cursor: reactive[int] = reactive(0, repaint=False)
+    sort_column: reactive[str] = reactive("terminal", repaint=False)
 
     class Opened(Message):
         """Enter on a terminal."""
@@ -118,9 +125,14 @@ class FleetTable(ScrollView, can_focus=True):
         self.rows: list[TerminalRow] = []
         self.marked: set[str] = set()
         self.filter = RowFilter.parse("")
-        self._order: list[int] = []
-        self._texts: list[str] = []
-        self._index: dict[str, int] = {}
+        self._order: list[int] = []  # indexes into rows of the rows shown, in display order
+        self._texts: list[str] = []  # what the filter matches, per row
+        self._index: dict[str, int] = {}  # terminal -> index into rows
+        self._versions: list[int] = []  # bumped when a row changes: part of its line's key
+        self._sorted: list[int] | None = None  # every row in sort order; None: sort again
+        self._strips: LRUCache[Hashable, tuple[Strip, Style]] = LRUCache(1024)  # by line key
+        self._drawn: dict[int, Hashable] = {}  # screen line -> key of what is on it
+        self._style_generation = 0
 
     # -- data -----------------------------------------------------------------------------------
     def set_rows(self, rows: Sequence[TerminalRow]) -> None:
@@ -132,17 +144,26 @@ class FleetTable(ScrollView, can_focus=True):
         ]
         self._texts = [r.text() for r in self.rows]
         self._index = {r.terminal: i for i, r in enumerate(self.rows)}
+        self._versions = [v + 1 for v in self._versions[: len(self.rows)]]
+        self._versions += [0] * (len(self.rows) - len(self._versions))
+        self._sorted = None
+        self._strips.clear()
         self._reorder(keep=current.terminal if current else None)
 
     def update_row(self, row: TerminalRow) -> None:
-        """Change one terminal's row in place (live progress); adds it when new."""
+        """Change one terminal's row in place (live progress); adds it when new. Only its line
+        is drawn again; the row keeps its place until the next sort or filter."""
         i = self._index.get(row.terminal)
         if i is None:
             self.set_rows([*self.rows, row])
             return
+        key = SORT_KEYS[self.sort_column]
+        if key(row) != key(self.rows[i]):
+            self._sorted = None
         self.rows[i] = row
         self._texts[i] = row.text()
-        self.refresh()
+        self._versions[i] += 1
+        self.refresh_changed()
 
     def change(self, terminal: str, **changes: Any) -> None:
         """Change some fields of one terminal's row (a probe answered, a test finished)."""
@@ -157,21 +178,33 @@ class FleetTable(ScrollView, can_focus=True):
         self._reorder(keep=current.terminal if current else None)
 
     def _reorder(self, keep: str | None) -> None:
-        key = next(c[3] for c in COLUMNS if c[0] == self.sort_column)
-        order = self.filter.apply(self._texts)
-        if self.sort_column != "terminal":  # rows arrive sorted by terminal id
-            order.sort(key=lambda i: key(self.rows[i]))
+        if self._sorted is None:
+            key = SORT_KEYS[self.sort_column]
+            rows = self.rows
+            self._sorted = sorted(range(len(rows)), key=lambda i: key(rows[i]))
+        order = self._sorted
+        if self.filter.pattern is not None:
+            texts = self._texts
+            kept = self.filter.apply([texts[i] for i in order])
+            order = [order[j] for j in kept]
         self._order = order
-        self.virtual_size = Size(sum(c[1] + 1 for c in COLUMNS) + 30, len(order) + 1)
+        size = Size(sum(c[1] + 1 for c in COLUMNS) + 30, len(order) + 1)
+        if size != self.virtual_size:  # a layout for the scrollbar, without repainting every line
+            self.set_reactive(FleetTable.virtual_size, size)
+            self.refresh(repaint=False, layout=True)
         target = 0
-        if keep is not None and (i := self._index.get(keep)) is not None and i in set(order):
-            target = order.index(i)
+        if keep is not None and (i := self._index.get(keep)) is not None:
+            try:
+                target = order.index(i)
+            except ValueError:
+                target = 0
         self.cursor = min(target, max(0, len(order) - 1))
         self._follow()
-        self.refresh()
+        self.refresh_changed()
         self.post_message(self.Counted(len(order), len(self.rows)))
 
     def watch_sort_column(self) -> None:
+        self._sorted = None
         current = self.current
         self._reorder(keep=current.terminal if current else None)
 
@@ -187,31 +220,85 @@ class FleetTable(ScrollView, can_focus=True):
         """The rows the filter keeps, in display order."""
         return [self.rows[i] for i in self._order]
 
+    @property
+    def shown_count(self) -> int:
+        """How many rows the filter keeps."""
+        return len(self._order)
+
     # -- drawing --------------------------------------------------------------------------------
+    def _line_key(self, y: int) -> Hashable:
+        """Everything a screen line's content depends on: equal keys, equal lines. The time
+        counts only through what it shows: the window left, a record's 'as of' date."""
+        if y == 0:
+            return ("header", self.sort_column, self._style_generation)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self._order):
+            return None
+        i = self._order[index]
+        row = self.rows[i]
+        now = self._now()
+        left = None if row.window_until is None else short_left(row.window_until, now)
+        as_of = row.faults_text(now) if row.faults and not row.faults_live else None  # a new day
+        cursor = index == self.cursor and (self.has_focus, True)
+        return (i, self._versions[i], cursor, row.terminal in self.marked, left, as_of)
+
+    def refresh_changed(self) -> None:
+        """Repaint the screen lines whose key is not what was drawn there (all of them before the
+        first paint); the rest stay as they are on the terminal."""
+        width, height = self.size
+        y = 0
+        while y < height:
+            if self._drawn.get(y, self) == self._line_key(y):
+                y += 1
+                continue
+            start = y
+            while y < height and self._drawn.get(y, self) != self._line_key(y):
+                y += 1
+            self.refresh(Region(0, start, width, y - start))
+
+    def notify_style_update(self) -> None:
+        """The theme or CSS changed: every drawn row is stale."""
+        super().notify_style_update()
+        self._style_generation += 1
+        self._strips.clear()
+        self._drawn.clear()
+        self.refresh()
+
+    def _now(self) -> float:
+        return float(getattr(self.app, "clock", time.time)())
+
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_x = int(self.scroll_offset.x)
         width = self.size.width
+        key = self._drawn[y] = self._line_key(y)
+        if key is None:
+            return Strip.blank(width, self.rich_style)
+        drawn = self._strips.get(key)
+        if drawn is None:
+            drawn = self._strips[key] = self._draw(y, key)
+        strip, pad = drawn
+        return strip.crop_extend(scroll_x, scroll_x + width, pad)
+
+    def _draw(self, y: int, key: Hashable) -> tuple[Strip, Style]:
+        """The line ``y`` whole (not cropped to the view), for ``_line_key(y)`` ``key``, and the
+        style to pad it with."""
         base = self.rich_style
         if y == 0:
             header = self.get_component_rich_style("fleet-table--header")
             text = " " + " ".join(
                 title.ljust(w) if w else title for title, w, _, _ in COLUMNS
             ).replace(self.sort_column, self.sort_column + "▼", 1)
-            return Strip([Segment(text, header)]).crop_extend(scroll_x, scroll_x + width, header)
-        index = scroll_y + y - 1
-        if index >= len(self._order):
-            return Strip.blank(width, base)
-        row = self.rows[self._order[index]]
-        now = getattr(self.app, "clock", time.time)()
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("fleet-table--cursor")
-        mark = (
+            return Strip([Segment(text, header)]), header
+        row = self.rows[self._order[int(self.scroll_offset.y) + y - 1]]
+        assert isinstance(key, tuple)
+        style = base + self.get_component_rich_style("fleet-table--cursor") if key[2] else base
+        segments = [
             Segment("●", style + self.get_component_rich_style("fleet-table--mark"))
-            if row.terminal in self.marked
+            if key[3]
             else Segment(" ", style)
-        )
-        segments = [mark]
+        ]
+        plain: list[str] = []  # uncoloured cells are joined into one segment
+        now = self._now()
         for title, w, value, _ in COLUMNS:
             text = value(row, now)
             cell = (text[: w - 1] + "…" if len(text) > w else text.ljust(w)) if w else text
@@ -224,16 +311,22 @@ class FleetTable(ScrollView, can_focus=True):
                 left = row.window_until - now
                 colour = "red" if left <= 0 else ("yellow" if left < 600 else "green")
             elif title == "reach":
-                colour = {"up": "green", "down": "red"}.get(row.reachable)
-            cell_style = style + Style(color=colour) if colour else style
-            if index == self.cursor:  # green or yellow on the accent is unreadable (1.03:1)
-                cell_style = style
-            elif title == "open faults" and not row.faults_live:
-                cell_style = style + DIM  # from the last record, not the terminal's status now
-            segments.append(Segment(cell, cell_style))
-            segments.append(Segment(" ", style))
-        strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
-        return strip
+                colour = REACH_COLOUR.get(row.reachable)
+            accent = COLOURS[colour] if colour else None
+            if key[2]:  # green or yellow on the cursor's accent is unreadable (1.03:1)
+                accent = None
+            elif title == "open faults" and not row.faults_live and cell:
+                accent = DIM  # from the last record, not the terminal's status now
+            if accent is None:
+                plain.append(cell + " ")
+                continue
+            if plain:
+                segments.append(Segment("".join(plain), style))
+                plain = []
+            segments.append(Segment(cell, style + accent))
+            plain.append(" ")
+        segments.append(Segment("".join(plain), style))
+        return Strip(segments), style
 
     # -- actions --------------------------------------------------------------------------------
     def _follow(self) -> None:
@@ -246,7 +339,7 @@ class FleetTable(ScrollView, can_focus=True):
 
     def watch_cursor(self) -> None:
         self._follow()
-        self.refresh()
+        self.refresh_changed()
 
     def action_cursor(self, delta: int) -> None:
         if self._order:
@@ -275,10 +368,10 @@ class FleetTable(ScrollView, can_focus=True):
         if (row := self.current) is not None:
             self.marked ^= {row.terminal}
             self.action_cursor(1)
-            self.refresh()
+            self.refresh_changed()
 
     def mark_shown(self) -> None:
         """Mark every row the filter keeps (or unmark them all when they already are)."""
         shown = {r.terminal for r in self.shown}
         self.marked = self.marked - shown if shown <= self.marked else self.marked | shown
-        self.refresh()
+        self.refresh_changed()
