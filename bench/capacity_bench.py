@@ -171,7 +171,7 @@ def dask_sweep(inputs: Inputs, reps: int, years: float) -> dict[int, float]:
     walls = {}
     for workers in (1, 2):
         with LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster:
             run_reps([plan], inputs, 1, 1, 0.01, scheduler=cluster.scheduler_address)  # warm up
             t = time.perf_counter()
