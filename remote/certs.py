@@ -6,7 +6,7 @@ log in to a terminal.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,11 @@ class CertInfo:
     critical_options: tuple[str, ...]
     signing_key: SSHKey
     key: SSHKey
+    principal_set: frozenset[str] = field(init=False, repr=False, compare=False)
+    """The principals as a set: a fleet grant names thousands, checked once per terminal."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "principal_set", frozenset(self.principals))
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-able view for audit lines and ``remote inspect``."""

@@ -117,13 +117,22 @@ def refusal(
         return "this is a host certificate, not a user certificate"
     if user_ca is not None and info.signing_key != user_ca:
         return f"untrusted CA: signed by {fingerprint(info.signing_key)}, not the support user CA"
-    if terminal not in info.principals:
-        return f"other terminal: the certificate is for {', '.join(info.principals) or 'nobody'}"
+    if terminal not in info.principal_set:
+        return f"other terminal: the certificate is for {_names(info.principals)}"
     if now < info.valid_after:
         return f"not yet valid: the window opens at {_clock(info.valid_after)}"
     if now >= info.valid_before:
         return f"expired: the window closed at {_clock(info.valid_before)}"
     return None
+
+
+def _names(principals: tuple[str, ...], shown: int = 3) -> str:
+    """``A, B, C and 4,997 more``: a fleet grant's principals, short enough for one line."""
+    if not principals:
+        return "nobody"
+    head = ", ".join(principals[:shown])
+    rest = len(principals) - shown
+    return f"{head} and {rest:,} more" if rest > 0 else head
 
 
 class AgentClient:

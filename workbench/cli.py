@@ -101,6 +101,9 @@ def cli(verbose: int) -> None:
     """Kiosk workbench: simulated kiosks, remote diagnostics, training scenarios, capacity planning."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pymodbus warns of every refused connection, which the diagnostics report in their own one
+    # line ("Modbus TCP connection refused"): its warnings show from -v on.
+    logging.getLogger("pymodbus").setLevel(level if verbose else logging.ERROR)
 
 
 # -- faults ---------------------------------------------------------------------------------

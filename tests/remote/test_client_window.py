@@ -32,3 +32,13 @@ def test_refusal_names_the_exact_reason(keys: Keys) -> None:
     stranger = read_certificate_info(keys.cert(name="x"))
     reason = refusal(stranger, TERMINAL, now, other_ca.user_ca_public) or ""
     assert reason.startswith("untrusted CA: signed by SHA256:")
+
+
+def test_a_fleet_grant_refusal_names_a_few_terminals_not_thousands(keys: Keys) -> None:
+    fleet = [f"KSK-{n:04d}" for n in range(1, 2001)]
+    info = read_certificate_info(keys.cert(fleet, name="fleet"))
+    assert refusal(info, "KSK-1999", time.time()) is None
+    reason = refusal(info, "KSK-9999", time.time())
+    assert reason == (
+        "other terminal: the certificate is for KSK-0001, KSK-0002, KSK-0003 and 1,997 more"
+    )

@@ -50,3 +50,21 @@ async def test_diag_run_finds_a_fault_and_keeps_a_record(state_dir: Path) -> Non
     with RecordStore(store) as records:
         run = records.runs()[0]
         assert (run.terminal, run.suite, run.outcome) == ("KSK-0042", "device:printer", "fail")
+
+
+@pytest.mark.timeout(60)
+async def test_a_refused_modbus_port_is_one_line_without_the_library_warning(
+    state_dir: Path,
+) -> None:
+    async with KioskHost(state_dir, "bill_payment", ["KSK-0043"], speed=60) as host:
+        manifest = json.loads(host.manifest_path("KSK-0043").read_text())
+    manifest["devices"]["ups"]["modbus"] = "127.0.0.1:1"  # nothing listens on port 1
+    bad = state_dir / "bad-endpoints.json"
+    bad.write_text(json.dumps(manifest))
+    code, out, err = await _workbench("diag", "run", "--endpoints", str(bad), "device:ups")
+    assert code == 1
+    assert "127.0.0.1:1: Modbus TCP connection refused" in out
+    assert "summary: 0 pass, 0 warn, 0 fail, 1 error" in out
+    assert err == ""  # pymodbus's own 'Failed to connect' warning shows only with -v
+    code, _, err = await _workbench("-v", "diag", "run", "--endpoints", str(bad), "device:ups")
+    assert code == 1 and "Failed to connect" in err
