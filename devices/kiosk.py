@@ -98,6 +98,7 @@ class KioskHost:
                     {"terminal": tid, "profile": self.profile.name, "speed": speed},
                 )
                 terminal.session_hook = recorder.wrap
+                terminal.port_hook = recorder.tap_port
                 self.recorders[tid] = recorder
         self.endpoints: dict[str, dict[str, Any]] = {}
         self.controls: dict[str, ControlServer] = {}

@@ -58,6 +58,9 @@ class Terminal:
             None
         )
         """Wraps each stream device's session factory (a wire-transcript recorder)."""
+        self.port_hook: Callable[[str, Port], None] | None = None
+        """Told each served device's port before it starts (a wire-transcript recorder taps the
+        Modbus and HTTP ones)."""
         self.app: KioskApp | None = None
         """The kiosk application and its customers, once started (profiles with ``usage``)."""
         for name, entry in profile.devices.items():
@@ -289,7 +292,10 @@ class Terminal:
                 return TcpPort(sessions, host=host, name=label, clock=device)
             raise DeviceError(f"{label}: a stream device has no {kind!r} port (serial or tcp)")
         if isinstance(device, ServedDevice):
-            return device.open_port(kind, host)
+            port = device.open_port(kind, host)
+            if self.port_hook is not None:
+                self.port_hook(name, port)
+            return port
         raise DeviceError(
             f"{label}: {type(device).__name__} is neither a stream nor a served device"
         )

@@ -1,9 +1,11 @@
 """Recording a simulated terminal's wire transcript: every chunk of bytes between a host and a
-stream device, both ways, with its simulated and wall time, one JSON object per line.
+stream device, and every Modbus TCP and HTTP request and reply of the served devices, both
+ways, with its simulated and wall time, one JSON object per line.
 
 The format is documented with its reader and comparison, :mod:`scenarios.transcript`; the
 kiosk host puts a :class:`Recorder` around each stream device's sessions when asked to record
-(``KioskHost(..., transcript=PATH)``, ``workbench kiosk up --record PATH``).
+(``KioskHost(..., transcript=PATH)``, ``workbench kiosk up --record PATH``) and a tap on each
+served device's Modbus and HTTP ports (:meth:`Recorder.tap_port`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from devices.base import Session, Writer
+from devices.transports import Port
+from devices.transports.listener import Listener, Tap
 from workbench.errors import ConfigError
 
 FORMAT = "kiosk-workbench"
 VERSION = 1
+TAPPED = ("modbus", "http")
+"""The served ports whose requests and replies are recorded (each line names its ``kind``)."""
 
 
 class Recorder:
@@ -43,11 +49,12 @@ class Recorder:
         }
         self._file.write(json.dumps(head) + "\n")
 
-    def write(self, device: str, session: int, direction: str, data: bytes) -> None:
-        """Append one chunk."""
+    def write(self, device: str, session: int, direction: str, data: bytes, kind: str = "") -> None:
+        """Append one chunk (``kind``: the served port's, ``modbus`` or ``http``; a stream
+        device's chunks have none)."""
         if self._file is None or not data:
             return
-        line = {
+        line: dict[str, Any] = {
             "t": round(self._now(), 6),
             "wall": round(time.time() - self._wall0, 6),
             "device": device,
@@ -55,6 +62,8 @@ class Recorder:
             "dir": direction,
             "hex": data.hex(),
         }
+        if kind:
+            line["kind"] = kind
         self._file.write(json.dumps(line) + "\n")
 
     def flush(self) -> None:
@@ -67,6 +76,18 @@ class Recorder:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+    def tap_port(self, device: str, port: Port) -> None:
+        """Record each request and reply of a served device's Modbus or HTTP port (other ports:
+        nothing), the port's connections numbered as sessions."""
+        if isinstance(port, Listener) and port.kind in TAPPED:
+            port.tap = self._tap(device, port.kind)
+
+    def _tap(self, device: str, kind: str) -> Tap:
+        def tap(connection: int, direction: str, data: bytes) -> None:
+            self.write(device, connection, direction, data, kind)
+
+        return tap
 
     def wrap(self, device: str, factory: Callable[[], Session]) -> Callable[[], Session]:
         """A session factory whose sessions record what passes through them."""

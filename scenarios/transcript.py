@@ -1,4 +1,5 @@
-"""Wire transcripts of a simulated kiosk's stream devices: every chunk of bytes, both ways, with
+"""Wire transcripts of a simulated kiosk: every chunk of bytes between a host and a stream
+device, and every Modbus TCP and HTTP request and reply of the served devices, both ways, with
 its simulated and wall time, recorded to a JSON-lines file; and the comparison that checks a new
 run of kiosk software against a golden transcript, reporting the first divergence decoded by the
 device's codec.
@@ -9,15 +10,21 @@ The format (one JSON object per line)::
      "speed": 60.0, "wall_start": 1796160000.0}
     {"t": 32100.512, "wall": 0.734, "device": "printer", "session": 1, "dir": "in", "hex": "1b40"}
     {"t": 32100.513, "wall": 0.735, "device": "printer", "session": 1, "dir": "out", "hex": "12"}
+    {"t": 32101.2, "wall": 0.9, "device": "ups", "session": 1, "dir": "in", "hex": "...",
+     "kind": "modbus"}
 
 ``t`` is simulated seconds (the environment's clock), ``wall`` wall seconds since the header,
 ``dir`` is ``in`` (host to device) or ``out`` (device to host), ``session`` numbers the host
-connections of a device (a pty open, a TCP connection) in the order they began.
+connections of a device (a pty open, a TCP connection) in the order they began. A served
+port's lines have a ``kind`` (``modbus``: one whole ADU a line; ``http``: a request head or a
+whole response); a stream device's have none.
 
 Comparison looks at what the kiosk software sent (``in``), message by message as each device's
 codec reads it (ESC/POS commands and text, SSP commands with the sequence flag aside and a run
-of POLLs counted as one, card-reader frame texts, raw chunks otherwise): the time a host takes
-and how often it polls change from run to run; what it says must not.
+of POLLs counted as one, card-reader frame texts, Modbus requests with the transaction id aside,
+HTTP request lines with the headers aside, raw chunks otherwise): the time a host takes and how
+often it polls change from run to run; what it says must not. A served port's messages are
+compared as their own stream, named ``device/kind`` (``ups/modbus``, ``host_pc/http``).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from devices.protocols import escpos, stx_bcc
+from devices.protocols import modbus_tcp as mbap
 from devices.protocols import ssp as ssp_codec
 from devices.protocols import ssp_messages as sm
 from devices.transcript import FORMAT, VERSION, Recorder
@@ -56,6 +64,13 @@ class Chunk:
     session: int
     direction: str
     data: bytes
+    kind: str = ""
+    """A served port's kind (``modbus``, ``http``); empty for a stream device's bytes."""
+
+    @property
+    def stream(self) -> str:
+        """What its messages are compared as: the device, or ``device/kind`` for a served port."""
+        return f"{self.device}/{self.kind}" if self.kind else self.device
 
 
 def read(path: str | Path) -> tuple[dict[str, Any], list[Chunk]]:
@@ -85,6 +100,7 @@ def read(path: str | Path) -> tuple[dict[str, Any], list[Chunk]]:
                     int(d["session"]),
                     str(d["dir"]),
                     bytes.fromhex(d["hex"]),
+                    str(d.get("kind", "")),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -176,6 +192,28 @@ def _framed(device: str, chunks: list[Chunk]) -> Iterator[Message]:
                 yield Message(device, bytes([item.byte]), f"control 0x{item.byte:02X}", c.t, c.wall)
 
 
+def _modbus(device: str, chunks: list[Chunk]) -> Iterator[Message]:
+    """One request an ADU: the unit id and PDU compared (the transaction id is the client's
+    counter), the function and its fields shown."""
+    for c in chunks:
+        if len(c.data) < mbap.MBAP_SIZE:
+            yield Message(device, b"short:" + c.data, f"short frame {c.data.hex(' ')}", c.t, c.wall)
+            continue
+        header = mbap.Header.decode(c.data)
+        unit_pdu = c.data[mbap.MBAP_SIZE - 1 :]
+        text = f"Modbus unit {header.unit}: {mbap.describe(c.data[mbap.MBAP_SIZE :])}"
+        if header.protocol != 0:
+            text = f"not Modbus (protocol id {header.protocol}): {c.data.hex(' ')}"
+        yield Message(device, unit_pdu, text, c.t, c.wall)
+
+
+def _http(device: str, chunks: list[Chunk]) -> Iterator[Message]:
+    """One request a head: its request line compared and shown (headers vary by client)."""
+    for c in chunks:
+        line = c.data.split(b"\r\n", 1)[0]
+        yield Message(device, line, f"HTTP {line.decode('latin-1')}", c.t, c.wall)
+
+
 def _raw(device: str, chunks: list[Chunk]) -> Iterator[Message]:
     for c in chunks:
         yield Message(device, c.data, c.data.hex(" "), c.t, c.wall)
@@ -188,13 +226,25 @@ READERS: dict[str, Callable[[str, list[Chunk]], Iterator[Message]]] = {
 }
 
 
+KIND_READERS: dict[str, Callable[[str, list[Chunk]], Iterator[Message]]] = {
+    "modbus": _modbus,
+    "http": _http,
+}
+
+
 def messages(chunks: list[Chunk], direction: str = "in") -> dict[str, list[Message]]:
-    """Per device, the messages of one direction, read by the device's codec."""
-    by_device: dict[str, list[Chunk]] = {}
+    """Per device (``device/kind`` for a served port), the messages of one direction, read by
+    the device's codec."""
+    by_stream: dict[str, list[Chunk]] = {}
     for c in chunks:
         if c.direction == direction:
-            by_device.setdefault(c.device, []).append(c)
-    return {d: list(READERS.get(d, _raw)(d, cs)) for d, cs in by_device.items()}
+            by_stream.setdefault(c.stream, []).append(c)
+    out = {}
+    for stream, cs in by_stream.items():
+        kind = cs[0].kind
+        reader = KIND_READERS.get(kind, _raw) if kind else READERS.get(stream, _raw)
+        out[stream] = list(reader(stream, cs))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

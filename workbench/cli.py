@@ -205,7 +205,7 @@ def kiosk() -> None:
 @click.option(
     "--record",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Record every stream device's wire transcript to this JSON-lines file.",
+    help="Record the wire transcript (stream devices' bytes, Modbus and HTTP requests) to this JSON-lines file.",
 )
 def kiosk_up(
     profile: str,

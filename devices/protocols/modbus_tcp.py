@@ -104,3 +104,46 @@ def check_request(pdu: bytes, functions: frozenset[int]) -> int | None:
             return ILLEGAL_VALUE
         return None
     return None  # a function this module has no rule for: the server's decoder checks it
+
+
+FUNCTION_NAMES = {
+    1: "read coils",
+    2: "read discrete inputs",
+    3: "read holding registers",
+    4: "read input registers",
+    5: "write coil",
+    6: "write register",
+    15: "write coils",
+    16: "write registers",
+    22: "mask write register",
+    23: "read/write registers",
+}
+
+
+def describe(pdu: bytes) -> str:
+    """A request or reply PDU as people read it: the function by name and its fields
+    (``read input registers address=0 count=4``); bytes it cannot read are shown in hex."""
+    if not pdu:
+        return "empty PDU"
+    fc = pdu[0]
+    if fc & 0x80:
+        return f"exception {pdu[1:2].hex() or '?'} to function {fc & 0x7F}"
+    name = FUNCTION_NAMES.get(fc, f"function {fc}")
+    body = pdu[1:]
+    if fc in (1, 2, 3, 4, 15, 16) and len(body) >= 4:
+        address, count = struct.unpack_from(">HH", body)
+        values = f" values={body[5:].hex(' ')}" if fc in (15, 16) else ""
+        return f"{name} address={address} count={count}{values}"
+    if fc in (5, 6) and len(body) == 4:
+        address, value = struct.unpack_from(">HH", body)
+        return f"{name} address={address} value={value}"
+    if fc == 22 and len(body) == 6:
+        address, and_mask, or_mask = struct.unpack_from(">HHH", body)
+        return f"{name} address={address} and=0x{and_mask:04X} or=0x{or_mask:04X}"
+    if fc == 23 and len(body) >= 8:
+        read_at, reads, write_at, writes = struct.unpack_from(">HHHH", body)
+        return (
+            f"{name} read address={read_at} count={reads} "
+            f"write address={write_at} count={writes} values={body[9:].hex(' ')}"
+        )
+    return f"{name} {body.hex(' ')}".rstrip()

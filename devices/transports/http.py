@@ -93,14 +93,23 @@ class HttpPort(Listener):
 
     # -- one request -------------------------------------------------------------------------
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(await self._answer(reader))
+        response = await self._answer(reader)
+        self.record("out", response)
+        writer.write(response)
         await writer.drain()
 
     async def _answer(self, reader: asyncio.StreamReader) -> bytes:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
+        except asyncio.IncompleteReadError as exc:
+            self.record("in", exc.partial)
+            return render(400, {"error": "bad request"})
+        except (asyncio.LimitOverrunError, TimeoutError):
+            return render(400, {"error": "bad request"})
+        self.record("in", head)
+        try:
             method, path = parse_head(head[:-4])
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
+        except ValueError:
             return render(400, {"error": "bad request"})
         if method != "GET":
             return render(405, {"error": f"method {method} not allowed"}, {"Allow": "GET"})

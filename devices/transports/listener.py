@@ -4,18 +4,28 @@ It tracks its connections so that stopping and closing drop them. The HTTP and e
 listeners with their own :meth:`Listener.handle`.
 
 Every connection crosses the port's :class:`~devices.transports.wire.Wire` (when it has one) and
-holds a bounded backlog for a client that does not read (:mod:`devices.transports.wired`)."""
+holds a bounded backlog for a client that does not read (:mod:`devices.transports.wired`). A port
+that serves requests tells its :attr:`Listener.tap` (a wire-transcript recorder) each request
+and reply, with the number of the connection it came on."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from contextvars import ContextVar
 
 from devices.transports.wire import Wire
 from devices.transports.wired import WiredProtocol
 from workbench.errors import TransportError
 
 log = logging.getLogger(__name__)
+
+Tap = Callable[[int, str, bytes], None]
+"""Told ``(connection, direction, data)``: ``in`` a request, ``out`` a reply."""
+
+_CONNECTION: ContextVar[int] = ContextVar("connection", default=0)
+"""The number of the connection the current task serves (1 for a port's first)."""
 
 
 class Listener:
@@ -39,6 +49,9 @@ class Listener:
         self._tasks: set[asyncio.Task[None]] = set()
         self._connections: set[WiredProtocol] = set()
         self._pending: asyncio.Task[None] | None = None
+        self._served = 0
+        self.tap: Tap | None = None
+        """Told each request and reply (:meth:`record`); None: nobody listens."""
 
     @property
     def endpoint(self) -> str:
@@ -141,6 +154,8 @@ class Listener:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._served += 1
+        _CONNECTION.set(self._served)
         try:
             await self.handle(reader, writer)
         except (ConnectionError, asyncio.CancelledError):
@@ -152,3 +167,8 @@ class Listener:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one connection (subclasses)."""
         raise NotImplementedError
+
+    def record(self, direction: str, data: bytes) -> None:
+        """Tell the :attr:`tap` a request (``in``) or reply (``out``) of this connection."""
+        if self.tap is not None and data:
+            self.tap(_CONNECTION.get(), direction, data)

@@ -176,9 +176,11 @@ class ModbusPort(Listener):
         while True:
             await turn.pass_if_over()
             try:
-                header = mbap.Header.decode(await reader.readexactly(mbap.MBAP_SIZE))
+                head = await reader.readexactly(mbap.MBAP_SIZE)
+                header = mbap.Header.decode(head)
                 if (error := header.framing_error()) is not None:
                     self.bad_frames += 1
+                    self.record("in", head)
                     log.info(
                         "%s: %s; connection closed", self.name, error
                     )  # a client error, counted
@@ -186,6 +188,7 @@ class ModbusPort(Listener):
                 pdu = await reader.readexactly(header.pdu_size)
             except asyncio.IncompleteReadError:
                 return
+            self.record("in", head + pdu)
             if header.protocol != 0:
                 self.bad_frames += 1
                 log.debug("%s: discarded a frame with protocol id %d", self.name, header.protocol)
@@ -205,6 +208,7 @@ class ModbusPort(Listener):
                             self.on_out_of_map(what, pdu[0], address, count)
                 finally:
                     self.clock.wake()
+            self.record("out", reply)
             writer.write(reply)
             await writer.drain()
 

@@ -1,10 +1,12 @@
 """Record and replay: the example application's run is recorded, a second run of it matches the
 golden transcript, and a one-byte change in its receipt shows as a divergence naming the byte,
-decoded by the printer's codec. Strict mode finds an SSP host that does not toggle the flag."""
+decoded by the printer's codec; Modbus and HTTP requests are recorded decoded and compared the
+same way. Strict mode finds an SSP host that does not toggle the flag."""
 
 from __future__ import annotations
 
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from devices.protocols import ssp
 from devices.protocols import ssp_messages as sm
 from scenarios.testing import SimulatedKiosk
-from scenarios.transcript import Chunk, compare_files, findings, read
+from scenarios.transcript import Chunk, compare_files, findings, messages, read
 from workbench.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "billpay"))
@@ -53,6 +55,49 @@ def test_a_run_matches_its_golden_transcript_and_one_byte_diverges(tmp_path: Pat
     with pytest.raises(SystemExit) as exit_info:
         main(["scenario", "replay", str(golden), str(changed)])
     assert exit_info.value.code == 1
+
+
+def poll_ups_and_host_pc(path: Path, first_register: int = 0) -> None:
+    """A monitoring agent: the UPS's input registers over Modbus, the host PC's sensors over
+    HTTP."""
+    from pymodbus.client import ModbusTcpClient
+
+    with SimulatedKiosk(speed=60, record=path) as kiosk:
+        host, port = kiosk.endpoints["ups"]["modbus"].rsplit(":", 1)
+        client = ModbusTcpClient(host, port=int(port), timeout=2, retries=0)
+        assert client.connect()
+        try:
+            for _ in range(2):  # the transaction id counts up: not part of what is compared
+                assert not client.read_input_registers(first_register, count=4).isError()
+        finally:
+            client.close()
+        url = f"http://{kiosk.endpoints['host_pc']['http']}/sensors"
+        with urllib.request.urlopen(url, timeout=5) as reply:
+            assert reply.status == 200
+
+
+def test_modbus_and_http_requests_are_recorded_decoded_and_replayed(tmp_path: Path) -> None:
+    golden, again, changed = (tmp_path / f"{n}.jsonl" for n in ("golden", "again", "changed"))
+    poll_ups_and_host_pc(golden)
+    _, chunks = read(golden)
+    sent = messages(chunks)
+    assert [m.text for m in sent["ups/modbus"]] == [
+        "Modbus unit 1: read input registers address=0 count=4"
+    ] * 2
+    assert [m.text for m in sent["host_pc/http"]] == ["HTTP GET /sensors HTTP/1.1"]
+    replies = messages(chunks, "out")
+    assert replies["ups/modbus"][0].text.startswith("Modbus unit 1: read input registers ")
+    assert replies["host_pc/http"][0].key.startswith(b"HTTP/1.1 200 OK")
+    poll_ups_and_host_pc(again)
+    assert compare_files(golden, again) is None
+    poll_ups_and_host_pc(changed, first_register=1)
+    divergence = compare_files(golden, changed)
+    assert divergence is not None
+    head, expected, actual = divergence.describe().splitlines()
+    assert head.startswith("ups/modbus: message 1 differs at simulated ")
+    assert head.endswith(r"byte 3: expected 0x00 '\x00', got 0x01 '\x01'")  # the address
+    assert expected == "  expected: Modbus unit 1: read input registers address=0 count=4"
+    assert actual == "  actual:   Modbus unit 1: read input registers address=1 count=4"
 
 
 def _frame(seq: bool, code: int) -> bytes:

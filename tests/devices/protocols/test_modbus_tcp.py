@@ -64,3 +64,28 @@ def test_exception_reply_keeps_the_function_code() -> None:
 @given(st.binary(min_size=1, max_size=253))
 def test_no_pdu_raises(pdu: bytes) -> None:
     assert m.check_request(pdu, ALL) in (None, m.ILLEGAL_FUNCTION, m.ILLEGAL_VALUE)
+
+
+@pytest.mark.parametrize(
+    ("pdu", "text"),
+    [
+        ("0400000004", "read input registers address=0 count=4"),
+        ("0600030019", "write register address=3 value=25"),
+        ("100003000204000a000b", "write registers address=3 count=2 values=00 0a 00 0b"),
+        ("16000100f00005", "mask write register address=1 and=0x00F0 or=0x0005"),
+        (
+            "1700000001000100010200ff",
+            "read/write registers read address=0 count=1 write address=1 count=1 values=00 ff",
+        ),
+        ("8402", "exception 02 to function 4"),
+        ("2b0e01", "function 43 0e 01"),
+        ("04", "read input registers"),
+    ],
+)
+def test_describe_names_the_function_and_its_fields(pdu: str, text: str) -> None:
+    assert m.describe(bytes.fromhex(pdu)) == text
+
+
+@given(st.binary(max_size=20))
+def test_describe_reads_any_pdu_without_raising(pdu: bytes) -> None:
+    assert isinstance(m.describe(pdu), str)
