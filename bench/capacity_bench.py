@@ -163,6 +163,22 @@ def compare(inputs: Inputs, terminals: int, years: float) -> dict[str, float]:
     return parallel
 
 
+def alternate(inputs: Inputs, sizes: list[int], years: float, rounds: int) -> None:
+    """The full model in one process and with its regions on 2, one after the other, N times:
+    on a shared machine the load moves between runs, so alternation shows its spread."""
+    for terminals in sizes:
+        plan = scaled(terminals)
+        for i in range(1, rounds + 1):
+            for workers in (1, 2):
+                r = full_model(inputs, plan, years, workers)
+                how = "1 process" if workers == 1 else "regions on 2 processes"
+                print(
+                    f"{terminals:,} terminals, round {i}, {how}: wall {r['wall']:.2f} s, "
+                    f"CPU {r['cpu']:.2f} s, load {r['load']:.1f}",
+                    flush=True,
+                )
+
+
 def dask_sweep(inputs: Inputs, reps: int, years: float) -> dict[int, float]:
     """Wall time of ``reps`` replications on a Dask LocalCluster of 1 and of 2 worker processes."""
     from distributed import LocalCluster
@@ -186,8 +202,18 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=1.0)
     parser.add_argument("--sweep-reps", type=int, default=8)
     parser.add_argument("--sweep-years", type=float, default=0.5)
+    parser.add_argument(
+        "--alternate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Only the full model: N rounds of 1 process then regions on 2, per --terminals.",
+    )
     args = parser.parse_args()
     inputs = Inputs(FaultCatalog.load(ROOT / "devices" / "catalog.yaml"), {})
+    if args.alternate:
+        alternate(inputs, args.terminals, args.years, args.alternate)
+        return
     shipped = load_plan()
     per_engineer = shipped.terminals / shipped.engineers
 
