@@ -49,7 +49,6 @@ sys.path.insert(0, str(ROOT / "tests" / "tui"))
 from fake_backend import NOW, TESTS, FakeBackend  # noqa: E402
 
 from tui.app import WorkbenchApp  # noqa: E402
-from tui.widgets.fleet_table import FleetTable  # noqa: E402
 
 BARE_APP = """
 from textual.app import App
@@ -164,15 +163,18 @@ def filter_latency(rows: int, typed: str, sessions: int) -> tuple[list[float], l
     return ours, base
 
 
-def filter_work(rows: int, typed: str) -> list[float]:
-    """``FleetTable.apply_filter`` alone, outside any app: the filter's own cost."""
-    table = FleetTable()
-    table.set_rows(FakeBackend(rows).terminals())
+async def filter_work(rows: int, typed: str) -> list[float]:
+    """``FleetTable.apply_filter`` alone, in the app holding ``rows`` terminals."""
+    app = WorkbenchApp(FakeBackend(rows), reason="bench", clock=lambda: NOW)
     work = []
-    for i in range(1, len(typed) + 1):
-        t0 = time.perf_counter()
-        table.apply_filter(typed[:i])
-        work.append(time.perf_counter() - t0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while len(app.fleet.table.rows) < rows:
+            await pilot.pause(0.01)
+        table = app.fleet.table
+        for i in range(1, len(typed) + 1):
+            t0 = time.perf_counter()
+            table.apply_filter(typed[:i])
+            work.append(time.perf_counter() - t0)
     return work
 
 
@@ -265,7 +267,7 @@ def main() -> None:
     )
 
     typed, base = filter_latency(args.rows, args.typed, args.sessions)
-    work = filter_work(args.rows, args.typed)
+    work = asyncio.run(filter_work(args.rows, args.typed))
     print(
         f"filter on {args.rows} terminals, keystroke to painted in a pty, "
         f"{len(typed)} keys: {ms(typed)} (bare Input, same way: {ms(base)}); "

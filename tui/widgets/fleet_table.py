@@ -130,7 +130,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}  # terminal -> index into rows
         self._versions: list[int] = []  # bumped when a row changes: part of its line's key
         self._sorted: list[int] | None = None  # every row in sort order; None: sort again
-        self._strips: LRUCache[Hashable, tuple[Strip, Style]] = LRUCache(1024)  # by line key
+        self._strips: LRUCache[Hashable, tuple[Strip, Style]] = LRUCache(256)  # by line key
         self._drawn: dict[int, Hashable] = {}  # screen line -> key of what is on it
         self._style_generation = 0
 
