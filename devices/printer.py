@@ -502,12 +502,14 @@ class Printer(StreamDevice[PrinterSettings]):
         ):
             return False  # near end or a dirty head would show inside it: message by message
         page.adopt(layout.end)
-        advance, cut = self._advance, self._cut
         for mm, rows, receipt in layout.steps:
-            if mm:
-                advance(mm, rows)
+            if mm:  # what _advance does when no sensor can trip: the same sums, in order
+                s.pending_mm += mm
+                s.distance_mm += mm
+                s.since_clean_mm += mm
+                s.energised += rows
             if receipt is not None:
-                cut(receipt)
+                self._cut(receipt)
         return True
 
     def _print(self, msg: p.Message) -> None:
@@ -587,6 +589,10 @@ _QUERIES = frozenset(
     | {b"\x1dr", b"\x1dI", b"\x1dg2", b"\x1dg0", b"\x1da"}
 )
 """Real-time commands and status queries: answered at once, whatever the printer's state."""
+_STATUS_QUERIES = {
+    bytes((0x10, 0x04, n)): p.Command(b"\x10\x04", bytes((n,))) for n in (1, 2, 3, 4)
+}
+"""``DLE EOT 1-4``, the status query a host sends most, by its bytes."""
 _SCANNED = frozenset({b"\x10\x05", b"\x10\x14\x01", b"\x10\x14\x08"})
 """Real-time commands :class:`escpos.RealtimeScanner` finds in the raw bytes (with ``DLE EOT
 1-4``): the parser's copy of them is not acted on twice."""
@@ -625,6 +631,13 @@ class PrinterSession(Session):
         bytes as it always does), so a host polling ``DLE EOT`` gets its answer even while the
         parser sits inside a long image or block."""
         printer = self.printer
+        query = _STATUS_QUERIES.get(data)
+        if query is not None and not self.parser.pending and not self.scanner.pending:
+            # A lone DLE EOT n between commands: the parser would read it as a command acted on
+            # as it arrived and do nothing more with it, so only its answer is left to give.
+            out = printer.realtime(query, self)
+            printer.settle()
+            return out
         out = b""
         start = 0
         for end, cmd in self.scanner.scan(data):

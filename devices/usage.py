@@ -157,6 +157,14 @@ def _poll_events(payload: bytes) -> tuple[sm.PollEvent, ...]:
         return ()
 
 
+_CREDIT, _STACKED, _REJECTED, _SLAVE_RESET = (
+    int(e) for e in (sm.Event.CREDIT, sm.Event.STACKED, sm.Event.REJECTED, sm.Event.SLAVE_RESET)
+)
+_JAMS = frozenset(int(e) for e in (sm.Event.SAFE_JAM, sm.Event.UNSAFE_JAM, sm.Event.FRAUD_ATTEMPT))
+_POLL, _OK, _KEY_NOT_SET = int(sm.Command.POLL), int(sm.Response.OK), int(sm.Response.KEY_NOT_SET)
+"""Poll event codes, POLL and the responses the application acts on, as plain ints (compared
+at every poll)."""
+
 _PAPER = EscPosStatusHost.realtime(PAPER)
 _PRINTER = EscPosStatusHost.realtime(PRINTER)
 """The printer status queries (an exchange holds no state: asked again and again)."""
@@ -361,16 +369,14 @@ class KioskApp:
 
     # -- cash ----------------------------------------------------------------------------------
     def _ssp(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
-        answer = self._ssp_once(code, params)
+        ask = self._ask_validator
+        answer = ask(self._validator.request(code, params))
         # A validator that requires eSSP answers KEY NOT SET: negotiate a key as ITL's host
         # library does, then send the command again, encrypted.
-        wants_key = answer is not None and answer[0] == sm.Response.KEY_NOT_SET
+        wants_key = answer is not None and answer[0] == _KEY_NOT_SET
         if wants_key and code not in NEGOTIATION and self._negotiate():
-            answer = self._ssp_once(code, params)
+            answer = ask(self._validator.request(code, params))
         return answer
-
-    def _ssp_once(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
-        return self._ask_validator(self._validator.request(code, params))
 
     def _ask_validator(self, request: bytes) -> SspAnswer | None:
         raw = self._sessions["bill_validator"].feed(request)
@@ -447,25 +453,23 @@ class KioskApp:
         credit = False
         while self.env.now < deadline:
             yield self.env.timeout(s.poll_interval_s)
-            answer = self._ssp(sm.Command.POLL)
-            if answer is None:
-                continue
-            if answer[0] != sm.Response.OK:
+            answer = self._ssp(_POLL)
+            if answer is None or answer[0] != _OK:
                 continue
             for event in _poll_events(answer[1]):
                 code = event.code
-                if code == sm.Event.CREDIT:
+                if code == _CREDIT:
                     credit = True
                     self.stats.notes_credited += 1
-                elif code == sm.Event.STACKED:
+                elif code == _STACKED:
                     return "credit"
-                elif code == sm.Event.REJECTED:
+                elif code == _REJECTED:
                     self.stats.notes_returned += 1
                     return "rejected"
-                elif code in (sm.Event.SAFE_JAM, sm.Event.UNSAFE_JAM, sm.Event.FRAUD_ATTEMPT):
+                elif code in _JAMS:
                     self.record("note_jammed", event=sm.Event(code).name)
                     return "credit" if credit else "jam"
-                elif code == sm.Event.SLAVE_RESET:
+                elif code == _SLAVE_RESET:
                     self._validator_ready = False
         return "credit" if credit else "timeout"
 

@@ -536,6 +536,11 @@ class RealtimeScanner:
             pos = buf.find(DLE, pos + 1)
         return found
 
+    @property
+    def pending(self) -> bool:
+        """Whether the end of the last bytes may still become a real-time command."""
+        return bool(self._held)
+
     def reset(self) -> None:
         """Forget a partly received command (a power cycle)."""
         self._held = b""

@@ -199,8 +199,12 @@ class UnitCommands:
 
     def is_sync(self, data: bytes) -> bool:
         """Whether packet data is a SYNC, in the clear or encrypted with the current key."""
-        inner = self.keys.peek(data) if data[:1] == bytes([STEX]) else data
-        return bool(inner) and inner is not None and inner[0] == Command.SYNC
+        if not data:
+            return False
+        if data[0] != STEX:
+            return data[0] == _SYNC
+        inner = self.keys.peek(data)
+        return bool(inner) and inner is not None and inner[0] == _SYNC
 
     def status(self) -> dict[str, Any]:
         """The eSSP state, as a trainer sees it."""
@@ -266,3 +270,7 @@ class UnitCommands:
     def _channel_security(self, params: bytes) -> bytes:
         s = self.unit.setup_data()
         return reply(Response.OK, bytes([len(s.security), *s.security]))
+
+
+_SYNC = int(Command.SYNC)
+"""SYNC's code as a plain int (compared on every packet)."""
