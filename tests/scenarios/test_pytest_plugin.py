@@ -5,6 +5,7 @@ to close its printer."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import threading
@@ -17,6 +18,7 @@ from devices.protocols.hosts import Exchange
 from devices.protocols.hosts.ssp import SspAnswer, SspMaster
 from devices.protocols.ssp_messages import Command, Response
 from scenarios.testing import SimulatedKiosk
+from workbench.errors import DeviceError
 
 pytest_plugins = ["pytester"]
 
@@ -128,9 +130,21 @@ def test_strict_findings_name_a_host_too_slow_for_the_escrow() -> None:
                 port.write(ssp.encode_frame(seq, 0, sm.command(code, params)))
                 while not replies.feed(port.read(1)):  # the whole reply: the unit is enabled
                     pass
+            inserted = kiosk.sim_time
             assert "taken in" in kiosk.act("insert-note", 20)  # ...and the host never polls again
-            # The escrow time-out is 5 s of the host's (wall) clock at any speed.
-            kiosk.wait_for("bill_validator", "rejecting", timeout_s=30)
+            # The escrow time-out is 5 s of the host's (wall) clock at any speed: 300 simulated
+            # seconds at 60x once the note is read (1 simulated second). Wait by the kiosk's own
+            # clock, not the wall's: a loaded machine runs the kiosk late, its clock with it.
+            due = inserted + 1.0 + 60 * 5.0
+
+            def rejections() -> list[float]:
+                return [t for t, e in kiosk.events("bill_validator") if e.startswith("rejecting")]
+
+            while not rejections():
+                assert kiosk.sim_time < due + 60, "no rejection a host second past the escrow"
+                with contextlib.suppress(DeviceError):
+                    kiosk.wait_for("bill_validator", "rejecting", timeout_s=0.5)
+        assert rejections()[0] >= due  # not before the host's time was up
         assert any("did not poll within the escrow time" in f for f in kiosk.findings())
 
 
