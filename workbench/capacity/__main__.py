@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
-import click
-
 from workbench.capacity.cli import capacity
-from workbench.errors import WorkbenchError
+from workbench.console import run_cli
 
 
 def main() -> None:
-    """Run the ``capacity`` group; a workbench error becomes one line and its exit code."""
-    try:
-        capacity.main(standalone_mode=False, obj={})
-    except WorkbenchError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        sys.exit(1)
+    """Run the ``capacity`` group; a user's mistake is one line and a non-zero exit."""
+    run_cli(capacity, label="capacity", prog_name="python -m workbench.capacity")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def run(
     plan = resize(plan_of(config), terminals, engineers)
     shares = resolve_targets(plan.sla.target, plan.sla.shares, targets)
     inputs = inputs_of(ctx)
-    with progress_bar("replications") as progress:
+    with progress_bar("simulating") as progress:  # counts tasks: replications, or regions
         summary = run_reps([plan], inputs, reps, seed, years, workers, None, progress)[0]
     scopes = [OVERALL, *(r.name for r in plan.regions)]
     verdict = judge(summary, scopes, shares)
