@@ -11,7 +11,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices import printer as printer_module
+from devices import printer_session
 from devices.catalog import default_catalog
 from devices.printer import Printer, PrinterSettings
 from devices.usage import receipt_bytes
@@ -71,7 +71,7 @@ def same(a: Printer, b: Printer) -> None:
 def message_by_message(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every write through the scanner, the parser and the page model, message by message."""
     monkeypatch.setattr(Printer, "print_whole", lambda self, data: False)
-    monkeypatch.setattr(printer_module, "_STATUS_QUERIES", {})
+    monkeypatch.setattr(printer_session, "_STATUS_QUERIES", {})
 
 
 def test_receipts_in_one_write_print_as_message_by_message_through_near_end_and_out(

@@ -1,0 +1,60 @@
+"""The one-piece receipt path: a whole chunk of print data (a receipt sent in one write) printed
+through its layout, worked out once and remembered (:meth:`Page.layout`), instead of message by
+message. The paper, head and cutter take the same steps in the same order either way."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from devices.protocols import escpos as p
+
+if TYPE_CHECKING:
+    from devices.printer import Printer
+
+NOT_LAID_OUT_KEPT = 64
+"""Chunks remembered as not plain print data before that memory starts afresh."""
+
+
+class WholeChunks:
+    """A printer's one-piece path; it remembers the chunks seen not to lay out."""
+
+    def __init__(self) -> None:
+        self.not_laid_out: set[bytes] = set()
+        """Chunks seen not to be plain print data (:meth:`print` leaves them alone)."""
+
+    def print(self, printer: Printer, data: bytes) -> bool:
+        """Print ``data`` on ``printer`` through its layout when the printer is online with
+        nothing held, the chunk only lays out, and no sensor can trip inside it; False (nothing
+        done) otherwise, and the caller goes message by message."""
+        if printer.holding or not printer.online or len(data) < p.MEMO_MIN:
+            return False
+        page = printer.page
+        layout = page.known_layout(data)
+        if layout is None:
+            if data in self.not_laid_out:
+                return False
+            parser = p.Parser()
+            messages = parser.feed(data)
+            layout = None if parser.pending else page.layout(data, messages)
+            if layout is None:
+                if len(self.not_laid_out) >= NOT_LAID_OUT_KEPT:
+                    self.not_laid_out.clear()
+                self.not_laid_out.add(data)
+                return False
+        s, settings = printer.state, printer.settings
+        margin = 1e-6  # the step-by-step sums may differ from the total in the last bits
+        if (
+            printer.paper_mm - layout.mm <= settings.near_end_m * 1000 + margin
+            or s.since_clean_mm + layout.mm >= settings.head_clean_interval_m * 1000 - margin
+        ):
+            return False  # near end or a dirty head would show inside it: message by message
+        page.adopt(layout.end)
+        for mm, rows, receipt in layout.steps:
+            if mm:  # what Printer._advance does when no sensor can trip: the same sums, in order
+                s.pending_mm += mm
+                s.distance_mm += mm
+                s.since_clean_mm += mm
+                s.energised += rows
+            if receipt is not None:
+                printer.cut_receipt(receipt)
+        return True
