@@ -21,12 +21,14 @@ class ReasonScreen(ModalScreen[str]):
     ReasonScreen > Vertical {
         width: 60; height: auto; padding: 1 2; border: thick $accent; background: $surface;
     }
+    ReasonScreen .hint { color: $text-muted; }
     ReasonScreen #reason-error { color: $error; }
     """
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Why this session? A ticket id (recorded with everything you do).")
+            yield Label("Why this session? A ticket id:")
+            yield Label("it is recorded with everything you do.", classes="hint")
             yield Input(placeholder="INC-2041", id="reason")
             yield Label("", id="reason-error")
 
