@@ -27,6 +27,9 @@ Anything else after ``ESC``/``GS``/``FS`` becomes :class:`Unknown` with the byte
 parsing resumes right after them: garbage never stops the stream. Headers whose counts are out
 of the manual's range (an image 0 dots wide, a block longer than :data:`MAX_BLOCK`) are
 reported as :class:`Unknown` too, so line noise cannot swallow megabytes of later data.
+
+This module is the parser; the messages and the encoder are :mod:`escpos_messages`, the
+real-time scanner :mod:`escpos_realtime` (both importable from here, as before).
 """
 
 from __future__ import annotations
@@ -34,15 +37,65 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from workbench.errors import ProtocolError
+from devices.protocols.escpos_messages import (
+    BEL,
+    CAN,
+    CR,
+    DC4,
+    DLE,
+    ENQ,
+    EOT,
+    ESC,
+    FF,
+    FS,
+    GS,
+    HT,
+    LF,
+    NAMES,
+    TEXT_RUN,
+    Barcode,
+    BitImage,
+    Block,
+    Command,
+    Control,
+    Message,
+    Raster,
+    Tabs,
+    Text,
+    Unknown,
+    encode,
+)
+from devices.protocols.escpos_realtime import CLEAR_BUFFERS, CLEAR_RESPONSE, RealtimeScanner
+
+__all__ = [
+    "CLEAR_BUFFERS",
+    "CLEAR_RESPONSE",
+    "FIXED",
+    "MAX_BLOCK",
+    "MAX_RASTER_HEIGHT",
+    "MAX_RASTER_WIDTH",
+    "MAX_TABS",
+    "MEMO_MIN",
+    "NAMES",
+    "Barcode",
+    "BitImage",
+    "Block",
+    "Command",
+    "Control",
+    "Message",
+    "Parser",
+    "Raster",
+    "RealtimeScanner",
+    "Tabs",
+    "Text",
+    "Unknown",
+    "encode",
+    "parse",
+]
 
 log = logging.getLogger(__name__)
 
-ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
-EOT, ENQ, DC4, NUL = 0x04, 0x05, 0x14, 0x00
-LF, CR, HT, FF, CAN, BEL = 0x0A, 0x0D, 0x09, 0x0C, 0x18, 0x07
 
 MAX_BLOCK = 1 << 20
 """Longest ``GS 8 L`` payload accepted (1 MiB, about the largest ``GS v 0`` image); longer
@@ -52,7 +105,6 @@ MAX_RASTER_WIDTH = 255
 MAX_RASTER_HEIGHT = 4095
 MAX_TABS = 32
 
-_TEXT = re.compile(rb"[\x20-\xff\n\r\t]+")
 _IGNORED = re.compile(rb"[\x00-\x06\x08\x0b\x0e\x0f\x11-\x17\x19\x1a\x1e\x1f]+")
 
 # Fixed-length commands: prefix -> number of argument bytes ("c:n" = ESC/GS/FS c takes n bytes);
@@ -79,120 +131,9 @@ FIXED: dict[bytes, int] = {
     b"\x10\x05": 1,
 }
 
-# fmt: off
-NAMES: dict[bytes, str] = {
-    b"\x1b@": "init", b"\x1ba": "align", b"\x1bE": "bold", b"\x1bG": "double_strike",
-    b"\x1b!": "print_mode", b"\x1bd": "feed_lines", b"\x1bJ": "feed_dots", b"\x1bt": "codepage",
-    b"\x1b2": "default_line_spacing", b"\x1b3": "line_spacing", b"\x1bA": "line_spacing_60",
-    b"\x1b+": "line_spacing_360", b"\x1b-": "underline", b"\x1bM": "font", b"\x1bp": "drawer_kick",
-    b"\x1b{": "upside_down", b"\x1br": "color", b"\x1bB": "buzzer", b"\x1bc": "panel_or_sensor",
-    b"\x1bR": "international_charset", b"\x1b=": "select_peripheral", b"\x1b?": "cancel_user_char",
-    b"\x1dV": "cut", b"\x1bi": "partial_cut", b"\x1bm": "partial_cut",
-    b"\x1d!": "char_size", b"\x1dB": "reverse", b"\x1db": "smoothing", b"\x1d|": "density",
-    b"\x1dH": "hri_position", b"\x1df": "hri_font", b"\x1dh": "barcode_height",
-    b"\x1dw": "barcode_width", b"\x1dr": "transmit_status", b"\x1dI": "printer_id",
-    b"\x1da": "auto_status_back", b"\x1dg2": "maintenance_counter", b"\x1dg0": "reset_counter",
-    b"\x1dL": "left_margin", b"\x1dW": "print_area_width", b"\x10\x04": "realtime_status",
-    b"\x10\x05": "realtime_request", b"\x10\x14": "realtime_function",
-}
-"""Names of the commands the printer model acts on (for logs and :attr:`Command.name`)."""
-# fmt: on
 
 _DC4_ARGS = {1: 2, 2: 2, 3: 5, 7: 1, 8: 7}
 """``DLE DC4 fn``: argument bytes after ``fn`` (pulse, power off, buzzer, status, clear buffer)."""
-
-
-# -- messages ------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Text:
-    """Printable bytes in the current code page, with the layout controls LF, CR and HT."""
-
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Control:
-    """A single-byte control other than the in-line ones: FF, CAN or BEL."""
-
-    code: int
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A fixed-length command: its prefix (``ESC a``, ``GS g 2``, ``DLE EOT``...) and arguments."""
-
-    prefix: bytes
-    args: bytes = b""
-
-    @property
-    def name(self) -> str:
-        """A readable name (``align``, ``cut``...), or the prefix in hex when not one we act on."""
-        return NAMES.get(self.prefix, NAMES.get(self.prefix[:2], self.prefix.hex(" ")))
-
-    @property
-    def n(self) -> int:
-        """The first argument byte (0 when there is none)."""
-        return self.args[0] if self.args else 0
-
-
-@dataclass(frozen=True, slots=True)
-class Barcode:
-    """``GS k``: ``system`` 0-6 is function A (NUL-terminated), 65-79 function B (length)."""
-
-    system: int
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """A length-prefixed block (``GS ( k`` QR, ``GS ( L`` graphics, ``GS 8 L``...).
-
-    ``payload`` is what follows the length field: for ``GS ( k`` that is ``cn fn [m] data``.
-    """
-
-    prefix: bytes
-    payload: bytes
-
-    @property
-    def size_bytes(self) -> int:
-        """Width of the length field: 4 for ``GS 8 L``, else 2."""
-        return 4 if self.prefix == b"\x1d8L" else 2
-
-
-@dataclass(frozen=True, slots=True)
-class Raster:
-    """``GS v 0 m xL xH yL yH d...``: a raster bit image ``width_bytes`` x ``height`` dots."""
-
-    mode: int
-    width_bytes: int
-    height: int
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class BitImage:
-    """``ESC * m nL nH d...``: one row of a column-format bit image (8 or 24 dots high)."""
-
-    mode: int
-    width: int
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Tabs:
-    """``ESC D n1 ... nk NUL``: horizontal tab positions in characters."""
-
-    positions: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Unknown:
-    """Bytes that form no command this printer knows; they were skipped."""
-
-    data: bytes
-
-
-Message = Text | Control | Command | Barcode | Block | Raster | BitImage | Tabs | Unknown
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -260,7 +201,7 @@ def parse(data: bytes) -> list[Message]:
 def _parse(buf: bytes, pos: int, out: list[Message]) -> int:
     """Append the complete messages of ``buf[pos:]`` to ``out``; return where parsing stopped."""
     end = len(buf)
-    text_match = _TEXT.match
+    text_match = TEXT_RUN.match
     fixed = FIXED
     while pos < end:
         b = buf[pos]
@@ -473,109 +414,3 @@ _SPECIAL: dict[bytes, _Reader] = {
     b"\x1dv": _gs_sub,
     b"\x1d8": _gs_sub,
 }
-
-
-# -- real-time commands in the raw stream ----------------------------------------------------------
-CLEAR_BUFFERS = b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08"
-"""``DLE DC4 8 1 3 20 1 6 2 8``: clear the receive and print buffers (answered ``37 25 00``)."""
-CLEAR_RESPONSE = b"\x37\x25\x00"
-_REALTIME_LONGEST = len(CLEAR_BUFFERS)
-
-
-def _realtime_at(buf: bytes, pos: int) -> tuple[Command | None, int]:
-    """The real-time command starting at ``buf[pos]`` (a DLE) and its length; ``(None, 0)`` when
-    there is none, ``(None, -1)`` when ``buf`` ends inside what may still become one."""
-    rest = len(buf) - pos
-    if rest < 3:
-        return None, -1 if rest == 1 or buf[pos + 1] in (EOT, ENQ, DC4) else 0
-    code, n = buf[pos + 1], buf[pos + 2]
-    if code == EOT and 1 <= n <= 4:
-        return Command(b"\x10\x04", bytes((n,))), 3
-    if code == ENQ and n in (1, 2):
-        return Command(b"\x10\x05", bytes((n,))), 3
-    if code == DC4 and n == 1:  # DLE DC4 1 m t: a drawer-kick pulse, m in 0-1, t in 1-8
-        if (rest >= 4 and buf[pos + 3] > 1) or (rest >= 5 and not 1 <= buf[pos + 4] <= 8):
-            return None, 0  # out of range: not this command; what follows is scanned afresh
-        if rest < 5:
-            return None, -1
-        return Command(b"\x10\x14\x01", bytes(buf[pos + 3 : pos + 5])), 5
-    if code == DC4 and n == 8:
-        head = buf[pos : pos + _REALTIME_LONGEST]
-        if head == CLEAR_BUFFERS:
-            return Command(b"\x10\x14\x08", CLEAR_BUFFERS[3:]), _REALTIME_LONGEST
-        return (None, -1) if CLEAR_BUFFERS.startswith(head) else (None, 0)
-    return None, 0
-
-
-class RealtimeScanner:
-    """Finds ``DLE EOT n`` (n 1-4), ``DLE ENQ n`` (n 1-2), ``DLE DC4 1 m t`` and ``DLE DC4 8``
-    (clear buffers) anywhere in the bytes a printer receives, split across chunks anywhere, the
-    way a real printer's receive side does before its command parser sees them."""
-
-    def __init__(self) -> None:
-        self._held = b""
-
-    def scan(self, data: bytes) -> list[tuple[int, Command]]:
-        """Each real-time command that ends in ``data``, with the offset just past its end."""
-        if not self._held and DLE not in data:
-            return []
-        held = len(self._held)
-        buf = self._held + data
-        self._held = b""
-        found: list[tuple[int, Command]] = []
-        pos = buf.find(DLE)
-        while pos >= 0:
-            cmd, size = _realtime_at(buf, pos)
-            if cmd is not None:
-                found.append((pos + size - held, cmd))
-                pos = buf.find(DLE, pos + size)
-                continue
-            if size < 0:
-                self._held = buf[pos:]  # may still become one with the next chunk
-                break
-            pos = buf.find(DLE, pos + 1)
-        return found
-
-    @property
-    def pending(self) -> bool:
-        """Whether the end of the last bytes may still become a real-time command."""
-        return bool(self._held)
-
-    def reset(self) -> None:
-        """Forget a partly received command (a power cycle)."""
-        self._held = b""
-
-
-# -- encoder -------------------------------------------------------------------------------------
-def encode(msg: Message) -> bytes:
-    """The bytes of one message, as a host sends them (the parser's inverse)."""
-    if isinstance(msg, Text):
-        if _TEXT.fullmatch(msg.data) is None:
-            raise ProtocolError(f"text(={msg.data!r}) holds control bytes other than LF, CR, HT")
-        return msg.data
-    if isinstance(msg, Control):
-        return bytes((msg.code,))
-    if isinstance(msg, Command):
-        return msg.prefix + msg.args
-    if isinstance(msg, Barcode):
-        if msg.system <= 6:
-            if b"\x00" in msg.data:
-                raise ProtocolError(f"function A barcode data(={msg.data!r}) cannot hold NUL")
-            return b"\x1dk" + bytes((msg.system,)) + msg.data + b"\x00"
-        if len(msg.data) > 255:
-            raise ProtocolError(f"barcode data length(={len(msg.data)}) must be <= 255")
-        return b"\x1dk" + bytes((msg.system, len(msg.data))) + msg.data
-    if isinstance(msg, Block):
-        return msg.prefix + len(msg.payload).to_bytes(msg.size_bytes, "little") + msg.payload
-    if isinstance(msg, Raster):
-        if len(msg.data) != msg.width_bytes * msg.height:
-            raise ProtocolError(
-                f"raster data length(={len(msg.data)}) must be {msg.width_bytes}x{msg.height}"
-            )
-        head = bytes((msg.mode,)) + msg.width_bytes.to_bytes(2, "little")
-        return b"\x1dv0" + head + msg.height.to_bytes(2, "little") + msg.data
-    if isinstance(msg, BitImage):
-        return b"\x1b*" + bytes((msg.mode,)) + msg.width.to_bytes(2, "little") + msg.data
-    if isinstance(msg, Tabs):
-        return b"\x1bD" + msg.positions + b"\x00"
-    return msg.data
