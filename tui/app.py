@@ -64,7 +64,7 @@ class WorkbenchApp(App[None]):
     ) -> None:
         super().__init__()
         self.backend = backend
-        self.capacity = capacity  # a `capacity run --json` result the Reports screen charts
+        self.capacity = capacity  # a capacity run or sweep result the Reports screen charts
         self.reason = reason
         self.clock = clock
         self.theme = "textual-dark"

@@ -69,7 +69,7 @@ def require_textual() -> None:
     "--capacity",
     "capacity_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A `workbench capacity run --json` result to chart on the Reports screen.",
+    help="A `capacity run --json` result or a `capacity sweep --out` file to chart on Reports.",
 )
 @click.option("--ticket", help="The session's reason (a ticket id); asked at start when not given.")
 def tui(

@@ -5,6 +5,7 @@ disabled actions, F1, ``:``, Esc, the session's reason, themes and the fan-out."
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 from fake_backend import NOW, FakeBackend
@@ -314,3 +315,41 @@ async def test_reports_chart_a_capacity_result_as_bars() -> None:
         fails = "█" * 20 + "·" * 12 + "|" + "·" * 7  # 50 % filled, the mark at 80 %
         assert lines[1] == f"north p2_restore  {fails}  50.0 % vs 80 %  fails"  # failing first
         assert lines[2] == f"overall p1_onsite {holds}  95.0 % vs 90 %  holds"
+
+
+@pytest.mark.timeout(60)
+async def test_reports_chart_a_capacity_sweep_per_scope(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Static
+
+    from tui.widgets.capacity_chart import load_capacity
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "workbench.cli", "capacity", "sweep",
+        "--vary", "engineers=150,250", "--reps", "2", "--years", "0.05",
+        "--out", str(tmp_path / "sweep.json"),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    doc = load_capacity(tmp_path / "sweep.json")
+    app = WorkbenchApp(FakeBackend(), reason="INC-2041", clock=lambda: NOW, capacity=doc)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await pilot.press("colon", *"reports", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ReportsScreen))
+        text = str(app.screen.query_one("#reports-chart", Static).render())
+    titles = [line.strip() for line in text.splitlines() if "SLA attainment" in line]
+    scopes = [t.split("(")[1].split(";")[0] for t in titles]
+    assert scopes[0] == "overall" and len(scopes) == 7  # overall, then the six regions
+    assert "engineers" in text and "1 P1 on site <= 1 h" in text  # the axis and the legend
+    assert "150.0" in text and "250.0" in text  # the swept values on the x axis
+
+
+def test_a_sweep_file_without_points_is_one_line_naming_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tui.widgets.capacity_chart import load_capacity
+    from workbench.errors import ConfigError
+
+    empty = tmp_path / "sweep.csv"
+    empty.write_text("param,value,reps,metric,mean,ci95\n")
+    with pytest.raises(ConfigError, match=r"sweep.csv: no sweep points"):
+        load_capacity(empty)

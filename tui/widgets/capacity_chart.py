@@ -1,6 +1,11 @@
-"""A capacity result (``workbench capacity run --json``) drawn in the terminal: one horizontal bar
-per SLA verdict row, the measured share of faults meeting the clause's clock against its target
-(``|``), coloured by the verdict, failing rows first. Rich text only, so it renders in any Static widget."""
+"""A capacity result drawn in the terminal, as rich text that renders in any Static widget.
+
+- A run (``workbench capacity run --json``): one horizontal bar per SLA verdict row, the measured
+  share of faults meeting the clause's clock against its target (``|``), coloured by the verdict,
+  failing rows first.
+- A sweep (``workbench capacity sweep --out FILE.json|.csv``): per scope (overall, then each
+  region) the plotext chart ``workbench capacity plot --text`` draws: attainment by severity and
+  engineer utilisation against the swept parameter, with the target line."""
 
 from __future__ import annotations
 
@@ -18,7 +23,17 @@ BAR = 40
 
 
 def load_capacity(path: Path) -> dict[str, Any]:
-    """Read a ``capacity run --json`` file; a one-line error names the file and what is wrong."""
+    """Read a ``capacity run --json`` result or a sweep's results file; a one-line error names
+    the file and what is wrong. A sweep comes back as ``{"sweep": [Point, ...]}``."""
+    if Path(path).suffix == ".csv" or _is_list(path):
+        from workbench.capacity.sweep import load
+
+        points = load(path)
+        if not points:
+            raise ConfigError(
+                f"{path}: no sweep points: give a `workbench capacity sweep --out` file"
+            )
+        return {"sweep": points}
     try:
         doc = json.loads(Path(path).read_text())
     except OSError as exc:
@@ -31,8 +46,20 @@ def load_capacity(path: Path) -> dict[str, Any]:
     return doc
 
 
-def capacity_chart(doc: dict[str, Any], bar: int = BAR) -> Text:
-    """The verdict rows as bars: measured share (filled) against the target (``|``)."""
+def _is_list(path: Path) -> bool:
+    """Whether a JSON file holds a list (a sweep's points) rather than one run's result."""
+    try:
+        with Path(path).open("rb") as f:
+            return f.read(64).lstrip().startswith(b"[")
+    except OSError:
+        return False  # load_capacity's own read names the error
+
+
+def capacity_chart(doc: dict[str, Any], bar: int = BAR, width: int = 100) -> Text:
+    """The verdict rows as bars: measured share (filled) against the target (``|``); or, for a
+    sweep, one plotext chart per scope."""
+    if "sweep" in doc:
+        return sweep_chart(doc["sweep"], width)
     verdict = doc.get("verdict", {})
     out = Text()
     out.append(f"{doc.get('plan', '?')}: {verdict.get('line', '')}\n", style="bold")
@@ -55,3 +82,14 @@ def capacity_chart(doc: dict[str, Any], bar: int = BAR) -> Text:
 
 def _rank(verdict: str) -> int:
     return ORDER.index(verdict) if verdict in ORDER else len(ORDER)
+
+
+def sweep_chart(points: list[Any], width: int = 100, height: int = 20) -> Text:
+    """A sweep's attainment and utilisation per scope, drawn by plotext in colour."""
+    from workbench.capacity.plot import render_text, scopes_of
+
+    out = Text()
+    for scope in scopes_of(points):
+        out.append_text(Text.from_ansi(render_text(points, width, height, True, scope)))
+        out.append("\n\n")
+    return out
