@@ -26,7 +26,7 @@ from remote.client import AgentClient, Endpoint, Identity, record_run, run_suite
 from remote.diagnostics.links import SerialLink
 from remote.diagnostics.ssp_host import SspHost
 from remote.window import CertificateAuthority, engineer_key
-from workbench.wiring import kiosk_backend, kiosk_extra
+from scenarios.wiring import kiosk_backend, kiosk_extra
 
 TERMINAL = "KSK-DEMO"
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim", "error": "magenta"}

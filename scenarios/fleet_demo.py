@@ -25,6 +25,7 @@ from remote.client import Endpoint, Identity, RunReport, record_run
 from remote.fleet import discover, fleet
 from remote.remedy_client import apply_remedy, record_remedy
 from remote.window import CertificateAuthority, engineer_key
+from scenarios.wiring import kiosk_backend, kiosk_extra
 from workbench import tickets
 from workbench.faults import FaultCatalog
 from workbench.records import TicketRecord
@@ -38,7 +39,6 @@ from workbench.reports.render import (
     quarterly_pdf,
 )
 from workbench.store import RecordStore
-from workbench.wiring import kiosk_backend, kiosk_extra
 
 FLEET = [f"KSK-F{i:03d}" for i in range(1, 6)]
 REGIONS = {"KSK-F001": "North", "KSK-F002": "North", "KSK-F003": "North"}

@@ -74,7 +74,7 @@ class LiveScenario:
 
     async def start(self) -> None:
         """Start the kiosks and their agents, then the timelines; write each run record."""
-        from workbench.wiring import kiosk_backend, kiosk_extra
+        from scenarios.wiring import kiosk_backend, kiosk_extra
 
         s = self.scenario
         ensure_ca(self.ca_dir)

@@ -73,7 +73,7 @@ def test_headless_packages_import_without_textual(module: str) -> None:
 
 def test_kernel_imports_nothing_above_it() -> None:
     code = (
-        "import sys, workbench.clock, workbench.store, workbench.faults, workbench.sla, workbench.capacity, workbench.wiring\n"
+        "import sys, workbench.clock, workbench.store, workbench.faults, workbench.sla, workbench.capacity\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('devices', 'remote', 'scenarios', 'tui')]\n"
         "assert not bad, bad\n"
     )

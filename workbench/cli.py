@@ -253,7 +253,7 @@ def kiosk_up(
 def _agent_extra(ca: Path, host: str) -> Any:
     """The SSH agent of each simulated kiosk, answering with diagnostics over its real ports."""
     from remote.window import CertificateAuthority
-    from workbench.wiring import kiosk_backend, kiosk_extra
+    from scenarios.wiring import kiosk_backend, kiosk_extra
 
     CertificateAuthority(ca)  # a clear error now if CA is not a CA directory
     return kiosk_extra(ca, kiosk_backend, host=host)

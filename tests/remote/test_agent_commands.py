@@ -180,7 +180,7 @@ async def test_each_session_leaves_a_transcript(
 async def test_kiosk_extra_starts_an_agent_and_adds_it_to_the_manifest(keys: Keys) -> None:
     from types import SimpleNamespace
 
-    from workbench.wiring import kiosk_extra
+    from scenarios.wiring import kiosk_extra
 
     extra = kiosk_extra(keys.ca.dir, lambda kiosk, terminal: StaticBackend())
     manifest: dict = {"terminal": TERMINAL, "devices": {}}

@@ -360,7 +360,7 @@ async def test_a_garbage_audit_tail_does_not_keep_a_kiosk_from_starting(
     keys: Keys, tmp_path: Path
 ) -> None:
     from devices.kiosk import KioskHost
-    from workbench.wiring import kiosk_backend, kiosk_extra
+    from scenarios.wiring import kiosk_backend, kiosk_extra
 
     state = tmp_path / "kiosks"
     audit = state / TERMINAL / "agent" / "audit.jsonl"

@@ -15,8 +15,8 @@ import pytest
 
 from devices.kiosk import KioskHost
 from remote.window import CertificateAuthority, engineer_key
+from scenarios.wiring import kiosk_backend, kiosk_extra
 from workbench.store import RecordStore
-from workbench.wiring import kiosk_backend, kiosk_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 TID = "KSK-0007"

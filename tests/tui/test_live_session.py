@@ -12,6 +12,7 @@ import pytest
 
 from devices.kiosk import KioskHost
 from remote.window import CertificateAuthority
+from scenarios.wiring import kiosk_backend, kiosk_extra
 from tui.app import WorkbenchApp
 from tui.live import LiveBackend
 from tui.screens.confirm import ConfirmScreen
@@ -19,7 +20,6 @@ from tui.screens.pick import PickScreen
 from tui.screens.terminal import TerminalScreen
 from tui.screens.window import WindowScreen
 from workbench.store import RecordStore
-from workbench.wiring import kiosk_backend, kiosk_extra
 
 TID = "KSK-0031"
 

@@ -20,7 +20,7 @@ from tmux_driver import Cell, Tmux, contrast
 
 from devices.kiosk import KioskHost
 from remote.window import CertificateAuthority
-from workbench.wiring import kiosk_backend, kiosk_extra
+from scenarios.wiring import kiosk_backend, kiosk_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 TID = "KSK-0088"

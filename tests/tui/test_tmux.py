@@ -15,7 +15,7 @@ from tmux_driver import Tmux
 
 from devices.kiosk import KioskHost
 from remote.window import CertificateAuthority
-from workbench.wiring import kiosk_backend, kiosk_extra
+from scenarios.wiring import kiosk_backend, kiosk_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 TID = "KSK-0077"

@@ -14,13 +14,13 @@ from textual.widgets import DataTable, Label
 from devices.kiosk import KioskHost
 from remote.window import CertificateAuthority, engineer_key
 from scenarios.stage import stage_extra
+from scenarios.wiring import kiosk_backend, kiosk_extra
 from tui.app import WorkbenchApp
 from tui.live import LiveBackend
 from tui.screens.library import LibraryScreen
 from tui.screens.scorecard import ScorecardScreen
 from tui.screens.trainer import TrainerScreen
 from workbench.cli import main
-from workbench.wiring import kiosk_backend, kiosk_extra
 
 TID = "KSK-0051"
 SCENARIO = "display-brightness-low"

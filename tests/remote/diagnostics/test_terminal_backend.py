@@ -14,8 +14,8 @@ from devices.kiosk import KioskHost
 from remote.backend import Backend
 from remote.client import AgentClient, Endpoint
 from remote.terminal_backend import TerminalBackend
+from scenarios.wiring import kiosk_backend, kiosk_extra
 from workbench.errors import RemoteError
-from workbench.wiring import kiosk_backend, kiosk_extra
 
 
 @pytest.mark.timeout(40)

@@ -1,6 +1,6 @@
-"""Part of the composition root (with ``workbench/cli.py``): the adapter that serves a simulated
-kiosk through the remote agent. ``remote`` knows no simulator and ``devices`` no agent; this
-module joins them, importing both lazily, for ``kiosk up --ca``, the demo and tests:
+"""The adapter that serves a simulated kiosk through the remote agent. ``remote`` knows no
+simulator and ``devices`` no agent; this module, in ``scenarios`` (which may import both), joins
+them, importing both lazily, for ``kiosk up --ca``, the demo and tests:
 
     async with KioskHost(state, profile, ids, extras=[kiosk_extra(ca_dir)]) as host: ...
 
