@@ -81,6 +81,21 @@ class AgentConfig(Strict):
             raise ValueError(str(exc)) from None
 
 
+def early_close(client_version: str | None, exc: Exception | None) -> tuple[str, str]:
+    """The audit event and reason for a connection that closed before any auth request.
+
+    No identification string from the client and a plain close, reset or login time-out: a
+    reachability check (``port_check``; sshd logs it as "Did not receive identification
+    string"). Anything else is a ``connection_dropped``: not SSH, or an SSH client that gave up."""
+    if client_version is None:
+        if exc is None or isinstance(exc, (asyncssh.ConnectionLost, ConnectionError)):
+            timed_out = isinstance(exc, asyncssh.ConnectionLost) and str(exc) != "Connection lost"
+            why = f" ({exc})" if timed_out else ""  # a reset is just how a check hangs up
+            return "port_check", f"closed before the SSH version exchange{why}"
+        return "connection_dropped", f"not an SSH client: {exc}"
+    return "connection_dropped", f"closed before authentication: {exc or 'by the client'}"
+
+
 class _Connection(asyncssh.SSHServer):
     """Per-connection hooks; everything security-relevant is decided in :func:`judge`."""
 
@@ -248,13 +263,12 @@ class _Connection(asyncssh.SSHServer):
                 user=self.username,
                 reason="no certificate offered",
             )
-        elif self.attempts == 0:  # a port scan, a bad handshake, a client that gave up early
-            self.agent.audit.append(
-                "connection_dropped",
-                conn=self.id,
-                peer=self.peer,
-                reason=f"closed before authentication: {exc or 'by the client'}",
-            )
+        elif self.attempts == 0:  # a port check, a bad handshake, a client that gave up early
+            assert self.conn is not None
+            client = self.conn.get_extra_info("client_version")
+            event, reason = early_close(client, exc)
+            fields = {"client": client} if client else {}
+            self.agent.audit.append(event, conn=self.id, peer=self.peer, reason=reason, **fields)
 
     # -- window --------------------------------------------------------------------------
     def close_window(self) -> None:

@@ -29,6 +29,32 @@ from workbench.store import RecordStore
 log = logging.getLogger(__name__)
 
 
+PROBE_S = 2.0
+"""How long a reachability probe waits for the connection and the agent's identification."""
+
+
+async def probe(host: str, port: int, timeout: float = PROBE_S) -> str:
+    """``up`` when an SSH server answers on ``host:port`` with its identification string, else
+    ``down``. The probe reads that line and closes without sending its own, so it never starts an
+    SSH session: the agent audits it as a ``port_check`` (as sshd logs "Did not receive
+    identification string"), and having read the line it closes with a FIN, not a reset."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError):
+        return "down"
+    try:
+        banner = await asyncio.wait_for(reader.readline(), timeout)
+    except (OSError, TimeoutError, ValueError):
+        banner = b""
+    finally:
+        writer.close()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
+    return "up" if banner.startswith(b"SSH-") else "down"
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """Where a terminal's agent listens; the terminal id is also the login name and host alias."""

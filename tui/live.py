@@ -157,18 +157,9 @@ class LiveBackend(TrainerOps, ClassOps):
             endpoint = self._endpoint(terminal)
         except WorkbenchError:
             return "-"
-        try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(endpoint.host, endpoint.port), 2.0
-            )
-        except (OSError, TimeoutError):
-            return "down"
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except OSError:
-            pass
-        return "up"
+        from remote.client import probe
+
+        return await probe(endpoint.host, endpoint.port)
 
     def _endpoint(self, terminal: str) -> Endpoint:
         from remote.client import Endpoint

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from remote_testkit import TERMINAL, Keys, next_event
+from remote_testkit import TERMINAL, Keys, audit_events, next_event
 
 from remote.agent import Agent
 from remote.audit import AuditLog, Seal, read, verify
-from remote.client import AgentClient, Endpoint
+from remote.client import AgentClient, Endpoint, probe
 from remote.window import issue_host_identity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,15 +314,60 @@ async def test_an_undecodable_command_is_audited(agent: Agent, keys: Keys) -> No
     assert rec["engineer"] == "alice@support"
 
 
-async def test_a_connection_dropped_before_authentication_is_audited(agent: Agent) -> None:
+async def test_a_reachability_probe_is_a_port_check_not_a_dropped_client(agent: Agent) -> None:
+    """The TUI's probe reads the agent's identification string and closes without sending its
+    own: audited as a port check (sshd: "Did not receive identification string"), never as a
+    client that gave up before authentication; the chain still verifies."""
+    assert await probe("127.0.0.1", agent.port) == "up"
+    rec = await next_event(agent, "port_check")
+    assert rec["peer"].startswith("127.0.0.1:") and "client" not in rec
+    assert rec["reason"] == "closed before the SSH version exchange"
+    _, writer = await asyncio.open_connection("127.0.0.1", agent.port)
+    peer = f"127.0.0.1:{writer.get_extra_info('sockname')[1]}"
+    writer.close()  # a bare connect, closed at once (a reset if the agent's line came first)
+    rec = await next_event(agent, "port_check", peer=peer)
+    assert rec["reason"] == "closed before the SSH version exchange"
+    assert [r["event"] for r in audit_events(agent)[1:]] == ["port_check", "port_check"]
+    assert verify(agent.audit.path).ok
+
+
+async def test_an_ssh_client_that_drops_before_authentication_is_a_dropped_connection(
+    agent: Agent,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", agent.port)
+    assert (await reader.readline()).startswith(b"SSH-2.0-")
+    writer.write(b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n")  # the version exchange, then gone
+    await writer.drain()
+    await reader.read(1)  # the agent's key exchange has begun
+    writer.close()
+    rec = await next_event(agent, "connection_dropped")
+    assert rec["client"] == "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13"
+    assert rec["reason"].startswith("closed before authentication: ")
+    assert not [r for r in audit_events(agent) if r["event"] == "port_check"]
+    assert verify(agent.audit.path).ok
+
+
+async def test_a_client_that_is_not_ssh_is_a_dropped_connection(agent: Agent) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", agent.port)
     writer.write(b"GET / HTTP/1.0\r\n\r\n")  # not SSH at all
     await writer.drain()
     await reader.read()  # the agent hangs up
     writer.close()
     rec = await next_event(agent, "connection_dropped")
-    assert rec["peer"].startswith("127.0.0.1:")
-    assert rec["reason"].startswith("closed before authentication")
+    assert rec["peer"].startswith("127.0.0.1:") and "client" not in rec
+    assert rec["reason"] == "not an SSH client: Unsupported SSH version"
+
+
+async def test_the_probe_says_down_for_a_closed_port_and_a_server_that_is_not_ssh() -> None:
+    async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(http, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        assert await probe("127.0.0.1", port) == "down"
+    assert await probe("127.0.0.1", port) == "down"  # closed now: refused
 
 
 async def test_audit_verify_with_the_store_finds_a_cut_log(agent: Agent, keys: Keys) -> None:
@@ -379,3 +424,12 @@ async def test_a_garbage_audit_tail_does_not_keep_a_kiosk_from_starting(
     assert events.count("audit_recovered") == 1 and events.count("agent_started") == 2
     verdict = verify(audit)
     assert verdict.ok and verdict.torn_lines == 2 and verdict.torn_tail
+
+
+def test_a_connection_silent_until_the_login_timeout_is_a_port_check_that_says_so() -> None:
+    from remote.agent import early_close
+
+    assert early_close(None, asyncssh.ConnectionLost("Login timeout expired")) == (
+        "port_check",
+        "closed before the SSH version exchange (Login timeout expired)",
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from devices.kiosk import KioskHost
+from remote.audit import read
 from remote.window import CertificateAuthority
 from scenarios.wiring import kiosk_backend, kiosk_extra
 from tui.app import WorkbenchApp
@@ -107,3 +108,6 @@ async def test_inspect_find_remedy_and_pass_on_a_real_kiosk(state_dir: Path) -> 
     ]
     assert [(f.test, f.suspect) for f in runs[1].findings] == [("display", "display.panel_off")]
     assert reasons == ["INC-3141"]
+    # the fleet's reachability probe is on the agent's record as what it is, not as a trainee
+    events = [r["event"] for r in read(state_dir / TID / "agent" / "audit.jsonl")]
+    assert "port_check" in events and "connection_dropped" not in events
