@@ -15,6 +15,7 @@ Importing this module is cheap: the simulators load only when a test uses the fi
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,9 @@ import pytest
 
 if TYPE_CHECKING:
     from scenarios.testing import SimulatedKiosk
+
+MARKER_KEYWORDS = ("profile", "speed", "seed", "terminal_id", "strict", "record")
+"""What ``@pytest.mark.kiosk(...)`` takes."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,7 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "kiosk(profile='bill_payment', speed=60, seed=0, terminal_id='KSK-TEST', strict=False): "
+        "kiosk(profile='bill_payment', speed=60, seed=0, terminal_id='KSK-TEST', strict=False, "
+        "record=None): "
         "how the 'kiosk' fixture's simulated terminal is set up",
     )
     config.addinivalue_line(
@@ -63,12 +68,28 @@ def kiosk(request: pytest.FixtureRequest) -> Iterator[SimulatedKiosk]:
     """A simulated kiosk in live time on loopback: ``endpoints``, ``inject``, ``clear``, ``act``,
     ``receipts()``, ``credits()``, ``faults()``, ``advance(seconds)``, ``findings()``."""
     from scenarios.testing import SimulatedKiosk
+    from workbench.errors import WorkbenchError
 
     options: dict[str, Any] = {}
     marker = request.node.get_closest_marker("kiosk")
     if marker is not None:
+        if len(marker.args) > 1:
+            pytest.fail(
+                f"@pytest.mark.kiosk takes one positional argument (the profile), "
+                f"not {len(marker.args)}",
+                pytrace=False,
+            )
         if marker.args:
             options["profile"] = marker.args[0]
+        for key in marker.kwargs:
+            if key not in MARKER_KEYWORDS:
+                close = difflib.get_close_matches(key, MARKER_KEYWORDS, n=1)
+                guess = f" (did you mean {close[0]!r}?)" if close else ""
+                pytest.fail(
+                    f"@pytest.mark.kiosk: unknown keyword {key!r}{guess}; valid: "
+                    + ", ".join(MARKER_KEYWORDS),
+                    pytrace=False,
+                )
         options.update(marker.kwargs)
     config = request.config
     options.setdefault("profile", config.getoption("--kiosk-profile") or "bill_payment")
@@ -79,8 +100,14 @@ def kiosk(request: pytest.FixtureRequest) -> Iterator[SimulatedKiosk]:
         if not scenario.args:
             raise pytest.UsageError("@pytest.mark.kiosk_scenario needs a scenario name or path")
         options["scenario"] = scenario.args[0]
-    with SimulatedKiosk(strict=strict, **options) as simulated:
+    try:
+        simulated = SimulatedKiosk(strict=strict, **options).start()
+    except WorkbenchError as exc:  # a bad profile, speed or scenario: one line, no traceback
+        pytest.fail(f"kiosk fixture: {exc}", pytrace=False)
+    try:
         yield simulated
+    finally:
+        simulated.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -198,6 +198,7 @@ class SimulatedKiosk:
         """Return once ``device`` has recorded ``count`` events of ``kind`` since the kiosk came
         up (``wait_for("printer", "receipt")``: the receipt is cut and recorded); raise
         :class:`DeviceError` after ``timeout_s`` of wall time."""
+        self._check_device(device)
         key = (self.terminal_id, device, kind)
         with self._changed:
             if not self._changed.wait_for(lambda: self.observer.counts[key] >= count, timeout_s):
@@ -205,6 +206,14 @@ class SimulatedKiosk:
                     f"{device} recorded {self.observer.counts[key]} {kind!r} events in "
                     f"{timeout_s:g} s, not {count}"
                 )
+
+    def _check_device(self, device: str) -> None:
+        """Refuse a device this kiosk does not have, naming the ones it has."""
+        names = self.call(lambda: list(self.terminal.devices))
+        if device not in names:
+            raise DeviceError(
+                f"terminal {self.terminal_id} has no device {device!r}; it has {', '.join(names)}"
+            )
 
     # -- what a test sees ----------------------------------------------------------------------------
     @property
@@ -285,6 +294,7 @@ class SimulatedKiosk:
 
     def events(self, device: str) -> list[tuple[float, str]]:
         """A device's recent log: ``(sim_time, "kind k=v ...")``."""
+        self._check_device(device)
         return self.call(lambda: list(self.terminal.devices[device].log))
 
     def status(self) -> dict[str, Any]:

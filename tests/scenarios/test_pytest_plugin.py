@@ -230,3 +230,53 @@ def test_strict_findings_name_modbus_writes_outside_the_map_and_to_read_only_reg
             "protocol_violation what=modbus_write_to_a_read_only_register "
             f"function=6 address={int(regs.HoldingRegister.BATTERY_TEST_RESULT)} count=1"
         )
+
+
+BAD_SETUPS = """
+import pytest
+
+
+@pytest.mark.kiosk(profile="bill_payment", sped=60)
+def test_typo_in_the_marker(kiosk):
+    pass
+
+
+@pytest.mark.kiosk(profile="bill_paymnet")
+def test_unknown_profile(kiosk):
+    pass
+
+
+@pytest.mark.kiosk_scenario("p3-paper-ot")
+def test_unknown_scenario(kiosk):
+    pass
+"""
+
+
+def test_a_bad_marker_profile_or_scenario_fails_setup_in_one_line(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_bad=BAD_SETUPS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=3)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.kiosk: unknown keyword 'sped' (did you mean 'speed'?); valid: profile, "
+            "speed, seed, terminal_id, strict, record",
+            "*kiosk fixture: unknown profile 'bill_paymnet'; available: bill_payment, *",
+            "*kiosk fixture: unknown scenario 'p3-paper-ot'*",
+        ]
+    )
+    assert "Traceback" not in out and "TypeError" not in out and "raise " not in out
+
+
+def test_waiting_on_a_device_the_kiosk_lacks_is_refused_at_once() -> None:
+    with SimulatedKiosk(profile="query_print", speed=60) as kiosk:
+        started = time.monotonic()
+        with pytest.raises(
+            DeviceError, match=r"^terminal KSK-TEST has no device 'printr'; it has "
+        ):
+            kiosk.wait_for("printr", "receipt", timeout_s=5.0)
+        assert time.monotonic() - started < 4.0  # not after the 5 s wait
+        with pytest.raises(DeviceError, match="no device 'bill_validator'"):
+            kiosk.events("bill_validator")
