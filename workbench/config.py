@@ -122,6 +122,12 @@ def describe_validation_error(
         if first["type"] == "extra_forbidden"
         else ".".join(str(p) for p in loc)
     )
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    if not loc:  # a whole-document check may name where it looked: "timeline.0: ..."
+        named, sep, rest = msg.partition(": ")
+        path = tuple(int(p) if p.isdigit() else p for p in named.split("."))
+        if sep and " " not in named and path in lines:
+            loc, where, msg = path, named, rest
     line = None
     for n in range(len(loc), -1, -1):
         if loc[:n] in lines:
@@ -137,7 +143,6 @@ def describe_validation_error(
         return f"{prefix}: unknown key {loc[-1]!r}{scope}{hint}{guess}"
     more = len(errors) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    msg = str(first["msg"]).removeprefix("Value error, ")
     return f"{prefix}: {where or 'document'}: {msg}{tail}"
 
 

@@ -91,7 +91,7 @@ def test_a_typo_at_the_top_level(tmp_path: Path) -> None:
             "actions: [reboot everything]",
             r"answer.actions: .*must be 'remedy NAME' or 'visit FAULT_ID'",
         ),
-        ("  - at: 5m\n", "  - at: 2h\n", r"timeline.0: at 7200 s is after the run's duration"),
+        ("  - at: 5m\n", "  - at: 2h\n", r":10: timeline.0: at 7200 s is after the run's duration"),
         (
             "profile: bill_payment",
             "profile: ticket\nusage: {customers_per_hour: -1}",
