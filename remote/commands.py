@@ -2,8 +2,9 @@
 command needs, and how each one streams JSON lines from the backend.
 
 Every output line is one JSON object with an ``event`` key. Exit statuses: 0 done, 1 a
-diagnostic failed or could not be carried out (``error``), 2 unknown command or bad arguments, 3 refused by the window (group not
-granted, or fault injection on a real terminal), 4 the backend could not do it.
+diagnostic failed or could not be carried out (``error``), 2 unknown command or bad arguments
+(a test, remedy or fault id the terminal does not know included), 3 refused by the window
+(group not granted, or fault injection on a real terminal), 4 the backend could not do it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from remote.backend import Backend
-from workbench.errors import WorkbenchError
+from workbench.errors import CatalogError, ConfigError, WorkbenchError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_BACKEND = 0, 1, 2, 3, 4
 
@@ -104,16 +105,18 @@ def _is_number(text: str) -> bool:
 async def execute(cmd: Command, backend: Backend, emit: Emit, window: dict[str, Any]) -> Outcome:
     """Run a parsed command that the window allows, streaming its lines through ``emit``.
 
-    Backend errors (:class:`WorkbenchError`) become an ``error`` line and exit 4.
+    Backend errors (:class:`WorkbenchError`) become an ``error`` line and exit 4; a name the
+    backend does not know (a test, remedy or fault id: :class:`ConfigError`,
+    :class:`CatalogError`) is a bad argument, exit 2.
     """
     out = Outcome()
     try:
         await _dispatch(cmd, backend, emit, window, out)
     except WorkbenchError as exc:
-        out.exit_status, out.error = EXIT_BACKEND, str(exc)
-        await emit(
-            {"event": "error", "code": "backend", "error": str(exc), "kind": type(exc).__name__}
-        )
+        bad_argument = isinstance(exc, ConfigError | CatalogError)
+        code = "usage" if bad_argument else "backend"
+        out.exit_status, out.error = (EXIT_USAGE if bad_argument else EXIT_BACKEND), str(exc)
+        await emit({"event": "error", "code": code, "error": str(exc), "kind": type(exc).__name__})
     return out
 
 

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from workbench.errors import DeviceError
+from workbench.errors import ConfigError, DeviceError
 
 TESTS = {"printer": "print_head", "validator": "bill_validator"}
 SUITES = {"quick": ["printer"], "inspection": ["printer", "validator"], "slow": ["slow"]}
@@ -42,7 +42,7 @@ class StaticBackend:
             elif name in TESTS or name == "slow":
                 todo.append(name)
             else:
-                raise DeviceError(f"no diagnostic or suite {name!r}")
+                raise ConfigError(f"no diagnostic or suite {name!r}")  # as the registry does
         for test in todo:
             if test == "slow":
                 self.slow_started.set()

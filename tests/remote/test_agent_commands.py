@@ -118,9 +118,18 @@ async def test_backend_error_is_a_json_line_not_a_crash(
             "kind": "DeviceError",
         }
     ]
-    lines, status = await run(endpoint, keys, "diag run nosuch")
-    assert status == 4 and "no diagnostic or suite 'nosuch'" in lines[0]["error"]
     lines, status = await run(endpoint, keys, "status")  # the agent is still serving
+    assert status == 0
+
+
+async def test_a_name_the_terminal_does_not_know_is_a_bad_argument(
+    agent: Agent, endpoint: Endpoint, keys: Keys
+) -> None:
+    lines, status = await run(endpoint, keys, "diag run nosuch")
+    assert status == 2  # bad arguments, as the docs say: not 4, the backend failing
+    assert lines[0]["event"] == "error" and lines[0]["code"] == "usage"
+    assert "no diagnostic or suite 'nosuch'" in lines[0]["error"]
+    lines, status = await run(endpoint, keys, "status")
     assert status == 0
 
 
