@@ -30,7 +30,7 @@ from remote import ssh_internals
 from remote.agent_session import Sessions
 from remote.audit import AuditLog
 from remote.backend import Backend
-from remote.certs import CertInfo, fingerprint, judge, read_public_key
+from remote.certs import CertInfo, Judgement, fingerprint, judge, read_public_key
 from workbench import sla
 from workbench.config import Strict
 from workbench.errors import ConfigError, RemoteError, TransportError
@@ -113,6 +113,8 @@ class _Connection(asyncssh.SSHServer):
         self.closed_window = False
         self.username: str | None = None
         """The login name of the latest auth request (asyncssh's ``begin_auth``)."""
+        self.told = False
+        """Whether this connection's client was told why its certificate is refused."""
 
     # -- auth ----------------------------------------------------------------------------
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -185,6 +187,7 @@ class _Connection(asyncssh.SSHServer):
         )
         if not j.ok:
             await self._refuse(username, j.reason, info=j.info, key=j.key)
+            self._tell(j)
             return False
         ok = await original(username, key_data, msg, sig)
         if not ok:
@@ -196,6 +199,19 @@ class _Connection(asyncssh.SSHServer):
         elif msg and j.info is not None:
             await self._accept(j.info)
         return ok
+
+    def _tell(self, j: Judgement) -> None:
+        """Say why a certificate our user CA signed is refused, in an SSH auth banner (OpenSSH
+        prints it before "Permission denied"): its holder learns only what it says itself.
+        Anything else (a plain key, another CA's certificate) is told nothing."""
+        info = j.info
+        if self.told or self.conn is None or info is None or info.signing_key != self.agent.user_ca:
+            return
+        self.told = True
+        self.conn.send_auth_banner(
+            f"{self.agent.config.terminal}: certificate {info.key_id!r} (serial {info.serial}) "
+            f"refused: {j.reason}\n"
+        )
 
     async def _refuse(
         self,

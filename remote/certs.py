@@ -191,9 +191,11 @@ def judge(
     if username != terminal:
         return Judgement(False, f"wrong login name {username!r}: log in as {terminal}", info)
     if now < info.valid_after:
-        return Judgement(False, f"not yet valid: window opens at {info.valid_after}", info)
+        return Judgement(
+            False, f"not yet valid: window opens at {utc_text(info.valid_after)}", info
+        )
     if now >= info.valid_before:
-        return Judgement(False, f"expired: window closed at {info.valid_before}", info)
+        return Judgement(False, f"expired: window closed at {utc_text(info.valid_before)}", info)
     if info.valid_before - info.valid_after > max_window_s:
         return Judgement(
             False, f"window longer than this terminal allows ({max_window_s / 3600:g} h)", info
@@ -228,3 +230,10 @@ def _iso(t: int) -> str:
     if t >= 2**63:
         return "forever"
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def utc_text(t: int) -> str:
+    """A certificate time for people: ``2026-12-02 03:31:37 UTC`` (or ``forever``)."""
+    if t >= 2**63:
+        return "forever"
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -93,6 +94,31 @@ async def test_openssh_with_expired_certificate_is_refused_twice_in_the_audit(
         if e["event"] == "auth_refused"
     ]
     assert reasons == ["expired", "no certificate"]  # the certificate, then the plain key
+
+
+async def test_openssh_tells_the_engineer_why_the_certificate_is_refused(
+    agent: Agent, keys: Keys
+) -> None:
+    code, _, stderr = await ssh(keys, agent, keys.cert(now=time.time() - 7200), "status")
+    assert code == 255 and "Permission denied" in stderr
+    told = [line for line in stderr.splitlines() if " refused: " in line]
+    assert len(told) == 1  # once, though the certificate is offered before the plain key
+    assert told[0].startswith(f"{TERMINAL}: certificate 'alice@support' (serial ")
+    assert re.search(
+        r"\) refused: expired: window closed at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$", told[0]
+    )
+    code, _, stderr = await ssh(keys, agent, keys.cert(["KSK-9999"]), "status")
+    assert code == 255
+    assert "refused: wrong principal: certificate is for KSK-9999" in stderr
+
+
+async def test_openssh_tells_a_certificate_of_another_ca_nothing(agent: Agent, keys: Keys) -> None:
+    other = CertificateAuthority.init(keys.dir / "other-ca")
+    cert = keys.dir / "other-cert.pub"
+    cert.write_bytes(other.grant([TERMINAL], keys.pub, hours=1.0).certificate)
+    code, _, stderr = await ssh(keys, agent, cert, "status")
+    assert code == 255 and "Permission denied" in stderr
+    assert "refused" not in stderr and TERMINAL + ":" not in stderr
 
 
 async def test_openssh_refuses_a_host_not_signed_by_the_host_ca(agent: Agent, keys: Keys) -> None:
