@@ -117,6 +117,14 @@ def _usage(method: Callable[..., str]) -> str:
     return " ".join(words)
 
 
+def _text(kind: str, detail: dict[str, Any]) -> str:
+    """A recorded event as its log line reads: ``kind k=v ...``."""
+    text = kind
+    for k, v in detail.items():  # one or two fields mostly: cheaper than a join
+        text += f" {k}={v}"
+    return text
+
+
 class Device(Generic[S]):
     """Base of the simulated peripherals (a device is a :class:`StreamDevice` or a
     :class:`ServedDevice`).
@@ -167,7 +175,9 @@ class Device(Generic[S]):
         self.modes: dict[str, FaultMode] = {m.id: m for m in modes}
         self.active: dict[str, float] = {}
         """Active fault ids and the simulated time each was raised."""
-        self.log: list[tuple[float, str]] = []
+        self._log: list[tuple[float, str]] = []
+        self._unread: list[tuple[float, str, dict[str, Any]]] = []
+        """Events recorded since the log was last read, formatted when it is (:attr:`log`)."""
         self.log_limit: int | None = None
         """Keep about this many recent entries (None: all, for exact logs in virtual time). A
         long-running live kiosk sets it; the records store keeps the full history."""
@@ -207,19 +217,40 @@ class Device(Generic[S]):
 
     # -- events --------------------------------------------------------------------------
     def record(self, kind: str, **detail: Any) -> None:
-        """Append ``(now, "kind k=v ...")`` to the log and pass the event to the sink."""
+        """Append ``(now, "kind k=v ...")`` to the log and pass the event to the sink.
+
+        The text is made when the log is read (:attr:`log`), not here: a kiosk-year records
+        hundreds of thousands of events that nobody reads one by one, so ``detail`` must not be
+        changed after the call (pass values, or a fresh list)."""
         now = self.env.now
-        text = kind
-        for k, v in detail.items():  # one or two fields mostly: cheaper than a join
-            text += f" {k}={v}"
-        entries = self.log
-        entries.append((now, text))
-        if self.log_limit is not None and len(entries) > 2 * self.log_limit:
-            del entries[: -self.log_limit]  # trimmed in halves: amortised O(1) per record
+        unread = self._unread
+        unread.append((now, kind, detail))
+        limit = self.log_limit
+        if limit is not None and len(unread) + len(self._log) > 2 * limit:
+            self._trim(limit)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s at %.3f", self.name, text, now)
+            log.debug("%s %s at %.3f", self.name, _text(kind, detail), now)
         if self.sink is not None:
             self.sink(self.name, now, kind, detail)
+
+    def _trim(self, keep: int) -> None:
+        """Keep the ``keep`` most recent events (trimmed in halves: amortised O(1) a record;
+        the events dropped are never formatted)."""
+        unread, formatted = self._unread, self._log
+        if len(unread) >= keep:
+            del unread[:-keep]
+            formatted.clear()
+        else:
+            del formatted[: len(formatted) - (keep - len(unread))]
+
+    @property
+    def log(self) -> list[tuple[float, str]]:
+        """The recorded events as ``(time, "kind k=v ...")`` pairs, oldest first (the recent
+        :attr:`log_limit` or so when a limit is set)."""
+        if self._unread:
+            self._log.extend([(now, _text(kind, detail)) for now, kind, detail in self._unread])
+            self._unread.clear()
+        return self._log
 
     # -- faults --------------------------------------------------------------------------
     def has(self, fault_id: str) -> bool:
