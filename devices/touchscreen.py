@@ -118,9 +118,10 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
 
     def raw_of(self, x: float, y: float) -> tuple[int, int]:
         """The raw coordinates the panel reports for a touch at screen pixel ``(x, y)`` now."""
-        s = self.settings
-        xl, xr, yt, yb = self.state.base
-        d = self.drift_px()
+        s, state = self.settings, self.state
+        xl, xr, yt, yb = state.base
+        # drift_px(), inline: every touch asks
+        d = state.extra_px + s.drift_px_per_day * ((self.env.now - state.calibrated_at) / DAY)
         px, py = x + d * DRIFT_DIRECTION[0], y + d * DRIFT_DIRECTION[1]
         top = (1 << s.raw_bits) - 1
         rx = round(xl + px * (xr - xl) / s.screen_width)
@@ -193,13 +194,14 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
             raise DeviceError(
                 f"touch ({px}, {py}) is off the {s.screen_width}x{s.screen_height} screen"
             )
-        if self.has(UNRESPONSIVE):
-            self.record("touch_lost", x=px, y=py, reason="unresponsive")
-            return "the controller reports nothing"
-        x0, y0, x1, y1 = s.dead_zone
-        if self.has(DEAD_ZONE) and x0 <= px <= x1 and y0 <= py <= y1:
-            self.record("touch_lost", x=px, y=py, reason="dead_zone")
-            return "the touch fell in the dead zone"
+        if self.active:  # the faults that lose a touch (none active: every touch is reported)
+            if self.has(UNRESPONSIVE):
+                self.record("touch_lost", x=px, y=py, reason="unresponsive")
+                return "the controller reports nothing"
+            x0, y0, x1, y1 = s.dead_zone
+            if self.has(DEAD_ZONE) and x0 <= px <= x1 and y0 <= py <= y1:
+                self.record("touch_lost", x=px, y=py, reason="dead_zone")
+                return "the touch fell in the dead zone"
         rx, ry = self.raw_of(px, py)
         self.state.touches += 1
         self.record("touch", x=px, y=py, raw_x=rx, raw_y=ry)

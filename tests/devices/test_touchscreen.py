@@ -82,6 +82,34 @@ def test_calibration_drifts_over_days_until_the_fault_raises_itself() -> None:
     ]
 
 
+def test_the_packets_of_one_button_follow_the_drift_and_the_recalibration() -> None:
+    # A kiosk taps the same few buttons all day, so a tap's packets are remembered: what the host
+    # decodes must still move with the drift, and map back onto the button once recalibrated.
+    screen, wire = make(drift_px_per_day=1.0, tolerance_px=10.0)
+    attached(screen, wire)
+    seen, errors = [], []
+    for day, act in ((0, ""), (5, ""), (9.5, ""), (12, "recalibrate"), (12, ""), (14, "")):
+        if day * DAY > screen.env.now:
+            screen.env.run(until=day * DAY)
+        wire.clear()
+        if act:
+            screen.act(act)
+            continue
+        screen.act("touch", "960", "540")
+        down, up = t.PacketReader().feed(bytes(wire))
+        assert isinstance(down, t.TouchPacket) and isinstance(up, t.TouchPacket)
+        assert (down.down, up.down) == (True, False) and (down.x, down.y) == (up.x, up.y)
+        seen.append((down.x, down.y))
+        sx, sy = screen.state.calibration.to_screen(down.x, down.y, 1920, 1080)
+        errors.append(round(((sx - 960) ** 2 + (sy - 540) ** 2) ** 0.5))
+    assert seen == [(1024, 1024), (1028, 1029), (1031, 1034), (1033, 1036), (1035, 1038)]
+    assert errors == [1, 5, 10, 1, 2]  # the stored calibration: off by the drift, then right
+    assert seen == [
+        tuple(int(v.split("=")[1]) for v in text.split()[3:]) for _, text in screen.log
+        if text.startswith("touch ")
+    ]  # fmt: skip
+
+
 def test_controller_commands_answer_in_touchkit_framing() -> None:
     screen, wire = make()
     session = attached(screen, wire)
