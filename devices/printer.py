@@ -108,6 +108,8 @@ class Printer(StreamDevice[PrinterSettings]):
         self._online = True
         self._unknown = Throttle("unknown_command", "unknown_commands_suppressed")
         self._whole = WholeChunks()
+        self._condition: tuple[tuple[object, ...], st.Condition] = ((), st.Condition())
+        """The last condition worked out, and the FEED button and faults it was worked out from."""
         self._check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -124,7 +126,14 @@ class Printer(StreamDevice[PrinterSettings]):
         return float(self.paper.level) - self.state.pending_mm
 
     def condition(self) -> st.Condition:
-        """What the sensors and error logic report now (the source of every status byte)."""
+        """What the sensors and error logic report now (the source of every status byte): a
+        function of the active faults and the FEED button, worked out again when they change."""
+        key = (self.state.feeding, *self.active)
+        if key != self._condition[0]:
+            self._condition = (key, self._sensed())
+        return self._condition[1]
+
+    def _sensed(self) -> st.Condition:
         out, cover, feeding = self.has(PAPER_OUT), self.has(COVER_OPEN), self.state.feeding
         cutter, jam, hot = self.has(CUTTER_JAM), self.has(PAPER_JAM), self.has(OVERHEAT)
         error = cutter or jam or hot or self.has(OFFLINE)
@@ -190,7 +199,11 @@ class Printer(StreamDevice[PrinterSettings]):
 
     # -- paper and head physics ------------------------------------------------------------------
     def _advance(self, mm: float, rows: int) -> None:
-        """Paper moved ``mm`` past the head with ``rows`` dot rows printed."""
+        """Paper moved ``mm`` past the head with ``rows`` dot rows printed. The paper used waits
+        in :attr:`PrinterState.pending_mm` and is taken from the roll (:meth:`settle`) once the
+        roll reaches its near end or the head is due for cleaning, the only points where a sensor
+        can trip, and whenever the status is read: a receipt costs no SimPy event and the status
+        bytes are those of the paper as it is."""
         s = self.state
         left = self.paper_mm
         mm = min(mm, left)
@@ -402,7 +415,6 @@ class Printer(StreamDevice[PrinterSettings]):
         """The cutter cut: counted, and a receipt with text on it kept."""
         self.state.cuts += 1
         if receipt:
-            self.settle()
             self._keep(receipt)
 
     def _keep(self, receipt: str) -> None:

@@ -49,12 +49,28 @@ class WholeChunks:
         ):
             return False  # near end or a dirty head would show inside it: message by message
         page.adopt(layout.end)
+        # What Printer._advance does when no sensor can trip: the same sums, in the same order
+        # (so the same bits), in local variables written back before each cut.
+        pending, distance, since, energised = (
+            s.pending_mm,
+            s.distance_mm,
+            s.since_clean_mm,
+            s.energised,
+        )
         for mm, rows, receipt in layout.steps:
-            if mm:  # what Printer._advance does when no sensor can trip: the same sums, in order
-                s.pending_mm += mm
-                s.distance_mm += mm
-                s.since_clean_mm += mm
-                s.energised += rows
+            if mm:
+                pending += mm
+                distance += mm
+                since += mm
+                energised += rows
             if receipt is not None:
+                s.pending_mm, s.distance_mm, s.since_clean_mm = pending, distance, since
+                s.energised = energised
                 printer.cut_receipt(receipt)
+        s.pending_mm, s.distance_mm, s.since_clean_mm, s.energised = (
+            pending,
+            distance,
+            since,
+            energised,
+        )
         return True

@@ -65,23 +65,18 @@ class PrinterSession(Session):
         Real-time commands are acted on where they end in ``data`` (the parser reads the same
         bytes as it always does), so a host polling ``DLE EOT`` gets its answer even while the
         parser sits inside a long image or block."""
-        printer = self.printer
         query = _STATUS_QUERIES.get(data)
         if query is not None and not self.parser.pending and not self.scanner.pending:
             # A lone DLE EOT n between commands: the parser would read it as a command acted on
             # as it arrived and do nothing more with it, so only its answer is left to give.
-            out = self.realtime(query)
-            printer.settle()
-            return out
+            return self.realtime(query)
         out = b""
         start = 0
         for end, cmd in self.scanner.scan(data):
             out += self._parse(data[start:end])
             out += self.realtime(cmd)
             start = end
-        out += self._parse(data[start:] if start else data)
-        printer.settle()
-        return out
+        return out + self._parse(data[start:] if start else data)
 
     def _parse(self, data: bytes) -> bytes:
         if not self.parser.pending and self.printer.print_whole(data):
@@ -113,7 +108,6 @@ class PrinterSession(Session):
         printer = self.printer
         prefix, n, args = msg.prefix, msg.n, msg.args
         if prefix in (b"\x10\x04", b"\x1dr"):
-            printer.settle()
             cond = printer.condition()
             return st.realtime_status(cond, n) if prefix[0] == 0x10 else st.transmit_status(cond, n)
         if prefix == b"\x1dI":

@@ -28,6 +28,7 @@ CHUNKS: list[bytes] = [
     RECEIPTS[1] + b"\x1bp\x00\x19\xfa",  # a drawer kick after the cut: the printer acts on it
     RECEIPTS[2][:200] + STATUS + RECEIPTS[2][200:],  # a status query inside the receipt
     b"\x1b*\x21\x02\x00" + bytes(6) + b"\n" + RECEIPTS[0],  # a bit image, then a receipt
+    RECEIPTS[0][300:],  # the rest of chunk 4: the receipt written in two pieces
 ]
 ACTIONS = ["open-cover", "close-cover", "refill-paper", "clean-head"]
 
@@ -119,3 +120,24 @@ def test_any_mix_of_writes_and_staff_prints_as_message_by_message(
         reference, answers_reference = run(steps, piece)
     same(whole, reference)
     assert answers_whole == answers_reference
+
+
+def test_a_fault_in_the_middle_of_a_receipt_prints_as_message_by_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The cover opened between the two writes of a receipt: the rest waits in the receive buffer
+    # and the status says so; closed, the rest prints, and the next receipts go through their
+    # remembered layout again, with the paper and the status as message by message.
+    steps: list[int | str] = [0, 4, "open-cover", 10, "close-cover", 0, 1, 4, "clean-head", 10]
+    steps += [2, 4, "refill-paper", 10, 0]
+    whole, answers_whole = run(steps, roll_m=6.0, clean_m=4.0)
+    message_by_message(monkeypatch)
+    reference, answers_reference = run(steps, roll_m=6.0, clean_m=4.0)
+    monkeypatch.undo()
+    same(whole, reference)
+    assert answers_whole == answers_reference
+    # Four answers a write (the write, STATUS, DLE EOT 4, DLE EOT 1); DLE EOT 1 comes first in
+    # STATUS: online after the first piece, offline after the rest came with the cover open.
+    assert answers_whole[4 + 1][:1] == b"\x12"
+    assert answers_whole[8 + 1][:1] == b"\x1a"
+    assert whole.receipts[:2] == [whole.receipts[0]] * 2  # the held rest printed on closing
