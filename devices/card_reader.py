@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import simpy
@@ -79,13 +80,20 @@ class CardReaderState:
 
 def card_from_track2(track2: str) -> Card:
     """A test card whose track 1 is derived from track 2 (PAN, expiry, service code)."""
+    return Card(*_card_fields(track2))
+
+
+@lru_cache(maxsize=256)
+def _card_fields(track2: str) -> tuple[str, str, str, bytes]:
+    """The tracks and ATR of :func:`card_from_track2` (pure, so remembered: a kiosk's customers
+    bring a few test cards)."""
     t2 = track2.strip(";?")
     if "=" not in t2 or not t2.replace("=", "").isdigit():
         raise DeviceError(
             f"track 2 data(={track2!r}) must look like PAN=YYMMSSS... (digits and '=')"
         )
     pan, rest = t2.split("=", 1)
-    return Card(f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR))
+    return f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR)
 
 
 class CardReader(StreamDevice[CardReaderSettings]):
@@ -105,6 +113,15 @@ class CardReader(StreamDevice[CardReaderSettings]):
     ) -> None:
         super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
         self.state = CardReaderState()
+        self._handlers = {
+            p.CM_INIT: self._init,
+            p.CM_STATUS: self._status,
+            p.CM_CARRY: self._carry,
+            p.CM_READ: self._read,
+            p.CM_ENTRY: self._entry,
+            p.CM_ICC: self._icc,
+        }
+        """What carries out each command code."""
 
     # -- derived state ---------------------------------------------------------------------
     @property
@@ -254,14 +271,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
 
     def execute(self, cmd: p.Command) -> p.Reply:
         """Carry out one host command and build the reply (the handshake is the session's)."""
-        handler = {
-            p.CM_INIT: self._init,
-            p.CM_STATUS: self._status,
-            p.CM_CARRY: self._carry,
-            p.CM_READ: self._read,
-            p.CM_ENTRY: self._entry,
-            p.CM_ICC: self._icc,
-        }.get(cmd.cm)
+        handler = self._handlers.get(cmd.cm)
         if handler is None:
             return self._error(cmd, p.E_UNDEFINED)
         reply = handler(cmd)
@@ -368,6 +378,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
         return CardReaderSession(self)
 
 
+_ACK = bytes([p.ACK])
 INTER_BYTE_TIMEOUT_S = 0.2
 """The longest pause inside a frame (host clock) before the reader abandons it."""
 
@@ -390,6 +401,9 @@ class CardReaderSession(Session):
         swallow the host's next commands."""
         reader = self.reader
         now = reader.env.now
+        if data == _ACK and not self._deframer.pending:
+            self._heard = now
+            return b""  # the host took the reply: nothing to answer (a reply sent again on NAK)
         if self._deframer.pending and now - self._heard > reader.host_span(INTER_BYTE_TIMEOUT_S):
             reader.record("frame_abandoned", bytes=self._deframer.reset())
         self._heard = now

@@ -159,6 +159,12 @@ def _reply_frame(reply: Reply) -> bytes:
 
 def parse_command(text: bytes) -> Command:
     """A command from a frame's TEXT; raises :class:`ProtocolError` when it is not one."""
+    return _command_of(bytes(text))
+
+
+@lru_cache(maxsize=1024)
+def _command_of(text: bytes) -> Command:
+    """:func:`parse_command` (pure, so remembered: a host sends the same few commands all day)."""
     if len(text) < 3:
         raise ProtocolError(f"command text of {len(text)} bytes is shorter than 'C' CM PM")
     if text[0] != CMT:
