@@ -15,11 +15,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
-from tui.backend import ClassView, ScoreView
+from tui.backend import ClassView
 from tui.screens.class_form import ClassFormScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.library import LibraryScreen
-from tui.screens.scorecard import ScorecardScreen
+from tui.screens.scorecard import Scored
 from tui.widgets.scenario_panel import STATE_STYLE
 from tui.widgets.session_bar import SessionBar
 
@@ -58,13 +58,6 @@ class ClassScreen(Screen[None]):
         def __init__(self, view: ClassView | None, seconds: float, error: str | None) -> None:
             super().__init__()
             self.view, self.seconds, self.error = view, seconds, error
-
-    class Scored(Message):
-        """A trainee's scorecard, computed and stored (or ``error``)."""
-
-        def __init__(self, card: ScoreView | None, error: str | None = None) -> None:
-            super().__init__()
-            self.card, self.error = card, error
 
     def __init__(self) -> None:
         super().__init__()
@@ -169,18 +162,10 @@ class ClassScreen(Screen[None]):
 
     @work(group="score")
     async def _score(self, terminal: str) -> None:
-        try:
-            self.post_message(self.Scored(await self.wb.backend.score(terminal)))
-        except Exception as exc:
-            self.post_message(self.Scored(None, f"score {terminal}: {exc}"))
+        self.post_message(await Scored.score(self.wb.backend, terminal))
 
-    def on_class_screen_scored(self, message: Scored) -> None:
-        if message.card is None:
-            self.notify(str(message.error), severity="error")
-            return
-        card = message.card
-        self.notify(f"{card.points}/{card.max_points} stored", title=f"Scored {card.terminal}")
-        self.app.push_screen(ScorecardScreen(card))
+    def on_scored(self, message: Scored) -> None:
+        message.show(self)
 
     def action_new(self) -> None:
         def picked(name: str | None) -> None:

@@ -1,5 +1,6 @@
 """A scorecard just computed: who, on which terminal and scenario, the total, each scored item
-with its points and why, and what the trainee did on the scenario's clock."""
+with its points and why, and what the trainee did on the scenario's clock; and the message a
+screen's "score now" worker posts when the card is in."""
 
 from __future__ import annotations
 
@@ -8,15 +9,42 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
 
-from tui.backend import ScoreView
+from tui.backend import Backend, ScoreView
 
 
 def points_text(points: int, max_points: int) -> str:
     """``20/20``, ``0/30``; a penalty (no maximum) as ``-30``."""
     return f"{points:+d}" if max_points == 0 else f"{points}/{max_points}"
+
+
+class Scored(Message):
+    """A terminal's run was scored and the card stored (or ``error``); a screen handles it in
+    ``on_scored``."""
+
+    def __init__(self, card: ScoreView | None, error: str | None = None) -> None:
+        super().__init__()
+        self.card, self.error = card, error
+
+    @classmethod
+    async def score(cls, backend: Backend, terminal: str) -> Scored:
+        """Score ``terminal``'s run now; a failure is the message's ``error``, never raised."""
+        try:
+            return cls(await backend.score(terminal))
+        except Exception as exc:
+            return cls(None, f"score {terminal}: {exc}")
+
+    def show(self, screen: Screen[None], error_timeout: float | None = None) -> None:
+        """Tell the user on ``screen``: the error, or the points and the card itself."""
+        if self.card is None:
+            screen.notify(str(self.error), severity="error", timeout=error_timeout)
+            return
+        card = self.card
+        screen.notify(f"{card.points}/{card.max_points} stored", title=f"Scored {card.terminal}")
+        screen.app.push_screen(ScorecardScreen(card))
 
 
 class ScorecardScreen(ModalScreen[None]):

@@ -15,11 +15,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
-from tui.backend import PlayView, ScoreView
+from tui.backend import PlayView
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.library import LibraryScreen
 from tui.screens.pick import PickScreen
-from tui.screens.scorecard import ScorecardScreen
+from tui.screens.scorecard import Scored
 from tui.widgets.scenario_panel import ScenarioPanel
 from tui.widgets.session_bar import SessionBar
 
@@ -94,13 +94,6 @@ class TrainerScreen(Screen[None]):
         def __init__(self, verb: str, view: PlayView | None, error: str | None = None) -> None:
             super().__init__()
             self.verb, self.view, self.error = verb, view, error
-
-    class Scored(Message):
-        """The terminal's run was scored and the card stored (or ``error``)."""
-
-        def __init__(self, card: ScoreView | None, error: str | None = None) -> None:
-            super().__init__()
-            self.card, self.error = card, error
 
     def __init__(self, terminal: str | None) -> None:
         super().__init__()
@@ -346,19 +339,12 @@ class TrainerScreen(Screen[None]):
 
     @work(group="score")
     async def _score(self, terminal: str) -> None:
-        try:
-            self.post_message(self.Scored(await self.wb.backend.score(terminal)))
-        except Exception as exc:
-            self.post_message(self.Scored(None, f"score {terminal}: {exc}"))
+        self.post_message(await Scored.score(self.wb.backend, terminal))
 
-    def on_trainer_screen_scored(self, message: Scored) -> None:
-        if message.card is None:
-            self.notify(str(message.error), severity="error", timeout=10)
-            return
-        card = message.card
-        self.action_scores()
-        self.notify(f"{card.points}/{card.max_points} stored", title=f"Scored {card.terminal}")
-        self.app.push_screen(ScorecardScreen(card))
+    def on_scored(self, message: Scored) -> None:
+        if message.card is not None:
+            self.action_scores()  # the new card heads the list
+        message.show(self, error_timeout=10)
 
     def action_class(self) -> None:
         from tui.screens.classroom import ClassScreen
