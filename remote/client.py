@@ -24,6 +24,7 @@ from remote.certs import CertInfo, fingerprint
 from remote.window_text import clock as _clock
 from workbench.errors import AuthError, ConfigError, RemoteError, TransportError, WorkbenchError
 from workbench.ids import check_terminal_id
+from workbench.records import finding_text
 from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
@@ -273,6 +274,21 @@ class RunReport:
         for r in self.results:
             out[str(r.get("status"))] = out.get(str(r.get("status")), 0) + 1
         return out
+
+    def what_went_wrong(self) -> str:
+        """One line of what the run found, as a stored record says it
+        (:meth:`workbench.records.MaintenanceRun.what_went_wrong`): each test that did not pass with its suspected
+        fault, why a test could not be carried out, and why the run broke."""
+        parts = [
+            finding_text(
+                str(r.get("test")), str(r.get("status")), r.get("suspect"), r.get("detail")
+            )
+            for r in self.results
+            if r.get("status") != "pass"
+        ]
+        if self.error:
+            parts.append(self.error)
+        return "; ".join(parts)
 
 
 async def run_suite(

@@ -105,11 +105,6 @@ def _fleet_table(reports: list[RunReport], ticket_of: dict[str, int]) -> Table:
         table.add_column(column, no_wrap=column != "findings")
     for r in sorted(reports, key=lambda r: r.terminal):
         counts = r.counts()
-        findings = "; ".join(
-            f"{x.get('test')} {x.get('status')}: {x.get('suspect') or x.get('detail') or ''}"
-            for x in r.results
-            if x.get("status") != "pass"
-        )
         table.add_row(
             r.terminal,
             f"[{STATUS_STYLE.get(r.outcome, 'red')}]{r.outcome}[/]",
@@ -118,7 +113,7 @@ def _fleet_table(reports: list[RunReport], ticket_of: dict[str, int]) -> Table:
             str(counts["fail"]),
             f"{r.finished - r.started:.1f}",
             f"#{ticket_of[r.terminal]}" if r.terminal in ticket_of else "",
-            findings or (r.error or ""),
+            r.what_went_wrong(),
         )
     return table
 

@@ -43,6 +43,9 @@ def test_fleet_demo_runs_end_to_end(state_dir: Path, records_url: str) -> None:
         "KSK-F004": "pass",
         "KSK-F005": "fail",
     }
+    # the findings read as `remote fleet`, the TUI and the records say them
+    assert "│ print_head fail: printer.paper_out " in out
+    assert "│ display warn: display.brightness_low " in out
     assert "remedy display.set_brightness: cleared; closed, free" in out
     assert "printer.paper_out is not remote-fixable" in out
     assert "inspection of KSK-F003: pass after 1 remedy(ies), 0 to replace" in out

@@ -126,7 +126,6 @@ def fleet(
     from remote import client
     from remote.fleet import discover
     from remote.fleet import fleet as fan_out
-    from workbench.records import finding_text
     from workbench.store import RecordStore
 
     identity = client.Identity.load(key, cert, known_hosts)
@@ -159,13 +158,6 @@ def fleet(
     for r in sorted(reports, key=lambda r: r.terminal):
         c = r.counts()
         style = STYLE.get(r.outcome, "white")
-        failing = "; ".join(
-            finding_text(
-                str(x.get("test")), str(x.get("status")), x.get("suspect"), x.get("detail")
-            )
-            for x in r.results
-            if x.get("status") != "pass"
-        )
         table.add_row(
             r.terminal,
             f"[{style}]{r.outcome}[/]",
@@ -173,7 +165,7 @@ def fleet(
             str(c["warn"]),
             str(c["fail"]),
             f"{r.finished - r.started:.2f}",
-            "; ".join(x for x in (failing, r.error or "") if x),
+            r.what_went_wrong(),
         )
     out.print(table)
     tally: dict[str, int] = {}

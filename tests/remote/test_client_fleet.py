@@ -105,6 +105,9 @@ async def test_run_suite_is_stored_as_a_maintenance_record(keys: Keys, tmp_path:
         ("printer", "pass", None),
         ("validator", "fail", "bill_validator.acceptor_jam"),
     ]
+    # the live report says what went wrong in the words its stored record does
+    assert report.what_went_wrong() == run.what_went_wrong()
+    assert run.what_went_wrong() == "validator fail: bill_validator.acceptor_jam"
 
 
 @pytest.mark.timeout(30)
@@ -140,6 +143,9 @@ async def test_fleet_fans_out_with_bounded_concurrency_and_survives_failures(key
     errors = {r.terminal: r.error for r in reports if r.error}
     assert "refused this certificate" in errors["KSK-0005"]
     assert "not an endpoints manifest" in errors["KSK-0006"]
+    wrong = {r.terminal: r.what_went_wrong() for r in reports}
+    assert wrong["KSK-0002"].startswith("printer fail: printer.paper_out")
+    assert wrong["KSK-0001"] == "" and wrong["KSK-0005"] == errors["KSK-0005"]
 
 
 @pytest.mark.timeout(40)
