@@ -35,24 +35,22 @@ from devices.base import EventSink, StreamDevice, action
 from devices.printer_buffer import ReceiveBuffer
 from devices.printer_layout import WholeChunks
 from devices.printer_session import QUERIES, PrinterSession, acted_on_arrival
-from devices.printer_settings import (
-    COVER_OPEN,
-    CUTTER_JAM,
-    HEAD_DIRTY,
-    LINE_MM,
-    NEAR_END,
-    OFFLINE,
-    OVERHEAT,
-    PAPER_JAM,
-    PAPER_OUT,
-    PrinterSettings,
-    PrinterState,
-)
+from devices.printer_settings import LINE_MM, PrinterSettings, PrinterState
 from devices.protocols import escpos as p
 from devices.protocols import escpos_status as st
 from devices.protocols.escpos_page import Page
 from devices.record_throttle import Throttle
 from workbench.errors import DeviceError
+from workbench.fault_ids.printer import (
+    COVER_OPEN,
+    CUTTER_JAM,
+    HEAD_DIRTY,
+    NEAR_END,
+    OFFLINE,
+    OVERHEAT,
+    PAPER_JAM,
+    PAPER_OUT,
+)
 from workbench.faults import FaultMode
 
 __all__ = ["LINE_MM", "Printer", "PrinterSession", "PrinterSettings", "PrinterState"]

@@ -1,6 +1,6 @@
 """What a receipt printer is set up as and what it counts: the profile settings of a TM-T88 class
-printer, the ids of its faults and its mechanical counters (paper moved past the head, dot rows,
-cuts)."""
+printer and its mechanical counters (paper moved past the head, dot rows, cuts); its fault ids
+are in :mod:`workbench.fault_ids.printer`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,6 @@ from pydantic import Field
 
 from workbench.config import Strict
 
-PAPER_OUT = "printer.paper_out"
-NEAR_END = "printer.paper_near_end"
-COVER_OPEN = "printer.cover_open"
-CUTTER_JAM = "printer.cutter_jam"
-OVERHEAT = "printer.head_overheat"
-HEAD_DIRTY = "printer.head_dirty"
-OFFLINE = "printer.offline"
-PAPER_JAM = "printer.paper_jam"
 LINE_MM = 25.4 / 6
 """One standard line (1/6 inch): the unit of the line-feed maintenance counter."""
 

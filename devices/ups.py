@@ -24,16 +24,17 @@ from devices.transports.modbus import ILLEGAL_ADDRESS, ILLEGAL_VALUE, ModbusPort
 from workbench.clock import HOUR, YEAR
 from workbench.config import Strict
 from workbench.errors import DeviceError
+from workbench.fault_ids.ups import (
+    BATTERY_DEGRADED,
+    BATTERY_LOW,
+    BROWNOUT,
+    COMMS_LOST,
+    MAINS_LOSS,
+    OVERLOAD,
+)
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
-
-BROWNOUT = "ups.brownout"
-BATTERY_DEGRADED = "ups.battery_degraded"
-MAINS_LOSS = "ups.mains_loss"
-BATTERY_LOW = "ups.battery_low"
-OVERLOAD = "ups.overload"
-COMMS_LOST = "ups.comms_lost"
 
 DEVICE_BUSY = 0x06
 EPS = 1e-9

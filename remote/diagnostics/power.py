@@ -10,15 +10,17 @@ import logging
 
 from devices.protocols import ups_registers as regs
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
+from workbench.fault_ids.ups import (
+    BATTERY_DEGRADED,
+    BATTERY_LOW,
+    BROWNOUT,
+    COMMS_LOST,
+    MAINS_LOSS,
+    OVERLOAD,
+)
 
 log = logging.getLogger(__name__)
 
-MAINS_LOSS = "ups.mains_loss"
-BROWNOUT = "ups.brownout"
-DEGRADED = "ups.battery_degraded"
-OVERLOAD = "ups.overload"
-COMMS_LOST = "ups.comms_lost"
-BATTERY_LOW = "ups.battery_low"
 BROWNOUT_BELOW_V = 187.0
 """EN 50160: 230 V - 10 % is the lowest a supply may give for long."""
 HEALTH_MIN_PCT = 60.0
@@ -67,6 +69,6 @@ class PowerCheck(Diagnostic):
             or test is regs.BatteryTestResult.FAILED
         ):
             report.warn(
-                DEGRADED,
+                BATTERY_DEGRADED,
                 f"battery health {r.battery_health:g} %, last self-test {test.name.lower()}",
             )

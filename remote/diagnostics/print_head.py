@@ -17,19 +17,21 @@ from devices.protocols.hosts import Exchange
 from devices.protocols.hosts.escpos import EscPosStatusHost
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
 from remote.diagnostics.links import ByteLink, ask
+from workbench.fault_ids.printer import (
+    COVER_OPEN,
+    CUTTER_JAM,
+    HEAD_DIRTY,
+    NEAR_END,
+    OFFLINE,
+    OVERHEAT,
+    PAPER_JAM,
+    PAPER_OUT,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PAPER_OUT = "printer.paper_out"
-NEAR_END = "printer.paper_near_end"
-COVER_OPEN = "printer.cover_open"
-CUTTER_JAM = "printer.cutter_jam"
-OVERHEAT = "printer.head_overheat"
-HEAD_DIRTY = "printer.head_dirty"
-OFFLINE = "printer.offline"
-PAPER_JAM = "printer.paper_jam"
 LINE_MM = 25.4 / 6
 """One line feed of the line-feed counter (1/6 inch)."""
 

@@ -24,6 +24,18 @@ def test_shipped_catalog_covers_every_checklist_item() -> None:
             assert mode.remedy, f"{mode.id} is remote-fixable but names no remedy"
 
 
+@pytest.mark.parametrize("device", ["printer", "ups"])
+def test_every_named_fault_id_is_a_catalog_entry_of_its_device(device: str) -> None:
+    """The ids the simulators raise and the diagnostics report (``workbench.fault_ids``)."""
+    import importlib
+
+    module = importlib.import_module(f"workbench.fault_ids.{device}")
+    named = {v for k, v in vars(module).items() if k.isupper() and isinstance(v, str)}
+    catalog = default_catalog()
+    assert named and named <= set(catalog)
+    assert {catalog[i].device for i in named} == {device}
+
+
 def test_unknown_key_lists_the_valid_ones(tmp_path: Path) -> None:
     bad = tmp_path / "catalog.yaml"
     bad.write_text(
