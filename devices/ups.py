@@ -4,25 +4,24 @@ with the load, recharges, and ages with time and cycles; served as a live Modbus
 Battery energy and health change linearly between events, so the model integrates them
 analytically (on every event and on every Modbus read) and schedules the next threshold
 crossing (low battery, empty, full, worn out, end of a battery test) as one SimPy timeout.
-A kiosk-year of a quiet UPS is a handful of events.
+A kiosk-year of a quiet UPS is a handful of events. Its settings and state are in
+:mod:`devices.ups_settings`, its register map in :mod:`devices.ups_bank`.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import simpy
 
 from devices.base import EventSink, ServedDevice, action
-from devices.protocols import ups_registers as regs
 from devices.protocols.ups_registers import Alarm, BatteryTestResult, UpsFlags, UpsReadings
-from devices.transports.modbus import ILLEGAL_ADDRESS, ILLEGAL_VALUE, ModbusPort, Table
+from devices.transports.modbus import ModbusPort
+from devices.ups_bank import UpsBank
+from devices.ups_settings import UpsSettings, UpsState
 from workbench.clock import HOUR, YEAR
-from workbench.config import Strict
 from workbench.errors import DeviceError
 from workbench.fault_ids.ups import (
     BATTERY_DEGRADED,
@@ -38,55 +37,6 @@ log = logging.getLogger(__name__)
 
 DEVICE_BUSY = 0x06
 EPS = 1e-9
-
-
-class UpsSettings(Strict):
-    """A 1500 VA line-interactive UPS with two 12 V 9 Ah batteries, carrying a kiosk PC and screen."""
-
-    model: str = "KUPS-1500"
-    serial: str = "U15-2409-00871"
-    rated_power_w: float = 1000.0
-    load_w: float = 180.0
-    nominal_voltage: float = 230.0
-    frequency_hz: float = 50.0
-    boost_below_v: float = 207.0
-    """Below this input voltage (and above the transfer point) the AVR boosts the output."""
-    brownout_voltage: float = 180.0
-    """Input voltage during an ``ups.brownout``."""
-    capacity_wh: float = 200.0
-    inverter_efficiency: float = 0.9
-    charger_w: float = 50.0
-    battery_nominal_v: float = 24.0
-    initial_health_pct: float = 100.0
-    calendar_loss_pct_per_year: float = 8.0
-    cycle_loss_pct: float = 0.2
-    """Health lost per equivalent full discharge cycle."""
-    degraded_below_pct: float = 60.0
-    degraded_health_pct: float = 45.0
-    """Health an injected ``ups.battery_degraded`` sets."""
-    low_battery_pct: int = 20
-    low_battery_hysteresis_pct: float = 5.0
-    injected_low_charge_pct: float = 15.0
-    battery_test_s: float = 10.0
-    overload_pct: float = 115.0
-    ambient_c: float = 25.0
-
-
-@dataclass(slots=True)
-class UpsState:
-    """The UPS's physical state; energy and health are as of ``updated``."""
-
-    charge_wh: float
-    health: float
-    updated: float
-    load_w: float
-    low_threshold_pct: int
-    discharged_wh: float = 0.0
-    output_on: bool = True
-    extra_load_w: float = 0.0
-    test_result: BatteryTestResult = BatteryTestResult.NONE
-    test_until: float | None = None
-    full: bool = True
 
 
 class Ups(ServedDevice[UpsSettings]):
@@ -421,50 +371,3 @@ class Ups(ServedDevice[UpsSettings]):
             clock=self,
             on_out_of_map=self.address_refused,
         )
-
-
-class UpsBank:
-    """The UPS register map (:mod:`devices.protocols.ups_registers`) over the live model."""
-
-    sizes = {
-        Table.COILS: 0,
-        Table.DISCRETE: regs.DISCRETE_COUNT,
-        Table.HOLDING: regs.HOLDING_COUNT,
-        Table.INPUT: regs.INPUT_COUNT,
-    }
-
-    def __init__(self, ups: Ups) -> None:
-        self.ups = ups
-
-    def snapshot(self, table: Table) -> Sequence[int] | Sequence[bool]:
-        if table is Table.INPUT:
-            return regs.encode_inputs(self.ups.readings())
-        if table is Table.DISCRETE:
-            return regs.encode_flags(self.ups.flags())
-        if table is Table.HOLDING:
-            return self.ups.holding()
-        return []
-
-    def write(self, address: int, values: Sequence[int]) -> int | None:
-        lo, hi = regs.LOW_BATTERY_RANGE
-        for offset, value in enumerate(values):
-            reg = address + offset
-            if reg == regs.HoldingRegister.BATTERY_TEST_COMMAND:
-                if value == regs.TEST_COMMAND_START:
-                    if (code := self.ups.start_battery_test()) is not None:
-                        return code
-                elif value != 0:
-                    return ILLEGAL_VALUE
-            elif reg == regs.HoldingRegister.LOW_BATTERY_THRESHOLD:
-                if not lo <= value <= hi:
-                    return ILLEGAL_VALUE
-                self.ups.sync()
-                self.ups.state.low_threshold_pct = value
-                self.ups.record("low_battery_threshold", pct=value)
-                self.ups.replan()
-            else:
-                return ILLEGAL_ADDRESS
-        return None
-
-    def answering(self) -> bool:
-        return not self.ups.has(COMMS_LOST)
