@@ -57,7 +57,7 @@ def test_fleet_demo_runs_end_to_end(state_dir: Path, records_url: str) -> None:
         "KSK-F003": "warn",
         "KSK-F004": "pass",
         "KSK-F005": "fail",
-    }
+    }, out
     # the findings read as `remote fleet`, the TUI and the records say them
     assert "│ print_head fail: printer.paper_out " in out
     assert "│ display warn: display.brightness_low " in out

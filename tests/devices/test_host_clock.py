@@ -62,13 +62,22 @@ def poll_every(host: SspHost, period: float, until: set[int], limit: float = 20.
     raise AssertionError(f"none of {until} within {limit} s; events {seen}")
 
 
-def until_in_escrow(host: SspHost) -> None:
-    """Poll quickly until the note is reported in escrow (read with a channel)."""
+def timed_poll(host: SspHost) -> tuple[list[tuple[int, int | None]], float, float]:
+    """One poll: the events it reported, when it was sent and when its reply was in (monotonic
+    seconds). The validator took the poll in somewhere between the two."""
+    sent = time.monotonic()
+    reply = host.cmd(0x07)
+    assert reply is not None, "the validator did not answer a poll"
+    return events(reply), sent, time.monotonic()
+
+
+def until_in_escrow(host: SspHost) -> tuple[float, float]:
+    """Poll quickly until the note is reported in escrow (read with a channel); returns when that
+    last poll was sent and answered."""
     for _ in range(500):
-        reply = host.cmd(0x07)
-        assert reply is not None
-        if any(code == READ and ch for code, ch in events(reply)):
-            return
+        seen, sent, replied = timed_poll(host)
+        if any(code == READ and ch for code, ch in seen):
+            return sent, replied
         time.sleep(0.005)
     raise AssertionError("the note never reached escrow")
 
@@ -115,33 +124,57 @@ async def test_a_host_polling_at_its_own_rate_gets_the_note_credited_at_any_spee
     assert validator.status()["counters"] == {"stacked": 1, "rejected": 0}
 
 
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(40)
 async def test_the_escrow_time_out_counts_wall_seconds_of_host_silence_at_speed_60() -> None:
     """1 s escrow time-out at 60x: a host silent for 0.4 s (24 simulated seconds) keeps its
-    note; one silent for 1.6 s gets it back, rejected for the escrow time-out."""
-    clock, validator, port = await start(60.0, escrow_timeout_s=1.0)
+    note; one silent for 1.6 s gets it back, rejected for the escrow time-out.
+
+    The silence is the one the validator saw, between taking in the poll before it and the poll
+    after it; the host bounds it from its own clock (each poll was taken in between its sending
+    and its reply). A loaded machine can stretch a 0.4 s sleep past the time-out: such a try
+    still has to follow the rule (a silence surely over the time-out returns the note), and the
+    short silence is tried again, a few times at most."""
+    timeout = 1.0
+    clock, validator, port = await start(60.0, escrow_timeout_s=timeout)
     host = await asyncio.to_thread(SspHost, port.path)
 
-    def note_after_silence(silence: float) -> list[int]:
-        until_in_escrow(host)
+    def note_after_silence(silence: float) -> tuple[list[int], float, float]:
+        """The events until the note's end, and the least and most silence the validator saw."""
+        last_sent, last_replied = until_in_escrow(host)
         time.sleep(silence)
-        return poll_every(host, 0.05, {STACKED, REJECTED})
+        first, sent, replied = timed_poll(host)
+        seen = [code for code, _ in first]
+        if not {STACKED, REJECTED} & set(seen):
+            seen += poll_every(host, 0.05, {STACKED, REJECTED})
+        return seen, sent - last_replied, replied - last_sent
 
+    short: list[tuple[list[int], float, float]] = []
+    stretched: list[tuple[list[int], float, float]] = []
     try:
         await asyncio.to_thread(setup, host)
+        while not short and len(stretched) < 5:
+            validator.act("insert-note", "10")
+            kept = await asyncio.to_thread(note_after_silence, 0.4)
+            (short if kept[2] < timeout else stretched).append(kept)
         validator.act("insert-note", "10")
-        kept = await asyncio.to_thread(note_after_silence, 0.4)
-        validator.act("insert-note", "10")
-        returned = await asyncio.to_thread(note_after_silence, 1.6)
+        returned, least, _ = await asyncio.to_thread(note_after_silence, 1.6)
         last_reject = await asyncio.to_thread(host.cmd, 0x17)
     finally:
         host.close()
         await port.close()
         await clock.close()
-    assert in_order(kept, [STACKING, CREDIT, STACKED]) and REJECTING not in kept
+    assert short, f"no poll came within the time-out after a 0.4 s sleep: {stretched}"
+    kept_seen = short[0][0]
+    assert in_order(kept_seen, [STACKING, CREDIT, STACKED]) and REJECTING not in kept_seen
+    for seen, least_gap, _ in stretched:  # a silence surely over the time-out: the note returned
+        if least_gap > timeout:
+            assert in_order(seen, [REJECTING, REJECTED]) and CREDIT not in seen
+    assert least > timeout
     assert in_order(returned, [REJECTING, REJECTED]) and CREDIT not in returned
     assert last_reject == bytes([0xF0, ESCROW_TIMEOUT_CODE])
-    assert validator.status()["counters"] == {"stacked": 1, "rejected": 1}
+    counters = validator.status()["counters"]
+    assert counters["stacked"] == 1 + sum(STACKED in seen for seen, _, _ in stretched)
+    assert counters["rejected"] == 1 + sum(REJECTED in seen for seen, _, _ in stretched)
 
 
 @pytest.mark.timeout(40)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from remote_testkit import TERMINAL, Keys, audit_events
+from remote_testkit import TERMINAL, Keys, audit_events, next_event
 
 from remote.agent import Agent
 from remote.window import CertificateAuthority, read_certificate_info
@@ -130,8 +130,28 @@ async def test_openssh_refuses_a_host_not_signed_by_the_host_ca(agent: Agent, ke
 
 
 async def test_openssh_session_is_cut_at_valid_before(agent: Agent, keys: Keys) -> None:
-    cert = keys.cert(hours=2 / 3600)
-    code, lines, _ = await ssh(keys, agent, cert, "diag run slow")
+    # The window must outlast OpenSSH's start and handshake, which a loaded machine slows:
+    # measured here, with a command that answers at once, and the window made to outlast it.
+    began = time.time()
+    code, _, _ = await ssh(keys, agent, keys.cert(), "status")
+    assert code == 0
+    cert = keys.cert(hours=(2 + 2 * (time.time() - began)) / 3600, name="short")
+    valid_before = read_certificate_info(cert).valid_before
+    # the baseline: a bare timer on the agent's event loop, due at valid_before too; how late it
+    # runs is how late this loaded process runs anything, the agent's cut included
+    loop = asyncio.get_running_loop()
+    bare: asyncio.Future[float] = loop.create_future()
+    loop.call_at(loop.time() + valid_before - time.time(), lambda: bare.set_result(time.time()))
+    code, lines, _ = await ssh(keys, agent, cert, "diag run slow")  # would take 30 s
+    ended = time.time()
     assert code == 255
-    assert lines[-1]["event"] == "window_closed"
-    assert time.time() - read_certificate_info(cert).valid_before < 1.0
+    assert lines[0] == {"event": "result", "test": "slow", "status": "pass", "progress": "started"}
+    assert lines[-1]["event"] == "window_closed" and lines[-1]["valid_before"] == valid_before
+    late = max(0.0, await bare - valid_before)
+    closed = await next_event(agent, "window_closed")
+    assert closed["valid_before"] == valid_before
+    assert valid_before - 0.05 <= closed["time"] <= valid_before + late + 0.5, (
+        closed["time"] - valid_before,
+        late,
+    )
+    assert ended >= valid_before - 0.05  # OpenSSH ran until the cut, not ended before it
