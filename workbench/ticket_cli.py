@@ -63,6 +63,14 @@ def _when(text: str | None) -> float:
     return moment.timestamp() if moment.tzinfo else moment.astimezone().timestamp()
 
 
+def _after_report(t: TicketRecord, when: float, what: str) -> None:
+    """Refuse a time before the fault was reported: no clock is met before it starts."""
+    if when < t.reported:
+        raise ConfigError(
+            f"ticket #{t.id}: {what} at {_fmt(when)} is before the report ({_fmt(t.reported)})"
+        )
+
+
 def _fmt(when: float | None) -> str:
     return "" if when is None else dt.datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M")
 
@@ -207,6 +215,9 @@ def meet_cmd(number: int, clock: str, at: str | None, records: str | None) -> No
         t = store.ticket(number)
         if clock not in {c.clock for c in t.clocks}:
             raise ConfigError(f"ticket #{number} ({t.severity}) has no {clock} clock")
+        if any(c.clock == clock and c.met is not None for c in t.clocks):
+            raise ConfigError(f"ticket #{number}: {clock} was already met")
+        _after_report(t, when, f"{clock} met")
         if not store.meet_clock(number, clock, when):
             raise ConfigError(f"ticket #{number}: {clock} was already met")
         if clock == "on_site" and (deadline := tickets.restore_deadline(t.severity, when)):
@@ -239,6 +250,7 @@ def close_cmd(
         t = store.ticket(number)
         if t.status == "closed":
             raise ConfigError(f"ticket #{number} is already closed")
+        _after_report(t, when, "closed")
         terminal = store.terminal(t.terminal)
         accepted = (
             dt.date.fromisoformat(terminal.accepted) if terminal and terminal.accepted else None

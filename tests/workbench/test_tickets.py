@@ -97,10 +97,17 @@ def test_ticket_commands_on_each_engine(records_url: str) -> None:
     assert opened.returncode == 0, opened.stderr
     assert "ticket #1: P2 on KSK-0001: notes rejected" in opened.stdout
     assert "on_site           2026-12-04 11:00" in opened.stdout
+    early = _workbench("meet", "1", "on_site", "--at", "2026-12-03T11:30", env=env)
+    assert early.returncode == 2 and early.stderr.count("\n") == 1
+    assert "on_site met at 2026-12-03 11:30 is before the report (2026-12-04 09:00)" in early.stderr
     met = _workbench("meet", "1", "on_site", "--at", "2026-12-04T11:30", env=env)
     assert "on_site met 2026-12-04 11:30 (late)" in met.stdout
     again = _workbench("meet", "1", "on_site", env=env)
     assert again.returncode == 2 and "on_site was already met" in again.stderr
+    early = _workbench("close", "1", "--resolution", "x", "--at", "2026-12-04T08:00", env=env)
+    assert (
+        early.returncode == 2 and "closed at 2026-12-04 08:00 is before the report" in early.stderr
+    )
     closed = _workbench(
         "close", "1", "--resolution", "sensor cleaned", "--parts-cost", "120", "--bid-price",
         "90", "--at", "2026-12-04T13:00", env=env,
