@@ -30,6 +30,20 @@ class _LineLoader(yaml.SafeLoader):
     """A safe loader that remembers the line of every mapping key, by path."""
 
 
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    """PyYAML's date constructor, with an impossible date (``2027-02-30``) a YAML error at its
+    line instead of a bare ``ValueError``."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date: {exc}", node.start_mark
+        ) from None
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 MAX_DEPTH = 64
 """Deepest nesting of mappings and lists a file may have (profiles and plans use under 10)."""
 MAX_NODES = 100_000

@@ -44,6 +44,15 @@ def test_missing_field_and_broken_yaml() -> None:
         parse_yaml("name: a\n  - : [\n", Outer, "p.yaml")
 
 
+def test_an_impossible_date_is_a_one_line_error_at_its_line() -> None:
+    # PyYAML turns 2027-02-30 into datetime.date(...), which raised ValueError: a traceback
+    with pytest.raises(ConfigError) as info:
+        parse_yaml("name: a\nlabel: x\nholidays: [2027-01-01, 2027-02-30]\n", Outer, "plan.yaml")
+    assert str(info.value) == (
+        "plan.yaml:3: not valid YAML: '2027-02-30' is not a date: day is out of range for month"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [(90, 90.0), ("90s", 90.0), ("10m", 600.0), ("2h", 7200.0), ("1.5d", 129600.0)],
