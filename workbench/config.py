@@ -21,9 +21,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
-    """Base for every file schema: unknown keys are refused, values are immutable."""
+    """Base for every file schema: unknown keys are refused, values are immutable, and a number
+    is finite (YAML's ``.inf`` and ``.nan`` are refused where they are written: ``years: .inf``
+    in a capacity plan ran into a traceback deep in the model)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class _LineLoader(yaml.SafeLoader):

@@ -44,6 +44,31 @@ def test_missing_field_and_broken_yaml() -> None:
         parse_yaml("name: a\n  - : [\n", Outer, "p.yaml")
 
 
+class Timed(Strict):
+    years: float = 1.0
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", ".NaN"])
+def test_an_infinite_or_nan_number_is_refused_at_its_line(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^plan.yaml:2: years: Input should be a finite number"):
+        parse_yaml(f"# a plan\nyears: {value}\n", Timed, "plan.yaml")
+
+
+def test_an_infinite_plan_year_is_refused_by_capacity_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workbench.capacity.config import default_plan_text
+    from workbench.cli import main
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(default_plan_text().replace("\nyears: 1\n", "\nyears: .inf\n"))
+    with pytest.raises(SystemExit) as exited:
+        main(["capacity", "run", str(plan)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err == f"workbench: error: {plan}:8: years: Input should be a finite number\n"
+
+
 def test_an_impossible_date_is_a_one_line_error_at_its_line() -> None:
     # PyYAML turns 2027-02-30 into datetime.date(...), which raised ValueError: a traceback
     with pytest.raises(ConfigError) as info:
