@@ -93,6 +93,7 @@ def grant(
         raise click.UsageError("name the terminals: --terminal ID (repeatable) or --state-dir DIR")
     authority = CertificateAuthority(ca_dir)
     key = read_public_key(pubkey)
+    target = _cert_target(pubkey, out_path)  # before signing: no grant without its certificate
     with RecordStore(store or ca_dir / "records.sqlite") as records:
         g = authority.grant(
             ids,
@@ -103,12 +104,27 @@ def grant(
             ticket=ticket,
             store=records,
         )
-    target = out_path or pubkey.with_name(pubkey.name.removesuffix(".pub") + "-cert.pub")
-    target.write_bytes(g.certificate)
+    _write_cert(target, g.certificate)
     until = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(g.valid_before))
     where = ", ".join(g.terminals) if len(g.terminals) <= 5 else f"{len(g.terminals)} terminals"
     out.print(f"grant {g.serial}: {g.engineer} on {where} until {until} ({', '.join(g.allow)})")
     out.print(f"certificate written to {target}")
+
+
+def _cert_target(pubkey: Path, out_path: Path | None) -> Path:
+    """Where a certificate goes (``--out``, or ``KEY-cert.pub`` next to the key); its directory
+    must exist."""
+    target = out_path or pubkey.with_name(pubkey.name.removesuffix(".pub") + "-cert.pub")
+    if not target.parent.is_dir():
+        raise ConfigError(f"--out {target}: no directory {target.parent}")
+    return target
+
+
+def _write_cert(target: Path, cert: bytes) -> None:
+    try:
+        target.write_bytes(cert)
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot write the certificate: {exc.strerror}") from None
 
 
 @click.command("host-cert")
@@ -125,9 +141,9 @@ def host_cert(ca_dir: Path, terminal: str, pubkey: Path, out_path: Path | None) 
     """Sign a terminal's host key; its principal is the terminal id."""
     from remote.window import CertificateAuthority, read_public_key
 
+    target = _cert_target(pubkey, out_path)
     cert = CertificateAuthority(ca_dir).host_certificate(terminal, read_public_key(pubkey))
-    target = out_path or pubkey.with_name(pubkey.name.removesuffix(".pub") + "-cert.pub")
-    target.write_bytes(cert)
+    _write_cert(target, cert)
     out.print(f"host certificate for {terminal} written to {target}")
 
 

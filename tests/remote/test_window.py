@@ -199,6 +199,26 @@ def test_grant_cli_writes_the_cert_next_to_the_key(tmp_path: Path) -> None:
     )
 
 
+def test_grant_into_a_missing_directory_is_refused_before_signing(tmp_path: Path) -> None:
+    ca = CertificateAuthority.init(tmp_path / "CA")
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="carol@support")
+    key.write_public_key(str(tmp_path / "carol.pub"))
+    args = ["--ca", str(ca.dir), "--key", str(tmp_path / "carol.pub")]
+    for command in (
+        ["grant", "--terminal", "KSK-0001", *args, "--out", str(tmp_path / "no" / "c.pub")],
+        ["host-cert", "--terminal", "KSK-0001", *args, "--out", str(tmp_path / "no" / "c.pub")],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "remote.cli", "remote", *command],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr == f"error: --out {tmp_path}/no/c.pub: no directory {tmp_path}/no\n"
+    assert (ca.dir / "serial").read_text().strip() == "0"  # nothing was signed
+
+
 def test_a_window_must_have_a_positive_length(
     ca: CertificateAuthority, engineer: asyncssh.SSHKey
 ) -> None:
