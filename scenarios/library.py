@@ -5,14 +5,17 @@ any other file by path, each checked against the schema and then against the wor
 
 from __future__ import annotations
 
+import inspect
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import simpy
 from pydantic import ValidationError
 
+from devices.base import Device
 from devices.catalog import default_catalog
 from devices.profiles import Profile, load_profile
 from devices.terminal import Terminal
@@ -135,6 +138,7 @@ def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
             if len(owners) > 1:
                 names = ", ".join(d.name for d in owners)
                 raise fail((*at, "act"), f"action {action!r} is ambiguous ({names}); add 'device'")
+            _check_arguments(owners[0], action, shlex.split(step.act)[1:], (*at, "act"), fail)
         elif step.toxic is not None:
             device((*at, "toxic", "device"), step.toxic.device)
             try:
@@ -182,3 +186,16 @@ def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
                 ("answer", "actions", i),
                 f"remedy {arg!r} clears none of answer.faults ({', '.join(answer.faults)})",
             )
+
+
+def _check_arguments(
+    owner: Device[Any], action: str, args: list[str], where: tuple[str | int, ...], fail: _Fail
+) -> None:
+    """The step gives the action as many arguments as it takes (their values are the device's to
+    judge when the step plays)."""
+    try:
+        inspect.signature(owner.actions[action]).bind(*args)
+    except TypeError:
+        usage = next((a.args for a in owner.describe_actions() if a.name == action), "")
+        given = " ".join(args) or "none"
+        raise fail(where, f"{action} takes {usage or 'no arguments'}; given: {given}") from None

@@ -93,6 +93,16 @@ def test_a_typo_at_the_top_level(tmp_path: Path) -> None:
         ),
         ("  - at: 5m\n", "  - at: 2h\n", r":10: timeline.0: at 7200 s is after the run's duration"),
         (
+            "inject: display.brightness_low",
+            "act: touch",
+            r":11: timeline.0.act: touch takes X Y; given: none$",
+        ),
+        (
+            "inject: display.brightness_low",
+            "act: refill-paper now",
+            r":11: timeline.0.act: refill-paper takes no arguments; given: now$",
+        ),
+        (
             "profile: bill_payment",
             "profile: ticket\nusage: {customers_per_hour: -1}",
             r"usage.customers_per_hour: Input should be greater than 0",
