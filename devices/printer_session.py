@@ -19,10 +19,8 @@ QUERIES = frozenset(
     | {b"\x1dr", b"\x1dI", b"\x1dg2", b"\x1dg0", b"\x1da"}
 )
 """Real-time commands and status queries: answered at once, whatever the printer's state."""
-_STATUS_QUERIES = {
-    bytes((0x10, 0x04, n)): p.Command(b"\x10\x04", bytes((n,))) for n in (1, 2, 3, 4)
-}
-"""``DLE EOT 1-4``, the status query a host sends most, by its bytes."""
+_STATUS_QUERIES = {bytes((0x10, 0x04, n)): n for n in (1, 2, 3, 4)}
+"""``DLE EOT 1-4``, the status query a host sends most: its ``n`` by its bytes."""
 SCANNED = frozenset({b"\x10\x05", b"\x10\x14\x01", b"\x10\x14\x08"})
 """Real-time commands :class:`escpos.RealtimeScanner` finds in the raw bytes (with ``DLE EOT
 1-4``): the parser's copy of them is not acted on twice."""
@@ -65,11 +63,12 @@ class PrinterSession(Session):
         Real-time commands are acted on where they end in ``data`` (the parser reads the same
         bytes as it always does), so a host polling ``DLE EOT`` gets its answer even while the
         parser sits inside a long image or block."""
-        query = _STATUS_QUERIES.get(data)
-        if query is not None and not self.parser.pending and not self.scanner.pending:
+        n = _STATUS_QUERIES.get(data)
+        if n is not None and not self.parser.pending and not self.scanner.pending:
             # A lone DLE EOT n between commands: the parser would read it as a command acted on
-            # as it arrived and do nothing more with it, so only its answer is left to give.
-            return self.realtime(query)
+            # as it arrived and do nothing more with it, so only its answer is left to give (what
+            # realtime() and answer() give a DLE EOT n).
+            return st.realtime_status(self.printer.condition(), n)
         out = b""
         start = 0
         for end, cmd in self.scanner.scan(data):

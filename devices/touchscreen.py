@@ -108,6 +108,8 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         m = settings.edge_margin
         base = (float(m), float(top - m), float(m), float(top - m))
         self.state = TouchState(base=base, calibration=t.Calibration(*(round(v) for v in base)))
+        self._axes = _axes(base, settings)
+        """What :meth:`raw_of` works from, for the raw space at :attr:`TouchState.base`."""
         self._sessions: list[TouchSession] = []
 
     # -- the drift model -------------------------------------------------------------------
@@ -118,14 +120,15 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
 
     def raw_of(self, x: float, y: float) -> tuple[int, int]:
         """The raw coordinates the panel reports for a touch at screen pixel ``(x, y)`` now."""
-        s, state = self.settings, self.state
-        xl, xr, yt, yb = state.base
-        # drift_px(), inline: every touch asks
-        d = state.extra_px + s.drift_px_per_day * ((self.env.now - state.calibrated_at) / DAY)
+        state = self.state
+        axes = self._axes
+        if axes[0] is not state.base:  # recalibrated: the raw space sits elsewhere
+            axes = self._axes = _axes(state.base, self.settings)
+        _, xl, width, columns, yt, height, rows, top, per_day = axes
+        d = state.extra_px + per_day * ((self.env.now - state.calibrated_at) / DAY)  # drift_px()
         px, py = x + d * DRIFT_DIRECTION[0], y + d * DRIFT_DIRECTION[1]
-        top = (1 << s.raw_bits) - 1
-        rx = round(xl + px * (xr - xl) / s.screen_width)
-        ry = round(yt + py * (yb - yt) / s.screen_height)
+        rx = round(xl + px * width / columns)
+        ry = round(yt + py * height / rows)
         return min(max(rx, 0), top), min(max(ry, 0), top)
 
     def start(self) -> None:
@@ -333,6 +336,19 @@ def calibration_error(device: Touchscreen, x: int, y: int) -> float:
     s = device.settings
     sx, sy = device.state.calibration.to_screen(rx, ry, s.screen_width, s.screen_height)
     return math.hypot(sx - x, sy - y)
+
+
+Axes = tuple[tuple[float, ...], float, float, int, float, float, int, int, float]
+
+
+def _axes(base: tuple[float, float, float, float], s: TouchscreenSettings) -> Axes:
+    """The raw space at ``base`` as :meth:`Touchscreen.raw_of` maps onto it: ``base`` itself
+    (to tell when it moved), the left edge, raw width, screen columns, the top edge, raw height,
+    screen rows, the top raw value, and the drift rate (the same numbers in the same sums as
+    from the settings and ``base`` each time)."""
+    xl, xr, yt, yb = base
+    top = (1 << s.raw_bits) - 1
+    return base, xl, xr - xl, s.screen_width, yt, yb - yt, s.screen_height, top, s.drift_px_per_day
 
 
 @lru_cache(maxsize=4096)
