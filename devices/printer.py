@@ -15,8 +15,9 @@ what does not fit is lost (a pty has no flow control to hold the host back) and 
 ``data_discards_suppressed`` record). Real-time commands (``DLE EOT``, ``DLE ENQ``, ``DLE DC4``) and the status
 queries ``GS r``, ``GS I``, ``GS g`` are answered at once in every state.
 
-This module is the mechanism and its data path; the host connection and the commands answered at
-once are :mod:`devices.printer_session`, the receive buffer :mod:`devices.printer_buffer`, the
+This module is the printer's faults, stimuli and data path; the paper roll, head and cutter are
+:mod:`devices.printer_mechanism`, the host connection and the commands answered at once
+:mod:`devices.printer_session`, the receive buffer :mod:`devices.printer_buffer`, the
 one-piece receipt path :mod:`devices.printer_layout`, the settings, fault ids and counters
 :mod:`devices.printer_settings` (its classes importable from here).
 """
@@ -34,6 +35,7 @@ import simpy
 from devices.base import EventSink, StreamDevice, action
 from devices.printer_buffer import ReceiveBuffer
 from devices.printer_layout import WholeChunks
+from devices.printer_mechanism import Mechanism
 from devices.printer_session import QUERIES, PrinterSession, acted_on_arrival
 from devices.printer_settings import LINE_MM, PrinterSettings, PrinterState
 from devices.protocols import escpos as p
@@ -77,10 +79,9 @@ class Printer(StreamDevice[PrinterSettings]):
         sink: EventSink | None = None,
     ) -> None:
         super().__init__(env, settings, modes, name=name, rng=rng, sink=sink)
-        capacity = settings.roll_length_m * 1000.0
-        level = capacity if settings.paper_m is None else min(capacity, settings.paper_m * 1000)
-        self.paper = simpy.Container(env, capacity=capacity, init=level)
-        self.state = PrinterState(distance_mm=settings.head_distance_m * 1000, cuts=settings.cuts)
+        self.mechanism = Mechanism(env, settings, self.worn)
+        self.paper = self.mechanism.paper
+        self.state = self.mechanism.state
         self.page = Page(columns=settings.columns, dpi=settings.dpi)
         self.identity = st.Identity(
             settings.model_id,
@@ -94,21 +95,13 @@ class Printer(StreamDevice[PrinterSettings]):
         self.receipts: list[str] = []
         self.receipts_printed = 0
         self._buffer = ReceiveBuffer(self.state, settings.receive_buffer)
-        self._resettable: dict[int, float] = {
-            20: self.state.distance_mm / LINE_MM,
-            21: 0.0,
-            50: float(settings.cuts),
-            70: 0.0,
-        }
-        """Cumulative counter values at the last ``GS g 0`` (resettable = cumulative - base); a
-        printer that starts with wear on its counters starts freshly serviced."""
         self._sessions: weakref.WeakSet[PrinterSession] = weakref.WeakSet()
         self._online = True
         self._unknown = Throttle("unknown_command", "unknown_commands_suppressed")
         self._whole = WholeChunks()
         self._condition: tuple[tuple[object, ...], st.Condition] = ((), st.Condition())
         """The last condition worked out, and the FEED button and faults it was worked out from."""
-        self._check_paper()
+        self.mechanism.check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
     def new_session(self) -> PrinterSession:
@@ -121,7 +114,7 @@ class Printer(StreamDevice[PrinterSettings]):
     @property
     def paper_mm(self) -> float:
         """Paper left on the roll."""
-        return float(self.paper.level) - self.state.pending_mm
+        return self.mechanism.paper_mm
 
     def condition(self) -> st.Condition:
         """What the sensors and error logic report now (the source of every status byte): a
@@ -160,22 +153,11 @@ class Printer(StreamDevice[PrinterSettings]):
 
     def counter(self, number: int) -> int | None:
         """A ``GS g 2`` maintenance counter (20/21/50/70 resettable, +128 cumulative)."""
-        values = {
-            20: self.state.distance_mm / LINE_MM,
-            21: float(self.state.energised),
-            50: float(self.state.cuts),
-            70: self.env.now / 3600.0,
-        }
-        if number in values:
-            return int(values[number] - self._resettable[number])
-        if number - 128 in values:
-            return int(values[number - 128])
-        return None
+        return self.mechanism.counter(number)
 
     def reset_counter(self, number: int) -> None:
         """``GS g 0``: a resettable maintenance counter starts again from zero (others: nothing)."""
-        if number in self._resettable:
-            self._resettable[number] = float(self.counter(number + 128) or 0)
+        if self.mechanism.reset_counter(number):
             self.record("counter_reset", counter=number)
 
     def status(self) -> dict[str, Any]:
@@ -195,69 +177,26 @@ class Printer(StreamDevice[PrinterSettings]):
             "queued_bytes": self.state.queued_bytes,
         }
 
-    # -- paper and head physics ------------------------------------------------------------------
-    def _advance(self, mm: float, rows: int) -> None:
-        """Paper moved ``mm`` past the head with ``rows`` dot rows printed. The paper used waits
-        in :attr:`PrinterState.pending_mm` and is taken from the roll (:meth:`settle`) once the
-        roll reaches its near end or the head is due for cleaning, the only points where a sensor
-        can trip, and whenever the status is read: a receipt costs no SimPy event and the status
-        bytes are those of the paper as it is."""
-        s = self.state
-        left = self.paper_mm
-        mm = min(mm, left)
-        s.pending_mm += mm
-        s.distance_mm += mm
-        s.since_clean_mm += mm
-        s.energised += rows
-        if left - mm <= self.settings.near_end_m * 1000 or (
-            s.since_clean_mm >= self.settings.head_clean_interval_m * 1000
-        ):
-            self.settle()
-
+    # -- paper and head (:mod:`devices.printer_mechanism`) ----------------------------------
     def settle(self) -> None:
         """Take the paper used so far from the roll and raise what the sensors now see."""
-        self._take_pending()
-        self._check_paper()
-        if self.state.since_clean_mm >= self.settings.head_clean_interval_m * 1000:
-            self.worn(HEAD_DIRTY)
-
-    def _take_pending(self) -> None:
-        """Take the paper used so far from the roll (no sensor checks)."""
-        s = self.state
-        if s.pending_mm > 0:
-            take = min(s.pending_mm, float(self.paper.level))
-            s.pending_mm = 0.0
-            if take > 0:
-                self.paper.get(take)
-
-    def _check_paper(self) -> None:
-        level = float(self.paper.level)
-        if level <= self.settings.near_end_m * 1000:
-            self.worn(NEAR_END)
-        if level <= 1e-9:
-            self.worn(PAPER_OUT)
+        self.mechanism.settle()
 
     # -- faults ------------------------------------------------------------------------------------
     def _apply(self, fault_id: str, active: bool) -> None:
-        s = self.state
+        mechanism = self.mechanism
         if fault_id in (PAPER_OUT, NEAR_END) and active:
-            self._take_pending()  # the roll as it is now, before the fault sets it
+            mechanism.take_pending()  # the roll as it is now, before the fault sets it
         if fault_id == PAPER_OUT and active and self.paper.level > 0:
-            self.paper.get(self.paper.level)  # an injected paper-out: the roll is at its end
+            mechanism.run_out()  # an injected paper-out: the roll is at its end
             if NEAR_END in self.modes:
                 self.inject(NEAR_END)
         elif fault_id == NEAR_END and active:
-            excess = float(self.paper.level) - self.settings.near_end_m * 1000
-            if excess > 0:
-                self.paper.get(excess)
+            mechanism.cut_to_near_end()
         elif fault_id in (PAPER_OUT, NEAR_END) and not active:
             self._load_roll()
         elif fault_id == HEAD_DIRTY:
-            # The resettable line-feed counter (20) runs from the last cleaning, as service staff
-            # reset it when they clean: a dirty head shows it past the cleaning interval.
-            interval = self.settings.head_clean_interval_m * 1000
-            s.since_clean_mm = max(s.since_clean_mm, interval) if active else 0.0
-            self._resettable[20] = (s.distance_mm - s.since_clean_mm) / LINE_MM
+            mechanism.head_dirty(active)
         elif fault_id == OVERHEAT and active and self.settings.cooldown_s:
             self.arm("cool-down", self.settings.cooldown_s, self._cooled)
         self._changed()
@@ -276,10 +215,7 @@ class Printer(StreamDevice[PrinterSettings]):
             session.push_status()
 
     def _load_roll(self) -> None:
-        missing = self.paper.capacity - float(self.paper.level)
-        if missing > 0:
-            self.paper.put(missing)
-        self.state.pending_mm = 0.0
+        self.mechanism.load_roll()
         for fault in (PAPER_OUT, NEAR_END):
             if fault in self.modes:
                 self.clear(fault)
@@ -315,8 +251,7 @@ class Printer(StreamDevice[PrinterSettings]):
     def clean_head(self) -> str:
         """Staff clean the print head: dirt gone, the head-dirty fault cleared."""
         self.record("head_cleaned", since_clean_m=round(self.state.since_clean_mm / 1000, 3))
-        self.state.since_clean_mm = 0.0
-        self._resettable[20] = self.state.distance_mm / LINE_MM
+        self.mechanism.clean_head()
         if HEAD_DIRTY in self.modes:
             self.clear(HEAD_DIRTY)
         return "print head cleaned"
@@ -343,7 +278,7 @@ class Printer(StreamDevice[PrinterSettings]):
         self.record("feed_button", seconds=duration)
         self._changed()
         yield self.env.timeout(duration)
-        self._advance(self.settings.feed_speed_mm_s * duration, 0)
+        self.mechanism.advance(self.settings.feed_speed_mm_s * duration, 0)
         self.state.feeding = False
         self.settle()
         self._changed()
@@ -365,10 +300,10 @@ class Printer(StreamDevice[PrinterSettings]):
     def print_counted(self, mm: float, rows: int, receipt: str) -> None:
         """A receipt printed without its bytes: the paper, head and cutter wear of one that the
         page model measured as ``mm`` of feed and ``rows`` dot rows, then the cut. The paper is
-        taken from the roll in batches (:meth:`_advance` settles once the roll is near its end
+        taken from the roll in batches (:meth:`Mechanism.advance` settles once the roll is near its end
         or the head due for cleaning, :meth:`status` always), so the sensors trip on the same
         receipt as with the bytes and a receipt costs no SimPy event."""
-        self._advance(mm, rows)
+        self.mechanism.advance(mm, rows)
         self.state.cuts += 1
         if receipt:
             self._keep(receipt)
@@ -403,7 +338,7 @@ class Printer(StreamDevice[PrinterSettings]):
     def _print(self, msg: p.Message) -> None:
         mm, rows, receipt = self.page.apply(msg)
         if mm:
-            self._advance(mm, rows)
+            self.mechanism.advance(mm, rows)
         if receipt is not None:
             self.cut_receipt(receipt)
         elif isinstance(msg, p.Command) and msg.prefix == b"\x1bp":

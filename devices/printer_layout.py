@@ -49,7 +49,7 @@ class WholeChunks:
         ):
             return False  # near end or a dirty head would show inside it: message by message
         page.adopt(layout.end)
-        # What Printer._advance does when no sensor can trip: the same sums, in the same order
+        # What Mechanism.advance does when no sensor can trip: the same sums, in the same order
         # (so the same bits), in local variables written back before each cut.
         pending, distance, since, energised = (
             s.pending_mm,
