@@ -2,7 +2,8 @@
 retain bin and a read head that gets dirtier with every card pass.
 
 Customers insert and take cards (``insert-card [TRACK2]``, ``take-card``); staff empty the retain
-bin and clean the head. The host drives it through :mod:`devices.protocols.stx_bcc`.
+bin and clean the head. The host drives it through :mod:`devices.protocols.stx_bcc`, over the
+session of :mod:`devices.card_reader_session`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 import simpy
 from pydantic import Field
 
-from devices.base import EventSink, Session, StreamDevice, action
+from devices.base import EventSink, StreamDevice, action
+from devices.card_reader_session import CardReaderSession
 from devices.protocols import stx_bcc as p
 from workbench.config import Strict
-from workbench.errors import DeviceError, ProtocolError
+from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
@@ -377,56 +379,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
         """A host connection (one per pty lifetime)."""
         return CardReaderSession(self)
 
-
-_ACK = bytes([p.ACK])
-INTER_BYTE_TIMEOUT_S = 0.2
-"""The longest pause inside a frame (host clock) before the reader abandons it."""
-
-
-class CardReaderSession(Session):
-    """The reader side of the ACK/NAK handshake over one host connection."""
-
-    def __init__(self, reader: CardReader) -> None:
-        self.reader = reader
-        self._deframer = p.Deframer()
-        self._last = b""
-        self._heard = float("-inf")
-        """When the previous bytes arrived (simulated time)."""
-
-    def feed(self, data: bytes) -> bytes:
-        """Take host bytes; return ACK/NAK and reply frames (nothing while the reader is dead).
-
-        A frame whose next byte comes more than :data:`INTER_BYTE_TIMEOUT_S` (host clock) after
-        the last is abandoned: line noise that looked like an STX and a long LEN field does not
-        swallow the host's next commands."""
-        reader = self.reader
-        now = reader.env.now
-        if data == _ACK and not self._deframer.pending:
-            self._heard = now
-            return b""  # the host took the reply: nothing to answer (a reply sent again on NAK)
-        if self._deframer.pending and now - self._heard > reader.host_span(INTER_BYTE_TIMEOUT_S):
-            reader.record("frame_abandoned", bytes=self._deframer.reset())
-        self._heard = now
-        out = bytearray()
-        for item in self._deframer.feed(data):
-            if self.reader.has(NO_RESPONSE):
-                continue
-            if isinstance(item, p.Control):
-                if item.byte == p.NAK and self._last:
-                    out += self._last
-                continue
-            if isinstance(item, p.BadFrame):
-                if item.reason == "bcc":
-                    out.append(p.NAK)
-                continue
-            try:
-                cmd = p.parse_command(item)
-            except ProtocolError:  # a well-framed text that is not a command: undefined
-                out.append(p.ACK)
-                self._last = p.Reply(False, "?", "?", p.E_UNDEFINED).encode()
-                out += self._last
-                continue
-            out.append(p.ACK)
-            self._last = self.reader.execute(cmd).encode()
-            out += self._last
-        return bytes(out)
+    @property
+    def hung(self) -> bool:
+        """Whether the reader answers nothing at all (its no-response fault)."""
+        return self.has(NO_RESPONSE)

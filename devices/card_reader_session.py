@@ -1,0 +1,67 @@
+"""One host connection to the motorised card reader: the reader's side of the STX/ETX/BCC
+handshake (ACK or NAK each command frame, send the reply, send it again on the host's NAK) and
+the abandoning of a frame its sender left unfinished."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from devices.base import Session
+from devices.protocols import stx_bcc as p
+from workbench.errors import ProtocolError
+
+if TYPE_CHECKING:
+    from devices.card_reader import CardReader
+
+_ACK = bytes([p.ACK])
+INTER_BYTE_TIMEOUT_S = 0.2
+"""The longest pause inside a frame (host clock) before the reader abandons it."""
+
+
+class CardReaderSession(Session):
+    """The reader side of the ACK/NAK handshake over one host connection."""
+
+    def __init__(self, reader: CardReader) -> None:
+        self.reader = reader
+        self._deframer = p.Deframer()
+        self._last = b""
+        self._heard = float("-inf")
+        """When the previous bytes arrived (simulated time)."""
+
+    def feed(self, data: bytes) -> bytes:
+        """Take host bytes; return ACK/NAK and reply frames (nothing while the reader is dead).
+
+        A frame whose next byte comes more than :data:`INTER_BYTE_TIMEOUT_S` (host clock) after
+        the last is abandoned: line noise that looked like an STX and a long LEN field does not
+        swallow the host's next commands."""
+        reader = self.reader
+        now = reader.env.now
+        if data == _ACK and not self._deframer.pending:
+            self._heard = now
+            return b""  # the host took the reply: nothing to answer (a reply sent again on NAK)
+        if self._deframer.pending and now - self._heard > reader.host_span(INTER_BYTE_TIMEOUT_S):
+            reader.record("frame_abandoned", bytes=self._deframer.reset())
+        self._heard = now
+        out = bytearray()
+        for item in self._deframer.feed(data):
+            if reader.hung:
+                continue
+            if isinstance(item, p.Control):
+                if item.byte == p.NAK and self._last:
+                    out += self._last
+                continue
+            if isinstance(item, p.BadFrame):
+                if item.reason == "bcc":
+                    out.append(p.NAK)
+                continue
+            try:
+                cmd = p.parse_command(item)
+            except ProtocolError:  # a well-framed text that is not a command: undefined
+                out.append(p.ACK)
+                self._last = p.Reply(False, "?", "?", p.E_UNDEFINED).encode()
+                out += self._last
+                continue
+            out.append(p.ACK)
+            self._last = self.reader.execute(cmd).encode()
+            out += self._last
+        return bytes(out)
