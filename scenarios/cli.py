@@ -1,5 +1,6 @@
-"""``workbench scenario ...`` (list, validate, run, score, dispatch) and ``workbench class ...``:
-the trainer's and the regression engineer's commands. Errors are raised as
+"""``workbench scenario ...`` (list, validate, show, run, dispatch, score, replay): the trainer's
+and the regression engineer's commands (``start|status|stop`` on a running kiosk are in
+:mod:`scenarios.play_cli`, ``workbench class ...`` in :mod:`scenarios.class_cli`). Errors are raised as
 :class:`workbench.errors.WorkbenchError` and turned into one line by the workbench CLI.
 """
 
@@ -12,30 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
+from scenarios.cli_common import default_state_dir, err, out, serve, state_dir_option
 from workbench.errors import ConfigError, WorkbenchError
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def default_state_dir() -> Path:
-    """``WORKBENCH_STATE_DIR`` when set, else the platform's state directory."""
-    env = os.environ.get("WORKBENCH_STATE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("kiosk-workbench"))
-
-
-state_dir_option = click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where the kiosks keep endpoints and records (env WORKBENCH_STATE_DIR).",
-)
 
 
 @click.group()
@@ -191,21 +171,6 @@ def scenario_run(
         sys.exit(1)
 
 
-def _serve(main: Any) -> None:
-    """Run ``main(stop)`` until SIGINT or SIGTERM sets ``stop``."""
-    import asyncio
-    import signal
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await main(stop)
-
-    asyncio.run(run())
-
-
 def _run_live(
     loaded: Any, speed: float, terminal_id: str, state_dir: Path, ca: Path | None
 ) -> None:
@@ -253,7 +218,7 @@ def _run_live(
                     pass
         out.print("stopped cleanly", markup=False)
 
-    _serve(main)
+    serve(main)
 
 
 def _only_terminal(state_dir: Path, terminal_id: str | None) -> str:
@@ -364,85 +329,3 @@ def scenario_replay(golden: Path, actual: Path) -> None:
         return
     out.print(divergence.describe(), markup=False)
     sys.exit(1)
-
-
-# -- class ----------------------------------------------------------------------------------
-@click.group("class")
-def class_() -> None:
-    """A class: one kiosk per trainee on one scenario, grants and handouts, progress."""
-
-
-@class_.command("up")
-@click.option("--scenario", "name", required=True, help="Library scenario name or file.")
-@click.option("--trainees", type=click.IntRange(1, 500), required=True, help="How many trainees.")
-@click.option("--speed", type=float, default=60.0, show_default=True, help="Time scale.")
-@click.option("--hours", type=float, default=1.0, show_default=True, help="Each trainee's window.")
-@state_dir_option
-def class_up(name: str, trainees: int, speed: float, hours: float, state_dir: Path | None) -> None:
-    """Start one kiosk per trainee playing the scenario; write each trainee's grant and handout."""
-    import asyncio
-    import time
-
-    from scenarios.classroom import Classroom
-    from scenarios.library import load
-
-    loaded = load(name)
-    state = state_dir or default_state_dir()
-    started = time.perf_counter()
-
-    async def main(stop: asyncio.Event) -> None:
-        async with Classroom(loaded, state, trainees, speed=speed, hours=hours) as room:
-            up = time.perf_counter() - started
-            s = loaded.scenario
-            out.print(
-                f"class on {s.name}: {s.title} ({s.severity}), {trainees} trainee(s) at {speed:g}x",
-                markup=False,
-            )
-            for t in room.trainees:
-                out.print(f"  {t.name}  {t.terminal}  handout {t.handout}", markup=False)
-            out.print(
-                f"up in {up:.1f} s; state {room.state_dir}; 'workbench class status' shows progress; Ctrl-C to stop",
-                markup=False,
-            )
-            await stop.wait()
-        out.print("class stopped; scores: workbench class status", markup=False)
-
-    _serve(main)
-
-
-@class_.command("status")
-@state_dir_option
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def class_status(state_dir: Path | None, as_json: bool) -> None:
-    """Each trainee's progress: commands run, faults named, resolution, score so far."""
-    from scenarios.classroom import read_class
-    from scenarios.scoring import score_terminal
-
-    state = state_dir or default_state_dir()
-    record = read_class(state)
-    rows = []
-    for t in record["trainees"]:
-        card = score_terminal(state, t["terminal"])
-        items = {i.name: i for i in card.items}
-        rows.append(
-            {
-                "trainee": t["name"],
-                "terminal": t["terminal"],
-                "actions": len(card.actions),
-                "diagnosed": items["diagnosed"].detail,
-                "identified": items["identified"].detail,
-                "resolved": items["resolved"].detail,
-                "points": card.points,
-                "max_points": card.max_points,
-            }
-        )
-    if as_json:
-        out.print(json.dumps({"scenario": record["scenario"], "trainees": rows}), markup=False)
-        return
-    out.print(f"class on {record['scenario']}: {len(rows)} trainee(s)", markup=False)
-    for r in rows:
-        out.print(
-            f"  {r['trainee']}  {r['terminal']}  {r['points']:>3}/{r['max_points']}  "
-            f"{r['actions']} actions; {r['diagnosed']}; {r['identified']}; {r['resolved']}",
-            markup=False,
-        )

@@ -8,7 +8,6 @@ import asyncio
 import importlib
 import json
 import logging
-import signal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -87,8 +86,12 @@ def _capacity_inputs() -> dict[str, Any]:
         ),
         "tui": ("tui.cli:tui", "The remote engineer's and trainer's terminal UI (Textual)."),
         "ticket": ("workbench.ticket_cli:ticket", "Tickets with SLA clocks and warranty."),
+        "kiosk": (
+            "scenarios.kiosk_cli:kiosk",
+            "Run simulated kiosks and drive them (faults, customer stimuli, wire faults).",
+        ),
         "class": (
-            "scenarios.cli:class_",
+            "scenarios.class_cli:class_",
             "A class: one kiosk per trainee on a scenario, grants, handouts, progress.",
         ),
         "report": ("workbench.reports.cli:report", "Inspection and quarterly service reports."),
@@ -149,7 +152,6 @@ def faults_list(as_json: bool, device: str | None) -> None:
     out.print(table)
 
 
-# -- kiosk ----------------------------------------------------------------------------------
 state_dir_option = click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -159,268 +161,6 @@ state_dir_option = click.option(
     help="Where running kiosks keep endpoints, control sockets and records "
     "(env WORKBENCH_STATE_DIR).",
 )
-
-
-@cli.group()
-def kiosk() -> None:
-    """Run simulated kiosks and drive them (faults, customer stimuli)."""
-
-
-@kiosk.command("up")
-@click.option(
-    "--profile", default="bill_payment", show_default=True, help="Profile name or YAML path."
-)
-@click.option(
-    "--id",
-    "terminal_id",
-    default="KSK-0001",
-    show_default=True,
-    help="Terminal id (prefix with --count).",
-)
-@click.option(
-    "--count",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 10000),
-    help="Terminals in this process.",
-)
-@state_dir_option
-@click.option(
-    "--speed",
-    default=1.0,
-    show_default=True,
-    type=float,
-    help="Simulated seconds per wall second (wear, faults, customers); host-facing "
-    "time-outs such as the validator's escrow stay in wall seconds.",
-)
-@click.option(
-    "--seed", default=0, show_default=True, type=int, help="Random seed (wear, MTBF draws)."
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address TCP ports listen on.")
-@click.option(
-    "--ca",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Support CA directory: give each kiosk a host certificate and an SSH agent.",
-)
-@click.option(
-    "--record",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Record the wire transcript (stream devices' bytes, Modbus and HTTP requests) to this JSON-lines file.",
-)
-def kiosk_up(
-    profile: str,
-    terminal_id: str,
-    count: int,
-    state_dir: Path,
-    speed: float,
-    seed: int,
-    host: str,
-    ca: Path | None,
-    record: Path | None,
-) -> None:
-    """Start simulated kiosks and run until SIGINT/SIGTERM."""
-    from devices.kiosk import KioskHost, terminal_ids
-    from scenarios.stage import stage_extra
-
-    # the agent first (a scenario's run record names its CA), then the trainer's scenarios
-    extras = [_agent_extra(ca, host)] if ca is not None else []
-    extras.append(stage_extra(ca))
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        ids = terminal_ids(terminal_id, count)
-        async with KioskHost(
-            state_dir,
-            profile,
-            ids,
-            speed=speed,
-            seed=seed,
-            host=host,
-            extras=extras,
-            transcript=record,
-        ) as host_:
-            _print_endpoints(host_.endpoints)
-            out.print(f"{len(ids)} kiosk(s) up at speed {speed:g}; Ctrl-C to stop")
-            await stop.wait()
-        out.print("stopped cleanly")
-
-    asyncio.run(run())
-
-
-def _agent_extra(ca: Path, host: str) -> Any:
-    """The SSH agent of each simulated kiosk, answering with diagnostics over its real ports."""
-    from remote.window import CertificateAuthority
-    from scenarios.wiring import kiosk_backend, kiosk_extra
-
-    CertificateAuthority(ca)  # a clear error now if CA is not a CA directory
-    return kiosk_extra(ca, kiosk_backend, host=host)
-
-
-def _print_endpoints(endpoints: dict[str, dict[str, Any]], limit: int = 10) -> None:
-    table = Table(title="endpoints")
-    table.add_column("terminal")
-    table.add_column("device")
-    table.add_column("endpoints")
-    for tid, manifest in list(endpoints.items())[:limit]:
-        for device, ends in manifest["devices"].items():
-            table.add_row(tid, device, "  ".join(f"{k}={v}" for k, v in ends.items()))
-        if "agent" in manifest:
-            table.add_row(tid, "agent (ssh)", manifest["agent"])
-    out.print(table)
-    if len(endpoints) > limit:
-        out.print(f"... and {len(endpoints) - limit} more terminals")
-
-
-def _control_path(state_dir: Path, terminal_id: str) -> Path:
-    from workbench.ids import check_terminal_id
-
-    return state_dir / check_terminal_id(terminal_id) / "control.sock"
-
-
-id_option = click.option(
-    "--id", "terminal_id", default="KSK-0001", show_default=True, help="Terminal id."
-)
-
-
-@kiosk.command("status")
-@state_dir_option
-@id_option
-def kiosk_status(state_dir: Path, terminal_id: str) -> None:
-    """Show a running kiosk's devices and active faults (JSON)."""
-    from devices.control import request
-
-    out.print_json(json.dumps(request(_control_path(state_dir, terminal_id), "status")))
-
-
-@kiosk.command("fault")
-@click.argument("verb", type=click.Choice(["list", "inject", "clear"]))
-@click.argument("fault_id", required=False)
-@state_dir_option
-@id_option
-def kiosk_fault(verb: str, fault_id: str | None, state_dir: Path, terminal_id: str) -> None:
-    """List, inject or clear faults on a running kiosk."""
-    from devices.control import request
-
-    path = _control_path(state_dir, terminal_id)
-    if verb == "list":
-        rows = request(path, "fault.list")
-        table = Table(title=f"{terminal_id} faults")
-        for col in ("id", "sev", "active", "title"):
-            table.add_column(col)
-        for row in rows:
-            table.add_row(
-                row["id"], row["severity"], "ACTIVE" if row["active"] else "", row["title"]
-            )
-        out.print(table)
-        return
-    if not fault_id:
-        raise click.UsageError(
-            f"'kiosk fault {verb}' needs a FAULT_ID (see 'workbench kiosk fault list')"
-        )
-    result = request(path, f"fault.{verb}", id=fault_id)
-    out.print(
-        f"{terminal_id}: {verb}ed {fault_id}; active now: {', '.join(result['active']) or 'none'}"
-    )
-
-
-class ActCommand(click.Command):
-    """``kiosk act``, whose help lists every action the device models declare."""
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from devices.registry import KINDS
-
-        for kind in KINDS.values():
-            rows = [
-                (f"{a.name} {a.args}".strip(), a.help) for a in kind.device_class.describe_actions()
-            ]
-            if rows:
-                with formatter.section(f"Actions of the {kind.name} (--device {kind.name})"):
-                    formatter.write_dl(rows)
-        super().format_epilog(ctx, formatter)
-
-
-@kiosk.command("act", cls=ActCommand, context_settings={"ignore_unknown_options": True})
-@click.argument("action")
-@click.argument("args", nargs=-1)
-@click.option("--device", help="The device, when more than one knows the action.")
-@state_dir_option
-@id_option
-def kiosk_act(
-    action: str, args: tuple[str, ...], device: str | None, state_dir: Path, terminal_id: str
-) -> None:
-    """Customer and staff stimuli: insert-note 20, remove-cashbox, refill-paper, touch X Y..."""
-    from devices.control import request
-
-    result = request(
-        _control_path(state_dir, terminal_id), "act", action=action, args=list(args), device=device
-    )
-    out.print(f"{terminal_id}: {result['message']}")
-
-
-@kiosk.command("wire")
-@click.argument("verb", type=click.Choice(["list", "add", "remove"]))
-@click.argument("device", required=False)
-@click.argument("toxic", required=False)
-@click.option(
-    "--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Toxic attribute, e.g. latency=500."
-)
-@click.option(
-    "--stream",
-    type=click.Choice(["upstream", "downstream"]),
-    default="downstream",
-    show_default=True,
-)
-@click.option("--toxicity", type=click.FloatRange(0, 1), default=1.0, show_default=True)
-@click.option("--name", help="Toxic name (default TYPE_STREAM).")
-@state_dir_option
-@id_option
-def kiosk_wire(
-    verb: str,
-    device: str | None,
-    toxic: str | None,
-    attrs: tuple[str, ...],
-    stream: str,
-    toxicity: float,
-    name: str | None,
-    state_dir: Path,
-    terminal_id: str,
-) -> None:
-    """Wire faults (toxiproxy toxics): 'wire add printer latency --attr latency=500', 'wire remove printer'."""
-    from devices.control import request
-
-    path = _control_path(state_dir, terminal_id)
-    if verb == "list":
-        out.print_json(json.dumps(request(path, "wire.list")))
-        return
-    if not device:
-        raise click.UsageError(f"'kiosk wire {verb}' needs a DEVICE")
-    if verb == "remove":
-        request(path, "wire.remove", device=device, name=toxic or name)
-        out.print(f"{terminal_id}: removed {toxic or name or 'all toxics'} from {device}")
-        return
-    if not toxic:
-        raise click.UsageError(
-            "'kiosk wire add' needs DEVICE and a TOXIC type (latency, timeout, drop...)"
-        )
-    attributes = {}
-    for item in attrs:
-        key, sep, value = item.partition("=")
-        try:
-            attributes[key] = float(value) if sep else float("nan")
-        except ValueError:
-            raise click.BadParameter(f"{item!r} must be KEY=NUMBER", param_hint="--attr") from None
-        if not sep:
-            raise click.BadParameter(f"{item!r} must be KEY=NUMBER", param_hint="--attr")
-    fields: dict[str, Any] = {"stream": stream, "toxicity": toxicity, "attributes": attributes}
-    if name:
-        fields["name"] = name
-    added = request(path, "wire.add", device=device, type=toxic, **fields)
-    out.print(
-        f"{terminal_id}: {device} toxic {added['name']} {added['type']} {added['attributes']}"
-    )
 
 
 # -- demo -----------------------------------------------------------------------------------

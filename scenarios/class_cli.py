@@ -1,0 +1,92 @@
+"""``workbench class ...``: a class of trainees, one kiosk each on one scenario (``up``), their
+progress (``status``), and stopping a running class from any shell (``stop``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from scenarios.cli_common import default_state_dir, out, serve, state_dir_option
+
+
+@click.group("class")
+def class_() -> None:
+    """A class: one kiosk per trainee on one scenario, grants and handouts, progress."""
+
+
+@class_.command("up")
+@click.option("--scenario", "name", required=True, help="Library scenario name or file.")
+@click.option("--trainees", type=click.IntRange(1, 500), required=True, help="How many trainees.")
+@click.option("--speed", type=float, default=60.0, show_default=True, help="Time scale.")
+@click.option("--hours", type=float, default=1.0, show_default=True, help="Each trainee's window.")
+@state_dir_option
+def class_up(name: str, trainees: int, speed: float, hours: float, state_dir: Path | None) -> None:
+    """Start one kiosk per trainee playing the scenario; write each trainee's grant and handout."""
+    import asyncio
+    import time
+
+    from scenarios.classroom import Classroom
+    from scenarios.library import load
+
+    loaded = load(name)
+    state = state_dir or default_state_dir()
+    started = time.perf_counter()
+
+    async def main(stop: asyncio.Event) -> None:
+        async with Classroom(loaded, state, trainees, speed=speed, hours=hours) as room:
+            up = time.perf_counter() - started
+            s = loaded.scenario
+            out.print(
+                f"class on {s.name}: {s.title} ({s.severity}), {trainees} trainee(s) at {speed:g}x",
+                markup=False,
+            )
+            for t in room.trainees:
+                out.print(f"  {t.name}  {t.terminal}  handout {t.handout}", markup=False)
+            out.print(
+                f"up in {up:.1f} s; state {room.state_dir}; 'workbench class status' shows progress; Ctrl-C to stop",
+                markup=False,
+            )
+            await stop.wait()
+        out.print("class stopped; scores: workbench class status", markup=False)
+
+    serve(main)
+
+
+@class_.command("status")
+@state_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def class_status(state_dir: Path | None, as_json: bool) -> None:
+    """Each trainee's progress: commands run, faults named, resolution, score so far."""
+    from scenarios.classroom import read_class
+    from scenarios.scoring import score_terminal
+
+    state = state_dir or default_state_dir()
+    record = read_class(state)
+    rows = []
+    for t in record["trainees"]:
+        card = score_terminal(state, t["terminal"])
+        items = {i.name: i for i in card.items}
+        rows.append(
+            {
+                "trainee": t["name"],
+                "terminal": t["terminal"],
+                "actions": len(card.actions),
+                "diagnosed": items["diagnosed"].detail,
+                "identified": items["identified"].detail,
+                "resolved": items["resolved"].detail,
+                "points": card.points,
+                "max_points": card.max_points,
+            }
+        )
+    if as_json:
+        out.print(json.dumps({"scenario": record["scenario"], "trainees": rows}), markup=False)
+        return
+    out.print(f"class on {record['scenario']}: {len(rows)} trainee(s)", markup=False)
+    for r in rows:
+        out.print(
+            f"  {r['trainee']}  {r['terminal']}  {r['points']:>3}/{r['max_points']}  "
+            f"{r['actions']} actions; {r['diagnosed']}; {r['identified']}; {r['resolved']}",
+            markup=False,
+        )
