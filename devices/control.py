@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from devices.terminal import Terminal
-from devices.transports.control_client import request, request_async
+from devices.transports.control_client import answers, request, request_async
 from workbench.errors import DeviceError, WorkbenchError
 
 log = logging.getLogger(__name__)
@@ -35,16 +35,6 @@ def _peer_uid(sock: socket.socket) -> int | None:
         return None
     _pid, uid, _gid = struct.unpack("3i", creds)
     return int(uid)
-
-
-def _answers(path: Path) -> bool:
-    """Whether a live kiosk is serving this control socket."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(str(path))
-        except OSError:
-            return False
-    return True
 
 
 BASE_OPS = (
@@ -79,7 +69,7 @@ class ControlServer:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path.parent, 0o700)
         if self.path.exists():
-            if _answers(self.path):
+            if answers(self.path):
                 raise DeviceError(
                     f"terminal {self.terminal.id} is already running: {self.path} answers; "
                     "stop it first or use another --id or --state-dir"

@@ -14,13 +14,19 @@ from typing import Any
 
 import click
 
+from scenarios import play_cli
 from scenarios.cli_common import default_state_dir, err, out, serve, state_dir_option
 from workbench.errors import ConfigError, WorkbenchError
 
 
 @click.group()
 def scenario() -> None:
-    """Fault scenarios: list, validate, run (virtual or live), dispatch, score."""
+    """Fault scenarios: list, validate, run (virtual or live), start on a running kiosk, dispatch,
+    score."""
+
+
+for _command in play_cli.COMMANDS:
+    scenario.add_command(_command)
 
 
 @scenario.command("list")

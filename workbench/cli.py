@@ -82,7 +82,7 @@ def _capacity_inputs() -> dict[str, Any]:
         "diag": ("remote.cli:diag", "Run the checklist diagnostics locally, without SSH."),
         "scenario": (
             "scenarios.cli:scenario",
-            "Fault scenarios: list, validate, run (virtual or live), dispatch, score.",
+            "Fault scenarios: list, validate, run, start/stop on a running kiosk, dispatch, score.",
         ),
         "tui": ("tui.cli:tui", "The remote engineer's and trainer's terminal UI (Textual)."),
         "ticket": ("workbench.ticket_cli:ticket", "Tickets with SLA clocks and warranty."),

@@ -16,6 +16,16 @@ from typing import Any
 from workbench.errors import DeviceError, TransportError
 
 
+def answers(path: str | Path) -> bool:
+    """Whether a live kiosk is serving this control socket (a connect, nothing sent)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 def _unreachable(path: str | Path, exc: OSError) -> TransportError:
     why = exc.strerror or str(exc) or type(exc).__name__
     return TransportError(f"{path}: kiosk control socket not reachable ({why}); is the kiosk up?")
