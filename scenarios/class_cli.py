@@ -13,7 +13,7 @@ from scenarios.cli_common import default_state_dir, out, serve, state_dir_option
 
 @click.group("class")
 def class_() -> None:
-    """A class: one kiosk per trainee on one scenario, grants and handouts, progress."""
+    """A class: one kiosk per trainee on one scenario, grants and handouts, progress, stop."""
 
 
 @class_.command("up")
@@ -45,7 +45,7 @@ def class_up(name: str, trainees: int, speed: float, hours: float, state_dir: Pa
             for t in room.trainees:
                 out.print(f"  {t.name}  {t.terminal}  handout {t.handout}", markup=False)
             out.print(
-                f"up in {up:.1f} s; state {room.state_dir}; 'workbench class status' shows progress; Ctrl-C to stop",
+                f"up in {up:.1f} s; state {room.state_dir}; 'workbench class status' shows progress; 'workbench class stop' or Ctrl-C stops it",
                 markup=False,
             )
             await stop.wait()
@@ -59,11 +59,12 @@ def class_up(name: str, trainees: int, speed: float, hours: float, state_dir: Pa
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def class_status(state_dir: Path | None, as_json: bool) -> None:
     """Each trainee's progress: commands run, faults named, resolution, score so far."""
-    from scenarios.classroom import read_class
+    from scenarios.classroom import class_pid, read_class
     from scenarios.scoring import score_terminal
 
     state = state_dir or default_state_dir()
     record = read_class(state)
+    pid = class_pid(record, state)
     rows = []
     for t in record["trainees"]:
         card = score_terminal(state, t["terminal"])
@@ -81,12 +82,30 @@ def class_status(state_dir: Path | None, as_json: bool) -> None:
             }
         )
     if as_json:
-        out.print(json.dumps({"scenario": record["scenario"], "trainees": rows}), markup=False)
+        doc = {"scenario": record["scenario"], "running": pid is not None, "pid": pid}
+        out.print(json.dumps(doc | {"trainees": rows}), markup=False)
         return
-    out.print(f"class on {record['scenario']}: {len(rows)} trainee(s)", markup=False)
+    running = f"running (process {pid})" if pid is not None else "not running"
+    out.print(f"class on {record['scenario']}: {len(rows)} trainee(s), {running}", markup=False)
     for r in rows:
         out.print(
             f"  {r['trainee']}  {r['terminal']}  {r['points']:>3}/{r['max_points']}  "
             f"{r['actions']} actions; {r['diagnosed']}; {r['identified']}; {r['resolved']}",
             markup=False,
         )
+
+
+@class_.command("stop")
+@state_dir_option
+def class_stop(state_dir: Path | None) -> None:
+    """Stop the class running under the state dir, whichever shell or TUI started it."""
+    from scenarios.classroom import stop_class
+
+    state = state_dir or default_state_dir()
+    record = stop_class(state)
+    kiosks = len(record["trainees"])
+    out.print(
+        f"class on {record['scenario']} stopped (process {record['pid']}, {kiosks} "
+        f"kiosk{'s' if kiosks != 1 else ''}); scores: workbench class status",
+        markup=False,
+    )

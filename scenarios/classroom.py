@@ -2,7 +2,8 @@
 time with their SSH agents, a key and a window certificate per trainee (for their own kiosk,
 ``diag`` and ``remedy`` only: no answer key), and a one-page handout each.
 
-    STATE/class.json                       the class: scenario, trainees, their kiosks
+    STATE/class.json                       the class: scenario, trainees, their kiosks, the
+                                           id of the process that runs them (to stop it)
     STATE/trainees/t01/{key,key.pub,key-cert.pub,handout.md}
     STATE/KSK-T01/{endpoints.json,scenario.json,agent/audit.jsonl}
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +49,64 @@ def read_class(state_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: not a class record: {exc}") from None
     return data
+
+
+STOP_S = 30.0
+"""How long ``class stop`` waits for the class's process to close its kiosks and exit."""
+
+
+def class_pid(record: dict[str, Any], state_dir: Path) -> int | None:
+    """The id of the process running the class, while it runs: the pid the class wrote in its
+    record, if that process still serves its first trainee's kiosk (so a class that has ended, or
+    a pid the system has since given to another process, is never signalled)."""
+    from devices.transports.control_client import server_pid
+
+    pid, trainees = record.get("pid"), record.get("trainees") or []
+    if not isinstance(pid, int) or not trainees:
+        return None
+    serving = server_pid(state_dir / str(trainees[0]["terminal"]) / "control.sock")
+    return pid if serving == pid else None
+
+
+def stop_class(state_dir: Path, timeout: float = STOP_S) -> dict[str, Any]:
+    """Stop the class running under ``state_dir``, whichever shell or TUI started it: SIGTERM to
+    its process, which closes every kiosk and agent; returns once it has exited. Its record, the
+    audit logs and the run records stay, for ``class status`` and scoring."""
+    record = read_class(state_dir)
+    pid = class_pid(record, state_dir)
+    if pid is None:
+        raise ConfigError(
+            f"the class on {record.get('scenario')} under {state_dir} is not running "
+            "(its scores: 'workbench class status')"
+        )
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        pidfd = None  # it exited in between, or no pidfds here: poll below
+    try:
+        os.kill(pid, signal.SIGTERM)
+        if pidfd is not None:  # readable once the process has exited
+            done = bool(select.select([pidfd], [], [], timeout)[0])
+        else:
+            deadline = time.monotonic() + timeout
+            while (done := not _alive(pid)) is False and time.monotonic() < deadline:
+                time.sleep(0.05)
+    except ProcessLookupError:
+        done = True
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    if not done:
+        raise ConfigError(f"the class's process {pid} did not exit within {timeout:g} s")
+    return record
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def seats(count: int, prefix: str = "KSK-T") -> list[tuple[str, str]]:
@@ -168,6 +229,7 @@ remotely, send an engineer only for what cannot, and do no harm to customers' mo
             "source": str(self.loaded.source.resolve()),
             "speed": self.live.speed,
             "started": time.time(),
+            "pid": os.getpid(),
             "ca": str(self.live.ca_dir),
             "trainees": [
                 {

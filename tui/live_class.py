@@ -1,13 +1,12 @@
 """A class started from the TUI: ``workbench class up`` run as a process of its own (so the class
-goes on when the TUI closes, as one started from a shell does), its output in ``STATE/class.log``
-and its process id in ``STATE/class.pid``; the class view read from ``STATE/class.json``, each
-kiosk's ``scenario.status`` and each agent's audit log."""
+goes on when the TUI closes, as one started from a shell does), its output in ``STATE/class.log``;
+the class view read from ``STATE/class.json``, each kiosk's ``scenario.status`` and each agent's
+audit log. Any class is stopped the way ``workbench class stop`` does it
+(:func:`scenarios.classroom.stop_class`), whether this TUI, another or a shell started it."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -35,10 +34,6 @@ class ClassOps:
 
         def _note(self, terminal: str, action: str, outcome: str, detail: str = "") -> None: ...
 
-    @property
-    def _pid_path(self) -> Path:
-        return self.state_dir / "class.pid"
-
     async def start_class(
         self, scenario: str, trainees: int, speed: float, hours: float
     ) -> ClassView:
@@ -58,7 +53,6 @@ class ClassOps:
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
             )
         self._class_proc = proc
-        self._pid_path.write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + CLASS_UP_S
         while "up in" not in log_path.read_text(errors="replace"):
             if proc.poll() is not None:
@@ -109,36 +103,10 @@ class ClassOps:
         )
 
     async def stop_class(self) -> None:
-        proc = self._class_proc
-        proc_pid = self._class_pid() if proc is None else proc.pid
-        if proc_pid is None:
-            raise ConfigError(
-                "this class was not started from the TUI: stop 'workbench class up' with Ctrl-C"
-            )
-        os.kill(proc_pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20.0
-        while self._alive(proc_pid, proc) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        self._class_proc = None
-        self._pid_path.unlink(missing_ok=True)
-        self._note("-", "class", "stopped")
+        from scenarios.classroom import stop_class
 
-    def _class_pid(self) -> int | None:
-        """The pid in ``class.pid`` if it is still a ``workbench class up`` of this state dir."""
-        try:
-            pid = int(self._pid_path.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            return None
-        state = str(self.state_dir.resolve()).encode()
-        return pid if b"class" in cmdline and b"up" in cmdline and state in cmdline else None
-
-    @staticmethod
-    def _alive(pid: int, proc: subprocess.Popen[bytes] | None) -> bool:
-        if proc is not None:
-            return proc.poll() is None
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return False
-        return True
+        record = await asyncio.to_thread(stop_class, self.state_dir)
+        if self._class_proc is not None:  # started here: collect its exit status
+            await asyncio.to_thread(self._class_proc.wait)
+            self._class_proc = None
+        self._note("-", f"class {record.get('scenario')}", "stopped")

@@ -92,7 +92,7 @@ def _capacity_inputs() -> dict[str, Any]:
         ),
         "class": (
             "scenarios.class_cli:class_",
-            "A class: one kiosk per trainee on a scenario, grants, handouts, progress.",
+            "A class: one kiosk per trainee on a scenario, grants, handouts, progress, stop.",
         ),
         "report": ("workbench.reports.cli:report", "Inspection and quarterly service reports."),
     },

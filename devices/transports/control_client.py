@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,19 @@ def answers(path: str | Path) -> bool:
         except OSError:
             return False
     return True
+
+
+def server_pid(path: str | Path) -> int | None:
+    """The id of the process serving this control socket (its ``SO_PEERCRED``), or None when
+    nothing answers there: who to signal to stop a kiosk, never a stale pid file's guess."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(path))
+            creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        except OSError:
+            return None
+    pid, _uid, _gid = struct.unpack("3i", creds)
+    return int(pid)
 
 
 def _unreachable(path: str | Path, exc: OSError) -> TransportError:
