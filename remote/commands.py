@@ -2,7 +2,7 @@
 command needs, and how each one streams JSON lines from the backend.
 
 Every output line is one JSON object with an ``event`` key. Exit statuses: 0 done, 1 a
-diagnostic failed or could not be carried out (``error``), 2 unknown command or bad arguments
+diagnostic failed or could not be carried out (``error``), or a remedy did not clear, 2 unknown command or bad arguments
 (a test, remedy or fault id the terminal does not know included), 3 refused by the window
 (group not granted, or fault injection on a real terminal), 4 the backend could not do it.
 """
@@ -161,7 +161,10 @@ async def _dispatch(
             out.exit_status = EXIT_FAILED
         await emit({"event": "summary", **counts})
     elif name == "remedy":
-        await emit({"event": "remedy", **(await backend.remedy(args[0]))})
+        result = await backend.remedy(args[0])
+        await emit({"event": "remedy", **result})
+        if not result.get("cleared"):  # refused (needs a visit) or the re-test still fails
+            out.exit_status = EXIT_FAILED
     elif name == "fault":
         if not backend.simulated:
             out.exit_status, out.error = (

@@ -61,6 +61,8 @@ class StaticBackend:
         if action == "explode":
             raise DeviceError("the validator did not answer the reset")
         self.remedies.append(action)
+        if action == "visit_only":  # as a fault that is not remote-fixable answers
+            return {"action": action, "cleared": False, "refused": True, "detail": "needs a visit"}
         return {"action": action, "cleared": True, "detail": "done"}
 
     def logs(self, since: float | None, *, trainer: bool = False) -> list[dict[str, Any]]:

@@ -105,6 +105,16 @@ async def test_remedy_and_logs(agent: Agent, endpoint: Endpoint, keys: Keys) -> 
     assert status == 0 and [x["kind"] for x in lines] == ["on_battery"]
 
 
+async def test_a_remedy_that_does_not_clear_exits_1(
+    agent: Agent, endpoint: Endpoint, keys: Keys
+) -> None:
+    # plain ssh saw exit 0 for a refused remedy; 'workbench remote remedy' exits 1 for it
+    lines, status = await run(endpoint, keys, "remedy visit_only")
+    assert status == 1 and lines[0]["cleared"] is False and lines[0]["refused"] is True
+    rec = await next_event(agent, "result", command="remedy visit_only")
+    assert rec["exit_status"] == 1
+
+
 async def test_backend_error_is_a_json_line_not_a_crash(
     agent: Agent, endpoint: Endpoint, keys: Keys
 ) -> None:
