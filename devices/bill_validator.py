@@ -322,7 +322,11 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
                     for c in range(1, len(self.settings.denominations) + 1)
                     if c not in st.accepting
                 ],
-                "escrow": [{"value": n.value, "channel": n.channel} for n in path.escrow.items],
+                "escrow": [
+                    {"value": n.value, "channel": n.channel}
+                    for n in (path.escrowed,)
+                    if n is not None
+                ],
                 "note": None if note is None else {"value": note.value, "phase": note.phase},
                 "jammed": path.jammed is not None,
                 "cash_box": {

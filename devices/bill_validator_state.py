@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import simpy
 from pydantic import Field, model_validator
 
 from devices.protocols.essp import DEFAULT_FIXED_KEY
@@ -101,8 +100,10 @@ class Note:
     reported: bool = False
     verdict: str | None = None
     """accept, or the reject reason name; set by the host (POLL, REJECT) or the escrow timeout."""
-    wakeup: simpy.Event | None = None
-    proc: simpy.Process | None = None
+    entered: float | None = None
+    """When the note's escrow stage ran (None before): the escrow time-out counts from it."""
+    reason: RejectCode | None = None
+    """Why the note is being rejected, once it is."""
 
 
 @dataclass(slots=True)

@@ -39,10 +39,15 @@ class CashBox:
         """Notes the box holds when full."""
         return self.notes.capacity
 
-    def put(self) -> simpy.resources.container.ContainerPut:
-        """One note into the box: an event that waits while the box is full. Whoever stacks it
-        counts it (``state.stacked``) and then checks the fill levels."""
-        return self.notes.put(1)
+    def put(self) -> simpy.resources.container.ContainerPut | None:
+        """One note into the box: at once when there is room (None), else the event that waits
+        for room (a full box no fault stopped). Whoever stacks it counts it (``state.stacked``)
+        and then checks the fill levels."""
+        box = self.notes
+        if box.put_queue or box.get_queue or box._level + 1 > box.capacity:
+            return box.put(1)
+        box._level += 1  # what the put event would do, with no event to step through
+        return None
 
     def stack(self, notes: int) -> None:
         """Notes stacked without SSP (``usage.mode: counters``): with room for them and no
