@@ -91,7 +91,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     # -- the unit behind the SSP commands (devices.protocols.ssp_unit.ValidatorUnit) -------------
     def responsive(self) -> bool:
         """False while rebooting or hung (no_response): the host gets no answer at all."""
-        return not (self.state.resetting or self.has(NO_RESPONSE))
+        return not (self.state.resetting or NO_RESPONSE in self.active)
 
     def setup_data(self) -> SetupData:
         """The dataset as SETUP REQUEST reports it, in the protocol version in force."""
@@ -157,28 +157,28 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
 
     def poll(self) -> list[PollEvent]:
         """Answer a POLL: accept a note whose escrow the host has seen, then drain the events."""
-        state = self.state
+        state, path = self.state, self.path
         state.last_contact = self.env.now
-        self.path.accept_seen()
+        note = path.note
+        if note is not None:
+            path.accept_seen()
+            note = path.note
         events, state.events = state.events, []
-        for ev in self._ongoing():
-            if ev not in events:
-                events.append(ev)
-        self.path.mark_reported()
-        return events
-
-    def _ongoing(self) -> list[PollEvent]:
-        note = self.path.note
-        phase = note.phase if note is not None else None
+        # The ongoing states a real unit repeats at every poll, after the one-shot events.
+        if note is not None:
+            ongoing = _PHASE_STATES.get(note.phase)
+            if ongoing is not None and ongoing not in events:
+                events.append(ongoing)
         active = self.active
-        states = []
-        if phase in _PHASE_STATES:
-            states.append(_PHASE_STATES[phase])
         if active:
-            states += [event for fault, event in _FAULT_STATES if fault in active]
-        if not self.state.enabled:
-            states.append(_DISABLED)
-        return states
+            for fault, ongoing in _FAULT_STATES:
+                if fault in active and ongoing not in events:
+                    events.append(ongoing)
+        if not state.enabled and _DISABLED not in events:
+            events.append(_DISABLED)
+        if note is not None:
+            path.mark_reported()
+        return events
 
     # -- notes offered -------------------------------------------------------------------------
     def channel_of(self, value: int) -> int | None:

@@ -272,13 +272,12 @@ class KioskApp:
 
     # -- cash ----------------------------------------------------------------------------------
     def _ssp(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
-        ask = self._ask_validator
-        answer = ask(self._validator.request(code, params))
+        answer = self._ask_validator(self._validator.request(code, params))
         # A validator that requires eSSP answers KEY NOT SET: negotiate a key as ITL's host
         # library does, then send the command again, encrypted.
         wants_key = answer is not None and answer[0] == _KEY_NOT_SET
         if wants_key and code not in NEGOTIATION and self._negotiate():
-            answer = ask(self._validator.request(code, params))
+            answer = self._ask_validator(self._validator.request(code, params))
         return answer
 
     def _ask_validator(self, request: bytes) -> SspAnswer | None:

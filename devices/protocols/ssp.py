@@ -76,7 +76,8 @@ def encode_frame(seq: bool, address: int, data: bytes) -> bytes:
 
 @lru_cache(maxsize=1024)
 def _frame(seq: bool, address: int, data: bytes) -> bytes:
-    """:func:`encode_frame`, remembered (pure): a link repeats a few polls and replies all day."""
+    """:func:`encode_frame` for a bool ``seq`` and ``bytes`` data, remembered (pure): a link
+    repeats a few polls and replies all day."""
     if not 0 <= address <= MAX_ADDRESS:
         raise ProtocolError(f"SSP address(={address}) must be 0..{MAX_ADDRESS}")
     if len(data) > MAX_DATA:
@@ -84,6 +85,10 @@ def _frame(seq: bool, address: int, data: bytes) -> bytes:
     body = bytes([(SEQ_FLAG if seq else 0) | address, len(data)]) + bytes(data)
     body += crc16(body).to_bytes(2, "little")
     return bytes([STX]) + body.replace(b"\x7f", b"\x7f\x7f")
+
+
+frame_of = _frame
+""":func:`encode_frame` when ``seq`` is already a bool and ``data`` bytes (no copies made)."""
 
 
 def decode_frame(frame: bytes) -> Packet:
@@ -108,6 +113,15 @@ def _whole_frame(data: bytes) -> Packet | None:
     if crc16(body) != int.from_bytes(data[-2:], "little"):
         return None
     return Packet(bool(body[0] & SEQ_FLAG), body[0] & MAX_ADDRESS, body[2:])
+
+
+_WHOLE: dict[bytes, Packet] = {}
+"""Whole plain frames by their bytes, as :meth:`Deframer.whole` read them (a host sends a handful
+of frames all day: each is checked once; its CRC and layout are pure functions of the bytes)."""
+_WHOLE_LIMIT = 1024
+_ENCRYPTED = b"\x7e"
+"""STEX, the first data byte of an eSSP encrypted packet (:mod:`devices.protocols.essp`): its
+frames differ every time (the count), so they are not remembered."""
 
 
 class Deframer:
@@ -136,6 +150,30 @@ class Deframer:
         self._in_frame = False
         self._escape = False
         self._buf.clear()
+
+    def whole(self, data: bytes) -> Packet | None:
+        """The packet ``data`` is when no frame is in progress and ``data`` is exactly one whole
+        frame with a good CRC and no stuffed byte (what a host writes at a time); None for
+        anything else, which :meth:`feed` then reads byte by byte. Plain frames are remembered
+        by their bytes, so a repeated POLL costs one dictionary lookup."""
+        if self._in_frame or type(data) is not bytes:
+            return None
+        packet = _WHOLE.get(data)
+        if packet is not None:
+            return packet
+        if (
+            len(data) < 5
+            or data[0] != STX
+            or data[2] + 5 != len(data)
+            or data.find(b"\x7f", 1) >= 0
+        ):
+            return None
+        packet = _whole_frame(data)
+        if packet is not None and packet.data[:1] != _ENCRYPTED:
+            if len(_WHOLE) >= _WHOLE_LIMIT:
+                _WHOLE.clear()
+            _WHOLE[data] = packet
+        return packet
 
     def feed(self, data: bytes) -> list[Packet | BadFrame]:
         """Take the next bytes; return every packet (or dropped frame) they complete, in order."""

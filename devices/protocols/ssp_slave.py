@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from devices.protocols.ssp import BadFrame, Deframer, encode_frame
+from devices.protocols.ssp import BadFrame, Deframer, encode_frame, frame_of
 from devices.protocols.ssp_messages import Command
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,12 @@ class SlaveLink:
 
     def feed(self, data: bytes) -> bytes:
         """Take bytes from the host; return the framed replies to send back (maybe none)."""
+        packet = self.deframer.whole(data)
+        if packet is not None:  # one whole frame, as hosts write them: no byte loop
+            if packet.address != self.address or not packet.data:
+                return b""
+            answer = self._answer(packet.seq, packet.data)
+            return b"" if answer is None else frame_of(packet.seq, self.address, answer)
         out = bytearray()
         for item in self.deframer.feed(data):
             if isinstance(item, BadFrame):

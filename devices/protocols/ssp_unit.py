@@ -115,6 +115,8 @@ class UnitCommands:
         self.keys = keys if keys is not None else UnitKeys()
         self.out_of_service = False
         """Set by an encrypted packet that fails its inner CRC; cleared by a reset."""
+        self._parsed: dict[bytes, tuple[Callable[[bytes], bytes], bytes]] = {}
+        """:meth:`_parse` by command data."""
         u = unit
         ok = reply(Response.OK)
 
@@ -176,12 +178,13 @@ class UnitCommands:
             return None
         if self.out_of_service:
             return self._run(data) if data == bytes([Command.RESET]) else None
-        if data[0] != STEX:
-            if data[0] in ENCRYPTED_ONLY or (self.require_encryption and data[0] in MONEY_COMMANDS):
-                return reply(Response.KEY_NOT_SET)
+        code = data[0]
+        if code != STEX:
+            if code in ENCRYPTED_ONLY or (self.require_encryption and code in MONEY_COMMANDS):
+                return _KEY_NOT_SET_REPLY
             return self._run(data)
         if self.keys.key is None:
-            return reply(Response.KEY_NOT_SET)
+            return _KEY_NOT_SET_REPLY
         try:
             received = self.keys.receive(data)
         except StaleCount as why:
@@ -216,16 +219,32 @@ class UnitCommands:
         }
 
     def _run(self, data: bytes) -> bytes:
+        parsed = self._parsed.get(data)
+        if parsed is None:
+            parsed = self._parse(data)
+        fn, params = parsed
+        return fn(params)
+
+    def _parse(self, data: bytes) -> tuple[Callable[[bytes], bytes], bytes]:
+        """The handler of command data and its parameters (an error reply's constant function
+        for an unknown command or a wrong parameter count); remembered by the data, as it is a
+        pure function of the bytes and a host sends a handful of commands all day."""
         if not data:
-            return reply(Response.UNKNOWN_COMMAND)
+            return _constant(reply(Response.UNKNOWN_COMMAND)), b""
         code, params = parse_command(data)
         entry = self._table.get(code)
         if entry is None:
-            return reply(Response.UNKNOWN_COMMAND)
-        low, high, fn = entry
-        if not low <= len(params) <= high:
-            return reply(Response.WRONG_PARAMETERS)
-        return fn(params)
+            parsed = _constant(reply(Response.UNKNOWN_COMMAND)), params
+        else:
+            low, high, fn = entry
+            if low <= len(params) <= high:
+                parsed = fn, params
+            else:
+                parsed = _constant(reply(Response.WRONG_PARAMETERS)), params
+        if len(self._parsed) >= _PARSED_LIMIT:
+            self._parsed.clear()
+        self._parsed[bytes(data)] = parsed
+        return parsed
 
     def _set_generator(self, params: bytes) -> bytes:
         ok = self.keys.set_generator(from_u64(params))
@@ -274,3 +293,10 @@ class UnitCommands:
 
 _SYNC = int(Command.SYNC)
 """SYNC's code as a plain int (compared on every packet)."""
+_KEY_NOT_SET_REPLY = reply(Response.KEY_NOT_SET)
+_PARSED_LIMIT = 256
+
+
+def _constant(answer: bytes) -> Callable[[bytes], bytes]:
+    """A handler that answers ``answer`` whatever the parameters (an error reply)."""
+    return lambda params: answer

@@ -23,6 +23,10 @@ from workbench.errors import ProtocolError
 NEGOTIATION = frozenset({Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE})
 """Commands that set up eSSP: never themselves answered KEY NOT SET."""
 
+_SYNC = int(Command.SYNC)
+_NEGOTIATION = frozenset(int(c) for c in NEGOTIATION)
+"""SYNC and the negotiation's codes as plain ints (looked at for every command)."""
+
 SspAnswer = tuple[int, bytes]
 """The generic response code and the payload after it."""
 
@@ -60,9 +64,10 @@ class SspMaster:
     def request(self, code: int, params: bytes = b"") -> bytes:
         """The frame of a new command, as :meth:`command` sends it, for a caller that reads the
         whole reply with :meth:`answer` (no :class:`Exchange` needed)."""
-        seq = True if code == Command.SYNC else not self._seq
+        sync = code == _SYNC
+        seq = True if sync else not self._seq
         self._seq = seq
-        crypto = None if code == Command.SYNC or code in NEGOTIATION else self.crypto
+        crypto = None if sync or code in _NEGOTIATION else self.crypto
         if crypto is None:
             frame = _plain_frame(seq, self.address, code, params)
         else:

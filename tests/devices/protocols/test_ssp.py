@@ -252,6 +252,45 @@ def test_decoders_raise_only_protocol_error(payload: bytes) -> None:
             pass
 
 
+@given(packets, st.booleans())
+def test_the_remembered_whole_frame_reads_as_byte_by_byte(packet: Packet, corrupt: bool) -> None:
+    """A whole frame is read once and then remembered by its bytes: first and later reads agree
+    with the byte-by-byte deframer (a frame it does not take, e.g. stuffed or with a bad CRC,
+    goes byte by byte)."""
+    frame = bytearray(packet.encode())
+    if corrupt:
+        frame[-1] ^= 0x01
+    bytewise = Deframer()
+    slow = [item for i in range(len(frame)) for item in bytewise.feed(bytes(frame[i : i + 1]))]
+    for _ in range(2):
+        whole = Deframer().whole(bytes(frame))
+        assert whole is None or [whole] == slow
+    if corrupt:
+        assert Deframer().whole(bytes(frame)) is None
+    busy = Deframer()
+    busy.feed(bytes(frame[:3]))  # a frame in progress: nothing is taken whole
+    assert busy.whole(bytes(frame)) is None
+
+
+host_frames = st.builds(
+    Packet, seq=st.booleans(), address=st.sampled_from([0, 0, 0, 5]), data=st.binary(max_size=8)
+).map(Packet.encode)
+
+
+@given(st.lists(st.binary(max_size=12) | host_frames, max_size=12))
+def test_a_slave_link_answers_writes_as_it_answers_single_bytes(writes: list[bytes]) -> None:
+    """Whole frames take the remembered path; the replies, the commands run and the counters are
+    those of the same bytes arriving one at a time."""
+    fast, slow = Counter(), Counter()
+    fast_link, slow_link = SlaveLink(0, fast), SlaveLink(0, slow)
+    fast_out = b"".join(fast_link.feed(w) for w in writes)
+    stream = b"".join(writes)
+    slow_out = b"".join(slow_link.feed(stream[i : i + 1]) for i in range(len(stream)))
+    assert fast_out == slow_out
+    assert fast.calls == slow.calls
+    assert (fast_link.bad_frames, fast_link.retries) == (slow_link.bad_frames, slow_link.retries)
+
+
 @given(st.binary(max_size=300))
 def test_random_bytes_into_a_slave_link_never_raise(data: bytes) -> None:
     link = SlaveLink(0, Counter())
