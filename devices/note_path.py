@@ -4,14 +4,16 @@ rejected with a reason; a jam, a fraud attempt or a reset takes the note out of 
 is cleared to the customer or into the cash box.
 
 A note's life is a chain of stages, each one plain SimPy event (a timeout whose callback is the
-stage) scheduled by the stage before, not a process: the note is read for ``read_s``, enters
-escrow in a second event at the same instant (a poll at that very instant sees it in escrow but
-not yet reported), waits there for the host with one time-out watch, then is credited and
-stacked, or rejected. Every stage runs at its own simulated time, so the device log, the poll
-events, the wear faults (the cash box filling) and the sink see it when it happens, with no
-host polling needed; a stage whose note has left the path (a jam, fraud or reset took it) does
-nothing. A note costs about five events this way, against about a dozen and nine generator
-resumes as a process with a ``simpy.Store`` escrow.
+stage) scheduled by the stage before, not a process: the note is read for ``read_s`` and enters
+escrow, waits there for the host with one time-out watch, is credited ``credit_s`` after it left
+escrow and stacked at ``stack_s``, or rejected for ``reject_s``. Entering escrow and landing in
+the cash box each take a second step at the same instant, after whatever else is due then (a
+poll at that very instant sees the note in escrow but not yet reported, or stacking), as a
+zero-delay event only when something else is due then. Every stage runs at its own simulated
+time, so the device log, the poll events, the wear faults (the cash box filling) and the sink
+see it when it happens, with no host polling needed; a stage whose note has left the path (a
+jam, fraud or reset took it) does nothing. A stacked note costs about four events this way,
+against about a dozen and nine generator resumes as a process with a ``simpy.Store`` escrow.
 
 The escrow time-out (since the note entered escrow or the host last polled or held, whichever
 is later) is host-facing time: it runs on the host's clock (:meth:`Device.host_span`), so in live
@@ -23,9 +25,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import cast
-
-import simpy
 
 from devices.base import Device
 from devices.bill_validator_state import (
@@ -44,11 +43,6 @@ from devices.cash_box import CashBox
 from devices.protocols.ssp_messages import Event, RejectCode
 
 log = logging.getLogger(__name__)
-
-
-def _note_of(stage: simpy.Event) -> Note:
-    """The note a stage's event carries (its value)."""
-    return cast(Note, stage.value)
 
 
 class NotePath:
@@ -145,12 +139,11 @@ class NotePath:
         return f"{what} taken in"
 
     # -- the stages, each one plain event ---------------------------------------------------
-    def _after(self, delay: float, stage: Callable[[simpy.Event], None], note: Note) -> None:
-        """Run ``stage`` ``delay`` simulated seconds from now, told the note (the event's value)."""
-        self.env.timeout(delay, note).callbacks.append(stage)
+    def _after(self, delay: float, stage: Callable[[Note], None], note: Note) -> None:
+        """Run ``stage(note)`` ``delay`` simulated seconds from now (one plain event)."""
+        self.env.timeout(delay).callbacks.append(lambda _: stage(note))
 
-    def _read(self, event: simpy.Event) -> None:
-        note = _note_of(event)
+    def _read(self, note: Note) -> None:
         if self.note is not note:
             return  # a jam, fraud or reset took it out meanwhile
         reason = self._validate(note)
@@ -159,10 +152,19 @@ class NotePath:
             return
         note.phase = "escrow"
         self.escrowed = note
-        self._after(0, self._escrow, note)
+        self._then(self._escrow, note)
 
-    def _escrow(self, event: simpy.Event) -> None:
-        note = _note_of(event)
+    def _then(self, stage: Callable[[Note], None], note: Note) -> None:
+        """Run ``stage(note)`` after whatever else is due at this instant: as an event when
+        something is (a poll then sees the note between the two), else at once (nothing can
+        come in between, and it saves the event)."""
+        env = self.env
+        if env.peek() > env.now:
+            stage(note)
+        else:
+            self._after(0, stage, note)
+
+    def _escrow(self, note: Note) -> None:
         if self.note is not note:
             return
         self.state.emit(Event.READ, note.channel)
@@ -171,15 +173,17 @@ class NotePath:
         if note.verdict is not None:  # settled in the same instant, before this stage
             self._settled(note)
         else:
-            self._watch_escrow(event)
+            self._watch(note)
 
-    def _watch_escrow(self, event: simpy.Event) -> None:
+    def _watch_escrow(self, note: Note) -> None:
+        if self.note is note and note.verdict is None and note.entered is not None:
+            self._watch(note)
+
+    def _watch(self, note: Note) -> None:
         """The escrow time-out: since the note entered escrow or the host last polled or held,
         whichever is later, on the host's clock (a host polling every 200 ms keeps the note at
         any speed). Looked at again when it falls due, as the host may have been in touch."""
-        note = _note_of(event)
-        if self.note is not note or note.verdict is not None or note.entered is None:
-            return
+        assert note.entered is not None
         escrow = self.device.host_span(self.settings.escrow_timeout_s)
         deadline = max(note.entered, self.state.last_contact) + escrow
         now = self.env.now
@@ -189,8 +193,7 @@ class NotePath:
         else:
             self._after(deadline - now, self._watch_escrow, note)
 
-    def _credit(self, event: simpy.Event) -> None:
-        note = _note_of(event)
+    def _credit(self, note: Note) -> None:
         if self.note is not note:
             return
         self.state.emit(Event.CREDIT, note.channel)
@@ -198,17 +201,18 @@ class NotePath:
         s = self.settings
         self._after(s.stack_s - s.credit_s, self._stack, note)
 
-    def _stack(self, event: simpy.Event) -> None:
-        note = _note_of(event)
+    def _stack(self, note: Note) -> None:
         if self.note is not note:
             return
         waiting = self.cash_box.put()
         if waiting is None:
-            self._stacked(note)
+            self._then(self._stacked, note)
         else:  # the box is full (no fault raised it): the note waits in the stacker for room
-            waiting.callbacks.append(lambda _: self._stacked(note) if self.note is note else None)
+            waiting.callbacks.append(lambda _: self._stacked(note))
 
     def _stacked(self, note: Note) -> None:
+        if self.note is not note:
+            return
         state = self.state
         state.stacked += 1
         state.last_reject = RejectCode.NOTE_ACCEPTED
@@ -287,8 +291,7 @@ class NotePath:
         note.reason = reason
         self._after(self.settings.reject_s, self._rejected, note)
 
-    def _rejected(self, event: simpy.Event) -> None:
-        note = _note_of(event)
+    def _rejected(self, note: Note) -> None:
         if self.note is not note or note.reason is None:
             return
         state = self.state
