@@ -2,7 +2,8 @@
 byte sessions, in CPU time and in raw SimPy events' worth of CPU time (the best of raw loops run
 alongside): a touch (the controller's packets to the host), a receipt with the two status
 queries a kiosk sends first, a card reader exchange (command frame, ACK and reply, the host's
-ACK), and a whole served customer (a short run of the ``bill_payment`` kiosk, best of several:
+ACK), an SSP POLL exchange with the bill validator (the host's frame, the unit's framed reply,
+read by the host), and a whole served customer (a short run of the ``bill_payment`` kiosk, best of several:
 on a shared machine the fastest run is the one least disturbed).
 
     .venv/bin/python bench/customer_steps_bench.py [--rounds 7] [--years 0.05] [--runs 3]
@@ -25,8 +26,10 @@ import simpy
 
 from bench.kiosk_bench import kiosk_profile, raw_simpy, served, virtual_kiosk
 from devices.catalog import default_catalog
+from devices.protocols import ssp_messages as sm
 from devices.protocols import stx_bcc as cr
 from devices.protocols.hosts.card_reader import CardReaderHost
+from devices.protocols.hosts.ssp import SspMaster
 from devices.terminal import Terminal
 from devices.usage import receipt_bytes
 from workbench.clock import DAY
@@ -46,8 +49,9 @@ def best_us(step: Callable[[], object], n: int, rounds: int) -> float:
 
 
 def steps(rounds: int) -> dict[str, float]:
-    """CPU microseconds of a touch, a receipt with its status queries and a card exchange, on
-    a ``bill_payment`` kiosk two days into its year (customers off: nothing else runs)."""
+    """CPU microseconds of a touch, a receipt with its status queries, a card exchange and an
+    SSP poll, on a ``bill_payment`` kiosk two days into its year (customers off: nothing else
+    runs)."""
     env = simpy.Environment()
     profile = kiosk_profile("bill_payment", usage=False, mtbf=False)
     terminal = Terminal(env, "KSK-STEPS", profile, default_catalog(), seed=1)
@@ -62,6 +66,11 @@ def steps(rounds: int) -> dict[str, float]:
     card = reader.new_session()  # type: ignore[attr-defined]
     status = CardReaderHost.request(cr.CM_STATUS, "0")
     ack = CardReaderHost.ack()
+    validator = terminal.devices["bill_validator"].new_session()  # type: ignore[attr-defined]
+    ssp = SspMaster()
+    setup = ((sm.Command.SYNC, b""), (sm.Command.SET_INHIBITS, sm.inhibit_mask(range(1, 8))))
+    for code, params in (*setup, (sm.Command.ENABLE, b""), (sm.Command.POLL, b"")):
+        ssp.answer(validator.feed(ssp.request(code, params)))
 
     def touch() -> None:
         screen.act("touch", "480", "300")
@@ -77,10 +86,14 @@ def steps(rounds: int) -> dict[str, float]:
         CardReaderHost.answer(card.feed(status))
         card.feed(ack)
 
+    def poll() -> None:
+        ssp.answer(validator.feed(ssp.request(sm.Command.POLL)))
+
     return {
         "touch": best_us(touch, 2000, rounds),
         "receipt and 2 status queries": best_us(print_receipt, 2000, rounds),
         "card exchange": best_us(exchange, 2000, rounds),
+        "SSP poll exchange": best_us(poll, 2000, rounds),
     }
 
 
