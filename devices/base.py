@@ -117,6 +117,10 @@ def _usage(method: Callable[..., str]) -> str:
     return " ".join(words)
 
 
+_CHUNK = 4096
+"""Events written out at a time when a log is read."""
+
+
 def _text(kind: str, detail: dict[str, Any]) -> str:
     """A recorded event as its log line reads: ``kind k=v ...``."""
     text = kind
@@ -247,10 +251,12 @@ class Device(Generic[S]):
     def log(self) -> list[tuple[float, str]]:
         """The recorded events as ``(time, "kind k=v ...")`` pairs, oldest first (the recent
         :attr:`log_limit` or so when a limit is set)."""
-        if self._unread:
-            self._log.extend([(now, _text(kind, detail)) for now, kind, detail in self._unread])
-            self._unread.clear()
-        return self._log
+        unread, formatted = self._unread, self._log
+        while unread:  # in chunks, each dropped once written: a year's events are not held twice
+            chunk = unread[:_CHUNK]
+            del unread[:_CHUNK]
+            formatted.extend([(now, _text(kind, detail)) for now, kind, detail in chunk])
+        return formatted
 
     # -- faults --------------------------------------------------------------------------
     def has(self, fault_id: str) -> bool:

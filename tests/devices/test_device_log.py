@@ -41,3 +41,14 @@ def test_a_limited_log_keeps_the_most_recent_read_or_not() -> None:
         log = device.log
         assert 10 <= len(log) <= 20
         assert [text.split()[1] for _, text in log] == [f"i={i}" for i in range(95 - len(log), 95)]
+
+
+def test_a_long_unread_log_is_written_out_whole_and_in_order() -> None:
+    # more events than are written out at a time when the log is read
+    env = simpy.Environment()
+    device = printer(env)
+    for i in range(10_000):
+        device.record("probe", i=i)
+        if i == 2_500:
+            assert len(device.log) == 2_501
+    assert device.log == [(0, f"probe i={i}") for i in range(10_000)]
