@@ -105,7 +105,7 @@ def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
 
     def fault(where: tuple[str | int, ...], fault_id: str) -> None:
         if fault_id not in known:
-            raise fail(where, f"unknown fault {fault_id!r}; see 'workbench faults list'")
+            raise fail(where, catalog.unknown(fault_id))
         if fault_id not in faults:
             raise fail(where, f"profile {profile.name!r} has no device showing {fault_id!r}")
 

@@ -8,6 +8,7 @@ them and the capacity model draws failures from their rates.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -105,7 +106,14 @@ class FaultCatalog(Mapping[str, FaultMode]):
         try:
             return self._modes[fault_id]
         except KeyError:
-            raise CatalogError(f"unknown fault {fault_id!r}; see 'workbench faults list'") from None
+            raise CatalogError(self.unknown(fault_id)) from None
+
+    def unknown(self, fault_id: str) -> str:
+        """What to say of an id the catalog lacks, with the id it was most likely meant to be
+        (a close match only: ``printer.paper_ot``, not ``printer.on_fire``)."""
+        close = difflib.get_close_matches(str(fault_id), self._modes, n=1, cutoff=0.85)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown fault {fault_id!r}; see 'workbench faults list'{guess}"
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._modes)

@@ -72,6 +72,12 @@ def test_a_typo_at_the_top_level(tmp_path: Path) -> None:
             r":11: timeline.0.inject: unknown fault 'display.on_fire'",
         ),
         (
+            "inject: display.brightness_low",
+            "inject: display.brightness_lo",
+            r":11: timeline.0.inject: unknown fault 'display.brightness_lo'; see 'workbench "
+            r"faults list'; did you mean 'display.brightness_low'\?$",
+        ),
+        (
             "tuesday 08:55",
             "someday 08:55",
             r":4: start: start\(='someday 08:55'\): 'someday' is neither a weekday",

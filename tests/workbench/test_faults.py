@@ -51,5 +51,15 @@ def test_unknown_key_lists_the_valid_ones(tmp_path: Path) -> None:
 
 
 def test_unknown_fault_id_is_a_catalog_error() -> None:
-    with pytest.raises(CatalogError, match=r"unknown fault 'printer\.on_fire'"):
+    with pytest.raises(CatalogError) as info:
         default_catalog()["printer.on_fire"]
+    assert str(info.value) == "unknown fault 'printer.on_fire'; see 'workbench faults list'"
+
+
+def test_a_misspelt_fault_id_names_the_one_it_was_meant_to_be() -> None:
+    with pytest.raises(CatalogError) as info:
+        default_catalog()["printer.paper_ot"]
+    assert str(info.value) == (
+        "unknown fault 'printer.paper_ot'; see 'workbench faults list'; "
+        "did you mean 'printer.paper_out'?"
+    )
