@@ -31,20 +31,13 @@ from remote.agent_session import Sessions
 from remote.audit import AuditLog
 from remote.backend import Backend
 from remote.certs import CertInfo, Judgement, fingerprint, judge, read_public_key
+from remote.unauthenticated import REFUSED_METHODS, early_close
 from workbench import sla
 from workbench.config import Strict
 from workbench.errors import ConfigError, RemoteError, TransportError
 from workbench.ids import check_terminal_id
 
 log = logging.getLogger(__name__)
-
-_OTHER_METHODS = {
-    b"password": "password attempt: passwords are never accepted",
-    b"keyboard-interactive": "keyboard-interactive attempt: not accepted",
-    b"hostbased": "host-based attempt: not accepted",
-    b"gssapi-with-mic": "GSSAPI attempt: not accepted",
-    b"gssapi-keyex": "GSSAPI attempt: not accepted",
-}
 
 
 class AgentConfig(Strict):
@@ -79,21 +72,6 @@ class AgentConfig(Strict):
             return check_terminal_id(value)
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
-
-
-def early_close(client_version: str | None, exc: Exception | None) -> tuple[str, str]:
-    """The audit event and reason for a connection that closed before any auth request.
-
-    No identification string from the client and a plain close, reset or login time-out: a
-    reachability check (``port_check``; sshd logs it as "Did not receive identification
-    string"). Anything else is a ``connection_dropped``: not SSH, or an SSH client that gave up."""
-    if client_version is None:
-        if exc is None or isinstance(exc, (asyncssh.ConnectionLost, ConnectionError)):
-            timed_out = isinstance(exc, asyncssh.ConnectionLost) and str(exc) != "Connection lost"
-            why = f" ({exc})" if timed_out else ""  # a reset is just how a check hangs up
-            return "port_check", f"closed before the SSH version exchange{why}"
-        return "connection_dropped", f"not an SSH client: {exc}"
-    return "connection_dropped", f"closed before authentication: {exc or 'by the client'}"
 
 
 class _Connection(asyncssh.SSHServer):
@@ -137,8 +115,8 @@ class _Connection(asyncssh.SSHServer):
         ssh_internals.watch_undecodable_exec(conn, self._undecodable)
 
     async def _on_userauth(self, username: str, method: bytes) -> None:
-        if method in _OTHER_METHODS:
-            await self._refuse(username, _OTHER_METHODS[method], method=method.decode())
+        if method in REFUSED_METHODS:
+            await self._refuse(username, REFUSED_METHODS[method], method=method.decode())
 
     def _undecodable(self, command: bytes) -> None:
         """Audit an exec request asyncssh refuses because it is not UTF-8."""

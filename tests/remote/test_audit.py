@@ -427,7 +427,7 @@ async def test_a_garbage_audit_tail_does_not_keep_a_kiosk_from_starting(
 
 
 def test_a_connection_silent_until_the_login_timeout_is_a_port_check_that_says_so() -> None:
-    from remote.agent import early_close
+    from remote.unauthenticated import early_close
 
     assert early_close(None, asyncssh.ConnectionLost("Login timeout expired")) == (
         "port_check",
