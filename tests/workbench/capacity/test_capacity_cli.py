@@ -148,6 +148,12 @@ def test_sweep_out_plot_input_and_vary_value_mistakes_are_one_line_errors(
     result = invoke(["plot", str(binary), "--terminal"], obj)
     assert isinstance(result.exception, ConfigError), result.exception
     assert "not a sweep results file" in str(result.exception)
+    # a file with no sweep rows said "no sweep points to plot" without naming the file
+    headless = tmp_path / "notes.csv"
+    headless.write_text("garbage\n")
+    result = invoke(["plot", str(headless), "--terminal"], obj)
+    assert isinstance(result.exception, ConfigError), result.exception
+    assert str(result.exception).startswith(f"{headless}: no sweep points")
     # a value the plan refuses was reported as pydantic's documentation link, not the reason
     args = ["sweep", str(small_plan_file), "--vary", "success_rate=2", "--workers", "1"]
     result = invoke(args, obj)

@@ -148,6 +148,10 @@ def plot(
     if out is None and not terminal:
         raise ConfigError("plot: give --out FILE.png, --terminal, or both")
     points = load(results)
+    if not points:
+        raise ConfigError(
+            f"{results}: no sweep points: give a `workbench capacity sweep --out` file"
+        )
     scopes = list(regions) or ["overall"]
     if "all" in scopes:
         scopes = scopes_of(points)
