@@ -18,7 +18,7 @@ from workbench.capacity.model import Inputs
 from workbench.capacity.scaling import with_region_engineers
 from workbench.capacity.stats import Summary
 from workbench.capacity.sweep import run_raw
-from workbench.capacity.verdict import parse_share
+from workbench.capacity.verdict import did_you_mean, parse_share
 from workbench.capacity.workers import Progress
 from workbench.errors import ConfigError
 
@@ -48,7 +48,7 @@ def parse_target(spec: str) -> Target:
         return Target(name, name, floor)
     raise ConfigError(
         f"--target {spec!r}: unknown target {name!r}; valid: {', '.join(BY_KEY)}, "
-        f"{', '.join(sorted(SCOPE_METRICS))}"
+        f"{', '.join(sorted(SCOPE_METRICS))}" + did_you_mean(name, [*BY_KEY, *SCOPE_METRICS])
     )
 
 

@@ -9,6 +9,7 @@ The plan as a whole fails if any row fails, holds if every row holds, else is un
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,8 +44,15 @@ def check_clause(name: str, where: str) -> Clause:
     if clause is None:
         raise ConfigError(
             f"{where}: unknown SLA clause {name!r}; valid: {', '.join(BY_KEY)} or 'default'"
+            + did_you_mean(name, [*BY_KEY, "default"])
         )
     return clause
+
+
+def did_you_mean(name: str, valid: list[str]) -> str:
+    """``; did you mean 'p1_onsite'?`` for a close misspelling of one of ``valid``, else ''."""
+    close = difflib.get_close_matches(name, valid, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def resolve_targets(

@@ -77,6 +77,11 @@ def test_targets_default_plan_shares_and_overrides_name_the_bad_one() -> None:
     assert set(resolve_targets(0.95, {}, ["default=0.7"]).values()) == {0.7}
     with pytest.raises(ConfigError, match=r"unknown SLA clause 'p1_onsight'; valid: p1_contact"):
         resolve_targets(0.95, {}, ["p1_onsight=0.9"])
+    with pytest.raises(ConfigError, match=r"or 'default'; did you mean 'p1_onsite'\?$"):
+        resolve_targets(0.95, {}, ["p1_onsight=0.9"])
+    with pytest.raises(ConfigError) as info:  # nothing close: no guess
+        resolve_targets(0.95, {}, ["wizards=0.9"])
+    assert str(info.value).endswith("p3_fix or 'default'")
     with pytest.raises(ConfigError, match=r"the share of 'p1_onsite' must be a number in \[0, 1\]"):
         resolve_targets(0.95, {}, ["p1_onsite=95"])
 
