@@ -321,14 +321,23 @@ class KioskApp:
     def _pay_cash(self) -> Generator[simpy.Event, Any, bool]:
         s, rng = self.settings, self.rng
         validator = self.devices["bill_validator"]
-        if not self._validator_ready:
+        set_up = self._validator_ready
+        if not set_up:
             self._validator_ready = self._validator_setup()
         answer = self._ssp(sm.Command.ENABLE)
+        if answer is not None and answer[0] == sm.Response.OK:
+            # The events left from before are not this customer's, but a SLAVE RESET among
+            # them, on a unit set up before, says it rebooted since the last customer (a power
+            # cycle, a staff reset): its channels are inhibited again, so set it up afresh.
+            left = self._ssp(_POLL)
+            events = _poll_events(left[1]) if left is not None and left[0] == _OK else ()
+            if set_up and any(event.code == _SLAVE_RESET for event in events):
+                self._validator_ready = self._validator_setup()
+                answer = self._ssp(sm.Command.ENABLE) if self._validator_ready else None
         if answer is None or answer[0] != sm.Response.OK:
             self._validator_ready = False
             self.record("cash_refused", reason="validator")
             return False
-        self._ssp(sm.Command.POLL)  # events left from before are not this customer's
         credited = 0
         for _ in range(rng.randint(1, s.max_notes)):
             yield self.env.timeout(rng.uniform(2.0, 5.0))

@@ -1,7 +1,8 @@
 """The bill validator's note path as a chain of plain SimPy events: the same device log, poll
 events and customer outcomes as the note's life had as a SimPy process (pinned from that
-implementation), with faults landing mid-note at every stage, and a note that times out in
-escrow with no host polling at all."""
+implementation, with the same application), with faults landing mid-note at every stage and the
+application setting the unit up afresh after each reboot, and a note that times out in escrow
+with no host polling at all."""
 
 from __future__ import annotations
 
@@ -36,9 +37,9 @@ JAM, UNSAFE, FRAUD = (f"bill_validator.{f}" for f in ("safe_jam", "unsafe_jam", 
 PLAN: dict[int, tuple[float, str, float | None]] = {
     1: (0.5, JAM, 30),  # reading
     3: (1.2, FRAUD, None),  # in escrow (a power cycle 20 s later)
-    5: (2.0, UNSAFE, 40),  # rejecting (the channels stayed inhibited after the reset)
-    7: (2.7, JAM, 40),  # just after the note went back
-    9: (1.2, "power-cycle", None),  # rejecting
+    5: (2.0, UNSAFE, 40),  # stacking, before the credit
+    7: (2.7, JAM, 40),  # stacking, after the credit
+    9: (1.2, "power-cycle", None),  # in escrow
     11: (1.0, UNSAFE, 10),  # the very instant the read ends
     13: (2.3, JAM, 30),  # stacking, after the credit
     15: (1.2, "power-cycle", None),  # in escrow
@@ -93,7 +94,7 @@ def test_faults_mid_note_give_the_log_and_outcomes_of_the_process_based_path(
 ) -> None:
     terminal = _day_with_faults_mid_note(tmp_path)
     log = terminal.devices["bill_validator"].log
-    assert _lines(log, 2, 23) == [
+    assert _lines(log, 2, 32) == [
         (26470.707505, "note_inserted value=20 genuine=True"),
         (26470.707505, "reading value=20"),
         (26471.207505, "fault id=bill_validator.safe_jam"),  # mid-read: channel not known
@@ -115,80 +116,104 @@ def test_faults_mid_note_give_the_log_and_outcomes_of_the_process_based_path(
         (27320.492795, "reset"),
         (27322.492795, "clear id=bill_validator.fraud_attempt"),
         (27322.492795, "ready"),
+        (28236.866824, "enabled"),
+        (
+            28236.866824,
+            "inhibits accepting=[1, 2, 3, 4, 5, 6, 7]",
+        ),  # the next customer finds the reboot: set up afresh
+        (28241.402193, "note_inserted value=5 genuine=True"),
+        (28241.402193, "reading value=5"),
+        (28242.402193, "escrow channel=1"),
+        (28242.902193, "stacking channel=1"),
+        (28243.502193, "credit channel=1"),
+        (28244.102193, "stacked channel=1 cash_box=3"),
+        (28244.402193, "disabled"),
     ]
-    assert _lines(log, 30, 37) == [
-        (29257.792534, "note_inserted value=10 genuine=True"),
-        (29257.792534, "reading value=10"),
-        (29258.792534, "rejecting reason=CHANNEL_INHIBIT"),
-        (29259.792534, "fault id=bill_validator.unsafe_jam"),  # on its way back: never rejected
-        (29259.792534, "disabled"),
-        (29299.792534, "clear id=bill_validator.unsafe_jam"),
-        (29299.792534, "note_cleared to=front channel=0"),
+    assert _lines(log, 33, 41) == [
+        (31170.965182, "note_inserted value=50 genuine=True"),
+        (31170.965182, "reading value=50"),
+        (31171.965182, "escrow channel=4"),
+        (31172.465182, "stacking channel=4"),
+        (
+            31172.965182,
+            "fault id=bill_validator.unsafe_jam",
+        ),  # stacking, not yet credited: handed back
+        (31172.965182, "disabled"),
+        (31212.965182, "clear id=bill_validator.unsafe_jam"),
+        (31212.965182, "note_cleared to=front channel=4"),
     ]
-    assert _lines(log, 59, 65) == [
-        (31804.302756, "note_inserted value=5 genuine=True"),
-        (31804.302756, "reading value=5"),
-        (31805.302756, "rejecting reason=CHANNEL_INHIBIT"),
-        (31805.502756, "reset"),
-        (31807.502756, "note_cleared to=front channel=0"),
-        (31807.502756, "ready"),
+    assert _lines(log, 48, 58) == [
+        (33006.120709, "note_inserted value=5 genuine=True"),
+        (33006.120709, "reading value=5"),
+        (33007.120709, "escrow channel=1"),
+        (33007.620709, "stacking channel=1"),
+        (33008.220709, "credit channel=1"),
+        (33008.820709, "fault id=bill_validator.safe_jam"),  # credited, jammed in the stacker
+        (33011.341978, "note_refused value=5 reason=note_path_jammed"),
+        (33011.341978, "disabled"),
+        (33048.820709, "clear id=bill_validator.safe_jam"),
+        (33048.820709, "note_cleared to=cash_box channel=1"),
     ]
-    assert _lines(log, 73, 79) == [
-        (32184.289262, "note_inserted value=10 genuine=True"),
-        (32184.289262, "reading value=10"),
-        (32185.289262, "fault id=bill_validator.unsafe_jam"),  # the same instant as the read end
-        (32185.289262, "disabled"),
-        (32195.289262, "clear id=bill_validator.unsafe_jam"),
-        (32195.289262, "note_cleared to=front channel=0"),
+    assert _lines(log, 65, 73) == [
+        (33139.597933, "note_inserted value=10 genuine=True"),
+        (33139.597933, "reading value=10"),
+        (33140.597933, "escrow channel=2"),
+        (33140.797933, "reset"),  # in escrow: handed back when the unit is up again
+        (33142.797933, "note_cleared to=front channel=2"),
+        (33142.797933, "ready"),
+        (35224.15786, "inhibits accepting=[1, 2, 3, 4, 5, 6, 7]"),
+        (35224.15786, "enabled"),
     ]
-    assert _lines(log, 86, 127) == [
-        (32287.157463, "note_inserted value=50 genuine=True"),
-        (32287.157463, "reading value=50"),
-        (32288.157463, "escrow channel=4"),
-        (32288.657463, "stacking channel=4"),
-        (32289.257463, "credit channel=4"),
-        (32289.457463, "fault id=bill_validator.safe_jam"),  # credited, jammed in the stacker
-        (32289.657463, "disabled"),
-        (32319.457463, "clear id=bill_validator.safe_jam"),
-        (32319.457463, "note_cleared to=cash_box channel=4"),
-        (33955.795896, "enabled"),
-        (33960.793917, "note_inserted value=20 genuine=True"),
-        (33960.793917, "reading value=20"),
-        (33961.793917, "escrow channel=3"),
-        (33962.293917, "stacking channel=3"),
-        (33962.893917, "credit channel=3"),
-        (33963.493917, "stacked channel=3 cash_box=7"),
-        (33963.793917, "disabled"),
-        (34766.349045, "enabled"),
-        (34770.462836, "note_inserted value=20 genuine=True"),
-        (34770.462836, "reading value=20"),
-        (34771.462836, "escrow channel=3"),
-        (34771.662836, "reset"),  # in escrow: handed back when the unit is up again
-        (34773.662836, "note_cleared to=front channel=3"),
-        (34773.662836, "ready"),
-        (36152.17876, "inhibits accepting=[1, 2, 3, 4, 5, 6, 7]"),
-        (36152.17876, "enabled"),
-        (36155.045978, "note_inserted value=10 genuine=True"),
-        (36155.045978, "reading value=10"),
-        (36156.045978, "escrow channel=2"),
-        (36156.545978, "stacking channel=2"),
-        (36157.145978, "credit channel=2"),
-        (36157.745978, "stacked channel=2 cash_box=8"),
-        (36160.868664, "note_inserted value=50 genuine=True"),
-        (36160.868664, "reading value=50"),
-        (36161.868664, "escrow channel=4"),
-        (36162.368664, "stacking channel=4"),
-        (36162.568664, "fault id=bill_validator.fraud_attempt"),  # stacking, not credited
-        (36162.868664, "disabled"),
-        (36182.568664, "reset"),
-        (36184.568664, "clear id=bill_validator.fraud_attempt"),
-        (36184.568664, "ready"),
+    assert _lines(log, 79, 85) == [
+        (35233.151739, "note_inserted value=10 genuine=True"),
+        (35233.151739, "reading value=10"),
+        (35234.151739, "fault id=bill_validator.unsafe_jam"),  # the same instant as the read end
+        (35234.151739, "disabled"),
+        (35244.151739, "clear id=bill_validator.unsafe_jam"),
+        (35244.151739, "note_cleared to=front channel=0"),
+    ]
+    assert _lines(log, 92, 101) == [
+        (35336.01994, "note_inserted value=50 genuine=True"),
+        (35336.01994, "reading value=50"),
+        (35337.01994, "escrow channel=4"),
+        (35337.51994, "stacking channel=4"),
+        (35338.11994, "credit channel=4"),
+        (35338.31994, "fault id=bill_validator.safe_jam"),  # credited, jammed in the stacker
+        (35338.51994, "disabled"),
+        (35368.31994, "clear id=bill_validator.safe_jam"),
+        (35368.31994, "note_cleared to=cash_box channel=4"),
+    ]
+    assert _lines(log, 110, 118) == [
+        (37819.325312, "note_inserted value=20 genuine=True"),
+        (37819.325312, "reading value=20"),
+        (37820.325312, "escrow channel=3"),
+        (37820.525312, "reset"),  # in escrow
+        (37822.525312, "note_cleared to=front channel=3"),
+        (37822.525312, "ready"),
+        (39201.041236, "inhibits accepting=[1, 2, 3, 4, 5, 6, 7]"),
+        (39201.041236, "enabled"),
+    ]
+    assert _lines(log, 124, 135) == [
+        (39209.731141, "note_inserted value=50 genuine=True"),
+        (39209.731141, "reading value=50"),
+        (39210.731141, "escrow channel=4"),
+        (39211.231141, "stacking channel=4"),
+        (39211.431141, "fault id=bill_validator.fraud_attempt"),  # stacking, not credited
+        (39211.731141, "disabled"),
+        (39231.431141, "reset"),
+        (39233.431141, "clear id=bill_validator.fraud_attempt"),
+        (39233.431141, "ready"),
+        (45819.301961, "enabled"),
+        (
+            45819.301961,
+            "inhibits accepting=[1, 2, 3, 4, 5, 6, 7]",
+        ),  # set up afresh after the reboot
     ]
     app = terminal.app
     assert app is not None
-    assert (len(log), app.stats.notes_credited, app.stats.notes_returned) == (407, 6, 60)
+    assert (len(log), app.stats.notes_credited, app.stats.notes_returned) == (470, 58, 1)
     status = terminal.devices["bill_validator"].status()
-    assert status["cash_box"]["level"] == status["counters"]["stacked"] == 8
+    assert status["cash_box"]["level"] == status["counters"]["stacked"] == 59
 
 
 def test_a_note_times_out_in_escrow_with_no_host_polling_at_all() -> None:
