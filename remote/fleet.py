@@ -19,11 +19,6 @@ from workbench.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def discover(state_dir: str | Path) -> list[Path]:
-    """Every ``*/endpoints.json`` under a state directory, sorted by terminal id."""
-    return sorted(Path(state_dir).glob("*/endpoints.json"))
-
-
 async def fleet(
     manifests: Sequence[Path],
     identity: Identity,

@@ -22,7 +22,8 @@ from rich.table import Table
 from devices.kiosk import KioskHost
 from remote.audit import verify
 from remote.client import Endpoint, Identity, RunReport, record_run
-from remote.fleet import discover, fleet
+from remote.endpoint import discover
+from remote.fleet import fleet
 from remote.remedy_client import apply_remedy, record_remedy
 from remote.window import CertificateAuthority, engineer_key
 from scenarios.wiring import kiosk_backend, kiosk_extra

@@ -3,7 +3,8 @@ palette, F1 help, ``:`` to jump, Esc to go back, dark and light themes.
 
     WorkbenchApp(LiveBackend(state_dir, ca=...)).run()
 
-The app only talks to a :class:`tui.backend.Backend`; tests hand it a fake one.
+The app only talks to a :class:`tui.backend.Backend`; tests hand it a fake one. The first frame
+needs only the fleet: every other screen's module is imported when it is first shown.
 """
 
 from __future__ import annotations
@@ -18,18 +19,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from tui.backend import Backend, WindowView
-from tui.screens.classroom import ClassScreen
 from tui.screens.fleet import FleetScreen
-from tui.screens.help import HelpScreen
-from tui.screens.jump import JumpScreen
-from tui.screens.reason import ReasonScreen
-from tui.screens.reports import ReportsScreen
-from tui.screens.terminal import TerminalScreen
-from tui.screens.trainer import TrainerScreen
-from tui.screens.window import WindowScreen
 from tui.widgets.countdown import Countdown
-
-VIEWS = {"window": WindowScreen, "reports": ReportsScreen, "class": ClassScreen}
 
 
 class WorkbenchApp(App[None]):
@@ -78,8 +69,13 @@ class WorkbenchApp(App[None]):
         if window is not None:
             self.set_window(window)
         if self.reason:
-            self._start(self.reason)
+            # the session is recorded once the first frame is out (opening the store, creating it
+            # on a first run, is not what a user should wait to see the fleet for)
+            self._session_text()
+            self.call_after_refresh(self._start, self.reason)
         else:
+            from tui.screens.reason import ReasonScreen
+
             self.push_screen(ReasonScreen(), self._start)
 
     def _start(self, reason: str | None) -> None:
@@ -131,11 +127,26 @@ class WorkbenchApp(App[None]):
         self._to_fleet()
         if view == "fleet":
             return
-        if view in VIEWS:
-            self.push_screen(VIEWS[view]())
+        # each screen's module is imported the first time it is shown: the first frame is the fleet
+        if view == "window":
+            from tui.screens.window import WindowScreen
+
+            self.push_screen(WindowScreen())
+        elif view == "reports":
+            from tui.screens.reports import ReportsScreen
+
+            self.push_screen(ReportsScreen())
+        elif view == "class":
+            from tui.screens.classroom import ClassScreen
+
+            self.push_screen(ClassScreen())
         elif view == "trainer":
+            from tui.screens.trainer import TrainerScreen
+
             self.push_screen(TrainerScreen(self._focus_terminal()))
         elif any(r.terminal == view for r in self.fleet.table.rows):
+            from tui.screens.terminal import TerminalScreen
+
             self.push_screen(TerminalScreen(view))
         else:
             self.notify(f"no view or terminal {view!r}", severity="warning")
@@ -150,6 +161,8 @@ class WorkbenchApp(App[None]):
         return next(s for s in self.screen_stack if isinstance(s, FleetScreen))
 
     def _focus_terminal(self) -> str | None:
+        from tui.screens.terminal import TerminalScreen
+
         if isinstance(self.screen, TerminalScreen):
             return self.screen.terminal
         row = self.fleet.table.current
@@ -157,6 +170,8 @@ class WorkbenchApp(App[None]):
 
     def action_jump(self) -> None:
         ids = [r.terminal for r in self.fleet.table.rows[:2000]]
+        from tui.screens.jump import JumpScreen
+
         self.push_screen(JumpScreen(ids), lambda v: self.show(v) if v else None)
 
     def action_go_back(self) -> None:
@@ -164,6 +179,8 @@ class WorkbenchApp(App[None]):
             self.pop_screen()
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         title = type(self.screen).__name__.removesuffix("Screen")
@@ -206,6 +223,9 @@ class WorkbenchApp(App[None]):
             "Fan the quick suite out over the marked (or shown) terminals",
             lambda: fleet.action_fan_out("quick"),
         )
+        from tui.screens.terminal import TerminalScreen
+        from tui.screens.trainer import TrainerScreen
+
         if isinstance(screen, TrainerScreen) and screen.terminal:
             where = screen.terminal
             yield SystemCommand("Start a scenario here", where, screen.action_scenario)
@@ -218,6 +238,8 @@ class WorkbenchApp(App[None]):
             yield SystemCommand("Apply a remedy here", screen.terminal, screen.action_remedy)
 
     def _new_class(self) -> None:
+        from tui.screens.classroom import ClassScreen
+
         self.show("class")
         if isinstance(self.screen, ClassScreen):
             self.screen.action_new()

@@ -11,9 +11,10 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from workbench.records import MaintenanceRun, Scorecard
+if TYPE_CHECKING:
+    from workbench.records import MaintenanceRun, Scorecard
 
 SUITES = ("inspection", "quick")
 """The suites offered first; ``device:NAME`` suites come from :meth:`Backend.suites`."""

@@ -23,11 +23,12 @@ from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
 from tui.live_class import ClassOps
 from tui.live_trainer import TrainerOps
 from workbench.errors import ConfigError, RemoteError, WorkbenchError
-from workbench.records import MaintenanceRun
-from workbench.store import RecordStore
 
 if TYPE_CHECKING:
-    from remote.client import Endpoint, Identity
+    from remote.client import Identity
+    from remote.endpoint import Endpoint
+    from workbench.records import MaintenanceRun
+    from workbench.store import RecordStore
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class LiveBackend(TrainerOps, ClassOps):
 
     # -- records --------------------------------------------------------------------------------
     def _store(self) -> RecordStore:
+        from workbench.store import RecordStore  # sqlite and the schema: not for the first frame
+
         return RecordStore(self.store_path)
 
     def start_session(self, reason: str) -> None:
@@ -103,7 +106,7 @@ class LiveBackend(TrainerOps, ClassOps):
 
     # -- the fleet ------------------------------------------------------------------------------
     def _manifests(self) -> dict[str, dict[str, Any]]:
-        from remote.fleet import discover
+        from remote.endpoint import discover
 
         out = {}
         for path in discover(self.state_dir):
@@ -157,12 +160,12 @@ class LiveBackend(TrainerOps, ClassOps):
             endpoint = self._endpoint(terminal)
         except WorkbenchError:
             return "-"
-        from remote.client import probe
+        from remote.endpoint import probe
 
         return await probe(endpoint.host, endpoint.port)
 
     def _endpoint(self, terminal: str) -> Endpoint:
-        from remote.client import Endpoint
+        from remote.endpoint import Endpoint
 
         return Endpoint.from_manifest(self.state_dir / terminal / "endpoints.json")
 

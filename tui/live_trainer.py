@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from tui.backend import PlayView, ScenarioInfo, ScoreItem, ScoreView, StepView, at_text
 from workbench.errors import ConfigError, DeviceError, RemoteError, TransportError, WorkbenchError
-from workbench.records import Scorecard
-from workbench.store import RecordStore
+
+if TYPE_CHECKING:
+    from workbench.records import Scorecard
 
 
 def _summary(description: str, title: str) -> str:
@@ -108,6 +109,8 @@ class TrainerOps:
     def scorecards(self, limit: int = 200) -> list[Scorecard]:
         if not self.store_path.exists():
             return []
+        from workbench.store import RecordStore
+
         with RecordStore(self.store_path) as store:
             cards = store.scorecards()
         return sorted(cards, key=lambda c: (c.created, c.id), reverse=True)[:limit]

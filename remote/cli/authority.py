@@ -79,7 +79,7 @@ def grant(
     store: str | None,
 ) -> None:
     """Sign an engineer's public key for a remote window on one or more terminals."""
-    from remote.fleet import discover
+    from remote.endpoint import discover
     from remote.window import CertificateAuthority, parse_allow, read_public_key
     from workbench.store import RecordStore
 

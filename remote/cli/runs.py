@@ -124,7 +124,7 @@ def fleet(
 ) -> None:
     """Run a suite on every terminal under STATE_DIR, N at a time; a summary table at the end."""
     from remote import client
-    from remote.fleet import discover
+    from remote.endpoint import discover
     from remote.fleet import fleet as fan_out
     from workbench.store import RecordStore
 

@@ -17,7 +17,8 @@ from remote_testkit import TERMINAL, Keys, audit_events, next_event
 
 from remote.agent import Agent
 from remote.audit import AuditLog, Seal, read, verify
-from remote.client import AgentClient, Endpoint, probe
+from remote.client import AgentClient, Endpoint
+from remote.endpoint import probe
 from remote.window import issue_host_identity
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,8 @@ from static_backend import StaticBackend
 
 from remote.agent import Agent
 from remote.client import AgentClient, Endpoint, record_run, run_suite
-from remote.fleet import discover, fleet
+from remote.endpoint import discover
+from remote.fleet import fleet
 from workbench.errors import AuthError, ConfigError, TransportError
 from workbench.store import RecordStore
 

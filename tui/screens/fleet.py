@@ -111,7 +111,9 @@ class FleetScreen(Screen[None]):
             self.query_one("#fleet-filter", Input), "value", self._filter_changed, init=False
         )
         self.table.focus()
-        self.action_reload()
+        # read after the first frame ("loading terminals…"): the store and the state directory
+        # are not what the first paint should wait for, nor compete with in another thread
+        self.call_after_refresh(self.action_reload)
         self.set_interval(1.0, self.table.refresh_changed)  # the window column counts down
         self.set_interval(LIVE_EVERY_S, self.refresh_live)
 
