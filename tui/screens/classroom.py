@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from tui.backend import ClassView
 from tui.screens.class_form import ClassFormScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.library import LibraryScreen
 from tui.screens.scorecard import Scored
+from tui.widgets.footer import Footer
 from tui.widgets.scenario_panel import STATE_STYLE
 from tui.widgets.session_bar import SessionBar
 

@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from tui.backend import TerminalRow, open_faults
 from tui.widgets.fleet_table import SORTABLE, FleetTable
+from tui.widgets.footer import Footer
 from tui.widgets.session_bar import SessionBar
 
 if TYPE_CHECKING:

@@ -13,11 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from tui.filtering import RowFilter
 from tui.widgets.capacity_chart import capacity_chart
 from tui.widgets.fleet_table import OUTCOME_COLOUR
+from tui.widgets.footer import Footer
 from tui.widgets.session_bar import SessionBar
 from workbench.records import MaintenanceRun
 

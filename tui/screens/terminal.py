@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, RichLog, TabbedContent, TabPane
+from textual.widgets import DataTable, Label, RichLog, TabbedContent, TabPane
 
 from tui.backend import RemedyView
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.pick import PickScreen
 from tui.widgets.countdown import Countdown
 from tui.widgets.fleet_table import OUTCOME_COLOUR
+from tui.widgets.footer import Footer
 from tui.widgets.session_bar import SessionBar
 
 if TYPE_CHECKING:

@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Input, Label
 
 from tui.widgets.countdown import Countdown
+from tui.widgets.footer import Footer
 from tui.widgets.session_bar import SessionBar
 from workbench.errors import WorkbenchError
 
