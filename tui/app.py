@@ -13,14 +13,17 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 
 from tui.backend import Backend, WindowView
 from tui.screens.fleet import FleetScreen
 from tui.widgets.countdown import Countdown
+from workbench.errors import WorkbenchError
 
 
 class WorkbenchApp(App[None]):
@@ -60,27 +63,64 @@ class WorkbenchApp(App[None]):
         self.clock = clock
         self.theme = "textual-dark"
         self._closed_told: int | None = None
+        self._opened = False
+        self._session_started = False
+        self.failed: WorkbenchError | None = None
+        """Why the app stopped at start (a bad certificate or CA directory), for the CLI."""
 
     # -- the session ----------------------------------------------------------------------------
+    class Opened(Message):
+        """The backend has read what it was started with (None), or refused it (the error)."""
+
+        def __init__(self, error: WorkbenchError | None) -> None:
+            super().__init__()
+            self.error = error
+
     def on_mount(self) -> None:
         Countdown.now_fn = staticmethod(self.clock)
         self.push_screen(FleetScreen())
         window = self.backend.window()
         if window is not None:
             self.set_window(window)
-        if self.reason:
-            # the session is recorded once the first frame is out (opening the store, creating it
-            # on a first run, is not what a user should wait to see the fleet for)
-            self._session_text()
-            self.call_after_refresh(self._start, self.reason)
-        else:
+        self._session_text()
+        if not self.reason:
             from tui.screens.reason import ReasonScreen
 
             self.push_screen(ReasonScreen(), self._start)
+        self.call_after_refresh(self._open)  # not to compete with the first frame for the GIL
+
+    @work(thread=True, group="open")
+    def _open(self) -> None:
+        """The slow part of start-up (the certificate, the CA: asyncssh, YAML), off the first
+        frame: the fleet is on screen, saying it is loading, while it runs."""
+        try:
+            self.backend.open()
+        except WorkbenchError as exc:
+            self.post_message(self.Opened(exc))
+        else:
+            self.post_message(self.Opened(None))
+
+    def on_workbench_app_opened(self, message: Opened) -> None:
+        if message.error is not None:  # bad input: the command line prints it in one line
+            self.failed = message.error
+            self.exit(return_code=1)
+            return
+        self._opened = True
+        window = self.backend.window()
+        if window is not None and window.valid_before != self.window_until:
+            self.set_window(window)
+        self._begin_session()
 
     def _start(self, reason: str | None) -> None:
         self.reason = reason or "-"
-        self.backend.start_session(self.reason)
+        self._begin_session()
+
+    def _begin_session(self) -> None:
+        """Record the session once both its reason and the engineer (the certificate's key id)
+        are known."""
+        if self._opened and self.reason and not self._session_started:
+            self._session_started = True
+            self.backend.start_session(self.reason)
         self._session_text()
 
     def _session_text(self) -> None:

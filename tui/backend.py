@@ -223,6 +223,11 @@ class Backend(Protocol):
     can_request: bool
     """True when a CA directory was given, so the session can sign its own window."""
 
+    def open(self) -> None:
+        """Read what the session was started with (a window certificate, a CA directory); run in
+        a worker thread after the first frame. Raises WorkbenchError naming a bad one."""
+        ...
+
     def terminals(self) -> list[TerminalRow]:
         """Every known terminal: running ones under the state dir, those in grants and records."""
         ...

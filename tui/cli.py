@@ -101,4 +101,7 @@ def tui(
         known_hosts=known_hosts,
         engineer=engineer,
     )
-    WorkbenchApp(backend, reason=ticket, capacity=capacity).run()
+    app = WorkbenchApp(backend, reason=ticket, capacity=capacity)
+    app.run()
+    if app.failed is not None:  # the certificate or CA, read after the first frame, was refused
+        raise app.failed

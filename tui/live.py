@@ -67,12 +67,19 @@ class LiveBackend(TrainerOps, ClassOps):
         self._trail: list[TrailEntry] = []
         self._session: int | None = None
         self._reason = ""
-        if ca is not None:
+        self._cert_given = cert
+        if cert is not None:
+            self._check_certificate_paths(cert)  # the cheap checks now, the rest in open()
+
+    def open(self) -> None:
+        """Read the CA directory and the window certificate given at start (asyncssh, YAML): a
+        clear error if either is not one. The app runs this after its first frame."""
+        if self.ca_dir is not None:
             from remote.window import CertificateAuthority
 
-            CertificateAuthority(ca)  # a clear error now if it is not a CA directory
-        if cert is not None:
-            self.load_certificate(cert)
+            CertificateAuthority(self.ca_dir)
+        if self._cert_given is not None:
+            self.load_certificate(self._cert_given)
 
     # -- records --------------------------------------------------------------------------------
     def _store(self) -> RecordStore:
@@ -181,15 +188,21 @@ class LiveBackend(TrainerOps, ClassOps):
     def window(self) -> WindowView | None:
         return self._window
 
-    def load_certificate(self, path: Path) -> WindowView:
+    def _check_certificate_paths(self, path: Path) -> Path:
+        """The known_hosts file to trust the terminals with, when ``path`` can be a certificate;
+        checked without reading either (no asyncssh yet)."""
         if not Path(path).is_file():
             raise ConfigError(f"{path}: no such file (a window certificate, KEY-cert.pub)")
         if self.known_hosts is None:
             raise ConfigError("give --known-hosts (CA/known_hosts) to trust the terminals")
+        return self.known_hosts
+
+    def load_certificate(self, path: Path) -> WindowView:
+        known_hosts = self._check_certificate_paths(path)
         from remote.client import Identity
         from remote.window import read_certificate_info
 
-        identity = Identity.load(self.key_path, path, self.known_hosts)
+        identity = Identity.load(self.key_path, path, known_hosts)
         info = read_certificate_info(path)
         self._identity = identity
         self.engineer = identity.engineer

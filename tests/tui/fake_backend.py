@@ -21,6 +21,7 @@ from tui.backend import (
     TrailEntry,
     WindowView,
 )
+from workbench.errors import WorkbenchError
 from workbench.records import DiagResult, MaintenanceRun, Scorecard
 
 NOW = 1_796_000_000.0
@@ -40,6 +41,7 @@ class FakeBackend:
         self.recorded = dict(self.faulty)  # what their last maintenance records say
         self.status_reads: list[str] = []
         self.sessions: list[str] = []
+        self.open_error: WorkbenchError | None = None  # what open() raises, if anything
         self.ended = False
         self.runs: list[tuple[str, str]] = []
         self.remedies: list[tuple[str, str]] = []
@@ -127,6 +129,10 @@ class FakeBackend:
         if w.valid_before <= NOW:
             return "expired: the window closed at 14:32"
         return None
+
+    def open(self) -> None:
+        if self.open_error is not None:
+            raise self.open_error
 
     def start_session(self, reason: str) -> None:
         self.sessions.append(reason)

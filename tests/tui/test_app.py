@@ -171,9 +171,49 @@ async def test_reason_is_asked_first_and_recorded() -> None:
         await pilot.press("enter")  # empty: refused
         assert backend.sessions == []
         await pilot.press(*"INC-77", "enter")
-        assert backend.sessions == ["INC-77"]
+        await until(pilot, lambda: backend.sessions == ["INC-77"])
         assert "reason INC-77" in app.session_text
     assert backend.ended
+
+
+class CertBackend(FakeBackend):
+    """Opens as a certificate given at start would: the engineer is its key id, known only once
+    it is read (after the first frame)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.engineer = "tui@workbench"
+        self.who: list[str] = []
+
+    def open(self) -> None:
+        super().open()
+        self.engineer = "bob@support"
+
+    def start_session(self, reason: str) -> None:
+        self.who.append(self.engineer)
+        super().start_session(reason)
+
+
+async def test_session_is_recorded_once_the_certificate_is_read() -> None:
+    backend = CertBackend()
+    app = app_for(backend, reason="INC-5")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: backend.sessions == ["INC-5"])
+        assert backend.who == ["bob@support"]
+        await until(pilot, lambda: "bob@support · reason INC-5" in app.session_text)
+
+
+async def test_a_refused_certificate_stops_the_app_with_its_error() -> None:
+    from workbench.errors import ConfigError
+
+    backend = FakeBackend()
+    backend.open_error = ConfigError("alice-cert.pub: this certificate is for another key")
+    app = app_for(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.failed is not None)
+    assert app.failed is backend.open_error
+    assert app.return_code == 1
+    assert backend.sessions == []  # nothing recorded under a refused identity
 
 
 async def test_help_jump_and_back() -> None:

@@ -114,3 +114,27 @@ async def test_inspect_find_remedy_and_pass_on_a_real_kiosk(state_dir: Path) -> 
     assert "port_check" in [r["event"] for r in records], records
     dropped = [r for r in records if r["event"] == "connection_dropped"]
     assert all(r.get("client", "").startswith("SSH-2.0-") for r in dropped), dropped
+
+
+@pytest.mark.timeout(30)
+async def test_a_certificate_given_at_start_is_read_after_the_first_frame(tmp_path: Path) -> None:
+    """``--cert``: nothing is read at construction; once the app is up the window is loaded, the
+    fleet counts it down, and the session is recorded under the certificate's key id."""
+    from remote.window import engineer_key
+
+    authority = CertificateAuthority.init(tmp_path / "CA")
+    key = engineer_key(tmp_path / "alice", "alice@support")
+    cert = tmp_path / "alice-cert.pub"
+    grant = authority.grant([TID], key, ticket="INC-8")
+    cert.write_bytes(grant.certificate)
+    backend = LiveBackend(tmp_path, ca=tmp_path / "CA", key=tmp_path / "alice", cert=cert)
+    assert backend.window() is None and backend.engineer.endswith("@workbench")
+    app = WorkbenchApp(backend, reason="INC-8")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: app.window_until == grant.valid_before)
+        window = backend.window()
+        assert window is not None and window.principals == (TID,)
+        await until(pilot, lambda: "alice@support · reason INC-8" in app.session_text)
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        sessions = store.sessions()
+    assert [(s["engineer"], s["reason"]) for s in sessions] == [("alice@support", "INC-8")]

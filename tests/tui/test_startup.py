@@ -61,14 +61,34 @@ async def at_first_screen(pilot):
 run = App.run
 App.run = lambda self, **kw: run(self, headless=True, auto_pilot=at_first_screen)
 from workbench.cli import main
-main(["tui", "--state-dir", sys.argv[1], "--ticket", "INC-1"])
+main(["tui", *sys.argv[1:]])
 """
 
 
+def _window(tmp_path: Path) -> list[str]:
+    """A CA and a window certificate, as an engineer starts the TUI (docs/tui.md)."""
+    from remote.window import CertificateAuthority, engineer_key
+
+    authority = CertificateAuthority.init(tmp_path / "CA")
+    key = engineer_key(tmp_path / "alice", "alice@support")
+    cert = tmp_path / "alice-cert.pub"
+    cert.write_bytes(authority.grant(["KSK-0001"], key).certificate)
+    return ["--ca", str(tmp_path / "CA"), "--key", str(tmp_path / "alice"), "--cert", str(cert)]
+
+
 @pytest.mark.timeout(60)
-def test_first_screen_imports_nothing_heavy(tmp_path: Path) -> None:
+@pytest.mark.parametrize("window", [False, True], ids=["no-window", "ca-and-certificate"])
+def test_first_screen_imports_nothing_heavy(tmp_path: Path, window: bool) -> None:
+    """With a CA and a certificate given, they are read after the first frame too."""
+    args = [
+        "--state-dir",
+        str(tmp_path),
+        "--ticket",
+        "INC-1",
+        *(_window(tmp_path) if window else []),
+    ]
     done = subprocess.run(
-        [sys.executable, "-c", FIRST_SCREEN, str(tmp_path)],
+        [sys.executable, "-c", FIRST_SCREEN, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -83,3 +103,38 @@ def test_first_screen_imports_nothing_heavy(tmp_path: Path) -> None:
     assert heavy == []
     later = sorted(m for m in modules if m in LATER)
     assert later == []
+
+
+HEADLESS = """
+import sys
+from textual.app import App
+
+run = App.run
+App.run = lambda self, **kw: run(self, headless=True)
+from workbench.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_bad_certificate_read_after_the_first_frame_is_one_line_and_exit_1(
+    tmp_path: Path,
+) -> None:
+    """The certificate is read once the fleet is on screen; a bad one still ends the command
+    with its one-line error, and no session is recorded under it."""
+    key, cert, known = tmp_path / "alice", tmp_path / "alice-cert.pub", tmp_path / "known_hosts"
+    key.write_text("not a key\n")
+    cert.write_text("not a certificate\n")
+    known.write_text("")
+    args = ["tui", "--state-dir", str(tmp_path), "--ticket", "INC-1", "--key", str(key)]
+    done = subprocess.run(
+        [sys.executable, "-c", HEADLESS, *args, "--cert", str(cert), "--known-hosts", str(known)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert done.returncode != 0
+    assert done.stderr.startswith(f"workbench: error: {key}: cannot read private key"), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "records.sqlite").exists()
