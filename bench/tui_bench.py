@@ -1,7 +1,9 @@
 """The TUI's figures, each beside a baseline measured in the same run:
 
 - start-up to first paint: ``workbench tui`` in a real pty until the fleet's header is on the
-  screen, against a bare Textual app (one Label) started the same way;
+  screen, against a bare Textual app (one Label) started the same way: wall time, and the CPU the
+  process had used by then (steadier than wall time on a busy machine); once as started bare and
+  once with a CA and a window certificate, as an engineer starts it;
 - filter latency on a 5,000-terminal fleet, as a user feels it: the app runs in a real pty with
   Textual's own terminal driver; each keystroke of the ``/`` filter is written to the pty and
   timed until the status line naming the new filter (set in the same handler that reorders the
@@ -15,7 +17,7 @@
   between event-loop ticks (a frame cannot be drawn faster than the loop turns) against the
   same app idle.
 
-    .venv/bin/python bench/tui_bench.py [--rows 5000] [--fan-out 100]
+    .venv/bin/python bench/tui_bench.py [--rows 5000] [--fan-out 100] [--only paint|filter|memory|fan-out]
 
 The fan-out uses an in-memory backend whose results arrive at random 0-30 ms intervals (the SSH
 fan-out itself is ``bench/fleet_bench.py``); what is measured is the UI taking them in.
@@ -122,13 +124,50 @@ class Pty:
         os.close(self.master)
 
 
-def first_paint(argv: list[str], marker: bytes) -> float:
-    """Seconds from exec to ``marker`` on the pty; the process is then killed."""
+def first_paint(argv: list[str], marker: bytes) -> tuple[float, float]:
+    """Seconds from exec to ``marker`` on the pty, and the CPU seconds the process had used by
+    then; the process is then killed."""
     term = Pty(argv)
     try:
-        return term.until(marker) - term.start
+        seen = term.until(marker)
+        cpu = psutil.Process(term.proc.pid).cpu_times()
+        return seen - term.start, cpu.user + cpu.system
     finally:
         term.close()
+
+
+def window_args(state: Path) -> list[str]:
+    """A CA and a window certificate under ``state``, as ``workbench tui`` is given them."""
+    from remote.window import CertificateAuthority, engineer_key
+
+    authority = CertificateAuthority.init(state / "CA")
+    key = engineer_key(state / "alice", "alice@support")
+    cert = state / "alice-cert.pub"
+    cert.write_bytes(authority.grant(["KSK-0001"], key).certificate)
+    return ["--ca", str(state / "CA"), "--key", str(state / "alice"), "--cert", str(cert)]
+
+
+def paints(runs: int) -> None:
+    """First paint of ``workbench tui`` (bare, and with a window) and of a bare Textual app,
+    interleaved: the machine's load changes under all three alike."""
+    found: dict[str, list[tuple[float, float]]] = {"tui": [], "window": [], "bare": []}
+    with tempfile.TemporaryDirectory(prefix="wb-tui-") as tmp:
+        state = Path(tmp)
+        tui = [sys.executable, "-m", "workbench.cli", "tui", "--state-dir", tmp, "--ticket", "B"]
+        window = [*tui, *window_args(state)]
+        for _ in range(runs):
+            found["tui"].append(first_paint(tui, b"terminal"))
+            found["window"].append(first_paint(window, b"terminal"))
+            found["bare"].append(first_paint([sys.executable, "-c", BARE_APP], b"terminal ready"))
+    wall = {k: statistics.median(w for w, _ in v) for k, v in found.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in found.items()}
+    print(
+        f"first paint, median of {runs}: workbench tui {wall['tui']:.2f} s "
+        f"({cpu['tui']:.2f} s CPU), with a CA and certificate {wall['window']:.2f} s "
+        f"({cpu['window']:.2f} s CPU); bare Textual app {wall['bare']:.2f} s "
+        f"({cpu['bare']:.2f} s CPU); {wall['tui'] / wall['bare']:.2f}x and "
+        f"{wall['window'] / wall['bare']:.2f}x; load {os.getloadavg()[0]:.1f}"
+    )
 
 
 def typed_latency(argv: list[str], ready: bytes, steps: list[tuple[bytes, bytes]]) -> list[float]:
@@ -251,42 +290,40 @@ def main() -> None:
     parser.add_argument("--typed", default="ksk-00[12]")
     parser.add_argument("--paints", type=int, default=5, help="Start-ups of each app.")
     parser.add_argument("--sessions", type=int, default=3, help="Typing sessions of each app.")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["paint", "filter", "memory", "fan-out"],
+        help="Measure only this (repeatable); default all.",
+    )
     args = parser.parse_args()
     print(f"tui bench: python {sys.version.split()[0]}, {os.cpu_count()} cores")
 
-    tui_runs, bare_runs = [], []
-    with tempfile.TemporaryDirectory(prefix="wb-tui-") as state:
-        tui = [sys.executable, "-m", "workbench.cli", "tui", "--state-dir", state, "--ticket", "B"]
-        for _ in range(args.paints):  # interleaved: the machine's load changes under both alike
-            tui_runs.append(first_paint(tui, b"terminal"))
-            bare_runs.append(first_paint([sys.executable, "-c", BARE_APP], b"terminal ready"))
-    ours, bare = statistics.median(tui_runs), statistics.median(bare_runs)
-    print(
-        f"first paint, median of {args.paints}: workbench tui {ours:.2f} s, "
-        f"bare Textual app {bare:.2f} s ({ours / bare:.2f}x)"
-    )
-
-    typed, base = filter_latency(args.rows, args.typed, args.sessions)
-    work = asyncio.run(filter_work(args.rows, args.typed))
-    print(
-        f"filter on {args.rows} terminals, keystroke to painted in a pty, "
-        f"{len(typed)} keys: {ms(typed)} (bare Input, same way: {ms(base)}); "
-        f"apply_filter itself: {ms(work)}"
-    )
-
-    empty = asyncio.run(resident(0))
-    full = asyncio.run(resident(args.rows))
-    print(
-        f"memory: {full / 2**20:.0f} MiB resident with {args.rows} terminals, "
-        f"{empty / 2**20:.0f} MiB with none in the same process "
-        f"({(full - empty) / max(args.rows, 1) / 1024:.1f} KiB a terminal)"
-    )
-
-    idle, busy, took = asyncio.run(fan_out(args.fan_out))
-    print(
-        f"fan-out over {args.fan_out} terminals x 11 results in {took:.1f} s: loop gaps {ms(busy)} "
-        f"(idle app: {ms(idle)}); gaps over 100 ms: {sum(g > 0.1 for g in busy)}"
-    )
+    parts = set(args.only or ["paint", "filter", "memory", "fan-out"])
+    if "paint" in parts:
+        paints(args.paints)
+    if "filter" in parts:
+        typed, base = filter_latency(args.rows, args.typed, args.sessions)
+        work = asyncio.run(filter_work(args.rows, args.typed))
+        print(
+            f"filter on {args.rows} terminals, keystroke to painted in a pty, "
+            f"{len(typed)} keys: {ms(typed)} (bare Input, same way: {ms(base)}); "
+            f"apply_filter itself: {ms(work)}"
+        )
+    if "memory" in parts:
+        empty = asyncio.run(resident(0))
+        full = asyncio.run(resident(args.rows))
+        print(
+            f"memory: {full / 2**20:.0f} MiB resident with {args.rows} terminals, "
+            f"{empty / 2**20:.0f} MiB with none in the same process "
+            f"({(full - empty) / max(args.rows, 1) / 1024:.1f} KiB a terminal)"
+        )
+    if "fan-out" in parts:
+        idle, busy, took = asyncio.run(fan_out(args.fan_out))
+        print(
+            f"fan-out over {args.fan_out} terminals x 11 results in {took:.1f} s: loop gaps "
+            f"{ms(busy)} (idle app: {ms(idle)}); gaps over 100 ms: {sum(g > 0.1 for g in busy)}"
+        )
 
 
 if __name__ == "__main__":
