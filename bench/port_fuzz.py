@@ -153,20 +153,45 @@ async def answers(manifest: Mapping[str, Any], timeout_s: float = 2.0) -> list[s
     return quiet
 
 
+GC_WATCH = """
+import atexit, gc, json, os, runpy, time
+pauses, began = [], [0.0]
+def watch(phase, info):
+    if phase == "start":
+        began[0] = time.perf_counter()
+    else:
+        pauses.append((began[0], time.perf_counter() - began[0], info["generation"]))
+gc.callbacks.append(watch)
+atexit.register(lambda: open(os.environ["WB_GC_LOG"], "w").write(json.dumps(pauses)))
+runpy.run_module("workbench.cli", run_name="__main__", alter_sys=True)
+"""
+"""``python -m workbench.cli`` that writes each garbage collection it made (when it started, on
+``time.perf_counter``, its seconds and generation) as JSON to ``$WB_GC_LOG`` at exit."""
+
+
 @asynccontextmanager
 async def kiosk_up(
-    state: Path, terminal: str, speed: float = 10.0
+    state: Path,
+    terminal: str,
+    speed: float = 10.0,
+    env: Mapping[str, str] | None = None,
+    gc_log: Path | None = None,
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, dict[str, Any]]]:
     """A ``bill_payment`` kiosk in a process of its own (``workbench kiosk up``) and its endpoints
     manifest; its log goes to ``STATE/kiosk.log`` (a pipe nobody reads would fill up and stop the
-    kiosk at its next log line: the fuzz makes the ports log a warning per refused connection)."""
+    kiosk at its next log line: the fuzz makes the ports log a warning per refused connection).
+    ``env`` is added to its environment; with ``gc_log`` its garbage collections are written
+    there when it exits (:data:`GC_WATCH`)."""
+    run = ("-c", GC_WATCH) if gc_log is not None else ("-m", "workbench.cli")
+    extra = {**(env or {}), **({"WB_GC_LOG": str(gc_log)} if gc_log is not None else {})}
     with open(state / "kiosk.log", "wb") as kiosk_log:
         kiosk = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "workbench.cli", "kiosk", "up", "--state-dir", str(state)),
+            *(*run, "kiosk", "up", "--state-dir", str(state)),
             *("--speed", str(speed), "--id", terminal),
             stdout=asyncio.subprocess.PIPE,
             stderr=kiosk_log,
+            env={**os.environ, **extra},
         )
         assert kiosk.stdout is not None
         try:

@@ -14,6 +14,11 @@
   percentile, worst), and the MiB/s of noise the kiosk took meanwhile.
 
     .venv/bin/python bench/ports_bench.py [--rounds 3000] [--mib 64] [--flood-reads 300]
+        [--gc-freeze on|off|both] [--flood-only]
+
+With ``--gc-freeze both`` the flood runs ``--repeats`` times with the kiosk's start-up frozen out
+of the garbage collector and as many without, alternating, and reports the kiosk's own
+collections during the flood (full ones apart) beside the reads.
 """
 
 from __future__ import annotations
@@ -178,10 +183,15 @@ def spread_ms(times: list[float]) -> dict[str, float]:
     }
 
 
-async def during_flood(reads: int) -> dict[str, dict[str, float]]:
-    """UPS Modbus reads on an idle kiosk, then while its printer's port 9100 is flooded."""
+async def during_flood(reads: int, freeze: bool = True) -> dict[str, dict[str, float]]:
+    """UPS Modbus reads on an idle kiosk, then while its printer's port 9100 is flooded; the
+    kiosk's garbage collections during the flood (full ones apart: the longest pauses). With
+    ``freeze`` False the kiosk leaves its start-up objects to the collector
+    (``WORKBENCH_GC_FREEZE=0``)."""
+    env = {"WORKBENCH_GC_FREEZE": "1" if freeze else "0"}
     with tempfile.TemporaryDirectory(prefix="wb-flood-", dir="/tmp") as d:
-        async with port_fuzz.kiosk_up(Path(d), "KSK-FLOOD", speed=1.0) as (_, manifest):
+        gc_log = Path(d) / "gc.json"
+        async with port_fuzz.kiosk_up(Path(d), "KSK-FLOOD", 1.0, env, gc_log) as (_, manifest):
             devices = manifest["devices"]
             ups = devices["ups"]["modbus"]
             idle = await port_fuzz.modbus_latencies(ups, reads, within_s=120)
@@ -189,18 +199,53 @@ async def during_flood(reads: int) -> dict[str, dict[str, float]]:
             async with port_fuzz.flooding(devices["printer"]["tcp"]) as flood:
                 loaded = await port_fuzz.modbus_latencies(ups, reads, within_s=120)
                 running = flood.running
-            seconds = time.perf_counter() - started
+            ended = time.perf_counter()
+        collections = [p for p in json.loads(gc_log.read_text()) if started <= p[0] <= ended]
     if not running:
         raise RuntimeError("the flood ended before the reads did")
     idle_ms, flood_ms = spread_ms(idle), spread_ms(loaded)
+    full = [seconds for _, seconds, generation in collections if generation == 2]
     return {
         "modbus_read_during_9100_flood_ms": {
             **{f"idle_{k}": v for k, v in idle_ms.items()},
             **{f"flood_{k}": v for k, v in flood_ms.items()},
             "ratio_median": round(flood_ms["median"] / idle_ms["median"], 1),
+            "flood_reads_over_50ms": sum(t > 0.05 for t in loaded),
         },
-        "flood_taken_mib_s": {"mib_s": round(flood.sent / MIB / seconds, 2)},
+        "kiosk_gc_during_flood": {
+            "collections": len(collections),
+            "full": len(full),
+            "full_max_ms": round(max(full, default=0.0) * 1e3, 1),
+            "full_total_ms": round(sum(full) * 1e3, 1),
+            "max_ms": round(max((p[1] for p in collections), default=0.0) * 1e3, 1),
+        },
+        "flood_taken_mib_s": {"mib_s": round(flood.sent / MIB / (ended - started), 2)},
     }
+
+
+async def flood_gc(reads: int, repeats: int) -> dict[str, dict[str, float]]:
+    """:func:`during_flood` with the kiosk's start-up frozen out of the collector and without,
+    alternating; the best median and p90 of each, and the worst max (a pause is what it is)."""
+    runs: dict[bool, list[dict[str, dict[str, float]]]] = {True: [], False: []}
+    for _ in range(repeats):
+        for freeze in (False, True):
+            runs[freeze].append(await during_flood(reads, freeze))
+    out: dict[str, dict[str, float]] = {}
+    for freeze, label in ((False, "no_gc_freeze"), (True, "gc_freeze")):
+        reads_ms = [r["modbus_read_during_9100_flood_ms"] for r in runs[freeze]]
+        gcs = [r["kiosk_gc_during_flood"] for r in runs[freeze]]
+        out[f"flood_{label}"] = {
+            "read_median_ms": min(r["flood_median"] for r in reads_ms),
+            "read_p90_ms": min(r["flood_p90"] for r in reads_ms),
+            "read_max_ms": max(r["flood_max"] for r in reads_ms),
+            "reads_over_50ms": sum(r["flood_reads_over_50ms"] for r in reads_ms),
+            "full_collections": sum(g["full"] for g in gcs),
+            "full_max_ms": max(g["full_max_ms"] for g in gcs),
+            "full_total_ms": sum(g["full_total_ms"] for g in gcs),
+            "gc_max_ms": max(g["max_ms"] for g in gcs),
+            "mib_s": min(r["flood_taken_mib_s"]["mib_s"] for r in runs[freeze]),
+        }
+    return out
 
 
 async def main(rounds: int, mib: int, repeats: int) -> dict[str, dict[str, float]]:
@@ -243,8 +288,18 @@ if __name__ == "__main__":
         default=300,
         help="Modbus reads idle and during the flood (0: skip)",
     )
+    parser.add_argument(
+        "--gc-freeze",
+        choices=["on", "off", "both"],
+        default="on",
+        help="The flooded kiosk freezes its start-up out of the garbage collector (on, as "
+        "`kiosk up` does), or not (off), or both alternating --repeats times each (both)",
+    )
+    parser.add_argument("--flood-only", action="store_true", help="Skip the port figures.")
     args = parser.parse_args()
-    figures = asyncio.run(main(args.rounds, args.mib, args.repeats))
-    if args.flood_reads:
-        figures |= asyncio.run(during_flood(args.flood_reads))
+    figures = {} if args.flood_only else asyncio.run(main(args.rounds, args.mib, args.repeats))
+    if args.flood_reads and args.gc_freeze == "both":
+        figures |= asyncio.run(flood_gc(args.flood_reads, args.repeats))
+    elif args.flood_reads:
+        figures |= asyncio.run(during_flood(args.flood_reads, args.gc_freeze == "on"))
     print(json.dumps(figures, indent=2))

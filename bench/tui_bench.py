@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fcntl
+import gc
 import os
 import pty
 import random
@@ -273,6 +274,69 @@ async def fan_out(terminals: int) -> tuple[list[float], list[float], float]:
     return idle, busy, took
 
 
+class Collections:
+    """The garbage collections made while it is open (started, seconds, generation)."""
+
+    def __init__(self) -> None:
+        self.made: list[tuple[float, float, int]] = []
+        self._began = 0.0
+
+    def _watch(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.made.append((self._began, time.perf_counter() - self._began, info["generation"]))
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self._watch)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._watch)
+
+    def full(self) -> list[float]:
+        return [seconds for _, seconds, generation in self.made if generation == 2]
+
+
+async def typing_in_fleet(rows: int, typed: str, rounds: int, freeze: bool) -> dict[str, Any]:
+    """``typed`` into the ``/`` filter of a ``rows``-terminal fleet, key by key and erased again,
+    ``rounds`` times, the app started as ``workbench tui`` starts it (``freeze``: start-up frozen
+    out of the garbage collector once the rows are in) or not; the event loop's gaps and the
+    garbage collections meanwhile."""
+    app = WorkbenchApp(FakeBackend(rows), reason="bench", clock=lambda: NOW, freeze_gc=freeze)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.fleet.table
+        while len(table.rows) < rows or (freeze and not app.gc_frozen):
+            await pilot.pause(0.01)
+        await pilot.press("slash")
+        typing = True
+        with Collections() as collections:
+            watch = asyncio.ensure_future(loop_gaps(app, None, until=lambda: not typing))
+            for _ in range(rounds):
+                await pilot.press(*typed, *["backspace"] * len(typed))
+            typing = False
+            gaps = await watch
+    return {"gaps": gaps, "full": collections.full(), "all": len(collections.made)}
+
+
+async def gc_compare(rows: int, typed: str, rounds: int, repeats: int) -> None:
+    """:func:`typing_in_fleet` without and with the freeze, alternating ``repeats`` times."""
+    found: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+    for _ in range(repeats):
+        for freeze in (False, True):
+            found[freeze].append(await typing_in_fleet(rows, typed, rounds, freeze))
+    for freeze, label in ((False, "no gc freeze"), (True, "gc freeze   ")):
+        gaps = [g for run in found[freeze] for g in run["gaps"]]
+        full = [f for run in found[freeze] for f in run["full"]]
+        collections = sum(run["all"] for run in found[freeze])
+        print(
+            f"typing /{typed} {rounds}x into {rows} terminals, x{repeats}, {label}: loop gaps "
+            f"{ms(gaps)}; gaps over 100 ms: {sum(g > 0.1 for g in gaps)}; full collections "
+            f"{len(full)} (max {max(full, default=0) * 1e3:.0f} ms, total "
+            f"{sum(full) * 1e3:.0f} ms) of {collections}"
+        )
+
+
 def ms(xs: list[float]) -> str:
     if not xs:
         return "no samples"
@@ -293,13 +357,17 @@ def main() -> None:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["paint", "filter", "memory", "fan-out"],
-        help="Measure only this (repeatable); default all.",
+        choices=["paint", "filter", "memory", "fan-out", "gc"],
+        help="Measure only this (repeatable); default all but gc.",
     )
+    parser.add_argument("--gc-repeats", type=int, default=3, help="Runs of each for --only gc.")
+    parser.add_argument("--gc-rounds", type=int, default=6, help="Filters typed a run (--only gc).")
     args = parser.parse_args()
     print(f"tui bench: python {sys.version.split()[0]}, {os.cpu_count()} cores")
 
     parts = set(args.only or ["paint", "filter", "memory", "fan-out"])
+    if "gc" in parts:
+        asyncio.run(gc_compare(args.rows, args.typed, args.gc_rounds, args.gc_repeats))
     if "paint" in parts:
         paints(args.paints)
     if "filter" in parts:

@@ -23,6 +23,7 @@ from devices.control import ControlServer
 from devices.profiles import Profile, load_profile
 from devices.terminal import Terminal, TerminalSink
 from devices.transcript import Recorder
+from workbench import gc_freeze
 from workbench.clock import LiveClock
 from workbench.faults import FaultCatalog
 from workbench.ids import check_terminal_id
@@ -64,6 +65,7 @@ class KioskHost:
         extras: Sequence[Extra] = (),
         initial_time: float = 0.0,
         transcript: str | Path | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         self.state_dir = Path(state_dir).absolute()
         """Absolute, so every path the manifests hold works from any directory."""
@@ -105,6 +107,10 @@ class KioskHost:
         """Each terminal's control plane (an extra may add ops to it)."""
         self._extras = extras
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self.freeze_gc = freeze_gc
+        """Freeze what start built out of the garbage collector's reach (:mod:`workbench.gc_freeze`):
+        for a process that hosts until it exits (``kiosk up``), not for tests that start many."""
+        self._frozen = False
 
     def _record(
         self, terminal: str, device: str, sim_time: float, kind: str, detail: dict[str, Any]
@@ -143,6 +149,8 @@ class KioskHost:
         self.clock.start()
         for tid, manifest in self.endpoints.items():
             self._write_manifest(tid, manifest)
+        if self.freeze_gc:
+            self._frozen = gc_freeze.freeze_startup(f"kiosk host of {len(self.terminals)}")
 
     def _write_manifest(self, tid: str, manifest: dict[str, Any]) -> None:
         path = self.manifest_path(tid)
@@ -165,6 +173,9 @@ class KioskHost:
         await self.clock.close()
         if self._own_store:
             self.store.close()
+        if self._frozen:
+            gc_freeze.thaw()
+            self._frozen = False
 
     async def __aenter__(self) -> KioskHost:
         try:

@@ -115,6 +115,7 @@ def kiosk_up(
             host=host,
             extras=extras,
             transcript=record,
+            freeze_gc=True,  # a long-running host: workbench/gc_freeze.py
         ) as host_:
             _print_endpoints(host_.endpoints)
             out.print(f"{len(ids)} kiosk(s) up at speed {speed:g}; Ctrl-C to stop")

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from tui.backend import Backend, WindowView
 from tui.screens.fleet import FleetScreen
 from tui.widgets.countdown import Countdown
+from workbench import gc_freeze
 from workbench.errors import WorkbenchError
 
 
@@ -55,8 +56,17 @@ class WorkbenchApp(App[None]):
         reason: str | None = None,
         clock: Callable[[], float] = time.time,
         capacity: dict[str, Any] | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         super().__init__()
+        self.freeze_gc = freeze_gc
+        """Once started (the backend open, the fleet's first rows in), freeze what exists out of
+        the garbage collector's reach (:mod:`workbench.gc_freeze`): for ``workbench tui``, not
+        for tests that start many apps in one process."""
+        self.gc_frozen = False
+        """Whether start-up has been frozen out of the collector (it is once the rows are in)."""
+        self._settling = False
+        self._fleet_loaded = False
         self.backend = backend
         self.capacity = capacity  # a capacity run or sweep result the Reports screen charts
         self.reason = reason
@@ -110,6 +120,20 @@ class WorkbenchApp(App[None]):
         if window is not None and window.valid_before != self.window_until:
             self.set_window(window)
         self._begin_session()
+        self._settle()
+
+    def fleet_loaded(self) -> None:
+        """The fleet screen has its rows (the first time: start-up is nearly over)."""
+        self._fleet_loaded = True
+        self._settle()
+
+    def _settle(self) -> None:
+        if self.freeze_gc and self._opened and self._fleet_loaded and not self._settling:
+            self._settling = True
+            self.call_after_refresh(self._freeze)  # once the rows are painted
+
+    def _freeze(self) -> None:
+        self.gc_frozen = gc_freeze.freeze_startup("workbench tui")
 
     def _start(self, reason: str | None) -> None:
         self.reason = reason or "-"
@@ -149,6 +173,9 @@ class WorkbenchApp(App[None]):
 
     def on_unmount(self) -> None:
         self.backend.end_session()
+        if self.gc_frozen:
+            gc_freeze.thaw()
+            self.gc_frozen = False
 
     # -- navigation -----------------------------------------------------------------------------
     def _to_fleet(self) -> None:

@@ -101,7 +101,7 @@ def tui(
         known_hosts=known_hosts,
         engineer=engineer,
     )
-    app = WorkbenchApp(backend, reason=ticket, capacity=capacity)
+    app = WorkbenchApp(backend, reason=ticket, capacity=capacity, freeze_gc=True)
     app.run()
     if app.failed is not None:  # the certificate or CA, read after the first frame, was refused
         raise app.failed

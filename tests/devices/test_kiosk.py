@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -302,3 +303,33 @@ def test_kiosk_up_refuses_a_speed_past_the_maximum(state_dir: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr == "workbench: error: speed(=1e+308) must be > 0 and at most 100000\n"
+
+
+def _collected(obj: object) -> bool:
+    """Whether the garbage collector walks ``obj`` (frozen objects are out of its reach)."""
+    return any(o is obj for o in gc.get_objects())
+
+
+@pytest.mark.timeout(20)
+async def test_a_long_running_host_freezes_its_start_up_out_of_the_collector(
+    state_dir: Path, profile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kiosk up`` (``freeze_gc=True``): once started, the terminals and their devices are out
+    of the garbage collector's reach, so a full collection no longer walks them; the kiosk works
+    as before, and closing gives them back."""
+    assert gc.get_freeze_count() == 0
+    async with KioskHost(state_dir, profile, ["KSK-0008"], speed=50, freeze_gc=True) as host:
+        terminal = host.terminals["KSK-0008"]
+        assert gc.get_freeze_count() > 1000
+        assert not _collected(terminal) and not _collected(terminal.devices)
+        sock = Path(host.endpoints["KSK-0008"]["control"])
+        result = await request_async(sock, "fault.inject", id="cash_box.removed")
+        assert result["active"] == ["cash_box.removed"]
+    assert gc.get_freeze_count() == 0
+    assert _collected(terminal)
+
+    monkeypatch.setenv("WORKBENCH_GC_FREEZE", "0")  # the benches' comparison
+    async with KioskHost(state_dir, profile, ["KSK-0009"], speed=50, freeze_gc=True) as host:
+        assert gc.get_freeze_count() == 0
+    async with KioskHost(state_dir, profile, ["KSK-0010"], speed=50) as host:
+        assert gc.get_freeze_count() == 0  # a host for tests does not freeze

@@ -393,3 +393,21 @@ def test_a_sweep_file_without_points_is_one_line_naming_it(tmp_path) -> None:  #
     empty.write_text("param,value,reps,metric,mean,ci95\n")
     with pytest.raises(ConfigError, match=r"sweep.csv: no sweep points"):
         load_capacity(empty)
+
+
+async def test_start_up_is_frozen_out_of_the_collector_once_the_rows_are_in() -> None:
+    """``workbench tui`` (``freeze_gc=True``): once the backend is open and the fleet's rows are
+    in, what exists is out of the garbage collector's reach (a full collection no longer walks the
+    rows and widgets); the app works as before, and closing gives it all back."""
+    import gc
+
+    app = WorkbenchApp(FakeBackend(40), reason="INC-1", clock=lambda: NOW, freeze_gc=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.gc_frozen)
+        table = app.fleet.table
+        assert len(table.rows) == 40 and gc.get_freeze_count() > 1000
+        assert not any(o is table for o in gc.get_objects())
+        await pilot.press("slash", *"0002")
+        assert [r.terminal for r in table.shown] == ["KSK-0002"]
+    assert gc.get_freeze_count() == 0
+    assert not app_for(FakeBackend()).freeze_gc  # tests start many apps: none freezes

@@ -136,6 +136,7 @@ class FleetScreen(Screen[None]):
                 for r in message.rows
             ]
         )
+        self.wb.fleet_loaded()
         self.probe(
             [r.terminal for r in message.rows if r.reachable == "?"],
             [r.terminal for r in message.rows if r.reachable == "up"],
