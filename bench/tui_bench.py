@@ -16,8 +16,14 @@
 - a 100-terminal fan-out streaming 11 results each into the fleet screen: the longest gap
   between event-loop ticks (a frame cannot be drawn faster than the loop turns) against the
   same app idle.
+- garbage collection (``--only gc``, not in the default run): the ``/`` filter typed into a
+  5,000-terminal fleet, the app with its start-up frozen out of the collector (as
+  ``workbench tui`` runs it, :mod:`workbench.gc_freeze`) and without, alternating: the event
+  loop's gaps and the full collections meanwhile (from ``gc.callbacks``).
 
-    .venv/bin/python bench/tui_bench.py [--rows 5000] [--fan-out 100] [--only paint|filter|memory|fan-out]
+The fleet apps run as ``workbench tui`` does (``freeze_gc=True``).
+
+    .venv/bin/python bench/tui_bench.py [--rows 5000] [--fan-out 100] [--only paint|filter|memory|fan-out|gc]
 
 The fan-out uses an in-memory backend whose results arrive at random 0-30 ms intervals (the SSH
 fan-out itself is ``bench/fleet_bench.py``); what is measured is the UI taking them in.
@@ -68,7 +74,7 @@ import sys
 sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests" / "tui")!r}]
 from fake_backend import NOW, FakeBackend
 from tui.app import WorkbenchApp
-WorkbenchApp(FakeBackend(int(sys.argv[1])), reason="bench", clock=lambda: NOW).run()
+WorkbenchApp(FakeBackend(int(sys.argv[1])), reason="bench", clock=lambda: NOW, freeze_gc=True).run()
 """
 
 TYPING_BASELINE = """
@@ -258,7 +264,7 @@ async def loop_gaps(app: WorkbenchApp, seconds: float | None, until: Any = None)
 
 async def fan_out(terminals: int) -> tuple[list[float], list[float], float]:
     backend = StreamingBackend(terminals)
-    app = WorkbenchApp(backend, reason="bench", clock=lambda: NOW)
+    app = WorkbenchApp(backend, reason="bench", clock=lambda: NOW, freeze_gc=True)
     async with app.run_test(size=(120, 40)) as pilot:
         fleet = app.fleet
         while len(fleet.table.rows) < terminals:
