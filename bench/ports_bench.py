@@ -241,7 +241,7 @@ async def flood_gc(reads: int, repeats: int) -> dict[str, dict[str, float]]:
             "reads_over_50ms": sum(r["flood_reads_over_50ms"] for r in reads_ms),
             "full_collections": sum(g["full"] for g in gcs),
             "full_max_ms": max(g["full_max_ms"] for g in gcs),
-            "full_total_ms": sum(g["full_total_ms"] for g in gcs),
+            "full_total_ms": round(sum(g["full_total_ms"] for g in gcs), 1),
             "gc_max_ms": max(g["max_ms"] for g in gcs),
             "mib_s": min(r["flood_taken_mib_s"]["mib_s"] for r in runs[freeze]),
         }
