@@ -41,7 +41,12 @@ async def test_what_stays_on_screen_is_what_a_full_repaint_draws() -> None:
         await asyncio.wait_for(loaded(), 10)
         await painted_is_whole(pilot)
         now[0] += 120  # the window column counts down on the three terminals it covers
-        await pilot.pause(1.2)
+
+        async def counted_down() -> None:  # at its next once-a-second tick, however late
+            while "45m00s" not in app.export_screenshot():
+                await pilot.pause(0.05)
+
+        await asyncio.wait_for(counted_down(), 10)
         assert "45m00s" in await painted_is_whole(pilot)
         await pilot.press("slash")
         for key in "ksk-00[12]":  # the same rows, then none (a literal), then 20
