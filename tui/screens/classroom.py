@@ -63,6 +63,7 @@ class ClassScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.view: ClassView | None = None
+        self._drawn = False  # the first load draws even "no class"
         self.busy = ""
 
     @property
@@ -105,12 +106,12 @@ class ClassScreen(Screen[None]):
         if message.error:
             state.update(f"[red]{message.error}[/]")
             return
-        if message.view != self.view or self.view is None:  # redraw only on a change
+        if message.view != self.view or not self._drawn:  # redraw only on a change
             self.show(message.view)
 
     def show(self, view: ClassView | None) -> None:
         """Draw the class (keeping the cursor's row)."""
-        self.view = view
+        self.view, self._drawn = view, True
         self.refresh_bindings()
         state = self.query_one("#class-state", Label)
         table = self.query_one("#class-table", DataTable)

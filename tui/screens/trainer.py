@@ -100,6 +100,7 @@ class TrainerScreen(Screen[None]):
         super().__init__()
         self.terminal = terminal
         self._active: set[str] | None = None  # the faults the list shows active
+        self._stop_offered: bool | None = None  # whether x (stop the scenario) is on offer
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -147,9 +148,16 @@ class TrainerScreen(Screen[None]):
             return view is not None and view.state == "running"
         return True
 
+    def _follow(self, view: PlayView) -> None:
+        """Offer x (stop) while a scenario runs: the footer is redrawn when that changes, not on
+        every status the panel polls (a redrawn footer costs a layout of the screen)."""
+        if (view.state == "running") != self._stop_offered:
+            self._stop_offered = view.state == "running"
+            self.refresh_bindings()
+
     def on_scenario_panel_status(self, message: ScenarioPanel.Status) -> None:
-        self.refresh_bindings()  # x follows the scenario's state
         view = message.view
+        self._follow(view)
         if view.state != "down" and self._active not in (None, set(view.active_faults)):
             self._load()  # a step, a trainee's remedy or a site visit changed the faults
 
@@ -322,7 +330,7 @@ class TrainerScreen(Screen[None]):
             return
         view = message.view
         self.query_one(ScenarioPanel).show(view)
-        self.refresh_bindings()
+        self._follow(view)
         if message.verb == "start":
             self.notify(
                 f"{view.scenario} ({view.severity}) plays on {view.terminal} at {view.speed:g}x",

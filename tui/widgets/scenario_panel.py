@@ -60,16 +60,18 @@ class ScenarioPanel(Vertical):
     """
 
     class Status(Message):
-        """The terminal's scenario as the backend reported it."""
+        """The terminal's scenario as the backend reported it (asked in ``shown``: how many
+        views the panel had shown when the poll began)."""
 
-        def __init__(self, view: PlayView) -> None:
+        def __init__(self, view: PlayView, shown: int = 0) -> None:
             super().__init__()
-            self.view = view
+            self.view, self.shown = view, shown
 
     def __init__(self, terminal: str | None) -> None:
         super().__init__(id="scenario-panel")
         self.terminal = terminal
         self.view: PlayView | None = None
+        self._shown = 0  # views shown so far: a poll begun before the last one is stale
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -94,19 +96,26 @@ class ScenarioPanel(Vertical):
         """Ask the backend for the terminal's scenario (a worker; posts :class:`Status`)."""
         if self.terminal is None:
             return
+        shown = self._shown
         try:
             view = await self.wb.backend.scenario_status(self.terminal)
         except Exception as exc:
             view = PlayView(self.terminal, "down", error=str(exc))
-        self.post_message(self.Status(view))
+        self.post_message(self.Status(view, shown))
 
     def on_scenario_panel_status(self, message: Status) -> None:
+        if message.shown != self._shown:  # asked before a start or stop was shown: out of date
+            message.stop()
+            return
         self.show(message.view)
 
     def show(self, view: PlayView) -> None:
         """Draw a status (also called with what a start or stop returned)."""
         before, self.view = self.view, view
-        self.query_one("#scenario-head", Label).update(headline(view))
+        self._shown += 1
+        head = headline(view)
+        if before is None or head != headline(before):  # a Label's update lays the screen out
+            self.query_one("#scenario-head", Label).update(head)
         table = self.query_one("#scenario-steps", DataTable)
         table.display = bool(view.steps)
         if before is None or before.steps != view.steps:  # redraw only what changed
@@ -116,4 +125,5 @@ class ScenarioPanel(Vertical):
                 table.add_row(at_text(step.at), step.what, done)
         last = self.query_one("#scenario-last", Label)
         last.display = bool(view.log)
-        last.update(view.log[-1] if view.log else "")
+        if before is None or before.log[-1:] != view.log[-1:]:
+            last.update(view.log[-1] if view.log else "")
