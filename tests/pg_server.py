@@ -70,24 +70,37 @@ class PostgresServer:
             "-E",
             "UTF8",
         )
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=100"
-        )
-        if not self.durable:
-            options += " -c fsync=off"
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+        # The server binds its port itself, so the free port picked here can be taken by
+        # another process before it starts (a busy machine, parallel test workers): it is then
+        # started again on another one, a few times at most.
+        for attempt in range(3):
+            (self.root / "log").unlink(missing_ok=True)
+            options = (
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                "-c max_connections=100"
+            )
+            if not self.durable:
+                options += " -c fsync=off"
+            try:
+                self._run(
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(self.root / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                )
+                return
+            except RuntimeError:
+                log = (self.root / "log").read_text(errors="replace")
+                if attempt == 2 or "could not bind" not in log:
+                    raise RuntimeError(f"PostgreSQL did not start: {log.strip()}") from None
+                self.port = _free_port()
 
     def stop(self) -> None:
         try:
