@@ -12,11 +12,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, Field, PositiveFloat, create_model, model_validator
 
 from devices.registry import KINDS
 from devices.usage import UsageSettings
-from workbench.config import Duration, Strict, load_yaml
+from workbench.config import Duration, Strict, key_lines, load_yaml
 from workbench.errors import ConfigError
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
@@ -102,6 +103,18 @@ def _profile_model() -> type[BaseModel]:
         usage=(UsageSettings | None, None),
     )
     return model
+
+
+def where(profile: Profile, *path: str | int, shown: int | None = None) -> str:
+    """``FILE:LINE: dotted.path`` of a key in a profile, for a check made after loading (the
+    line is left out when the file cannot be read again); ``shown`` parts of the path are named."""
+    dotted = ".".join(str(p) for p in path[:shown])
+    try:
+        lines = key_lines(profile.source.read_text(encoding="utf-8"))
+    except (OSError, ValueError, ConfigError, yaml.YAMLError):
+        return f"{profile.source}: {dotted}"
+    line = next((lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in lines), None)
+    return f"{profile.source}:{line}: {dotted}" if line else f"{profile.source}: {dotted}"
 
 
 def available() -> list[str]:

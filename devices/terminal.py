@@ -13,6 +13,7 @@ import simpy
 
 from devices.base import Device, ServedDevice, Session, StreamDevice
 from devices.profiles import Profile, ScheduledFault
+from devices.profiles import where as where_in
 from devices.registry import KINDS
 from devices.transports import Port, PtyPort, TcpPort
 from devices.transports.wire import Toxic, Wire
@@ -76,11 +77,11 @@ class Terminal:
         for fault_id in profile.faults.self_clearing:
             if fault_id not in self.owner:
                 raise ConfigError(
-                    f"{profile.source}: faults.self_clearing: {fault_id!r} is not a fault of this "
-                    f"profile's devices ({', '.join(self.devices)})"
+                    f"{where_in(profile, 'faults', 'self_clearing', fault_id, shown=2)}: {fault_id!r} is "
+                    f"not a fault of this profile's devices ({', '.join(self.devices)})"
                 )
         for n, item in enumerate(profile.faults.schedule):
-            where = f"{profile.source}: faults.schedule.{n}"
+            where = where_in(profile, "faults", "schedule", n)
             if item.inject is not None and item.inject not in self.owner:
                 raise ConfigError(
                     f"{where}: scheduled fault {item.inject!r} is not a fault of this profile's "

@@ -105,7 +105,8 @@ def test_scheduled_fault_of_a_missing_device_is_refused(state_dir: Path) -> None
     )
     with pytest.raises(
         ConfigError,
-        match=r"sched.yaml: faults.schedule.0: scheduled fault 'printer.cover_open' is not a fault",
+        match=rf"sched.yaml:{VALIDATOR_ONLY.count(chr(10)) + 3}: faults.schedule.0: scheduled fault "
+        r"'printer.cover_open' is not a fault",
     ):
         KioskHost(state_dir, path, ["K"])
 

@@ -64,7 +64,8 @@ def test_bad_scheduled_toxic_is_refused_naming_the_item(
     path.write_text(PROFILE.split("faults:")[0] + f"faults:\n  schedule:\n    - {item}\n")
     with pytest.raises(ConfigError) as info:
         Terminal(simpy.Environment(), "KSK-T", load_profile(path), default_catalog())
-    assert str(info.value).startswith(f"{path}: faults.schedule.0: ")
+    line = path.read_text().splitlines().index(f"    - {item}") + 1
+    assert str(info.value).startswith(f"{path}:{line}: faults.schedule.0: ")
     assert message in str(info.value)
 
 

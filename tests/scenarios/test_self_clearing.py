@@ -54,5 +54,7 @@ def test_a_fault_cleared_and_raised_again_gets_its_own_time(tmp_path: Path) -> N
 
 
 def test_marking_a_fault_the_profile_cannot_show(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"faults.self_clearing: 'cash_box.full' is not a fault"):
+    with pytest.raises(
+        ConfigError, match=r":\d+: faults.self_clearing: 'cash_box.full' is not a fault"
+    ):
         _terminal(tmp_path, "cash_box.full: 1h")
