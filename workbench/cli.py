@@ -39,6 +39,8 @@ class LazyGroup(click.Group):
             command: click.Command = getattr(importlib.import_module(module), attr)
             if cmd_name == "capacity":
                 ctx.ensure_object(dict).update(_capacity_inputs())
+            elif cmd_name == "ticket":
+                ctx.ensure_object(dict).update(_ticket_inputs())
             return command
         return super().get_command(ctx, cmd_name)
 
@@ -65,6 +67,13 @@ def _capacity_inputs() -> dict[str, Any]:
         prof = profiles.load_profile(name)
         devices_of[name] = [d for k in prof.devices for d in KINDS[k].catalog_devices]
     return {"catalog": default_catalog(), "profiles": devices_of}
+
+
+def _ticket_inputs() -> dict[str, Any]:
+    """The fault catalog, loaded only when a ticket names a fault, to check the id against."""
+    from devices.catalog import default_catalog
+
+    return {"fault_catalog": default_catalog}
 
 
 @click.group(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,7 +15,8 @@ from rich.table import Table
 
 from workbench import tickets
 from workbench.console import out
-from workbench.errors import ConfigError
+from workbench.errors import CatalogError, ConfigError
+from workbench.faults import FaultCatalog
 from workbench.ids import check_terminal_id
 from workbench.records import TicketRecord
 from workbench.store import RecordStore
@@ -109,7 +111,9 @@ def ticket() -> None:
 @click.option("--accepted", help="The terminal's acceptance date (YYYY-MM-DD), for warranty.")
 @click.option("--region", help="The terminal's region.")
 @records_option
+@click.pass_context
 def open_cmd(
+    ctx: click.Context,
     terminal: str,
     severity: str,
     summary: str,
@@ -122,6 +126,8 @@ def open_cmd(
 ) -> None:
     """Open a ticket; its SLA clocks start from the report."""
     check_terminal_id(terminal)
+    if fault is not None:
+        _check_fault(ctx, fault)
     if accepted is not None:
         _date(accepted, "--accepted")
     new = tickets.new_ticket(terminal, severity, summary, _when(at), source=source, fault=fault)
@@ -133,6 +139,17 @@ def open_cmd(
     for clock in new.clocks:
         due = _fmt(clock.deadline) if clock.deadline else "counted from the engineer's arrival"
         out.print(f"  {clock.clock:<17} {due}")
+
+
+def _check_fault(ctx: click.Context, fault: str) -> None:
+    """Refuse a fault id the catalog lacks (CatalogError: exit 2, with a close id if there is one).
+    The composition root hands the catalog's loader in; this module may not import ``devices``."""
+    load: Callable[[], FaultCatalog] | None = (ctx.find_object(dict) or {}).get("fault_catalog")
+    if load is None:
+        raise ConfigError("ticket open --fault: no fault catalog to check the id against")
+    catalog = load()
+    if fault not in catalog:
+        raise CatalogError(catalog.unknown(fault))
 
 
 def _date(text: str, option: str) -> dt.date:

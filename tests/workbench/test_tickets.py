@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -122,6 +123,26 @@ def test_ticket_commands_on_each_engine(records_url: str) -> None:
     missing = _workbench("show", "7", env=env)
     assert missing.returncode == 5 and missing.stderr.count("\n") == 1
     assert "no ticket #7" in missing.stderr
+
+
+def test_a_ticket_for_a_fault_the_catalog_lacks_is_refused_and_not_recorded(
+    tmp_path: Path,
+) -> None:
+    env = {"WORKBENCH_RECORDS": str(tmp_path / "records.sqlite")}
+    base = ["open", "--terminal", "KSK-0001", "--severity", "P2", "--summary", "no receipts"]
+    unknown = _workbench(*base, "--fault", "nosuch.fault", env=env)
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert unknown.stderr == (
+        "workbench: error: unknown fault 'nosuch.fault'; see 'workbench faults list'\n"
+    )
+    typo = _workbench(*base, "--fault", "printer.paper_ot", env=env)
+    assert typo.returncode == 2 and typo.stderr.count("\n") == 1
+    assert typo.stderr.endswith("; did you mean 'printer.paper_out'?\n")
+    assert not (tmp_path / "records.sqlite").exists()
+    known = _workbench(*base, "--fault", "printer.paper_out", env=env)
+    assert known.returncode == 0, known.stderr
+    assert "fault printer.paper_out" in _workbench("show", "1", env=env).stdout
+    assert "1 ticket(s)" in _workbench("list", env=env).stdout
 
 
 def test_a_ticket_closed_in_time_needs_no_visit() -> None:
