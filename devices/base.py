@@ -25,7 +25,7 @@ import inspect
 import logging
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -346,14 +346,24 @@ class Device(Generic[S]):
         if handler is None:
             valid = ", ".join(sorted(self.actions)) or "none"
             raise DeviceError(f"{self.name} has no action {action!r}; its actions: {valid}")
+        if (wrong := self.wrong_arguments(action, args)) is not None:
+            raise DeviceError(f"{self.name} {wrong}")
         clock = self.clock  # catch_up() and wake(), one call each: customers act all day
         clock.catch_up()
         try:
             return handler(*args)
-        except TypeError:
-            raise DeviceError(f"{self.name} {action}: wrong arguments {list(args)}") from None
         finally:
             clock.wake()
+
+    def wrong_arguments(self, action: str, args: Sequence[str]) -> str | None:
+        """None when ``args`` fit the declared ``action``, else what is wrong with its usage:
+        ``touch takes X Y; given: none`` (``kiosk act`` and a scenario's ``act`` step say this)."""
+        try:
+            inspect.signature(self.actions[action]).bind(*args)
+        except TypeError:
+            usage = _usage(getattr(type(self), self.ACTIONS[action]))
+            return f"{action} takes {usage or 'no arguments'}; given: {' '.join(args) or 'none'}"
+        return None
 
     def status(self) -> dict[str, Any]:
         """A JSON-able snapshot for the control plane and the trainer's view."""

@@ -5,7 +5,6 @@ any other file by path, each checked against the schema and then against the wor
 
 from __future__ import annotations
 
-import inspect
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -193,9 +192,5 @@ def _check_arguments(
 ) -> None:
     """The step gives the action as many arguments as it takes (their values are the device's to
     judge when the step plays)."""
-    try:
-        inspect.signature(owner.actions[action]).bind(*args)
-    except TypeError:
-        usage = next((a.args for a in owner.describe_actions() if a.name == action), "")
-        given = " ".join(args) or "none"
-        raise fail(where, f"{action} takes {usage or 'no arguments'}; given: {given}") from None
+    if (wrong := owner.wrong_arguments(action, args)) is not None:
+        raise fail(where, wrong)

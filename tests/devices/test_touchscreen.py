@@ -53,6 +53,20 @@ def test_a_touch_is_a_pen_down_and_a_pen_up_packet_in_raw_space() -> None:
         screen.act("touch", "1920", "0")
 
 
+def test_an_action_given_the_wrong_arguments_says_its_usage() -> None:
+    """``kiosk act touch`` with no coordinates said ``wrong arguments []``; it says the usage, as
+    a scenario's act step does, and nothing is touched."""
+    screen, wire = make()
+    attached(screen, wire)
+    with pytest.raises(DeviceError) as none:
+        screen.act("touch")
+    assert str(none.value) == "touchscreen touch takes X Y; given: none"
+    with pytest.raises(DeviceError) as extra:
+        screen.act("recalibrate", "now")
+    assert str(extra.value) == "touchscreen recalibrate takes no arguments; given: now"
+    assert wire == bytearray() and screen.log == []
+
+
 def test_settings_refuse_a_margin_that_eats_the_raw_range() -> None:
     with pytest.raises(ValidationError, match="edge_margin"):
         TouchscreenSettings(edge_margin=1024)
