@@ -144,14 +144,30 @@ def read_certificate_info(path: str | Path) -> CertInfo:
 
 
 def read_public_key(path: str | Path) -> SSHKey:
-    """Read an OpenSSH public key file, naming the file in the error."""
+    """Read an OpenSSH public key file, naming the file in the error. A private key file is
+    refused (asyncssh would derive its public key, and its file name would become the comment
+    and so a grant's key id): only its first line is read, to see that it is one."""
     p = Path(path)
     try:
+        if _is_private_key(p):
+            raise ConfigError(
+                f"{p} is a private key (it stays with its owner); give its public key, {p}.pub"
+            )
         return asyncssh.read_public_key(str(p))
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
     except (OSError, asyncssh.KeyImportError, ValueError) as exc:
         raise ConfigError(f"{p}: not an OpenSSH public key: {exc}") from None
+
+
+def _is_private_key(path: Path) -> bool:
+    """Whether the file's first line opens a private key (OpenSSH, PEM or PuTTY); nothing past
+    that line is read."""
+    with path.open("rb") as f:
+        first = f.readline(80)
+    return (first.startswith(b"-----BEGIN ") and b"PRIVATE KEY" in first) or first.startswith(
+        b"PuTTY-User-Key-File-"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from remote.window import (
     CertificateAuthority,
     issue_host_identity,
     read_certificate_info,
+    read_public_key,
 )
 from workbench.errors import AuthError, ConfigError
 from workbench.store import RecordStore
@@ -217,6 +218,42 @@ def test_grant_into_a_missing_directory_is_refused_before_signing(tmp_path: Path
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert done.stderr == f"error: --out {tmp_path}/no/c.pub: no directory {tmp_path}/no\n"
     assert (ca.dir / "serial").read_text().strip() == "0"  # nothing was signed
+
+
+def test_a_private_key_given_for_the_public_one_is_refused_before_signing(tmp_path: Path) -> None:
+    """``--key alice`` (the private key, not alice.pub) was signed, with "alice" as the key id."""
+    ca = CertificateAuthority.init(tmp_path / "CA")
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="alice@support")
+    key.write_private_key(str(tmp_path / "alice"))
+    key.write_public_key(str(tmp_path / "alice.pub"))
+    secret = (tmp_path / "alice").read_text().splitlines()[1]
+    grant = [
+        "grant",
+        "--ca",
+        str(ca.dir),
+        "--terminal",
+        "KSK-0001",
+        "--key",
+        str(tmp_path / "alice"),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "remote.cli", "remote", *grant],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"error: {tmp_path}/alice is a private key (it stays with its owner); "
+        f"give its public key, {tmp_path}/alice.pub\n"
+    )
+    assert secret not in done.stderr
+    assert (ca.dir / "serial").read_text().strip() == "0"  # nothing was signed
+    assert not (ca.dir / "records.sqlite").exists() and not (tmp_path / "alice-cert.pub").exists()
+    key.write_private_key(str(tmp_path / "alice.pem"), "pkcs8-pem")
+    with pytest.raises(ConfigError, match=r"alice.pem is a private key .*alice.pem.pub$"):
+        read_public_key(tmp_path / "alice.pem")
+    assert read_public_key(tmp_path / "alice.pub").get_comment() == "alice@support"
 
 
 def test_a_window_must_have_a_positive_length(
