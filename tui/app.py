@@ -111,6 +111,8 @@ class WorkbenchApp(App[None]):
             self.post_message(self.Opened(None))
 
     def on_workbench_app_opened(self, message: Opened) -> None:
+        if not self.screen_stack:  # the app closed while the backend was opening
+            return
         if message.error is not None:  # bad input: the command line prints it in one line
             self.failed = message.error
             self.exit(return_code=1)
