@@ -100,6 +100,11 @@ workers_option = click.option(
     help="Local worker processes (default: CPUs).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+scheduler_option = click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (tcp://HOST:PORT); default: local processes.",
+)
 
 
 targets_option = click.option(

@@ -10,6 +10,7 @@ from workbench.capacity.commands.options import (
     json_option,
     plan_of,
     progress_bar,
+    scheduler_option,
     seed_option,
     workers_option,
     years_option,
@@ -44,7 +45,7 @@ from workbench.capacity.sizing import parse_target, size
 @seed_option
 @years_option
 @workers_option
-@click.option("--scheduler", default=None, help="Dask scheduler address; default: local processes.")
+@scheduler_option
 @click.option(
     "--limit",
     type=click.IntRange(min=1),

@@ -15,6 +15,7 @@ from workbench.capacity.commands.options import (
     json_option,
     plan_of,
     progress_bar,
+    scheduler_option,
     seed_option,
     workers_option,
     years_option,
@@ -45,11 +46,7 @@ from workbench.errors import ConfigError
 @seed_option
 @years_option
 @workers_option
-@click.option(
-    "--scheduler",
-    default=None,
-    help="Dask scheduler address (tcp://HOST:PORT); default: local processes.",
-)
+@scheduler_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
