@@ -346,12 +346,17 @@ class Device(Generic[S]):
         if handler is None:
             valid = ", ".join(sorted(self.actions)) or "none"
             raise DeviceError(f"{self.name} has no action {action!r}; its actions: {valid}")
-        if (wrong := self.wrong_arguments(action, args)) is not None:
-            raise DeviceError(f"{self.name} {wrong}")
         clock = self.clock  # catch_up() and wake(), one call each: customers act all day
         clock.catch_up()
         try:
             return handler(*args)
+        except TypeError:
+            # Arguments are checked only when the call fails (binding them costs more than a
+            # touch): arguments that do not bind never reached the handler; a TypeError from
+            # inside a handler whose arguments did bind is a bug, raised as it is.
+            if (wrong := self.wrong_arguments(action, args)) is not None:
+                raise DeviceError(f"{self.name} {wrong}") from None
+            raise
         finally:
             clock.wake()
 
