@@ -33,7 +33,7 @@ from devices.protocols.hosts.touch import TouchHost
 from devices.usage_cash import CashPayment
 from devices.usage_receipt import receipt_bytes
 from devices.usage_settings import UsageSettings, UsageStats
-from workbench.clock import DAY, HOUR
+from workbench.clock import DAY, HOUR, VIRTUAL, pass_in_place
 from workbench.errors import DeviceError, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,10 @@ _taps = lru_cache(maxsize=4096)(TouchHost.taps)
 class KioskApp(CashPayment):
     """The kiosk application and the customers in front of it, on one terminal's devices."""
 
+    inline_waits = True
+    """Let waits pass in place when nothing else is due (:meth:`_passed`); False makes every
+    wait an event, as a test that checks the two runs alike does."""
+
     def __init__(
         self,
         env: simpy.Environment,
@@ -100,6 +104,8 @@ class KioskApp(CashPayment):
         if "printer" in devices:  # python-escpos builds them now, not mid-simulation
             for method in ("card", "cash", "lookup"):
                 receipt_bytes(method, settings.receipt_lines)
+        self._timed = next(iter(devices.values()), None)
+        """A device whose clock the application's waits follow (every device has the terminal's)."""
         self._reader = CardReaderHost()
         self._reader_ready = False
         self._init_cash()
@@ -109,6 +115,18 @@ class KioskApp(CashPayment):
         """Append ``(now, "kind k=v ...")`` to the application's log."""
         text = kind + "".join(f" {k}={v}" for k, v in detail.items())
         self.log.append((self.env.now, text))
+
+    def _passed(self, delay: float) -> bool:
+        """Whether ``delay`` seconds passed in place (in virtual time, when nothing else is due
+        before: :func:`workbench.clock.pass_in_place`); else the caller yields a timeout for
+        them. Every wait of the application and its customers goes through here."""
+        timed = self._timed
+        return (
+            self.inline_waits
+            and timed is not None
+            and timed.clock is VIRTUAL
+            and pass_in_place(self.env, delay)
+        )
 
     def status(self) -> dict[str, Any]:
         """The application's counters (JSON-able)."""
@@ -150,7 +168,7 @@ class KioskApp(CashPayment):
         """Serve customers one at a time in arrival order (a FIFO queue in front of one kiosk)."""
         env = self.env
         for at in self._arrivals():
-            if at > env.now:
+            if at > env.now and not self._passed(at - env.now):
                 yield env.timeout(at - env.now)
             yield from self._serve()
 
@@ -160,7 +178,9 @@ class KioskApp(CashPayment):
         stats.customers += 1
         if "touchscreen" in self._sessions:
             for _ in range(s.touches):
-                yield self.env.timeout(rng.uniform(0.5, 1.5) * s.think_s)
+                think = rng.uniform(0.5, 1.5) * s.think_s
+                if not self._passed(think):
+                    yield self.env.timeout(think)
                 if not self._tap(rng.choice(BUTTONS)) and not self._tap(BUTTONS[-1]):
                     stats.walked_away += 1
                     self.record("walked_away", reason="screen")
@@ -220,7 +240,9 @@ class KioskApp(CashPayment):
             self.record("card_refused", reason="reader" if opened is None else opened.code)
             self._reader_ready = False
             return False
-        yield self.env.timeout(self.rng.uniform(2.0, 6.0))
+        fumble = self.rng.uniform(2.0, 6.0)
+        if not self._passed(fumble):
+            yield self.env.timeout(fumble)
         try:
             reader.act("insert-card")
         except DeviceError:
@@ -243,7 +265,8 @@ class KioskApp(CashPayment):
             self.record("card_stuck", error="none" if ejected is None else ejected.code)
             self._reader_ready = False
             return False
-        yield self.env.timeout(self.settings.take_card_s)
+        if not self._passed(self.settings.take_card_s):
+            yield self.env.timeout(self.settings.take_card_s)
         reader.act("take-card")
         if track is None:
             self.record("card_unreadable")

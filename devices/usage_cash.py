@@ -61,6 +61,8 @@ class CashPayment:
 
         def record(self, kind: str, **detail: Any) -> None: ...
 
+        def _passed(self, delay: float) -> bool: ...
+
     def _init_cash(self) -> None:
         self._validator = SspMaster()
         """The SSP host (sequence flag; the eSSP channel once the validator asked for one)."""
@@ -136,7 +138,9 @@ class CashPayment:
             return False
         credited = 0
         for _ in range(rng.randint(1, s.max_notes)):
-            yield self.env.timeout(rng.uniform(2.0, 5.0))
+            reach = rng.uniform(2.0, 5.0)
+            if not self._passed(reach):
+                yield self.env.timeout(reach)
             value = rng.choice(self._note_args)
             if "taken in" not in validator.act("insert-note", value):
                 break
@@ -159,7 +163,8 @@ class CashPayment:
         deadline = self.env.now + s.note_timeout_s
         credit = False
         while self.env.now < deadline:
-            yield self.env.timeout(s.poll_interval_s)
+            if not self._passed(s.poll_interval_s):
+                yield self.env.timeout(s.poll_interval_s)
             answer = self._ssp(_POLL)
             if answer is None or answer[0] != _OK:
                 continue
