@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from scenarios.cli_common import default_state_dir, out, serve, state_dir_option
+from workbench.process_stop import GRACE_S
 
 
 @click.group("class")
@@ -97,15 +98,19 @@ def class_status(state_dir: Path | None, as_json: bool) -> None:
 
 @class_.command("stop")
 @state_dir_option
-def class_stop(state_dir: Path | None) -> None:
-    """Stop the class running under the state dir, whichever shell or TUI started it."""
+@click.option(
+    "--grace",
+    "grace_s",
+    type=click.FloatRange(min=0),
+    default=GRACE_S,
+    show_default=True,
+    help="Seconds to await the class's exit after SIGTERM before killing it.",
+)
+def class_stop(state_dir: Path | None, grace_s: float) -> None:
+    """Stop the class running under the state dir, whichever shell or TUI started it: SIGTERM,
+    then SIGKILL if it has not exited after the grace period (what it left is cleaned up)."""
     from scenarios.classroom import stop_class
 
     state = state_dir or default_state_dir()
-    record = stop_class(state)
-    kiosks = len(record["trainees"])
-    out.print(
-        f"class on {record['scenario']} stopped (process {record['pid']}, {kiosks} "
-        f"kiosk{'s' if kiosks != 1 else ''}); scores: workbench class status",
-        markup=False,
-    )
+    done = stop_class(state, grace_s)
+    out.print(f"{done.summary()}; scores: workbench class status", markup=False)

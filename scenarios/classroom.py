@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 from scenarios.library import Loaded
 from scenarios.live import LiveScenario, ensure_ca
 from workbench.errors import ConfigError
+from workbench.process_stop import GRACE_S, ProcessHandle, Stopped
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +50,6 @@ def read_class(state_dir: Path) -> dict[str, Any]:
     return data
 
 
-STOP_S = 30.0
-"""How long ``class stop`` waits for the class's process to close its kiosks and exit."""
-
-
 def class_pid(record: dict[str, Any], state_dir: Path) -> int | None:
     """The id of the process running the class, while it runs: the pid the class wrote in its
     record, if that process still serves its first trainee's kiosk (so a class that has ended, or
@@ -68,45 +63,69 @@ def class_pid(record: dict[str, Any], state_dir: Path) -> int | None:
     return pid if serving == pid else None
 
 
-def stop_class(state_dir: Path, timeout: float = STOP_S) -> dict[str, Any]:
-    """Stop the class running under ``state_dir``, whichever shell or TUI started it: SIGTERM to
-    its process, which closes every kiosk and agent; returns once it has exited. Its record, the
-    audit logs and the run records stay, for ``class status`` and scoring."""
-    record = read_class(state_dir)
-    pid = class_pid(record, state_dir)
-    if pid is None:
-        raise ConfigError(
-            f"the class on {record.get('scenario')} under {state_dir} is not running "
-            "(its scores: 'workbench class status')"
+@dataclass(frozen=True, slots=True)
+class ClassStopped:
+    """What ``class stop`` did: the class's record, how its process ended, what it cleaned up."""
+
+    record: dict[str, Any]
+    stopped: Stopped
+    removed: tuple[Path, ...] = ()
+    """Files a killed class left behind (each kiosk's control socket and endpoints manifest)."""
+
+    def summary(self) -> str:
+        """One line: what it took to stop the class."""
+        kiosks = len(self.record["trainees"])
+        what = f"process {self.stopped.pid}, {kiosks} kiosk{'s' if kiosks != 1 else ''}"
+        if not self.stopped.killed:
+            return f"class on {self.record['scenario']} stopped ({what})"
+        left = len(self.removed)
+        return (
+            f"class on {self.record['scenario']} did not stop in {self.stopped.grace_s:g} s: "
+            f"killed ({what}; removed {left} file{'s' if left != 1 else ''} it left)"
         )
-    try:
-        pidfd = os.pidfd_open(pid)
-    except OSError:
-        pidfd = None  # it exited in between, or no pidfds here: poll below
-    try:
-        os.kill(pid, signal.SIGTERM)
-        if pidfd is not None:  # readable once the process has exited
-            done = bool(select.select([pidfd], [], [], timeout)[0])
-        else:
-            deadline = time.monotonic() + timeout
-            while (done := not _alive(pid)) is False and time.monotonic() < deadline:
-                time.sleep(0.05)
-    except ProcessLookupError:
-        done = True
-    finally:
-        if pidfd is not None:
-            os.close(pidfd)
-    if not done:
-        raise ConfigError(f"the class's process {pid} did not exit within {timeout:g} s")
-    return record
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def stop_class(state_dir: Path, grace_s: float = GRACE_S) -> ClassStopped:
+    """Stop the class running under ``state_dir``, whichever shell or TUI started it: SIGTERM to
+    its process, which closes every kiosk and agent; if it has not exited after ``grace_s``,
+    SIGKILL, and the kiosks' control sockets and manifests it left are removed (what a clean
+    exit removes). Returns once the process is gone. Its record, the audit logs and the run
+    records stay, for ``class status`` and scoring."""
+    record = read_class(state_dir)
+    not_running = ConfigError(
+        f"the class on {record.get('scenario')} under {state_dir} is not running "
+        "(its scores: 'workbench class status')"
+    )
+    pid = record.get("pid")
+    proc = ProcessHandle.open(pid) if isinstance(pid, int) and pid > 0 else None
+    if proc is None:
+        raise not_running
+    with proc:  # held before the check: a pid reused after it is never signalled
+        if class_pid(record, state_dir) != proc.pid:
+            raise not_running
+        stopped = proc.stop(grace_s)
+    removed = _leftovers(record, state_dir) if stopped.killed else ()
+    return ClassStopped(record, stopped, removed)
+
+
+def _leftovers(record: dict[str, Any], state_dir: Path) -> tuple[Path, ...]:
+    """Remove what a killed class left of its kiosks: each control socket nothing serves any
+    more, and each endpoints manifest beside it (so nobody dials a kiosk that is gone)."""
+    from devices.transports.control_client import server_pid
+
+    removed = []
+    for seat in record.get("trainees") or []:
+        home = state_dir / str(seat["terminal"])
+        sock = home / "control.sock"
+        if server_pid(sock) is not None:  # served again: another kiosk's now
+            continue
+        for path in (sock, home / "endpoints.json"):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(path)
+    return tuple(removed)
 
 
 def seats(count: int, prefix: str = "KSK-T") -> list[tuple[str, str]]:

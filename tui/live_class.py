@@ -105,8 +105,9 @@ class ClassOps:
     async def stop_class(self) -> None:
         from scenarios.classroom import stop_class
 
-        record = await asyncio.to_thread(stop_class, self.state_dir)
+        done = await asyncio.to_thread(stop_class, self.state_dir)
         if self._class_proc is not None:  # started here: collect its exit status
             await asyncio.to_thread(self._class_proc.wait)
             self._class_proc = None
-        self._note("-", f"class {record.get('scenario')}", "stopped")
+        outcome = f"killed after {done.stopped.grace_s:g} s" if done.stopped.killed else "stopped"
+        self._note("-", f"class {done.record.get('scenario')}", outcome)
