@@ -21,17 +21,20 @@ the simulated clock in virtual time.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import simpy
 from pydantic import BaseModel
 
+# the action declarations, re-exported: the device models import them from here
+from devices.actions import WHOLE_NUMBER as WHOLE_NUMBER
+from devices.actions import ActionSpec
+from devices.actions import Arg as Arg
+from devices.actions import action as action
 from workbench.clock import VIRTUAL, Timebase
 from workbench.errors import CatalogError, DeviceError
 from workbench.faults import FaultMode
@@ -76,47 +79,6 @@ class Session(ABC):
         """Take bytes the host sent; return the bytes the device answers right away."""
 
 
-F = TypeVar("F", bound=Callable[..., str])
-
-_DECLARED: dict[Callable[..., str], tuple[str, str]] = {}
-"""Methods declared with :func:`action`: the action's name and its one-line help."""
-
-
-def action(name: str, help: str) -> Callable[[F], F]:
-    """Declare a device method as the customer or staff stimulus ``name`` (``kiosk act NAME
-    ARGS``, the scenarios' ``act``): its parameters after ``self`` are the action's arguments
-    (strings from the command line), it returns what happened as a person would say it."""
-
-    def declare(method: F) -> F:
-        _DECLARED[method] = (name, help)
-        return method
-
-    return declare
-
-
-@dataclass(frozen=True, slots=True)
-class ActionInfo:
-    """One declared action of a device class, for help texts and listings."""
-
-    name: str
-    args: str
-    """Its arguments as a usage line shows them: ``VALUE``, ``[TRACK2]``, ``X Y``."""
-    help: str
-
-
-def _usage(method: Callable[..., str]) -> str:
-    params = list(inspect.signature(method).parameters.values())[1:]
-    words = []
-    for param in params:
-        word = param.name.upper()
-        if param.kind is param.VAR_POSITIONAL:
-            word = f"[{word}...]"
-        elif param.default is not param.empty:
-            word = f"[{word}]"
-        words.append(word)
-    return " ".join(words)
-
-
 _CHUNK = 4096
 """Events written out at a time when a log is read."""
 
@@ -138,25 +100,24 @@ class Device(Generic[S]):
     """
 
     kind: str = "device"
+    SPECS: ClassVar[dict[str, ActionSpec]] = {}
+    """The actions declared with :func:`action` (inherited ones too), by name."""
     ACTIONS: ClassVar[dict[str, str]] = {}
-    """Action name -> method name, collected from the methods declared with :func:`action`."""
+    """Action name -> method name."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        declared = dict(cls.ACTIONS)
+        specs = dict(cls.SPECS)
         for attr, value in vars(cls).items():
-            if callable(value) and value in _DECLARED:
-                declared[_DECLARED[value][0]] = attr
-        cls.ACTIONS = declared
+            if (spec := ActionSpec.declared(attr, value)) is not None:
+                specs[spec.name] = spec
+        cls.SPECS = specs
+        cls.ACTIONS = {name: spec.attr for name, spec in specs.items()}
 
     @classmethod
-    def describe_actions(cls) -> list[ActionInfo]:
+    def describe_actions(cls) -> list[ActionSpec]:
         """The declared actions of this device class, by name."""
-        out = []
-        for name, attr in sorted(cls.ACTIONS.items()):
-            method = getattr(cls, attr)
-            out.append(ActionInfo(name, _usage(method), _DECLARED[method][1]))
-        return out
+        return [cls.SPECS[name] for name in sorted(cls.SPECS)]
 
     def __init__(
         self,
@@ -350,25 +311,25 @@ class Device(Generic[S]):
         clock.catch_up()
         try:
             return handler(*args)
-        except TypeError:
-            # Arguments are checked only when the call fails (binding them costs more than a
-            # touch): arguments that do not bind never reached the handler; a TypeError from
-            # inside a handler whose arguments did bind is a bug, raised as it is.
-            if (wrong := self.wrong_arguments(action, args)) is not None:
+        except (TypeError, ValueError, DeviceError):
+            # Arguments are checked only when the call failed (checking them costs more than a
+            # touch): too few or too many never reached the handler, and a value not of its
+            # declared form was refused by the handler's first step, which reads it; either
+            # is said as the declaration says it, as a scenario's check says it. Any other
+            # error is the handler's own, raised as it is (a TypeError or ValueError from a
+            # handler whose arguments fit is a bug).
+            if (wrong := self.SPECS[action].wrong(args)) is not None:
                 raise DeviceError(f"{self.name} {wrong}") from None
             raise
         finally:
             clock.wake()
 
     def wrong_arguments(self, action: str, args: Sequence[str]) -> str | None:
-        """None when ``args`` fit the declared ``action``, else what is wrong with its usage:
-        ``touch takes X Y; given: none`` (``kiosk act`` and a scenario's ``act`` step say this)."""
-        try:
-            inspect.signature(self.actions[action]).bind(*args)
-        except TypeError:
-            usage = _usage(getattr(type(self), self.ACTIONS[action]))
-            return f"{action} takes {usage or 'no arguments'}; given: {' '.join(args) or 'none'}"
-        return None
+        """None when ``args`` fit the declared ``action`` (their number, and the form
+        :func:`action` declared for each), else what is wrong, in the words of a usage line:
+        ``touch takes X Y; given: none``, ``insert-note takes VALUE, a whole number; given:
+        abc`` (``kiosk act`` and a scenario's ``act`` step say this)."""
+        return self.SPECS[action].wrong(args)
 
     def status(self) -> dict[str, Any]:
         """A JSON-able snapshot for the control plane and the trainer's view."""

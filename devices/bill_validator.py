@@ -20,7 +20,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import EventSink, Session, StreamDevice, action
+from devices.base import WHOLE_NUMBER, EventSink, Session, StreamDevice, action
 from devices.bill_validator_state import (
     BOX_FULL,
     BOX_NEAR_FULL,
@@ -254,7 +254,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         self.record("ready")
 
     # -- actions ---------------------------------------------------------------------------------
-    @action("insert-note", "A customer offers a note of face VALUE")
+    @action("insert-note", "A customer offers a note of face VALUE", value=WHOLE_NUMBER)
     def _act_insert_note(self, value: str) -> str:
         try:
             face = int(value)

@@ -17,7 +17,7 @@ from typing import Any
 import simpy
 from pydantic import Field
 
-from devices.base import EventSink, StreamDevice, action
+from devices.base import Arg, EventSink, StreamDevice, action
 from devices.card_reader_session import CardReaderSession
 from devices.protocols import stx_bcc as p
 from workbench.config import Strict
@@ -83,6 +83,10 @@ class CardReaderState:
 def card_from_track2(track2: str) -> Card:
     """A test card whose track 1 is derived from track 2 (PAN, expiry, service code)."""
     return Card(*_card_fields(track2))
+
+
+TRACK2 = Arg("track 2 data, PAN=YYMMSSS... (digits and '=')", card_from_track2)
+"""The card ``insert-card`` pushes, read from its track 2."""
 
 
 @lru_cache(maxsize=256)
@@ -186,10 +190,14 @@ class CardReader(StreamDevice[CardReaderSettings]):
             self.state.retained = 0
 
     # -- customer and staff stimuli --------------------------------------------------------
-    @action("insert-card", "A customer pushes a card (track 2 data; a test card by default)")
+    @action(
+        "insert-card",
+        "A customer pushes a card (track 2 data; a test card by default)",
+        track2=TRACK2,
+    )
     def insert_card(self, track2: str = DEFAULT_TRACK2) -> str:
         """A customer pushes a card into the slot; the motor draws it in if the shutter is open."""
-        card = card_from_track2(track2)
+        card = card_from_track2(track2)  # TRACK2.parse, called directly: a customer path
         if self.state.position != "none" or self.has(JAM):
             raise DeviceError("a card is already in the reader")
         if self.shutter != "open":

@@ -32,7 +32,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import EventSink, StreamDevice, action
+from devices.base import Arg, EventSink, StreamDevice, action
 from devices.printer_buffer import ReceiveBuffer
 from devices.printer_layout import WholeChunks
 from devices.printer_mechanism import Mechanism
@@ -42,7 +42,6 @@ from devices.protocols import escpos as p
 from devices.protocols import escpos_status as st
 from devices.protocols.escpos_page import Page
 from devices.record_throttle import Throttle
-from workbench.errors import DeviceError
 from workbench.fault_ids.printer import (
     COVER_OPEN,
     CUTTER_JAM,
@@ -61,6 +60,17 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_PER_SECOND = 20
 """Unknown commands recorded one by one per second; the rest of that second are counted."""
+
+
+def _feed_seconds(text: str) -> float:
+    seconds = float(text)
+    if not 0 < seconds <= 60:
+        raise ValueError(f"{seconds} s is not in (0, 60]")
+    return seconds
+
+
+FEED_SECONDS = Arg("a number of seconds, more than 0 and at most 60", _feed_seconds)
+"""How long ``feed-button`` holds the button."""
 
 
 class Printer(StreamDevice[PrinterSettings]):
@@ -256,15 +266,10 @@ class Printer(StreamDevice[PrinterSettings]):
             self.clear(HEAD_DIRTY)
         return "print head cleaned"
 
-    @action("feed-button", "Someone holds the FEED button for SECONDS")
+    @action("feed-button", "Someone holds the FEED button for SECONDS", seconds=FEED_SECONDS)
     def feed_button(self, seconds: str = "0.5") -> str:
         """Someone holds the FEED button for ``seconds``: paper feeds, the printer is offline."""
-        try:
-            duration = float(seconds)
-        except ValueError:
-            raise DeviceError(f"feed-button seconds(={seconds!r}) must be a number") from None
-        if not 0 < duration <= 60:
-            raise DeviceError(f"feed-button seconds(={duration}) must be in (0, 60]")
+        duration = FEED_SECONDS.parse(seconds)  # ValueError: act says the declared form
         if self.state.feeding:
             return "FEED is already held"
         cond = self.condition()

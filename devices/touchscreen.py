@@ -21,7 +21,7 @@ from typing import Any
 import simpy
 from pydantic import Field, model_validator
 
-from devices.base import EventSink, Session, StreamDevice, Writer, action
+from devices.base import WHOLE_NUMBER, EventSink, Session, StreamDevice, Writer, action
 from devices.protocols import touch as t
 from workbench.clock import DAY
 from workbench.config import Strict
@@ -185,7 +185,7 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         }
 
     # -- stimuli ---------------------------------------------------------------------------
-    @action("touch", "A customer touches screen pixel X Y")
+    @action("touch", "A customer touches screen pixel X Y", x=WHOLE_NUMBER, y=WHOLE_NUMBER)
     def touch(self, x: str, y: str) -> str:
         """A customer touches screen pixel ``(x, y)``: a pen-down and a pen-up packet go out."""
         try:

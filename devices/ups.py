@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import EventSink, ServedDevice, action
+from devices.base import Arg, EventSink, ServedDevice, action
 from devices.protocols.ups_registers import Alarm, BatteryTestResult, UpsFlags, UpsReadings
 from devices.transports.modbus import ModbusPort
 from devices.ups_bank import UpsBank
@@ -37,6 +37,17 @@ log = logging.getLogger(__name__)
 
 DEVICE_BUSY = 0x06
 EPS = 1e-9
+
+
+def _watts(text: str) -> float:
+    watts = float(text)
+    if not watts >= 0:  # NaN too
+        raise ValueError(f"{watts} W is not a load")
+    return watts
+
+
+LOAD_WATTS = Arg("a number of watts, 0 or more", _watts)
+"""The load ``set-load`` puts behind the UPS (at most 10 times its rating, which the UPS checks)."""
 
 
 class Ups(ServedDevice[UpsSettings]):
@@ -238,15 +249,13 @@ class Ups(ServedDevice[UpsSettings]):
         self.replan()
         return None
 
-    @action("set-load", "Set the load behind the UPS to WATTS")
+    @action("set-load", "Set the load behind the UPS to WATTS", watts=LOAD_WATTS)
     def _act_set_load(self, watts: str) -> str:
-        try:
-            value = float(watts)
-        except ValueError:
-            raise DeviceError(f"ups set-load: load(={watts!r}) must be watts") from None
-        if not 0 <= value <= 10 * self.settings.rated_power_w:
+        value = LOAD_WATTS.parse(watts)  # ValueError: act says the declared form
+        if value > 10 * self.settings.rated_power_w:
             raise DeviceError(
-                f"ups set-load: load(={value}) must be 0..{10 * self.settings.rated_power_w}"
+                f"ups set-load: load(={value:g}) must be at most "
+                f"{10 * self.settings.rated_power_w:g} W (10 times the UPS's rating)"
             )
         self._integrate()
         self.state.load_w = value

@@ -190,7 +190,9 @@ def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
 def _check_arguments(
     owner: Device[Any], action: str, args: list[str], where: tuple[str | int, ...], fail: _Fail
 ) -> None:
-    """The step gives the action as many arguments as it takes (their values are the device's to
-    judge when the step plays)."""
+    """The step gives the action as many arguments as it takes, each of the form the device
+    declares for it (``insert-note`` a whole number): the check ``kiosk act`` makes, in its
+    words. What only the device's state decides (a touch off its screen) is judged when the
+    step plays."""
     if (wrong := owner.wrong_arguments(action, args)) is not None:
         raise fail(where, wrong)

@@ -216,8 +216,13 @@ def test_feed_button_feeds_paper_and_reports_it_while_held() -> None:
     env.run(until=20)
     assert printer.log == [(10.0, "feed_button seconds=2.0"), (12.0, receipt(1))]
     assert printer.paper_mm == pytest.approx(80000 - 200 - 101.6)
-    with pytest.raises(DeviceError, match="must be a number"):
-        printer.act("feed-button", "long")
+    for wrong in ("long", "0", "61"):
+        with pytest.raises(DeviceError) as info:
+            printer.act("feed-button", wrong)
+        assert str(info.value) == (
+            "printer feed-button takes [SECONDS], a number of seconds, more than 0 and at most 60; "
+            f"given: {wrong}"
+        )
 
 
 def test_reset_remedy_clears_offline_and_drops_held_data() -> None:

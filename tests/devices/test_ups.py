@@ -140,8 +140,12 @@ def test_unknown_fault_and_bad_action_are_refused() -> None:
     _, ups = make()
     with pytest.raises(CatalogError, match="its faults"):
         ups.inject("ups.melted")
-    with pytest.raises(DeviceError, match="must be watts"):
+    with pytest.raises(
+        DeviceError, match=r"^ups set-load takes WATTS, a number of watts, 0 or more; given: lots$"
+    ):
         ups.act("set-load", "lots")
+    with pytest.raises(DeviceError, match=r"must be at most 10000 W \(10 times the UPS's rating\)"):
+        ups.act("set-load", "1e9")
     with pytest.raises(DeviceError, match="no 'http' port"):
         ups.open_port("http", "127.0.0.1")
 

@@ -109,6 +109,16 @@ def test_a_typo_at_the_top_level(tmp_path: Path) -> None:
             r":11: timeline.0.act: refill-paper takes no arguments; given: now$",
         ),
         (
+            "inject: display.brightness_low",
+            "act: insert-note abc",
+            r":11: timeline.0.act: insert-note takes VALUE, a whole number; given: abc$",
+        ),
+        (
+            "inject: display.brightness_low",
+            "act: touch 10 ten",
+            r":11: timeline.0.act: touch takes X Y, each a whole number; given: 10 ten$",
+        ),
+        (
             "profile: bill_payment",
             "profile: ticket\nusage: {customers_per_hour: -1}",
             r"usage.customers_per_hour: Input should be greater than 0",

@@ -1,0 +1,112 @@
+"""A device's actions and the forms of their arguments: a call whose values are not of the
+declared form is refused in the declaration's words (what ``kiosk act`` and a scenario's check
+say), a call that works is never checked first (customers act all day), and a declaration that
+names no parameter is refused when its class is made."""
+
+from __future__ import annotations
+
+import pytest
+import simpy
+from pydantic import BaseModel
+
+from devices.base import WHOLE_NUMBER, Arg, Device, action
+from devices.registry import KINDS
+from workbench.errors import DeviceError
+
+
+class _Settings(BaseModel):
+    pass
+
+
+parsed: list[str] = []
+
+
+def _counted_whole(text: str) -> int:
+    parsed.append(text)
+    return int(text)
+
+
+COUNTED = Arg("a whole number", _counted_whole)
+
+
+class Lift(Device[_Settings]):
+    kind = "lift"
+
+    @action("go", "Ride to FLOOR", floor=COUNTED)
+    def go(self, floor: str) -> str:
+        return f"at floor {int(floor)}"
+
+    @action("press", "Press buttons", buttons=WHOLE_NUMBER)
+    def press(self, *buttons: str) -> str:
+        pressed = [WHOLE_NUMBER.parse(b) for b in buttons]
+        return f"pressed {' '.join(map(str, pressed)) or 'nothing'}"
+
+    @action("broken", "A handler with a bug", n=WHOLE_NUMBER)
+    def broken(self, n: str) -> str:
+        return str(int("not a number"))
+
+
+def lift() -> Lift:
+    return Lift(simpy.Environment(), _Settings(), [])
+
+
+def test_a_value_not_of_its_form_is_refused_in_the_declaration_s_words() -> None:
+    device = lift()
+    with pytest.raises(DeviceError) as info:
+        device.act("go", "up")
+    assert str(info.value) == "lift go takes FLOOR, a whole number; given: up"
+    assert device.wrong_arguments("go", ["up"]) == "go takes FLOOR, a whole number; given: up"
+    with pytest.raises(
+        DeviceError, match=r"^lift press takes \[BUTTONS...\], a whole number; given: 1 two$"
+    ):
+        device.act("press", "1", "two")
+    assert device.act("press") == "pressed nothing"
+    assert device.act("press", "1", "2") == "pressed 1 2"
+
+
+def test_a_call_that_works_is_not_checked_first() -> None:
+    device = lift()
+    parsed.clear()
+    assert device.act("go", "3") == "at floor 3"
+    assert parsed == []  # the handler read its argument; no check ran before it
+    with pytest.raises(DeviceError):
+        device.act("go", "x")
+    assert parsed == ["x"]  # checked once the handler had failed
+
+
+def test_a_handler_s_own_error_is_raised_as_it_is_when_the_arguments_fit() -> None:
+    with pytest.raises(ValueError, match="invalid literal"):
+        lift().act("broken", "5")
+
+
+def test_a_form_for_no_parameter_is_refused_when_the_class_is_made() -> None:
+    with pytest.raises(TypeError, match=r"action 'go'\) declares a form for flor: no parameter"):
+
+        class Typo(Device[_Settings]):
+            @action("go", "Ride to FLOOR", flor=WHOLE_NUMBER)
+            def go(self, floor: str) -> str:
+                return floor
+
+
+@pytest.mark.parametrize(
+    ("kind", "action_name", "args", "message"),
+    [
+        ("bill_validator", "insert-note", ["abc"], "insert-note takes VALUE, a whole number"),
+        ("touchscreen", "touch", ["10", "1.5"], "touch takes X Y, each a whole number"),
+        ("printer", "feed-button", ["90"], "feed-button takes [SECONDS], a number of seconds, "),
+        ("ups", "set-load", ["-5"], "set-load takes WATTS, a number of watts, 0 or more"),
+        ("card_reader", "insert-card", ["4761"], "insert-card takes [TRACK2], track 2 data, "),
+    ],
+)
+def test_the_models_declare_the_forms_their_handlers_read(
+    kind: str, action_name: str, args: list[str], message: str
+) -> None:
+    """Each model's handler refuses what its declaration refuses, in the declaration's words,
+    with nothing done: the check a scenario makes is the one the action makes."""
+    k = KINDS[kind]
+    device = k.device_class(simpy.Environment(), k.settings_model(), [])
+    assert (device.wrong_arguments(action_name, args) or "").startswith(message)
+    with pytest.raises(DeviceError) as info:
+        device.act(action_name, *args)
+    assert str(info.value) == f"{kind} {device.wrong_arguments(action_name, args)}"
+    assert device.log == []
