@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import signal
 from pathlib import Path
 from typing import Any
@@ -118,11 +119,31 @@ def kiosk_up(
             freeze_gc=True,  # a long-running host: workbench/gc_freeze.py
         ) as host_:
             _print_endpoints(host_.endpoints)
-            out.print(f"{len(ids)} kiosk(s) up at speed {speed:g}; Ctrl-C to stop")
+            out.print(
+                ready_line(ids, speed, state_dir), markup=False, highlight=False, soft_wrap=True
+            )
             await stop.wait()
         out.print("stopped cleanly")
 
     asyncio.run(run())
+
+
+def ready_line(ids: list[str], speed: float, state_dir: Path) -> str:
+    """The line ``kiosk up`` prints once every port is bound (scripts wait for ``kiosk(s) up``),
+    with what to do next: the command that plays a training scenario on the kiosk, with the
+    options it needs here (``--state-dir`` unless the default, ``--id`` when there are several)."""
+    from scenarios.cli_common import default_state_dir
+
+    options = ""
+    if state_dir != default_state_dir():
+        options += f" --state-dir {shlex.quote(str(state_dir))}"
+    if len(ids) > 1:
+        options += f" --id {ids[0]}"
+    on = "it" if len(ids) == 1 else "one"
+    return (
+        f"{len(ids)} kiosk(s) up at speed {speed:g}; Ctrl-C to stop; "
+        f"to play a scenario on {on}: workbench scenario start NAME{options}"
+    )
 
 
 def _agent_extra(ca: Path, host: str) -> Any:

@@ -40,10 +40,10 @@ class Workbench:
         self.state = state
         self.capsys = capsys
 
-    def __call__(self, *args: str) -> Done:
+    def __call__(self, *args: str, state_dir: bool = True) -> Done:
         self.capsys.readouterr()
         try:
-            main([*args, "--state-dir", str(self.state)])
+            main([*args, *(["--state-dir", str(self.state)] if state_dir else [])])
         except SystemExit as exc:
             code = int(exc.code or 0)
         captured = self.capsys.readouterr()
@@ -58,8 +58,9 @@ def one_line_error(done: Done, code: int) -> str:
 
 
 @contextmanager
-def kiosk_up(state: Path) -> Iterator[None]:
-    """Two kiosks in one ``workbench kiosk up`` process at 10x, until SIGTERM."""
+def kiosk_up(state: Path) -> Iterator[str]:
+    """Two kiosks in one ``workbench kiosk up`` process at 10x, until SIGTERM; yields the line
+    that says they are up."""
     state_args = ["--state-dir", str(state)]
     proc = subprocess.Popen(
         [*WB, "kiosk", "up", "--id", "KSK-0700", "--count", "2", "--speed", "10", *state_args],
@@ -71,7 +72,7 @@ def kiosk_up(state: Path) -> Iterator[None]:
     try:
         while "kiosk(s) up" not in (line := proc.stdout.readline()):  # ready: sockets bound
             assert line, proc.stderr.read()
-        yield
+        yield line.rstrip("\n")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
@@ -86,7 +87,11 @@ def test_start_status_and_stop_a_scenario_on_a_running_kiosk(
     assert one_line_error(wb("scenario", "status"), 4) == (
         f"no kiosk is running under {state_dir} (start one with 'workbench kiosk up')"
     )
-    with kiosk_up(state_dir):
+    with kiosk_up(state_dir) as ready:
+        advertised = f"workbench scenario start NAME --state-dir {state_dir} --id {A}"
+        assert ready == (
+            f"2 kiosk(s) up at speed 10; Ctrl-C to stop; to play a scenario on one: {advertised}"
+        )
         assert one_line_error(wb("scenario", "status"), 2) == (
             f"kiosks {A}, {B} run under {state_dir}; name one with --id"
         )
@@ -102,7 +107,9 @@ def test_start_status_and_stop_a_scenario_on_a_running_kiosk(
             f"scenario network-dns-failure runs on a query_print kiosk; {A} is a bill_payment kiosk"
         )
 
-        started = wb("scenario", "start", "display-brightness-low", "--id", A)
+        # the command the banner gives, as the trainer copies it
+        command = advertised.replace("NAME", "display-brightness-low").split()[1:]
+        started = wb(*command, state_dir=False)
         assert started.returncode == 0, started.stderr
         lines = started.stdout.splitlines()
         assert lines[0].startswith(f"{A}: display-brightness-low (P3) running · ")
@@ -146,4 +153,19 @@ def test_start_status_and_stop_a_scenario_on_a_running_kiosk(
         assert [s["done"] for s in doc["steps"]] == [False, False]
     assert one_line_error(wb("scenario", "stop", "--id", A), 4) == (
         f"no kiosk {A} is running under {state_dir} (start it with 'workbench kiosk up --id {A}')"
+    )
+
+
+def test_the_ready_line_gives_only_the_options_the_command_needs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scenarios.kiosk_cli import ready_line
+
+    monkeypatch.setenv("WORKBENCH_STATE_DIR", str(tmp_path))
+    assert ready_line(["KSK-0001"], 60, tmp_path) == (
+        "1 kiosk(s) up at speed 60; Ctrl-C to stop; "
+        "to play a scenario on it: workbench scenario start NAME"
+    )
+    assert ready_line(["KSK-0001"], 1, Path("/tmp/my kiosks")).endswith(
+        ": workbench scenario start NAME --state-dir '/tmp/my kiosks'"
     )
