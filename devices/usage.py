@@ -33,8 +33,9 @@ from devices.protocols.hosts.touch import TouchHost
 from devices.usage_cash import CashPayment
 from devices.usage_receipt import receipt_bytes
 from devices.usage_settings import UsageSettings, UsageStats
-from workbench.clock import DAY, HOUR, VIRTUAL, pass_in_place
+from workbench.clock import DAY, HOUR, VIRTUAL
 from workbench.errors import DeviceError, ProtocolError
+from workbench.waits import wait_in_place
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ class KioskApp(CashPayment):
     """The kiosk application and the customers in front of it, on one terminal's devices."""
 
     inline_waits = True
-    """Let waits pass in place when nothing else is due (:meth:`_passed`); False makes every
-    wait an event, as a test that checks the two runs alike does."""
+    """Take waits in place in virtual time (:meth:`_wait`); False makes every wait an event,
+    as a test that checks the two runs alike does."""
 
     def __init__(
         self,
@@ -116,17 +117,14 @@ class KioskApp(CashPayment):
         text = kind + "".join(f" {k}={v}" for k, v in detail.items())
         self.log.append((self.env.now, text))
 
-    def _passed(self, delay: float) -> bool:
-        """Whether ``delay`` seconds passed in place (in virtual time, when nothing else is due
-        before: :func:`workbench.clock.pass_in_place`); else the caller yields a timeout for
-        them. Every wait of the application and its customers goes through here."""
+    def _wait(self, delay: float) -> simpy.Event | None:
+        """The event to yield for ``delay`` seconds, or None when they passed in place (virtual
+        time: :func:`workbench.waits.wait_in_place`). Every wait of the application and its
+        customers goes through here."""
         timed = self._timed
-        return (
-            self.inline_waits
-            and timed is not None
-            and timed.clock is VIRTUAL
-            and pass_in_place(self.env, delay)
-        )
+        if self.inline_waits and timed is not None and timed.clock is VIRTUAL:
+            return wait_in_place(self.env, delay)
+        return self.env.timeout(delay)
 
     def status(self) -> dict[str, Any]:
         """The application's counters (JSON-able)."""
@@ -168,8 +166,8 @@ class KioskApp(CashPayment):
         """Serve customers one at a time in arrival order (a FIFO queue in front of one kiosk)."""
         env = self.env
         for at in self._arrivals():
-            if at > env.now and not self._passed(at - env.now):
-                yield env.timeout(at - env.now)
+            if at > env.now and (wait := self._wait(at - env.now)) is not None:
+                yield wait
             yield from self._serve()
 
     # -- one customer --------------------------------------------------------------------------
@@ -179,8 +177,8 @@ class KioskApp(CashPayment):
         if "touchscreen" in self._sessions:
             for _ in range(s.touches):
                 think = rng.uniform(0.5, 1.5) * s.think_s
-                if not self._passed(think):
-                    yield self.env.timeout(think)
+                if (wait := self._wait(think)) is not None:
+                    yield wait
                 if not self._tap(rng.choice(BUTTONS)) and not self._tap(BUTTONS[-1]):
                     stats.walked_away += 1
                     self.record("walked_away", reason="screen")
@@ -241,8 +239,8 @@ class KioskApp(CashPayment):
             self._reader_ready = False
             return False
         fumble = self.rng.uniform(2.0, 6.0)
-        if not self._passed(fumble):
-            yield self.env.timeout(fumble)
+        if (wait := self._wait(fumble)) is not None:
+            yield wait
         try:
             reader.act("insert-card")
         except DeviceError:
@@ -265,8 +263,8 @@ class KioskApp(CashPayment):
             self.record("card_stuck", error="none" if ejected is None else ejected.code)
             self._reader_ready = False
             return False
-        if not self._passed(self.settings.take_card_s):
-            yield self.env.timeout(self.settings.take_card_s)
+        if (wait := self._wait(self.settings.take_card_s)) is not None:
+            yield wait
         reader.act("take-card")
         if track is None:
             self.record("card_unreadable")

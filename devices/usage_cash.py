@@ -61,7 +61,7 @@ class CashPayment:
 
         def record(self, kind: str, **detail: Any) -> None: ...
 
-        def _passed(self, delay: float) -> bool: ...
+        def _wait(self, delay: float) -> simpy.Event | None: ...
 
     def _init_cash(self) -> None:
         self._validator = SspMaster()
@@ -139,8 +139,8 @@ class CashPayment:
         credited = 0
         for _ in range(rng.randint(1, s.max_notes)):
             reach = rng.uniform(2.0, 5.0)
-            if not self._passed(reach):
-                yield self.env.timeout(reach)
+            if (wait := self._wait(reach)) is not None:
+                yield wait
             value = rng.choice(self._note_args)
             if "taken in" not in validator.act("insert-note", value):
                 break
@@ -163,8 +163,8 @@ class CashPayment:
         deadline = self.env.now + s.note_timeout_s
         credit = False
         while self.env.now < deadline:
-            if not self._passed(s.poll_interval_s):
-                yield self.env.timeout(s.poll_interval_s)
+            if (wait := self._wait(s.poll_interval_s)) is not None:
+                yield wait
             answer = self._ssp(_POLL)
             if answer is None or answer[0] != _OK:
                 continue

@@ -89,21 +89,6 @@ VIRTUAL = VirtualTime()
 """The timebase of every device until a live clock is attached."""
 
 
-def pass_in_place(env: simpy.Environment, delay: float) -> bool:
-    """In virtual time, move 'now' ``delay`` seconds on in place when no event is due before
-    then (nor at that instant: one due then was scheduled first and runs first), and say so;
-    False when the caller must yield ``env.timeout(delay)``. The timeout would have been the
-    next event and processing it would only resume the caller, so nothing can tell the
-    difference but the event not made. The ``until`` of :meth:`simpy.Environment.run` is an
-    event too: 'now' never passes it. Never in live time, whose stepper paces each event to
-    the wall clock (it steps to a target without an ``until`` event)."""
-    at = env.now + delay
-    if env.peek() > at:
-        env._now = at  # SimPy's clock, advanced as its step() does
-        return True
-    return False
-
-
 class LiveClock:
     """Keeps a SimPy environment in step with the (scaled) wall clock from an asyncio task.
 

@@ -15,7 +15,8 @@ from devices.catalog import default_catalog
 from devices.profiles import load_profile
 from devices.terminal import Terminal
 from devices.usage import KioskApp
-from workbench.clock import DAY, pass_in_place
+from workbench.clock import DAY
+from workbench.waits import wait_in_place
 
 
 def _fortnight(*, mtbf: bool, inline: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -56,36 +57,77 @@ def test_waits_passed_in_place_change_nothing_that_is_recorded(
 
 
 def _waiter(env: simpy.Environment, delay: float, seen: list[tuple[str, float]]) -> Generator:
-    if pass_in_place(env, delay):
+    wait = wait_in_place(env, delay)
+    if wait is None:
         seen.append(("in place", env.now))
     else:
-        yield env.timeout(delay)
+        yield wait
         seen.append(("event", env.now))
 
 
-def test_a_wait_passes_in_place_only_when_nothing_is_due_before_or_at_its_end() -> None:
+def _stage(env: simpy.Environment, at: float, seen: list[tuple[str, float]], name: str) -> None:
+    """A device's timed stage: a timeout whose callback is a plain function."""
+    env.timeout(at - env.now).callbacks.append(lambda _: seen.append((name, env.now)))
+
+
+def _other_process(env: simpy.Environment, at: float, seen: list[tuple[str, float]]) -> Generator:
+    yield env.timeout(at)
+    seen.append(("process", env.now))
+
+
+def test_a_wait_passes_in_place_when_nothing_is_due_before_or_at_its_end() -> None:
     env = simpy.Environment()
     seen: list[tuple[str, float]] = []
-    env.timeout(5).callbacks.append(lambda _: seen.append(("other", env.now)))
     env.process(_waiter(env, 3, seen))
     env.run()
-    env.process(_waiter(env, 4, seen))  # from 5: nothing else left
-    env.run()
-    assert seen == [("in place", 3), ("other", 5), ("in place", 9)]
+    assert seen == [("in place", 3)]
 
+
+def test_plain_stages_due_first_run_in_place_at_their_own_times_in_queue_order() -> None:
+    env = simpy.Environment()
+    seen: list[tuple[str, float]] = []
+    _stage(env, 2, seen, "stage b")
+    _stage(env, 1, seen, "stage a")
+    _stage(env, 4, seen, "tied, scheduled first")
+    env.process(_waiter(env, 4, seen))
+    env.run()
+    assert seen == [("stage a", 1), ("stage b", 2), ("tied, scheduled first", 4), ("in place", 4)]
+
+
+def test_a_stage_scheduled_during_the_wait_for_its_last_instant_comes_after_it() -> None:
+    env = simpy.Environment()
+    seen: list[tuple[str, float]] = []
+    env.timeout(1).callbacks.append(lambda _: _stage(env, 4, seen, "tied, scheduled later"))
+    env.process(_waiter(env, 4, seen))
+    env.run()
+    assert seen == [("in place", 4), ("tied, scheduled later", 4)]
+
+
+def test_a_process_due_first_makes_the_wait_an_event_in_its_place() -> None:
+    env = simpy.Environment()
+    seen: list[tuple[str, float]] = []
+    env.process(_other_process(env, 2, seen))
+    env.run(until=0.5)  # the other process is now waiting on its timeout at 2
+    _stage(env, 1, seen, "stage")
+    env.process(_waiter(env, 2.5, seen))  # from 0.5: ends at 3, after the process's turn at 2
+    env.run()
+    assert seen == [("stage", 1), ("process", 2), ("event", 3)]
+    # A tie with a process scheduled later: the wait's event keeps the place it took.
     env = simpy.Environment()
     seen = []
-    env.timeout(5).callbacks.append(lambda _: seen.append(("other", env.now)))
-    env.process(_waiter(env, 5, seen))  # the other one was scheduled first: it runs first
+    env.process(_waiter(env, 3, seen))  # made first (its Initialize event runs first)
+    env.process(_other_process(env, 3, seen))
+    _stage(env, 1, seen, "stage")
     env.run()
-    assert seen == [("other", 5), ("event", 5)]
+    assert seen == [("stage", 1), ("event", 3), ("process", 3)]
 
 
 def test_a_wait_never_passes_the_until_of_a_run() -> None:
     env = simpy.Environment()
     seen: list[tuple[str, float]] = []
+    _stage(env, 2, seen, "stage")
     env.process(_waiter(env, 10, seen))
     env.run(until=4)
-    assert env.now == 4 and seen == []
+    assert env.now == 4 and seen == [("stage", 2)]
     env.run(until=20)
-    assert seen == [("event", 10)]
+    assert seen == [("stage", 2), ("event", 10)]

@@ -1,0 +1,61 @@
+"""A SimPy process's wait taken in place, in virtual time: when what the wait's timeout would
+be next in SimPy's queue, resuming the process is all that processing it does, so the clock can
+move on without the event; events due first that only run plain callbacks (a device's timed
+stage: no process resumed, the run not stopped) are processed right there, in queue order.
+
+A served customer waits about twenty times (think times, a card taken, the host's poll period)
+and most of those waits are the next thing due, or come after a bill validator's note stage.
+What is recorded is the same as with every wait an event (``tests/devices/test_usage_waits.py``
+pins a fortnight of a kiosk both ways): the same events run at the same simulated times in the
+same order; only the events not made are missing from SimPy's count.
+
+This works on SimPy's queue, clock and event counter (``_queue``, ``_now``, ``_eid``, as
+``Environment.schedule`` and ``step`` do), pinned by ``simpy>=4.1,<5``. Never use it in live
+time, whose stepper paces each event to the wall clock and steps to a target without an
+``until`` event.
+"""
+
+from __future__ import annotations
+
+from heapq import heappush
+from types import FunctionType
+
+import simpy
+from simpy.events import NORMAL
+
+
+def _plain(event: simpy.Event) -> bool:
+    """An event whose processing only calls plain functions (no process resumed: those are bound
+    methods, as is the ``until`` of a run, which stops it) and that succeeded."""
+    callbacks = event.callbacks
+    return (
+        bool(event._ok)
+        and callbacks is not None
+        and all(type(callback) is FunctionType for callback in callbacks)
+    )
+
+
+def wait_in_place(env: simpy.Environment, delay: float) -> simpy.Event | None:
+    """Let ``delay`` simulated seconds pass for the running process: None when they passed in
+    place ('now' moved on, after any plain events due first were processed); else the event to
+    yield, a timeout already in its place in the queue (where ``env.timeout(delay)`` would have
+    put it when the wait began: after the events already due at that instant, before those
+    scheduled later), because something due first resumes a process or stops the run."""
+    at = env._now + delay
+    queue = env._queue
+    if not queue or queue[0][0] > at:  # the usual case: nothing due before or at the end
+        env._now = at
+        return None
+    eid = next(env._eid)  # the timeout's place among events due at the same instant
+    while queue:
+        when, priority, order, event = queue[0]
+        if when > at or (when == at and (priority, order) > (NORMAL, eid)):
+            break  # the timeout would be next
+        if not _plain(event):
+            timeout = simpy.Event(env)
+            timeout._ok, timeout._value = True, None  # what Timeout sets
+            heappush(queue, (at, NORMAL, eid, timeout))
+            return timeout
+        env.step()
+    env._now = at
+    return None
