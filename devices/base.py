@@ -81,6 +81,8 @@ class Session(ABC):
 
 _CHUNK = 4096
 """Events written out at a time when a log is read."""
+_FIELDS = 3
+"""Items an unread event takes in :attr:`Device._unread`: its time, kind and detail."""
 
 
 def _text(kind: str, detail: dict[str, Any]) -> str:
@@ -141,8 +143,11 @@ class Device(Generic[S]):
         self.active: dict[str, float] = {}
         """Active fault ids and the simulated time each was raised."""
         self._log: list[tuple[float, str]] = []
-        self._unread: list[tuple[float, str, dict[str, Any]]] = []
-        """Events recorded since the log was last read, formatted when it is (:attr:`log`)."""
+        self._unread: list[Any] = []
+        """Events recorded since the log was last read, formatted when it is (:attr:`log`): flat,
+        ``time, kind, detail`` after one another. A tuple per event would be a container the
+        garbage collector tracks (a detail dict keeps it tracked) and walks again in every full
+        collection until the log is read; a kiosk-year records hundreds of thousands."""
         self.log_limit: int | None = None
         """Keep about this many recent entries (None: all, for exact logs in virtual time). A
         long-running live kiosk sets it; the records store keeps the full history."""
@@ -189,9 +194,9 @@ class Device(Generic[S]):
         changed after the call (pass values, or a fresh list)."""
         now = self.env.now
         unread = self._unread
-        unread.append((now, kind, detail))
+        unread.extend((now, kind, detail))
         limit = self.log_limit
-        if limit is not None and len(unread) + len(self._log) > 2 * limit:
+        if limit is not None and len(unread) // _FIELDS + len(self._log) > 2 * limit:
             self._trim(limit)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s at %.3f", self.name, _text(kind, detail), now)
@@ -202,21 +207,24 @@ class Device(Generic[S]):
         """Keep the ``keep`` most recent events (trimmed in halves: amortised O(1) a record;
         the events dropped are never formatted)."""
         unread, formatted = self._unread, self._log
-        if len(unread) >= keep:
-            del unread[:-keep]
+        events = len(unread) // _FIELDS
+        if events >= keep:
+            del unread[: (events - keep) * _FIELDS]
             formatted.clear()
         else:
-            del formatted[: len(formatted) - (keep - len(unread))]
+            del formatted[: len(formatted) - (keep - events)]
 
     @property
     def log(self) -> list[tuple[float, str]]:
         """The recorded events as ``(time, "kind k=v ...")`` pairs, oldest first (the recent
         :attr:`log_limit` or so when a limit is set)."""
         unread, formatted = self._unread, self._log
+        size = _CHUNK * _FIELDS
         while unread:  # in chunks, each dropped once written: a year's events are not held twice
-            chunk = unread[:_CHUNK]
-            del unread[:_CHUNK]
-            formatted.extend([(now, _text(kind, detail)) for now, kind, detail in chunk])
+            chunk = unread[:size]
+            del unread[:size]
+            events = zip(chunk[0::_FIELDS], chunk[1::_FIELDS], chunk[2::_FIELDS], strict=True)
+            formatted.extend([(now, _text(kind, detail)) for now, kind, detail in events])
         return formatted
 
     # -- faults --------------------------------------------------------------------------

@@ -4,6 +4,8 @@ live device's limit keeps the recent ones whether they were read yet or not."""
 
 from __future__ import annotations
 
+import gc
+
 import simpy
 
 from devices.catalog import default_catalog
@@ -52,3 +54,19 @@ def test_a_long_unread_log_is_written_out_whole_and_in_order() -> None:
         if i == 2_500:
             assert len(device.log) == 2_501
     assert device.log == [(0, f"probe i={i}") for i in range(10_000)]
+
+
+def test_recorded_events_leave_nothing_for_the_garbage_collector_to_walk() -> None:
+    # A kiosk-year records hundreds of thousands of events that stay unread: a container per
+    # event (a tuple holding the detail dict stays tracked) made every full collection walk them
+    # all again. Plain values go in; only a detail holding a container is tracked.
+    env = simpy.Environment()
+    device = printer(env)
+    device.record("probe", i=-1)
+    gc.collect()
+    before = len(gc.get_objects())
+    for i in range(10_000):
+        device.record("probe", i=i, text="receipt")
+    gc.collect()
+    assert len(gc.get_objects()) - before < 100
+    assert device.log[-1] == (0, "probe i=9999 text=receipt")
