@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import serial
 from escpos.printer import Serial as EscPosSerial
 
-from devices.protocols.hosts.ssp import SspMaster, check_ok
+from devices.protocols.hosts.ssp import REPLY_TIMEOUT_S, RETRIES, SspMaster, check_ok
 from devices.protocols.ssp_messages import (
     Command,
     Event,
@@ -48,9 +48,10 @@ class SspValidator:
     """A blocking SSP host for a note validator at address 0 on a serial port: the workbench's
     public SSP master (sans-I/O: frames, the sequence flag, retries, eSSP) over pyserial."""
 
-    def __init__(self, port: str, timeout: float = 0.5) -> None:
+    def __init__(self, port: str, timeout: float = REPLY_TIMEOUT_S, retries: int = RETRIES) -> None:
         self.port = serial.Serial(port, 9600, timeout=timeout)
         self.timeout = timeout
+        self.retries = retries
         self.master = SspMaster()
         self.values: tuple[int, ...] = ()
 
@@ -60,7 +61,7 @@ class SspValidator:
     def send(self, code: int, params: bytes = b"") -> bytes:
         """A command that must answer OK; returns the reply's payload."""
         ask = self.master.command(code, params)
-        for _ in range(3):  # the same packet again on a timeout, as ITL's host libraries do
+        for _ in range(self.retries + 1):  # the same packet again on a timeout, as ITL's do
             self.port.reset_input_buffer()
             self.port.write(ask.request)
             deadline = time.monotonic() + self.timeout

@@ -1,6 +1,9 @@
 """An SSP master for the validator and cash-box diagnostics over a link: the shared host driver
-(:class:`devices.protocols.hosts.ssp.SspMaster`: sequence flag, SYNC, eSSP) with one retry of
-the same packet on a timeout (as ITL host libraries do), and POLL decoded into events.
+(:class:`devices.protocols.hosts.ssp.SspMaster`: sequence flag, SYNC, eSSP) with retries of the
+same packet on a timeout (as ITL host libraries do: a reply timeout and a retry level, by default
+:data:`~devices.protocols.hosts.ssp.REPLY_TIMEOUT_S` and
+:data:`~devices.protocols.hosts.ssp.RETRIES`), and POLL decoded into events. A validator that
+answers late, within the retries, is not called silent; one that stays silent through them is.
 
 Encrypted SSP as ITL's host library does it: a command answered 0xFA (KEY NOT SET) makes the
 host negotiate a key (SET GENERATOR, SET MODULUS, REQUEST KEY EXCHANGE) and send it again; from
@@ -12,7 +15,15 @@ from __future__ import annotations
 import logging
 
 from devices.protocols.essp import DEFAULT_FIXED_KEY, HostCrypto
-from devices.protocols.hosts.ssp import NEGOTIATION, SspAnswer, SspMaster, check_ok
+from devices.protocols.hosts import Exchange
+from devices.protocols.hosts.ssp import (
+    NEGOTIATION,
+    REPLY_TIMEOUT_S,
+    RETRIES,
+    SspAnswer,
+    SspMaster,
+    check_ok,
+)
 from devices.protocols.ssp_messages import (
     Command,
     Counters,
@@ -32,12 +43,17 @@ class SspHost:
     def __init__(
         self,
         link: ByteLink,
-        timeout: float,
+        timeout: float = REPLY_TIMEOUT_S,
         address: int = 0,
         fixed_key: int = DEFAULT_FIXED_KEY,
+        *,
+        retries: int = RETRIES,
     ) -> None:
         self.link = link
         self.timeout = timeout
+        """Seconds to wait for the reply to one packet."""
+        self.retries = retries
+        """Times the same packet is sent again before the validator is called silent."""
         self.driver = SspMaster(address, fixed_key)
 
     @property
@@ -45,8 +61,9 @@ class SspHost:
         """The encrypted channel, once a key is negotiated."""
         return self.driver.crypto
 
-    async def _send(self, code: int, params: bytes, retries: int) -> SspAnswer:
-        exchange = self.driver.command(code, params)
+    async def _ask(self, code: int, exchange: Exchange[SspAnswer], retries: int) -> SspAnswer:
+        """The answer to the packet just made, sent again (same sequence flag) on each timeout;
+        :class:`LinkTimeout` once every try went unanswered."""
         for attempt in range(retries + 1):
             try:
                 return await ask(self.link, exchange, self.timeout)
@@ -56,28 +73,38 @@ class SspHost:
                         f"validator silent to command 0x{code:02X} "
                         f"({retries + 1} tries of {self.timeout:g} s)"
                     ) from None
+                log.info(
+                    "validator: no reply to 0x%02X in %g s, sending it again", code, self.timeout
+                )
                 exchange = self.driver.resend()
         raise AssertionError("unreachable")
 
     async def sync(self) -> None:
         """SYNC: resets the sequence; the next command carries the flag clear."""
-        check_ok(Command.SYNC, await self._send(Command.SYNC, b"", retries=1))
+        check_ok(
+            Command.SYNC,
+            await self._ask(Command.SYNC, self.driver.command(Command.SYNC), self.retries),
+        )
 
-    async def send(self, code: int, params: bytes = b"", *, retries: int = 1) -> tuple[int, bytes]:
+    async def send(
+        self, code: int, params: bytes = b"", *, retries: int | None = None
+    ) -> tuple[int, bytes]:
         """A new command; returns the generic response code and the payload. A unit that answers
-        KEY NOT SET gets a key negotiated and the command again, encrypted."""
-        status, payload = await self._send(code, params, retries)
+        KEY NOT SET gets a key negotiated and the command again, encrypted. ``retries``: this
+        command's own retry level (0 for one that must not be repeated blindly)."""
+        tries = self.retries if retries is None else retries
+        status, payload = await self._ask(code, self.driver.command(code, params), tries)
         if status == Response.KEY_NOT_SET and code not in NEGOTIATION:
             log.info("validator wants encryption (0xFA to 0x%02X): negotiating a key", code)
             await self.negotiate()
-            status, payload = await self._send(code, params, retries)
+            status, payload = await self._ask(code, self.driver.command(code, params), tries)
         return status, payload
 
     async def negotiate(self) -> None:
         """eSSP key negotiation (Diffie-Hellman, as ITL's host library draws its numbers)."""
         payload = b""
         for code, exchange in self.driver.negotiation():
-            payload = check_ok(code, await ask(self.link, exchange, self.timeout))
+            payload = check_ok(code, await self._ask(code, exchange, self.retries))
         self.driver.finish_negotiation(payload)
 
     async def ok(self, code: int, params: bytes = b"") -> bytes:

@@ -30,6 +30,15 @@ _NEGOTIATION = frozenset(int(c) for c in NEGOTIATION)
 SspAnswer = tuple[int, bytes]
 """The generic response code and the payload after it."""
 
+REPLY_TIMEOUT_S = 0.5
+"""How long a host waits for the reply to one packet before it sends the same packet again."""
+RETRIES = 3
+"""How many times a host sends the same packet again (same sequence flag: the unit answers a
+retry from its retry cache, so a command is never carried out twice) before it calls the unit
+silent. ITL's host libraries likewise take a timeout and a retry level per command; with
+:data:`REPLY_TIMEOUT_S` a reply may come up to 2 s late (a validator, or its simulator, on a
+busy machine) and still be taken."""
+
 
 @lru_cache(maxsize=1024)
 def _plain_frame(seq: bool, address: int, code: int, params: bytes) -> bytes:
@@ -82,12 +91,16 @@ class SspMaster:
         return self._exchange(*self._last)
 
     def _exchange(self, frame: bytes, crypto: essp.HostCrypto | None) -> Exchange[SspAnswer]:
+        """The exchange of the last request: a reply from this address that carries the
+        request's sequence flag (the unit echoes it), so a late reply to an earlier packet (its
+        retry answered too) is never taken for this command's answer."""
         deframer = Deframer()
         address = self.address
+        seq = self._seq
 
         def feed(data: bytes) -> SspAnswer | None:
             for item in deframer.feed(data):
-                if not isinstance(item, Packet) or item.address != address:
+                if not isinstance(item, Packet) or item.address != address or item.seq != seq:
                     continue
                 if crypto is None:
                     return parse_reply(item.data)

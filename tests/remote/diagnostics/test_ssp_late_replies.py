@@ -1,0 +1,54 @@
+"""Never blame the validator for the simulator's load: a validator whose replies come late (a
+busy machine), but within the host's retries of the same packet, passes the validator and cash
+box checks with nothing suspected; one that does not answer at all is still reported silent.
+
+The replies are made late on the kiosk's own wire (a downstream latency toxic on its pty), so
+the real device answers the retries from its retry cache and the late replies to earlier
+packets arrive while the host waits for the next command's answer."""
+
+from __future__ import annotations
+
+import pytest
+from diag_kiosk import Kiosk
+
+from devices.protocols.hosts.ssp import RETRIES
+from remote.diagnostics import run
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(45)]
+TIMEOUT_S = 0.25
+"""The host's reply timeout in these tests (a quarter of a second keeps them short)."""
+LATE_MS = 600
+"""How late every reply comes: past two tries' worth of timeouts, within the retries'."""
+TESTS = ["bill_validator", "cash_box"]
+
+
+async def test_a_validator_that_answers_late_is_not_a_fault(kiosk: Kiosk) -> None:
+    assert 2 * TIMEOUT_S * 1000 < LATE_MS < (RETRIES + 1) * TIMEOUT_S * 1000
+    clean = {r.test: r for r in await run(TESTS, kiosk.endpoints, timeout_s=TIMEOUT_S)}
+    assert [(r.status, r.suspect) for r in clean.values()] == [("pass", None)] * 2, clean
+    kiosk.terminal.add_toxic(
+        "bill_validator", "latency", name="busy", attributes={"latency": LATE_MS}
+    )
+    try:
+        late = {r.test: r for r in await run(TESTS, kiosk.endpoints, timeout_s=TIMEOUT_S)}
+    finally:
+        kiosk.terminal.remove_toxic("bill_validator", "busy")
+    assert [(r.status, r.suspect) for r in late.values()] == [("pass", None)] * 2, late
+    bv = late["bill_validator"].measurements
+    assert bv["sync_round_trip"]["value"] >= LATE_MS  # it did answer late
+    assert bv["serial_number"] == clean["bill_validator"].measurements["serial_number"]
+    in_box = [r["cash_box"].measurements["notes_in_cash_box"] for r in (clean, late)]
+    assert in_box[0] == in_box[1]
+
+
+async def test_a_silent_validator_is_still_reported_after_its_retries(kiosk: Kiosk) -> None:
+    await kiosk.control.request("fault.inject", id="bill_validator.no_response")
+    try:
+        results = {r.test: r for r in await run(TESTS, kiosk.endpoints, timeout_s=TIMEOUT_S)}
+    finally:
+        await kiosk.control.request("fault.clear", id="bill_validator.no_response")
+    bv = results["bill_validator"]
+    assert (bv.status, bv.suspect) == ("fail", "bill_validator.no_response"), bv
+    assert bv.detail.startswith("bill_validator does not answer: validator silent to command 0x")
+    assert bv.detail.endswith(f" ({RETRIES + 1} tries of {TIMEOUT_S:g} s)")
+    assert results["cash_box"].status == "skip"  # the validator check names the fault
