@@ -55,21 +55,36 @@ class Endpoint:
 
 
 PROBE_S = 2.0
-"""How long a reachability probe waits for the connection and the agent's identification."""
+"""How long a reachability probe waits for the agent's port to accept the connection."""
+IDENT_S = 2.0
+"""How long it then waits for the agent's SSH identification line before it says ``slow``."""
 
 
-async def probe(host: str, port: int, timeout: float = PROBE_S) -> str:
-    """``up`` when an SSH server answers on ``host:port`` with its identification string, else
-    ``down``. The probe reads that line and closes without sending its own, so it never starts an
-    SSH session: the agent audits it as a ``port_check`` (as sshd logs "Did not receive
-    identification string"), and having read the line it closes with a FIN, not a reset."""
+async def probe(
+    host: str, port: int, timeout: float = PROBE_S, ident_s: float | None = None
+) -> str:
+    """Whether an agent answers on ``host:port``, cheaply: one TCP connection, one line read,
+    nothing sent, held for at most ``timeout`` + ``ident_s`` (default :data:`IDENT_S`).
+
+    - ``up``: it sent its SSH identification line within ``ident_s``;
+    - ``slow``: it accepted the connection (the port is up) but its line did not come within
+      ``ident_s``: an agent on an overloaded machine, not a terminal that is down;
+    - ``down``: refused, unreachable or not accepted within ``timeout``, or what answered is not
+      an SSH agent (it hung up without a line, or its line is not SSH).
+
+    The probe never starts an SSH session: the agent audits it as a ``port_check`` (as sshd logs
+    "Did not receive identification string"), and having read the line it closes with a FIN,
+    not a reset."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, TimeoutError):
         return "down"
+    banner: bytes | None
     try:
-        banner = await asyncio.wait_for(reader.readline(), timeout)
-    except (OSError, TimeoutError, ValueError):
+        banner = await asyncio.wait_for(reader.readline(), IDENT_S if ident_s is None else ident_s)
+    except TimeoutError:
+        banner = None  # accepted, no line yet
+    except (OSError, ValueError):
         banner = b""
     finally:
         writer.close()
@@ -77,4 +92,6 @@ async def probe(host: str, port: int, timeout: float = PROBE_S) -> str:
         await writer.wait_closed()
     except OSError:
         pass
+    if banner is None:
+        return "slow"
     return "up" if banner.startswith(b"SSH-") else "down"

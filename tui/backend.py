@@ -27,7 +27,7 @@ class TerminalRow:
     terminal: str
     profile: str = "-"
     site: str = "-"
-    reachable: str = "?"  # "up" | "down" | "?" (not running here / not probed)
+    reachable: str = "?"  # "up" | "slow" (its agent answers late) | "down" | "?" (not probed)
     faults: tuple[str, ...] = ()  # suspected faults, as the terminal reported them
     last_outcome: str | None = None
     last_run: float | None = None

@@ -154,3 +154,22 @@ def test_the_column_says_where_the_faults_come_from() -> None:
     live = recorded.with_(faults_live=True)
     assert live.faults_text(NOW) == "printer.paper_out"
     assert live.with_(faults=()).faults_text(NOW) == "none"
+
+
+async def test_a_terminal_whose_agent_answers_late_is_still_read_live() -> None:
+    class SlowAgent(FakeBackend):  # KSK-0002 not probed yet when listed; its agent is slow
+        def terminals(self) -> list[TerminalRow]:
+            rows = super().terminals()
+            return [replace(r, reachable="?") if r.terminal == "KSK-0002" else r for r in rows]
+
+        async def probe(self, terminal: str) -> str:
+            return "slow" if terminal == "KSK-0002" else "up"
+
+    backend = SlowAgent()
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: all(row(table, t).faults_live for t in IN_WINDOW))
+        assert row(table, "KSK-0002").reachable == "slow"
+        assert row(table, "KSK-0002").faults_text() == "printer.offline"  # its status, read
+        assert set(backend.status_reads) == set(IN_WINDOW)

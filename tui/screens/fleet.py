@@ -28,6 +28,8 @@ PROBE_CONCURRENCY = 50
 LIVE_CONCURRENCY = 8
 """Status reads at once: each is an SSH session in which the agent reads every device."""
 LIVE_EVERY_S = 60.0
+REACHED = ("up", "slow")
+"""Probe states of a terminal whose agent answers (``slow``: late, on an overloaded machine)."""
 
 
 class FleetScreen(Screen[None]):
@@ -139,7 +141,7 @@ class FleetScreen(Screen[None]):
         self.wb.fleet_loaded()
         self.probe(
             [r.terminal for r in message.rows if r.reachable == "?"],
-            [r.terminal for r in message.rows if r.reachable == "up"],
+            [r.terminal for r in message.rows if r.reachable in REACHED],
         )
 
     @work(exclusive=True, group="probe")
@@ -152,7 +154,7 @@ class FleetScreen(Screen[None]):
             async with gate:
                 state = await self.wb.backend.probe(terminal)
             self.post_message(self.Progress(terminal, reachable=state))
-            if state == "up":
+            if state in REACHED:
                 up.append(terminal)
 
         await asyncio.gather(*(one(t) for t in terminals))
@@ -161,7 +163,7 @@ class FleetScreen(Screen[None]):
     def refresh_live(self) -> None:
         """Read the open faults again of every terminal that answered (every minute, and when
         the window changes)."""
-        self.read_live([r.terminal for r in self.table.rows if r.reachable == "up"])
+        self.read_live([r.terminal for r in self.table.rows if r.reachable in REACHED])
 
     @work(exclusive=True, group="live")
     async def read_live(self, terminals: list[str]) -> None:

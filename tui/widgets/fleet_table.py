@@ -72,7 +72,7 @@ COLUMNS: list[
 SORTABLE = [c[0] for c in COLUMNS]
 SORT_KEYS = {c[0]: c[3] for c in COLUMNS}
 COLOURS = {name: Style(color=name) for name in ("green", "yellow", "red", "magenta")}
-REACH_COLOUR = {"up": "green", "down": "red"}
+REACH_COLOUR = {"up": "green", "slow": "yellow", "down": "red"}
 
 
 class FleetTable(ScrollView, can_focus=True):
