@@ -17,11 +17,10 @@ time, whose stepper paces each event to the wall clock and steps to a target wit
 
 from __future__ import annotations
 
-from heapq import heappush
+from heapq import heappop
 from types import FunctionType
 
 import simpy
-from simpy.events import NORMAL
 
 
 def _plain(event: simpy.Event) -> bool:
@@ -38,24 +37,26 @@ def _plain(event: simpy.Event) -> bool:
 def wait_in_place(env: simpy.Environment, delay: float) -> simpy.Event | None:
     """Let ``delay`` simulated seconds pass for the running process: None when they passed in
     place ('now' moved on, after any plain events due first were processed); else the event to
-    yield, a timeout already in its place in the queue (where ``env.timeout(delay)`` would have
-    put it when the wait began: after the events already due at that instant, before those
-    scheduled later), because something due first resumes a process or stops the run."""
+    yield, the wait's timeout, because something due first resumes a process or stops the run.
+
+    When something is due before the end, the timeout is made as ``env.timeout(delay)`` makes
+    it, and it stays in the queue while the plain events due first run: one of them may look at
+    what else is due at its instant (a note path takes its second step as an event only when
+    something is, so that a poll at that instant comes in between), and it must see the wait
+    there, as it would with every wait an event. Reaching the timeout at the head of the queue,
+    the wait takes it out unprocessed: processing it would only have resumed this process."""
     at = env._now + delay
     queue = env._queue
     if not queue or queue[0][0] > at:  # the usual case: nothing due before or at the end
         env._now = at
         return None
-    eid = next(env._eid)  # the timeout's place among events due at the same instant
-    while queue:
-        when, priority, order, event = queue[0]
-        if when > at or (when == at and (priority, order) > (NORMAL, eid)):
-            break  # the timeout would be next
+    timeout = env.timeout(delay)
+    while True:
+        event = queue[0][3]
+        if event is timeout:
+            heappop(queue)
+            env._now = at  # what step() does with it; its callbacks are none yet
+            return None
         if not _plain(event):
-            timeout = simpy.Event(env)
-            timeout._ok, timeout._value = True, None  # what Timeout sets
-            heappush(queue, (at, NORMAL, eid, timeout))
             return timeout
         env.step()
-    env._now = at
-    return None

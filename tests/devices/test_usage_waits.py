@@ -5,7 +5,8 @@ fault records may differ from the run where every wait is an event."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator
+import hashlib
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
@@ -19,20 +20,36 @@ from workbench.clock import DAY
 from workbench.waits import wait_in_place
 
 
-def _fortnight(*, mtbf: bool, inline: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def _fortnight(
+    *, mtbf: bool, inline: bool, monkeypatch: pytest.MonkeyPatch, poll_s: float = 0.5
+) -> dict[str, Any]:
     profile = load_profile("bill_payment")
     assert profile.usage is not None
-    usage = profile.usage.model_copy(update={"enabled": True, "repair_faults": True})
+    usage = profile.usage.model_copy(
+        update={"enabled": True, "repair_faults": True, "poll_interval_s": poll_s}
+    )
     faults = profile.faults.model_copy(update={"mtbf": mtbf, "mtbf_scale": 40.0})
     profile = dataclasses.replace(profile, usage=usage, faults=faults)
     monkeypatch.setattr(KioskApp, "inline_waits", inline)
     env = simpy.Environment()
     terminal = Terminal(env, "KSK-0001", profile, default_catalog(), seed=3)
     terminal.start()
-    env.run(until=14 * DAY)
     app = terminal.app
     assert isinstance(app, KioskApp)
+    wire = hashlib.sha256()  # every byte the application and its devices exchange, and when
+    for name, session in app._sessions.items():
+
+        def feed(
+            data: bytes, name: str = name, feed: Callable[[bytes], bytes] = session.feed
+        ) -> bytes:
+            reply = feed(data)
+            wire.update(repr((env.now, name, data, reply)).encode())
+            return reply
+
+        session.feed = feed  # type: ignore[method-assign]
+    env.run(until=14 * DAY)
     return {
+        "wire": wire.hexdigest(),
         "devices": {name: d.log for name, d in terminal.devices.items()},
         "status": terminal.status(),
         "app": app.log,
@@ -50,10 +67,23 @@ def test_waits_passed_in_place_change_nothing_that_is_recorded(
     assert evented["stats"]["cash_payments"] > 50 and evented["stats"]["card_payments"] > 30
     if mtbf:
         assert sum(e.startswith("fault ") for log in evented["devices"].values() for _, e in log)
-    for key in ("devices", "status", "app", "stats"):
+    for key in ("wire", "devices", "status", "app", "stats"):
         assert inline[key] == evented[key], key
     # The shortcut is taken: most of a customer's waits made no event.
     assert inline["events"] < 0.7 * evented["events"]
+
+
+def test_a_poll_due_with_a_notes_stage_sees_what_it_saw_with_every_wait_an_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Polling every 0.3 s, the host's poll often falls on the very instant of a note's stage
+    # (credit and stack 0.6 and 1.2 s after the poll that accepted it): the poll must come
+    # between the two steps of the stage as before, and the customers' notes keep their times.
+    evented = _fortnight(mtbf=False, inline=False, monkeypatch=monkeypatch, poll_s=0.3)
+    inline = _fortnight(mtbf=False, inline=True, monkeypatch=monkeypatch, poll_s=0.3)
+    assert evented["stats"]["cash_payments"] > 50
+    for key in ("wire", "devices", "app", "stats"):
+        assert inline[key] == evented[key], key
 
 
 def _waiter(env: simpy.Environment, delay: float, seen: list[tuple[str, float]]) -> Generator:
@@ -101,6 +131,30 @@ def test_a_stage_scheduled_during_the_wait_for_its_last_instant_comes_after_it()
     env.process(_waiter(env, 4, seen))
     env.run()
     assert seen == [("in place", 4), ("tied, scheduled later", 4)]
+
+
+def test_a_stage_that_looks_at_what_else_is_due_at_its_instant_sees_the_wait() -> None:
+    # As a note path does: its second step is an event only when something else is due then.
+    def looks(_: simpy.Event) -> None:
+        seen.append(("others due now" if env.peek() <= env.now else "nothing else", env.now))
+
+    for inline in (False, True):
+        env = simpy.Environment()
+        seen: list[tuple[str, float]] = []
+        env.timeout(4).callbacks.append(looks)  # tied with the wait's end, scheduled first
+        if inline:
+            env.process(_waiter(env, 4, seen))
+        else:
+            env.process(_evented_waiter(env, 4, seen))
+        env.run()
+        assert seen[0] == ("others due now", 4), inline
+
+
+def _evented_waiter(
+    env: simpy.Environment, delay: float, seen: list[tuple[str, float]]
+) -> Generator:
+    yield env.timeout(delay)
+    seen.append(("event", env.now))
 
 
 def test_a_process_due_first_makes_the_wait_an_event_in_its_place() -> None:
