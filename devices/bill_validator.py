@@ -160,7 +160,8 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         state, path = self.state, self.path
         state.last_contact = self.env.now
         note = path.note
-        if note is not None:
+        in_escrow = note is not None and note.phase == "escrow"  # only such a note is touched
+        if in_escrow:
             path.accept_seen()
             note = path.note
         events, state.events = state.events, []
@@ -176,7 +177,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
                     events.append(ongoing)
         if not state.enabled and _DISABLED not in events:
             events.append(_DISABLED)
-        if note is not None:
+        if in_escrow:
             path.mark_reported()
         return events
 

@@ -28,6 +28,9 @@ class CashBox:
         self.notes = simpy.Container(
             device.env, capacity=settings.cash_box_capacity, init=settings.cash_box_notes
         )
+        cap = settings.cash_box_capacity
+        self._near_full = min(cap, math.floor(settings.near_full_ratio * cap) + 1)
+        """:meth:`near_full_level` (the settings are immutable)."""
 
     @property
     def level(self) -> float:
@@ -61,16 +64,16 @@ class CashBox:
 
     def near_full_level(self) -> int:
         """The first level above ``near_full_ratio`` of the capacity."""
-        cap = self.device.settings.cash_box_capacity
-        return min(cap, math.floor(self.device.settings.near_full_ratio * cap) + 1)
+        return self._near_full
 
     def check_fill(self) -> None:
-        """Raise ``near_full`` and ``full`` by wear once the level has reached them."""
-        level = self.notes.level
-        if level >= self.near_full_level():
+        """Raise ``near_full`` and ``full`` by wear once the level has reached them (looked at
+        after every note stacked)."""
+        level = self.notes._level
+        if level >= self._near_full:
             self.device.worn(BOX_NEAR_FULL)
-        if level >= self.device.settings.cash_box_capacity:
-            self.device.worn(BOX_FULL)
+            if level >= self.device.settings.cash_box_capacity:
+                self.device.worn(BOX_FULL)
 
     def fill_to(self, level: int) -> None:
         """Fill the box up to ``level`` (an injected fill fault)."""

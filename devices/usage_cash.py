@@ -70,7 +70,13 @@ class CashPayment:
         self._note_args = [str(v) for v in self.settings.notes]
 
     def _ssp(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
-        answer = self._ask_validator(self._validator.request(code, params))
+        """A command's answer (None: silence, or a reply the host cannot read)."""
+        host = self._validator
+        raw = self._sessions["bill_validator"].feed(host.request(code, params))
+        try:
+            answer = host.answer(raw) if raw else None
+        except ProtocolError:
+            answer = None
         # A validator that requires eSSP answers KEY NOT SET: negotiate a key as ITL's host
         # library does, then send the command again, encrypted.
         wants_key = answer is not None and answer[0] == _KEY_NOT_SET
@@ -79,6 +85,7 @@ class CashPayment:
         return answer
 
     def _ask_validator(self, request: bytes) -> SspAnswer | None:
+        """The answer to a frame already made (:meth:`_ssp` does the same for a command)."""
         raw = self._sessions["bill_validator"].feed(request)
         if not raw:
             return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from workbench.errors import ProtocolError
 
@@ -165,9 +166,10 @@ def channels_of_mask(params: bytes) -> set[int]:
 
 
 # -- poll events -----------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class PollEvent:
-    """One poll event; ``channel`` is set for the events that carry a channel byte."""
+class PollEvent(NamedTuple):
+    """One poll event; ``channel`` is set for the events that carry a channel byte. A named
+    tuple, so that hashing and comparing one (a POLL reply's events, at every poll) is done in
+    C, not in a dataclass's generated Python methods."""
 
     code: int
     channel: int | None = None

@@ -182,7 +182,10 @@ class UnitCommands:
         if code != STEX:
             if code in ENCRYPTED_ONLY or (self.require_encryption and code in MONEY_COMMANDS):
                 return _KEY_NOT_SET_REPLY
-            return self._run(data)
+            parsed = self._parsed.get(data)  # what _run does, without the call (every POLL)
+            if parsed is None:
+                parsed = self._parse(data)
+            return parsed[0](parsed[1])
         if self.keys.key is None:
             return _KEY_NOT_SET_REPLY
         try:
