@@ -7,6 +7,7 @@ the unit's state that the note path (:mod:`devices.note_path`), the cash box
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pydantic import Field, model_validator
 
@@ -131,4 +132,9 @@ class ValidatorState:
 
     def emit(self, code: int, channel: int | None = None) -> None:
         """Queue a one-shot poll event."""
-        self.events.append(PollEvent(code, channel))
+        self.events.append(_poll_event(code, channel))
+
+
+_poll_event = lru_cache(maxsize=512)(PollEvent)
+"""A poll event, one (immutable) instance for each code and channel: a unit queues the same few
+all day, and a cached one is not made again."""
