@@ -64,11 +64,15 @@ class Terminal:
         Modbus and HTTP ones)."""
         self.app: KioskApp | None = None
         """The kiosk application and its customers, once started (profiles with ``usage``)."""
+        # The devices tell the terminal their events only when someone listens (a records store,
+        # a scenario's observer) or a fault clears itself: a customer makes about 15 of them.
+        listening = sink is not None or bool(profile.faults.self_clearing)
+        device_sink = self._on_event if listening else None
         for name, entry in profile.devices.items():
             k = KINDS[name]
             modes = [m for d in k.catalog_devices for m in catalog.for_device(d)]
             device: Device = k.device_class(
-                env, entry, modes, rng=random.Random(self.rng.random()), sink=self._on_event
+                env, entry, modes, rng=random.Random(self.rng.random()), sink=device_sink
             )
             self.devices[name] = device
             self.wires[name] = Wire(random.Random(self.rng.random()))
