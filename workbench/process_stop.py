@@ -71,7 +71,8 @@ class ProcessHandle:
         self.close()
 
     def signal(self, sig: signal.Signals) -> bool:
-        """Send ``sig``; False when the process has already exited."""
+        """Send ``sig``; False when the process has already exited; :class:`WorkbenchError` when
+        this user may not signal it."""
         try:
             if self._pidfd is not None:
                 signal.pidfd_send_signal(self._pidfd, sig)
@@ -79,6 +80,10 @@ class ProcessHandle:
                 os.kill(self.pid, sig)
         except ProcessLookupError:
             return False
+        except PermissionError:
+            raise WorkbenchError(
+                f"process {self.pid}: not allowed to signal it (another user's process?)"
+            ) from None
         return True
 
     def wait(self, timeout: float) -> bool:

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from workbench.errors import WorkbenchError
 from workbench.process_stop import ProcessHandle
 
 pytestmark = pytest.mark.timeout(30)
@@ -55,3 +56,25 @@ def test_a_process_that_has_exited_is_not_held() -> None:
     proc = child()
     proc.communicate("")  # it reads end of input and exits
     assert ProcessHandle.open(proc.pid) is None
+
+
+def test_a_process_this_user_may_not_signal_is_said_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(pidfd: int, sig: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    proc = child()
+    try:
+        monkeypatch.setattr(signal, "pidfd_send_signal", refused)  # another user's process
+        handle = ProcessHandle.open(proc.pid)
+        assert handle is not None
+        with handle, pytest.raises(WorkbenchError) as caught:
+            handle.stop(grace_s=0.1)
+        assert str(caught.value) == (
+            f"process {proc.pid}: not allowed to signal it (another user's process?)"
+        )
+        assert proc.poll() is None  # nothing was done to it
+    finally:
+        proc.kill()
+        proc.wait()
