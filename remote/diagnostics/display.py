@@ -13,7 +13,7 @@ import logging
 
 from devices.protocols import mccs as m
 from devices.protocols.hosts import ddc
-from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
+from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
 from remote.diagnostics.links import ByteLink, ask
 
 log = logging.getLogger(__name__)
@@ -29,13 +29,25 @@ DEGRADED_RATIO = 0.60
 class DdcHost:
     """The shared DDC/CI driver (:mod:`devices.protocols.hosts.ddc`) over a bridged line."""
 
-    def __init__(self, link: ByteLink, timeout: float) -> None:
+    def __init__(self, link: ByteLink, timeout: float, retries: int = ddc.RETRIES) -> None:
         self.link = link
         self.timeout = timeout
+        self.retries = retries
+        """Times a Get VCP Feature is sent again before the display is called silent."""
 
     async def get(self, code: int) -> m.VcpReply:
-        """Get VCP Feature; raises :class:`ProtocolError` for an unsupported code."""
-        return await ask(self.link, ddc.DdcHost.get(code), self.timeout)
+        """Get VCP Feature, sent again on each timeout (a late reply to an earlier try is taken);
+        raises :class:`ProtocolError` for an unsupported code."""
+        for attempt in range(self.retries + 1):
+            try:
+                return await ask(self.link, ddc.DdcHost.get(code), self.timeout)
+            except LinkTimeout:
+                if attempt == self.retries:
+                    raise LinkTimeout(
+                        f"no reply to Get VCP 0x{code:02X} "
+                        f"({self.retries + 1} tries of {self.timeout:g} s)"
+                    ) from None
+        raise AssertionError("unreachable")
 
     def set(self, code: int, value: int) -> None:
         """Set VCP Feature (the display does not reply)."""

@@ -12,6 +12,11 @@ from devices.protocols import mccs as m
 from devices.protocols.hosts import Exchange
 from workbench.errors import ProtocolError
 
+RETRIES = 3
+"""How many times a host sends a Get VCP Feature again when no reply came in time: it is a read,
+and the reply names its VCP code, so a late reply to an earlier try is the same answer and a
+display (or its simulator) on a busy machine is not called silent."""
+
 
 class DdcHost:
     """MCCS requests a host makes of a display."""

@@ -1,6 +1,7 @@
-"""Never blame the validator for the simulator's load: a validator whose replies come late (a
-busy machine), but within the host's retries of the same packet, passes the validator and cash
-box checks with nothing suspected; one that does not answer at all is still reported silent.
+"""Never blame the device for the simulator's load: a validator whose replies come late (a busy
+machine), but within the host's retries of the same packet, passes the validator and cash box
+checks with nothing suspected; one that does not answer at all is still reported silent. The
+same for the display's DDC/CI reads.
 
 The replies are made late on the kiosk's own wire (a downstream latency toxic on its pty), so
 the real device answers the retries from its retry cache and the late replies to earlier
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pytest
 from diag_kiosk import Kiosk
 
+from devices.protocols.hosts.ddc import RETRIES as DDC_RETRIES
 from devices.protocols.hosts.ssp import RETRIES
 from remote.diagnostics import run
 
@@ -52,3 +54,27 @@ async def test_a_silent_validator_is_still_reported_after_its_retries(kiosk: Kio
     assert bv.detail.startswith("bill_validator does not answer: validator silent to command 0x")
     assert bv.detail.endswith(f" ({RETRIES + 1} tries of {TIMEOUT_S:g} s)")
     assert results["cash_box"].status == "skip"  # the validator check names the fault
+
+
+async def test_a_display_that_answers_late_is_not_a_fault_and_a_silent_one_is(
+    kiosk: Kiosk,
+) -> None:
+    """The same for the display's DDC/CI: Get VCP Feature is a read, sent again on no reply."""
+    clean = (await run(["display"], kiosk.endpoints, timeout_s=TIMEOUT_S))[0]
+    assert (clean.status, clean.suspect) == ("pass", None), clean
+    for late_ms in (LATE_MS, 5000):
+        kiosk.terminal.add_toxic("display", "latency", name="busy", attributes={"latency": late_ms})
+        try:
+            [result] = await run(["display"], kiosk.endpoints, timeout_s=TIMEOUT_S)
+        finally:
+            kiosk.terminal.remove_toxic("display", "busy")
+        if late_ms == LATE_MS:  # late, within the retries
+            assert (result.status, result.suspect) == ("pass", None), result
+            for name in ("power_mode", "brightness", "luminance"):
+                assert result.measurements[name] == clean.measurements[name]
+        else:  # past every try: silent, said as such
+            assert result.status == "fail", result
+            assert result.detail == (
+                f"display does not answer: no reply to Get VCP 0xD6 "
+                f"({DDC_RETRIES + 1} tries of {TIMEOUT_S:g} s)"
+            )
