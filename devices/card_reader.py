@@ -102,6 +102,19 @@ def _card_fields(track2: str) -> tuple[str, str, str, bytes]:
     return f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR)
 
 
+@lru_cache(maxsize=1024, typed=True)
+def _reply_of(positive: bool, cm: str, pm: str, code: str, data: bytes = b"") -> p.Reply:
+    """A reply with these fields (immutable, so one object serves them all: a reader gives the
+    same few replies all day, and building a frozen dataclass costs more than the look-up)."""
+    return p.Reply(positive, cm, pm, code, data)
+
+
+@lru_cache(maxsize=256)
+def _status_data(shutter: str, retained: int) -> bytes:
+    """The DATA of a status reply: the shutter's code, then the retain-bin count as 3 digits."""
+    return (p.SHUTTER_CODES[shutter] + f"{min(retained, 999):03d}").encode()
+
+
 class CardReader(StreamDevice[CardReaderSettings]):
     """The simulated card reader; serve :meth:`new_session` on a pty."""
 
@@ -273,11 +286,11 @@ class CardReader(StreamDevice[CardReaderSettings]):
     def _reply(self, cmd: p.Command, data: bytes = b"") -> p.Reply:
         st0 = p.POSITION_CODES[self.position]
         st1 = "1" if self.bin_full else "0"
-        return p.Reply(True, cmd.cm, cmd.pm, st0 + st1, data)
+        return _reply_of(True, cmd.cm, cmd.pm, st0 + st1, data)
 
     @staticmethod
     def _error(cmd: p.Command, code: str) -> p.Reply:
-        return p.Reply(False, cmd.cm, cmd.pm, code)
+        return _reply_of(False, cmd.cm, cmd.pm, code)
 
     def execute(self, cmd: p.Command) -> p.Reply:
         """Carry out one host command and build the reply (the handshake is the session's)."""
@@ -311,8 +324,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
     def _status(self, cmd: p.Command) -> p.Reply:
         if cmd.pm != "0":
             return self._error(cmd, p.E_PARAMETER)
-        data = p.SHUTTER_CODES[self.shutter] + f"{min(self.state.retained, 999):03d}"
-        return self._reply(cmd, data.encode())
+        return self._reply(cmd, _status_data(self.shutter, self.state.retained))
 
     def _carry(self, cmd: p.Command) -> p.Reply:
         if cmd.pm not in "01":

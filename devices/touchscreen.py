@@ -36,6 +36,7 @@ UNRESPONSIVE = "touchscreen.unresponsive"
 
 DRIFT_DIRECTION = (0.8, 0.6)
 """Unit vector (screen pixels) along which the panel's mapping drifts (a 3-4-5 triangle)."""
+DRIFT_X, DRIFT_Y = DRIFT_DIRECTION
 MAX_OUTBOX = 4096
 INTER_BYTE_TIMEOUT_S = 0.2
 """The longest pause inside a command packet (host clock) before the controller drops it."""
@@ -126,10 +127,12 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
             axes = self._axes = _axes(state.base, self.settings)
         _, xl, width, columns, yt, height, rows, top, per_day = axes
         d = state.extra_px + per_day * ((self.env.now - state.calibrated_at) / DAY)  # drift_px()
-        px, py = x + d * DRIFT_DIRECTION[0], y + d * DRIFT_DIRECTION[1]
+        px, py = x + d * DRIFT_X, y + d * DRIFT_Y
         rx = round(xl + px * width / columns)
         ry = round(yt + py * height / rows)
-        return min(max(rx, 0), top), min(max(ry, 0), top)
+        if 0 <= rx <= top and 0 <= ry <= top:
+            return rx, ry
+        return min(max(rx, 0), top), min(max(ry, 0), top)  # off the raw range: held at its ends
 
     def start(self) -> None:
         """Start the drift watch (raises the drift fault when the error passes the tolerance)."""
@@ -208,7 +211,9 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         rx, ry = self.raw_of(px, py)
         self.state.touches += 1
         self.record("touch", x=px, y=py, raw_x=rx, raw_y=ry)
-        self._emit(_tap_packets(rx, ry, s.raw_bits))
+        packets = _tap_packets(rx, ry, s.raw_bits)
+        for session in self._sessions:
+            session.push(packets)
         return f"touch reported at raw ({rx}, {ry})"
 
     def touch_counted(self, px: int, py: int) -> bool:
@@ -248,10 +253,6 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         return "touch controller power-cycled"
 
     # -- the protocol ----------------------------------------------------------------------
-    def _emit(self, data: bytes) -> None:
-        for session in self._sessions:
-            session.push(data)
-
     def execute(self, cmd: t.CommandPacket) -> bytes:
         """Answer one command packet (empty when the controller does not answer it)."""
         code = cmd.code

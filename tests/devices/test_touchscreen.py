@@ -53,6 +53,21 @@ def test_a_touch_is_a_pen_down_and_a_pen_up_packet_in_raw_space() -> None:
         screen.act("touch", "1920", "0")
 
 
+def test_a_touch_drifted_past_the_raw_range_reports_the_end_of_the_range() -> None:
+    """With no margin under the bezel, a panel drifted by 15 pixels maps the bottom-right corner
+    past 2047 on both axes (held at 2047), the top-left corner inside the range, as it is."""
+    screen, wire = make(edge_margin=0)
+    attached(screen, wire)
+    screen.state.extra_px = 15.0
+    screen.act("touch", "1919", "1079")
+    screen.act("touch", "0", "0")
+    assert t.PacketReader().feed(bytes(wire))[::2] == [
+        t.TouchPacket(2047, 2047, True),
+        t.TouchPacket(13, 17, True),
+    ]
+    assert screen.raw_of(1919, 1079) == (2047, 2047)
+
+
 def test_an_action_given_the_wrong_arguments_says_its_usage() -> None:
     """``kiosk act touch`` with no coordinates said ``wrong arguments []``; it says the usage, as
     a scenario's act step does, and nothing is touched."""

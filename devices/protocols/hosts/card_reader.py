@@ -23,6 +23,9 @@ NAKED: Final = "nak"
 ReaderAnswer = p.Reply | Literal["nak"]
 
 
+_ACK = bytes([p.ACK])
+
+
 @cache
 def _command(cm: str, pm: str, data: bytes) -> bytes:
     return p.Command(cm, pm, data).encode()
@@ -65,7 +68,7 @@ class CardReaderHost:
     @staticmethod
     def ack() -> bytes:
         """What the host sends once it has the reply."""
-        return bytes([p.ACK])
+        return _ACK
 
     @staticmethod
     def answer(raw: bytes) -> p.Reply:
