@@ -315,8 +315,10 @@ class Device(Generic[S]):
         if handler is None:
             valid = ", ".join(sorted(self.actions)) or "none"
             raise DeviceError(f"{self.name} has no action {action!r}; its actions: {valid}")
-        clock = self.clock  # catch_up() and wake(), one call each: customers act all day
-        clock.catch_up()
+        clock = self.clock
+        live = clock is not VIRTUAL  # nothing to catch up or wake in virtual time (acted all day)
+        if live:
+            clock.catch_up()
         try:
             return handler(*args)
         except (TypeError, ValueError, DeviceError):
@@ -330,7 +332,8 @@ class Device(Generic[S]):
                 raise DeviceError(f"{self.name} {wrong}") from None
             raise
         finally:
-            clock.wake()
+            if live:
+                clock.wake()
 
     def wrong_arguments(self, action: str, args: Sequence[str]) -> str | None:
         """None when ``args`` fit the declared ``action`` (their number, and the form

@@ -24,8 +24,9 @@ class WholeChunks:
 
     def print(self, printer: Printer, data: bytes) -> bool:
         """Print ``data`` on ``printer`` through its layout when the printer is online with
-        nothing held, the chunk only lays out, and no sensor can trip inside it; False (nothing
-        done) otherwise, and the caller goes message by message."""
+        nothing held, the chunk only lays out, and the roll cannot run out inside it; False
+        (nothing done) otherwise, and the caller goes message by message. When no sensor can
+        trip inside it, the paper and head sums are done here in one loop."""
         if printer.holding or not printer.online or len(data) < p.MEMO_MIN:
             return False
         page = printer.page
@@ -43,12 +44,23 @@ class WholeChunks:
                 return False
         s, settings = printer.state, printer.settings
         margin = 1e-6  # the step-by-step sums may differ from the total in the last bits
+        left = printer.paper_mm - layout.mm
+        if left <= margin:  # the roll may run out inside it (offline: the rest is held)
+            return False
+        page.adopt(layout.end)
         if (
-            printer.paper_mm - layout.mm <= settings.near_end_m * 1000 + margin
+            left <= settings.near_end_m * 1000 + margin
             or s.since_clean_mm + layout.mm >= settings.head_clean_interval_m * 1000 - margin
         ):
-            return False  # near end or a dirty head would show inside it: message by message
-        page.adopt(layout.end)
+            # The near-end sensor or the head's dirt may trip inside it (neither takes the printer
+            # offline): each message's paper through the mechanism, as Printer._print does it.
+            advance = printer.mechanism.advance
+            for mm, rows, receipt in layout.steps:
+                if mm:
+                    advance(mm, rows)
+                if receipt is not None:
+                    printer.cut_receipt(receipt)
+            return True
         # What Mechanism.advance does when no sensor can trip: the same sums, in the same order
         # (so the same bits), in local variables written back before each cut.
         pending, distance, since, energised = (

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
@@ -58,11 +58,20 @@ _PRINTER = EscPosStatusHost.realtime(PRINTER)
 """The printer status queries (an exchange holds no state: asked again and again)."""
 
 
-@lru_cache(maxsize=256)
-def _status_of(exchange: Exchange[set[str]], reply: bytes) -> frozenset[str] | None:
-    """The conditions a status reply reports (decoded once per reply)."""
-    conditions = exchange.feed(reply)
-    return None if conditions is None else frozenset(conditions)
+def _conditions(exchange: Exchange[set[str]]) -> Callable[[bytes], frozenset[str] | None]:
+    """The conditions a reply to ``exchange`` reports, decoded once per reply (a reply is one of
+    a few status bytes; the cache is the exchange's own, so only the reply is hashed)."""
+
+    @lru_cache(maxsize=256)
+    def of(reply: bytes) -> frozenset[str] | None:
+        conditions = exchange.feed(reply)
+        return None if conditions is None else frozenset(conditions)
+
+    return of
+
+
+_paper_sensors = _conditions(_PAPER)
+_printer_status = _conditions(_PRINTER)
 
 
 _taps = lru_cache(maxsize=4096)(TouchHost.taps)
@@ -279,8 +288,8 @@ class KioskApp(CashPayment):
             return
         stats = self.stats
         try:
-            sensors = _status_of(_PAPER, session.feed(_PAPER.request))
-            status = _status_of(_PRINTER, session.feed(_PRINTER.request))
+            sensors = _paper_sensors(session.feed(_PAPER.request))
+            status = _printer_status(session.feed(_PRINTER.request))
         except ProtocolError:
             sensors = status = None
         if sensors is None:

@@ -78,13 +78,15 @@ def message_by_message(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_receipts_in_one_write_print_as_message_by_message_through_near_end_and_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    laid_out = 0
+    laid_out = near_end_laid_out = 0
     print_whole = Printer.print_whole
 
     def counting(self: Printer, data: bytes) -> bool:
-        nonlocal laid_out
+        nonlocal laid_out, near_end_laid_out
+        near_end = self.has("printer.paper_near_end")
         done = print_whole(self, data)
         laid_out += done
+        near_end_laid_out += done and near_end
         return done
 
     steps: list[int | str] = [0, 1, 2, 0, 1, 2, 3, 0, 5, 1, 6, 2, 7, 8, 9, "clean-head"] * 3
@@ -100,6 +102,7 @@ def test_receipts_in_one_write_print_as_message_by_message_through_near_end_and_
     assert any(text.startswith("fault id=printer.paper_out") for _, text in whole.log)
     assert any(text.startswith("drawer_kick") for _, text in whole.log)
     assert laid_out >= 30  # most receipts printed through their remembered layout
+    assert near_end_laid_out >= 3  # also with the roll at its near end (paper taken step by step)
 
 
 @settings(max_examples=60, deadline=None)
