@@ -146,19 +146,19 @@ class CardReader(StreamDevice[CardReaderSettings]):
     @property
     def position(self) -> str:
         """Card position as the status reply reports it (``jammed`` while a jam is active)."""
-        return "jammed" if self.has(JAM) else self.state.position
+        return "jammed" if JAM in self.active else self.state.position
 
     @property
     def shutter(self) -> str:
         """``open``, ``closed`` or ``stuck``."""
-        if self.has(SHUTTER_STUCK):
+        if SHUTTER_STUCK in self.active:
             return "stuck"
         return "open" if self.state.shutter_open else "closed"
 
     @property
     def bin_full(self) -> bool:
         """Whether the retain bin reports full."""
-        return self.has(BIN_FULL) or self.state.retained >= self.settings.retain_capacity
+        return BIN_FULL in self.active or self.state.retained >= self.settings.retain_capacity
 
     def read_error_probability(self) -> float:
         """Chance that one track read fails, from the passes since the head was cleaned."""
@@ -402,4 +402,4 @@ class CardReader(StreamDevice[CardReaderSettings]):
     @property
     def hung(self) -> bool:
         """Whether the reader answers nothing at all (its no-response fault)."""
-        return self.has(NO_RESPONSE)
+        return NO_RESPONSE in self.active

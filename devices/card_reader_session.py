@@ -34,16 +34,17 @@ class CardReaderSession(Session):
         A frame whose next byte comes more than :data:`INTER_BYTE_TIMEOUT_S` (host clock) after
         the last is abandoned: line noise that looked like an STX and a long LEN field does not
         swallow the host's next commands."""
-        reader = self.reader
+        reader, deframer = self.reader, self._deframer
         now = reader.env.now
-        if data == _ACK and not self._deframer.pending:
+        pending = deframer.pending
+        if data == _ACK and not pending:
             self._heard = now
             return b""  # the host took the reply: nothing to answer (a reply sent again on NAK)
-        if self._deframer.pending and now - self._heard > reader.host_span(INTER_BYTE_TIMEOUT_S):
-            reader.record("frame_abandoned", bytes=self._deframer.reset())
+        if pending and now - self._heard > reader.host_span(INTER_BYTE_TIMEOUT_S):
+            reader.record("frame_abandoned", bytes=deframer.reset())
         self._heard = now
         out = bytearray()
-        for item in self._deframer.feed(data):
+        for item in deframer.feed(data):
             if reader.hung:
                 continue
             if isinstance(item, p.Control):

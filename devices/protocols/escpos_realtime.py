@@ -4,6 +4,9 @@ command's argument too), before its command parser sees them. Pure: bytes in, co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
+
 from devices.protocols.escpos_messages import DC4, DLE, ENQ, EOT, Command
 
 CLEAR_BUFFERS = b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08"
@@ -37,6 +40,25 @@ def _realtime_at(buf: bytes, pos: int) -> tuple[Command | None, int]:
     return None, 0
 
 
+@lru_cache(maxsize=256)
+def _scan(buf: bytes, held: int) -> tuple[tuple[tuple[int, Command], ...], bytes]:
+    """The real-time commands that end in ``buf`` past its first ``held`` bytes (offsets counted
+    from there), and its end when that may still become one. Pure, so remembered: a kiosk writes
+    the same receipts all day."""
+    found: list[tuple[int, Command]] = []
+    pos = buf.find(DLE)
+    while pos >= 0:
+        cmd, size = _realtime_at(buf, pos)
+        if cmd is not None:
+            found.append((pos + size - held, cmd))
+            pos = buf.find(DLE, pos + size)
+            continue
+        if size < 0:
+            return tuple(found), buf[pos:]  # may still become one with the next chunk
+        pos = buf.find(DLE, pos + 1)
+    return tuple(found), b""
+
+
 class RealtimeScanner:
     """Finds ``DLE EOT n`` (n 1-4), ``DLE ENQ n`` (n 1-2), ``DLE DC4 1 m t`` and ``DLE DC4 8``
     (clear buffers) anywhere in the bytes a printer receives, split across chunks anywhere, the
@@ -45,25 +67,11 @@ class RealtimeScanner:
     def __init__(self) -> None:
         self._held = b""
 
-    def scan(self, data: bytes) -> list[tuple[int, Command]]:
+    def scan(self, data: bytes) -> Sequence[tuple[int, Command]]:
         """Each real-time command that ends in ``data``, with the offset just past its end."""
         if not self._held and DLE not in data:
-            return []
-        held = len(self._held)
-        buf = self._held + data
-        self._held = b""
-        found: list[tuple[int, Command]] = []
-        pos = buf.find(DLE)
-        while pos >= 0:
-            cmd, size = _realtime_at(buf, pos)
-            if cmd is not None:
-                found.append((pos + size - held, cmd))
-                pos = buf.find(DLE, pos + size)
-                continue
-            if size < 0:
-                self._held = buf[pos:]  # may still become one with the next chunk
-                break
-            pos = buf.find(DLE, pos + 1)
+            return ()
+        found, self._held = _scan(self._held + data, len(self._held))
         return found
 
     @property
