@@ -228,6 +228,12 @@ def bench_virtual(args: argparse.Namespace) -> None:
         f"machine); over {served(b['usage']):,} served of {b['usage']['customers']:,}; "
         f"a kiosk-year in {b['wall'] / years:.2f} s (CPU {b['cpu'] / years:.2f} s)"
     )
+    arrived = b["cpu"] / max(1, b["usage"]["customers"])
+    print(
+        f"  bytes mode, every arriving customer (served or not: after the card head wears dirty, "
+        f"card customers try three reads and walk away): {arrived * 1e6:,.0f} us CPU = "
+        f"{arrived * raw_cpu:,.0f} raw SimPy events' worth of CPU time"
+    )
     print(
         f"  counters mode: a kiosk-year in {c['wall'] / years:.2f} s (goal < 0.5 s; CPU "
         f"{c['cpu'] / years:.2f} s) = {c['raw_worth'] / years:,.0f} raw SimPy events' worth "
