@@ -366,15 +366,20 @@ class BillValidatorSession(Session):
 
     def __init__(self, device: BillValidator) -> None:
         self.device = device
-        self.link = SlaveLink(0, device.handle, device.commands.is_sync)
+        commands = device.commands
+        self.link = SlaveLink(0, device.handle, commands.is_sync, commands.direct)
         self._generation = device.state.generation
 
     def feed(self, data: bytes) -> bytes:
         """Bytes from the host in, framed replies out."""
         device = self.device
-        if device.state.generation != self._generation:
-            self._generation = device.state.generation
+        state = device.state
+        if state.generation != self._generation:
+            self._generation = state.generation
             self.link.restart()
         if device.commands.out_of_service:
             self.link.forget_reply()  # out of service is silent, to retries too
-        return self.link.feed(data)
+            return self.link.feed(data)
+        # In service and responsive (BillValidator.responsive, inlined: it is every exchange),
+        # the unit answers: the link runs a new plain command's function straight away.
+        return self.link.feed(data, not (state.resetting or NO_RESPONSE in device.active))

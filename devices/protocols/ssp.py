@@ -134,7 +134,8 @@ class Deframer:
     """
 
     def __init__(self) -> None:
-        self._in_frame = False
+        self.in_frame = False
+        """Whether an STX has been received and the rest of its frame is awaited."""
         self._escape = False
         self._buf = bytearray()
         self.discarded = 0
@@ -143,11 +144,11 @@ class Deframer:
     @property
     def pending(self) -> bool:
         """Whether part of a frame has been received and the rest is awaited."""
-        return self._in_frame
+        return self.in_frame
 
     def reset(self) -> None:
         """Forget any partial frame."""
-        self._in_frame = False
+        self.in_frame = False
         self._escape = False
         self._buf.clear()
 
@@ -156,7 +157,7 @@ class Deframer:
         frame with a good CRC and no stuffed byte (what a host writes at a time); None for
         anything else, which :meth:`feed` then reads byte by byte. Plain frames are remembered
         by their bytes, so a repeated POLL costs one dictionary lookup."""
-        if self._in_frame or type(data) is not bytes:
+        if self.in_frame or type(data) is not bytes:
             return None
         packet = _WHOLE.get(data)
         if packet is not None:
@@ -178,7 +179,7 @@ class Deframer:
     def feed(self, data: bytes) -> list[Packet | BadFrame]:
         """Take the next bytes; return every packet (or dropped frame) they complete, in order."""
         if (
-            not self._in_frame
+            not self.in_frame
             and len(data) >= 5
             and data[0] == STX
             and data[2] + 5 == len(data)
@@ -190,9 +191,9 @@ class Deframer:
                 return [packet]
         out: list[Packet | BadFrame] = []
         for byte in data:
-            if not self._in_frame:
+            if not self.in_frame:
                 if byte == STX:
-                    self._in_frame = True
+                    self.in_frame = True
                     self._escape = False
                     self._buf.clear()
                 else:

@@ -111,7 +111,8 @@ class UnitCommands:
         """Told ``(count, expected)`` of each encrypted packet discarded for its eCOUNT (the
         unit stays silent; a device records it so that strict mode reports the host)."""
         self.require_encryption = require_encryption
-        """Money commands (:data:`MONEY_COMMANDS`) only inside an encrypted packet."""
+        """Money commands (:data:`MONEY_COMMANDS`) only inside an encrypted packet (for the
+        unit's life: :meth:`direct` answers by it)."""
         self.keys = keys if keys is not None else UnitKeys()
         self.out_of_service = False
         """Set by an encrypted packet that fails its inner CRC; cleared by a reset."""
@@ -126,6 +127,15 @@ class UnitCommands:
 
         def ok_if(done: Callable[[], bool]) -> bytes:
             return ok if done() else reply(Response.CANNOT_PROCESS)
+
+        # ENABLE and DISABLE come with every customer: one call more than the setter's.
+        def enable(params: bytes) -> bytes:
+            u.set_enabled(True)
+            return ok
+
+        def disable(params: bytes) -> bytes:
+            u.set_enabled(False)
+            return ok
 
         self._table: dict[int, tuple[int, int, Callable[[bytes], bytes]]] = {
             Command.SYNC: (0, 0, lambda p: ok),
@@ -143,8 +153,8 @@ class UnitCommands:
             Command.POLL: (0, 0, lambda p: encode_poll(u.poll())),
             Command.REJECT: (0, 0, lambda p: ok_if(u.host_reject)),
             Command.HOLD: (0, 0, lambda p: ok_if(u.host_hold)),
-            Command.DISABLE: (0, 0, lambda p: run(lambda: u.set_enabled(False))),
-            Command.ENABLE: (0, 0, lambda p: run(lambda: u.set_enabled(True))),
+            Command.DISABLE: (0, 0, disable),
+            Command.ENABLE: (0, 0, enable),
             Command.GET_SERIAL_NUMBER: (
                 0,
                 0,
@@ -202,6 +212,19 @@ class UnitCommands:
             self.out_of_service = True
             return None
         return self.keys.reply(received, self._run(received.data))
+
+    def direct(self, data: bytes) -> tuple[Callable[[bytes], bytes], bytes] | None:
+        """The function and parameters that answer plain command data, as :meth:`handle` runs
+        them while the unit answers and is in service; None for an eSSP packet or a command
+        that must come encrypted (:meth:`handle` decides those). Pure: ``require_encryption``
+        is the unit's for its life, and the parse is the bytes'."""
+        code = data[0]
+        if code == STEX or code in ENCRYPTED_ONLY:
+            return None
+        if self.require_encryption and code in MONEY_COMMANDS:
+            return None
+        parsed = self._parsed.get(data)
+        return parsed if parsed is not None else self._parse(data)
 
     def is_sync(self, data: bytes) -> bool:
         """Whether packet data is a SYNC, in the clear or encrypted with the current key."""
