@@ -129,6 +129,11 @@ def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
             ]
             if step.device is not None:
                 device((*at, "device"), step.device)
+            if not owners and step.device is not None:
+                mine = ", ".join(sorted(terminal.devices[step.device].actions))
+                raise fail(
+                    (*at, "act"), f"{step.device} has no action {action!r}; its actions: {mine}"
+                )
             if not owners:
                 actions = sorted({a for d in terminal.devices.values() for a in d.actions})
                 raise fail(

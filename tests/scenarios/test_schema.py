@@ -119,6 +119,12 @@ def test_a_typo_at_the_top_level(tmp_path: Path) -> None:
             r":11: timeline.0.act: touch takes X Y, each a whole number; given: 10 ten$",
         ),
         (
+            "inject: display.brightness_low",
+            "act: reset\n    device: ups",
+            r":11: timeline.0.act: ups has no action 'reset'; its actions: battery-test, "
+            r"replace-battery, reset-comms, set-load$",
+        ),
+        (
             "profile: bill_payment",
             "profile: ticket\nusage: {customers_per_hour: -1}",
             r"usage.customers_per_hour: Input should be greater than 0",
