@@ -4,12 +4,19 @@ progress (``status``), and stopping a running class from any shell (``stop``).""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import click
 
 from scenarios.cli_common import default_state_dir, out, serve, state_dir_option
 from workbench.process_stop import GRACE_S
+
+
+def _here(state: Path) -> str:
+    """The option a class command printed as a hint needs to find this class: ``--state-dir
+    STATE`` unless the state dir is the default one (where the command looks on its own)."""
+    return "" if state == default_state_dir() else f" --state-dir {shlex.quote(str(state))}"
 
 
 @click.group("class")
@@ -34,6 +41,7 @@ def class_up(name: str, trainees: int, speed: float, hours: float, state_dir: Pa
     loaded = load(name)
     state = state_dir or default_state_dir()
     started = time.perf_counter()
+    here = _here(state)
 
     async def main(stop: asyncio.Event) -> None:
         async with Classroom(loaded, state, trainees, speed=speed, hours=hours) as room:
@@ -46,11 +54,12 @@ def class_up(name: str, trainees: int, speed: float, hours: float, state_dir: Pa
             for t in room.trainees:
                 out.print(f"  {t.name}  {t.terminal}  handout {t.handout}", markup=False)
             out.print(
-                f"up in {up:.1f} s; state {room.state_dir}; 'workbench class status' shows progress; 'workbench class stop' or Ctrl-C stops it",
+                f"up in {up:.1f} s; state {room.state_dir}; 'workbench class status{here}' shows "
+                f"progress; 'workbench class stop{here}' or Ctrl-C stops it",
                 markup=False,
             )
             await stop.wait()
-        out.print("class stopped; scores: workbench class status", markup=False)
+        out.print(f"class stopped; scores: workbench class status{here}", markup=False)
 
     serve(main)
 
@@ -113,4 +122,4 @@ def class_stop(state_dir: Path | None, grace_s: float) -> None:
 
     state = state_dir or default_state_dir()
     done = stop_class(state, grace_s)
-    out.print(f"{done.summary()}; scores: workbench class status", markup=False)
+    out.print(f"{done.summary()}; scores: workbench class status{_here(state)}", markup=False)

@@ -48,7 +48,9 @@ def test_a_class_started_in_one_shell_is_stopped_from_another(
     try:
         while "up in" not in (line := proc.stdout.readline()):  # the class is ready
             assert line, proc.stderr.read()
-        assert "'workbench class stop' or Ctrl-C stops it" in line
+        here = f"--state-dir {state_dir}"  # the hints name the state dir: it is not the default
+        assert f"'workbench class status {here}' shows progress" in line
+        assert f"'workbench class stop {here}' or Ctrl-C stops it" in line
         code, out, _ = wb(capsys, state_dir, "class", "status")
         assert code == 0
         assert out.splitlines()[0] == (
@@ -59,7 +61,7 @@ def test_a_class_started_in_one_shell_is_stopped_from_another(
         assert code == 0, err
         assert out == (
             f"class on p3-paper-out stopped (process {proc.pid}, 1 kiosk); "
-            "scores: workbench class status\n"
+            f"scores: workbench class status {here}\n"
         )
         assert proc.poll() is not None  # exited before 'class stop' returned
     finally:
@@ -67,7 +69,7 @@ def test_a_class_started_in_one_shell_is_stopped_from_another(
             proc.send_signal(signal.SIGTERM)
         rest, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    assert "class stopped; scores: workbench class status" in rest
+    assert f"class stopped; scores: workbench class status {here}\n" in rest
     assert not (state_dir / "KSK-T01" / "control.sock").exists()
 
     code, out, _ = wb(capsys, state_dir, "class", "status", "--json")
@@ -125,7 +127,7 @@ def test_a_class_that_ignores_sigterm_is_killed_after_the_grace_and_its_files_re
         assert (code, err) == (0, "")
         assert out == (
             f"class on p3-paper-out did not stop in 0.5 s: killed (process {proc.pid}, 1 kiosk; "
-            "removed 2 files it left); scores: workbench class status\n"
+            f"removed 2 files it left); scores: workbench class status --state-dir {state_dir}\n"
         )
         assert took >= 0.5  # the grace was given before the kill
         assert proc.wait(timeout=1) == -signal.SIGKILL  # gone when 'class stop' returned
@@ -169,7 +171,7 @@ def test_a_hung_real_class_is_killed_and_leaves_no_kiosk_to_dial(
         assert (code, err) == (0, "")
         assert out == (
             f"class on p3-paper-out did not stop in 0.5 s: killed (process {proc.pid}, 2 kiosks; "
-            "removed 4 files it left); scores: workbench class status\n"
+            f"removed 4 files it left); scores: workbench class status --state-dir {state_dir}\n"
         )
         assert proc.wait(timeout=1) == -signal.SIGKILL
     finally:
