@@ -40,6 +40,10 @@ silent. ITL's host libraries likewise take a timeout and a retry level per comma
 busy machine) and still be taken."""
 
 
+_MEMO_LIMIT = 256
+"""Frames a host remembers in each direction (a stream of strange ones is forgotten)."""
+
+
 @lru_cache(maxsize=1024)
 def _plain_frame(seq: bool, address: int, code: int, params: bytes) -> bytes:
     return encode_frame(seq, address, command(code, params))
@@ -62,6 +66,10 @@ class SspMaster:
         self._seq = True
         self._last: tuple[bytes, essp.HostCrypto | None] | None = None
         self._offer: essp.HostOffer | None = None
+        self._frames: dict[tuple[bool, int, bytes], bytes] = {}
+        """Plain command frames by flag, code and parameters (the address is the link's)."""
+        self._answers: dict[bytes, SspAnswer] = {}
+        """Plain reply frames from this address, read (a host sees a handful all day)."""
 
     def command(self, code: int, params: bytes = b"") -> Exchange[SspAnswer]:
         """A new command (SYNC resets the sequence; anything else toggles it). Sealed when a
@@ -78,7 +86,12 @@ class SspMaster:
         self._seq = seq
         crypto = None if sync or code in _NEGOTIATION else self.crypto
         if crypto is None:
-            frame = _plain_frame(seq, self.address, code, params)
+            key = (seq, code, params)
+            frame = self._frames.get(key)
+            if frame is None:
+                if len(self._frames) >= _MEMO_LIMIT:
+                    self._frames.clear()
+                frame = self._frames[key] = _plain_frame(seq, self.address, code, params)
         else:
             frame = encode_frame(seq, self.address, crypto.command(command(code, params)))
         self._last = (frame, crypto)
@@ -115,9 +128,14 @@ class SspMaster:
         last = self._last
         if last is not None and last[1] is not None:
             return parse_reply(last[1].reply(decode_frame(frame).data))
-        address, answer = _plain_reply(frame)
-        if address != self.address:
-            raise ProtocolError(f"reply from address {address}, not {self.address}")
+        answer = self._answers.get(frame)
+        if answer is None:
+            address, answer = _plain_reply(frame)
+            if address != self.address:
+                raise ProtocolError(f"reply from address {address}, not {self.address}")
+            if len(self._answers) >= _MEMO_LIMIT:
+                self._answers.clear()
+            self._answers[frame] = answer
         return answer
 
     # -- eSSP ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from devices.protocols.hosts.ddc import DdcHost
 from devices.protocols.hosts.escpos import PAPER, EscPosStatusHost
 from devices.protocols.hosts.ssp import SspMaster, check_ok
 from devices.protocols.hosts.touch import TouchHost
+from devices.protocols.ssp import encode_frame
 from devices.protocols.ssp_messages import Command, Response
 from workbench.errors import ProtocolError
 
@@ -49,6 +50,22 @@ def test_ssp_ignores_other_addresses_and_names_a_refusal() -> None:
     assert ask.feed(other) is None
     with pytest.raises(ProtocolError, match=r"command 0x0A answered 0xF4, not OK"):
         check_ok(Command.ENABLE, (0xF4, b""))
+
+
+def test_ssp_requests_and_whole_replies_read_the_same_every_time() -> None:
+    """The host remembers its plain frames and the replies it read: the second time gives the
+    manual's bytes again, and a reply from another slave is refused every time."""
+    host = SspMaster(address=0)
+    ok = bytes.fromhex("7F 80 01 F0 23 80")
+    other = encode_frame(True, 1, b"\xf0")
+    for _ in range(2):
+        assert host.request(Command.SYNC) == bytes.fromhex("7F 80 01 11 65 82")
+        assert host.answer(ok) == (Response.OK, b"")
+        with pytest.raises(ProtocolError, match="reply from address 1, not 0"):
+            host.answer(other)
+    polls = [host.request(Command.POLL) for _ in range(4)]
+    assert polls == [encode_frame(i % 2 == 0, 0, b"\x07") for i in range(1, 5)]
+    assert SspMaster(address=3).request(Command.SYNC) == encode_frame(True, 3, b"\x11")
 
 
 def test_card_reader_handshake() -> None:
