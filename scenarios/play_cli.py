@@ -12,6 +12,7 @@ already running, a scenario for another profile.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +83,17 @@ def duration(seconds: float) -> str:
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
-def status_lines(doc: dict[str, Any]) -> list[str]:
-    """A ``scenario.status`` reply as the trainer reads it: a headline, the steps, the log."""
+def status_lines(doc: dict[str, Any], state_dir: Path | None = None) -> list[str]:
+    """A ``scenario.status`` reply as the trainer reads it: a headline, the steps, the log. The
+    hint to start a scenario names ``state_dir`` when it is not the default one."""
     tid = doc.get("terminal", "?")
     faults = ", ".join(doc.get("active_faults", [])) or "none"
     if doc.get("state") == "none":
+        here = ""
+        if state_dir is not None and state_dir != default_state_dir():
+            here = f" --state-dir {shlex.quote(str(state_dir))}"
         return [
-            f"{tid}: no scenario started (workbench scenario start NAME --id {tid})",
+            f"{tid}: no scenario started (workbench scenario start NAME{here} --id {tid})",
             f"active faults: {faults}",
         ]
     steps = doc.get("steps", [])
@@ -109,11 +114,11 @@ def status_lines(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _show(doc: dict[str, Any], as_json: bool) -> None:
+def _show(doc: dict[str, Any], as_json: bool, state_dir: Path) -> None:
     if as_json:
         out.print(json.dumps(doc), markup=False)
         return
-    for line in status_lines(doc):
+    for line in status_lines(doc, state_dir):
         out.print(line, markup=False)
 
 
@@ -135,9 +140,10 @@ def scenario_start(
     from scenarios.library import load
 
     loaded = load(name)  # an unknown or broken scenario is refused here, in one line
-    tid, path = running_kiosk(state_dir or default_state_dir(), terminal_id)
+    state = state_dir or default_state_dir()
+    tid, path = running_kiosk(state, terminal_id)
     _request(tid, path, "scenario.start", scenario=str(loaded.source.resolve()))
-    _show(_request(tid, path, "scenario.status"), as_json)
+    _show(_request(tid, path, "scenario.status"), as_json, state)
 
 
 @click.command("status")
@@ -146,8 +152,9 @@ def scenario_start(
 @json_option
 def scenario_status(terminal_id: str | None, state_dir: Path | None, as_json: bool) -> None:
     """What the scenario on a running kiosk has done and has still to do."""
-    tid, path = running_kiosk(state_dir or default_state_dir(), terminal_id)
-    _show(_request(tid, path, "scenario.status"), as_json)
+    state = state_dir or default_state_dir()
+    tid, path = running_kiosk(state, terminal_id)
+    _show(_request(tid, path, "scenario.status"), as_json, state)
 
 
 @click.command("stop")
@@ -156,12 +163,13 @@ def scenario_status(terminal_id: str | None, state_dir: Path | None, as_json: bo
 @json_option
 def scenario_stop(terminal_id: str | None, state_dir: Path | None, as_json: bool) -> None:
     """Play nothing more of the scenario on a running kiosk (injected faults stay until cleared)."""
-    tid, path = running_kiosk(state_dir or default_state_dir(), terminal_id)
+    state = state_dir or default_state_dir()
+    tid, path = running_kiosk(state, terminal_id)
     now = _request(tid, path, "scenario.status")
     if now.get("state") != "running":
         what = f" ({now['scenario']} {now['state']})" if now.get("scenario") else ""
         raise DeviceError(f"{tid}: no scenario is running{what}")
-    _show(_request(tid, path, "scenario.stop"), as_json)
+    _show(_request(tid, path, "scenario.stop"), as_json, state)
 
 
 COMMANDS = (scenario_start, scenario_status, scenario_stop)

@@ -98,7 +98,8 @@ def test_start_status_and_stop_a_scenario_on_a_running_kiosk(
         idle = wb("scenario", "status", "--id", A)
         assert idle.returncode == 0
         assert idle.stdout.splitlines()[0] == (
-            f"{A}: no scenario started (workbench scenario start NAME --id {A})"
+            f"{A}: no scenario started (workbench scenario start NAME --state-dir {state_dir} "
+            f"--id {A})"
         )
         assert one_line_error(wb("scenario", "start", "nope", "--id", A), 2).startswith(
             "unknown scenario 'nope'; see 'workbench scenario list'"
