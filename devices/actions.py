@@ -41,6 +41,18 @@ class Arg(Generic[T]):
 WHOLE_NUMBER: Arg[int] = Arg("a whole number", int)
 """An argument read with ``int()``: ``20``, ``-3``, not ``20.5`` or ``abc``."""
 
+
+def _face(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(f"{value} is not a face value")
+    return value
+
+
+FACE_VALUE: Arg[int] = Arg("a face value, a whole number above 0", _face)
+"""A banknote's face value: ``20``; not ``0``, ``-20`` or ``abc`` (a value the unit does not
+know, ``7``, is still a note a customer can offer: the validator rejects it)."""
+
 F = TypeVar("F", bound=Callable[..., str])
 
 _DECLARED: dict[Callable[..., str], tuple[str, str, dict[str, Arg[Any]]]] = {}

@@ -31,6 +31,7 @@ import simpy
 from pydantic import BaseModel
 
 # the action declarations, re-exported: the device models import them from here
+from devices.actions import FACE_VALUE as FACE_VALUE
 from devices.actions import WHOLE_NUMBER as WHOLE_NUMBER
 from devices.actions import ActionSpec
 from devices.actions import Arg as Arg

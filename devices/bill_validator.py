@@ -20,7 +20,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import WHOLE_NUMBER, EventSink, Session, StreamDevice, action
+from devices.base import FACE_VALUE, EventSink, Session, StreamDevice, action
 from devices.bill_validator_state import (
     BOX_FULL,
     BOX_NEAR_FULL,
@@ -255,12 +255,12 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         self.record("ready")
 
     # -- actions ---------------------------------------------------------------------------------
-    @action("insert-note", "A customer offers a note of face VALUE", value=WHOLE_NUMBER)
+    @action("insert-note", "A customer offers a note of face VALUE", value=FACE_VALUE)
     def _act_insert_note(self, value: str) -> str:
         try:
-            face = int(value)
+            face = FACE_VALUE.parse(value)
         except ValueError:
-            raise DeviceError(f"insert-note: value(={value!r}) must be a whole number") from None
+            raise DeviceError(f"insert-note: value(={value!r}) must be a face value") from None
         return self.insert(face)
 
     @action("insert-counterfeit", "A customer offers a counterfeit note")

@@ -91,7 +91,9 @@ def test_a_form_for_no_parameter_is_refused_when_the_class_is_made() -> None:
 @pytest.mark.parametrize(
     ("kind", "action_name", "args", "message"),
     [
-        ("bill_validator", "insert-note", ["abc"], "insert-note takes VALUE, a whole number"),
+        ("bill_validator", "insert-note", ["abc"], "insert-note takes VALUE, a face value, "),
+        ("bill_validator", "insert-note", ["-20"], "insert-note takes VALUE, a face value, "),
+        ("bill_validator", "insert-note", ["0"], "insert-note takes VALUE, a face value, "),
         ("touchscreen", "touch", ["10", "1.5"], "touch takes X Y, each a whole number"),
         ("printer", "feed-button", ["90"], "feed-button takes [SECONDS], a number of seconds, "),
         ("ups", "set-load", ["-5"], "set-load takes WATTS, a number of watts, 0 or more"),

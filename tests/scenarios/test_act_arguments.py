@@ -33,7 +33,7 @@ answer:
   actions: [visit cash_box.full]
 """
 
-REFUSAL = "insert-note takes VALUE, a whole number; given: abc"
+REFUSAL = "insert-note takes VALUE, a face value, a whole number above 0; given: abc"
 """What both commands say, after where they say it."""
 
 

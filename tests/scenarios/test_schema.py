@@ -111,7 +111,7 @@ def test_a_typo_at_the_top_level(tmp_path: Path) -> None:
         (
             "inject: display.brightness_low",
             "act: insert-note abc",
-            r":11: timeline.0.act: insert-note takes VALUE, a whole number; given: abc$",
+            r":11: timeline.0.act: insert-note takes VALUE, a face value, a whole number above 0; given: abc$",
         ),
         (
             "inject: display.brightness_low",
