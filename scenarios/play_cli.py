@@ -2,7 +2,7 @@
 (or a live scenario run) already runs, through the kiosk's control socket
 (``scenario.start|status|stop``, :mod:`scenarios.stage`), and show the trainer what it shows in
 the TUI: the state, simulated and wall time since the start, the scenario's clock, each step done
-or to come, what happened, the active faults.
+or to come (not run, once the trainer stopped it), what happened, the active faults.
 
 The kiosk is ``--id`` under ``--state-dir`` (default: the only kiosk running there), as for
 ``workbench kiosk status``. Errors are one line: no kiosk running, an unknown scenario, one
@@ -104,8 +104,9 @@ def status_lines(doc: dict[str, Any], state_dir: Path | None = None) -> list[str
         f"{doc['speed']:g}x · now {doc['clock']} · {done}/{len(steps)} steps done",
         f"  {doc['title']}",
     ]
+    pending = "not run" if doc.get("state") == "stopped" else "to come"
     lines += [
-        f"  {'done   ' if s['done'] else 'to come'}  {at_text(s['at']):>8}  {s['what']}"
+        f"  {'done   ' if s['done'] else pending}  {at_text(s['at']):>8}  {s['what']}"
         for s in steps
     ]
     lines += [f"  {e['clock']}  {e['text']}" for e in doc.get("log", [])]

@@ -137,6 +137,7 @@ def test_start_status_and_stop_a_scenario_on_a_running_kiosk(
         assert stopped.returncode == 0, stopped.stderr
         assert f"{A}: display-brightness-low (P3) stopped · " in stopped.stdout
         assert "stopped by the trainer" in stopped.stdout
+        assert "  not run    +10:00  ticket to the trainee" in stopped.stdout.splitlines()
         assert one_line_error(wb("scenario", "stop", "--id", A), 3) == (
             f"{A}: no scenario is running (display-brightness-low stopped)"
         )

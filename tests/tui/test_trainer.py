@@ -89,6 +89,11 @@ async def test_start_watch_and_stop_a_library_scenario() -> None:
         await pilot.press("y")
         await until(pilot, lambda: "stopped" in text(screen, "#scenario-head"))
         assert text(screen, "#scenario-last") == "Mon 09:26:10  stopped by the trainer"
+        assert rows(screen, "#scenario-steps")[1] == [
+            "+40:00",
+            "ticket to the trainee",
+            "[dim]not run[/]",
+        ]
         await pilot.press("x")  # nothing runs now: no question asked
         assert app.screen is screen
 

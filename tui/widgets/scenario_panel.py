@@ -118,10 +118,11 @@ class ScenarioPanel(Vertical):
             self.query_one("#scenario-head", Label).update(head)
         table = self.query_one("#scenario-steps", DataTable)
         table.display = bool(view.steps)
-        if before is None or before.steps != view.steps:  # redraw only what changed
+        if before is None or (before.steps, before.state) != (view.steps, view.state):
             table.clear()
+            pending = "[dim]not run[/]" if view.state == "stopped" else "[dim]to come[/]"
             for step in view.steps:
-                done = "[green]done[/]" if step.done else "[dim]to come[/]"
+                done = "[green]done[/]" if step.done else pending
                 table.add_row(at_text(step.at), step.what, done)
         last = self.query_one("#scenario-last", Label)
         last.display = bool(view.log)
