@@ -339,8 +339,8 @@ class Device(Generic[S]):
     def wrong_arguments(self, action: str, args: Sequence[str]) -> str | None:
         """None when ``args`` fit the declared ``action`` (their number, and the form
         :func:`action` declared for each), else what is wrong, in the words of a usage line:
-        ``touch takes X Y; given: none``, ``insert-note takes VALUE, a whole number; given:
-        abc`` (``kiosk act`` and a scenario's ``act`` step say this)."""
+        ``touch takes X Y; given: none``, ``insert-note takes VALUE, a face value, a whole
+        number above 0; given: abc`` (``kiosk act`` and a scenario's ``act`` step say this)."""
         return self.SPECS[action].wrong(args)
 
     def status(self) -> dict[str, Any]:

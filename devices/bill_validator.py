@@ -39,7 +39,6 @@ from devices.protocols.essp import UnitKeys
 from devices.protocols.ssp_messages import Counters, Event, PollEvent, SetupData
 from devices.protocols.ssp_slave import SlaveLink
 from devices.protocols.ssp_unit import UnitCommands
-from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
 __all__ = ["BillValidator", "BillValidatorSession", "BillValidatorSettings"]
@@ -257,11 +256,8 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     # -- actions ---------------------------------------------------------------------------------
     @action("insert-note", "A customer offers a note of face VALUE", value=FACE_VALUE)
     def _act_insert_note(self, value: str) -> str:
-        try:
-            face = FACE_VALUE.parse(value)
-        except ValueError:
-            raise DeviceError(f"insert-note: value(={value!r}) must be a face value") from None
-        return self.insert(face)
+        # A value not of its form raises ValueError here: Device.act says it as declared.
+        return self.insert(FACE_VALUE.parse(value))
 
     @action("insert-counterfeit", "A customer offers a counterfeit note")
     def _act_insert_counterfeit(self, value: str = "0") -> str:
@@ -380,6 +376,6 @@ class BillValidatorSession(Session):
         if device.commands.out_of_service:
             self.link.forget_reply()  # out of service is silent, to retries too
             return self.link.feed(data)
-        # In service and responsive (BillValidator.responsive, inlined: it is every exchange),
-        # the unit answers: the link runs a new plain command's function straight away.
-        return self.link.feed(data, not (state.resetting or NO_RESPONSE in device.active))
+        # In service and responsive, the unit answers: the link runs a new plain command's
+        # function straight away.
+        return self.link.feed(data, device.responsive())

@@ -128,8 +128,8 @@ class KioskApp(CashPayment):
 
     def _wait(self, delay: float) -> simpy.Event | None:
         """The event to yield for ``delay`` seconds, or None when they passed in place (virtual
-        time: :func:`workbench.waits.wait_in_place`). Every wait of the application and its
-        customers goes through here."""
+        time: :func:`workbench.waits.wait_in_place`). Every wait of a customer and of the cash
+        payment goes through here (the staff's round at opening, once a day, is an event)."""
         timed = self._timed
         if self.inline_waits and timed is not None and timed.clock is VIRTUAL:
             return wait_in_place(self.env, delay)

@@ -12,7 +12,6 @@ command and kept for a retry, SYNC resetting it, replies from this address only,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
 from devices.protocols import essp
 from devices.protocols.hosts import Exchange
@@ -44,12 +43,10 @@ _MEMO_LIMIT = 256
 """Frames a host remembers in each direction (a stream of strange ones is forgotten)."""
 
 
-@lru_cache(maxsize=1024)
 def _plain_frame(seq: bool, address: int, code: int, params: bytes) -> bytes:
     return encode_frame(seq, address, command(code, params))
 
 
-@lru_cache(maxsize=1024)
 def _plain_reply(frame: bytes) -> tuple[int, SspAnswer]:
     packet = decode_frame(frame)
     return packet.address, parse_reply(packet.data)
