@@ -44,6 +44,11 @@ if TYPE_CHECKING:
     from devices.transports import Port
 
 log = logging.getLogger(__name__)
+_ENABLED: dict[int, bool] = log._cache  # type: ignore[attr-defined]
+"""The device log's logger's answers to ``isEnabledFor(level)``: logging's own cache, which
+``Logger.isEnabledFor`` reads before anything but ``disabled`` and fills on a miss, and which
+every level change (``setLevel`` on any logger, ``logging.disable``) empties in place
+(``Manager._clear_cache``): an answer read here is the one ``isEnabledFor`` would give."""
 
 S = TypeVar("S", bound=BaseModel)
 """A device's settings: the pydantic model its profile entry is checked against."""
@@ -193,13 +198,21 @@ class Device(Generic[S]):
         The text is made when the log is read (:attr:`log`), not here: a kiosk-year records
         hundreds of thousands of events that nobody reads one by one, so ``detail`` must not be
         changed after the call (pass values, or a fresh list)."""
-        now = self.env.now
+        # Called about 15 times a customer by every device, so it makes no call it can avoid:
+        # SimPy's clock read as its ``now`` property reads it (simpy>=4.1,<5 pinned, as
+        # workbench/waits.py does), the event added with ``+=`` (no method call), and the DEBUG
+        # test answered from logging's own cache as ``Logger.isEnabledFor`` answers it.
+        now = self.env._now
         unread = self._unread
-        unread.extend((now, kind, detail))
+        unread += (now, kind, detail)
         limit = self.log_limit
         if limit is not None and len(unread) // _FIELDS + len(self._log) > 2 * limit:
             self._trim(limit)
-        if log.isEnabledFor(logging.DEBUG):
+        try:
+            debug = _ENABLED[logging.DEBUG] and not log.disabled
+        except KeyError:  # not asked since the levels last changed: logging works it out
+            debug = log.isEnabledFor(logging.DEBUG)
+        if debug:
             log.debug("%s %s at %.3f", self.name, _text(kind, detail), now)
         if self.sink is not None:
             self.sink(self.name, now, kind, detail)

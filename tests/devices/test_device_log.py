@@ -5,6 +5,8 @@ live device's limit keeps the recent ones whether they were read yet or not."""
 from __future__ import annotations
 
 import gc
+import logging
+from collections.abc import Callable
 
 import simpy
 
@@ -70,3 +72,51 @@ def test_recorded_events_leave_nothing_for_the_garbage_collector_to_walk() -> No
     gc.collect()
     assert len(gc.get_objects()) - before < 100
     assert device.log[-1] == (0, "probe i=9999 text=receipt")
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_the_debug_lines_follow_logging_levels_changed_while_running() -> None:
+    # Device.record answers "is DEBUG on?" from logging's own cache: every change of level,
+    # on the device log's logger, on a parent, or logging.disable, must show at the next event.
+    env = simpy.Environment()
+    device = printer(env)
+    logger, parent = logging.getLogger("devices.base"), logging.getLogger("devices")
+    lines = _Lines()
+    saved = logger.level, parent.level, logger.disabled, logger.propagate
+    logger.addHandler(lines)
+    logger.propagate = False
+    try:
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("warning", lambda: logger.setLevel(logging.WARNING)),
+            ("debug", lambda: logger.setLevel(logging.DEBUG)),
+            ("disable", lambda: logging.disable(logging.DEBUG)),
+            ("enable", lambda: logging.disable(logging.NOTSET)),
+            ("off", lambda: setattr(logger, "disabled", True)),
+            ("on", lambda: setattr(logger, "disabled", False)),
+            ("unset", lambda: logger.setLevel(logging.NOTSET)),
+            ("parent info", lambda: parent.setLevel(logging.INFO)),
+            ("parent debug", lambda: parent.setLevel(logging.DEBUG)),
+        ]
+        for name, change in steps:
+            change()
+            device.record("probe", step=name.replace(" ", "_"))
+            device.record("again", step=name.replace(" ", "_"))
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(saved[0])
+        parent.setLevel(saved[1])
+        logger.disabled, logger.propagate = saved[2], saved[3]
+        logging.disable(logging.NOTSET)
+    assert lines.lines == [
+        f"{device.name} {kind} step={step} at 0.000"
+        for step in ("debug", "enable", "on", "parent_debug")
+        for kind in ("probe", "again")
+    ]
