@@ -111,7 +111,9 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         self.state = TouchState(base=base, calibration=t.Calibration(*(round(v) for v in base)))
         self._axes = _axes(base, settings)
         """What :meth:`raw_of` works from, for the raw space at :attr:`TouchState.base`."""
-        self._sessions: list[TouchSession] = []
+        self._outputs: list[Writer] = []
+        """Where each host session's unsolicited bytes go, in the order the sessions opened: its
+        port's writer once attached, its bounded outbox until then (:meth:`TouchSession.push`)."""
 
     # -- the drift model -------------------------------------------------------------------
     def drift_px(self) -> float:
@@ -195,6 +197,19 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
             px, py = int(x), int(y)
         except ValueError:
             raise DeviceError(f"touch position ({x!r}, {y!r}) must be whole pixels") from None
+        reported = self.tap(px, py)
+        if isinstance(reported, str):
+            return reported
+        return f"touch reported at raw {reported}"
+
+    def tap(self, px: int, py: int) -> tuple[int, int] | str:
+        """A touch at screen pixel ``(px, py)`` (the ``touch`` action's, given whole pixels, as a
+        kiosk application's customer gives them): the controller reports it in raw space, a
+        pen-down and a pen-up packet to every host session; returns the raw point, or what the
+        customer sees instead when a fault loses the touch.
+
+        A kiosk's customers tap five times each, so this is the whole of the controller's side
+        of a tap in one call, the message left to the action: no string to parse or format."""
         s = self.settings
         if not (0 <= px < s.screen_width and 0 <= py < s.screen_height):
             raise DeviceError(
@@ -208,13 +223,14 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
             if self.has(DEAD_ZONE) and x0 <= px <= x1 and y0 <= py <= y1:
                 self.record("touch_lost", x=px, y=py, reason="dead_zone")
                 return "the touch fell in the dead zone"
-        rx, ry = self.raw_of(px, py)
+        raw = self.raw_of(px, py)
+        rx, ry = raw
         self.state.touches += 1
         self.record("touch", x=px, y=py, raw_x=rx, raw_y=ry)
         packets = _tap_packets(rx, ry, s.raw_bits)
-        for session in self._sessions:
-            session.push(packets)
-        return f"touch reported at raw ({rx}, {ry})"
+        for send in self._outputs:
+            send(packets)
+        return raw
 
     def touch_counted(self, px: int, py: int) -> bool:
         """A touch without its packets (``usage.mode: counters``): whether the controller
@@ -284,16 +300,18 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
 
     def new_session(self) -> TouchSession:
         """A host connection; touch packets reach it through :meth:`TouchSession.attach`."""
-        session = TouchSession(self)
-        self._sessions.append(session)
+        session = TouchSession(self, len(self._outputs))
+        self._outputs.append(session.push)
         return session
 
 
 class TouchSession(Session):
     """One host connection: answers commands and pushes touch packets as they happen."""
 
-    def __init__(self, device: Touchscreen) -> None:
+    def __init__(self, device: Touchscreen, slot: int) -> None:
         self.device = device
+        self._slot = slot
+        """Its place in the device's :attr:`Touchscreen._outputs`."""
         self._reader = t.PacketReader(commands_only=True)
         self._outbox = bytearray()
         self._heard = float("-inf")
@@ -303,6 +321,7 @@ class TouchSession(Session):
         """Give the session a way to send bytes at any time (the port's write); touches kept
         until now go out at once."""
         super().attach(write)
+        self.device._outputs[self._slot] = write  # a tap's packets go straight to the port
         if self._outbox:
             pending, self._outbox = bytes(self._outbox), bytearray()
             write(pending)

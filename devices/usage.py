@@ -30,6 +30,7 @@ from devices.protocols.hosts import Exchange
 from devices.protocols.hosts.card_reader import CardReaderHost
 from devices.protocols.hosts.escpos import PAPER, PRINTER, EscPosStatusHost
 from devices.protocols.hosts.touch import TouchHost
+from devices.touchscreen import Touchscreen
 from devices.usage_cash import CashPayment
 from devices.usage_receipt import receipt_bytes
 from devices.usage_settings import UsageSettings, UsageStats
@@ -39,17 +40,14 @@ from workbench.waits import wait_in_place
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BUTTONS", "KioskApp", "UsageSettings", "UsageStats", "receipt_bytes"]
+__all__ = ["BUTTONS", "CONFIRM", "KioskApp", "UsageSettings", "UsageStats", "receipt_bytes"]
 
-BUTTONS = (
-    ("480", "300"),
-    ("1440", "300"),
-    ("480", "780"),
-    ("1440", "780"),
-    ("960", "960"),
-    ("960", "540"),
-)
+BUTTONS = ((480, 300), (1440, 300), (480, 780), (1440, 780), (960, 960), (960, 540))
 """Screen pixels of the application's buttons (a 1920x1080 layout; confirm in the middle)."""
+CONFIRM = BUTTONS[-1]
+_NBUTTONS = len(BUTTONS)
+_BUTTON_BITS = _NBUTTONS.bit_length()
+"""The bits ``rng.choice(BUTTONS)`` draws at a time (``Random._randbelow``), until below 6."""
 
 
 # -- host-side decoding (the shared host drivers; pure functions of reply bytes are cached) -------
@@ -109,6 +107,9 @@ class KioskApp(CashPayment):
             if isinstance(device, StreamDevice):
                 self._sessions[dev] = device.new_session()
         touch = self._sessions.get("touchscreen")
+        screen = devices.get("touchscreen")
+        self._screen = screen if touch is not None and isinstance(screen, Touchscreen) else None
+        """The touchscreen the customers tap (its packets come back on the session)."""
         if touch is not None:
             touch.attach(self._on_touch_bytes)
         if "printer" in devices:  # python-escpos builds them now, not mid-simulation
@@ -130,10 +131,18 @@ class KioskApp(CashPayment):
         """The event to yield for ``delay`` seconds, or None when they passed in place (virtual
         time: :func:`workbench.waits.wait_in_place`). Every wait of a customer and of the cash
         payment goes through here (the staff's round at opening, once a day, is an event)."""
+        env = self.env
         timed = self._timed
         if self.inline_waits and timed is not None and timed.clock is VIRTUAL:
-            return wait_in_place(self.env, delay)
-        return self.env.timeout(delay)
+            # wait_in_place's usual case, nothing due before the end nor at it, taken here: a
+            # customer waits about twenty times, and the call was a frame each time
+            at = env._now + delay
+            queue = env._queue
+            if not queue or queue[0][0] > at:
+                env._now = at
+                return None
+            return wait_in_place(env, delay)
+        return env.timeout(delay)
 
     def status(self) -> dict[str, Any]:
         """The application's counters (JSON-able)."""
@@ -183,15 +192,10 @@ class KioskApp(CashPayment):
     def _serve(self) -> Generator[simpy.Event, Any, None]:
         s, rng, stats = self.settings, self.rng, self.stats
         stats.customers += 1
-        if "touchscreen" in self._sessions:
-            for _ in range(s.touches):
-                think = rng.uniform(0.5, 1.5) * s.think_s
-                if (wait := self._wait(think)) is not None:
-                    yield wait
-                if not self._tap(rng.choice(BUTTONS)) and not self._tap(BUTTONS[-1]):
-                    stats.walked_away += 1
-                    self.record("walked_away", reason="screen")
-                    return
+        if self._screen is not None and not (yield from self._touches()):
+            stats.walked_away += 1
+            self.record("walked_away", reason="screen")
+            return
         r = rng.random()
         method = "lookup"
         if r < s.cash_share and "bill_validator" in self._sessions:
@@ -215,10 +219,31 @@ class KioskApp(CashPayment):
             return
         self._print(method)
 
-    def _tap(self, where: tuple[str, str]) -> bool:
-        seen = self.stats.touches_seen
-        self.devices["touchscreen"].act("touch", *where)
-        return self.stats.touches_seen > seen
+    def _touches(self) -> Generator[simpy.Event, Any, bool]:
+        """The customer's touches, each after a think time: a button, and the confirm button if
+        the first was not seen; False when neither was (the customer walks away).
+
+        The draws are ``rng.uniform(0.5, 1.5)`` and ``rng.choice(BUTTONS)`` written out as
+        :class:`random.Random` makes them, bit for bit: ``0.5 + (1.5 - 0.5) * random()``, and
+        3 bits drawn until they are below 6 (``_randbelow_with_getrandbits``). A touch is the
+        commonest step of a customer, and those calls were three frames. Whether a tap was
+        seen is what the application read in the controller's packets (:meth:`_on_touch_bytes`)."""
+        screen, rng, stats = self._screen, self.rng, self.stats
+        assert screen is not None
+        random, bits, think_s = rng.random, rng.getrandbits, self.settings.think_s
+        for _ in range(self.settings.touches):
+            if (wait := self._wait((0.5 + random()) * think_s)) is not None:
+                yield wait
+            button = bits(_BUTTON_BITS)
+            while button >= _NBUTTONS:
+                button = bits(_BUTTON_BITS)
+            seen = stats.touches_seen
+            screen.tap(*BUTTONS[button])
+            if stats.touches_seen == seen:
+                screen.tap(*CONFIRM)
+                if stats.touches_seen == seen:
+                    return False
+        return True
 
     def _on_touch_bytes(self, data: bytes) -> None:
         self.stats.touches_seen += _taps(data)

@@ -1,0 +1,203 @@
+"""A customer's touches the short way (the application draws the think time and the button as
+``random.Random`` does, written out, and taps the controller with whole pixels) against the
+general way (``rng.uniform``, ``rng.choice`` and the ``touch`` action with its strings, through
+``Device.act``): over a kiosk fortnight with the touchscreen's faults coming and going, every
+byte on every session (the touch packets too) with its time, the device logs, the application's
+log, stats and random state must agree. And the controller's side alone: whatever the order of
+taps, faults, sessions opened and attached, each host gets the packets of the touches reported,
+whether it was attached then or got them kept in its outbox."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Generator
+from typing import Any
+
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devices.catalog import default_catalog
+from devices.profiles import load_profile
+from devices.protocols import touch as t
+from devices.terminal import Terminal
+from devices.touchscreen import (
+    DEAD_ZONE,
+    DRIFT,
+    UNRESPONSIVE,
+    Touchscreen,
+    TouchscreenSettings,
+    TouchSession,
+)
+from devices.usage import BUTTONS, KioskApp
+from workbench.clock import DAY, HOUR
+from workbench.errors import DeviceError
+
+
+class GeneralApp(KioskApp):
+    """The application's touches as they were written before the short way: every draw and tap
+    through the general calls."""
+
+    def _touches(self) -> Generator[simpy.Event, Any, bool]:
+        rng, stats, screen = self.rng, self.stats, self.devices["touchscreen"]
+
+        def tap(where: tuple[int, int]) -> bool:
+            seen = stats.touches_seen
+            screen.act("touch", str(where[0]), str(where[1]))
+            return stats.touches_seen > seen
+
+        for _ in range(self.settings.touches):
+            think = rng.uniform(0.5, 1.5) * self.settings.think_s
+            if (wait := self._wait(think)) is not None:
+                yield wait
+            if not tap(rng.choice(BUTTONS)) and not tap(BUTTONS[-1]):
+                return False
+        return True
+
+
+def _troubles(env: simpy.Environment, screen: Touchscreen) -> Generator[simpy.Event, Any, None]:
+    """The touchscreen's faults coming and going (in opening hours, so customers meet them)."""
+    for day in range(10):
+        yield env.timeout(day * DAY + 9 * HOUR - env.now)
+        fault = (DEAD_ZONE, UNRESPONSIVE, DRIFT)[day % 3]
+        screen.inject(fault)
+        yield env.timeout(5 * HOUR)
+        screen.clear(fault)
+
+
+def _fortnight(app: type[KioskApp], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    profile = load_profile("bill_payment")
+    assert profile.usage is not None
+    usage = profile.usage.model_copy(update={"enabled": True, "repair_faults": True})
+    faults = profile.faults.model_copy(update={"mtbf": True, "mtbf_scale": 40.0})
+    profile = dataclasses.replace(profile, usage=usage, faults=faults)
+    monkeypatch.setattr("devices.terminal.KioskApp", app)
+    env = simpy.Environment()
+    terminal = Terminal(env, "KSK-0001", profile, default_catalog(), seed=5)
+    terminal.start()
+    kiosk = terminal.app
+    assert type(kiosk) is app
+    wire = hashlib.sha256()
+    for name, session in kiosk._sessions.items():
+
+        def feed(
+            data: bytes, name: str = name, feed: Callable[[bytes], bytes] = session.feed
+        ) -> bytes:
+            reply = feed(data)
+            wire.update(repr((env.now, name, data, reply)).encode())
+            return reply
+
+        session.feed = feed  # type: ignore[method-assign]
+
+    def heard(data: bytes, read: Callable[[bytes], None] = kiosk._on_touch_bytes) -> None:
+        wire.update(repr((env.now, "touch", data)).encode())
+        read(data)
+
+    kiosk._sessions["touchscreen"].attach(heard)
+    screen = terminal.devices["touchscreen"]
+    assert isinstance(screen, Touchscreen)
+    env.process(_troubles(env, screen))
+    env.run(until=14 * DAY)
+    return {
+        "wire": wire.hexdigest(),
+        "devices": {name: d.log for name, d in terminal.devices.items()},
+        "status": terminal.status(),
+        "app": kiosk.log,
+        "stats": kiosk.status(),
+        "random": kiosk.rng.getstate(),
+    }
+
+
+def test_a_customers_touches_the_short_way_are_the_general_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    general = _fortnight(GeneralApp, monkeypatch)
+    short = _fortnight(KioskApp, monkeypatch)
+    lost = [e for _, e in general["devices"]["touchscreen"] if e.startswith("touch_lost")]
+    assert {e.split()[-1] for e in lost} == {"reason=dead_zone", "reason=unresponsive"}
+    assert general["stats"]["touches_seen"] > 1000
+    assert sum(e.startswith("walked_away reason=screen") for _, e in general["app"]) > 10
+    for key in ("wire", "devices", "status", "app", "stats", "random"):
+        assert short[key] == general[key], key
+
+
+steps = st.one_of(
+    st.tuples(
+        st.just("tap"), st.integers(-2, 1921), st.integers(-2, 1081), st.sampled_from([0, 1])
+    ),
+    st.tuples(st.just("wait"), st.sampled_from([60.0, 3 * DAY, 20 * DAY])),
+    st.tuples(st.just("fault"), st.sampled_from([DEAD_ZONE, UNRESPONSIVE, DRIFT]), st.booleans()),
+    st.tuples(st.just("open"), st.booleans()),  # a host session, attached at once or not
+    st.tuples(st.just("attach"), st.integers(0, 3)),
+    st.tuples(st.just("feed"), st.integers(0, 3)),  # an unattached session gets what was kept
+    st.tuples(st.just("recalibrate"), st.none()),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(steps, max_size=40))
+def test_every_host_gets_the_packets_of_the_touches_reported(story: list[Any]) -> None:
+    env = simpy.Environment()
+    screen = Touchscreen(
+        env, TouchscreenSettings(drift_px_per_day=1.0), default_catalog().for_device("touchscreen")
+    )
+    screen.start()
+    sessions: list[tuple[TouchSession, bytearray]] = []
+    reported: list[list[tuple[int, int]]] = []  # per session: the raw points it must get
+
+    def open_session(attach: bool) -> None:
+        got = bytearray()
+        session = screen.new_session()
+        if attach:
+            session.attach(got.extend)
+        sessions.append((session, got))
+        reported.append([])
+
+    open_session(True)
+    for kind, *args in story:
+        if kind == "tap":
+            x, y, by_action = args
+            on_screen = 0 <= x < 1920 and 0 <= y < 1080
+            try:
+                if by_action:
+                    said: Any = screen.act("touch", str(x), str(y))
+                else:
+                    said = screen.tap(x, y)
+            except DeviceError as e:
+                assert not on_screen and "is off the 1920x1080 screen" in str(e)
+                continue
+            assert on_screen
+            lost = screen.has(UNRESPONSIVE) or (
+                screen.has(DEAD_ZONE) and 760 <= x <= 1160 and 390 <= y <= 690
+            )
+            raw = screen.raw_of(x, y)
+            if lost:
+                assert said in ("the controller reports nothing", "the touch fell in the dead zone")
+            else:
+                assert said == (f"touch reported at raw {raw}" if by_action else raw)
+                for points in reported:
+                    points.append(raw)
+        elif kind == "wait":
+            env.run(until=env.now + args[0])
+        elif kind == "fault":
+            fault, on = args
+            screen.inject(fault) if on else screen.clear(fault)
+        elif kind == "open":
+            open_session(args[0])
+        elif kind in ("attach", "feed") and args[0] < len(sessions):
+            session, got = sessions[args[0]]
+            if kind == "attach":
+                session.attach(got.extend)
+            else:
+                got += session.feed(b"")
+        elif kind == "recalibrate":
+            screen.act("recalibrate")
+    for (session, got), points in zip(sessions, reported, strict=True):
+        got += session.feed(b"")  # what an unattached session kept comes with a reply
+        packets = t.PacketReader().feed(bytes(got))
+        expected = [t.TouchPacket(x, y, down) for x, y in points for down in (True, False)]
+        assert packets == expected
+    touches = [e for _, e in screen.log if e.startswith("touch ")]
+    assert len(touches) == len(reported[0]) == screen.state.touches
