@@ -128,7 +128,8 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         if axes[0] is not state.base:  # recalibrated: the raw space sits elsewhere
             axes = self._axes = _axes(state.base, self.settings)
         _, xl, width, columns, yt, height, rows, top, per_day = axes
-        d = state.extra_px + per_day * ((self.env.now - state.calibrated_at) / DAY)  # drift_px()
+        # drift_px(), with SimPy's clock read as its now property reads it (as Device.record does)
+        d = state.extra_px + per_day * ((self.env._now - state.calibrated_at) / DAY)
         px, py = x + d * DRIFT_X, y + d * DRIFT_Y
         rx = round(xl + px * width / columns)
         ry = round(yt + py * height / rows)
@@ -223,14 +224,23 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
             if self.has(DEAD_ZONE) and x0 <= px <= x1 and y0 <= py <= y1:
                 self.record("touch_lost", x=px, y=py, reason="dead_zone")
                 return "the touch fell in the dead zone"
-        raw = self.raw_of(px, py)
-        rx, ry = raw
-        self.state.touches += 1
+        # raw_of(px, py), its sums inline (a frame less a touch; the twin test holds them equal)
+        state = self.state
+        axes = self._axes
+        if axes[0] is not state.base:
+            axes = self._axes = _axes(state.base, s)
+        _, xl, width, columns, yt, height, rows, top, per_day = axes
+        d = state.extra_px + per_day * ((self.env._now - state.calibrated_at) / DAY)
+        rx = round(xl + (px + d * DRIFT_X) * width / columns)
+        ry = round(yt + (py + d * DRIFT_Y) * height / rows)
+        if not (0 <= rx <= top and 0 <= ry <= top):
+            rx, ry = min(max(rx, 0), top), min(max(ry, 0), top)
+        state.touches += 1
         self.record("touch", x=px, y=py, raw_x=rx, raw_y=ry)
         packets = _tap_packets(rx, ry, s.raw_bits)
         for send in self._outputs:
             send(packets)
-        return raw
+        return rx, ry
 
     def touch_counted(self, px: int, py: int) -> bool:
         """A touch without its packets (``usage.mode: counters``): whether the controller
