@@ -132,9 +132,9 @@ class ValidatorState:
 
     def emit(self, code: int, channel: int | None = None) -> None:
         """Queue a one-shot poll event."""
-        self.events.append(_poll_event(code, channel))
+        self.events.append(poll_event(code, channel))
 
 
-_poll_event = lru_cache(maxsize=512)(PollEvent)
+poll_event = lru_cache(maxsize=512)(PollEvent)
 """A poll event, one (immutable) instance for each code and channel: a unit queues the same few
 all day, and a cached one is not made again."""

@@ -12,7 +12,8 @@ poll at that very instant sees the note in escrow but not yet reported, or stack
 zero-delay event only when something else is due then. Every stage runs at its own simulated
 time, so the device log, the poll events, the wear faults (the cash box filling) and the sink
 see it when it happens, with no host polling needed; a stage whose note has left the path (a
-jam, fraud or reset took it) does nothing. A stacked note costs about four events this way,
+jam, fraud or reset took it) does nothing, and a note leaving escrow calls its time-out's watch
+off (its event stays due, with nothing to do). A stacked note costs about four events this way,
 against about a dozen and nine generator resumes as a process with a ``simpy.Store`` escrow.
 
 The escrow time-out (since the note entered escrow or the host last polled or held, whichever
@@ -25,6 +26,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from heapq import heappush
+
+from simpy import Environment, Timeout
+from simpy.events import NORMAL
 
 from devices.base import Device
 from devices.bill_validator_state import (
@@ -38,11 +43,46 @@ from devices.bill_validator_state import (
     BillValidatorSettings,
     Note,
     ValidatorState,
+    poll_event,
 )
 from devices.cash_box import CashBox
 from devices.protocols.ssp_messages import Event, RejectCode
 
 log = logging.getLogger(__name__)
+
+_STACKING = poll_event(Event.STACKING)
+_STACKED = poll_event(Event.STACKED)
+
+
+class _Stage(Timeout):
+    """One stage of a note's life: an event due ``delay`` simulated seconds from now whose
+    processing runs ``step(note)``, whether SimPy's run processes it or a customer's wait taken
+    in place (:mod:`workbench.waits`) does.
+
+    Made as ``env.timeout(delay)`` makes a timeout (SimPy inlines ``Event.__init__`` there for
+    speed too), with its one callback in place and ``Environment.schedule``'s push written out:
+    SimPy's queue and event counter, as :mod:`workbench.waits` reads them under the pinned
+    ``simpy>=4.1,<5``. Every stage of every note is made so: three calls, against six for a
+    timeout, a callback appended and a closure, and one call fewer when it runs. The callback is
+    the plain function :func:`_run`, as a plain function is what a wait in place processes
+    where it stands (a bound method would be a process to resume)."""
+
+    def __init__(
+        self, env: Environment, delay: float, step: Callable[[Note], None], note: Note
+    ) -> None:
+        self.env = env
+        self.callbacks = [_run]
+        self._value = None
+        self._delay = delay
+        self._ok = True
+        self.step = step
+        self.note = note
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+
+
+def _run(stage: _Stage) -> None:
+    """Process a :class:`_Stage`: its step, on its note."""
+    stage.step(stage.note)
 
 
 class NotePath:
@@ -62,13 +102,14 @@ class NotePath:
         """The note in escrow (from the end of its read until the host or the time-out settles
         it)."""
         self.jammed: Note | None = None
+        self.watching: _Stage | None = None
+        """The escrow time-out's watch still due, while its note is in escrow."""
+        self._channels = {value: i + 1 for i, value in enumerate(self.settings.denominations)}
+        """:meth:`channel_of` (the settings are immutable)."""
 
     def channel_of(self, value: int) -> int | None:
         """The 1-based channel of a face value in the dataset, or None."""
-        try:
-            return self.settings.denominations.index(value) + 1
-        except ValueError:
-            return None
+        return self._channels.get(value)
 
     # -- what the host's POLL does to the note -----------------------------------------------
     def accept_seen(self) -> None:
@@ -77,9 +118,11 @@ class NotePath:
         if note is not None and note.phase == "escrow" and note.reported and note.verdict is None:
             note.verdict = "accept"
             note.phase = "stacking"
-            self.state.emit(Event.STACKING)
+            self.state.events.append(_STACKING)
             self.device.record("stacking", channel=note.channel)
-            self._settled(note)
+            if note.entered is not None:  # what _settled does with an accepted note, inline
+                self._leave_escrow()
+                _Stage(self.env, self.settings.credit_s, self._credit, note)
 
     def mark_reported(self) -> None:
         """The POLL's reply reported the note in escrow: the next POLL accepts it."""
@@ -91,11 +134,19 @@ class NotePath:
         be stacked or rejected; a note whose escrow stage has not run yet leaves from there."""
         if note.entered is None:
             return
-        self.escrowed = None
+        self._leave_escrow()
         if note.verdict == "accept":
-            self._after(self.settings.credit_s, self._credit, note)
+            _Stage(self.env, self.settings.credit_s, self._credit, note)
         else:
             self._reject(note, RejectCode[note.verdict or "ESCROW_TIMEOUT"])
+
+    def _leave_escrow(self) -> None:
+        """The note leaves escrow: its time-out's watch, if still due, is called off (its event
+        stays in SimPy's queue, with nothing left to do)."""
+        self.escrowed = None
+        if self.watching is not None:
+            self.watching.callbacks = []
+            self.watching = None
 
     # -- a note's life -----------------------------------------------------------------------
     def refusal(self) -> str | None:
@@ -133,23 +184,22 @@ class NotePath:
         device.record("note_inserted", value=value, genuine=genuine)
         if self.state.notes_since_clean >= self.settings.dirty_after_notes:
             device.worn(SENSOR_DIRTY)
-        self.state.emit(Event.READ, 0)
+        self.state.events.append(poll_event(Event.READ, 0))
         device.record("reading", value=value)
-        self._after(self.settings.read_s, self._read, note)
+        _Stage(self.env, self.settings.read_s, self._read, note)
         return f"{what} taken in"
 
-    # -- the stages, each one plain event ---------------------------------------------------
-    def _after(self, delay: float, stage: Callable[[Note], None], note: Note) -> None:
-        """Run ``stage(note)`` ``delay`` simulated seconds from now (one plain event)."""
-        self.env.timeout(delay).callbacks.append(lambda _: stage(note))
-
+    # -- the stages, each one plain event (_Stage) ----------------------------------------
+    # A stacked note's stages queue their poll events on the shared state (``state.events``)
+    # themselves: an emit() call for each would be a fifth of the stage's calls.
     def _read(self, note: Note) -> None:
         if self.note is not note:
             return  # a jam, fraud or reset took it out meanwhile
-        reason = self._validate(note)
+        reason, channel = self._judge(note.value, note.genuine)
         if reason is not None:
             self._reject(note, reason)
             return
+        note.channel = channel
         note.phase = "escrow"
         self.escrowed = note
         self._then(self._escrow, note)
@@ -157,25 +207,28 @@ class NotePath:
     def _then(self, stage: Callable[[Note], None], note: Note) -> None:
         """Run ``stage(note)`` after whatever else is due at this instant: as an event when
         something is (a poll then sees the note between the two), else at once (nothing can
-        come in between, and it saves the event)."""
+        come in between, and it saves the event). What is due next is read from SimPy's queue
+        as ``env.peek()`` reads it."""
         env = self.env
-        if env.peek() > env.now:
-            stage(note)
+        queue = env._queue
+        if queue and queue[0][0] <= env._now:
+            _Stage(env, 0, stage, note)
         else:
-            self._after(0, stage, note)
+            stage(note)
 
     def _escrow(self, note: Note) -> None:
         if self.note is not note:
             return
-        self.state.emit(Event.READ, note.channel)
+        self.state.events.append(poll_event(Event.READ, note.channel))
         self.device.record("escrow", channel=note.channel)
-        note.entered = self.env.now
+        note.entered = self.env._now
         if note.verdict is not None:  # settled in the same instant, before this stage
             self._settled(note)
         else:
             self._watch(note)
 
     def _watch_escrow(self, note: Note) -> None:
+        self.watching = None
         if self.note is note and note.verdict is None and note.entered is not None:
             self._watch(note)
 
@@ -183,23 +236,26 @@ class NotePath:
         """The escrow time-out: since the note entered escrow or the host last polled or held,
         whichever is later, on the host's clock (a host polling every 200 ms keeps the note at
         any speed). Looked at again when it falls due, as the host may have been in touch."""
-        assert note.entered is not None
-        escrow = self.device.host_span(self.settings.escrow_timeout_s)
-        deadline = max(note.entered, self.state.last_contact) + escrow
-        now = self.env.now
+        entered = note.entered
+        assert entered is not None
+        escrow = self.device.clock.host_span(self.settings.escrow_timeout_s)  # Device.host_span
+        contact = self.state.last_contact
+        deadline = (entered if entered >= contact else contact) + escrow
+        env = self.env
+        now = env._now
         if now >= deadline:
             note.verdict = RejectCode.ESCROW_TIMEOUT.name
             self._settled(note)
         else:
-            self._after(deadline - now, self._watch_escrow, note)
+            self.watching = _Stage(env, deadline - now, self._watch_escrow, note)
 
     def _credit(self, note: Note) -> None:
         if self.note is not note:
             return
-        self.state.emit(Event.CREDIT, note.channel)
+        self.state.events.append(poll_event(Event.CREDIT, note.channel))
         self.device.record("credit", channel=note.channel)
         s = self.settings
-        self._after(s.stack_s - s.credit_s, self._stack, note)
+        _Stage(self.env, s.stack_s - s.credit_s, self._stack, note)
 
     def _stack(self, note: Note) -> None:
         if self.note is not note:
@@ -216,8 +272,8 @@ class NotePath:
         state = self.state
         state.stacked += 1
         state.last_reject = RejectCode.NOTE_ACCEPTED
-        state.emit(Event.STACKED)
-        self.device.record("stacked", channel=note.channel, cash_box=self.cash_box.level)
+        state.events.append(_STACKED)
+        self.device.record("stacked", channel=note.channel, cash_box=self.cash_box.notes.level)
         self.note = None
         self.cash_box.check_fill()
 
@@ -259,22 +315,17 @@ class NotePath:
             self.cash_box.check_fill()
         return stacked, credited, rejected
 
-    def _validate(self, note: Note) -> RejectCode | None:
-        reason, channel = self._judge(note.value, note.genuine)
-        if reason is None:
-            note.channel = channel
-        return reason
-
     def _judge(self, value: int, genuine: bool) -> tuple[RejectCode | None, int]:
         """Why a note is rejected (None: accepted) and its channel, with the reject draw."""
         if not genuine:
             return RejectCode.COASTLINE_FAIL, 0
-        channel = self.channel_of(value)
-        if channel is None:
+        channels = self._channels
+        if value not in channels:
             return RejectCode.AVERAGE_FAIL, 0
+        channel = channels[value]
         s, rng = self.settings, self.device.rng
         p = s.base_reject_rate + s.wear_reject_per_note * self.state.notes_since_clean
-        if self.device.has(SENSOR_DIRTY):
+        if SENSOR_DIRTY in self.device.active:
             p = max(p, s.dirty_reject_rate)
         if p > 0 and rng.random() < p:
             worn = RejectCode.AVERAGE_FAIL if rng.random() < 0.5 else RejectCode.BURIED_FAIL
@@ -289,7 +340,7 @@ class NotePath:
             self.state.emit(Event.REJECTING)
             self.device.record("rejecting", reason=reason.name)
         note.reason = reason
-        self._after(self.settings.reject_s, self._rejected, note)
+        _Stage(self.env, self.settings.reject_s, self._rejected, note)
 
     def _rejected(self, note: Note) -> None:
         if self.note is not note or note.reason is None:
@@ -332,7 +383,7 @@ class NotePath:
             return None
         self.note = None
         if self.escrowed is note:
-            self.escrowed = None
+            self._leave_escrow()
         log.debug("%s: note %s stopped by %s", self.device.name, note.value, cause)
         return note
 
