@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 
 from devices.protocols import stx_bcc as p
-from devices.protocols.hosts.card_reader import NAKED, CardReaderHost
+from devices.protocols.hosts import Exchange
+from devices.protocols.hosts import card_reader as cr
+from devices.protocols.hosts.card_reader import NAKED, CardReaderHost, ReaderAnswer
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
 from remote.diagnostics.links import ByteLink, ask
 from workbench.errors import ProtocolError
@@ -29,25 +31,57 @@ READS = 3
 
 class ReaderHost:
     """The shared card-reader host driver (:mod:`devices.protocols.hosts.card_reader`) over an
-    open link: a NAKed command frame is sent once more."""
+    open link: each try waits ``timeout`` for the reply; on silence a query is sent again and any
+    other command's reply is asked for again with a NAK (:func:`~devices.protocols.hosts.
+    card_reader.retry_safe`), up to ``retries`` times; a NAKed command frame is sent once more."""
 
-    def __init__(self, link: ByteLink, timeout: float) -> None:
+    def __init__(
+        self, link: ByteLink, timeout: float = cr.REPLY_TIMEOUT_S, *, retries: int = cr.RETRIES
+    ) -> None:
         self.link = link
         self.timeout = timeout
+        """Seconds to wait for the reply to one try."""
+        self.retries = retries
+        """Times a host tries again before it calls the reader silent."""
         self.driver = CardReaderHost()
 
     async def command(self, cm: str, pm: str, data: bytes = b"") -> p.Reply:
-        """Send a command and return the reader's reply (NAKed frames are resent once)."""
+        """Send a command and return the reader's reply; :class:`LinkTimeout` once every try went
+        unanswered."""
         for _ in range(2):
-            try:
-                got = await ask(self.link, self.driver.command(cm, pm, data), self.timeout)
-            except LinkTimeout:
-                raise LinkTimeout(f"no ACK or reply to command {cm}{pm}") from None
+            got = await self._tries(cm, pm, self.driver.command(cm, pm, data))
             if got == NAKED:
                 continue  # our frame was garbled on the line; send it again
             self.link.write(self.driver.ack())
             return got
         raise ProtocolError(f"command {cm}{pm} NAKed twice")
+
+    async def _tries(self, cm: str, pm: str, exchange: Exchange[ReaderAnswer]) -> ReaderAnswer:
+        retry = exchange if cr.retry_safe(cm) else self.driver.again(exchange)
+        how = "sending it again" if retry is exchange else "asking for the reply again (NAK)"
+        for attempt in range(self.retries + 1):
+            try:
+                got = await ask(self.link, exchange if attempt == 0 else retry, self.timeout)
+            except LinkTimeout:
+                if attempt == self.retries:
+                    raise LinkTimeout(
+                        f"no ACK or reply to command {cm}{pm} "
+                        f"({self.retries + 1} tries of {self.timeout:g} s)"
+                    ) from None
+                log.info("card reader: no reply to %s%s in %g s, %s", cm, pm, self.timeout, how)
+                continue
+            if attempt and got != NAKED:
+                await self._owed(cm, pm, attempt)
+            return got
+        raise AssertionError("unreachable")
+
+    async def _owed(self, cm: str, pm: str, count: int) -> None:
+        """Read the replies the earlier tries still have coming: they come within the time the
+        tries took, or never (a try lost on the line)."""
+        try:
+            await ask(self.link, self.driver.owed(cm, pm, count), (count + 1) * self.timeout)
+        except LinkTimeout:
+            log.info("card reader: %d late replies to %s%s did not all come", count, cm, pm)
 
 
 class CardReaderCheck(Diagnostic):

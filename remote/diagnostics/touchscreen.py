@@ -16,7 +16,7 @@ import math
 
 from devices.protocols import touch as t
 from devices.protocols.hosts import touch
-from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
+from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
 from remote.diagnostics.links import ByteLink, ask
 from workbench.errors import ProtocolError
 
@@ -31,11 +31,23 @@ TARGETS = ((0.1, 0.1), (0.9, 0.1), (0.5, 0.5), (0.1, 0.9), (0.9, 0.9))
 
 class TouchHost:
     """The shared touch-controller driver (:mod:`devices.protocols.hosts.touch`) over a link;
-    touch packets seen on the way are kept (:attr:`touches`)."""
+    touch packets seen on the way are kept (:attr:`touches`). A query is sent again on each
+    ``timeout`` without a reply, up to ``retries`` times, and the replies owed to its earlier
+    tries are read before the next command; any other command is sent once and waited for as
+    long as all a query's tries."""
 
-    def __init__(self, link: ByteLink, timeout: float) -> None:
+    def __init__(
+        self,
+        link: ByteLink,
+        timeout: float = touch.REPLY_TIMEOUT_S,
+        *,
+        retries: int = touch.RETRIES,
+    ) -> None:
         self.link = link
         self.timeout = timeout
+        """Seconds to wait for the reply to one try."""
+        self.retries = retries
+        """Times a query is sent again before the controller is called silent."""
         self.driver = touch.TouchHost()
 
     @property
@@ -44,7 +56,39 @@ class TouchHost:
 
     async def command(self, payload: bytes) -> bytes:
         """Send a command packet; returns the reply payload (its letter first)."""
-        return await ask(self.link, self.driver.command(payload), self.timeout)
+        code = payload[0]
+        tries = self.retries + 1
+        if not touch.retry_safe(code):
+            try:
+                return await ask(self.link, self.driver.command(payload), tries * self.timeout)
+            except LinkTimeout:
+                raise LinkTimeout(
+                    f"no reply to {chr(code)!r} in {tries * self.timeout:g} s (sent once)"
+                ) from None
+        for attempt in range(tries):
+            try:
+                reply = await ask(self.link, self.driver.command(payload), self.timeout)
+            except LinkTimeout:
+                if attempt == self.retries:
+                    raise LinkTimeout(
+                        f"no reply to {chr(code)!r} ({tries} tries of {self.timeout:g} s)"
+                    ) from None
+                log.info(
+                    "touchscreen: no reply to %r in %g s, sending it again", chr(code), self.timeout
+                )
+                continue
+            if attempt:
+                await self._owed(code, attempt)
+            return reply
+        raise AssertionError("unreachable")
+
+    async def _owed(self, code: int, count: int) -> None:
+        """Read the replies the earlier tries still have coming (a later fence must not take
+        one for its own); they come within the time the tries took, or never (a try lost)."""
+        try:
+            await ask(self.link, self.driver.owed(code, count), (count + 1) * self.timeout)
+        except LinkTimeout:
+            log.info("touchscreen: %d late replies to %r did not all come", count, chr(code))
 
 
 class TouchscreenCheck(Diagnostic):

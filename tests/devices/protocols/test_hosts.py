@@ -13,11 +13,12 @@ import simpy
 from devices.bill_validator import BillValidator, BillValidatorSettings
 from devices.catalog import default_catalog
 from devices.protocols.hosts import Exchange
-from devices.protocols.hosts.card_reader import NAKED, CardReaderHost
+from devices.protocols.hosts.card_reader import NAKED, CardReaderHost, retry_safe
 from devices.protocols.hosts.ddc import DdcHost
 from devices.protocols.hosts.escpos import PAPER, EscPosStatusHost
 from devices.protocols.hosts.ssp import SspMaster, check_ok
 from devices.protocols.hosts.touch import TouchHost
+from devices.protocols.hosts.touch import retry_safe as touch_retry_safe
 from devices.protocols.ssp import encode_frame
 from devices.protocols.ssp_messages import Command, Response
 from workbench.errors import ProtocolError
@@ -130,3 +131,37 @@ def test_the_ssp_driver_takes_a_note_from_the_simulated_validator() -> None:
         payload = check_ok(Command.POLL, send(Command.POLL))
         seen |= set(payload)
     assert {0xEE, 0xCC, 0xEB} <= seen  # credit, stacking, stacked
+
+
+def _reader_reply(text: bytes) -> bytes:
+    frame = bytes([0x02, 0, len(text)]) + text + bytes([0x03])
+    return frame + bytes([_xor(frame)])
+
+
+def test_the_card_reader_host_takes_only_the_reply_naming_its_command() -> None:
+    """A late reply to an earlier command (ACKed or sent again on a NAK) is passed over; a query
+    may be sent again, a command that moves the card has its reply asked for with a NAK."""
+    host = CardReaderHost()
+    eject = host.command("3", "0")
+    late_status = bytes([0x06]) + _reader_reply(b"P1010" + b"0000")
+    assert eject.feed(late_status) is None
+    again = host.again(eject)
+    assert again.request == b"\x15" and not again.fresh
+    got = again.feed(_reader_reply(b"P3010"))  # the reader's last reply, sent again (no ACK)
+    assert getattr(got, "cm", None) == "3" and getattr(got, "positive", None) is True
+    assert [cm for cm in "0136:I" if retry_safe(cm)] == ["1", "6"]
+    owed = host.owed("1", "0", 2)
+    assert owed.request == b"" and owed.feed(late_status) is None
+    assert owed.feed(_reader_reply(b"P3010") + late_status) is True
+
+
+def test_the_touch_host_reads_the_replies_owed_to_earlier_tries() -> None:
+    host = TouchHost()
+    pen_down = bytes([0x81, 0x08, 0x00, 0x08, 0x00])
+    owed = host.owed(ord("A"), 2)
+    assert owed.feed(bytes.fromhex("0A 01 41")) is None
+    assert owed.feed(bytes.fromhex("0A 01 44") + bytes.fromhex("0A 01 41") + pen_down) is True
+    assert len(host.touches) == 1  # the touch after the last owed reply is kept
+    reply = host.command(b"A").feed(bytes.fromhex("0A 01 41") + pen_down)
+    assert reply == b"A" and len(host.touches) == 2  # and one after the answer too
+    assert [chr(c) for c in b"ADEKkCR" if touch_retry_safe(c)] == ["A", "D", "E", "K"]
