@@ -25,6 +25,8 @@ NEGOTIATION = frozenset({Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQ
 _SYNC = int(Command.SYNC)
 _NEGOTIATION = frozenset(int(c) for c in NEGOTIATION)
 """SYNC and the negotiation's codes as plain ints (looked at for every command)."""
+SYNC_ANSWER = bytes([Response.OK])
+"""What a unit answers to SYNC: a bare OK, never a payload, never encrypted."""
 
 SspAnswer = tuple[int, bytes]
 """The generic response code and the payload after it."""
@@ -61,7 +63,8 @@ class SspMaster:
         self.crypto: essp.HostCrypto | None = None
         """The encrypted channel, once a key is negotiated."""
         self._seq = True
-        self._last: tuple[bytes, essp.HostCrypto | None] | None = None
+        self._last: tuple[bytes, essp.HostCrypto | None, bool] | None = None
+        """The last request's frame, its channel, and whether it is a SYNC."""
         self._offer: essp.HostOffer | None = None
         self._frames: dict[tuple[bool, int, bytes], bytes] = {}
         """Plain command frames by flag, code and parameters (the address is the link's)."""
@@ -71,9 +74,9 @@ class SspMaster:
     def command(self, code: int, params: bytes = b"") -> Exchange[SspAnswer]:
         """A new command (SYNC resets the sequence; anything else toggles it). Sealed when a
         key is set, except SYNC and the negotiation itself."""
-        frame = self.request(code, params)
+        self.request(code, params)
         assert self._last is not None
-        return self._exchange(frame, self._last[1])
+        return self._exchange(*self._last)
 
     def request(self, code: int, params: bytes = b"") -> bytes:
         """The frame of a new command, as :meth:`command` sends it, for a caller that reads the
@@ -91,7 +94,7 @@ class SspMaster:
                 frame = self._frames[key] = _plain_frame(seq, self.address, code, params)
         else:
             frame = encode_frame(seq, self.address, crypto.command(command(code, params)))
-        self._last = (frame, crypto)
+        self._last = (frame, crypto, sync)
         return frame
 
     def resend(self) -> Exchange[SspAnswer]:
@@ -100,10 +103,20 @@ class SspMaster:
             raise ProtocolError("nothing to resend")
         return self._exchange(*self._last)
 
-    def _exchange(self, frame: bytes, crypto: essp.HostCrypto | None) -> Exchange[SspAnswer]:
+    def _exchange(
+        self, frame: bytes, crypto: essp.HostCrypto | None, sync: bool
+    ) -> Exchange[SspAnswer]:
         """The exchange of the last request: a reply from this address that carries the
         request's sequence flag (the unit echoes it), so a late reply to an earlier packet (its
-        retry answered too) is never taken for this command's answer."""
+        retry answered too) is never taken for this command's answer.
+
+        A SYNC's answer is also what SYNC answers (:data:`SYNC_ANSWER`): a SYNC carries the flag
+        set whatever came before, so a late reply to the previous session's last command, if
+        that carried the flag set too, would otherwise be taken for it (an encrypted one fails
+        the SYNC: ``command 0x11 answered 0x7E``). A stale bare OK cannot be told from it, and
+        taking one is harmless: the SYNC's own reply follows, flag set, and the next command
+        (flag clear) passes over it; a serial line keeps order, so every reply the unit sent
+        before that is in by then, and the commands after it alternate the flag."""
         deframer = Deframer()
         address = self.address
         seq = self._seq
@@ -111,6 +124,10 @@ class SspMaster:
         def feed(data: bytes) -> SspAnswer | None:
             for item in deframer.feed(data):
                 if not isinstance(item, Packet) or item.address != address or item.seq != seq:
+                    continue
+                if sync:
+                    if item.data == SYNC_ANSWER:
+                        return Response.OK, b""
                     continue
                 if crypto is None:
                     return parse_reply(item.data)

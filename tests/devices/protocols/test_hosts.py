@@ -165,3 +165,25 @@ def test_the_touch_host_reads_the_replies_owed_to_earlier_tries() -> None:
     reply = host.command(b"A").feed(bytes.fromhex("0A 01 41") + pen_down)
     assert reply == b"A" and len(host.touches) == 2  # and one after the answer too
     assert [chr(c) for c in b"ADEKkCR" if touch_retry_safe(c)] == ["A", "D", "E", "K"]
+
+
+def test_a_sync_takes_only_a_sync_answer_not_the_last_sessions_late_reply() -> None:
+    """A SYNC always carries the flag set: a late reply to the previous session's last command
+    that carried it too (GET COUNTERS after SYNC and POLL) is not its answer, plain or encrypted,
+    nor is a bare error; the unit's bare OK is."""
+    first = SspMaster()
+    assert [first.request(c)[1] for c in (Command.SYNC, Command.POLL, Command.GET_COUNTERS)] == [
+        0x80,
+        0x00,
+        0x80,
+    ]
+    counters = encode_frame(True, 0, b"\xf0" + bytes(21))
+    sealed = encode_frame(True, 0, b"\x7e" + bytes(16))  # an eSSP reply: STEX + ciphertext
+    refused = encode_frame(True, 0, b"\xf5")
+    sync = SspMaster().command(Command.SYNC)
+    assert sync.request == bytes.fromhex("7F 80 01 11 65 82")
+    assert sync.feed(counters + sealed + refused) is None
+    assert sync.feed(bytes.fromhex("7F 80 01 F0 23 80")) == (Response.OK, b"")
+    # another command still takes its reply's payload
+    poll = first.command(Command.POLL)
+    assert poll.feed(encode_frame(False, 0, b"\xf0\xe8")) == (Response.OK, b"\xe8")

@@ -60,3 +60,22 @@ async def test_faults_are_still_named_over_encrypted_ssp(
         assert result.status in ("fail", "warn") and result.suspect == fault_id, result
     finally:
         await kiosk.control.request("fault.clear", id=fault_id)
+
+
+@pytest.mark.timeout(30)
+async def test_a_late_encrypted_reply_is_not_taken_for_the_next_sessions_sync(
+    kiosk: Kiosk,
+) -> None:
+    """The cash box check's last command (GET COUNTERS, encrypted, flag set) answered 600 ms
+    late: the replies to its retries reach the validator check's SYNC, flag set too. Before, the
+    SYNC took one (``command 0x11 answered 0x7E, not OK``) and a healthy validator failed as
+    ``bill_validator.no_response``."""
+    kiosk.terminal.add_toxic("bill_validator", "latency", name="busy", attributes={"latency": 600})
+    try:
+        results = await run(["cash_box", "bill_validator"], kiosk.endpoints, timeout_s=0.25)
+    finally:
+        kiosk.terminal.remove_toxic("bill_validator", "busy")
+    assert [(r.test, r.status, r.suspect) for r in results] == [
+        ("cash_box", "pass", None),
+        ("bill_validator", "pass", None),
+    ], results

@@ -43,6 +43,24 @@ async def test_a_validator_that_answers_late_is_not_a_fault(kiosk: Kiosk) -> Non
     assert in_box[0] == in_box[1]
 
 
+async def test_the_next_sessions_sync_is_answered_by_its_own_reply(kiosk: Kiosk) -> None:
+    """The cash box check ends with GET COUNTERS, flag set, answered late: the replies to its
+    retries are still on the line when the validator check's SYNC (flag set too) goes out. Its
+    round trip is its own reply's, not a leftover's (before: about one timeout)."""
+    kiosk.terminal.add_toxic(
+        "bill_validator", "latency", name="busy", attributes={"latency": LATE_MS}
+    )
+    try:
+        results = await run(["cash_box", "bill_validator"], kiosk.endpoints, timeout_s=TIMEOUT_S)
+    finally:
+        kiosk.terminal.remove_toxic("bill_validator", "busy")
+    assert [(r.test, r.status, r.suspect) for r in results] == [
+        ("cash_box", "pass", None),
+        ("bill_validator", "pass", None),
+    ], results
+    assert results[1].measurements["sync_round_trip"]["value"] >= LATE_MS
+
+
 async def test_a_silent_validator_is_still_reported_after_its_retries(kiosk: Kiosk) -> None:
     await kiosk.control.request("fault.inject", id="bill_validator.no_response")
     try:
