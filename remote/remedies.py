@@ -23,7 +23,7 @@ from devices.protocols import mccs as m
 from devices.protocols import stx_bcc as cr
 from devices.protocols import touch as t
 from devices.protocols import ups_registers as regs
-from devices.protocols.ssp_messages import Command
+from devices.protocols.ssp_messages import Command, Event
 from remote.diagnostics.base import LinkTimeout, Result, TestError, catalog, remedy_hint
 from remote.diagnostics.card_reader import ReaderHost
 from remote.diagnostics.control import ControlClient
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 ON_SITE = "needs an engineer on site"
 BRIGHTNESS_DEFAULT = 80
+RESET_BACK_S = 10.0
+"""How long (the host's wall clock) a remedy waits for a validator to answer again after a RESET
+or a power cycle: a unit restarts in a few seconds and answers nothing meanwhile."""
 
 
 class HostActionUnavailable(DeviceError):
@@ -122,31 +125,58 @@ async def _printer_reset(s: Steps) -> None:
 
 
 async def _validator_reset(s: Steps) -> None:
+    """SSP RESET, sent once, then wait for the unit to come back.
+
+    The unit answers OK and restarts, silent for a few seconds. A RESET is never sent again on
+    no reply: the reply may only be late (a busy machine), or the unit already restarting, and a
+    second RESET would restart it again. Whether or not the reply came, the host SYNCs until the
+    unit answers (:data:`RESET_BACK_S`, the host's wall clock) and reads its first POLL, where a
+    restarted unit reports SLAVE RESET; only a unit still silent by then is power-cycled. The
+    re-run diagnostic says whether the fault cleared."""
     path = s.port("bill_validator", "serial")
     async with s.links.serial(path) as link:
         host = SspHost(link, s.timeout_s)
         try:
             await host.sync()
-            await host.send(Command.RESET, retries=0)
-            s.log("SSP RESET sent")
         except LinkTimeout:
             s.log("validator silent to SSP: power cycle needed")
-            await s.host("bill_validator", "power-cycle", "validator power cycled (USB port)")
-        await _wait_ssp_back(host, s)
+            await _power_cycle_validator(host, s)
+            return
+        try:
+            await host.send(Command.RESET, retries=0)
+            s.log("SSP RESET sent: OK")
+        except LinkTimeout:
+            s.log(f"SSP RESET sent: no reply in {s.timeout_s:g} s (not sent again)")
+        if not await _wait_ssp_back(host, s):
+            await _power_cycle_validator(host, s)
 
 
-async def _wait_ssp_back(host: SspHost, s: Steps, within_s: float = 10.0) -> None:
+async def _power_cycle_validator(host: SspHost, s: Steps) -> None:
+    await s.host("bill_validator", "power-cycle", "validator power cycled (USB port)")
+    await _wait_ssp_back(host, s)
+
+
+async def _wait_ssp_back(host: SspHost, s: Steps, within_s: float = RESET_BACK_S) -> bool:
+    """SYNC until the validator answers (each SYNC with its own tries) or ``within_s`` of the
+    host's wall clock have passed; then its first POLL, which says SLAVE RESET after a restart.
+    True when it answers."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s
     while True:
         try:
             await host.sync()
-            s.log("validator answers again (SYNC OK)")
-            return
+            break
         except LinkTimeout:
             if loop.time() > deadline:
                 s.log(f"validator still silent after {within_s:g} s")
-                return
+                return False
+    host.forget_key()  # a restarted unit has none: the host negotiates again if asked
+    events = {e.code for e in await host.poll()}
+    if Event.SLAVE_RESET in events:
+        s.log("validator answers again: SLAVE RESET reported (it restarted)")
+    else:
+        s.log("validator answers again (no SLAVE RESET in its first poll)")
+    return True
 
 
 async def _card_reader_reinit(s: Steps) -> None:

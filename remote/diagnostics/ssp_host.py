@@ -66,7 +66,7 @@ class SspHost:
         :class:`LinkTimeout` once every try went unanswered."""
         for attempt in range(retries + 1):
             try:
-                return await ask(self.link, exchange, self.timeout)
+                answer = await ask(self.link, exchange, self.timeout)
             except LinkTimeout:
                 if attempt == retries:
                     raise LinkTimeout(
@@ -77,7 +77,20 @@ class SspHost:
                     "validator: no reply to 0x%02X in %g s, sending it again", code, self.timeout
                 )
                 exchange = self.driver.resend()
+                continue
+            if attempt:
+                await self._owed(code, attempt)
+            return answer
         raise AssertionError("unreachable")
+
+    async def _owed(self, code: int, count: int) -> None:
+        """Read the replies the earlier tries still have coming (within the time the tries took,
+        or never: a try lost on the line), so that a later SYNC, whose flag is set whatever came
+        before, cannot take one."""
+        try:
+            await ask(self.link, self.driver.owed(count), (count + 1) * self.timeout)
+        except LinkTimeout:
+            log.info("validator: %d late replies to 0x%02X did not all come", count, code)
 
     async def sync(self) -> None:
         """SYNC: resets the sequence; the next command carries the flag clear."""
@@ -99,6 +112,11 @@ class SspHost:
             await self.negotiate()
             status, payload = await self._ask(code, self.driver.command(code, params), tries)
         return status, payload
+
+    def forget_key(self) -> None:
+        """Drop the eSSP key (the unit restarted and has none); commands go plain until the unit
+        answers KEY NOT SET and a new key is negotiated."""
+        self.driver.crypto = None
 
     async def negotiate(self) -> None:
         """eSSP key negotiation (Diffie-Hellman, as ITL's host library draws its numbers)."""

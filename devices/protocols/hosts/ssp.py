@@ -136,6 +136,24 @@ class SspMaster:
 
         return Exchange(frame, feed)
 
+    def owed(self, count: int) -> Exchange[bool]:
+        """Read ``count`` more replies carrying the last request's flag from this address: those
+        owed to its earlier tries when it was answered late (the unit answers every retry from
+        its cache), so none is left on the line for a later SYNC (flag set whatever came before)
+        or the next session to take. The answer is True once all have come; nothing is sent."""
+        deframer = Deframer()
+        address, seq = self.address, self._seq
+        left = count
+
+        def feed(data: bytes) -> bool | None:
+            nonlocal left
+            for item in deframer.feed(data):
+                if isinstance(item, Packet) and item.address == address and item.seq == seq:
+                    left -= 1
+            return True if left <= 0 else None
+
+        return Exchange(b"", feed, fresh=False)
+
     def answer(self, frame: bytes) -> SspAnswer:
         """Parse one whole reply frame to the last plain command (the fast path of a host whose
         device answers at once); raises :class:`ProtocolError` for anything else."""

@@ -14,6 +14,7 @@ from diag_kiosk import Kiosk
 
 from devices.protocols.hosts.ddc import RETRIES as DDC_RETRIES
 from devices.protocols.hosts.ssp import RETRIES
+from remote import remedies
 from remote.diagnostics import run
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(45)]
@@ -96,3 +97,32 @@ async def test_a_display_that_answers_late_is_not_a_fault_and_a_silent_one_is(
                 f"display does not answer: no reply to Get VCP 0xD6 "
                 f"({DDC_RETRIES + 1} tries of {TIMEOUT_S:g} s)"
             )
+
+
+async def test_the_reset_remedy_waits_for_a_validator_whose_reset_reply_is_late(
+    kiosk: Kiosk,
+) -> None:
+    """RESET's reply comes after the host's one wait: the RESET is not sent again and no power
+    cycle is called for; the host SYNCs until the unit answers and reads SLAVE RESET in its first
+    poll. Before: 'validator silent to SSP: power cycle needed', and the unit restarted twice."""
+    validator = kiosk.terminal.devices["bill_validator"]
+    await kiosk.control.request("fault.inject", id="bill_validator.fraud_attempt")
+    since = len(validator.log)
+    steps = remedies.Steps(kiosk.endpoints, kiosk.control, TIMEOUT_S)
+    kiosk.terminal.add_toxic(
+        "bill_validator", "latency", name="busy", attributes={"latency": LATE_MS}
+    )
+    try:
+        await remedies.REMEDIES["bill_validator.reset"].run(steps)
+    finally:
+        kiosk.terminal.remove_toxic("bill_validator", "busy")
+        active = (await kiosk.control.request("status"))["active_faults"]
+        if "bill_validator.fraud_attempt" in active:
+            await kiosk.control.request("fault.clear", id="bill_validator.fraud_attempt")
+    assert steps.done == [
+        f"SSP RESET sent: no reply in {TIMEOUT_S:g} s (not sent again)",
+        "validator answers again: SLAVE RESET reported (it restarted)",
+    ]
+    kinds = [text.split(" ", 1)[0] for _, text in validator.log[since:]]
+    assert kinds.count("reset") == 1, kinds
+    assert "bill_validator.fraud_attempt" not in active
