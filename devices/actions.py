@@ -1,10 +1,12 @@
 """The customer and staff stimuli a device model declares (``kiosk act NAME ARGS``, a scenario's
-``act`` step): each action's name, help and arguments, the form each argument must take, and
+``act`` step): each action's name, help and arguments, the form each argument must take (and
+what the device's settings allow of it: a touch on its screen, a note its validator knows), and
 what is wrong with a call that does not fit, in the words of a usage line.
 
 A declaration is read once, when its device class is made (:class:`ActionSpec`). Checking a call
 against it costs nothing on a call that works: :meth:`devices.base.Device.act` asks the spec only
-after the handler failed, and a scenario asks it for each ``act`` step when the file loads.
+after the handler failed, and a scenario asks it for each ``act`` step when the file loads,
+against the settings of its profile's device.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class Arg(Generic[T]):
 
     form: str
     parse: Callable[[str], T]
+    allows: Callable[[T, Any], str | None] | None = None
+    """What a device's settings allow of a value of this form: None when they allow ``value``,
+    else the form narrowed to them, in words that end a usage line (``a column of the 1920x1080
+    screen, 0 to 1919``). None for a form any device takes whole."""
 
     def refuses(self, text: str) -> bool:
         """Whether ``text`` is not of this form."""
@@ -36,6 +42,13 @@ class Arg(Generic[T]):
         except (ValueError, DeviceError):
             return True
         return False
+
+    def narrowed(self, text: str, settings: Any) -> str | None:
+        """None when ``text`` (of this form) is a value ``settings`` allow, else the form they
+        allow, in words."""
+        if self.allows is None:
+            return None
+        return self.allows(self.parse(text), settings)
 
 
 WHOLE_NUMBER: Arg[int] = Arg("a whole number", int)
@@ -49,9 +62,18 @@ def _face(text: str) -> int:
     return value
 
 
-FACE_VALUE: Arg[int] = Arg("a face value, a whole number above 0", _face)
-"""A banknote's face value: ``20``; not ``0``, ``-20`` or ``abc`` (a value the unit does not
-know, ``7``, is still a note a customer can offer: the validator rejects it)."""
+def _known_note(value: int, settings: Any) -> str | None:
+    known: list[int] = settings.denominations
+    if value in known:
+        return None
+    return f"a face value the unit knows ({', '.join(map(str, known))} {settings.country})"
+
+
+FACE_VALUE: Arg[int] = Arg("a face value, a whole number above 0", _face, _known_note)
+"""A banknote's face value: ``20``; not ``0``, ``-20`` or ``abc``. A value the unit does not
+know (``7``) is still a note a customer can offer at ``kiosk act`` (the validator rejects it);
+a scenario's step offering one is refused, a typo far more often than a lesson (its settings'
+``denominations``)."""
 
 F = TypeVar("F", bound=Callable[..., str])
 
@@ -59,7 +81,7 @@ _DECLARED: dict[Callable[..., str], tuple[str, str, dict[str, Arg[Any]]]] = {}
 """Methods declared with :func:`action`: the action's name, its help and its arguments' forms."""
 
 
-def action(name: str, help: str, **forms: Arg[Any]) -> Callable[[F], F]:
+def action(name: str, help: str, /, **forms: Arg[Any]) -> Callable[[F], F]:
     """Declare a device method as the customer or staff stimulus ``name`` (``kiosk act NAME
     ARGS``, the scenarios' ``act``): its parameters after ``self`` are the action's arguments
     (strings from the command line), ``forms`` the form some of them must take (by parameter
@@ -126,23 +148,38 @@ class ActionSpec:
             )
         return " ".join(words)
 
-    def wrong(self, args: Sequence[Any]) -> str | None:
+    def wrong(self, args: Sequence[Any], settings: Any = None) -> str | None:
         """None when ``args`` fit this action, else what is wrong, as ``kiosk act`` and a
         scenario's ``act`` step say it: ``touch takes X Y; given: none``, ``insert-note takes
-        VALUE, a whole number; given: abc``."""
+        VALUE, a whole number; given: abc``. With the device's ``settings``, each value is also
+        one they allow: ``touch takes X Y, X a column of the 1920x1080 screen, 0 to 1919;
+        given: 5000 10``."""
         given = " ".join(map(str, args)) or "none"
         n = len(args)
         if n < self.required or (n > len(self.params) and not self.variadic):
             return f"{self.name} takes {self.args or 'no arguments'}; given: {given}"
         for i, text in enumerate(args):
-            form = self.forms[min(i, len(self.forms) - 1)]
+            form = self._form_of(i)
             if form is not None and form.refuses(str(text)):
-                return f"{self.name} takes {self.args}, {self._form_words(i, form)}; given: {given}"
+                return f"{self.name} takes {self.args}, {self._form_words(i, form.form)}; given: {given}"
+        if settings is None:
+            return None
+        for i, text in enumerate(args):
+            form = self._form_of(i)
+            if form is not None and (allowed := form.narrowed(str(text), settings)) is not None:
+                named = allowed if len(self.params) == 1 else f"{self._param(i)} {allowed}"
+                return f"{self.name} takes {self.args}, {named}; given: {given}"
         return None
 
-    def _form_words(self, i: int, form: Arg[Any]) -> str:
+    def _form_of(self, i: int) -> Arg[Any] | None:
+        return self.forms[min(i, len(self.forms) - 1)]
+
+    def _param(self, i: int) -> str:
+        return self.params[min(i, len(self.params) - 1)].upper()
+
+    def _form_words(self, i: int, words: str) -> str:
         if len(self.params) == 1:
-            return form.form
-        if all(f == form for f in self.forms):
-            return f"each {form.form}"
-        return f"{self.params[min(i, len(self.params) - 1)].upper()} {form.form}"
+            return words
+        if all(f is not None and f.form == words for f in self.forms):
+            return f"each {words}"
+        return f"{self._param(i)} {words}"

@@ -338,11 +338,12 @@ class Device(Generic[S]):
         except (TypeError, ValueError, DeviceError):
             # Arguments are checked only when the call failed (checking them costs more than a
             # touch): too few or too many never reached the handler, and a value not of its
-            # declared form was refused by the handler's first step, which reads it; either
-            # is said as the declaration says it, as a scenario's check says it. Any other
-            # error is the handler's own, raised as it is (a TypeError or ValueError from a
-            # handler whose arguments fit is a bug).
-            if (wrong := self.SPECS[action].wrong(args)) is not None:
+            # declared form was refused by the handler's first step, which reads it, and one
+            # this device's settings do not allow (a touch off its screen) by the handler's
+            # own test; each is said as the declaration says it, as a scenario's check says
+            # it. Any other error is the handler's own, raised as it is (a TypeError or
+            # ValueError from a handler whose arguments fit is a bug).
+            if (wrong := self.wrong_arguments(action, args)) is not None:
                 raise DeviceError(f"{self.name} {wrong}") from None
             raise
         finally:
@@ -350,11 +351,13 @@ class Device(Generic[S]):
                 clock.wake()
 
     def wrong_arguments(self, action: str, args: Sequence[str]) -> str | None:
-        """None when ``args`` fit the declared ``action`` (their number, and the form
-        :func:`action` declared for each), else what is wrong, in the words of a usage line:
-        ``touch takes X Y; given: none``, ``insert-note takes VALUE, a face value, a whole
-        number above 0; given: abc`` (``kiosk act`` and a scenario's ``act`` step say this)."""
-        return self.SPECS[action].wrong(args)
+        """None when ``args`` fit the declared ``action`` (their number, the form
+        :func:`action` declared for each, and what this device's settings allow of it), else
+        what is wrong, in the words of a usage line: ``touch takes X Y; given: none``,
+        ``insert-note takes VALUE, a face value, a whole number above 0; given: abc``, ``touch
+        takes X Y, X a column of the 1920x1080 screen, 0 to 1919; given: 5000 10`` (``kiosk
+        act`` and a scenario's ``act`` step say this)."""
+        return self.SPECS[action].wrong(args, self.settings)
 
     def status(self) -> dict[str, Any]:
         """A JSON-able snapshot for the control plane and the trainer's view."""

@@ -260,9 +260,14 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         # note goes straight to the path (what insert() does: one call fewer a note).
         return self.path.insert(FACE_VALUE.parse(value))
 
-    @action("insert-counterfeit", "A customer offers a counterfeit note")
-    def _act_insert_counterfeit(self, value: str = "0") -> str:
-        return self.insert(int(value) if value.isdigit() else 0, genuine=False)
+    @action(
+        "insert-counterfeit",
+        "A customer offers a counterfeit note (of face VALUE; none named by default)",
+        value=FACE_VALUE,
+    )
+    def _act_insert_counterfeit(self, value: str | None = None) -> str:
+        # As insert-note's: a value not of its form is said as declared ('abc' was taken as 0).
+        return self.insert(0 if value is None else FACE_VALUE.parse(value), genuine=False)
 
     @action("remove-cashbox", "Staff take the cash box out")
     def _act_remove_cashbox(self) -> str:

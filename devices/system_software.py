@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from devices.base import EventSink, ServedDevice, action
+from devices.base import Arg, EventSink, ServedDevice, action
 from devices.protocols.health import AppHealth, ServiceHealth, ServiceState
 from devices.transports.http import HANG, HttpPort
 from workbench.config import Strict
@@ -49,6 +49,15 @@ class SystemSoftwareSettings(Strict):
     stale_service: str = "device-manager"
     stale_version: str = "1.18.0"
     """What a ``version_mismatch`` leaves running (an update that did not finish)."""
+
+
+def _installed(name: str, settings: Any) -> str | None:
+    services: dict[str, str] = settings.manifest
+    return None if name in services else f"a service of the release ({', '.join(services)})"
+
+
+SERVICE = Arg("a service's name", str, _installed)
+"""The service ``restart-service`` restarts: one of the release's manifest (its settings)."""
 
 
 @dataclass(slots=True)
@@ -115,11 +124,11 @@ class SystemSoftware(ServedDevice[SystemSoftwareSettings]):
                     svc.version = s.manifest[name]
 
     # -- actions -----------------------------------------------------------------------------
-    @action("restart-service", "Restart one service (every crashed one by default)")
+    @action("restart-service", "Restart one service (every crashed one by default)", name=SERVICE)
     def _act_restart_service(self, name: str | None = None) -> str:
         """Restart one service, or without a name every crashed one (the remote remedy)."""
         services = self.state.services
-        if name is not None and name not in services:
+        if name is not None and name not in services:  # act says the declared form
             raise DeviceError(f"no service {name!r}; services: {', '.join(services)}")
         names = [name] if name else [n for n, v in services.items() if v.state == "crashed"]
         for n in names:

@@ -21,7 +21,7 @@ from typing import Any
 import simpy
 from pydantic import Field, model_validator
 
-from devices.base import WHOLE_NUMBER, EventSink, Session, StreamDevice, Writer, action
+from devices.base import Arg, EventSink, Session, StreamDevice, Writer, action
 from devices.protocols import touch as t
 from workbench.clock import DAY
 from workbench.config import Strict
@@ -40,6 +40,25 @@ DRIFT_X, DRIFT_Y = DRIFT_DIRECTION
 MAX_OUTBOX = 4096
 INTER_BYTE_TIMEOUT_S = 0.2
 """The longest pause inside a command packet (host clock) before the controller drops it."""
+
+
+def _on_screen(axis: str, size: str) -> Any:
+    def allows(value: int, settings: Any) -> str | None:
+        s = settings
+        if 0 <= value < getattr(s, size):
+            return None
+        return (
+            f"a {axis} of the {s.screen_width}x{s.screen_height} screen, "
+            f"0 to {getattr(s, size) - 1}"
+        )
+
+    return allows
+
+
+SCREEN_X: Arg[int] = Arg("a whole number", int, _on_screen("column", "screen_width"))
+"""The pixel column ``touch`` lands on: a whole number, on the panel's screen (its settings)."""
+SCREEN_Y: Arg[int] = Arg("a whole number", int, _on_screen("row", "screen_height"))
+"""The pixel row ``touch`` lands on."""
 
 
 class TouchscreenSettings(Strict):
@@ -191,14 +210,11 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         }
 
     # -- stimuli ---------------------------------------------------------------------------
-    @action("touch", "A customer touches screen pixel X Y", x=WHOLE_NUMBER, y=WHOLE_NUMBER)
+    @action("touch", "A customer touches screen pixel X Y", x=SCREEN_X, y=SCREEN_Y)
     def touch(self, x: str, y: str) -> str:
-        """A customer touches screen pixel ``(x, y)``: a pen-down and a pen-up packet go out."""
-        try:
-            px, py = int(x), int(y)
-        except ValueError:
-            raise DeviceError(f"touch position ({x!r}, {y!r}) must be whole pixels") from None
-        reported = self.tap(px, py)
+        """A customer touches screen pixel ``(x, y)``: a pen-down and a pen-up packet go out.
+        A position not of the declared form, or off the screen, is said by ``act`` as declared."""
+        reported = self.tap(int(x), int(y))
         if isinstance(reported, str):
             return reported
         return f"touch reported at raw {reported}"

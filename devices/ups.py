@@ -46,8 +46,15 @@ def _watts(text: str) -> float:
     return watts
 
 
-LOAD_WATTS = Arg("a number of watts, 0 or more", _watts)
-"""The load ``set-load`` puts behind the UPS (at most 10 times its rating, which the UPS checks)."""
+def _within_rating(watts: float, settings: Any) -> str | None:
+    most = 10 * settings.rated_power_w
+    if watts <= most:
+        return None
+    return f"a number of watts, 0 to {most:g} (10 times the UPS's rating)"
+
+
+LOAD_WATTS = Arg("a number of watts, 0 or more", _watts, _within_rating)
+"""The load ``set-load`` puts behind the UPS: at most 10 times its rating (its settings)."""
 
 
 class Ups(ServedDevice[UpsSettings]):
@@ -252,7 +259,7 @@ class Ups(ServedDevice[UpsSettings]):
     @action("set-load", "Set the load behind the UPS to WATTS", watts=LOAD_WATTS)
     def _act_set_load(self, watts: str) -> str:
         value = LOAD_WATTS.parse(watts)  # ValueError: act says the declared form
-        if value > 10 * self.settings.rated_power_w:
+        if value > 10 * self.settings.rated_power_w:  # act says the declared form too
             raise DeviceError(
                 f"ups set-load: load(={value:g}) must be at most "
                 f"{10 * self.settings.rated_power_w:g} W (10 times the UPS's rating)"

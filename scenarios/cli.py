@@ -16,7 +16,7 @@ import click
 
 from scenarios import play_cli
 from scenarios.cli_common import default_state_dir, err, out, serve, state_dir_option
-from workbench.errors import ConfigError, WorkbenchError
+from workbench.errors import ConfigError
 
 
 @click.group()
@@ -63,17 +63,26 @@ def scenario_list(as_json: bool) -> None:
 @scenario.command("validate")
 @click.argument("files", nargs=-1, required=True)
 def scenario_validate(files: tuple[str, ...]) -> None:
-    """Check scenario files (or library names); one line each, exit 2 when any is wrong."""
-    from scenarios.library import load
+    """Check scenario files (or library names) against the schema and the profile each names;
+    every problem of a file is one line (FILE:LINE: where: what), then how many; exit 2 when
+    any file has one."""
+    from scenarios.library import check
 
     bad = 0
     for f in files:
-        try:
-            loaded = load(f)
-        except WorkbenchError as exc:
+        loaded, problems = check(f)
+        if problems:
             bad += 1
-            err.print(f"workbench: error: {exc}", markup=False, emoji=False)
+            for problem in problems:
+                err.print(problem, markup=False, emoji=False)
+            n = len(problems)
+            err.print(
+                f"workbench: error: {f}: {n} problem{'s' if n > 1 else ''}",
+                markup=False,
+                emoji=False,
+            )
             continue
+        assert loaded is not None
         s = loaded.scenario
         out.print(
             f"ok {loaded.source}: {s.name} ({s.severity}, {len(s.timeline)} steps, "

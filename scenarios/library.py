@@ -9,23 +9,31 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import simpy
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from devices.base import Device
 from devices.catalog import default_catalog
 from devices.profiles import Profile, load_profile
 from devices.terminal import Terminal
 from devices.transports.wire import Wire
-from scenarios.schema import Scenario
-from workbench.config import key_lines, parse_yaml
+from scenarios.schema import (
+    Answer,
+    Expectation,
+    Scenario,
+    Step,
+    UsageOverrides,
+    late,
+    merged_usage,
+)
+from workbench.config import Duration, read_yaml, validation_problems
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.faults import FaultCatalog
 
 LIBRARY_DIR = Path(__file__).with_name("library")
 
-_Fail = Callable[[tuple[str | int, ...], str], ConfigError]
+M = TypeVar("M", bound=BaseModel)
 
 
 def available() -> list[str]:
@@ -57,43 +65,172 @@ class Loaded:
 
 
 def load(name_or_path: str | Path) -> Loaded:
-    """Read, validate and check a scenario; every problem is a one-line :class:`ConfigError`."""
-    path = find(name_or_path)
+    """Read, validate and check a scenario; a problem is a one-line :class:`ConfigError` (the
+    first in the file, with how many more: :func:`check` says each)."""
+    loaded, problems = check(name_or_path)
+    if problems:
+        more = len(problems) - 1
+        tail = (
+            f" (and {more} more problem{'s' if more > 1 else ''}: "
+            f"'workbench scenario validate' lists each)"
+            if more
+            else ""
+        )
+        raise ConfigError(f"{problems[0]}{tail}")
+    assert loaded is not None
+    return loaded
+
+
+def check(name_or_path: str | Path) -> tuple[Loaded | None, list[str]]:
+    """Read a scenario and find every problem in it, each one line (``FILE:LINE: where: what``),
+    in the file's order: the schema's, then what the world it names lacks (its profile's devices,
+    their actions and the values their settings allow, the catalog, the remedies). The loaded
+    scenario when there is none. A file that cannot be read, or is not YAML, is one problem:
+    nothing after it can be checked."""
+    try:
+        path = find(name_or_path)
+    except ConfigError as exc:
+        return None, [str(exc)]
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
+        return None, [f"{path}: no such file"]
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    scenario = parse_yaml(text, Scenario, str(path))
-    lines = key_lines(text)
+        return None, [f"{path}: cannot read: {exc}"]
+    try:
+        data, lines = read_yaml(text, str(path))
+    except ConfigError as exc:
+        return None, [str(exc)]
+    problems = _Problems(path, lines)
+    scenario: Scenario | None = None
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems.said.extend(validation_problems(exc, str(path), lines, Scenario))
+    parts = _Parts.of(scenario) if scenario is not None else _Parts.pieces(data)
+    profile = _check_parts(parts, path, problems)
+    if problems.said or scenario is None or profile is None:
+        return None, problems.in_order()
+    return Loaded(scenario, profile, path), []
 
-    def fail(where: tuple[str | int, ...], message: str) -> ConfigError:
+
+class _Problems:
+    """The problems found in one file, each kept with its line, to be said in the file's order."""
+
+    def __init__(self, path: Path, lines: dict[tuple[str | int, ...], int]) -> None:
+        self.path, self.lines = path, lines
+        self.said: list[tuple[int | None, str]] = []
+
+    def __call__(self, where: tuple[str | int, ...], message: str) -> None:
+        """One problem at ``where`` (a path of keys and indices; its line is the nearest one
+        the file has)."""
         line = next(
-            (lines[where[:n]] for n in range(len(where), 0, -1) if where[:n] in lines), None
+            (self.lines[where[:n]] for n in range(len(where), 0, -1) if where[:n] in self.lines),
+            None,
         )
         dotted = ".".join(str(p) for p in where)
-        return ConfigError(f"{path}:{line}: {dotted}: {message}" if line else f"{path}: {message}")
+        at = f"{self.path}:{line}" if line else f"{self.path}"
+        self.said.append((line, f"{at}: {dotted}: {message}" if dotted else f"{at}: {message}"))
 
-    if path.parent.resolve() == LIBRARY_DIR.resolve() and scenario.name != path.stem:
-        raise fail(("name",), f"a library scenario is named as its file ({path.stem!r})")
+    def in_order(self) -> list[str]:
+        return [text for _, text in sorted(self.said, key=lambda p: p[0] or 0)]
+
+
+_Say = Callable[[tuple[str | int, ...], str], None]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What of a scenario file the world is checked on: the whole scenario when the schema
+    takes it, else each piece the schema takes on its own (a typo in one step leaves the others
+    checked; the schema's own problems are said already)."""
+
+    name: str | None
+    profile: str | None
+    duration: float | None
+    usage: BaseModel | None
+    steps: list[tuple[int, Step]]
+    expect: list[tuple[int, Expectation]]
+    answer: Answer | None
+
+    @classmethod
+    def of(cls, s: Scenario) -> _Parts:
+        return cls(
+            s.name,
+            s.profile,
+            s.duration,
+            s.usage,
+            list(enumerate(s.timeline)),
+            list(enumerate(s.expect)),
+            s.answer,
+        )
+
+    @classmethod
+    def pieces(cls, data: Any) -> _Parts:
+        data = data if isinstance(data, dict) else {}
+        fields = Scenario.model_fields
+
+        def piece(key: str, schema: Any) -> Any:
+            if key not in data and fields[key].is_required():
+                return None
+            try:
+                return TypeAdapter(schema).validate_python(data.get(key, fields[key].default))
+            except ValidationError:
+                return None
+
+        def items(key: str, schema: type[M]) -> list[tuple[int, M]]:
+            raw = data.get(key)
+            kept = []
+            for n, item in enumerate(raw if isinstance(raw, list) else []):
+                try:
+                    kept.append((n, schema.model_validate(item)))
+                except ValidationError:
+                    pass
+            return kept
+
+        return cls(
+            piece("name", Scenario.model_fields["name"].annotation),
+            piece("profile", str),
+            piece("duration", Duration),
+            piece("usage", UsageOverrides | None),
+            items("timeline", Step),
+            items("expect", Expectation),
+            piece("answer", Answer),
+        )
+
+
+def _check_parts(parts: _Parts, path: Path, say: _Say) -> Profile | None:
+    """Check what of the scenario is whole against the world it names; the profile with the
+    scenario's usage when it loads."""
+    if (
+        parts.name is not None
+        and path.parent.resolve() == LIBRARY_DIR.resolve()
+        and parts.name != path.stem
+    ):
+        say(("name",), f"a library scenario is named as its file ({path.stem!r})")
+    if parts.duration is not None:
+        for where, message in late(parts.duration, parts.steps, parts.expect):
+            say(where, message)
+    if parts.profile is None:
+        return None
     try:
-        profile = load_profile(scenario.profile)
+        profile = load_profile(parts.profile)
     except ConfigError as exc:
-        raise fail(("profile",), str(exc)) from None
+        say(("profile",), str(exc))
+        return None
     try:
-        usage = scenario.usage_settings(profile.usage)
+        profile = replace(profile, usage=merged_usage(parts.usage, profile.usage))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        raise fail(("usage", *first["loc"]), msg) from None
-    profile = replace(profile, usage=usage)
-    _check_world(scenario, profile, fail)
-    return Loaded(scenario, profile, path)
+        for error in exc.errors():
+            msg = str(error["msg"]).removeprefix("Value error, ")
+            say(("usage", *error["loc"]), msg)
+    _check_world(parts, profile, say)
+    return profile
 
 
-def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
-    """The scenario names faults, devices, actions, toxics and remedies this world has."""
+def _check_world(parts: _Parts, profile: Profile, say: _Say) -> None:
+    """The scenario names faults, devices, actions (with arguments the profile's devices
+    allow), toxics and remedies this world has."""
     from remote.remedies import REMEDIES
 
     catalog = default_catalog()
@@ -102,56 +239,38 @@ def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
     known = set(catalog)  # FaultCatalog's [] raises CatalogError, so 'in' cannot be used on it
     device_list = ", ".join(terminal.devices)
 
-    def fault(where: tuple[str | int, ...], fault_id: str) -> None:
+    def fault(where: tuple[str | int, ...], fault_id: str) -> bool:
         if fault_id not in known:
-            raise fail(where, catalog.unknown(fault_id))
-        if fault_id not in faults:
-            raise fail(where, f"profile {profile.name!r} has no device showing {fault_id!r}")
+            say(where, catalog.unknown(fault_id))
+        elif fault_id not in faults:
+            say(where, f"profile {profile.name!r} has no device showing {fault_id!r}")
+        else:
+            return True
+        return False
 
-    def device(where: tuple[str | int, ...], name: str) -> None:
-        if name not in terminal.devices:
-            raise fail(
-                where, f"profile {profile.name!r} has no device {name!r}; it has {device_list}"
-            )
+    def device(where: tuple[str | int, ...], name: str) -> bool:
+        if name in terminal.devices:
+            return True
+        say(where, f"profile {profile.name!r} has no device {name!r}; it has {device_list}")
+        return False
 
-    for n, step in enumerate(scenario.timeline):
+    for n, step in parts.steps:
         at: tuple[str | int, ...] = ("timeline", n)
         if step.inject is not None:
             fault((*at, "inject"), step.inject)
         elif step.clear is not None:
             fault((*at, "clear"), step.clear)
         elif step.act is not None:
-            action = shlex.split(step.act)[0]
-            owners = [
-                d
-                for name, d in terminal.devices.items()
-                if action in d.actions and step.device in (None, name)
-            ]
-            if step.device is not None:
-                device((*at, "device"), step.device)
-            if not owners and step.device is not None:
-                mine = ", ".join(sorted(terminal.devices[step.device].actions))
-                raise fail(
-                    (*at, "act"), f"{step.device} has no action {action!r}; its actions: {mine}"
-                )
-            if not owners:
-                actions = sorted({a for d in terminal.devices.values() for a in d.actions})
-                raise fail(
-                    (*at, "act"), f"no device has action {action!r}; actions: {', '.join(actions)}"
-                )
-            if len(owners) > 1:
-                names = ", ".join(d.name for d in owners)
-                raise fail((*at, "act"), f"action {action!r} is ambiguous ({names}); add 'device'")
-            _check_arguments(owners[0], action, shlex.split(step.act)[1:], (*at, "act"), fail)
+            _check_act(terminal, step, at, say, device)
         elif step.toxic is not None:
             device((*at, "toxic", "device"), step.toxic.device)
             try:
                 Wire().add(step.toxic.type, attributes=step.toxic.attributes)
             except WorkbenchError as exc:
-                raise fail((*at, "toxic"), str(exc)) from None
+                say((*at, "toxic"), str(exc))
         elif step.remove_toxic is not None:
             device((*at, "remove_toxic", "device"), step.remove_toxic.device)
-    for n, item in enumerate(scenario.expect):
+    for n, item in parts.expect:
         for key in ("active", "inactive", "raised"):
             for i, fault_id in enumerate(getattr(item, key) or []):
                 fault(("expect", n, key, i), fault_id)
@@ -160,10 +279,53 @@ def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
         for name in item.toxics or {}:
             device(("expect", n, "toxics", name), name)
         if item.app is not None and (profile.usage is None or not profile.usage.enabled):
-            raise fail(
-                ("expect", n, "app"), "counts customers, but the run has none (usage.enabled)"
-            )
-    answer = scenario.answer
+            say(("expect", n, "app"), "counts customers, but the run has none (usage.enabled)")
+    if parts.answer is not None:
+        _check_answer(parts.answer, catalog, REMEDIES, say, fault)
+
+
+def _check_act(
+    terminal: Terminal,
+    step: Step,
+    at: tuple[str | int, ...],
+    say: _Say,
+    device: Callable[[tuple[str | int, ...], str], bool],
+) -> None:
+    """An ``act`` step names an action one device of the profile has (or the one it names),
+    with the arguments it takes, each of the form the device declares and a value its settings
+    allow (the check ``kiosk act`` makes, in its words: a touch on this profile's screen, a note
+    its validator knows). What only the device's state decides is judged when the step plays."""
+    assert step.act is not None
+    action, *args = shlex.split(step.act)
+    if step.device is not None and not device((*at, "device"), step.device):
+        return
+    owners = [
+        d
+        for name, d in terminal.devices.items()
+        if action in d.actions and step.device in (None, name)
+    ]
+    if not owners and step.device is not None:
+        mine = ", ".join(sorted(terminal.devices[step.device].actions))
+        say((*at, "act"), f"{step.device} has no action {action!r}; its actions: {mine}")
+    elif not owners:
+        actions = sorted({a for d in terminal.devices.values() for a in d.actions})
+        say((*at, "act"), f"no device has action {action!r}; actions: {', '.join(actions)}")
+    elif len(owners) > 1:
+        names = ", ".join(d.name for d in owners)
+        say((*at, "act"), f"action {action!r} is ambiguous ({names}); add 'device'")
+    elif (wrong := owners[0].wrong_arguments(action, args)) is not None:
+        say((*at, "act"), wrong)
+
+
+def _check_answer(
+    answer: Answer,
+    catalog: FaultCatalog,
+    remedies: Any,
+    say: _Say,
+    fault: Callable[[tuple[str | int, ...], str], bool],
+) -> None:
+    """The answer key names faults the profile shows, remedies that exist and clear one of
+    them, and visits for its own faults."""
     for i, fault_id in enumerate(answer.faults):
         fault(("answer", "faults", i), fault_id)
     for i, action in enumerate([*answer.actions, *answer.harmful]):
@@ -172,32 +334,24 @@ def _check_world(scenario: Scenario, profile: Profile, fail: _Fail) -> None:
         )
         verb, _, arg = action.partition(" ")
         arg = arg.strip()
-        if verb == "remedy" and arg not in REMEDIES:
-            raise fail(where, f"no remedy {arg!r}; remedies: {', '.join(REMEDIES)}")
-        if verb == "visit":
+        if verb == "remedy" and arg not in remedies:
+            say(where, f"no remedy {arg!r}; remedies: {', '.join(remedies)}")
+        elif verb == "visit":
             fault(where, arg)
-        if verb not in ("remedy", "visit"):
-            raise fail(where, f"{action!r} must be 'remedy NAME' or 'visit FAULT_ID'")
+        elif verb not in ("remedy", "visit"):
+            say(where, f"{action!r} must be 'remedy NAME' or 'visit FAULT_ID'")
+    known = set(catalog)
     for i, action in enumerate(answer.actions):
         verb, _, arg = action.partition(" ")
         arg = arg.strip()
         if verb == "visit" and arg not in answer.faults:
-            raise fail(
-                ("answer", "actions", i), f"a visit for {arg!r}, which is not in answer.faults"
-            )
-        if verb == "remedy" and not any(catalog[f].remedy == arg for f in answer.faults):
-            raise fail(
+            say(("answer", "actions", i), f"a visit for {arg!r}, which is not in answer.faults")
+        elif (
+            verb == "remedy"
+            and arg in remedies
+            and not any(catalog[f].remedy == arg for f in answer.faults if f in known)
+        ):
+            say(
                 ("answer", "actions", i),
                 f"remedy {arg!r} clears none of answer.faults ({', '.join(answer.faults)})",
             )
-
-
-def _check_arguments(
-    owner: Device[Any], action: str, args: list[str], where: tuple[str | int, ...], fail: _Fail
-) -> None:
-    """The step gives the action as many arguments as it takes, each of the form the device
-    declares for it (``insert-note`` a whole number): the check ``kiosk act`` makes, in its
-    words. What only the device's state decides (a touch off its screen) is judged when the
-    step plays."""
-    if (wrong := owner.wrong_arguments(action, args)) is not None:
-        raise fail(where, wrong)

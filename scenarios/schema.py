@@ -312,20 +312,6 @@ class Scenario(Strict):
         parse_start(v)
         return v
 
-    @model_validator(mode="after")
-    def _times(self) -> Scenario:
-        for n, step in enumerate(self.timeline):
-            if step.at > self.duration:
-                raise ValueError(
-                    f"timeline.{n}: at {step.at:g} s is after the run's duration ({self.duration:g} s)"
-                )
-        for n, item in enumerate(self.expect):
-            if item.at is not None and item.at > self.duration:
-                raise ValueError(
-                    f"expect.{n}: at {item.at:g} s is after the run's duration ({self.duration:g} s)"
-                )
-        return self
-
     @property
     def started(self) -> dt.datetime:
         """The simulated date and time the scenario starts at."""
@@ -344,9 +330,31 @@ class Scenario(Strict):
 
     def usage_settings(self, base: UsageSettings | None) -> UsageSettings | None:
         """The profile's usage with this scenario's overrides applied (validated together)."""
-        if self.usage is None:
-            return base
-        merged = (base.model_dump() if base is not None else {}) | {
-            k: v for k, v in self.usage.model_dump().items() if v is not None
-        }
-        return UsageSettings.model_validate(merged)
+        return merged_usage(self.usage, base)
+
+
+def merged_usage(overrides: BaseModel | None, base: UsageSettings | None) -> UsageSettings | None:
+    """A profile's usage (``base``) with a scenario's overrides applied, validated together
+    (pydantic's ValidationError when they do not agree)."""
+    if overrides is None:
+        return base
+    merged = (base.model_dump() if base is not None else {}) | {
+        k: v for k, v in overrides.model_dump().items() if v is not None
+    }
+    return UsageSettings.model_validate(merged)
+
+
+def late(
+    duration: float, steps: list[tuple[int, Step]], expect: list[tuple[int, Expectation]]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """The timeline steps and expectations that fall after the run's ``duration``, each as where
+    (``("timeline", 2)``) and what."""
+    after = f"is after the run's duration ({duration:g} s)"
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for n, step in steps:
+        if step.at > duration:
+            found.append((("timeline", n), f"at {step.at:g} s {after}"))
+    for n, item in expect:
+        if item.at is not None and item.at > duration:
+            found.append((("expect", n), f"at {item.at:g} s {after}"))
+    return found

@@ -120,46 +120,82 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def _line_of(loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]) -> int | None:
+    """The line of ``loc``, or of the nearest enclosing key the file has."""
+    return next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+
+
+def _described(
+    error: Any, source: str, lines: dict[tuple[str | int, ...], int], model: type[BaseModel]
+) -> tuple[int | None, str]:
+    """One pydantic error as its line and ``source:line: where: what``."""
+    loc = tuple(error["loc"])
+    unknown = error["type"] == "extra_forbidden"
+    where = ".".join(str(p) for p in (loc[:-1] if unknown else loc))
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    if not loc:  # a whole-document check may name where it looked: "timeline.0: ..."
+        named, sep, rest = msg.partition(": ")
+        path = tuple(int(p) if p.isdigit() else p for p in named.split("."))
+        if sep and " " not in named and path in lines:
+            loc, where, msg = path, named, rest
+    line = _line_of(loc, lines)
+    prefix = f"{source}:{line}" if line else source
+    if unknown:
+        valid = _fields_at(model, loc[:-1])
+        scope = f" in {where}" if where else ""
+        hint = f"; valid keys: {', '.join(valid)}" if valid else ""
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        return line, f"{prefix}: unknown key {loc[-1]!r}{scope}{hint}{guess}"
+    return line, f"{prefix}: {where or 'document'}: {msg}"
+
+
+def validation_problems(
+    err: ValidationError,
+    source: str,
+    lines: dict[tuple[str | int, ...], int],
+    model: type[BaseModel],
+) -> list[tuple[int | None, str]]:
+    """Every pydantic error as its line and ``source:line: what is wrong at where``, in the
+    file's order. A required key reported missing where a key that is not valid was written in
+    the same place, and is its close match, is the typo's shadow: only the typo is said."""
+    errors = err.errors()
+    typos = {
+        (tuple(e["loc"][:-1]), close[0])
+        for e in errors
+        if e["type"] == "extra_forbidden"
+        and (
+            close := difflib.get_close_matches(
+                str(e["loc"][-1]), _fields_at(model, tuple(e["loc"][:-1])), n=1
+            )
+        )
+    }
+    said = [
+        _described(e, source, lines, model)
+        for e in errors
+        if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in typos)
+    ]
+    return sorted(said, key=lambda p: p[0] or 0)  # stable: pydantic's order within a line
+
+
 def describe_validation_error(
     err: ValidationError,
     source: str,
     lines: dict[tuple[str | int, ...], int],
     model: type[BaseModel],
 ) -> str:
-    """Render the first pydantic error as ``source:line: what is wrong at where``.
+    """Render the first pydantic error as ``source:line: what is wrong at where``, with how many
+    more there are (:func:`validation_problems` says each).
 
     An unknown key is named before anything else: a misspelt required key is then reported as
     the typo it is, not as the missing field it caused."""
     errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc = tuple(first["loc"])
-    where = (
-        ".".join(str(p) for p in loc[:-1])
-        if first["type"] == "extra_forbidden"
-        else ".".join(str(p) for p in loc)
-    )
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    if not loc:  # a whole-document check may name where it looked: "timeline.0: ..."
-        named, sep, rest = msg.partition(": ")
-        path = tuple(int(p) if p.isdigit() else p for p in named.split("."))
-        if sep and " " not in named and path in lines:
-            loc, where, msg = path, named, rest
-    line = None
-    for n in range(len(loc), -1, -1):
-        if loc[:n] in lines:
-            line = lines[loc[:n]]
-            break
-    prefix = f"{source}:{line}" if line else source
-    if first["type"] == "extra_forbidden":
-        valid = _fields_at(model, loc[:-1])
-        scope = f" in {where}" if where else ""
-        hint = f"; valid keys: {', '.join(valid)}" if valid else ""
-        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-        guess = f"; did you mean {close[0]!r}?" if close else ""
-        return f"{prefix}: unknown key {loc[-1]!r}{scope}{hint}{guess}"
+    _, first = _described(errors[0], source, lines, model)
+    if errors[0]["type"] == "extra_forbidden":
+        return first
     more = len(errors) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{prefix}: {where or 'document'}: {msg}{tail}"
+    return f"{first}{tail}"
 
 
 def _flow_depth(text: str) -> tuple[int, int]:
@@ -184,8 +220,10 @@ def _flow_depth(text: str) -> tuple[int, int]:
     return deepest, at
 
 
-def parse_yaml(text: str, model: type[M], source: str = "<string>") -> M:
-    """Validate YAML text against ``model``; raise :class:`ConfigError` naming source and line."""
+def read_yaml(text: str, source: str = "<string>") -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """The data of YAML text (``{}`` for an empty document) and the line of each of its keys
+    (:func:`key_lines`), before any schema; a file that is not YAML is a :class:`ConfigError`
+    naming source and line."""
     deepest, line_no = _flow_depth(text)
     if deepest > MAX_DEPTH:
         raise ConfigError(f"{source}:{line_no}: nested deeper than {MAX_DEPTH} levels")
@@ -203,8 +241,12 @@ def parse_yaml(text: str, model: type[M], source: str = "<string>") -> M:
         raise ConfigError(f"{source}: nested deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
-    if data is None:
-        data = {}
+    return ({} if data is None else data), lines
+
+
+def parse_yaml(text: str, model: type[M], source: str = "<string>") -> M:
+    """Validate YAML text against ``model``; raise :class:`ConfigError` naming source and line."""
+    data, lines = read_yaml(text, source)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

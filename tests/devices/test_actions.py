@@ -98,6 +98,12 @@ def test_a_form_for_no_parameter_is_refused_when_the_class_is_made() -> None:
         ("printer", "feed-button", ["90"], "feed-button takes [SECONDS], a number of seconds, "),
         ("ups", "set-load", ["-5"], "set-load takes WATTS, a number of watts, 0 or more"),
         ("card_reader", "insert-card", ["4761"], "insert-card takes [TRACK2], track 2 data, "),
+        ("bill_validator", "insert-counterfeit", ["abc"], "insert-counterfeit takes [VALUE], a "),
+        # what the device's settings allow: said in the same words, by act and by a scenario
+        ("touchscreen", "touch", ["1920", "5"], "touch takes X Y, X a column of the 1920x1080 "),
+        ("touchscreen", "touch", ["5", "-1"], "touch takes X Y, Y a row of the 1920x1080 screen"),
+        ("ups", "set-load", ["20000"], "set-load takes WATTS, a number of watts, 0 to 10000 ("),
+        ("system_software", "restart-service", ["x"], "restart-service takes [NAME], a service "),
     ],
 )
 def test_the_models_declare_the_forms_their_handlers_read(
@@ -112,3 +118,15 @@ def test_the_models_declare_the_forms_their_handlers_read(
         device.act(action_name, *args)
     assert str(info.value) == f"{kind} {device.wrong_arguments(action_name, args)}"
     assert device.log == []
+
+
+def test_a_note_the_unit_does_not_know_is_offered_by_act_and_refused_in_a_scenario() -> None:
+    """A customer may offer any note (``kiosk act insert-note 7``: the validator turns it away);
+    the check a scenario makes against its profile's validator says it is not one it knows."""
+    k = KINDS["bill_validator"]
+    device = k.device_class(simpy.Environment(), k.settings_model(denominations=[10, 20]), [])
+    assert device.wrong_arguments("insert-note", ["20"]) is None
+    assert device.wrong_arguments("insert-note", ["7"]) == (
+        "insert-note takes VALUE, a face value the unit knows (10, 20 EUR); given: 7"
+    )
+    assert device.act("insert-note", "7") == "7 EUR not taken: validator disabled"

@@ -144,7 +144,11 @@ def test_unknown_fault_and_bad_action_are_refused() -> None:
         DeviceError, match=r"^ups set-load takes WATTS, a number of watts, 0 or more; given: lots$"
     ):
         ups.act("set-load", "lots")
-    with pytest.raises(DeviceError, match=r"must be at most 10000 W \(10 times the UPS's rating\)"):
+    with pytest.raises(
+        DeviceError,
+        match=r"^ups set-load takes WATTS, a number of watts, 0 to 10000 \(10 times the UPS's "
+        r"rating\); given: 1e9$",
+    ):
         ups.act("set-load", "1e9")
     with pytest.raises(DeviceError, match="no 'http' port"):
         ups.open_port("http", "127.0.0.1")

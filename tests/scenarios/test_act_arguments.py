@@ -51,7 +51,7 @@ def test_validate_refuses_a_bad_value_at_its_line(
         main(["scenario", "validate", str(bad)])
     assert refused.value.code == 2
     err = capsys.readouterr().err
-    assert err == f"workbench: error: {bad}:11: timeline.0.act: {REFUSAL}\n"
+    assert err == f"{bad}:11: timeline.0.act: {REFUSAL}\nworkbench: error: {bad}: 1 problem\n"
 
 
 async def _cli(*args: str) -> tuple[int, str, str]:

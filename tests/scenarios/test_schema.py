@@ -3,6 +3,7 @@ scenario naming something its world lacks is refused with the line; the CLI says
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -178,8 +179,134 @@ def test_validate_cli_one_line_per_file_and_exit_2(
     captured = capsys.readouterr()
     assert f"ok {good}: tiny (P3, 1 steps, 1 expectations)" in captured.out
     assert "p3-paper-out (P3" in captured.out
-    assert captured.err.strip().startswith(f"workbench: error: {bad}:2: unknown key 'titel'")
-    assert "Traceback" not in captured.err
+    # the misspelt key only: not also the required 'title' it left missing
+    problem, count = captured.err.splitlines()
+    assert problem.startswith(f"{bad}:2: unknown key 'titel'; valid keys: ")
+    assert problem.endswith("did you mean 'title'?")
+    assert count == f"workbench: error: {bad}: 1 problem"
+
+
+BROKEN = GOOD.replace(
+    "timeline:\n  - at: 5m\n    inject: display.brightness_low\n",
+    """timeline:
+  - at: 5m
+    inject: display.brightness_low
+  - at: 6m
+    injct: printer.paper_out
+  - at: 7m
+    act: touch 1920 540
+  - at: 2h
+    act: insert-note 25
+  - {at: 8m, act: refill-paper, device: ups}
+""",
+).replace("  - active: [display.brightness_low]", "  - active: [display.brightness_lo]")
+
+
+def test_validate_says_every_problem_of_a_file_in_its_order_then_how_many(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A trainer sees every problem at once, each where it is, one line each: a typo in one
+    step leaves the steps after it checked against the world."""
+    path = _write(tmp_path, BROKEN)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "validate", str(path)])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"{path}:13: unknown key 'injct' in timeline.1; valid keys: act, at, clear, device, "
+        "inject, mtbf, note, remove_toxic, toxic; did you mean 'inject'?",
+        f"{path}:15: timeline.2.act: touch takes X Y, X a column of the 1920x1080 screen, "
+        "0 to 1919; given: 1920 540",
+        f"{path}:16: timeline.3: at 7200 s is after the run's duration (3600 s)",
+        f"{path}:17: timeline.3.act: insert-note takes VALUE, a face value the unit knows "
+        "(5, 10, 20, 50, 100, 200, 500 EUR); given: 25",
+        f"{path}:18: timeline.4.act: ups has no action 'refill-paper'; its actions: "
+        "battery-test, replace-battery, reset-comms, set-load",
+        f"{path}:20: expect.0.active.0: unknown fault 'display.brightness_lo'; see 'workbench "
+        "faults list'; did you mean 'display.brightness_low'?",
+        f"workbench: error: {path}: 6 problems",
+    ]
+
+
+def test_load_says_the_first_problem_and_how_many_more(tmp_path: Path) -> None:
+    path = _write(tmp_path, BROKEN)
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert str(info.value).startswith(f"{path}:13: unknown key 'injct' in timeline.1; ")
+    assert str(info.value).endswith(
+        "(and 5 more problems: 'workbench scenario validate' lists each)"
+    )
+
+
+SMALL_PROFILE = """\
+name: small
+devices:
+  bill_validator:
+    country: CNY
+    denominations: [1, 5, 10, 20, 50, 100]
+  touchscreen:
+    screen_width: 1280
+    screen_height: 1024
+"""
+
+
+@pytest.mark.parametrize(
+    ("act", "bill_payment", "small"),
+    [
+        ("touch 1500 1000", None, "touch takes X Y, X a column of the 1280x1024 screen, 0 to 1279"),
+        ("touch 100 1050", None, "touch takes X Y, Y a row of the 1280x1024 screen, 0 to 1023"),
+        (
+            "touch -1 10",
+            "touch takes X Y, X a column of the 1920x1080 screen, 0 to 1919",
+            "touch takes X Y, X a column of the 1280x1024 screen, 0 to 1279",
+        ),
+        (
+            "insert-note 200",
+            None,
+            "insert-note takes VALUE, a face value the unit knows (1, 5, 10, 20, 50, 100 CNY)",
+        ),
+        (
+            "insert-note 1",
+            "insert-note takes VALUE, a face value the unit knows (5, 10, 20, 50, 100, 200, 500 EUR)",
+            None,
+        ),
+        (
+            "insert-counterfeit 1",
+            "insert-counterfeit takes [VALUE], a face value the unit knows (5, 10, 20, 50, 100, "
+            "200, 500 EUR)",
+            None,
+        ),
+        ("insert-counterfeit", None, None),
+        ("set-load 20000", "set-load takes WATTS, a number of watts, 0 to 10000", "no device has"),
+        (
+            "restart-service spooler",
+            "restart-service takes [NAME], a service of the release (kiosk-ui, payment-service, ",
+            "no device has",
+        ),
+    ],
+)
+def test_values_the_profile_s_devices_allow_are_checked_against_the_profile_named(
+    tmp_path: Path, act: str, bill_payment: str | None, small: str | None
+) -> None:
+    """The same step, on the shipped bill_payment profile and on a profile of the trainer's with
+    a smaller screen and other notes (and no UPS): its device's settings decide."""
+    (tmp_path / "small.yaml").write_text(SMALL_PROFILE)
+    for profile, message in (("bill_payment", bill_payment), (tmp_path / "small.yaml", small)):
+        path = _write(
+            tmp_path,
+            GOOD.replace("profile: bill_payment", f"profile: {profile}")
+            .replace("inject: display.brightness_low", f"act: {act}")
+            .replace("display.brightness_low", "cash_box.full")
+            .replace("remedy display.set_brightness", "visit cash_box.full"),
+        )
+        if message is None:
+            assert load(path).scenario.timeline[0].act == act
+        else:
+            with pytest.raises(
+                ConfigError, match=rf"^{path}:11: timeline.0.act: {re.escape(message)}"
+            ):
+                load(path)
 
 
 def test_run_cli_reports_checks_and_exit_status(
