@@ -17,22 +17,11 @@ time, whose stepper paces each event to the wall clock and steps to a target wit
 
 from __future__ import annotations
 
-from heapq import heappop
+from heapq import heappop, heappush
 from types import FunctionType
 
 import simpy
-
-
-def _plain(event: simpy.Event) -> bool:
-    """An event whose processing only calls plain functions (no process resumed: those are bound
-    methods, as is the ``until`` of a run, which stops it) and that succeeded."""
-    callbacks = event.callbacks
-    if not event._ok or callbacks is None:
-        return False
-    for callback in callbacks:  # noqa: SIM110 (all() of a generator: two frames every stage)
-        if type(callback) is not FunctionType:
-            return False
-    return True
+from simpy.events import NORMAL, EventPriority, Timeout
 
 
 def wait_in_place(env: simpy.Environment, delay: float) -> simpy.Event | None:
@@ -40,24 +29,63 @@ def wait_in_place(env: simpy.Environment, delay: float) -> simpy.Event | None:
     place ('now' moved on, after any plain events due first were processed); else the event to
     yield, the wait's timeout, because something due first resumes a process or stops the run.
 
-    When something is due before the end, the timeout is made as ``env.timeout(delay)`` makes
-    it, and it stays in the queue while the plain events due first run: one of them may look at
-    what else is due at its instant (a note path takes its second step as an event only when
-    something is, so that a poll at that instant comes in between), and it must see the wait
-    there, as it would with every wait an event. Reaching the timeout at the head of the queue,
-    the wait takes it out unprocessed: processing it would only have resumed this process."""
+    The wait takes its place among the events at its end when it begins, as ``env.timeout(delay)``
+    would (the next event id): events scheduled meanwhile for that instant come after it, those
+    scheduled before come first. Plain events due strictly before the end are processed right
+    there without the timeout in the queue: at an instant before the end, what else is due at
+    that instant is the same with or without it (a note path takes its second step as an event
+    only when something is, so that a poll at that instant comes in between). An event due at
+    the end, ahead of the wait, must see it, as it would with every wait an event: the timeout is
+    put in the queue in its place before that event runs, and taken out unprocessed when it reaches
+    the head (processing it would only have resumed this process). When a process or a run's
+    ``until`` comes first, the timeout is put in its place and returned to be yielded."""
     at = env._now + delay
     queue = env._queue
     if not queue or queue[0][0] > at:  # the usual case: nothing due before or at the end
         env._now = at
         return None
-    timeout = env.timeout(delay)
-    while True:
-        event = queue[0][3]
-        if event is timeout:
-            heappop(queue)
-            env._now = at  # what step() does with it; its callbacks are none yet
-            return None
-        if not _plain(event):
-            return timeout
-        env.step()
+    place = (at, NORMAL, next(env._eid))  # the wait's key in SimPy's queue (time, priority, id)
+    timeout = None
+    while queue and queue[0] < place:  # an event due ahead of the wait
+        when, _, _, event = queue[0]
+        callbacks = event.callbacks
+        # Plain: it succeeded, and its processing only calls plain functions (no process
+        # resumed: those are bound methods, as is the until of a run, which stops it). Checked
+        # and processed here as env.step() does, without its frames: a cash customer's wait
+        # often comes after a note's stage or two.
+        plain = event._ok and callbacks is not None
+        if plain:
+            for callback in callbacks:
+                if type(callback) is not FunctionType:
+                    plain = False
+                    break
+        if not plain:
+            return timeout if timeout is not None else _timeout(env, delay, place)
+        if when == at and timeout is None:
+            timeout = _timeout(env, delay, place)
+        heappop(queue)
+        env._now = when
+        event.callbacks = None  # type: ignore[assignment]  # as env.step() does
+        for callback in callbacks:
+            callback(event)
+    if timeout is not None:
+        heappop(queue)  # the wait's timeout, now at the head
+    env._now = at
+    return None
+
+
+def _timeout(
+    env: simpy.Environment, delay: float, place: tuple[float, EventPriority, int]
+) -> Timeout:
+    """The wait's timeout, in the queue at ``place`` (its time, priority and the id it took when
+    the wait began): what ``env.timeout(delay)`` made then, ``Timeout.__init__`` without its
+    ``schedule``, which would give it a new id at the clock's 'now'."""
+    timeout = Timeout.__new__(Timeout)
+    timeout.env = env
+    timeout.callbacks = []
+    timeout._value = None
+    timeout._delay = delay
+    timeout._ok = True
+    at, priority, eid = place
+    heappush(env._queue, (at, priority, eid, timeout))
+    return timeout

@@ -185,3 +185,24 @@ def test_a_wait_never_passes_the_until_of_a_run() -> None:
     assert env.now == 4 and seen == [("stage", 2)]
     env.run(until=20)
     assert seen == [("stage", 2), ("event", 10)]
+
+
+def test_a_wait_made_an_event_after_stages_ran_in_place_keeps_the_place_it_took() -> None:
+    # The stage at 1 runs in place; the process at 2 then makes the wait an event: at 3 it comes
+    # after the stage scheduled before the wait began and before the one a stage scheduled during.
+    env = simpy.Environment()
+    seen: list[tuple[str, float]] = []
+    env.process(_other_process(env, 2, seen))
+    env.run(until=0.5)
+    _stage(env, 3, seen, "at the end, scheduled before")
+    env.timeout(0.5).callbacks.append(
+        lambda _: _stage(env, 3, seen, "at the end, scheduled during")
+    )
+    env.process(_waiter(env, 2.5, seen))
+    env.run()
+    assert seen == [
+        ("process", 2),
+        ("at the end, scheduled before", 3),
+        ("event", 3),
+        ("at the end, scheduled during", 3),
+    ]
