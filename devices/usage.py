@@ -226,7 +226,10 @@ class KioskApp(CashPayment):
         The draws are ``rng.uniform(0.5, 1.5)`` and ``rng.choice(BUTTONS)`` written out as
         :class:`random.Random` makes them, bit for bit: ``0.5 + (1.5 - 0.5) * random()``, and
         3 bits drawn until they are below 6 (``_randbelow_with_getrandbits``). A touch is the
-        commonest step of a customer, and those calls were three frames. Whether a tap was
+        commonest step of a customer, and those calls were three frames. The customer taps the
+        controller itself (:meth:`Touchscreen.tap`), not through ``Device.act`` and its strings:
+        in live time too the application runs inside a SimPy process, where act's ``catch_up``
+        has nothing to do and the stepper looks at the queue after every event. Whether a tap was
         seen is what the application read in the controller's packets (:meth:`_on_touch_bytes`)."""
         screen, rng, stats = self._screen, self.rng, self.stats
         assert screen is not None
