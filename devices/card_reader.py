@@ -102,11 +102,17 @@ def _card_fields(track2: str) -> tuple[str, str, str, bytes]:
     return f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR)
 
 
+Framed = tuple[p.Reply, bytes]
+"""A reply and its frame on the wire."""
+
+
 @lru_cache(maxsize=1024, typed=True)
-def _reply_of(positive: bool, cm: str, pm: str, code: str, data: bytes = b"") -> p.Reply:
-    """A reply with these fields (immutable, so one object serves them all: a reader gives the
-    same few replies all day, and building a frozen dataclass costs more than the look-up)."""
-    return p.Reply(positive, cm, pm, code, data)
+def _reply_of(positive: bool, cm: str, pm: str, code: str, data: bytes = b"") -> Framed:
+    """A reply with these fields and its frame (immutable, so one pair serves them all: a reader
+    gives the same few replies all day, and building and framing one costs more than the
+    look-up)."""
+    reply = p.Reply(positive, cm, pm, code, data)
+    return reply, reply.encode()
 
 
 @lru_cache(maxsize=256)
@@ -283,31 +289,39 @@ class CardReader(StreamDevice[CardReaderSettings]):
         return "card reader power-cycled"
 
     # -- the protocol ----------------------------------------------------------------------
-    def _reply(self, cmd: p.Command, data: bytes = b"") -> p.Reply:
-        st0 = p.POSITION_CODES[self.position]
-        st1 = "1" if self.bin_full else "0"
-        return _reply_of(True, cmd.cm, cmd.pm, st0 + st1, data)
+    def _reply(self, cmd: p.Command, data: bytes = b"") -> Framed:
+        # st0 and st1 are the position and bin_full properties, read here without their calls
+        # (every reply carries them; the handlers test faults with `in self.active` likewise).
+        active, state = self.active, self.state
+        st0 = "3" if JAM in active else p.POSITION_CODES[state.position]
+        full = BIN_FULL in active or state.retained >= self.settings.retain_capacity
+        return _reply_of(True, cmd.cm, cmd.pm, st0 + ("1" if full else "0"), data)
 
     @staticmethod
-    def _error(cmd: p.Command, code: str) -> p.Reply:
+    def _error(cmd: p.Command, code: str) -> Framed:
         return _reply_of(False, cmd.cm, cmd.pm, code)
 
     def execute(self, cmd: p.Command) -> p.Reply:
         """Carry out one host command and build the reply (the handshake is the session's)."""
+        return self.execute_framed(cmd)[0]
+
+    def execute_framed(self, cmd: p.Command) -> Framed:
+        """:meth:`execute`, with the reply's frame (what the session sends)."""
         handler = self._handlers.get(cmd.cm)
         if handler is None:
             return self._error(cmd, p.E_UNDEFINED)
-        reply = handler(cmd)
-        if not reply.positive:
+        framed = handler(cmd)
+        if not framed[0].positive:
+            reply = framed[0]
             self.record("negative_reply", cm=cmd.cm, pm=cmd.pm, error=reply.code)
-        return reply
+        return framed
 
-    def _init(self, cmd: p.Command) -> p.Reply:
+    def _init(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "012":
             return self._error(cmd, p.E_PARAMETER)
-        if self.has(JAM):
+        if JAM in self.active:
             return self._error(cmd, p.E_JAM)
-        if self.has(SHUTTER_STUCK):
+        if SHUTTER_STUCK in self.active:
             return self._error(cmd, p.E_SHUTTER)
         if self.state.position == "inside":
             if cmd.pm == "0":
@@ -321,20 +335,20 @@ class CardReader(StreamDevice[CardReaderSettings]):
         self.record("initialised", mode=cmd.pm)
         return self._reply(cmd, f"{self.settings.model} {self.settings.firmware}".encode())
 
-    def _status(self, cmd: p.Command) -> p.Reply:
+    def _status(self, cmd: p.Command) -> Framed:
         if cmd.pm != "0":
             return self._error(cmd, p.E_PARAMETER)
         return self._reply(cmd, _status_data(self.shutter, self.state.retained))
 
-    def _carry(self, cmd: p.Command) -> p.Reply:
+    def _carry(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "01":
             return self._error(cmd, p.E_PARAMETER)
-        if self.has(JAM):
+        if JAM in self.active:
             return self._error(cmd, p.E_JAM)
         if self.state.position != "inside":
             return self._error(cmd, p.E_SEQUENCE)
         if cmd.pm == "0":
-            if self.has(SHUTTER_STUCK):
+            if SHUTTER_STUCK in self.active:
                 return self._error(cmd, p.E_SHUTTER)
             self._to_gate()
         else:
@@ -357,10 +371,10 @@ class CardReader(StreamDevice[CardReaderSettings]):
         if self.state.retained >= self.settings.retain_capacity:
             self.worn(BIN_FULL)
 
-    def _read(self, cmd: p.Command) -> p.Reply:
+    def _read(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "123":
             return self._error(cmd, p.E_PARAMETER)
-        if self.has(JAM):
+        if JAM in self.active:
             return self._error(cmd, p.E_JAM)
         card = self.state.card
         if card is None or self.state.position != "inside":
@@ -373,24 +387,24 @@ class CardReader(StreamDevice[CardReaderSettings]):
             return self._error(cmd, p.E_NO_DATA)
         return self._reply(cmd, track.encode("ascii"))
 
-    def _entry(self, cmd: p.Command) -> p.Reply:
+    def _entry(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "01":
             return self._error(cmd, p.E_PARAMETER)
-        if self.has(SHUTTER_STUCK):
+        if SHUTTER_STUCK in self.active:
             return self._error(cmd, p.E_SHUTTER)
         self.state.shutter_open = cmd.pm == "0" and self.state.position == "none"
         return self._reply(cmd)
 
-    def _icc(self, cmd: p.Command) -> p.Reply:
+    def _icc(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "01":
             return self._error(cmd, p.E_PARAMETER)
         card = self.state.card
-        if card is None or self.state.position != "inside" or self.has(JAM):
+        if card is None or self.state.position != "inside" or JAM in self.active:
             return self._error(cmd, p.E_SEQUENCE)
         if cmd.pm == "1":
             self.state.chip_powered = False
             return self._reply(cmd)
-        if self.has(CHIP_FAULT) or not card.atr:
+        if CHIP_FAULT in self.active or not card.atr:
             return self._error(cmd, p.E_NO_ATR)
         self.state.chip_powered = True
         return self._reply(cmd, card.atr)

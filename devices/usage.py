@@ -253,16 +253,16 @@ class KioskApp(CashPayment):
 
     # -- card ----------------------------------------------------------------------------------
     def _card(self, cm: str, pm: str) -> cr.Reply | None:
-        session = self._sessions["card_reader"]
-        raw = session.feed(self._reader.request(cm, pm))
+        session, host = self._sessions["card_reader"], self._reader
+        raw = session.feed(host.request(cm, pm))
         if not raw:
             return None
         try:
-            reply = self._reader.answer(raw)
+            reply = host.answer(raw)
         except ProtocolError:
             log.debug("%s: unreadable card reader reply %s", self.name, raw.hex(" "))
             return None
-        session.feed(self._reader.ack())
+        session.feed(host.ACK)
         return reply
 
     def _pay_card(self) -> Generator[simpy.Event, Any, bool]:
@@ -275,7 +275,7 @@ class KioskApp(CashPayment):
             self.record("card_refused", reason="reader" if opened is None else opened.code)
             self._reader_ready = False
             return False
-        fumble = self.rng.uniform(2.0, 6.0)
+        fumble = 2.0 + 4.0 * self.rng.random()  # rng.uniform(2.0, 6.0), as random.py computes it
         if (wait := self._wait(fumble)) is not None:
             yield wait
         try:

@@ -208,6 +208,21 @@ Item = bytes | Control | BadFrame
 
 
 @lru_cache(maxsize=1024)
+def lone_command(data: bytes) -> Command | None:
+    """The command ``data`` carries when it is exactly one whole, good command frame with nothing
+    around it (how a host writes one), else None: what an idle :class:`Deframer` and
+    :func:`parse_command` make of it, remembered by its bytes (pure: a host sends the same few
+    commands all day, and a reader's session takes them without the deframer)."""
+    items = _whole(data)
+    if items is None or not isinstance(items[0], bytes):
+        return None
+    try:
+        return _command_of(items[0])
+    except ProtocolError:
+        return None
+
+
+@lru_cache(maxsize=1024)
 def _whole(data: bytes) -> tuple[Item, ...] | None:
     """What a lone control byte, or one whole good frame with nothing around it, yields."""
     if len(data) == 1 and data[0] in (ACK, NAK, ENQ, EOT):
@@ -228,55 +243,57 @@ class Deframer:
     """
 
     def __init__(self) -> None:
-        self._buf = bytearray()
+        self.held = bytearray()
+        """The bytes of a frame begun but not complete (empty between frames); read, never
+        changed, by a session that asks whether it is between frames without a call."""
 
     @property
     def pending(self) -> int:
         """Bytes of a frame begun but not complete (0 between frames)."""
-        return len(self._buf)
+        return len(self.held)
 
     def reset(self) -> int:
         """Abandon a frame begun (its sender went quiet); returns how many bytes were dropped."""
-        dropped = len(self._buf)
-        self._buf.clear()
+        dropped = len(self.held)
+        self.held.clear()
         return dropped
 
     def feed(self, data: bytes) -> list[Item]:
         """Take more bytes; return every item completed by them, in order."""
-        if not self._buf:  # the common cases of a host's write, whole: remembered (pure)
+        if not self.held:  # the common cases of a host's write, whole: remembered (pure)
             whole = _whole(bytes(data))
             if whole is not None:
                 return list(whole)
-        self._buf += data
+        self.held += data
         out: list[Item] = []
-        while self._buf:
-            first = self._buf[0]
+        while self.held:
+            first = self.held[0]
             if first in (ACK, NAK, ENQ, EOT):
                 out.append(Control(first))
-                del self._buf[0]
+                del self.held[0]
                 continue
             if first != STX:
-                del self._buf[0]
+                del self.held[0]
                 continue
-            if len(self._buf) < 3:
+            if len(self.held) < 3:
                 break
-            length = int.from_bytes(self._buf[1:3], "big")
+            length = int.from_bytes(self.held[1:3], "big")
             if length > MAX_TEXT:
-                out.append(BadFrame("length", bytes(self._buf[:3])))
-                del self._buf[0]
+                out.append(BadFrame("length", bytes(self.held[:3])))
+                del self.held[0]
                 continue
             total = length + 5
-            if len(self._buf) < total:
+            if len(self.held) < total:
                 break
-            frame = bytes(self._buf[:total])
+            frame = bytes(self.held[:total])
             if frame[-2] != ETX:
                 out.append(BadFrame("etx", frame))
-                del self._buf[0]
+                del self.held[0]
                 continue
             if bcc(frame[:-1]) != frame[-1]:
                 out.append(BadFrame("bcc", frame))
-                del self._buf[:total]
+                del self.held[:total]
                 continue
             out.append(frame[3:-2])
-            del self._buf[:total]
+            del self.held[:total]
         return out

@@ -59,12 +59,16 @@ def retry_safe(cm: str) -> bool:
 
 
 @cache
-def _command(cm: str, pm: str, data: bytes) -> bytes:
+def _command(cm: str, pm: str, data: bytes = b"") -> bytes:
+    """The framed command, as :meth:`CardReaderHost.command` sends it, for a caller that reads
+    the ACK and the whole reply with :meth:`CardReaderHost.answer` (no :class:`Exchange`)."""
     return p.Command(cm, pm, data).encode()
 
 
 @lru_cache(maxsize=1024)
 def _acked_reply(raw: bytes) -> p.Reply:
+    """An ACK and a whole reply frame that arrived together (a device that answers at once),
+    parsed; raises :class:`ProtocolError` for anything else (pure, so remembered)."""
     if not raw.startswith(bytes([p.ACK])):
         raise ProtocolError(f"card reader did not acknowledge: {raw[:8].hex(' ')}")
     return p.parse_reply(p.decode_frame(raw[1:]))
@@ -118,19 +122,20 @@ class CardReaderHost:
 
         return Exchange(b"", feed, fresh=False)
 
-    @staticmethod
-    def request(cm: str, pm: str, data: bytes = b"") -> bytes:
-        """The framed command, as :meth:`command` sends it, for a caller that reads the ACK and
-        the whole reply with :meth:`answer` (no :class:`Exchange` needed)."""
-        return _command(cm, pm, data)
+    # The three below are the cached functions themselves, not methods calling them: a kiosk
+    # calls them for every exchange with the reader, and a call layer costs more than the look-up.
+    request = staticmethod(_command)
+    """``request(cm, pm, data=b"")``: the framed command, as :meth:`command` sends it, for a
+    caller that reads the ACK and the whole reply with :meth:`answer` (no :class:`Exchange`)."""
+
+    answer = staticmethod(_acked_reply)
+    """``answer(raw)``: parse an ACK and a whole reply frame that arrived together (a device that
+    answers at once); raises :class:`ProtocolError` for anything else."""
+
+    ACK: Final = _ACK
+    """What the host sends once it has the reply."""
 
     @staticmethod
     def ack() -> bytes:
-        """What the host sends once it has the reply."""
+        """What the host sends once it has the reply (:data:`ACK`)."""
         return _ACK
-
-    @staticmethod
-    def answer(raw: bytes) -> p.Reply:
-        """Parse an ACK and a whole reply frame that arrived together (a device that answers at
-        once); raises :class:`ProtocolError` for anything else."""
-        return _acked_reply(raw)
