@@ -6,6 +6,7 @@ with no host polling at all."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,41 @@ def test_a_note_times_out_in_escrow_with_no_host_polling_at_all() -> None:
     )
     assert host.poll() == "F0 EF 00 EF 04 ED EC"
     assert host.hex(0x17) == "F0 13"  # escrow time-out
+
+
+def test_a_poll_due_at_the_instant_of_a_stage_sees_the_note_between_its_two_steps() -> None:
+    """A host polling every 0.5 s from when the note went in: its polls fall on the very instant
+    the read ends (1.0) and the note lands in the cash box (2.5), each scheduled after that stage.
+    The stage runs first; the note's second step (entering escrow, being stacked) comes after the
+    poll, as with the note's life as a process: the poll at 1.0 hears nothing new (the escrow is
+    reported at 1.5, with the acceptance), the one at 2.5 hears the note still stacking."""
+    v, host = make()
+    host.start()
+    env = v.env
+    v.act("insert-note", "20")
+    replies: list[tuple[float, str | None]] = []
+
+    def poller() -> Generator[simpy.Event, None, None]:
+        for _ in range(7):
+            yield env.timeout(0.5)
+            replies.append((env.now, host.poll()))
+
+    env.process(poller())
+    env.run(until=4)
+    assert replies == [
+        (0.5, "F0 EF 00"),  # reading
+        (1.0, "F0"),  # read, not yet in escrow
+        (1.5, "F0 EF 03 CC"),  # in escrow (channel 3), and accepted: stacking
+        (2.0, "F0 EE 03 CC"),  # credited at 2.0, still stacking
+        (2.5, "F0 CC"),  # in the cash box, not yet stacked
+        (3.0, "F0 EB"),
+        (3.5, "F0"),
+    ]
+    assert v.log[2:] == [
+        (0, "note_inserted value=20 genuine=True"),
+        (0, "reading value=20"),
+        (1.0, "escrow channel=3"),
+        (1.5, "stacking channel=3"),
+        (2.0, "credit channel=3"),
+        (2.5, "stacked channel=3 cash_box=1"),
+    ]
