@@ -1,7 +1,9 @@
 """The fleet: every terminal known (running under the state dir, granted, or on record), sorted
 and filtered as you type, with a suite fanned out over the marked ones and each terminal's
 progress streaming into its row. Where the window reaches a terminal that answers, its open
-faults are read live from its ``status`` in the background; elsewhere they are its last record's."""
+faults are read live from its ``status`` in the background; elsewhere they are its last record's.
+A terminal whose agent answers late (``slow``) is probed again on its own, less often each time,
+until it answers (``up``) or stops accepting (``down``)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from tui.backend import TerminalRow, open_faults
@@ -30,6 +33,11 @@ LIVE_CONCURRENCY = 8
 LIVE_EVERY_S = 60.0
 REACHED = ("up", "slow")
 """Probe states of a terminal whose agent answers (``slow``: late, on an overloaded machine)."""
+REPROBE_FIRST_S = 5.0
+"""How long after a ``slow`` answer a terminal is probed again; each further ``slow`` doubles
+the wait, up to :data:`REPROBE_MAX_S` (a probe of a slow agent holds a connection for seconds:
+an overloaded machine is not hammered)."""
+REPROBE_MAX_S = 120.0
 
 
 class FleetScreen(Screen[None]):
@@ -89,6 +97,8 @@ class FleetScreen(Screen[None]):
         self.fan_out_running = False
         self._recorded: dict[str, TerminalRow] = {}  # rows as loaded, faults from the records
         self._live: dict[str, tuple[str, ...]] = {}  # open faults as the terminals reported them
+        self.reprobes: dict[str, tuple[Timer, float]] = {}
+        """Slow terminals to probe again: the timer, and the wait it was set for."""
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -127,6 +137,9 @@ class FleetScreen(Screen[None]):
         self.post_message(self.Loaded(rows))
 
     def on_fleet_screen_loaded(self, message: Loaded) -> None:
+        for timer, _ in self.reprobes.values():  # the rows are probed afresh
+            timer.stop()
+        self.reprobes.clear()
         self._recorded = {r.terminal: r for r in message.rows}
         reaches = self.wb.backend.refusal
         self._live = {t: f for t, f in self._live.items() if reaches(t) is None}
@@ -139,6 +152,9 @@ class FleetScreen(Screen[None]):
             ]
         )
         self.wb.fleet_loaded()
+        for r in message.rows:
+            if r.reachable == "slow":
+                self._reprobe_later(r.terminal)
         self.probe(
             [r.terminal for r in message.rows if r.reachable == "?"],
             [r.terminal for r in message.rows if r.reachable in REACHED],
@@ -159,6 +175,34 @@ class FleetScreen(Screen[None]):
 
         await asyncio.gather(*(one(t) for t in terminals))
         self.read_live(sorted(up))
+
+    def _reprobe_later(self, terminal: str) -> None:
+        """Probe a ``slow`` terminal again after a wait twice the last one's (the first
+        :data:`REPROBE_FIRST_S`, at most :data:`REPROBE_MAX_S`)."""
+        last = self.reprobes.pop(terminal, None)
+        if last is not None:
+            last[0].stop()
+        wait = REPROBE_FIRST_S if last is None else min(2 * last[1], REPROBE_MAX_S)
+        timer = self.set_timer(wait, lambda: self.reprobe(terminal), name=f"reprobe {terminal}")
+        self.reprobes[terminal] = (timer, wait)
+
+    def _reached(self, terminal: str, state: str) -> None:
+        """A probe's answer: a ``slow`` terminal is followed, one that answered or stopped
+        accepting is not (a ``down`` one shows its record's faults again, not what it said)."""
+        if state == "slow":
+            self._reprobe_later(terminal)
+            return
+        followed = self.reprobes.pop(terminal, None)
+        if followed is not None:
+            followed[0].stop()
+        if state not in REACHED:
+            self._back_to_record(terminal)
+
+    @work(group="reprobe")
+    async def reprobe(self, terminal: str) -> None:
+        """Probe one slow terminal again (its row says what it answered)."""
+        state = await self.wb.backend.probe(terminal)
+        self.post_message(self.Progress(terminal, reachable=state))
 
     def refresh_live(self) -> None:
         """Read the open faults again of every terminal that answered (every minute, and when
@@ -188,15 +232,22 @@ class FleetScreen(Screen[None]):
         await asyncio.gather(*(one(t) for t in reached))
 
     def on_fleet_screen_live(self, message: Live) -> None:
-        recorded = self._recorded.get(message.terminal)
         if message.faults is not None:
             self._live[message.terminal] = message.faults
             self.table.change(message.terminal, faults=message.faults, faults_live=True)
-        elif self._live.pop(message.terminal, None) is not None and recorded is not None:
-            self.table.change(message.terminal, faults=recorded.faults, faults_live=False)
+        else:
+            self._back_to_record(message.terminal)
+
+    def _back_to_record(self, terminal: str) -> None:
+        """The terminal's open faults are its last record's again (it no longer answers)."""
+        recorded = self._recorded.get(terminal)
+        if self._live.pop(terminal, None) is not None and recorded is not None:
+            self.table.change(terminal, faults=recorded.faults, faults_live=False)
 
     def on_fleet_screen_progress(self, message: Progress) -> None:
         self.table.change(message.terminal, **message.changes)
+        if "reachable" in message.changes:
+            self._reached(message.terminal, str(message.changes["reachable"]))
 
     # -- filter and sort ------------------------------------------------------------------------
     def action_filter(self) -> None:

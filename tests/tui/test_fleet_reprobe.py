@@ -1,0 +1,128 @@
+"""A terminal whose agent accepts but is late with its SSH ident shows ``slow``; the fleet probes
+it again on its own, waiting twice as long each time up to a cap, and its row goes ``up`` when
+the agent answers or ``down`` when it stops accepting, with no reload."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import replace
+
+import pytest
+from fake_backend import NOW, FakeBackend
+
+from tui.app import WorkbenchApp
+from tui.backend import TerminalRow
+from tui.screens import fleet
+from tui.widgets.fleet_table import FleetTable
+
+pytestmark = pytest.mark.timeout(30)
+SIZE = (130, 30)
+FIRST, CAP = 0.05, 0.2
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    async def wait() -> None:
+        while not condition():
+            await pilot.pause(0.02)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+def row(table: FleetTable, terminal: str) -> TerminalRow:
+    return next(r for r in table.rows if r.terminal == terminal)
+
+
+class Agents(FakeBackend):
+    """Agents whose probes answer what the test sets (``up`` unless set), each probe timed; the
+    terminals set are listed unprobed, as the live backend lists every terminal."""
+
+    def __init__(self, answers: dict[str, str], window_left_s: float | None = 2820.0) -> None:
+        super().__init__(window_left_s=window_left_s)
+        self.answers = answers
+        self.probed: dict[str, list[float]] = {}
+        self.loads = 0
+
+    def terminals(self) -> list[TerminalRow]:
+        self.loads += 1
+        rows = super().terminals()
+        return [replace(r, reachable="?") if r.terminal in self.answers else r for r in rows]
+
+    async def probe(self, terminal: str) -> str:
+        self.probed.setdefault(terminal, []).append(asyncio.get_running_loop().time())
+        return self.answers.get(terminal, "up")
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waits of tens of milliseconds instead of seconds (the rule is the same)."""
+    monkeypatch.setattr(fleet, "REPROBE_FIRST_S", FIRST)
+    monkeypatch.setattr(fleet, "REPROBE_MAX_S", CAP)
+
+
+def wait_of(app: WorkbenchApp, terminal: str) -> float | None:
+    """The wait the fleet set before it probes ``terminal`` again (None: not followed)."""
+    followed = app.fleet.reprobes.get(terminal)
+    return None if followed is None else followed[1]
+
+
+@pytest.mark.usefixtures("quick")
+async def test_slow_rows_are_probed_again_until_they_go_up_or_down() -> None:
+    backend = Agents({"KSK-0002": "slow", "KSK-0003": "slow"})
+    backend.faulty["KSK-0003"] = "display.panel_off"  # what it says while it answers
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        # the window's loading reloads the fleet once; then both are followed, ever less often
+        await until(
+            pilot,
+            lambda: (
+                backend.loads == 2
+                and row(table, "KSK-0003").faults_live  # read while it answers late
+                and wait_of(app, "KSK-0002") == CAP
+                and wait_of(app, "KSK-0003") == CAP
+            ),
+        )
+        assert row(table, "KSK-0002").reachable == row(table, "KSK-0003").reachable == "slow"
+        for terminal in ("KSK-0002", "KSK-0003"):  # the waits before its last two probes
+            *_, second_last, last = gaps(backend.probed[terminal])
+            assert second_last >= FIRST * 0.9 and last >= 2 * FIRST * 0.9
+        before = {t: len(backend.probed[t]) for t in ("KSK-0002", "KSK-0003")}
+
+        backend.answers.update({"KSK-0002": "up", "KSK-0003": "down"})  # one recovers, one dies
+        await until(
+            pilot,
+            lambda: (
+                row(table, "KSK-0002").reachable == "up"
+                and row(table, "KSK-0003").reachable == "down"
+            ),
+        )
+        assert backend.loads == 2  # nobody reloaded
+        assert app.fleet.reprobes == {}  # neither is followed any more
+        assert {t: len(backend.probed[t]) - n for t, n in before.items()} == {
+            "KSK-0002": 1,
+            "KSK-0003": 1,
+        }
+        # gone down: its record's faults again (none), not what it said while it answered
+        assert row(table, "KSK-0003").faults == () and not row(table, "KSK-0003").faults_live
+
+
+@pytest.mark.usefixtures("quick")
+async def test_a_terminal_that_stays_slow_is_probed_no_more_often_than_the_cap() -> None:
+    backend = Agents({"KSK-0001": "slow"}, window_left_s=None)  # no window: loaded once
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(backend.probed.get("KSK-0001", ())) >= 6)
+        assert backend.loads == 1
+        assert wait_of(app, "KSK-0001") == CAP
+        # timers never fire early, however busy the machine: each gap is at least its wait
+        waits = [FIRST, 2 * FIRST, CAP, CAP, CAP]
+        assert all(
+            gap >= wait * 0.9
+            for gap, wait in zip(gaps(backend.probed["KSK-0001"]), waits, strict=False)
+        ), gaps(backend.probed["KSK-0001"])
+        assert row(app.fleet.table, "KSK-0001").reachable == "slow"
