@@ -92,9 +92,8 @@ class BillValidatorCheck(Diagnostic):
             return
         async with ctx.links.serial(path) as link:
             host = SspHost(link, ctx.timeout_s)
-            t0 = asyncio.get_running_loop().time()
             await host.sync()
-            report.measure("sync_round_trip", (asyncio.get_running_loop().time() - t0) * 1000, "ms")
+            report.measure("sync_round_trip", host.round_trip_s * 1000, "ms")
             unit = UnitData.decode(await host.ok(Command.UNIT_DATA))
             report.measure("firmware", unit.firmware)
             report.measure("protocol_version", unit.protocol_version)

@@ -12,6 +12,7 @@ then on every command but SYNC travels encrypted (:mod:`devices.protocols.essp`)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from devices.protocols.essp import DEFAULT_FIXED_KEY, HostCrypto
@@ -55,6 +56,9 @@ class SspHost:
         self.retries = retries
         """Times the same packet is sent again before the validator is called silent."""
         self.driver = SspMaster(address, fixed_key)
+        self.round_trip_s = 0.0
+        """Seconds from the last command's first try to its answer (the replies still owed to
+        its earlier tries, read after, are not counted)."""
 
     @property
     def crypto(self) -> HostCrypto | None:
@@ -64,9 +68,12 @@ class SspHost:
     async def _ask(self, code: int, exchange: Exchange[SspAnswer], retries: int) -> SspAnswer:
         """The answer to the packet just made, sent again (same sequence flag) on each timeout;
         :class:`LinkTimeout` once every try went unanswered."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         for attempt in range(retries + 1):
             try:
                 answer = await ask(self.link, exchange, self.timeout)
+                self.round_trip_s = loop.time() - started
             except LinkTimeout:
                 if attempt == retries:
                     raise LinkTimeout(

@@ -38,7 +38,8 @@ async def test_a_validator_that_answers_late_is_not_a_fault(kiosk: Kiosk) -> Non
         kiosk.terminal.remove_toxic("bill_validator", "busy")
     assert [(r.status, r.suspect) for r in late.values()] == [("pass", None)] * 2, late
     bv = late["bill_validator"].measurements
-    assert bv["sync_round_trip"]["value"] >= LATE_MS  # it did answer late
+    # it did answer late, and the round trip is to its answer, not to the last late reply read
+    assert LATE_MS <= bv["sync_round_trip"]["value"] < LATE_MS + 1.5 * TIMEOUT_S * 1000
     assert bv["serial_number"] == clean["bill_validator"].measurements["serial_number"]
     in_box = [r["cash_box"].measurements["notes_in_cash_box"] for r in (clean, late)]
     assert in_box[0] == in_box[1]
