@@ -63,9 +63,9 @@ class _Stage(Timeout):
     speed too), with its one callback in place and ``Environment.schedule``'s push written out:
     SimPy's queue and event counter, as :mod:`workbench.waits` reads them under the pinned
     ``simpy>=4.1,<5``. Every stage of every note is made so: three calls, against six for a
-    timeout, a callback appended and a closure, and one call fewer when it runs. The callback is
-    the plain function :func:`_run`, as a plain function is what a wait in place processes
-    where it stands (a bound method would be a process to resume)."""
+    timeout, its schedule and a closure appended as its callback; it runs in two, as before. The
+    callback is the plain function :func:`_run`, as a plain function is what a wait in place
+    processes where it stands (a bound method would be a process to resume)."""
 
     def __init__(
         self, env: Environment, delay: float, step: Callable[[Note], None], note: Note
