@@ -109,8 +109,13 @@ class Printer(StreamDevice[PrinterSettings]):
         self._online = True
         self._unknown = Throttle("unknown_command", "unknown_commands_suppressed")
         self._whole = WholeChunks()
-        self._condition: tuple[tuple[object, ...], st.Condition] = ((), st.Condition())
-        """The last condition worked out, and the FEED button and faults it was worked out from."""
+        self._condition: tuple[tuple[object, ...], st.Condition, tuple[bytes, ...]] = (
+            (),
+            st.Condition(),
+            _realtime_answers(st.Condition()),
+        )
+        """The last condition worked out, the FEED button and faults it was worked out from, and
+        its answers to ``DLE EOT 0-4``."""
         self.mechanism.check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -131,8 +136,18 @@ class Printer(StreamDevice[PrinterSettings]):
         function of the active faults and the FEED button, worked out again when they change."""
         key = (self.state.feeding, *self.active)
         if key != self._condition[0]:
-            self._condition = (key, self._sensed())
+            cond = self._sensed()
+            self._condition = (key, cond, _realtime_answers(cond))
         return self._condition[1]
+
+    def realtime_status(self, n: int) -> bytes:
+        """The answer to ``DLE EOT n`` (n 1-4): ``st.realtime_status(self.condition(), n)``,
+        remembered with the condition (a kiosk asks twice a customer; condition() inlined)."""
+        key = (self.state.feeding, *self.active)
+        if key != self._condition[0]:
+            cond = self._sensed()
+            self._condition = (key, cond, _realtime_answers(cond))
+        return self._condition[2][n]
 
     def _sensed(self) -> st.Condition:
         out, cover, feeding = self.has(PAPER_OUT), self.has(COVER_OPEN), self.state.feeding
@@ -309,9 +324,7 @@ class Printer(StreamDevice[PrinterSettings]):
         or the head due for cleaning, :meth:`status` always), so the sensors trip on the same
         receipt as with the bytes and a receipt costs no SimPy event."""
         self.mechanism.advance(mm, rows)
-        self.state.cuts += 1
-        if receipt:
-            self._keep(receipt)
+        self.cut_receipt(receipt)
 
     # -- the data path -------------------------------------------------------------------------------
     def handle(self, msg: p.Message, session: PrinterSession) -> bytes:
@@ -336,8 +349,11 @@ class Printer(StreamDevice[PrinterSettings]):
 
     def print_whole(self, data: bytes) -> bool:
         """Print a whole chunk of print data (a receipt sent in one write) through its layout,
-        worked out once and remembered (:mod:`devices.printer_layout`); False (nothing done) when
-        it cannot go in one piece, and the caller goes message by message."""
+        worked out once and remembered (:mod:`devices.printer_layout`), when the printer is
+        online with nothing held; False (nothing done) when it cannot go in one piece, and the
+        caller goes message by message."""
+        if self._buffer.queue or not self._online or len(data) < p.MEMO_MIN:
+            return False
         return self._whole.print(self, data)
 
     def _print(self, msg: p.Message) -> None:
@@ -350,13 +366,11 @@ class Printer(StreamDevice[PrinterSettings]):
             self.record("drawer_kick", pin=5 if msg.n in (1, 49) else 2)
 
     def cut_receipt(self, receipt: str) -> None:
-        """The cutter cut: counted, and a receipt with text on it kept."""
+        """The cutter cut: counted, and a receipt with text on it kept (the recent ones) and
+        recorded with its text."""
         self.state.cuts += 1
-        if receipt:
-            self._keep(receipt)
-
-    def _keep(self, receipt: str) -> None:
-        """A receipt was cut: kept (the recent ones) and recorded with its text."""
+        if not receipt:
+            return
         self.receipts.append(receipt)
         self.receipts_printed += 1
         if self.log_limit is not None and len(self.receipts) > 2 * self.log_limit:
@@ -371,6 +385,11 @@ class Printer(StreamDevice[PrinterSettings]):
         while self._buffer and self._online:
             self._print(self._buffer.pop())
         self.settle()
+
+
+def _realtime_answers(cond: st.Condition) -> tuple[bytes, ...]:
+    """The answers to ``DLE EOT 0-4`` in ``cond`` (0 has none)."""
+    return tuple(st.realtime_status(cond, n) for n in range(5))
 
 
 def _modelled(msg: p.Block) -> bool:

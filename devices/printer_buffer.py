@@ -26,12 +26,14 @@ class ReceiveBuffer:
     def __init__(self, state: PrinterState, size: int) -> None:
         self.state = state
         self.size = size
-        self._queue: deque[p.Message] = deque()
+        self.queue: deque[p.Message] = deque()
+        """The messages held, oldest first (read, never changed, by the printer's one-piece
+        path, which asks whether anything is held without a call)."""
         self._discards = Throttle("data_discarded", "data_discards_suppressed")
 
     def __bool__(self) -> bool:
         """Whether anything is held."""
-        return bool(self._queue)
+        return bool(self.queue)
 
     def hold(self, msg: p.Message, device: Device[Any]) -> None:
         """Keep ``msg`` for later, or lose it (recorded on ``device``) when it does not fit."""
@@ -39,18 +41,18 @@ class ReceiveBuffer:
         if self.state.queued_bytes + size > self.size:
             self._discards.note(device, DISCARDS_PER_SECOND, size, bytes=size)
             return
-        self._queue.append(msg)
+        self.queue.append(msg)
         self.state.queued_bytes += size
 
     def pop(self) -> p.Message:
         """The oldest held message, taken out to be printed."""
-        msg = self._queue.popleft()
+        msg = self.queue.popleft()
         self.state.queued_bytes -= _size(msg)
         return msg
 
     def clear(self) -> None:
         """Drop everything held (cleared by the host, or power-cycled)."""
-        self._queue.clear()
+        self.queue.clear()
         self.state.queued_bytes = 0
 
 

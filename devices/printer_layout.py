@@ -23,12 +23,11 @@ class WholeChunks:
         """Chunks seen not to be plain print data (:meth:`print` leaves them alone)."""
 
     def print(self, printer: Printer, data: bytes) -> bool:
-        """Print ``data`` on ``printer`` through its layout when the printer is online with
-        nothing held, the chunk only lays out, and the roll cannot run out inside it; False
-        (nothing done) otherwise, and the caller goes message by message. When no sensor can
-        trip inside it, the paper and head sums are done here in one loop."""
-        if printer.holding or not printer.online or len(data) < p.MEMO_MIN:
-            return False
+        """Print ``data`` on ``printer`` (online, nothing held, ``data`` at least
+        :data:`escpos.MEMO_MIN` bytes: :meth:`Printer.print_whole` asks) through its layout when
+        the chunk only lays out and the roll cannot run out inside it; False (nothing done)
+        otherwise, and the caller goes message by message. When no sensor can trip inside it,
+        the paper and head sums are done here in one loop."""
         page = printer.page
         layout = page.known_layout(data)
         if layout is None:
@@ -44,7 +43,7 @@ class WholeChunks:
                 return False
         s, settings = printer.state, printer.settings
         margin = 1e-6  # the step-by-step sums may differ from the total in the last bits
-        left = printer.paper_mm - layout.mm
+        left = printer.mechanism.paper_mm - layout.mm
         if left <= margin:  # the roll may run out inside it (offline: the rest is held)
             return False
         page.adopt(layout.end)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from devices.base import Session
 from devices.protocols import escpos as p
 from devices.protocols import escpos_status as st
+from devices.protocols.escpos_messages import DLE
+from devices.protocols.escpos_realtime import quiet
 
 if TYPE_CHECKING:
     from devices.printer import Printer
@@ -34,6 +36,12 @@ def acted_on_arrival(cmd: p.Command) -> bool:
 class PrinterSession(Session):
     """One host connection: its own parser over the shared printer; automatic status back goes
     out through the writer the pty attaches."""
+
+    whole_writes = True
+    """Between commands, answer a lone ``DLE EOT n`` from the printer's condition and send a
+    write without real-time commands straight to the parser (or the remembered layout) without
+    the scanner (:meth:`feed`); False sends every write through the scanner, as a test's twin
+    does."""
 
     def __init__(self, printer: Printer) -> None:
         self.printer = printer
@@ -63,12 +71,16 @@ class PrinterSession(Session):
         Real-time commands are acted on where they end in ``data`` (the parser reads the same
         bytes as it always does), so a host polling ``DLE EOT`` gets its answer even while the
         parser sits inside a long image or block."""
-        n = _STATUS_QUERIES.get(data)
-        if n is not None and not self.parser.pending and not self.scanner.pending:
-            # A lone DLE EOT n between commands: the parser would read it as a command acted on
-            # as it arrived and do nothing more with it, so only its answer is left to give (what
-            # realtime() and answer() give a DLE EOT n).
-            return st.realtime_status(self.printer.condition(), n)
+        if self.whole_writes and not self.parser.held and not self.scanner.held:
+            # Between commands, as a kiosk writes: its status queries and its receipts.
+            n = _STATUS_QUERIES.get(data)
+            if n is not None:
+                # A lone DLE EOT n: the parser would read it as a command acted on as it arrived
+                # and do nothing more with it, so only its answer is left to give (what
+                # realtime() and answer() give a DLE EOT n).
+                return self.printer.realtime_status(n)
+            if DLE not in data or quiet(data):  # the scanner would find and hold nothing
+                return b"" if self.printer.print_whole(data) else self._messages(data)
         out = b""
         start = 0
         for end, cmd in self.scanner.scan(data):
@@ -78,8 +90,12 @@ class PrinterSession(Session):
         return out + self._parse(data[start:] if start else data)
 
     def _parse(self, data: bytes) -> bytes:
-        if not self.parser.pending and self.printer.print_whole(data):
+        if not self.parser.held and self.printer.print_whole(data):
             return b""  # a whole chunk of print data, parsed and laid out before
+        return self._messages(data)
+
+    def _messages(self, data: bytes) -> bytes:
+        """``data`` through the parser, each message acted on; the answers to give."""
         out = b""
         handle = self.printer.handle
         for msg in self.parser.feed(data):

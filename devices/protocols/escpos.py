@@ -125,27 +125,29 @@ class Parser:
     """
 
     def __init__(self) -> None:
-        self._buf = bytearray()
+        self.held = bytearray()
+        """The bytes held back waiting for the rest of a command (empty between commands); read,
+        never changed, by a session that asks whether the parser is idle without a call."""
         self._need = 0
         """Bytes the held-back command needs in all (0 when unknown): no re-parsing before."""
 
     @property
     def pending(self) -> int:
         """Bytes held back waiting for the rest of a command."""
-        return len(self._buf)
+        return len(self.held)
 
     def feed(self, data: bytes) -> list[Message]:
         """Parse ``data`` (after whatever was held back) into complete messages."""
-        if self._buf:
-            self._buf += data
-            if len(self._buf) < self._need:
+        if self.held:
+            self.held += data
+            if len(self.held) < self._need:
                 return []
-            buf = bytes(self._buf)
+            buf = bytes(self.held)
         else:
             buf = bytes(data)
             memo = _MEMO.get(buf) if MEMO_MIN <= len(buf) <= _MEMO_MAX else None
             if memo is not None:  # the same whole chunk again (a kiosk's receipt template)
-                self._buf = bytearray(buf[memo[1] :])
+                self.held = bytearray(buf[memo[1] :])
                 self._need = _needed(buf, memo[1]) if memo[1] < len(buf) else 0
                 return list(memo[0])
         out: list[Message] = []
@@ -155,10 +157,10 @@ class Parser:
                 _MEMO.clear()
             _MEMO[buf] = (tuple(out), pos)
         if pos < len(buf):
-            self._buf = bytearray(buf[pos:])
+            self.held = bytearray(buf[pos:])
             self._need = _needed(buf, pos)
         else:
-            self._buf = bytearray()
+            self.held = bytearray()
         return out
 
 

@@ -59,26 +59,36 @@ def _scan(buf: bytes, held: int) -> tuple[tuple[tuple[int, Command], ...], bytes
     return tuple(found), b""
 
 
+@lru_cache(maxsize=256)
+def quiet(data: bytes) -> bool:
+    """Whether ``data``, scanned from an idle scanner, holds no real-time command and ends in
+    nothing that may still become one: scanning it would find nothing and hold nothing. Pure, so
+    remembered (a receipt's mode bytes may hold a DLE, such as ``ESC ! 0x10``)."""
+    return _scan(data, 0) == ((), b"")
+
+
 class RealtimeScanner:
     """Finds ``DLE EOT n`` (n 1-4), ``DLE ENQ n`` (n 1-2), ``DLE DC4 1 m t`` and ``DLE DC4 8``
     (clear buffers) anywhere in the bytes a printer receives, split across chunks anywhere, the
     way a real printer's receive side does before its command parser sees them."""
 
     def __init__(self) -> None:
-        self._held = b""
+        self.held = b""
+        """The end of the last bytes, which may still become a real-time command (empty when it
+        cannot); read, never changed, by a session that asks without a call."""
 
     def scan(self, data: bytes) -> Sequence[tuple[int, Command]]:
         """Each real-time command that ends in ``data``, with the offset just past its end."""
-        if not self._held and DLE not in data:
+        if not self.held and DLE not in data:
             return ()
-        found, self._held = _scan(self._held + data, len(self._held))
+        found, self.held = _scan(self.held + data, len(self.held))
         return found
 
     @property
     def pending(self) -> bool:
         """Whether the end of the last bytes may still become a real-time command."""
-        return bool(self._held)
+        return bool(self.held)
 
     def reset(self) -> None:
         """Forget a partly received command (a power cycle)."""
-        self._held = b""
+        self.held = b""

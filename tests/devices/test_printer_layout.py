@@ -29,6 +29,8 @@ CHUNKS: list[bytes] = [
     RECEIPTS[2][:200] + STATUS + RECEIPTS[2][200:],  # a status query inside the receipt
     b"\x1b*\x21\x02\x00" + bytes(6) + b"\n" + RECEIPTS[0],  # a bit image, then a receipt
     RECEIPTS[0][300:],  # the rest of chunk 4: the receipt written in two pieces
+    b"\x1b!\x10",  # ESC ! 0x10 (double height): its DLE may begin a real-time command
+    b"\x04\x01" + RECEIPTS[1],  # and here it did: DLE EOT 1 across two writes, then a receipt
 ]
 ACTIONS = ["open-cover", "close-cover", "refill-paper", "clean-head"]
 
@@ -72,7 +74,7 @@ def same(a: Printer, b: Printer) -> None:
 def message_by_message(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every write through the scanner, the parser and the page model, message by message."""
     monkeypatch.setattr(Printer, "print_whole", lambda self, data: False)
-    monkeypatch.setattr(printer_session, "_STATUS_QUERIES", {})
+    monkeypatch.setattr(printer_session.PrinterSession, "whole_writes", False)
 
 
 def test_receipts_in_one_write_print_as_message_by_message_through_near_end_and_out(

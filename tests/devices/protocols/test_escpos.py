@@ -286,3 +286,22 @@ def test_maintenance_counter_request_and_reply() -> None:
         with pytest.raises(ProtocolError):
             s.parse_counter_reply(bad)
     assert s.parse_block_reply(s.block_reply("TM-T88V")) == "TM-T88V"
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=6),
+            st.sampled_from([b"\x10", b"\x10\x04", b"\x10\x04\x01", b"\x10\x14", b"\x1b!\x10"]),
+            st.sampled_from([b"\x10\x05\x02", b"\x10\x14\x01\x00\x03", p.CLEAR_BUFFERS[:6]]),
+        ),
+        max_size=6,
+    ).map(b"".join)
+)
+def test_quiet_is_a_scan_that_finds_and_holds_nothing(data: bytes) -> None:
+    from devices.protocols.escpos_realtime import quiet
+
+    scanner = p.RealtimeScanner()
+    found = scanner.scan(data)
+    assert quiet(data) == (not found and not scanner.pending)
