@@ -36,7 +36,7 @@ from devices.bill_validator_state import (
 from devices.cash_box import CashBox
 from devices.note_path import NotePath
 from devices.protocols.essp import UnitKeys
-from devices.protocols.ssp_messages import Counters, Event, PollEvent, SetupData
+from devices.protocols.ssp_messages import POLL_REPLIES, Counters, Event, PollEvent, SetupData
 from devices.protocols.ssp_slave import SlaveLink
 from devices.protocols.ssp_unit import UnitCommands
 from workbench.faults import FaultMode
@@ -154,8 +154,10 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         """HOLD from the host: keep the note in escrow, restarting the escrow time-out."""
         return self.path.host_hold()
 
-    def poll(self) -> list[PollEvent]:
-        """Answer a POLL: accept a note whose escrow the host has seen, then drain the events."""
+    def poll_reply(self, params: bytes = b"") -> bytes:
+        """Answer a POLL: accept a note whose escrow the host has seen, then drain the events;
+        the reply's data (OK, then the events). The command table runs it as POLL's function
+        (``params``: POLL has none), so a poll is one call here, encoding included."""
         state, path = self.state, self.path
         state.last_contact = self.env.now
         note = path.note
@@ -178,7 +180,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
             events.append(_DISABLED)
         if in_escrow:
             path.mark_reported()
-        return events
+        return POLL_REPLIES[tuple(events)]
 
     # -- notes offered -------------------------------------------------------------------------
     def channel_of(self, value: int) -> int | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator, Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -23,14 +22,6 @@ from devices.usage_settings import UsageSettings, UsageStats
 from workbench.errors import ProtocolError
 
 __all__ = ["CashPayment"]
-
-
-@lru_cache(maxsize=512)
-def _poll_events(payload: bytes) -> tuple[sm.PollEvent, ...]:
-    try:
-        return tuple(sm.decode_poll_events(payload))
-    except ProtocolError:
-        return ()
 
 
 _CREDIT, _STACKED, _REJECTED, _SLAVE_RESET = (
@@ -84,6 +75,19 @@ class CashPayment:
             answer = self._ask_validator(self._validator.request(code, params))
         return answer
 
+    def _poll(self) -> tuple[sm.PollEvent, ...]:
+        """The events of one POLL (none: silence, a reply not OK, or one the host cannot read)."""
+        status, events = self._validator.poll(self._sessions["bill_validator"].feed)
+        return events if status == _OK else self._not_polled(status)
+
+    def _not_polled(self, status: int | None) -> tuple[sm.PollEvent, ...]:
+        """The events after a POLL answered ``status``, not OK: none, unless the unit asked for a
+        key (as :meth:`_ssp` does: negotiate, then POLL again, encrypted)."""
+        if status != _KEY_NOT_SET or not self._negotiate():
+            return ()
+        status, events = self._validator.poll(self._sessions["bill_validator"].feed)
+        return events if status == _OK else ()
+
     def _ask_validator(self, request: bytes) -> SspAnswer | None:
         """The answer to a frame already made (:meth:`_ssp` does the same for a command)."""
         raw = self._sessions["bill_validator"].feed(request)
@@ -134,8 +138,7 @@ class CashPayment:
             # The events left from before are not this customer's, but a SLAVE RESET among
             # them, on a unit set up before, says it rebooted since the last customer (a power
             # cycle, a staff reset): its channels are inhibited again, so set it up afresh.
-            left = self._ssp(_POLL)
-            events = _poll_events(left[1]) if left is not None and left[0] == _OK else ()
+            events = self._poll()
             if set_up and any(event.code == _SLAVE_RESET for event in events):
                 self._validator_ready = self._validator_setup()
                 answer = self._ssp(sm.Command.ENABLE) if self._validator_ready else None
@@ -166,16 +169,19 @@ class CashPayment:
 
     def _follow_note(self) -> Generator[simpy.Event, Any, str]:
         """Poll until the note is stacked or returned; ``credit``, ``rejected`` or a failure."""
-        s = self.settings
-        deadline = self.env.now + s.note_timeout_s
+        s, env, host = self.settings, self.env, self._validator
+        feed = self._sessions["bill_validator"].feed
+        deadline = env.now + s.note_timeout_s
         credit = False
-        while self.env.now < deadline:
+        while env.now < deadline:
             if (wait := self._wait(s.poll_interval_s)) is not None:
                 yield wait
-            answer = self._ssp(_POLL)
-            if answer is None or answer[0] != _OK:
-                continue
-            for event in _poll_events(answer[1]):
+            # The host's whole POLL exchange in one call (the hot path of a cash customer:
+            # about 10 polls); what _poll does.
+            status, events = host.poll(feed)
+            if status != _OK:
+                events = self._not_polled(status)
+            for event in events:
                 code = event.code
                 if code == _CREDIT:
                     credit = True

@@ -190,18 +190,23 @@ class PollEvent(NamedTuple):
 
 def encode_poll(events: Iterable[PollEvent]) -> bytes:
     """A POLL reply's data: 0xF0 then the events in order of occurrence."""
-    key = tuple(events)
-    data = _POLL_REPLIES.get(key)
-    if data is None:
-        data = bytes([Response.OK]) + b"".join(e.encode() for e in key)
-        if len(_POLL_REPLIES) >= 256:
-            _POLL_REPLIES.clear()
-        _POLL_REPLIES[key] = data
-    return data
+    return POLL_REPLIES[tuple(events)]
 
 
-_POLL_REPLIES: dict[tuple[PollEvent, ...], bytes] = {}
-"""POLL reply data by its events (a unit repeats a few combinations all day)."""
+class _PollReplies(dict[tuple[PollEvent, ...], bytes]):
+    """POLL reply data by its events, made on first use (a unit repeats a few combinations all
+    day). A subscript, not ``get``: a hit is one lookup in C, with no call."""
+
+    def __missing__(self, events: tuple[PollEvent, ...]) -> bytes:
+        data = bytes([Response.OK]) + b"".join(e.encode() for e in events)
+        if len(self) >= 256:
+            self.clear()
+        self[events] = data
+        return data
+
+
+POLL_REPLIES = _PollReplies()
+""":func:`encode_poll` by a tuple of events: ``POLL_REPLIES[events]`` is that reply's data."""
 
 
 def decode_poll_events(payload: bytes) -> list[PollEvent]:

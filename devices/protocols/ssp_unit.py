@@ -22,13 +22,11 @@ from devices.protocols.essp import DEFAULT_FIXED_KEY, STEX, StaleCount, UnitKeys
 from devices.protocols.ssp_messages import (
     Command,
     Counters,
-    PollEvent,
     Response,
     SetupData,
     UnitData,
     channels_of_mask,
     encode_channel_values,
-    encode_poll,
     encode_serial,
     parse_command,
     reply,
@@ -70,7 +68,10 @@ class ValidatorUnit(Protocol):
 
     def last_reject_code(self) -> int: ...
 
-    def poll(self) -> list[PollEvent]: ...
+    def poll_reply(self, params: bytes) -> bytes:
+        """POLL's reply data: OK, then the events since the last poll and the ongoing states
+        (:func:`~devices.protocols.ssp_messages.encode_poll`); the command's function itself."""
+        ...
 
     def reset(self) -> None: ...
 
@@ -150,7 +151,7 @@ class UnitCommands:
             ),
             Command.DISPLAY_ON: (0, 0, lambda p: run(lambda: u.set_display(True))),
             Command.DISPLAY_OFF: (0, 0, lambda p: run(lambda: u.set_display(False))),
-            Command.POLL: (0, 0, lambda p: encode_poll(u.poll())),
+            Command.POLL: (0, 0, u.poll_reply),  # every poll: no frame in between
             Command.REJECT: (0, 0, lambda p: ok_if(u.host_reject)),
             Command.HOLD: (0, 0, lambda p: ok_if(u.host_hold)),
             Command.DISABLE: (0, 0, disable),

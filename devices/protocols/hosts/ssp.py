@@ -11,18 +11,25 @@ command and kept for a retry, SYNC resetting it, replies from this address only,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from devices.protocols import essp
 from devices.protocols.hosts import Exchange
 from devices.protocols.ssp import Deframer, Packet, decode_frame, encode_frame
-from devices.protocols.ssp_messages import Command, Response, command, parse_reply
+from devices.protocols.ssp_messages import (
+    Command,
+    PollEvent,
+    Response,
+    command,
+    decode_poll_events,
+    parse_reply,
+)
 from workbench.errors import ProtocolError
 
 NEGOTIATION = frozenset({Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE})
 """Commands that set up eSSP: never themselves answered KEY NOT SET."""
 
-_SYNC = int(Command.SYNC)
+_SYNC, _POLL, _OK = int(Command.SYNC), int(Command.POLL), int(Response.OK)
 _NEGOTIATION = frozenset(int(c) for c in NEGOTIATION)
 """SYNC and the negotiation's codes as plain ints (looked at for every command)."""
 SYNC_ANSWER = bytes([Response.OK])
@@ -30,6 +37,10 @@ SYNC_ANSWER = bytes([Response.OK])
 
 SspAnswer = tuple[int, bytes]
 """The generic response code and the payload after it."""
+PollAnswer = tuple[int | None, tuple[PollEvent, ...]]
+"""A POLL's generic response code (None: no answer, or one the host cannot read) and, when it is
+OK, its events in order (none when they cannot be read)."""
+_UNANSWERED: PollAnswer = (None, ())
 
 REPLY_TIMEOUT_S = 0.5
 """How long a host waits for the reply to one packet before it sends the same packet again."""
@@ -54,6 +65,40 @@ def _plain_reply(frame: bytes) -> tuple[int, SspAnswer]:
     return packet.address, parse_reply(packet.data)
 
 
+def _poll_answer(answer: SspAnswer) -> PollAnswer:
+    """What a POLL's answer says: its code and, when OK, the events of its payload."""
+    status, payload = answer
+    if status != _OK:
+        return status, ()
+    try:
+        return status, tuple(decode_poll_events(payload))
+    except ProtocolError:
+        return status, ()
+
+
+class _PollReplies(dict[bytes, PollAnswer]):
+    """Plain POLL reply frames read by :meth:`SspMaster.poll`, by their bytes, made on first use
+    as :meth:`SspMaster.answer` reads them (a pure function of the bytes for one address: its
+    memo holds the same); a subscript, so a reply seen before costs one lookup and no call."""
+
+    def __init__(self, address: int) -> None:
+        super().__init__({b"": _UNANSWERED})  # silence
+        self.address = address
+
+    def __missing__(self, frame: bytes) -> PollAnswer:
+        try:
+            address, answer = _plain_reply(frame)
+        except ProtocolError:
+            read = _UNANSWERED
+        else:
+            read = _UNANSWERED if address != self.address else _poll_answer(answer)
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+            self[b""] = _UNANSWERED
+        self[frame] = read
+        return read
+
+
 class SspMaster:
     """The host side of one SSP link (address ``address``), plain or encrypted."""
 
@@ -70,6 +115,11 @@ class SspMaster:
         """Plain command frames by flag, code and parameters (the address is the link's)."""
         self._answers: dict[bytes, SspAnswer] = {}
         """Plain reply frames from this address, read (a host sees a handful all day)."""
+        self._poll_frames = tuple(
+            (_plain_frame(seq, address, _POLL, b""), None) for seq in (False, True)
+        )
+        """POLL's two plain frames by flag, each with no crypto, as :attr:`_last` keeps them."""
+        self._polls = _PollReplies(address)
 
     def command(self, code: int, params: bytes = b"") -> Exchange[SspAnswer]:
         """A new command (SYNC resets the sequence; anything else toggles it). Sealed when a
@@ -169,6 +219,25 @@ class SspMaster:
                 self._answers.clear()
             self._answers[frame] = answer
         return answer
+
+    def poll(self, feed: Callable[[bytes], bytes]) -> PollAnswer:
+        """One POLL exchange through ``feed`` (the unit's byte session: a frame in, the reply
+        bytes out): the frame :meth:`command` would send, the reply read as :meth:`answer` reads
+        it, and its events. A host polls all day, so in the clear this is the whole exchange in
+        one call: the flag toggled, one of POLL's two frames, and the reply's bytes looked up
+        among those read before (``tests/devices/test_ssp_host_poll.py`` holds it to
+        :meth:`request` and :meth:`answer`)."""
+        if self.crypto is not None:  # sealed: the frame and the reply differ every time
+            raw = feed(self.request(_POLL))
+            if not raw:
+                return _UNANSWERED
+            try:
+                return _poll_answer(self.answer(raw))
+            except ProtocolError:
+                return _UNANSWERED
+        seq = self._seq = not self._seq
+        self._last = last = self._poll_frames[seq]
+        return self._polls[feed(last[0])]
 
     # -- eSSP ---------------------------------------------------------------------------------
     def negotiation(self) -> Iterator[tuple[int, Exchange[SspAnswer]]]:
