@@ -168,7 +168,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         events, state.events = state.events, []
         # The ongoing states a real unit repeats at every poll, after the one-shot events.
         if note is not None:
-            ongoing = _PHASE_STATES.get(note.phase)
+            ongoing = _PHASE_STATES[note.phase]
             if ongoing is not None and ongoing not in events:
                 events.append(ongoing)
         active = self.active
@@ -349,12 +349,19 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         return out
 
 
-_PHASE_STATES = {
-    "reading": PollEvent(Event.READ, 0),
-    "stacking": PollEvent(Event.STACKING),
-    "rejecting": PollEvent(Event.REJECTING),
-}
-"""The ongoing state a note in the path shows at every poll, by its phase."""
+class _PhaseStates(dict[str, PollEvent | None]):
+    """A mapping whose missing keys read None: a subscript, no ``get`` call, at every poll."""
+
+    def __missing__(self, phase: str) -> None:
+        return None
+
+
+_PHASE_STATES = _PhaseStates(
+    reading=PollEvent(Event.READ, 0),
+    stacking=PollEvent(Event.STACKING),
+    rejecting=PollEvent(Event.REJECTING),
+)
+"""The ongoing state a note in the path shows at every poll, by its phase (None: escrow, a jam)."""
 _FAULT_STATES = (
     (UNSAFE_JAM, PollEvent(Event.UNSAFE_JAM)),
     (SAFE_JAM, PollEvent(Event.SAFE_JAM)),
@@ -365,13 +372,14 @@ _FAULT_STATES = (
 _DISABLED = PollEvent(Event.DISABLED)
 
 
-class BillValidatorSession(Session):
-    """One host connection: an SSP slave link at address 0 in front of the validator."""
+class BillValidatorSession(SlaveLink, Session):
+    """One host connection: the SSP slave link at address 0 in front of the validator. The session
+    is the link, so that a poll costs one call here and the unit's own function."""
 
     def __init__(self, device: BillValidator) -> None:
-        self.device = device
         commands = device.commands
-        self.link = SlaveLink(0, device.handle, commands.is_sync, commands.direct)
+        super().__init__(0, device.handle, commands.is_sync, commands.direct)
+        self.device = device
         self._generation = device.state.generation
 
     def feed(self, data: bytes) -> bytes:
@@ -380,10 +388,22 @@ class BillValidatorSession(Session):
         state = device.state
         if state.generation != self._generation:
             self._generation = state.generation
-            self.link.restart()
+            self.restart()
         if device.commands.out_of_service:
-            self.link.forget_reply()  # out of service is silent, to retries too
-            return self.link.feed(data)
-        # In service and responsive, the unit answers: the link runs a new plain command's
-        # function straight away.
-        return self.link.feed(data, device.responsive())
+            self.forget_reply()  # out of service is silent, to retries too
+            return SlaveLink.feed(self, data)
+        # A whole plain frame the link knows, carrying a new command (not a retry: a SYNC, the
+        # command after one, or the other flag; see SlaveLink._answer), runs the command's
+        # function straight away when the unit answers, as its handler would run it.
+        if data.__class__ is bytes and not self.deframer.in_frame:  # (a bytearray: byte loop)
+            known = self.known[data]
+            if (
+                known is not None
+                and known.function is not None
+                and (known.sync or self.after_sync or known.seq != self.last_seq)
+                and device.responsive()
+            ):
+                reply = known.function(known.params)
+                self.last_seq, self.last_reply, self.after_sync = known.seq, reply, known.sync
+                return known.replies[reply]
+        return SlaveLink.feed(self, data)

@@ -9,12 +9,14 @@ tolerant ITL unit, that command is taken as new. Frames with a bad CRC, or for a
 get no answer.
 
 A host writes one whole frame at a time and repeats a handful of them all day (POLL with either
-flag, ENABLE, DISABLE), so the link remembers what each whole plain frame is by its bytes: for
-this address or not, its flag, its command data, whether it is a SYNC, and the function that
-answers it when the handler resolves plain commands (:attr:`SlaveLink.direct`). A new command
-in such a frame then costs one dictionary lookup and the command's own function; anything else
-(a retry, a frame in pieces, a bad CRC, an eSSP packet, a unit that does not answer) takes the
-general path, with the same outcome.
+flag, ENABLE, DISABLE), so the link remembers what each whole plain frame is by its bytes
+(:attr:`SlaveLink.known`): for this address or not, its flag, its command data, whether it is a
+SYNC, the function that answers it when the handler resolves plain commands
+(:attr:`SlaveLink.direct`), and the reply frames made for it. A unit's session that is such a
+link and knows its unit answers (:class:`devices.bill_validator.BillValidatorSession`) runs a
+new command in such a frame straight through that function, one call for the exchange; anything
+else (a retry, a frame in pieces, a bad CRC, an eSSP packet, a unit that does not answer) goes
+through :meth:`SlaveLink.feed`, with the same outcome.
 """
 
 from __future__ import annotations
@@ -51,7 +53,36 @@ class Known(NamedTuple):
     """What answers ``data`` when the unit answers (:data:`Direct`), or None: ask the handler."""
     params: bytes
     replies: dict[bytes, bytes]
-    """The framed replies sent to this frame, by their data (a unit gives a handful)."""
+    """The framed replies to this frame by their data, made on first use (``replies[data]``;
+    a unit gives a handful)."""
+
+
+class _Replies(dict[bytes, bytes]):
+    """A known frame's reply frames by their data: a subscript, so a reply sent before is one
+    lookup and no call."""
+
+    def __init__(self, seq: bool, address: int) -> None:
+        super().__init__()
+        self.seq = seq
+        self.address = address
+
+    def __missing__(self, data: bytes) -> bytes:
+        if len(self) >= _REPLIES_LIMIT:
+            self.clear()
+        frame = self[data] = frame_of(self.seq, self.address, data)
+        return frame
+
+
+class _KnownFrames(dict[bytes, "Known | None"]):
+    """:attr:`SlaveLink.known`: whole frames by their bytes, learnt on first use (None, not
+    kept: not one whole frame with a good CRC, to be read byte by byte)."""
+
+    def __init__(self, link: SlaveLink) -> None:
+        super().__init__()
+        self.link = link
+
+    def __missing__(self, data: bytes) -> Known | None:
+        return self.link._learn(data)
 
 
 _IGNORED = Known(False, b"", False, None, b"", {})
@@ -87,10 +118,15 @@ class SlaveLink:
         """Frames dropped for a bad CRC or cut short by a new STX."""
         self.retries = 0
         """Packets answered from the retry cache."""
-        self._last_seq: bool | None = None
-        self._last_reply: bytes | None = None
-        self._after_sync = False
-        self._known: dict[bytes, Known] = {}
+        self.last_seq: bool | None = None
+        """The flag of the last command answered (None: none since a restart or silence)."""
+        self.last_reply: bytes | None = None
+        """Its reply data, sent again to a retry."""
+        self.after_sync = False
+        """Whether that command was a SYNC (the next command is new whatever its flag)."""
+        self.known = _KnownFrames(self)
+        """What each whole frame written at once is (:class:`Known`), by its bytes:
+        ``known[data]`` (``data`` must be ``bytes``), None for one to read byte by byte."""
 
     def restart(self) -> None:
         """Forget the sequence state and any partial frame (the slave rebooted)."""
@@ -99,39 +135,19 @@ class SlaveLink:
 
     def forget_reply(self) -> None:
         """Forget the last reply, so that no retry is answered from it (a silent slave)."""
-        self._last_seq = None
-        self._last_reply = None
-        self._after_sync = False
+        self.last_seq = None
+        self.last_reply = None
+        self.after_sync = False
 
-    def feed(self, data: bytes, answers: bool = False) -> bytes:
-        """Take bytes from the host; return the framed replies to send back (maybe none).
-
-        ``answers``: the caller knows that the handler answers plain commands now (the unit is
-        responsive and in service), so a new plain command in a whole frame runs its function
-        straight away; the handler is asked otherwise."""
+    def feed(self, data: bytes) -> bytes:
+        """Take bytes from the host; return the framed replies to send back (maybe none)."""
         if data.__class__ is bytes and not self.deframer.in_frame:  # (a bytearray: byte loop)
-            known = self._known.get(data)
-            if known is None:
-                known = self._learn(data)
+            known = self.known[data]
             if known is not None:  # one whole frame, as hosts write them: no byte loop
                 if known is _IGNORED:
                     return b""
-                seq, command, sync, function, params, replies = known
-                if (
-                    answers
-                    and function is not None
-                    and (sync or self._after_sync or seq != self._last_seq)
-                ):  # a new command (not a retry: see _answer), run as the handler would
-                    reply = function(params)
-                    self._last_seq, self._last_reply, self._after_sync = seq, reply, sync
-                    frame = replies.get(reply)
-                    if frame is None:
-                        if len(replies) >= _REPLIES_LIMIT:
-                            replies.clear()
-                        frame = replies[reply] = frame_of(seq, self.address, reply)
-                    return frame
-                answer = self._answer(seq, command)
-                return b"" if answer is None else frame_of(seq, self.address, answer)
+                answer = self._answer(known.seq, known.data)
+                return b"" if answer is None else known.replies[answer]
         out = bytearray()
         for item in self.deframer.feed(data):
             if isinstance(item, BadFrame):
@@ -155,14 +171,15 @@ class SlaveLink:
             known = _IGNORED
         else:
             command = packet.data
+            replies = _Replies(packet.seq, self.address)
             if command[0] == _STEX:  # its SYNC-ness and answer depend on the key: never kept
-                return Known(packet.seq, command, False, None, b"", {})
+                return Known(packet.seq, command, False, None, b"", replies)
             resolved = None if self.direct is None else self.direct(command)
             function, params = (None, b"") if resolved is None else resolved
-            known = Known(packet.seq, command, self.is_sync(command), function, params, {})
-        if len(self._known) >= _KNOWN_LIMIT:
-            self._known.clear()
-        self._known[data] = known
+            known = Known(packet.seq, command, self.is_sync(command), function, params, replies)
+        if len(self.known) >= _KNOWN_LIMIT:
+            self.known.clear()
+        self.known[data] = known
         return known
 
     def _for_me(self, packet: Packet) -> bool:
@@ -173,18 +190,18 @@ class SlaveLink:
         is_sync = self.is_sync(data)
         retry = (
             not is_sync
-            and not self._after_sync
-            and self._last_seq is not None
-            and seq == self._last_seq
+            and not self.after_sync
+            and self.last_seq is not None
+            and seq == self.last_seq
         )
         if retry:
             self.retries += 1
             log.debug("SSP slave %d: retry of seq %d answered again", self.address, seq)
-            return self._last_reply
+            return self.last_reply
         answer = self.handler(data)
         if answer is None:
             return None
-        self._last_seq = seq
-        self._last_reply = answer
-        self._after_sync = is_sync
+        self.last_seq = seq
+        self.last_reply = answer
+        self.after_sync = is_sync
         return answer

@@ -68,7 +68,7 @@ class Twin:
         self.session: BillValidatorSession = self.validator.new_session()
         self.general = general
         if general:
-            self.session.link.direct = None  # every command through the handler
+            self.session.direct = None  # every command through the handler
 
     def feed(self, data: bytes) -> bytes:
         # bytearray: never read as a remembered whole frame, always by the byte loop
@@ -76,11 +76,11 @@ class Twin:
 
     def seen(self) -> tuple[object, ...]:
         """What the two paths must agree on: the link's state, the validator's state and log."""
-        link, v = self.session.link, self.validator
+        link, v = self.session, self.validator
         return (
-            link._last_seq,
-            link._last_reply,
-            link._after_sync,
+            link.last_seq,
+            link.last_reply,
+            link.after_sync,
             link.retries,
             link.bad_frames,
             link.deframer.in_frame,
@@ -137,14 +137,14 @@ def test_a_whole_poll_frame_takes_the_fast_path() -> None:
     """The shortcut is taken (the handler is not called) for a new POLL, not for its retry."""
     twin = Twin(False, False)
     calls: list[bytes] = []
-    handle = twin.session.link.handler
-    twin.session.link.handler = lambda data: calls.append(data) or handle(data)
+    handle = twin.session.handler
+    twin.session.handler = lambda data: calls.append(data) or handle(data)
     sync = encode_frame(True, 0, bytes([Command.SYNC]))
     poll = encode_frame(False, 0, bytes([Command.POLL]))
     assert twin.feed(sync) and twin.feed(poll)
     assert calls == []
     assert twin.feed(poll)  # a retry: answered from the link's cache, the handler not asked
-    assert twin.session.link.retries == 1 and calls == []
+    assert twin.session.retries == 1 and calls == []
     twin.validator.inject(NO_RESPONSE)
     assert twin.feed(encode_frame(True, 0, bytes([Command.POLL]))) == b""
     assert calls == [bytes([Command.POLL])]  # a hung unit: the handler decides (silence)
