@@ -10,7 +10,7 @@ customer; ``bench/customer_steps_bench.py`` measures it).
 from __future__ import annotations
 
 import random
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -22,6 +22,20 @@ from devices.usage_settings import UsageSettings, UsageStats
 from workbench.errors import ProtocolError
 
 __all__ = ["CashPayment"]
+
+
+def _below(getrandbits: Callable[[int], int], n: int) -> int:
+    """``rng._randbelow(n)`` as CPython's :class:`random.Random` draws it
+    (``_randbelow_with_getrandbits``): the same bits taken, so the same stream, in one call where
+    ``rng.randint(1, n)`` takes six and ``rng.choice`` four (``randint(1, n)`` is
+    ``1 + _below(n)``, ``choice(seq)`` is ``seq[_below(len(seq))]``)."""
+    if n <= 0:
+        raise IndexError("Cannot choose from an empty sequence")
+    k = n.bit_length()
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r
 
 
 _CREDIT, _STACKED, _REJECTED, _SLAVE_RESET = (
@@ -147,11 +161,14 @@ class CashPayment:
             self.record("cash_refused", reason="validator")
             return False
         credited = 0
-        for _ in range(rng.randint(1, s.max_notes)):
-            reach = rng.uniform(2.0, 5.0)
+        # rng.randint(1, max_notes), rng.uniform(2.0, 5.0) and rng.choice(note_args), each drawn
+        # as random.Random draws it (uniform is a + (b - a) * random()): the same stream.
+        getrandbits, note_args = rng.getrandbits, self._note_args
+        for _ in range(1 + _below(getrandbits, s.max_notes)):
+            reach = 2.0 + 3.0 * rng.random()
             if (wait := self._wait(reach)) is not None:
                 yield wait
-            value = rng.choice(self._note_args)
+            value = note_args[_below(getrandbits, len(note_args))]
             if "taken in" not in validator.act("insert-note", value):
                 break
             outcome = yield from self._follow_note()
