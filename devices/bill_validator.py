@@ -159,7 +159,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         the reply's data (OK, then the events). The command table runs it as POLL's function
         (``params``: POLL has none), so a poll is one call here, encoding included."""
         state, path = self.state, self.path
-        state.last_contact = self.env.now
+        state.last_contact = self.env._now  # the now property's own read (simpy>=4.1,<5 pinned)
         note = path.note
         in_escrow = note is not None and note.phase == "escrow"  # only such a note is touched
         if in_escrow:

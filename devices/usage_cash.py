@@ -190,7 +190,7 @@ class CashPayment:
         feed = self._sessions["bill_validator"].feed
         deadline = env.now + s.note_timeout_s
         credit = False
-        while env.now < deadline:
+        while env._now < deadline:  # the now property's own read, once a poll (simpy<5 pinned)
             if (wait := self._wait(s.poll_interval_s)) is not None:
                 yield wait
             # The host's whole POLL exchange in one call (the hot path of a cash customer:
