@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from devices.base import Device, Session
+from devices.bill_validator import BillValidator
 from devices.protocols import ssp_messages as sm
 from devices.protocols.hosts.ssp import NEGOTIATION, SspAnswer, SspMaster
 from devices.usage_settings import UsageSettings, UsageStats
@@ -41,6 +42,7 @@ def _below(getrandbits: Callable[[int], int], n: int) -> int:
 _CREDIT, _STACKED, _REJECTED, _SLAVE_RESET = (
     int(e) for e in (sm.Event.CREDIT, sm.Event.STACKED, sm.Event.REJECTED, sm.Event.SLAVE_RESET)
 )
+_SLAVE_RESET_EVENT = sm.PollEvent(sm.Event.SLAVE_RESET)
 _JAMS = frozenset(int(e) for e in (sm.Event.SAFE_JAM, sm.Event.UNSAFE_JAM, sm.Event.FRAUD_ATTEMPT))
 _POLL, _OK, _KEY_NOT_SET = int(sm.Command.POLL), int(sm.Response.OK), int(sm.Response.KEY_NOT_SET)
 """Poll event codes, POLL and the responses the application acts on, as plain ints (compared
@@ -72,7 +74,9 @@ class CashPayment:
         self._validator = SspMaster()
         """The SSP host (sequence flag; the eSSP channel once the validator asked for one)."""
         self._validator_ready = False
-        self._note_args = [str(v) for v in self.settings.notes]
+        validator = self.devices.get("bill_validator")
+        self._cash_unit = validator if isinstance(validator, BillValidator) else None
+        """The bill validator a customer offers notes to (its sessions see the host's bytes)."""
 
     def _ssp(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
         """A command's answer (None: silence, or a reply the host cannot read)."""
@@ -143,7 +147,8 @@ class CashPayment:
 
     def _pay_cash(self) -> Generator[simpy.Event, Any, bool]:
         s, rng = self.settings, self.rng
-        validator = self.devices["bill_validator"]
+        validator = self._cash_unit
+        assert validator is not None  # (a kiosk with a bill validator pays cash)
         set_up = self._validator_ready
         if not set_up:
             self._validator_ready = self._validator_setup()
@@ -152,8 +157,8 @@ class CashPayment:
             # The events left from before are not this customer's, but a SLAVE RESET among
             # them, on a unit set up before, says it rebooted since the last customer (a power
             # cycle, a staff reset): its channels are inhibited again, so set it up afresh.
-            events = self._poll()
-            if set_up and any(event.code == _SLAVE_RESET for event in events):
+            events = self._poll()  # set up or not: it takes the events left
+            if set_up and _SLAVE_RESET_EVENT in events:
                 self._validator_ready = self._validator_setup()
                 answer = self._ssp(sm.Command.ENABLE) if self._validator_ready else None
         if answer is None or answer[0] != sm.Response.OK:
@@ -161,19 +166,21 @@ class CashPayment:
             self.record("cash_refused", reason="validator")
             return False
         credited = 0
-        # rng.randint(1, max_notes), rng.uniform(2.0, 5.0) and rng.choice(note_args), each drawn
+        # rng.randint(1, max_notes), rng.uniform(2.0, 5.0) and rng.choice(notes), each drawn
         # as random.Random draws it (uniform is a + (b - a) * random()): the same stream.
-        getrandbits, note_args = rng.getrandbits, self._note_args
+        getrandbits, notes = rng.getrandbits, s.notes
         for _ in range(1 + _below(getrandbits, s.max_notes)):
             reach = 2.0 + 3.0 * rng.random()
             if (wait := self._wait(reach)) is not None:
                 yield wait
-            value = note_args[_below(getrandbits, len(note_args))]
-            if "taken in" not in validator.act("insert-note", value):
+            value = notes[_below(getrandbits, len(notes))]
+            # The insert-note action's body (the settings hold face values already: no string
+            # to format for the action to parse back)
+            if "taken in" not in validator.insert(value):
                 break
             outcome = yield from self._follow_note()
             if outcome == "credit":
-                credited += int(value)
+                credited += value
             elif outcome != "rejected":
                 break
         self._ssp(sm.Command.DISABLE)

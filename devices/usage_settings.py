@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
 from workbench.config import Strict
 
@@ -32,8 +32,8 @@ class UsageSettings(Strict):
     """Screen touches per customer (menu, service, amount, confirm...)."""
     think_s: float = Field(2.0, ge=0)
     """Mean time between touches."""
-    notes: list[int] = [5, 10, 20, 50]
-    """Face values customers pay with (each note drawn uniformly)."""
+    notes: list[PositiveInt] = Field([5, 10, 20, 50], min_length=1)
+    """Face values customers pay with (each note drawn uniformly; whole numbers above 0)."""
     max_notes: int = Field(3, ge=1)
     """Notes per cash payment: 1..max_notes, uniformly."""
     receipt_lines: int = Field(12, ge=0)

@@ -232,6 +232,14 @@ def test_bad_usage_settings_are_refused_naming_the_file(tmp_path: Path) -> None:
     path.write_text(PROFILE.format(extra="").replace("closes_h: 21", "closes_h: 6"))
     with pytest.raises(ConfigError, match=r"closes_h\(=6.0\) must be after opens_h"):
         load_profile(path)
+    # customers pay with face values: none, 0 or a negative note is no note
+    for notes, why in (
+        ("[]", "notes: .*at least 1 item"),
+        ("[10, 0]", "notes.1: .*greater than 0"),
+    ):
+        path.write_text(PROFILE.format(extra=f"  notes: {notes}\n"))
+        with pytest.raises(ConfigError, match=rf"bad.yaml:\d+: usage.{why}"):
+            load_profile(path)
 
 
 def test_shipped_profiles_describe_their_traffic_but_stay_idle() -> None:
