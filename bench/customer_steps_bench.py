@@ -86,8 +86,8 @@ def steps(rounds: int) -> dict[str, float]:
         CardReaderHost.answer(card.feed(status))
         card.feed(ack)
 
-    def poll() -> None:
-        ssp.answer(validator.feed(ssp.request(sm.Command.POLL)))
+    def poll() -> None:  # as the kiosk application polls: the whole exchange in one host call
+        ssp.poll(validator.feed)
 
     return {
         "touch": best_us(touch, 2000, rounds),

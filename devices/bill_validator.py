@@ -397,13 +397,14 @@ class BillValidatorSession(SlaveLink, Session):
         # function straight away when the unit answers, as its handler would run it.
         if data.__class__ is bytes and not self.deframer.in_frame:  # (a bytearray: byte loop)
             known = self.known[data]
-            if (
-                known is not None
-                and known.function is not None
-                and (known.sync or self.after_sync or known.seq != self.last_seq)
-                and device.responsive()
-            ):
-                reply = known.function(known.params)
-                self.last_seq, self.last_reply, self.after_sync = known.seq, reply, known.sync
-                return known.replies[reply]
+            if known is not None:
+                seq, _, sync, function, params, replies = known  # (one unpacking, no lookups)
+                if (
+                    function is not None
+                    and (sync or self.after_sync or seq != self.last_seq)
+                    and device.responsive()
+                ):
+                    reply = function(params)
+                    self.last_seq, self.last_reply, self.after_sync = seq, reply, sync
+                    return replies[reply]
         return SlaveLink.feed(self, data)
