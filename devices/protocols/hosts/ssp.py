@@ -116,9 +116,9 @@ class SspMaster:
         self._answers: dict[bytes, SspAnswer] = {}
         """Plain reply frames from this address, read (a host sees a handful all day)."""
         self._poll_frames = tuple(
-            (_plain_frame(seq, address, _POLL, b""), None) for seq in (False, True)
+            (_plain_frame(seq, address, _POLL, b""), None, False) for seq in (False, True)
         )
-        """POLL's two plain frames by flag, each with no crypto, as :attr:`_last` keeps them."""
+        """POLL's two plain frames by flag, as :attr:`_last` keeps them (no crypto, no SYNC)."""
         self._polls = _PollReplies(address)
 
     def command(self, code: int, params: bytes = b"") -> Exchange[SspAnswer]:
