@@ -40,13 +40,22 @@ class DdcHost:
         raises :class:`ProtocolError` for an unsupported code."""
         for attempt in range(self.retries + 1):
             try:
-                return await ask(self.link, ddc.DdcHost.get(code), self.timeout)
+                reply = await ask(self.link, ddc.DdcHost.get(code), self.timeout)
             except LinkTimeout:
                 if attempt == self.retries:
                     raise LinkTimeout(
                         f"no reply to Get VCP 0x{code:02X} "
                         f"({self.retries + 1} tries of {self.timeout:g} s)"
                     ) from None
+                continue
+            if attempt:  # the earlier tries' replies are still coming: read them first
+                try:
+                    await ask(
+                        self.link, ddc.DdcHost.owed(code, attempt), (attempt + 1) * self.timeout
+                    )
+                except LinkTimeout:
+                    log.info("display: %d late replies to 0x%02X did not all come", attempt, code)
+            return reply
         raise AssertionError("unreachable")
 
     def set(self, code: int, value: int) -> None:

@@ -39,6 +39,25 @@ class DdcHost:
         return Exchange(m.encode_request(m.GetVcp(code).payload()), feed, fresh=False)
 
     @staticmethod
+    def owed(code: int, count: int) -> Exchange[bool]:
+        """Read ``count`` more replies for VCP ``code``: those owed to the earlier tries of a Get
+        answered late, so that a later Get of the same code (0xD6 again after a Set woke the
+        display) does not take one for its own. True once all have come; nothing is sent."""
+        reader = m.PacketReader(reply=True)
+        left = count
+
+        def feed(chunk: bytes) -> bool | None:
+            nonlocal left
+            for item in reader.feed(chunk):
+                if isinstance(item, bytes):
+                    reply = m.parse_reply(item)
+                    if isinstance(reply, m.VcpReply) and reply.code == code:
+                        left -= 1
+            return True if left <= 0 else None
+
+        return Exchange(b"", feed, fresh=False)
+
+    @staticmethod
     def set(code: int, value: int) -> bytes:
         """Set VCP Feature (no reply)."""
         return m.encode_request(m.SetVcp(code, value).payload())

@@ -76,6 +76,28 @@ async def test_a_silent_validator_is_still_reported_after_its_retries(kiosk: Kio
     assert results["cash_box"].status == "skip"  # the validator check names the fault
 
 
+async def test_a_display_woken_from_standby_is_read_again_not_from_a_late_reply(
+    kiosk: Kiosk,
+) -> None:
+    """A display in standby answers Get VCP 0xD6 late: the check sets it on and reads 0xD6 again.
+    That second read must be the display's answer, not a late reply to the first read's earlier
+    tries (still 'standby': the display was failed as having no video signal). Run before the
+    test below, whose 5 s-late replies to a display it gave up on are still on the line after it
+    (a host that gave up reads nothing more)."""
+    from devices.protocols import mccs
+
+    display = kiosk.terminal.devices["display"]
+    display.set_vcp(mccs.VCP_POWER_MODE, mccs.POWER_STANDBY)
+    kiosk.terminal.add_toxic("display", "latency", name="busy", attributes={"latency": LATE_MS})
+    try:
+        [result] = await run(["display"], kiosk.endpoints, timeout_s=TIMEOUT_S)
+    finally:
+        kiosk.terminal.remove_toxic("display", "busy")
+        display.set_vcp(mccs.VCP_POWER_MODE, mccs.POWER_ON)
+    assert (result.status, result.suspect) == ("pass", None), result
+    assert result.measurements["power_mode"]["value"] == mccs.POWER_ON
+
+
 async def test_a_display_that_answers_late_is_not_a_fault_and_a_silent_one_is(
     kiosk: Kiosk,
 ) -> None:
