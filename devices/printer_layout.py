@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from devices.protocols import escpos as p
+from devices.protocols.escpos_page import Layout
+from workbench.fault_ids.printer import NEAR_END
 
 if TYPE_CHECKING:
     from devices.printer import Printer
@@ -51,6 +53,8 @@ class WholeChunks:
             left <= settings.near_end_m * 1000 + margin
             or s.since_clean_mm + layout.mm >= settings.head_clean_interval_m * 1000 - margin
         ):
+            if _near_end_taken(printer, layout):
+                return True
             # The near-end sensor or the head's dirt may trip inside it (neither takes the printer
             # offline): each message's paper through the mechanism, as Printer._print does it.
             advance = printer.mechanism.advance
@@ -85,3 +89,58 @@ class WholeChunks:
             energised,
         )
         return True
+
+
+def _near_end_taken(printer: Printer, layout: Layout) -> bool:
+    """Print ``layout`` in the roll's near-end window with the sensor already tripped, the head
+    not due for cleaning inside it and nothing pending, the way Mechanism.advance would step by
+    step, without its steps; False (nothing done) when that cannot be shown exact.
+
+    There every message's advance takes its paper from the roll at once (a SimPy Container get
+    each) and trips nothing: near end is on already, the roll cannot run out (the caller checked),
+    the head does not reach its interval. The same subtractions are done here on a local level,
+    and the paper is taken in one get per cut whose amount gives exactly that level (checked:
+    the difference of two close floats is exact, but it is verified, not assumed); the head sums
+    are the same additions in the same order."""
+    s, settings, mechanism = printer.state, printer.settings, printer.mechanism
+    if s.pending_mm or not (NEAR_END in printer.active or NEAR_END not in printer.modes):
+        return False
+    interval = settings.head_clean_interval_m * 1000
+    if s.since_clean_mm + layout.mm >= interval - 1e-6:
+        return False
+    near_end = settings.near_end_m * 1000
+    level = start = float(mechanism.paper.level)
+    takes: list[float] = []  # the paper each get takes: up to each cut, and the rest
+    for mm, _rows, receipt in layout.steps:
+        if mm:
+            if level - mm > near_end or level - mm <= 1e-9:
+                return False  # advance would not settle here, or the roll would run out
+            level -= mm
+        if receipt is not None:
+            take = start - level
+            if start - take != level:
+                return False
+            takes.append(take)
+            start = level
+    take = start - level
+    if start - take != level:
+        return False
+    takes.append(take)
+    get = mechanism.paper.get
+    distance, since, energised = s.distance_mm, s.since_clean_mm, s.energised
+    cut = 0
+    for mm, rows, receipt in layout.steps:
+        if mm:
+            distance += mm
+            since += mm
+            energised += rows
+        if receipt is not None:
+            if takes[cut]:
+                get(takes[cut])
+            cut += 1
+            s.distance_mm, s.since_clean_mm, s.energised = distance, since, energised
+            printer.cut_receipt(receipt)
+    if takes[cut]:
+        get(takes[cut])
+    s.distance_mm, s.since_clean_mm, s.energised = distance, since, energised
+    return True

@@ -146,3 +146,34 @@ def test_a_fault_in_the_middle_of_a_receipt_prints_as_message_by_message(
     assert answers_whole[4 + 1][:1] == b"\x12"
     assert answers_whole[8 + 1][:1] == b"\x1a"
     assert whole.receipts[:2] == [whole.receipts[0]] * 2  # the held rest printed on closing
+
+
+def test_receipts_at_the_near_end_leave_the_paper_as_message_by_message_at_every_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In the near-end window every message's paper is taken from the roll at once; the one-piece
+    # path takes a receipt's in one go. The roll's level to the last bit, and the head's sums,
+    # must be the same at every record (each cut) and after every write, until the roll is out.
+    def story() -> list[tuple[object, ...]]:
+        seen: list[tuple[object, ...]] = []
+
+        def sink(name: str, now: float, kind: str, detail: dict[str, object]) -> None:
+            s = printer.state
+            seen.append((kind, printer.paper.level, s.distance_mm, s.since_clean_mm, s.energised))
+
+        env = simpy.Environment()
+        settings = PrinterSettings(roll_length_m=3.0, near_end_m=1.2, head_clean_interval_m=50)
+        printer = Printer(env, settings, MODES, sink=sink)
+        session = printer.new_session()
+        for i in range(60):
+            env.run(until=env.now + 7)
+            session.feed(RECEIPTS[i % 3] + (RECEIPTS[0] if i % 7 == 3 else b""))
+            seen.append(("write", printer.paper.level, printer.state.pending_mm, printer.paper_mm))
+            if i == 40:
+                printer.act("refill-paper")
+        return seen
+
+    whole = story()
+    message_by_message(monkeypatch)
+    assert whole == story()
+    assert sum(1 for entry in whole if entry[0] == "fault") >= 3  # near end, then out, twice
