@@ -184,7 +184,8 @@ class KioskApp(CashPayment):
         """Serve customers one at a time in arrival order (a FIFO queue in front of one kiosk)."""
         env = self.env
         for at in self._arrivals():
-            if at > env.now and (wait := self._wait(at - env.now)) is not None:
+            delay = at - env.now  # > 0 exactly when at > now (floats differ by 0 only if equal)
+            if delay > 0 and (wait := self._wait(delay)) is not None:
                 yield wait
             yield from self._serve()
 
