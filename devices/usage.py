@@ -227,16 +227,23 @@ class KioskApp(CashPayment):
         The draws are ``rng.uniform(0.5, 1.5)`` and ``rng.choice(BUTTONS)`` written out as
         :class:`random.Random` makes them, bit for bit: ``0.5 + (1.5 - 0.5) * random()``, and
         3 bits drawn until they are below 6 (``_randbelow_with_getrandbits``). A touch is the
-        commonest step of a customer, and those calls were three frames. The customer taps the
-        controller itself (:meth:`Touchscreen.tap`), not through ``Device.act`` and its strings:
-        in live time too the application runs inside a SimPy process, where act's ``catch_up``
-        has nothing to do and the stepper looks at the queue after every event. Whether a tap was
-        seen is what the application read in the controller's packets (:meth:`_on_touch_bytes`)."""
-        screen, rng, stats = self._screen, self.rng, self.stats
-        assert screen is not None
+        commonest step of a customer, and those calls were three frames; the usual case of
+        :meth:`_wait` (nothing due before the think time ends) is written out for the same reason.
+        The customer taps the controller itself (:meth:`Touchscreen.tap`), not through
+        ``Device.act`` and its strings: in live time too the application runs inside a SimPy
+        process, where act's ``catch_up`` has nothing to do and the stepper looks at the queue
+        after every event. Whether a tap was seen is what the application read in the
+        controller's packets (:meth:`_on_touch_bytes`)."""
+        screen, rng, stats, env, timed = self._screen, self.rng, self.stats, self.env, self._timed
+        assert screen is not None and timed is not None
         random, bits, think_s = rng.random, rng.getrandbits, self.settings.think_s
+        queue = env._queue
         for _ in range(self.settings.touches):
-            if (wait := self._wait((0.5 + random()) * think_s)) is not None:
+            think = (0.5 + random()) * think_s
+            at = env._now + think
+            if (not queue or queue[0][0] > at) and self.inline_waits and timed.clock is VIRTUAL:
+                env._now = at  # _wait's usual case, here: a think time is most often next due
+            elif (wait := self._wait(think)) is not None:
                 yield wait
             button = bits(_BUTTON_BITS)
             while button >= _NBUTTONS:
