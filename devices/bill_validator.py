@@ -71,6 +71,9 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         )
         self.handle = self.commands.handle
         """SSP command data in, reply data out (None: silent)."""
+        self.answering = True
+        """:meth:`responsive`, kept up to date where what it depends on changes (rebooting, the
+        no_response fault), as a session reads it at every command from the host."""
         if settings.cash_box_notes:
             self.cash_box.check_fill()
 
@@ -90,7 +93,11 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     # -- the unit behind the SSP commands (devices.protocols.ssp_unit.ValidatorUnit) -------------
     def responsive(self) -> bool:
         """False while rebooting or hung (no_response): the host gets no answer at all."""
-        return not (self.state.resetting or NO_RESPONSE in self.active)
+        return self.answering
+
+    def _check_answering(self) -> None:
+        """Work :attr:`answering` out again (rebooting began or ended, no_response changed)."""
+        self.answering = not (self.state.resetting or NO_RESPONSE in self.active)
 
     def setup_data(self) -> SetupData:
         """The dataset as SETUP REQUEST reports it, in the protocol version in force."""
@@ -200,6 +207,8 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     # -- faults ----------------------------------------------------------------------------------
     def _apply(self, fault_id: str, active: bool) -> None:
         box = self.cash_box
+        if fault_id == NO_RESPONSE:
+            self._check_answering()
         if fault_id in (SAFE_JAM, UNSAFE_JAM):
             self.path.jam(fault_id, active)
         elif fault_id == FRAUD and active:
@@ -235,6 +244,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         if self.state.resetting:
             return
         self.state.resetting = True
+        self._check_answering()
         self.state.generation += 1
         self.commands.power_up()  # any eSSP key is gone: the host negotiates again
         self.record("reset")
@@ -248,6 +258,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         st.enabled, st.accepting, st.display_on = False, set(), True
         st.protocol = self.settings.protocol_version
         st.resetting = False
+        self._check_answering()
         st.emit(Event.SLAVE_RESET)
         for fault_id in (FRAUD, NO_RESPONSE):
             self.clear(fault_id)
@@ -402,7 +413,7 @@ class BillValidatorSession(SlaveLink, Session):
                 if (
                     function is not None
                     and (sync or self.after_sync or seq != self.last_seq)
-                    and device.responsive()
+                    and device.answering
                 ):
                     reply = function(params)
                     self.last_seq, self.last_reply, self.after_sync = seq, reply, sync

@@ -131,6 +131,9 @@ def test_the_fast_path_answers_and_leaves_state_as_the_general_path(
                 else:
                     v.clear(NO_RESPONSE)
         assert fast.seen() == general.seen()
+        for twin in (fast, general):  # what the session reads is what responsive() means
+            v = twin.validator
+            assert v.answering == (not (v.state.resetting or NO_RESPONSE in v.active))
 
 
 def test_a_whole_poll_frame_takes_the_fast_path() -> None:
