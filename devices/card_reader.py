@@ -190,8 +190,8 @@ class CardReader(StreamDevice[CardReaderSettings]):
         """A card moved over the read head."""
         self.state.passes += 1
         self.state.total_passes += 1
-        if self.state.passes >= self.settings.head_dirty_passes:
-            self.worn(HEAD_DIRTY)
+        if self.state.passes >= self.settings.head_dirty_passes and HEAD_DIRTY not in self.active:
+            self.worn(HEAD_DIRTY)  # (once dirty, every card passes here: worn would do nothing)
 
     def _apply(self, fault_id: str, active: bool) -> None:
         if fault_id == JAM and not active:
