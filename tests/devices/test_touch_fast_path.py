@@ -10,14 +10,14 @@ whether it was attached then or got them kept in its outbox."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wire_tap import tap_wire
 
 from devices.catalog import default_catalog
 from devices.profiles import load_profile
@@ -79,23 +79,7 @@ def _fortnight(app: type[KioskApp], monkeypatch: pytest.MonkeyPatch) -> dict[str
     terminal.start()
     kiosk = terminal.app
     assert type(kiosk) is app
-    wire = hashlib.sha256()
-    for name, session in kiosk._sessions.items():
-
-        def feed(
-            data: bytes, name: str = name, feed: Callable[[bytes], bytes] = session.feed
-        ) -> bytes:
-            reply = feed(data)
-            wire.update(repr((env.now, name, data, reply)).encode())
-            return reply
-
-        session.feed = feed  # type: ignore[method-assign]
-
-    def heard(data: bytes, read: Callable[[bytes], None] = kiosk._on_touch_bytes) -> None:
-        wire.update(repr((env.now, "touch", data)).encode())
-        read(data)
-
-    kiosk._sessions["touchscreen"].attach(heard)
+    wire = tap_wire(env, kiosk)
     screen = terminal.devices["touchscreen"]
     assert isinstance(screen, Touchscreen)
     env.process(_troubles(env, screen))

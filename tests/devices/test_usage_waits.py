@@ -5,12 +5,12 @@ fault records may differ from the run where every wait is an event."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
 import simpy
+from wire_tap import tap_wire
 
 from devices.catalog import default_catalog
 from devices.profiles import load_profile
@@ -36,17 +36,7 @@ def _fortnight(
     terminal.start()
     app = terminal.app
     assert isinstance(app, KioskApp)
-    wire = hashlib.sha256()  # every byte the application and its devices exchange, and when
-    for name, session in app._sessions.items():
-
-        def feed(
-            data: bytes, name: str = name, feed: Callable[[bytes], bytes] = session.feed
-        ) -> bytes:
-            reply = feed(data)
-            wire.update(repr((env.now, name, data, reply)).encode())
-            return reply
-
-        session.feed = feed  # type: ignore[method-assign]
+    wire = tap_wire(env, app)  # every byte the application and its devices exchange, and when
     env.run(until=14 * DAY)
     return {
         "wire": wire.hexdigest(),

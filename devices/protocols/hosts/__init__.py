@@ -21,9 +21,9 @@ A synchronous byte session (a simulator in virtual time) answers at once:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 R = TypeVar("R")
 
@@ -41,4 +41,25 @@ class Exchange(Generic[R]):
     device pushes data unasked that the caller must not lose, e.g. touch packets)."""
 
 
-__all__ = ["Exchange"]
+def owed_replies(
+    read: Callable[[bytes], Iterable[Any]], owed: Callable[[Any], bool], count: int
+) -> Exchange[bool]:
+    """Read ``count`` more replies of a command answered late: a device answers every try of
+    it, so the replies owed to the earlier tries are read here, and none is left on the line for
+    a later command, or the next session, to take for its own. ``read`` turns received bytes into
+    the items the host's reader finds in them; ``owed`` says whether an item is one of those
+    replies (the command's own code, flag or letter). The answer is True once all have come;
+    nothing is sent, and bytes that came first are not stale (``fresh=False``)."""
+    left = count
+
+    def feed(chunk: bytes) -> bool | None:
+        nonlocal left
+        for item in read(chunk):
+            if owed(item):
+                left -= 1
+        return True if left <= 0 else None
+
+    return Exchange(b"", feed, fresh=False)
+
+
+__all__ = ["Exchange", "owed_replies"]

@@ -23,7 +23,7 @@ from functools import cache, lru_cache
 from typing import Final, Literal
 
 from devices.protocols import stx_bcc as p
-from devices.protocols.hosts import Exchange
+from devices.protocols.hosts import Exchange, owed_replies
 from workbench.errors import ProtocolError
 
 NAKED: Final = "nak"
@@ -108,19 +108,14 @@ class CardReaderHost:
         command answered late (the reader answers every frame and every NAK), so that none is
         left on the line for a later command, or the next session, to take. The answer is True
         once all have come; nothing is sent."""
-        deframer = p.Deframer()
-        left = count
 
-        def feed(chunk: bytes) -> bool | None:
-            nonlocal left
-            for item in deframer.feed(chunk):
-                if isinstance(item, bytes):
-                    reply = p.parse_reply(item)
-                    if reply.cm == cm and reply.pm == pm:
-                        left -= 1
-            return True if left <= 0 else None
+        def owed(item: object) -> bool:
+            if not isinstance(item, bytes):
+                return False
+            reply = p.parse_reply(item)
+            return reply.cm == cm and reply.pm == pm
 
-        return Exchange(b"", feed, fresh=False)
+        return owed_replies(p.Deframer().feed, owed, count)
 
     # The three below are the cached functions themselves, not methods calling them: a kiosk
     # calls them for every exchange with the reader, and a call layer costs more than the look-up.

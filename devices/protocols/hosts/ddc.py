@@ -9,7 +9,7 @@ its reply, Set VCP Feature (which the display does not answer).
 from __future__ import annotations
 
 from devices.protocols import mccs as m
-from devices.protocols.hosts import Exchange
+from devices.protocols.hosts import Exchange, owed_replies
 from workbench.errors import ProtocolError
 
 RETRIES = 3
@@ -43,19 +43,14 @@ class DdcHost:
         """Read ``count`` more replies for VCP ``code``: those owed to the earlier tries of a Get
         answered late, so that a later Get of the same code (0xD6 again after a Set woke the
         display) does not take one for its own. True once all have come; nothing is sent."""
-        reader = m.PacketReader(reply=True)
-        left = count
 
-        def feed(chunk: bytes) -> bool | None:
-            nonlocal left
-            for item in reader.feed(chunk):
-                if isinstance(item, bytes):
-                    reply = m.parse_reply(item)
-                    if isinstance(reply, m.VcpReply) and reply.code == code:
-                        left -= 1
-            return True if left <= 0 else None
+        def owed(item: object) -> bool:
+            if not isinstance(item, bytes):
+                return False
+            reply = m.parse_reply(item)
+            return isinstance(reply, m.VcpReply) and reply.code == code
 
-        return Exchange(b"", feed, fresh=False)
+        return owed_replies(m.PacketReader(reply=True).feed, owed, count)
 
     @staticmethod
     def set(code: int, value: int) -> bytes:

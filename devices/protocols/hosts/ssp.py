@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from devices.protocols import essp
-from devices.protocols.hosts import Exchange
+from devices.protocols.hosts import Exchange, owed_replies
 from devices.protocols.ssp import Deframer, Packet, decode_frame, encode_frame
 from devices.protocols.ssp_messages import (
     Command,
@@ -191,18 +191,12 @@ class SspMaster:
         owed to its earlier tries when it was answered late (the unit answers every retry from
         its cache), so none is left on the line for a later SYNC (flag set whatever came before)
         or the next session to take. The answer is True once all have come; nothing is sent."""
-        deframer = Deframer()
         address, seq = self.address, self._seq
-        left = count
 
-        def feed(data: bytes) -> bool | None:
-            nonlocal left
-            for item in deframer.feed(data):
-                if isinstance(item, Packet) and item.address == address and item.seq == seq:
-                    left -= 1
-            return True if left <= 0 else None
+        def owed(item: object) -> bool:
+            return isinstance(item, Packet) and item.address == address and item.seq == seq
 
-        return Exchange(b"", feed, fresh=False)
+        return owed_replies(Deframer().feed, owed, count)
 
     def answer(self, frame: bytes) -> SspAnswer:
         """Parse one whole reply frame to the last plain command (the fast path of a host whose

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Final
 
 from devices.protocols import touch as t
-from devices.protocols.hosts import Exchange
+from devices.protocols.hosts import Exchange, owed_replies
 
 REPLY_TIMEOUT_S = 0.5
 """How long a host waits for the reply to one command packet before it tries again."""
@@ -66,18 +66,14 @@ class TouchHost:
         """Read ``count`` more replies with letter ``code`` (those owed to the earlier tries of a
         command answered late), keeping the touch packets that come with them; the answer is
         True once all have come. Nothing is sent."""
-        left = count
 
-        def feed(chunk: bytes) -> bool | None:
-            nonlocal left
-            for item in self.reader.feed(chunk):
-                if isinstance(item, t.TouchPacket):
-                    self.touches.append(item)
-                elif isinstance(item, t.CommandPacket) and item.code == code:
-                    left -= 1
-            return True if left <= 0 else None
+        def owed(item: object) -> bool:
+            if isinstance(item, t.TouchPacket):
+                self.touches.append(item)  # a touch between them: kept for the caller
+                return False
+            return isinstance(item, t.CommandPacket) and item.code == code
 
-        return Exchange(b"", feed, fresh=False)
+        return owed_replies(self.reader.feed, owed, count)
 
     @staticmethod
     def taps(data: bytes) -> int:
