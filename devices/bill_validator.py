@@ -269,9 +269,8 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     # -- actions ---------------------------------------------------------------------------------
     @action("insert-note", "A customer offers a note of face VALUE", value=FACE_VALUE)
     def _act_insert_note(self, value: str) -> str:
-        # A value not of its form raises ValueError here: Device.act says it as declared. The
-        # note goes straight to the path (what insert() does: one call fewer a note).
-        return self.path.insert(FACE_VALUE.parse(value))
+        # A value not of its form raises ValueError here: Device.act says it as declared.
+        return self.insert(FACE_VALUE.parse(value))
 
     @action(
         "insert-counterfeit",

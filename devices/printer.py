@@ -142,11 +142,8 @@ class Printer(StreamDevice[PrinterSettings]):
 
     def realtime_status(self, n: int) -> bytes:
         """The answer to ``DLE EOT n`` (n 1-4): ``st.realtime_status(self.condition(), n)``,
-        remembered with the condition (a kiosk asks twice a customer; condition() inlined)."""
-        key = (self.state.feeding, *self.active)
-        if key != self._condition[0]:
-            cond = self._sensed()
-            self._condition = (key, cond, _realtime_answers(cond))
+        remembered with the condition (a kiosk asks twice a customer)."""
+        self.condition()  # worked out again if the faults or the FEED button changed
         return self._condition[2][n]
 
     def _sensed(self) -> st.Condition:
