@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 from fake_backend import NOW, FakeBackend
+from fleet_helpers import row, until
 
 from tui.app import WorkbenchApp
 from tui.backend import TerminalRow, open_faults
@@ -18,18 +19,6 @@ from tui.widgets.fleet_table import FleetTable
 pytestmark = pytest.mark.timeout(45)
 SIZE = (130, 30)
 IN_WINDOW = ["KSK-0001", "KSK-0002", "KSK-0003"]  # the fake window's terminals
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    async def wait() -> None:
-        while not condition():
-            await pilot.pause(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
-def row(table: FleetTable, terminal: str) -> TerminalRow:
-    return next(r for r in table.rows if r.terminal == terminal)
 
 
 def drawn_dim(table: FleetTable, terminal: str) -> bool:

@@ -10,20 +10,13 @@ import socket
 from pathlib import Path
 
 import pytest
+from fleet_helpers import until
 
 from remote import endpoint
 from tui.app import WorkbenchApp
 from tui.live import LiveBackend
 
 pytestmark = pytest.mark.timeout(30)
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    async def wait() -> None:
-        while not condition():
-            await pilot.pause(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
 
 
 def manifest(state_dir: Path, terminal: str, port: int) -> None:

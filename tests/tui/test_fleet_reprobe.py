@@ -10,27 +10,15 @@ from dataclasses import replace
 
 import pytest
 from fake_backend import NOW, FakeBackend
+from fleet_helpers import row, until
 
 from tui.app import WorkbenchApp
 from tui.backend import TerminalRow
 from tui.screens import fleet
-from tui.widgets.fleet_table import FleetTable
 
 pytestmark = pytest.mark.timeout(30)
 SIZE = (130, 30)
 FIRST, CAP = 0.05, 0.2
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    async def wait() -> None:
-        while not condition():
-            await pilot.pause(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
-def row(table: FleetTable, terminal: str) -> TerminalRow:
-    return next(r for r in table.rows if r.terminal == terminal)
 
 
 class Agents(FakeBackend):
