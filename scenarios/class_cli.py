@@ -4,19 +4,18 @@ progress (``status``), and stopping a running class from any shell (``stop``).""
 from __future__ import annotations
 
 import json
-import shlex
 from pathlib import Path
 
 import click
 
-from scenarios.cli_common import default_state_dir, out, serve, state_dir_option
+from scenarios.cli_common import (
+    default_state_dir,
+    out,
+    serve,
+    state_dir_hint,
+    state_dir_option,
+)
 from workbench.process_stop import GRACE_S
-
-
-def _here(state: Path) -> str:
-    """The option a class command printed as a hint needs to find this class: ``--state-dir
-    STATE`` unless the state dir is the default one (where the command looks on its own)."""
-    return "" if state == default_state_dir() else f" --state-dir {shlex.quote(str(state))}"
 
 
 @click.group("class")
@@ -41,7 +40,7 @@ def class_up(name: str, trainees: int, speed: float, hours: float, state_dir: Pa
     loaded = load(name)
     state = state_dir or default_state_dir()
     started = time.perf_counter()
-    here = _here(state)
+    here = state_dir_hint(state)
 
     async def main(stop: asyncio.Event) -> None:
         async with Classroom(loaded, state, trainees, speed=speed, hours=hours) as room:
@@ -122,4 +121,6 @@ def class_stop(state_dir: Path | None, grace_s: float) -> None:
 
     state = state_dir or default_state_dir()
     done = stop_class(state, grace_s)
-    out.print(f"{done.summary()}; scores: workbench class status{_here(state)}", markup=False)
+    out.print(
+        f"{done.summary()}; scores: workbench class status{state_dir_hint(state)}", markup=False
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ import click
 
 from workbench.console import err, out
 
-__all__ = ["default_state_dir", "err", "out", "serve", "state_dir_option"]
+__all__ = ["default_state_dir", "err", "out", "serve", "state_dir_hint", "state_dir_option"]
 
 
 def default_state_dir() -> Path:
@@ -26,6 +27,12 @@ def default_state_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_state_dir("kiosk-workbench"))
+
+
+def state_dir_hint(state: Path) -> str:
+    """The option a command printed as a hint needs to find this state dir: `` --state-dir
+    STATE`` unless it is the default one (where the command looks on its own)."""
+    return "" if state == default_state_dir() else f" --state-dir {shlex.quote(str(state))}"
 
 
 state_dir_option = click.option(

@@ -12,13 +12,12 @@ already running, a scenario for another profile.
 from __future__ import annotations
 
 import json
-import shlex
 from pathlib import Path
 from typing import Any
 
 import click
 
-from scenarios.cli_common import default_state_dir, out, state_dir_option
+from scenarios.cli_common import default_state_dir, out, state_dir_hint, state_dir_option
 from workbench.errors import ConfigError, DeviceError, TransportError
 
 LISTED = 5
@@ -89,9 +88,7 @@ def status_lines(doc: dict[str, Any], state_dir: Path | None = None) -> list[str
     tid = doc.get("terminal", "?")
     faults = ", ".join(doc.get("active_faults", [])) or "none"
     if doc.get("state") == "none":
-        here = ""
-        if state_dir is not None and state_dir != default_state_dir():
-            here = f" --state-dir {shlex.quote(str(state_dir))}"
+        here = "" if state_dir is None else state_dir_hint(state_dir)
         return [
             f"{tid}: no scenario started (workbench scenario start NAME{here} --id {tid})",
             f"active faults: {faults}",
