@@ -328,10 +328,6 @@ class Scenario(Strict):
         midnight = dt.datetime.combine(self.started.date(), dt.time())
         return (midnight + dt.timedelta(seconds=sim_time)).strftime("%a %H:%M:%S")
 
-    def usage_settings(self, base: UsageSettings | None) -> UsageSettings | None:
-        """The profile's usage with this scenario's overrides applied (validated together)."""
-        return merged_usage(self.usage, base)
-
 
 def merged_usage(overrides: BaseModel | None, base: UsageSettings | None) -> UsageSettings | None:
     """A profile's usage (``base``) with a scenario's overrides applied, validated together
