@@ -179,12 +179,18 @@ class FleetScreen(Screen[None]):
     def _reprobe_later(self, terminal: str) -> None:
         """Probe a ``slow`` terminal again after a wait twice the last one's (the first
         :data:`REPROBE_FIRST_S`, at most :data:`REPROBE_MAX_S`)."""
-        last = self.reprobes.pop(terminal, None)
-        if last is not None:
-            last[0].stop()
-        wait = REPROBE_FIRST_S if last is None else min(2 * last[1], REPROBE_MAX_S)
+        last = self._unfollow(terminal)
+        wait = REPROBE_FIRST_S if last is None else min(2 * last, REPROBE_MAX_S)
         timer = self.set_timer(wait, lambda: self.reprobe(terminal), name=f"reprobe {terminal}")
         self.reprobes[terminal] = (timer, wait)
+
+    def _unfollow(self, terminal: str) -> float | None:
+        """Stop following ``terminal``: the wait its timer was set for (None: not followed)."""
+        followed = self.reprobes.pop(terminal, None)
+        if followed is None:
+            return None
+        followed[0].stop()
+        return followed[1]
 
     def _reached(self, terminal: str, state: str) -> None:
         """A probe's answer: a ``slow`` terminal is followed, one that answered or stopped
@@ -192,9 +198,7 @@ class FleetScreen(Screen[None]):
         if state == "slow":
             self._reprobe_later(terminal)
             return
-        followed = self.reprobes.pop(terminal, None)
-        if followed is not None:
-            followed[0].stop()
+        self._unfollow(terminal)
         if state not in REACHED:
             self._back_to_record(terminal)
 
