@@ -15,7 +15,7 @@ from devices.protocols.hosts import Exchange
 from devices.protocols.hosts import card_reader as cr
 from devices.protocols.hosts.card_reader import NAKED, CardReaderHost, ReaderAnswer
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import ByteLink, ask
+from remote.diagnostics.links import ByteLink, ask, read_owed
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -71,17 +71,10 @@ class ReaderHost:
                 log.info("card reader: no reply to %s%s in %g s, %s", cm, pm, self.timeout, how)
                 continue
             if attempt and got != NAKED:
-                await self._owed(cm, pm, attempt)
+                owed = self.driver.owed(cm, pm, attempt)
+                await read_owed(self.link, owed, attempt, self.timeout, "card reader", cm + pm)
             return got
         raise AssertionError("unreachable")
-
-    async def _owed(self, cm: str, pm: str, count: int) -> None:
-        """Read the replies the earlier tries still have coming: they come within the time the
-        tries took, or never (a try lost on the line)."""
-        try:
-            await ask(self.link, self.driver.owed(cm, pm, count), (count + 1) * self.timeout)
-        except LinkTimeout:
-            log.info("card reader: %d late replies to %s%s did not all come", count, cm, pm)
 
 
 class CardReaderCheck(Diagnostic):

@@ -14,7 +14,7 @@ import logging
 from devices.protocols import mccs as m
 from devices.protocols.hosts import ddc
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import ByteLink, ask
+from remote.diagnostics.links import ByteLink, ask, read_owed
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,8 @@ class DdcHost:
                     ) from None
                 continue
             if attempt:  # the earlier tries' replies are still coming: read them first
-                try:
-                    await ask(
-                        self.link, ddc.DdcHost.owed(code, attempt), (attempt + 1) * self.timeout
-                    )
-                except LinkTimeout:
-                    log.info("display: %d late replies to 0x%02X did not all come", attempt, code)
+                owed = ddc.DdcHost.owed(code, attempt)
+                await read_owed(self.link, owed, attempt, self.timeout, "display", f"0x{code:02X}")
             return reply
         raise AssertionError("unreachable")
 

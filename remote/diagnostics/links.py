@@ -308,6 +308,19 @@ async def ask(link: ByteLink, exchange: Exchange[R], timeout: float) -> R:
     return await link.until(exchange.feed, timeout)
 
 
+async def read_owed(
+    link: ByteLink, owed: Exchange[bool], count: int, timeout: float, device: str, command: str
+) -> None:
+    """Read the ``count`` replies still owed to the earlier tries of a command answered late
+    (``owed``: the host driver's exchange for them), so that a later command cannot take one for
+    its own. They come within the time the tries took, or never (a try lost on the line): that
+    is only logged."""
+    try:
+        await ask(link, owed, (count + 1) * timeout)
+    except LinkTimeout:
+        log.info("%s: %d late replies to %s did not all come", device, count, command)
+
+
 # -- the seam ------------------------------------------------------------------------------------
 class ByteLink(Protocol):
     """A byte stream to one device (a serial port, a raw TCP port, or an in-memory double)."""

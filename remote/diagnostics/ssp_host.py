@@ -33,7 +33,7 @@ from devices.protocols.ssp_messages import (
     decode_poll_events,
 )
 from remote.diagnostics.base import LinkTimeout
-from remote.diagnostics.links import ByteLink, ask
+from remote.diagnostics.links import ByteLink, ask, read_owed
 
 log = logging.getLogger(__name__)
 
@@ -86,18 +86,13 @@ class SspHost:
                 exchange = self.driver.resend()
                 continue
             if attempt:
-                await self._owed(code, attempt)
+                # a later SYNC, whose flag is set whatever came before, must not take one
+                owed = self.driver.owed(attempt)
+                await read_owed(
+                    self.link, owed, attempt, self.timeout, "validator", f"0x{code:02X}"
+                )
             return answer
         raise AssertionError("unreachable")
-
-    async def _owed(self, code: int, count: int) -> None:
-        """Read the replies the earlier tries still have coming (within the time the tries took,
-        or never: a try lost on the line), so that a later SYNC, whose flag is set whatever came
-        before, cannot take one."""
-        try:
-            await ask(self.link, self.driver.owed(count), (count + 1) * self.timeout)
-        except LinkTimeout:
-            log.info("validator: %d late replies to 0x%02X did not all come", count, code)
 
     async def sync(self) -> None:
         """SYNC: resets the sequence; the next command carries the flag clear."""

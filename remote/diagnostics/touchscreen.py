@@ -17,7 +17,7 @@ import math
 from devices.protocols import touch as t
 from devices.protocols.hosts import touch
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import ByteLink, ask
+from remote.diagnostics.links import ByteLink, ask, read_owed
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -78,17 +78,12 @@ class TouchHost:
                 )
                 continue
             if attempt:
-                await self._owed(code, attempt)
+                owed = self.driver.owed(code, attempt)
+                await read_owed(
+                    self.link, owed, attempt, self.timeout, "touchscreen", repr(chr(code))
+                )
             return reply
         raise AssertionError("unreachable")
-
-    async def _owed(self, code: int, count: int) -> None:
-        """Read the replies the earlier tries still have coming (a later fence must not take
-        one for its own); they come within the time the tries took, or never (a try lost)."""
-        try:
-            await ask(self.link, self.driver.owed(code, count), (count + 1) * self.timeout)
-        except LinkTimeout:
-            log.info("touchscreen: %d late replies to %r did not all come", count, chr(code))
 
 
 class TouchscreenCheck(Diagnostic):
