@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,24 @@ async def running_kiosk(profile: str | Path | None = None) -> AsyncIterator[Kios
         async with KioskHost(Path(d) / "state", path, [TERMINAL], speed=SPEED) as host:
             endpoints = host.endpoints[TERMINAL]
             yield Kiosk(host, endpoints, ControlClient(endpoints["control"]))
+
+
+@asynccontextmanager
+async def fault(kiosk: Kiosk, fault_id: str) -> AsyncIterator[None]:
+    """The fault ``fault_id`` injected for the body, cleared after it whatever happens."""
+    await kiosk.control.request("fault.inject", id=fault_id)
+    try:
+        yield
+    finally:
+        await kiosk.control.request("fault.clear", id=fault_id)
+
+
+@asynccontextmanager
+async def busy(kiosk: Kiosk, device: str, latency_ms: int) -> AsyncIterator[None]:
+    """Every byte the device sends comes ``latency_ms`` late for the body (a latency toxic named
+    ``busy`` on its wire), removed after it whatever happens."""
+    kiosk.terminal.add_toxic(device, "latency", name="busy", attributes={"latency": latency_ms})
+    try:
+        yield
+    finally:
+        kiosk.terminal.remove_toxic(device, "busy")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import yaml
-from diag_kiosk import Kiosk, fast_profile, running_kiosk
+from diag_kiosk import Kiosk, busy, fast_profile, fault, running_kiosk
 
 from remote.diagnostics import run
 
@@ -54,12 +54,9 @@ async def test_the_inspection_passes_on_a_validator_that_requires_encryption(kio
 async def test_faults_are_still_named_over_encrypted_ssp(
     kiosk: Kiosk, fault_id: str, test: str
 ) -> None:
-    await kiosk.control.request("fault.inject", id=fault_id)
-    try:
+    async with fault(kiosk, fault_id):
         (result,) = await run([test], kiosk.endpoints, stimulus=kiosk.control)
         assert result.status in ("fail", "warn") and result.suspect == fault_id, result
-    finally:
-        await kiosk.control.request("fault.clear", id=fault_id)
 
 
 @pytest.mark.timeout(30)
@@ -70,11 +67,8 @@ async def test_a_late_encrypted_reply_is_not_taken_for_the_next_sessions_sync(
     late: the replies to its retries reach the validator check's SYNC, flag set too. Before, the
     SYNC took one (``command 0x11 answered 0x7E, not OK``) and a healthy validator failed as
     ``bill_validator.no_response``."""
-    kiosk.terminal.add_toxic("bill_validator", "latency", name="busy", attributes={"latency": 600})
-    try:
+    async with busy(kiosk, "bill_validator", 600):
         results = await run(["cash_box", "bill_validator"], kiosk.endpoints, timeout_s=0.25)
-    finally:
-        kiosk.terminal.remove_toxic("bill_validator", "busy")
     assert [(r.test, r.status, r.suspect) for r in results] == [
         ("cash_box", "pass", None),
         ("bill_validator", "pass", None),

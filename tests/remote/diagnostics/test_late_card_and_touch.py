@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from diag_kiosk import Kiosk
+from diag_kiosk import Kiosk, busy, fault
 
 from devices.protocols.hosts import card_reader, touch
 from remote import remedies
@@ -32,11 +32,8 @@ def events(kiosk: Kiosk, device: str, since: int) -> list[str]:
 
 
 async def late(kiosk: Kiosk, device: str, coro: Any) -> Any:
-    kiosk.terminal.add_toxic(device, "latency", name="busy", attributes={"latency": LATE_MS})
-    try:
+    async with busy(kiosk, device, LATE_MS):
         return await coro
-    finally:
-        kiosk.terminal.remove_toxic(device, "busy")
 
 
 async def test_a_card_reader_that_answers_late_passes_and_ejects_the_card_once(
@@ -58,11 +55,8 @@ async def test_a_card_reader_that_answers_late_passes_and_ejects_the_card_once(
 
 
 async def test_a_silent_card_reader_is_still_reported_after_its_tries(kiosk: Kiosk) -> None:
-    await kiosk.control.request("fault.inject", id="card_reader.no_response")
-    try:
+    async with fault(kiosk, "card_reader.no_response"):
         [result] = await run(["card_reader"], kiosk.endpoints, timeout_s=TIMEOUT_S)
-    finally:
-        await kiosk.control.request("fault.clear", id="card_reader.no_response")
     assert (result.status, result.suspect) == ("fail", "card_reader.no_response"), result
     assert result.detail == (
         "card_reader does not answer: no ACK or reply to command 10 "
@@ -82,11 +76,8 @@ async def test_the_late_replies_of_one_session_are_not_taken_by_the_next(
     replies owed to its tries before it ends)."""
     [first] = await late(kiosk, device, run([device], kiosk.endpoints, timeout_s=TIMEOUT_S))
     assert (first.status, first.suspect) == ("pass", None), first
-    await kiosk.control.request("fault.inject", id=fault_id)
-    try:
+    async with fault(kiosk, fault_id):
         [second] = await run([device], kiosk.endpoints, timeout_s=TIMEOUT_S)
-    finally:
-        await kiosk.control.request("fault.clear", id=fault_id)
     assert (second.status, second.suspect) == ("fail", fault_id), second
 
 
@@ -106,11 +97,8 @@ async def test_a_touchscreen_that_answers_late_passes_its_positioning_check(
 
 
 async def test_a_silent_touchscreen_is_still_reported_after_its_tries(kiosk: Kiosk) -> None:
-    await kiosk.control.request("fault.inject", id="touchscreen.unresponsive")
-    try:
+    async with fault(kiosk, "touchscreen.unresponsive"):
         [result] = await run(["touchscreen"], kiosk.endpoints, timeout_s=TIMEOUT_S)
-    finally:
-        await kiosk.control.request("fault.clear", id="touchscreen.unresponsive")
     assert (result.status, result.suspect) == ("fail", "touchscreen.unresponsive"), result
     assert result.detail == (
         f"touchscreen does not answer: no reply to 'A' ({touch.RETRIES + 1} tries of {TIMEOUT_S:g} s)"

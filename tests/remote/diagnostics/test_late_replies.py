@@ -10,7 +10,7 @@ packets arrive while the host waits for the next command's answer."""
 from __future__ import annotations
 
 import pytest
-from diag_kiosk import Kiosk
+from diag_kiosk import Kiosk, busy, fault
 
 from devices.protocols.hosts.ddc import RETRIES as DDC_RETRIES
 from devices.protocols.hosts.ssp import RETRIES
@@ -29,13 +29,8 @@ async def test_a_validator_that_answers_late_is_not_a_fault(kiosk: Kiosk) -> Non
     assert 2 * TIMEOUT_S * 1000 < LATE_MS < (RETRIES + 1) * TIMEOUT_S * 1000
     clean = {r.test: r for r in await run(TESTS, kiosk.endpoints, timeout_s=TIMEOUT_S)}
     assert [(r.status, r.suspect) for r in clean.values()] == [("pass", None)] * 2, clean
-    kiosk.terminal.add_toxic(
-        "bill_validator", "latency", name="busy", attributes={"latency": LATE_MS}
-    )
-    try:
+    async with busy(kiosk, "bill_validator", LATE_MS):
         late = {r.test: r for r in await run(TESTS, kiosk.endpoints, timeout_s=TIMEOUT_S)}
-    finally:
-        kiosk.terminal.remove_toxic("bill_validator", "busy")
     assert [(r.status, r.suspect) for r in late.values()] == [("pass", None)] * 2, late
     bv = late["bill_validator"].measurements
     # it did answer late, and the round trip is to its answer, not to the last late reply read
@@ -49,13 +44,8 @@ async def test_the_next_sessions_sync_is_answered_by_its_own_reply(kiosk: Kiosk)
     """The cash box check ends with GET COUNTERS, flag set, answered late: the replies to its
     retries are still on the line when the validator check's SYNC (flag set too) goes out. Its
     round trip is its own reply's, not a leftover's (before: about one timeout)."""
-    kiosk.terminal.add_toxic(
-        "bill_validator", "latency", name="busy", attributes={"latency": LATE_MS}
-    )
-    try:
+    async with busy(kiosk, "bill_validator", LATE_MS):
         results = await run(["cash_box", "bill_validator"], kiosk.endpoints, timeout_s=TIMEOUT_S)
-    finally:
-        kiosk.terminal.remove_toxic("bill_validator", "busy")
     assert [(r.test, r.status, r.suspect) for r in results] == [
         ("cash_box", "pass", None),
         ("bill_validator", "pass", None),
@@ -64,11 +54,8 @@ async def test_the_next_sessions_sync_is_answered_by_its_own_reply(kiosk: Kiosk)
 
 
 async def test_a_silent_validator_is_still_reported_after_its_retries(kiosk: Kiosk) -> None:
-    await kiosk.control.request("fault.inject", id="bill_validator.no_response")
-    try:
+    async with fault(kiosk, "bill_validator.no_response"):
         results = {r.test: r for r in await run(TESTS, kiosk.endpoints, timeout_s=TIMEOUT_S)}
-    finally:
-        await kiosk.control.request("fault.clear", id="bill_validator.no_response")
     bv = results["bill_validator"]
     assert (bv.status, bv.suspect) == ("fail", "bill_validator.no_response"), bv
     assert bv.detail.startswith("bill_validator does not answer: validator silent to command 0x")
@@ -105,11 +92,8 @@ async def test_a_display_that_answers_late_is_not_a_fault_and_a_silent_one_is(
     clean = (await run(["display"], kiosk.endpoints, timeout_s=TIMEOUT_S))[0]
     assert (clean.status, clean.suspect) == ("pass", None), clean
     for late_ms in (LATE_MS, 5000):
-        kiosk.terminal.add_toxic("display", "latency", name="busy", attributes={"latency": late_ms})
-        try:
+        async with busy(kiosk, "display", late_ms):
             [result] = await run(["display"], kiosk.endpoints, timeout_s=TIMEOUT_S)
-        finally:
-            kiosk.terminal.remove_toxic("display", "busy")
         if late_ms == LATE_MS:  # late, within the retries
             assert (result.status, result.suspect) == ("pass", None), result
             for name in ("power_mode", "brightness", "luminance"):
