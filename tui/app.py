@@ -117,10 +117,14 @@ class WorkbenchApp(App[None]):
             self.failed = message.error
             self.exit(return_code=1)
             return
-        self._opened = True
         window = self.backend.window()
         if window is not None and window.valid_before != self.window_until:
             self.set_window(window)
+        self._opened = True
+        # the fleet's first load, once: its rows carry the window just read (their window
+        # column, whose open faults are read live), so loading them before would mean loading
+        # and probing every terminal twice
+        self.fleet.action_reload()
         self._begin_session()
         self._settle()
 
@@ -155,11 +159,14 @@ class WorkbenchApp(App[None]):
         self.session_text = f"{self.backend.engineer} · reason {self.reason or '?'}{groups}"
 
     def set_window(self, window: WindowView) -> None:
-        """A window was loaded or requested: every screen's countdown and actions follow it."""
+        """A window was loaded or requested: every screen's countdown and actions follow it, and
+        the fleet reloads for its window column (at start-up the fleet is first loaded once the
+        backend has opened, with the window already in)."""
         self.window_until = window.valid_before
         self._session_text()
         self.screen.refresh_bindings()
-        self.fleet.action_reload()  # the fleet's window column
+        if self._opened:
+            self.fleet.action_reload()
 
     def on_countdown_closed(self, _: Countdown.Closed) -> None:
         if self._closed_told != self.window_until:

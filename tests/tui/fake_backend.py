@@ -95,7 +95,9 @@ class FakeBackend:
         return rows
 
     async def probe(self, terminal: str) -> str:
-        return "up"
+        """What the terminal's row says (``down``: every seventh): a down row probed again on
+        its own stays down."""
+        return "down" if int(terminal.removeprefix("KSK-")) % 7 == 0 else "up"
 
     def window(self) -> WindowView | None:
         return self._window

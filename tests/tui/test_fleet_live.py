@@ -160,7 +160,6 @@ async def test_a_terminal_whose_agent_answers_late_is_still_read_live() -> None:
     async with app.run_test(size=SIZE) as pilot:
         table = app.fleet.table
         probed = lambda: row(table, "KSK-0002").reachable == "slow"  # noqa: E731
-        # (a reload, as when the window is loaded, lists it unprobed again; then it is re-probed)
         await until(pilot, lambda: probed() and all(row(table, t).faults_live for t in IN_WINDOW))
         assert row(table, "KSK-0002").faults_text() == "printer.paper_out"  # its status, read
         assert set(backend.status_reads) == set(IN_WINDOW)

@@ -4,14 +4,17 @@ scrolling, the window's countdown) must be exactly what a full repaint draws, st
 
 from __future__ import annotations
 
-import asyncio
+import re
 
 import pytest
 from fake_backend import NOW, FakeBackend
+from fleet_helpers import row, until
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tui.app import WorkbenchApp
 from tui.screens.fleet import FleetScreen
+from tui.widgets.countdown import Countdown
 
 pytestmark = pytest.mark.timeout(45)
 
@@ -24,7 +27,12 @@ async def painted_is_whole(pilot: Pilot[None]) -> str:
     painted = app.export_screenshot()
     app.fleet.table.notify_style_update()  # type: ignore[attr-defined]  # forget every drawn line
     await pilot.pause()
-    assert app.export_screenshot() == painted
+    repainted = app.export_screenshot()
+    if repainted != painted:  # the lines that differ (pytest's diff of two SVGs takes minutes)
+        ours = r"terminal-\d+"  # each SVG's own class prefix
+        old, new = (re.sub(ours, "", svg).splitlines() for svg in (painted, repainted))
+        changed = [f"- {a}\n+ {b}" for a, b in zip(old, new, strict=False) if a != b]
+        raise AssertionError("a full repaint differs:\n" + "\n".join(changed[:10]))
     return painted
 
 
@@ -33,21 +41,25 @@ async def test_what_stays_on_screen_is_what_a_full_repaint_draws() -> None:
     app = WorkbenchApp(FakeBackend(300), reason="INC-1", clock=lambda: now[0])
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.fleet.table
-
-        async def loaded() -> None:
-            while len(table.rows) < 300:
-                await pilot.pause(0.02)
-
-        await asyncio.wait_for(loaded(), 10)
+        # settled: the rows are in and the open faults of the window's terminals read (each
+        # read changes its row when it lands: not between the two screenshots of a check)
+        window = ("KSK-0001", "KSK-0002", "KSK-0003")
+        await until(
+            pilot, lambda: len(table.rows) == 300 and all(row(table, t).faults_live for t in window)
+        )
+        await app.workers.wait_for_complete()
         await painted_is_whole(pilot)
         now[0] += 120  # the window column counts down on the three terminals it covers
 
-        async def counted_down() -> None:  # at its next once-a-second tick, however late
-            while "45m00s" not in app.export_screenshot():
-                await pilot.pause(0.05)
+        def counted_down() -> bool:  # each at its own next once-a-second tick, however late
+            bar = app.screen.query_one(Countdown)
+            return "[45m left]" in str(bar.content) and "45m00s" in app.export_screenshot()
 
-        await asyncio.wait_for(counted_down(), 10)
+        await until(pilot, counted_down)
         assert "45m00s" in await painted_is_whole(pilot)
+        # the filter's cursor is steady: blinking (every 0.5 s) it would change the screen
+        # between a check's two screenshots whenever they are that far apart (a loaded machine)
+        app.fleet.query_one("#fleet-filter", Input).cursor_blink = False
         await pilot.press("slash")
         for key in "ksk-00[12]":  # the same rows, then none (a literal), then 20
             await pilot.press(key)

@@ -2,8 +2,8 @@
 and filtered as you type, with a suite fanned out over the marked ones and each terminal's
 progress streaming into its row. Where the window reaches a terminal that answers, its open
 faults are read live from its ``status`` in the background; elsewhere they are its last record's.
-A terminal whose agent answers late (``slow``) is probed again on its own, less often each time,
-until it answers (``up``) or stops accepting (``down``)."""
+A terminal whose agent answers late (``slow``) or not at all (``down``) is probed again on its own,
+less often each time, until it answers (``up``)."""
 
 from __future__ import annotations
 
@@ -33,10 +33,12 @@ LIVE_CONCURRENCY = 8
 LIVE_EVERY_S = 60.0
 REACHED = ("up", "slow")
 """Probe states of a terminal whose agent answers (``slow``: late, on an overloaded machine)."""
+FOLLOWED = ("slow", "down")
+"""Probe states of a terminal probed again on its own until it answers ``up``."""
 REPROBE_FIRST_S = 5.0
-"""How long after a ``slow`` answer a terminal is probed again; each further ``slow`` doubles
-the wait, up to :data:`REPROBE_MAX_S` (a probe of a slow agent holds a connection for seconds:
-an overloaded machine is not hammered)."""
+"""How long after a ``slow`` or ``down`` answer a terminal is probed again; each further such
+answer doubles the wait, up to :data:`REPROBE_MAX_S` (a probe of a slow agent holds a connection
+for seconds: an overloaded machine is not hammered, nor a fleet's many stopped terminals)."""
 REPROBE_MAX_S = 120.0
 
 
@@ -98,7 +100,7 @@ class FleetScreen(Screen[None]):
         self._recorded: dict[str, TerminalRow] = {}  # rows as loaded, faults from the records
         self._live: dict[str, tuple[str, ...]] = {}  # open faults as the terminals reported them
         self.reprobes: dict[str, tuple[Timer, float]] = {}
-        """Slow terminals to probe again: the timer, and the wait it was set for."""
+        """Slow or down terminals to probe again: the timer, and the wait it was set for."""
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -124,9 +126,8 @@ class FleetScreen(Screen[None]):
             self.query_one("#fleet-filter", Input), "value", self._filter_changed, init=False
         )
         self.table.focus()
-        # read after the first frame ("loading terminals…"): the store and the state directory
-        # are not what the first paint should wait for, nor compete with in another thread
-        self.call_after_refresh(self.action_reload)
+        # no load here: the app loads the fleet once the backend has opened (after the first
+        # frame, "loading terminals…"), when the rows' window is known
         self.set_interval(1.0, self.table.refresh_changed)  # the window column counts down
         self.set_interval(LIVE_EVERY_S, self.refresh_live)
 
@@ -153,7 +154,7 @@ class FleetScreen(Screen[None]):
         )
         self.wb.fleet_loaded()
         for r in message.rows:
-            if r.reachable == "slow":
+            if r.reachable in FOLLOWED:
                 self._reprobe_later(r.terminal)
         self.probe(
             [r.terminal for r in message.rows if r.reachable == "?"],
@@ -177,8 +178,8 @@ class FleetScreen(Screen[None]):
         self.read_live(sorted(up))
 
     def _reprobe_later(self, terminal: str) -> None:
-        """Probe a ``slow`` terminal again after a wait twice the last one's (the first
-        :data:`REPROBE_FIRST_S`, at most :data:`REPROBE_MAX_S`)."""
+        """Probe a ``slow`` or ``down`` terminal again after a wait twice the last one's (the
+        first :data:`REPROBE_FIRST_S`, at most :data:`REPROBE_MAX_S`)."""
         last = self._unfollow(terminal)
         wait = REPROBE_FIRST_S if last is None else min(2 * last, REPROBE_MAX_S)
         timer = self.set_timer(wait, lambda: self.reprobe(terminal), name=f"reprobe {terminal}")
@@ -193,18 +194,19 @@ class FleetScreen(Screen[None]):
         return followed[1]
 
     def _reached(self, terminal: str, state: str) -> None:
-        """A probe's answer: a ``slow`` terminal is followed, one that answered or stopped
-        accepting is not (a ``down`` one shows its record's faults again, not what it said)."""
-        if state == "slow":
-            self._reprobe_later(terminal)
-            return
-        self._unfollow(terminal)
+        """A probe's answer: a ``slow`` or ``down`` terminal is followed until it answers ``up``
+        (a ``down`` one shows its record's faults again, not what it said, until the next
+        reading of open faults after it is back)."""
         if state not in REACHED:
             self._back_to_record(terminal)
+        if state in FOLLOWED:
+            self._reprobe_later(terminal)
+        else:
+            self._unfollow(terminal)
 
     @work(group="reprobe")
     async def reprobe(self, terminal: str) -> None:
-        """Probe one slow terminal again (its row says what it answered)."""
+        """Probe one slow or down terminal again (its row says what it answered)."""
         state = await self.wb.backend.probe(terminal)
         self.post_message(self.Progress(terminal, reachable=state))
 
