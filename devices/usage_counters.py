@@ -15,9 +15,10 @@ The random draws of the customers (arrivals, think times, buttons, payment, note
 times) are made in bulk with numpy, a week of customers at a time, from a generator seeded by
 the application's random stream; the devices' own draws (reject odds, read errors) stay theirs.
 So the counters mode serves statistically the same customers as the bytes mode, not the same
-ones. A customer is one SimPy timeout at most (stepping up to the kiosk), and their visit's
-effects land on the devices then: a kiosk-year takes a fraction of a second, for trainers who
-compress a year of wear.
+ones. A customer is one wait at most (stepping up to the kiosk), passed in place without a
+SimPy event when nothing else is due first (:meth:`KioskApp._wait`), and their visit's effects
+land on the devices then: a kiosk-year takes a fraction of a second, for trainers who compress a
+year of wear.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from devices.protocols import escpos as p
 from devices.protocols.escpos_page import Page
 from devices.touchscreen import Touchscreen
 from devices.usage import BUTTONS, KioskApp, UsageSettings, receipt_bytes
-from workbench.clock import DAY, HOUR
+from workbench.clock import DAY, HOUR, VIRTUAL
 
 _BUTTONS = tuple((int(x), int(y)) for x, y in BUTTONS)
 """The application's buttons in whole pixels; the last one is confirm."""
@@ -145,9 +146,10 @@ class CountersApp(KioskApp):
                 )
 
     def _customers(self) -> Generator[simpy.Event, Any, None]:
-        """One timeout per customer: their visit's effects land on the devices when they step
+        """One wait per customer: their visit's effects land on the devices when they step
         up, and the next customer steps up when this one's time at the kiosk is over."""
-        env, visit = self.env, self._visit
+        env, visit, wait, timed = self.env, self._visit, self._wait, self._timed
+        queue = env._queue
         free = after = env.now
         day = int(env.now // DAY)
         while True:
@@ -155,8 +157,19 @@ class CountersApp(KioskApp):
             day += BLOCK_DAYS
             for i, at in enumerate(block.arrivals):
                 start = at if at > free else free
-                if start > env.now:
-                    yield env.timeout(start - env.now)
+                now = env._now
+                if start > now:
+                    delay = start - now
+                    at = now + delay
+                    if (
+                        (not queue or queue[0][0] > at)
+                        and self.inline_waits
+                        and timed is not None
+                        and timed.clock is VIRTUAL
+                    ):
+                        env._now = at  # _wait's usual case, here: most customers are next due
+                    elif (step := wait(delay)) is not None:
+                        yield step
                 free = start + visit(block, i)
 
     def _visit(self, d: Draws, i: int) -> float:
@@ -198,7 +211,14 @@ class CountersApp(KioskApp):
         if not paid:
             stats.walked_away += 1
             return busy
-        self._print(method)
+        printer = self._printer
+        if printer is not None:
+            if printer.active or printer.state.feeding:
+                self._print(method)
+            else:  # online, paper plenty (sensors quiet): what _print does then, written out
+                self.paper_low = False
+                printer.print_counted(*self._receipts[method])
+                stats.receipts += 1
         return busy
 
     def _touch_one_by_one(self, screen: Touchscreen, d: Draws, i: int) -> tuple[float, bool]:
@@ -238,11 +258,11 @@ class CountersApp(KioskApp):
     def _cash(self, d: Draws, i: int) -> tuple[bool, float]:
         stats, validator = self.stats, self._validator_unit
         assert validator is not None
-        if not validator.responsive():
+        if not validator.answering:  # BillValidator.responsive(), read as it reads it
             self.record("cash_refused", reason="validator")
             return False, 0.0
         notes = d.notes[i]
-        stacked, credited, rejected = validator.stack_counted(notes)
+        stacked, credited, rejected = validator.path.stack_counted(notes)
         taken = stacked + rejected
         # The notes taken in, and the one refused after them if the customer stopped there.
         took = d.note_s[i][min(taken, len(notes) - 1)]
