@@ -34,6 +34,10 @@ class Arg(Generic[T]):
     """What a device's settings allow of a value of this form: None when they allow ``value``,
     else the form narrowed to them, in words that end a usage line (``a column of the 1920x1080
     screen, 0 to 1919``). None for a form any device takes whole."""
+    otherwise: str = ""
+    """What to write instead when a value is of the form but not one the settings allow, said
+    after the usage line with ``{given}`` the value given (``to offer a note the unit does not
+    know on purpose, write 'insert-unknown-note {given}'``); empty for none."""
 
     def refuses(self, text: str) -> bool:
         """Whether ``text`` is not of this form."""
@@ -69,11 +73,38 @@ def _known_note(value: int, settings: Any) -> str | None:
     return f"a face value the unit knows ({', '.join(map(str, known))} {settings.country})"
 
 
-FACE_VALUE: Arg[int] = Arg("a face value, a whole number above 0", _face, _known_note)
-"""A banknote's face value: ``20``; not ``0``, ``-20`` or ``abc``. A value the unit does not
-know (``7``) is still a note a customer can offer at ``kiosk act`` (the validator rejects it);
-a scenario's step offering one is refused, a typo far more often than a lesson (its settings'
-``denominations``)."""
+def _unknown_note(value: int, settings: Any) -> str | None:
+    known: list[int] = settings.denominations
+    if value not in known:
+        return None
+    return (
+        f"a face value the unit does not know (it knows {', '.join(map(str, known))} "
+        f"{settings.country}: offer those with insert-note)"
+    )
+
+
+_FACE_WORDS = "a face value, a whole number above 0"
+
+FACE_VALUE: Arg[int] = Arg(_FACE_WORDS, _face, _known_note)
+"""A banknote's face value: ``20``; not ``0``, ``-20`` or ``abc``, and one the unit knows (its
+settings' ``denominations``) for a scenario's step (the counterfeit's face value)."""
+
+KNOWN_NOTE: Arg[int] = Arg(
+    _FACE_WORDS,
+    _face,
+    _known_note,
+    otherwise="to offer a note the unit does not know on purpose, write "
+    "'insert-unknown-note {given}'",
+)
+"""The face value of a genuine note a customer offers (``insert-note``): a value the unit does
+not know (``7``) is still one a customer can offer at ``kiosk act`` (the validator rejects it),
+but a scenario's step offering one is refused, a typo far more often than a lesson, with how to
+write it on purpose (``insert-unknown-note``)."""
+
+UNKNOWN_NOTE: Arg[int] = Arg(_FACE_WORDS, _face, _unknown_note)
+"""The face value of a note the unit does not know (``insert-unknown-note 7``: a foreign note, a
+withdrawn series), offered on purpose: a value the unit knows is refused, by ``kiosk act`` and
+by a scenario's check alike (that note is ``insert-note``)."""
 
 F = TypeVar("F", bound=Callable[..., str])
 
@@ -168,7 +199,8 @@ class ActionSpec:
             form = self._form_of(i)
             if form is not None and (allowed := form.narrowed(str(text), settings)) is not None:
                 named = allowed if len(self.params) == 1 else f"{self._param(i)} {allowed}"
-                return f"{self.name} takes {self.args}, {named}; given: {given}"
+                aside = f" ({form.otherwise.format(given=text)})" if form.otherwise else ""
+                return f"{self.name} takes {self.args}, {named}; given: {given}{aside}"
         return None
 
     def _form_of(self, i: int) -> Arg[Any] | None:

@@ -32,6 +32,8 @@ from pydantic import BaseModel
 
 # the action declarations, re-exported: the device models import them from here
 from devices.actions import FACE_VALUE as FACE_VALUE
+from devices.actions import KNOWN_NOTE as KNOWN_NOTE
+from devices.actions import UNKNOWN_NOTE as UNKNOWN_NOTE
 from devices.actions import WHOLE_NUMBER as WHOLE_NUMBER
 from devices.actions import ActionSpec
 from devices.actions import Arg as Arg

@@ -20,7 +20,15 @@ from typing import Any
 
 import simpy
 
-from devices.base import FACE_VALUE, EventSink, Session, StreamDevice, action
+from devices.base import (
+    FACE_VALUE,
+    KNOWN_NOTE,
+    UNKNOWN_NOTE,
+    EventSink,
+    Session,
+    StreamDevice,
+    action,
+)
 from devices.bill_validator_state import (
     BOX_FULL,
     BOX_NEAR_FULL,
@@ -39,6 +47,7 @@ from devices.protocols.essp import UnitKeys
 from devices.protocols.ssp_messages import POLL_REPLIES, Counters, Event, PollEvent, SetupData
 from devices.protocols.ssp_slave import SlaveLink
 from devices.protocols.ssp_unit import UnitCommands
+from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
 __all__ = ["BillValidator", "BillValidatorSession", "BillValidatorSettings"]
@@ -267,10 +276,25 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         self.record("ready")
 
     # -- actions ---------------------------------------------------------------------------------
-    @action("insert-note", "A customer offers a note of face VALUE", value=FACE_VALUE)
+    @action("insert-note", "A customer offers a note of face VALUE", value=KNOWN_NOTE)
     def _act_insert_note(self, value: str) -> str:
         # A value not of its form raises ValueError here: Device.act says it as declared.
-        return self.insert(FACE_VALUE.parse(value))
+        return self.insert(KNOWN_NOTE.parse(value))
+
+    @action(
+        "insert-unknown-note",
+        "A customer offers a note of face VALUE the unit does not know (a foreign or withdrawn "
+        "note; the unit rejects it)",
+        value=UNKNOWN_NOTE,
+    )
+    def _act_insert_unknown_note(self, value: str) -> str:
+        # A genuine note, as insert-note's, that the unit's dataset lacks: the note path reads it
+        # and rejects it as a real unit does. A value the unit knows is refused here, so that
+        # Device.act says it as declared (that note is insert-note), as a scenario's check does.
+        face = UNKNOWN_NOTE.parse(value)
+        if face in self.settings.denominations:
+            raise DeviceError(f"{face} is a note the unit knows")
+        return self.insert(face)
 
     @action(
         "insert-counterfeit",

@@ -5,6 +5,8 @@ names no parameter is refused when its class is made."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import simpy
 from pydantic import BaseModel
@@ -127,6 +129,32 @@ def test_a_note_the_unit_does_not_know_is_offered_by_act_and_refused_in_a_scenar
     device = k.device_class(simpy.Environment(), k.settings_model(denominations=[10, 20]), [])
     assert device.wrong_arguments("insert-note", ["20"]) is None
     assert device.wrong_arguments("insert-note", ["7"]) == (
-        "insert-note takes VALUE, a face value the unit knows (10, 20 EUR); given: 7"
+        "insert-note takes VALUE, a face value the unit knows (10, 20 EUR); given: 7 (to offer "
+        "a note the unit does not know on purpose, write 'insert-unknown-note 7')"
     )
     assert device.act("insert-note", "7") == "7 EUR not taken: validator disabled"
+
+
+def test_a_note_the_unit_does_not_know_on_purpose_is_read_and_rejected() -> None:
+    """``insert-unknown-note 7`` is a genuine note the validator's dataset lacks: taken in when
+    the unit is enabled, read, and rejected (reject code 0x02), as a real unit does; a note
+    the unit knows is refused by ``act`` and by a scenario's check in the same words."""
+    k = KINDS["bill_validator"]
+    env = simpy.Environment()
+    device = k.device_class(env, k.settings_model(denominations=[10, 20]), [])
+    refused = (
+        "insert-unknown-note takes VALUE, a face value the unit does not know (it knows 10, 20 "
+        "EUR: offer those with insert-note); given: 20"
+    )
+    assert device.wrong_arguments("insert-unknown-note", ["20"]) == refused
+    with pytest.raises(DeviceError, match=rf"^bill_validator {re.escape(refused)}$"):
+        device.act("insert-unknown-note", "20")
+    assert device.log == []
+    device.state.enabled = True  # as a host's ENABLE leaves it
+    assert device.act("insert-unknown-note", "7") == "7 EUR taken in"
+    env.run(until=10)
+    said = [text for _, text in device.log]
+    assert said[0] == "note_inserted value=7 genuine=True"
+    assert said[-1] == "rejected reason=AVERAGE_FAIL"
+    assert not any(text.startswith(("escrow", "credit")) for text in said)
+    assert device.state.rejected == 1

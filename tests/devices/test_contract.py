@@ -142,10 +142,11 @@ def test_kiosk_act_help_lists_every_action_of_every_model() -> None:
     assert result.exit_code == 0, result.output
     listed = [line.split()[0] for line in result.output.splitlines() if line.startswith("  ")]
     declared = [a.name for k in KINDS.values() for a in k.device_class.describe_actions()]
-    assert len(declared) == 37
+    assert len(declared) == 38
     for action_name in declared:
         assert action_name in listed
     assert "insert-note VALUE" in result.output and "touch X Y" in result.output
+    assert "insert-unknown-note VALUE" in result.output
 
 
 @pytest.mark.timeout(10)

@@ -81,3 +81,27 @@ def test_a_run_that_does_not_match_its_expectations_fails() -> None:
         "expect.0 (active): not active: display.panel_off",
         "expect.1 (inactive): still active: display.brightness_low",
     ]
+
+
+def test_a_foreign_note_is_offered_on_purpose_and_rejected() -> None:
+    """p3-validator-foreign-note offers a note the unit does not know (``insert-unknown-note
+    7``) while a customer is paying cash: it is taken in and rejected (one ``rejected`` event
+    between 10m and 12m); without that step nothing comes back then."""
+    from scenarios.library import Loaded
+
+    loaded = load("p3-validator-foreign-note")
+    run = run_virtual(loaded)
+    assert run.ok, run.failures()
+    said = [text for _, text in run.log]
+    offered = (
+        "insert-unknown-note 7: 7 EUR taken in (a visitor offers a 7 note, one the unit does "
+        "not know)"
+    )
+    assert offered in said, said
+    counts = {c.at - loaded.scenario.start_offset: c.detail for c in run.checks}
+    assert counts[600] == "bill_validator rejected events: 0"
+    assert counts[720] == "bill_validator rejected events: 1"
+    s = loaded.scenario
+    without = s.model_copy(update={"timeline": [t for t in s.timeline if t.act is None]})
+    quiet = run_virtual(Loaded(without, loaded.profile, loaded.source))
+    assert quiet.failures() == ["expect.1 (events): bill_validator rejected events: 0, wanted 1.0"]

@@ -220,7 +220,8 @@ def test_validate_says_every_problem_of_a_file_in_its_order_then_how_many(
         "0 to 1919; given: 1920 540",
         f"{path}:16: timeline.3: at 7200 s is after the run's duration (3600 s)",
         f"{path}:17: timeline.3.act: insert-note takes VALUE, a face value the unit knows "
-        "(5, 10, 20, 50, 100, 200, 500 EUR); given: 25",
+        "(5, 10, 20, 50, 100, 200, 500 EUR); given: 25 (to offer a note the unit does not know "
+        "on purpose, write 'insert-unknown-note 25')",
         f"{path}:18: timeline.4.act: ups has no action 'refill-paper'; its actions: "
         "battery-test, replace-battery, reset-comms, set-load",
         f"{path}:20: expect.0.active.0: unknown fault 'display.brightness_lo'; see 'workbench "
@@ -278,6 +279,20 @@ devices:
             None,
         ),
         ("insert-counterfeit", None, None),
+        # a note the unit does not know, offered on purpose: the profile decides which it is
+        ("insert-unknown-note 7", None, None),
+        (
+            "insert-unknown-note 200",
+            "insert-unknown-note takes VALUE, a face value the unit does not know (it knows 5, "
+            "10, 20, 50, 100, 200, 500 EUR: offer those with insert-note); given: 200",
+            None,
+        ),
+        (
+            "insert-unknown-note 50",
+            "insert-unknown-note takes VALUE, a face value the unit does not know (it knows 5, ",
+            "insert-unknown-note takes VALUE, a face value the unit does not know (it knows 1, 5, "
+            "10, 20, 50, 100 CNY: offer those with insert-note); given: 50",
+        ),
         ("set-load 20000", "set-load takes WATTS, a number of watts, 0 to 10000", "no device has"),
         (
             "restart-service spooler",
@@ -307,6 +322,32 @@ def test_values_the_profile_s_devices_allow_are_checked_against_the_profile_name
                 ConfigError, match=rf"^{path}:11: timeline.0.act: {re.escape(message)}"
             ):
                 load(path)
+
+
+def test_a_note_the_unit_does_not_know_is_a_typo_unless_written_on_purpose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``insert-note 7`` in a scenario is refused as a likely typo, and the error says how to
+    offer such a note on purpose; written that way, the same file validates."""
+    path = _write(
+        tmp_path,
+        GOOD.replace("inject: display.brightness_low", "act: insert-note 7")
+        .replace("display.brightness_low", "cash_box.full")
+        .replace("remedy display.set_brightness", "visit cash_box.full"),
+    )
+    with pytest.raises(SystemExit) as typo:
+        main(["scenario", "validate", str(path)])
+    assert typo.value.code == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"{path}:11: timeline.0.act: insert-note takes VALUE, a face value the unit knows (5, 10, "
+        "20, 50, 100, 200, 500 EUR); given: 7 (to offer a note the unit does not know on "
+        "purpose, write 'insert-unknown-note 7')"
+    )
+    path.write_text(path.read_text().replace("insert-note 7", "insert-unknown-note 7"))
+    with pytest.raises(SystemExit) as fixed:
+        main(["scenario", "validate", str(path)])
+    assert fixed.value.code == 0
+    assert capsys.readouterr().out.startswith(f"ok {path}: tiny (P3, 1 steps, 1 expectations)")
 
 
 def test_run_cli_reports_checks_and_exit_status(

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label
 
 from devices.kiosk import KioskHost
 from remote.window import CertificateAuthority, engineer_key
+from scenarios.library import available
 from scenarios.stage import stage_extra
 from scenarios.wiring import kiosk_backend, kiosk_extra
 from tui.app import WorkbenchApp
@@ -81,7 +82,7 @@ async def test_start_a_scenario_watch_it_inject_and_score_it(state_dir: Path) ->
             library = app.screen
             assert isinstance(library, LibraryScreen)
             table = library.query_one("#library-table", DataTable)
-            await until(pilot, lambda: table.row_count == 20)
+            await until(pilot, lambda: table.row_count == len(available()))
             names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
             await pilot.press(*["down"] * names.index(SCENARIO))
             detail = text(library, "#library-detail")

@@ -31,6 +31,7 @@ AUDIT_EVERY_S = 2.0
 STIMULI = (
     ("insert-note 20", "a customer offers a 20 note"),
     ("insert-counterfeit", "a customer offers a counterfeit note"),
+    ("insert-unknown-note 7", "a customer offers a note the unit does not know"),
     ("insert-card", "a customer pushes a card"),
     ("take-card", "the customer takes the card back"),
     ("transaction", "a customer completes a transaction"),
