@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -54,9 +55,10 @@ class CardReaderSettings(Strict):
     square of the passes since cleaning (a quarter of it at half the interval)."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Card:
-    """A card in the customer's hand or in the reader."""
+    """A card in the customer's hand or in the reader (immutable: one object serves every
+    customer who brings the same card, :func:`card_from_track2`)."""
 
     track1: str
     track2: str
@@ -80,39 +82,42 @@ class CardReaderState:
     initialised: bool = False
 
 
-def card_from_track2(track2: str) -> Card:
-    """A test card whose track 1 is derived from track 2 (PAN, expiry, service code)."""
-    return Card(*_card_fields(track2))
-
-
-TRACK2 = Arg("track 2 data, PAN=YYMMSSS... (digits and '=')", card_from_track2)
-"""The card ``insert-card`` pushes, read from its track 2."""
-
-
 @lru_cache(maxsize=256)
-def _card_fields(track2: str) -> tuple[str, str, str, bytes]:
-    """The tracks and ATR of :func:`card_from_track2` (pure, so remembered: a kiosk's customers
-    bring a few test cards)."""
+def card_from_track2(track2: str) -> Card:
+    """A test card whose track 1 is derived from track 2 (PAN, expiry, service code); pure and
+    the card immutable, so remembered (a kiosk's customers bring a few test cards)."""
     t2 = track2.strip(";?")
     if "=" not in t2 or not t2.replace("=", "").isdigit():
         raise DeviceError(
             f"track 2 data(={track2!r}) must look like PAN=YYMMSSS... (digits and '=')"
         )
     pan, rest = t2.split("=", 1)
-    return f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR)
+    return Card(f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR))
 
 
-Framed = tuple[p.Reply, bytes]
-"""A reply and its frame on the wire."""
+TRACK2 = Arg("track 2 data, PAN=YYMMSSS... (digits and '=')", card_from_track2)
+"""The card ``insert-card`` pushes, read from its track 2."""
+
+
+Framed = tuple[p.Reply, bytes, bytes]
+"""A reply, its frame on the wire, and the ACK of the command followed by that frame (what a
+session sends for a whole command frame, made once with the reply)."""
 
 
 @lru_cache(maxsize=1024, typed=True)
 def _reply_of(positive: bool, cm: str, pm: str, code: str, data: bytes = b"") -> Framed:
-    """A reply with these fields and its frame (immutable, so one pair serves them all: a reader
-    gives the same few replies all day, and building and framing one costs more than the
-    look-up)."""
+    """A reply with these fields and its frames (immutable, so one triple serves them all: a
+    reader gives the same few replies all day, and building and framing one costs more than the
+    look-up; the same bytes objects each time also keep their hashes for the host's look-up)."""
     reply = p.Reply(positive, cm, pm, code, data)
-    return reply, reply.encode()
+    frame = reply.encode()
+    return reply, frame, bytes([p.ACK]) + frame
+
+
+@lru_cache(maxsize=256)
+def _ascii(text: str) -> bytes:
+    """``text.encode("ascii")``, remembered (a card's track, read at every payment)."""
+    return text.encode("ascii")
 
 
 @lru_cache(maxsize=256)
@@ -147,6 +152,9 @@ class CardReader(StreamDevice[CardReaderSettings]):
             p.CM_ICC: self._icc,
         }
         """What carries out each command code."""
+        self.hung = False
+        """Whether the reader answers nothing at all (its no-response fault is active): kept up
+        to date as the fault is raised and cleared (:meth:`_apply`), read at every command."""
 
     # -- derived state ---------------------------------------------------------------------
     @property
@@ -207,6 +215,8 @@ class CardReader(StreamDevice[CardReaderSettings]):
                 self.state.passes = 0
         elif fault_id == BIN_FULL and not active:
             self.state.retained = 0
+        elif fault_id == NO_RESPONSE:
+            self.hung = active
 
     # -- customer and staff stimuli --------------------------------------------------------
     @action(
@@ -217,7 +227,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
     def insert_card(self, track2: str = DEFAULT_TRACK2) -> str:
         """A customer pushes a card into the slot; the motor draws it in if the shutter is open."""
         card = card_from_track2(track2)  # TRACK2.parse, called directly: a customer path
-        if self.state.position != "none" or self.has(JAM):
+        if self.state.position != "none" or JAM in self.active:
             raise DeviceError("a card is already in the reader")
         if self.shutter != "open":
             self.record("insert_refused", shutter=self.shutter)
@@ -318,8 +328,9 @@ class CardReader(StreamDevice[CardReaderSettings]):
         full = BIN_FULL in active or state.retained >= self.settings.retain_capacity
         return _reply_of(True, cmd.cm, cmd.pm, st0 + ("1" if full else "0"), data)
 
-    @staticmethod
-    def _error(cmd: p.Command, code: str) -> Framed:
+    def _error(self, cmd: p.Command, code: str) -> Framed:
+        """A negative reply, recorded (a handler's last step, so after anything it recorded)."""
+        self.record("negative_reply", cm=cmd.cm, pm=cmd.pm, error=code)
         return _reply_of(False, cmd.cm, cmd.pm, code)
 
     def execute(self, cmd: p.Command) -> p.Reply:
@@ -327,15 +338,17 @@ class CardReader(StreamDevice[CardReaderSettings]):
         return self.execute_framed(cmd)[0]
 
     def execute_framed(self, cmd: p.Command) -> Framed:
-        """:meth:`execute`, with the reply's frame (what the session sends)."""
-        handler = self._handlers.get(cmd.cm)
-        if handler is None:
-            return self._error(cmd, p.E_UNDEFINED)
-        framed = handler(cmd)
-        if not framed[0].positive:
-            reply = framed[0]
-            self.record("negative_reply", cm=cmd.cm, pm=cmd.pm, error=reply.code)
-        return framed
+        """:meth:`execute`, with the reply's frames (what the session sends)."""
+        return self.handler(cmd.cm)(cmd)
+
+    def handler(self, cm: str) -> Callable[[p.Command], Framed]:
+        """What carries out commands of code ``cm`` (every command of an unknown code is
+        refused, :data:`stx_bcc.E_UNDEFINED`); a session may keep it for a command it knows."""
+        return self._handlers.get(cm, self._undefined)
+
+    @staticmethod
+    def _undefined(cmd: p.Command) -> Framed:
+        return _reply_of(False, cmd.cm, cmd.pm, p.E_UNDEFINED)  # (not recorded, as ever)
 
     def _init(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "012":
@@ -406,7 +419,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
         track = (card.track1, card.track2, card.track3)[int(cmd.pm) - 1]
         if not track:
             return self._error(cmd, p.E_NO_DATA)
-        return self._reply(cmd, track.encode("ascii"))
+        return self._reply(cmd, _ascii(track))
 
     def _entry(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "01":
@@ -433,8 +446,3 @@ class CardReader(StreamDevice[CardReaderSettings]):
     def new_session(self) -> CardReaderSession:
         """A host connection (one per pty lifetime)."""
         return CardReaderSession(self)
-
-    @property
-    def hung(self) -> bool:
-        """Whether the reader answers nothing at all (its no-response fault)."""
-        return NO_RESPONSE in self.active

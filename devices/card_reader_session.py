@@ -11,11 +11,19 @@ from devices.protocols import stx_bcc as p
 from workbench.errors import ProtocolError
 
 if TYPE_CHECKING:
-    from devices.card_reader import CardReader
+    from collections.abc import Callable
+
+    from devices.card_reader import CardReader, Framed
+
+    Known = tuple[p.Command, Callable[[p.Command], Framed]]
+    """A whole command frame's command, and the reader's handler of it."""
 
 _ACK = bytes([p.ACK])
 INTER_BYTE_TIMEOUT_S = 0.2
 """The longest pause inside a frame (host clock) before the reader abandons it."""
+KNOWN_KEPT = 64
+"""Whole command frames a session remembers (:meth:`CardReaderSession.feed`) before that memory
+starts afresh (a host sends a few; noise that happens to frame well does not grow it)."""
 
 
 class CardReaderSession(Session):
@@ -28,6 +36,8 @@ class CardReaderSession(Session):
     def __init__(self, reader: CardReader) -> None:
         self.reader = reader
         self._deframer = p.Deframer()
+        self._known: dict[bytes, Known] = {}
+        """Whole command frames taken before: the command each carries and its handler."""
         self._last = b""
         self._heard = float("-inf")
         """When the previous bytes arrived (simulated time), for a frame left unfinished."""
@@ -41,17 +51,26 @@ class CardReaderSession(Session):
         reader, deframer = self.reader, self._deframer
         if not deframer.held and self.whole_writes:
             # Between frames, a host writes a whole command frame or its lone ACK: what the
-            # deframer would make of the frame is remembered by its bytes (p.lone_command), so
-            # an exchange costs the command's own work. Neither leaves a frame begun, and when
-            # to abandon one is only asked with one begun: the time heard is the general path's.
+            # deframer would make of the frame is remembered by its bytes (p.lone_command), with
+            # the reader's handler of that command (CardReader.handler), so an exchange costs
+            # the command's own work, and the ACK and reply go out as the one bytes object made
+            # with the reply. Neither leaves a frame begun, and when to abandon one is only asked
+            # with one begun: the time heard is the general path's.
             if data == _ACK:
                 return b""  # the host took the reply: nothing to answer (a reply sent again on NAK)
-            cmd = p.lone_command(data) if type(data) is bytes else None
-            if cmd is not None:
+            known = self._known.get(data) if type(data) is bytes else None
+            if known is None and type(data) is bytes:
+                cmd = p.lone_command(data)
+                if cmd is not None:
+                    if len(self._known) >= KNOWN_KEPT:
+                        self._known.clear()
+                    known = self._known[data] = (cmd, reader.handler(cmd.cm))
+            if known is not None:
                 if reader.hung:
                     return b""
-                self._last = reader.execute_framed(cmd)[1]
-                return _ACK + self._last
+                framed = known[1](known[0])
+                self._last = framed[1]
+                return framed[2]
         now = reader.env.now
         pending = deframer.pending
         if data == _ACK and not pending:

@@ -16,6 +16,7 @@ into :class:`KioskApp`. The settings and counts are :mod:`devices.usage_settings
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict
@@ -75,6 +76,20 @@ _printer_status = _conditions(_PRINTER)
 _taps = lru_cache(maxsize=4096)(TouchHost.taps)
 """Finished taps in what the controller pushed (whole packets, in process)."""
 
+_INIT, _OPEN, _SHUT, _STATUS, _READ, _EJECT = (
+    CardReaderHost.request(cm, pm)
+    for cm, pm in (
+        (cr.CM_INIT, "0"),
+        (cr.CM_ENTRY, "0"),
+        (cr.CM_ENTRY, "1"),
+        (cr.CM_STATUS, "0"),
+        (cr.CM_READ, "2"),
+        (cr.CM_CARRY, "0"),
+    )
+)
+"""The card reader commands a customer's payment sends (framed once; the same bytes objects)."""
+_answer, _ACK = CardReaderHost.answer, CardReaderHost.ACK
+
 
 class KioskApp(CashPayment):
     """The kiosk application and the customers in front of it, on one terminal's devices."""
@@ -117,8 +132,16 @@ class KioskApp(CashPayment):
                 receipt_bytes(method, settings.receipt_lines)
         self._timed = next(iter(devices.values()), None)
         """A device whose clock the application's waits follow (every device has the terminal's)."""
-        self._reader = CardReaderHost()
         self._reader_ready = False
+        reader = devices.get("card_reader")
+        self._card_actions = (
+            (reader.actions["insert-card"], reader.actions["take-card"])
+            if reader is not None
+            else None
+        )
+        """The customer's stimuli of the card reader (``insert-card``, ``take-card``), called as
+        :meth:`_touches` taps the screen: without ``Device.act``, which has nothing to catch up
+        inside a SimPy process and raises their DeviceError as it is."""
         self._init_cash()
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -130,7 +153,9 @@ class KioskApp(CashPayment):
     def _wait(self, delay: float) -> simpy.Event | None:
         """The event to yield for ``delay`` seconds, or None when they passed in place (virtual
         time: :func:`workbench.waits.wait_in_place`). Every wait of a customer and of the cash
-        payment goes through here (the staff's round at opening, once a day, is an event)."""
+        payment goes through here, but for the usual case of a think time and of the wait for
+        the next arrival, which :meth:`_touches` and :meth:`_customers` take in place with the
+        same test (the staff's round at opening, once a day, is an event)."""
         env = self.env
         timed = self._timed
         if self.inline_waits and timed is not None and timed.clock is VIRTUAL:
@@ -161,32 +186,42 @@ class KioskApp(CashPayment):
         opens = self.settings.opens_h * HOUR
         return day * DAY + opens if into < opens else (day + 1) * DAY + opens
 
-    def _arrivals(self) -> Generator[float, None, None]:
-        """Arrival times of a Poisson stream that only runs while the kiosk is open."""
-        s = self.settings
+    def _customers(self) -> Generator[simpy.Event, Any, None]:
+        """Serve customers one at a time in arrival order (a FIFO queue in front of one kiosk),
+        who arrive as a Poisson stream that only runs while the kiosk is open.
+
+        The gap to the next arrival is ``rng.expovariate(rate)`` written out as
+        :class:`random.Random` computes it, ``-log(1.0 - random()) / rate``, and the wait for
+        it takes :meth:`_wait`'s usual case (nothing due before it ends) here, as
+        :meth:`_touches` does: an arrival was a generator's step and two calls (the draw and
+        the wait) besides the customer's own."""
+        env, s, timed = self.env, self.settings, self._timed
         rate = s.customers_per_hour / HOUR
         opens, closes = s.opens_h * HOUR, s.closes_h * HOUR
-        t = self.env.now
-        expo = self.rng.expovariate
+        random, queue, ln = self.rng.random, env._queue, math.log
+        at = env.now
         while True:
-            into = t % DAY
+            into = at % DAY
             if not opens <= into < closes:
-                t = self._next_opening(t)
+                at = self._next_opening(at)
                 into = opens
-            gap = expo(rate)
-            if into + gap < closes:
-                t += gap
-                yield t
-            else:  # memoryless: start afresh at the next opening
-                t = self._next_opening(t - into + closes)
-
-    def _customers(self) -> Generator[simpy.Event, Any, None]:
-        """Serve customers one at a time in arrival order (a FIFO queue in front of one kiosk)."""
-        env = self.env
-        for at in self._arrivals():
-            delay = at - env.now  # > 0 exactly when at > now (floats differ by 0 only if equal)
-            if delay > 0 and (wait := self._wait(delay)) is not None:
-                yield wait
+            gap = -ln(1.0 - random()) / rate
+            if into + gap >= closes:  # memoryless: start afresh at the next opening
+                at = self._next_opening(at - into + closes)
+                continue
+            at += gap
+            delay = at - env._now  # > 0 exactly when at > now (floats differ by 0 only if equal)
+            if delay > 0:
+                end = env._now + delay  # what _wait waits until (not always at, in the last bit)
+                if (
+                    (not queue or queue[0][0] > end)
+                    and self.inline_waits
+                    and timed is not None
+                    and timed.clock is VIRTUAL
+                ):
+                    env._now = end
+                elif (wait := self._wait(delay)) is not None:
+                    yield wait
             yield from self._serve()
 
     # -- one customer --------------------------------------------------------------------------
@@ -260,25 +295,27 @@ class KioskApp(CashPayment):
         self.stats.touches_seen += _taps(data)
 
     # -- card ----------------------------------------------------------------------------------
-    def _card(self, cm: str, pm: str) -> cr.Reply | None:
-        session, host = self._sessions["card_reader"], self._reader
-        raw = session.feed(host.request(cm, pm))
+    def _card(self, request: bytes) -> cr.Reply | None:
+        """Send a framed command (:class:`CardReaderHost`'s request) and ACK its reply."""
+        session = self._sessions["card_reader"]
+        raw = session.feed(request)
         if not raw:
             return None
         try:
-            reply = host.answer(raw)
+            reply = _answer(raw)
         except ProtocolError:
             log.debug("%s: unreadable card reader reply %s", self.name, raw.hex(" "))
             return None
-        session.feed(host.ACK)
+        session.feed(_ACK)
         return reply
 
     def _pay_card(self) -> Generator[simpy.Event, Any, bool]:
-        reader = self.devices["card_reader"]
+        assert self._card_actions is not None
+        insert, take = self._card_actions
         if not self._reader_ready:
-            init = self._card(cr.CM_INIT, "0")
+            init = self._card(_INIT)
             self._reader_ready = init is not None and init.positive
-        opened = self._card(cr.CM_ENTRY, "0")
+        opened = self._card(_OPEN)
         if opened is None or not opened.positive:
             self.record("card_refused", reason="reader" if opened is None else opened.code)
             self._reader_ready = False
@@ -287,30 +324,30 @@ class KioskApp(CashPayment):
         if (wait := self._wait(fumble)) is not None:
             yield wait
         try:
-            reader.act("insert-card")
+            insert()
         except DeviceError:
             self.record("card_refused", reason="slot_busy")
             return False
-        status = self._card(cr.CM_STATUS, "0")
+        status = self._card(_STATUS)
         if status is None or status.code[0] != cr.POSITION_CODES["inside"]:
-            self._card(cr.CM_ENTRY, "1")
+            self._card(_SHUT)
             self.record("card_refused", reason="not_inside")
             return False
         track = None
         for _ in range(3):
-            reply = self._card(cr.CM_READ, "2")
+            reply = self._card(_READ)
             if reply is not None and reply.positive:
                 track = reply.data
                 break
             self.stats.card_read_errors += 1
-        ejected = self._card(cr.CM_CARRY, "0")
+        ejected = self._card(_EJECT)
         if ejected is None or not ejected.positive:
             self.record("card_stuck", error="none" if ejected is None else ejected.code)
             self._reader_ready = False
             return False
         if (wait := self._wait(self.settings.take_card_s)) is not None:
             yield wait
-        reader.act("take-card")
+        take()
         if track is None:
             self.record("card_unreadable")
             return False

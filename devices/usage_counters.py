@@ -90,7 +90,7 @@ def draw_customers(
 ) -> Draws:
     """The customers of ``days`` days from day number ``day0`` who arrive after ``after``: a
     Poisson number a day, at uniform times between opening and closing (a Poisson stream that
-    only runs while the kiosk is open, as :meth:`KioskApp._arrivals` draws it one by one)."""
+    only runs while the kiosk is open, as :meth:`KioskApp._customers` draws it one by one)."""
     opens, closes = s.opens_h * HOUR, s.closes_h * HOUR
     counts = g.poisson(s.customers_per_hour * (s.closes_h - s.opens_h), days)
     day = np.repeat(np.arange(day0, day0 + days, dtype=np.float64), counts)

@@ -3,8 +3,9 @@ or its lone ACK, taken without the deframer) against the general path (every wri
 deframer), on twin readers driven by the same random story: commands good and bad, the host's
 ACK and NAK, frames with a bad BCC, cut in pieces or two in one write, line noise, time passing
 (a frame left open is abandoned), cards in and out, a hung reader, a jam. Every answer, the
-reader's state and log must agree after each step; and the protocol's memo of a lone command
-frame (:func:`stx_bcc.lone_command`) must equal the deframer's byte loop."""
+reader's state and log must agree after each step, and the reader's ``hung`` (kept up to date
+as its no-response fault comes and goes) must say what the fault says; and the protocol's memo
+of a lone command frame (:func:`stx_bcc.lone_command`) must equal the deframer's byte loop."""
 
 from __future__ import annotations
 
@@ -118,6 +119,8 @@ def test_whole_writes_answer_and_leave_state_as_the_deframer_does(
                 else:
                     reader.clear(arg[0])
         assert fast.seen() == general.seen()
+        # what both sessions read to answer nothing is the fault as it stands
+        assert fast.reader.hung is (NO_RESPONSE in fast.reader.active)
 
 
 def test_a_whole_command_frame_and_the_hosts_ack_skip_the_deframer() -> None:
