@@ -84,8 +84,9 @@ class Dispatcher:
     # -- queue side ------------------------------------------------------------------
     def take(self, centre: int, skill: int) -> Engineer | None:
         """The nearest idle qualified engineer, now, without an event; None when all are busy."""
+        idle = self.idle
         for c in self.nearest[centre]:
-            pool = self.idle[c][skill]
+            pool = idle[c][skill]
             if pool:
                 eng = next(iter(pool.values()))
                 self._assign(eng, None)
@@ -101,7 +102,7 @@ class Dispatcher:
                 eng = next(iter(pool.values()))
                 self._assign(eng, event)
                 return event
-        job = Job(priority, region, centre, skill, event, self.env.now)
+        job = Job(priority, region, centre, skill, event, self.env._now)
         self.queues[region][priority][centre][skill].append(job)
         waiting = self.waiting[region]
         waiting[priority] += 1
@@ -117,7 +118,7 @@ class Dispatcher:
     # -- engineer side ---------------------------------------------------------------
     def release(self, eng: Engineer) -> None:
         """The engineer finished a job: take the next one, go idle, or go home if off shift."""
-        now = self.env.now
+        now = self.env._now  # Environment.now, read as it reads it (simpy>=4.1,<5)
         eng.busy = False
         eng.busy_hours += min(now, self.horizon) - min(eng.busy_since, self.horizon)
         if eng.on_shift:
@@ -152,20 +153,22 @@ class Dispatcher:
                     if q:
                         job = q.popleft()
                         waiting[p] -= 1
-                        job.waited = self.env.now - job.queued_at
+                        job.waited = self.env._now - job.queued_at
                         self._assign(eng, job.event)
                         return
         self._make_idle(eng)
 
     def _make_idle(self, eng: Engineer) -> None:
+        idle, index = self.idle[eng.centre], eng.index
         for s in eng.skills:
-            self.idle[eng.centre][s][eng.index] = eng
+            idle[s][index] = eng
 
     def _assign(self, eng: Engineer, event: simpy.Event | None) -> None:
+        idle, index = self.idle[eng.centre], eng.index
         for s in eng.skills:
-            self.idle[eng.centre][s].pop(eng.index, None)
+            idle[s].pop(index, None)
         eng.busy = True
-        eng.busy_since = self.env.now
+        eng.busy_since = self.env._now
         eng.jobs += 1
         if event is not None:
             event.succeed(eng)
