@@ -1,6 +1,6 @@
 """What every simulated peripheral shares: a SimPy environment, a fault set applied and cleared
-through one API, customer stimuli, and an exact ``(time, event)`` log; and the contract between a
-device and the transports that put it on the wire.
+through one API, customer stimuli, and an exact ``(time, event)`` log (:mod:`devices.event_log`);
+and the contract between a device and the transports that put it on the wire.
 
 The contract has two shapes, declared here and nowhere else:
 
@@ -21,7 +21,6 @@ the simulated clock in virtual time.
 
 from __future__ import annotations
 
-import logging
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Sequence
@@ -38,6 +37,9 @@ from devices.actions import WHOLE_NUMBER as WHOLE_NUMBER
 from devices.actions import ActionSpec
 from devices.actions import Arg as Arg
 from devices.actions import action as action
+from devices.event_log import EventLog
+from devices.event_log import EventSink as EventSink
+from devices.event_log import Kind as Kind
 from workbench.clock import VIRTUAL, Timebase
 from workbench.errors import CatalogError, DeviceError
 from workbench.faults import FaultMode
@@ -45,19 +47,8 @@ from workbench.faults import FaultMode
 if TYPE_CHECKING:
     from devices.transports import Port
 
-log = logging.getLogger(__name__)
-_ENABLED: dict[int, bool] = log._cache  # type: ignore[attr-defined]
-"""The device log's logger's answers to ``isEnabledFor(level)``: logging's own cache, which
-``Logger.isEnabledFor`` reads before anything but ``disabled`` and fills on a miss, and which
-every level change (``setLevel`` on any logger, ``logging.disable``) empties in place
-(``Manager._clear_cache``): an answer read here is the one ``isEnabledFor`` would give."""
-
 S = TypeVar("S", bound=BaseModel)
 """A device's settings: the pydantic model its profile entry is checked against."""
-
-EventSink = Callable[[str, float, str, dict[str, Any]], None]
-"""Receives ``(device, sim_time, kind, detail)`` for every recorded device event."""
-
 
 Writer = Callable[[bytes], None]
 """Sends bytes to the host on a session's connection."""
@@ -87,21 +78,7 @@ class Session(ABC):
         """Take bytes the host sent; return the bytes the device answers right away."""
 
 
-_CHUNK = 4096
-"""Events written out at a time when a log is read."""
-_FIELDS = 3
-"""Items an unread event takes in :attr:`Device._unread`: its time, kind and detail."""
-
-
-def _text(kind: str, detail: dict[str, Any]) -> str:
-    """A recorded event as its log line reads: ``kind k=v ...``."""
-    text = kind
-    for k, v in detail.items():  # one or two fields mostly: cheaper than a join
-        text += f" {k}={v}"
-    return text
-
-
-class Device(Generic[S]):
+class Device(EventLog, Generic[S]):
     """Base of the simulated peripherals (a device is a :class:`StreamDevice` or a
     :class:`ServedDevice`).
 
@@ -150,15 +127,7 @@ class Device(Generic[S]):
         self.modes: dict[str, FaultMode] = {m.id: m for m in modes}
         self.active: dict[str, float] = {}
         """Active fault ids and the simulated time each was raised."""
-        self._log: list[tuple[float, str]] = []
-        self._unread: list[Any] = []
-        """Events recorded since the log was last read, formatted when it is (:attr:`log`): flat,
-        ``time, kind, detail`` after one another. A tuple per event would be a container the
-        garbage collector tracks (a detail dict keeps it tracked) and walks again in every full
-        collection until the log is read; a kiosk-year records hundreds of thousands."""
-        self.log_limit: int | None = None
-        """Keep about this many recent entries (None: all, for exact logs in virtual time). A
-        long-running live kiosk sets it; the records store keeps the full history."""
+        self._start_log()
         self.actions: dict[str, Callable[..., str]] = {
             name: getattr(self, attr) for name, attr in self.ACTIONS.items()
         }
@@ -192,56 +161,6 @@ class Device(Generic[S]):
     def wake(self) -> None:
         """Tell the live clock that events were scheduled (no-op in virtual time)."""
         self.clock.wake()
-
-    # -- events --------------------------------------------------------------------------
-    def record(self, kind: str, **detail: Any) -> None:
-        """Append ``(now, "kind k=v ...")`` to the log and pass the event to the sink.
-
-        The text is made when the log is read (:attr:`log`), not here: a kiosk-year records
-        hundreds of thousands of events that nobody reads one by one, so ``detail`` must not be
-        changed after the call (pass values, or a fresh list)."""
-        # Called about 15 times a customer by every device, so it makes no call it can avoid:
-        # SimPy's clock read as its ``now`` property reads it (simpy>=4.1,<5 pinned, as
-        # workbench/waits.py does), the event added with ``+=`` (no method call), and the DEBUG
-        # test answered from logging's own cache as ``Logger.isEnabledFor`` answers it.
-        now = self.env._now
-        unread = self._unread
-        unread += (now, kind, detail)
-        limit = self.log_limit
-        if limit is not None and len(unread) // _FIELDS + len(self._log) > 2 * limit:
-            self._trim(limit)
-        try:
-            debug = _ENABLED[logging.DEBUG] and not log.disabled
-        except KeyError:  # not asked since the levels last changed: logging works it out
-            debug = log.isEnabledFor(logging.DEBUG)
-        if debug:
-            log.debug("%s %s at %.3f", self.name, _text(kind, detail), now)
-        if self.sink is not None:
-            self.sink(self.name, now, kind, detail)
-
-    def _trim(self, keep: int) -> None:
-        """Keep the ``keep`` most recent events (trimmed in halves: amortised O(1) a record;
-        the events dropped are never formatted)."""
-        unread, formatted = self._unread, self._log
-        events = len(unread) // _FIELDS
-        if events >= keep:
-            del unread[: (events - keep) * _FIELDS]
-            formatted.clear()
-        else:
-            del formatted[: len(formatted) - (keep - events)]
-
-    @property
-    def log(self) -> list[tuple[float, str]]:
-        """The recorded events as ``(time, "kind k=v ...")`` pairs, oldest first (the recent
-        :attr:`log_limit` or so when a limit is set)."""
-        unread, formatted = self._unread, self._log
-        size = _CHUNK * _FIELDS
-        while unread:  # in chunks, each dropped once written: a year's events are not held twice
-            chunk = unread[:size]
-            del unread[:size]
-            events = zip(chunk[0::_FIELDS], chunk[1::_FIELDS], chunk[2::_FIELDS], strict=True)
-            formatted.extend([(now, _text(kind, detail)) for now, kind, detail in events])
-        return formatted
 
     # -- faults --------------------------------------------------------------------------
     def has(self, fault_id: str) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 import simpy
 from pydantic import Field, model_validator
 
-from devices.base import Arg, EventSink, Session, StreamDevice, Writer, action
+from devices.base import Arg, EventSink, Kind, Session, StreamDevice, Writer, action
 from devices.protocols import touch as t
 from workbench.clock import DAY
 from workbench.config import Strict
@@ -40,6 +40,8 @@ DRIFT_X, DRIFT_Y = DRIFT_DIRECTION
 MAX_OUTBOX = 4096
 INTER_BYTE_TIMEOUT_S = 0.2
 """The longest pause inside a command packet (host clock) before the controller drops it."""
+_TOUCH = Kind("touch", "x", "y", "raw_x", "raw_y")
+"""A touch reported: ``touch x= y= raw_x= raw_y=`` (screen pixel and raw point)."""
 
 
 def _on_screen(axis: str, size: str) -> Any:
@@ -252,7 +254,7 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         if not (0 <= rx <= top and 0 <= ry <= top):
             rx, ry = min(max(rx, 0), top), min(max(ry, 0), top)
         state.touches += 1
-        self.record("touch", x=px, y=py, raw_x=rx, raw_y=ry)
+        self.record_values(_TOUCH, (px, py, rx, ry))
         packets = _tap_packets(rx, ry, s.raw_bits)
         for send in self._outputs:
             send(packets)

@@ -1,6 +1,7 @@
 """A device's event log: recorded as ``(time, kind, detail)`` and written out as
 ``(time, "kind k=v ...")`` when read, so a reader sees the same lines whenever it reads, and a
-live device's limit keeps the recent ones whether they were read yet or not."""
+live device's limit keeps the recent ones whether they were read yet or not; an event recorded
+with its values (``record_values``) is the one recorded with keywords."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import logging
 from collections.abc import Callable
 
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from devices.base import Kind
 from devices.catalog import default_catalog
 from devices.printer import Printer, PrinterSettings
 
@@ -120,3 +124,63 @@ def test_the_debug_lines_follow_logging_levels_changed_while_running() -> None:
         for step in ("debug", "enable", "on", "parent_debug")
         for kind in ("probe", "again")
     ]
+
+
+values = st.one_of(st.integers(-5000, 5000), st.floats(allow_nan=False), st.text(max_size=5))
+events_drawn = st.lists(
+    st.tuples(
+        st.sampled_from([("touch", ("x", "y", "raw_x", "raw_y")), ("probe", ("i",)), ("bare", ())]),
+        st.lists(values, min_size=4, max_size=4),
+        st.sampled_from([0.0, 0.25, 1.5]),  # the time from the event before
+        st.booleans(),  # read the log after it
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(events_drawn, st.sampled_from([None, 1, 3, 10]), st.booleans(), st.booleans())
+def test_an_event_recorded_with_its_values_is_the_one_recorded_with_keywords(
+    story: list[tuple[tuple[str, tuple[str, ...]], list[object], float, bool]],
+    limit: int | None,
+    debug: bool,
+    listened: bool,
+) -> None:
+    # Device.record_values (a Kind and a tuple, the touch's way) against Device.record (a name
+    # and keywords): the same log read at any time, limit or not, the same DEBUG lines and the
+    # same sink calls.
+    logger = logging.getLogger("devices.base")
+    lines = _Lines()
+    saved = logger.level, logger.propagate
+    logger.addHandler(lines)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    seen: dict[str, list[tuple[object, ...]]] = {"keywords": [], "values": []}
+    logs: dict[str, list[tuple[float, str]]] = {}
+    try:
+        for way in ("keywords", "values"):
+            env = simpy.Environment()
+            device = printer(env)
+            device.log_limit = limit
+            if listened:
+                device.sink = lambda *event, way=way: seen[way].append(event)  # type: ignore[misc]
+            for (name, keys), drawn, gap, read in story:
+                if gap:
+                    env.run(until=env.now + gap)
+                shown = tuple(drawn[: len(keys)])
+                if way == "keywords":
+                    device.record(name, **dict(zip(keys, shown, strict=True)))
+                else:
+                    device.record_values(Kind(name, *keys), shown)
+                if read:
+                    seen[way].append(("read", *device.log))
+            logs[way] = device.log
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+    assert logs["values"] == logs["keywords"]
+    assert seen["values"] == seen["keywords"]
+    half = len(lines.lines) // 2
+    assert lines.lines[half:] == lines.lines[:half]
+    assert len(lines.lines) == (2 * len(story) if debug else 0)
