@@ -15,7 +15,6 @@ import logging
 import math
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import simpy
@@ -23,6 +22,7 @@ from pydantic import Field, model_validator
 
 from devices.base import Arg, EventSink, Kind, Session, StreamDevice, Writer, action
 from devices.protocols import touch as t
+from devices.touch_points import DRIFT_DIRECTION, Axes, Point, axes, point, raw_point
 from workbench.clock import DAY
 from workbench.config import Strict
 from workbench.errors import DeviceError, ProtocolError
@@ -34,9 +34,6 @@ DRIFT = "touchscreen.calibration_drift"
 DEAD_ZONE = "touchscreen.dead_zone"
 UNRESPONSIVE = "touchscreen.unresponsive"
 
-DRIFT_DIRECTION = (0.8, 0.6)
-"""Unit vector (screen pixels) along which the panel's mapping drifts (a 3-4-5 triangle)."""
-DRIFT_X, DRIFT_Y = DRIFT_DIRECTION
 MAX_OUTBOX = 4096
 INTER_BYTE_TIMEOUT_S = 0.2
 """The longest pause inside a command packet (host clock) before the controller drops it."""
@@ -130,8 +127,10 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         m = settings.edge_margin
         base = (float(m), float(top - m), float(m), float(top - m))
         self.state = TouchState(base=base, calibration=t.Calibration(*(round(v) for v in base)))
-        self._axes = _axes(base, settings)
+        self._axes = axes(base, settings)
         """What :meth:`raw_of` works from, for the raw space at :attr:`TouchState.base`."""
+        self._points: dict[tuple[int, int], Point] = {}
+        """The raw points tapped in that raw space, by screen pixel (:mod:`devices.touch_points`)."""
         self._outputs: list[Writer] = []
         """Where each host session's unsolicited bytes go, in the order the sessions opened: its
         port's writer once attached, its bounded outbox until then (:meth:`TouchSession.push`)."""
@@ -145,18 +144,18 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
     def raw_of(self, x: float, y: float) -> tuple[int, int]:
         """The raw coordinates the panel reports for a touch at screen pixel ``(x, y)`` now."""
         state = self.state
-        axes = self._axes
-        if axes[0] is not state.base:  # recalibrated: the raw space sits elsewhere
-            axes = self._axes = _axes(state.base, self.settings)
-        _, xl, width, columns, yt, height, rows, top, per_day = axes
+        space = self._axes
+        if space[0] is not state.base:  # recalibrated: the raw space sits elsewhere
+            space = self._moved()
         # drift_px(), with SimPy's clock read as its now property reads it (as Device.record does)
-        d = state.extra_px + per_day * ((self.env._now - state.calibrated_at) / DAY)
-        px, py = x + d * DRIFT_X, y + d * DRIFT_Y
-        rx = round(xl + px * width / columns)
-        ry = round(yt + py * height / rows)
-        if 0 <= rx <= top and 0 <= ry <= top:
-            return rx, ry
-        return min(max(rx, 0), top), min(max(ry, 0), top)  # off the raw range: held at its ends
+        d = state.extra_px + space[8] * ((self.env._now - state.calibrated_at) / DAY)
+        return raw_point(space, x, y, d)
+
+    def _moved(self) -> Axes:
+        """The raw space moved (a calibration): its axes anew, and no raw point remembered."""
+        self._axes = axes(self.state.base, self.settings)
+        self._points = {}
+        return self._axes
 
     def start(self) -> None:
         """Start the drift watch (raises the drift fault when the error passes the tolerance)."""
@@ -228,37 +227,48 @@ class Touchscreen(StreamDevice[TouchscreenSettings]):
         customer sees instead when a fault loses the touch.
 
         A kiosk's customers tap five times each, so this is the whole of the controller's side
-        of a tap in one call, the message left to the action: no string to parse or format."""
-        s = self.settings
-        if not (0 <= px < s.screen_width and 0 <= py < s.screen_height):
-            raise DeviceError(
-                f"touch ({px}, {py}) is off the {s.screen_width}x{s.screen_height} screen"
-            )
-        if self.active:  # the faults that lose a touch (none active: every touch is reported)
-            if self.has(UNRESPONSIVE):
-                self.record("touch_lost", x=px, y=py, reason="unresponsive")
-                return "the controller reports nothing"
-            x0, y0, x1, y1 = s.dead_zone
-            if self.has(DEAD_ZONE) and x0 <= px <= x1 and y0 <= py <= y1:
-                self.record("touch_lost", x=px, y=py, reason="dead_zone")
-                return "the touch fell in the dead zone"
-        # raw_of(px, py), its sums inline (a frame less a touch; the twin test holds them equal)
+        of a tap in one call, the message left to the action: no string to parse or format. The
+        raw point is worked out once for as long as the drift leaves it where it is
+        (:class:`devices.touch_points.Point`): a tap at a point remembered for the drift now is
+        the record, the packets and the raw point, all kept, unless a fault loses it."""
         state = self.state
-        axes = self._axes
-        if axes[0] is not state.base:
-            axes = self._axes = _axes(state.base, s)
-        _, xl, width, columns, yt, height, rows, top, per_day = axes
-        d = state.extra_px + per_day * ((self.env._now - state.calibrated_at) / DAY)
-        rx = round(xl + (px + d * DRIFT_X) * width / columns)
-        ry = round(yt + (py + d * DRIFT_Y) * height / rows)
-        if not (0 <= rx <= top and 0 <= ry <= top):
-            rx, ry = min(max(rx, 0), top), min(max(ry, 0), top)
+        space = self._axes
+        if space[0] is not state.base:  # raw_of(px, py) from here (the twin tests hold them equal)
+            space = self._moved()
+        d = state.extra_px + space[8] * ((self.env._now - state.calibrated_at) / DAY)
+        at = self._points.get((px, py))
+        if at is None or not at[0] <= d <= at[1]:
+            s = self.settings
+            if not (0 <= px < s.screen_width and 0 <= py < s.screen_height):
+                raise DeviceError(
+                    f"touch ({px}, {py}) is off the {s.screen_width}x{s.screen_height} screen"
+                )
+            points = self._points
+            if len(points) >= 256:  # a kiosk's buttons, and other taps that come and go
+                points.clear()
+            at = points[px, py] = point(space, px, py, d, s.raw_bits)
+        active = self.active  # the faults that lose a touch (the drift fault loses none)
+        lossy = active and (UNRESPONSIVE in active or DEAD_ZONE in active)
+        if lossy and (lost := self._lost(px, py)) is not None:
+            return lost
         state.touches += 1
-        self.record_values(_TOUCH, (px, py, rx, ry))
-        packets = _tap_packets(rx, ry, s.raw_bits)
+        self.record_values(_TOUCH, at[2])
+        packets = at[3]
         for send in self._outputs:
             send(packets)
-        return rx, ry
+        return at[4]
+
+    def _lost(self, px: int, py: int) -> str | None:
+        """What the customer sees when a fault loses the touch at ``(px, py)`` (recorded), or
+        None when it is reported."""
+        if UNRESPONSIVE in self.active:
+            self.record("touch_lost", x=px, y=py, reason="unresponsive")
+            return "the controller reports nothing"
+        x0, y0, x1, y1 = self.settings.dead_zone
+        if DEAD_ZONE in self.active and x0 <= px <= x1 and y0 <= py <= y1:
+            self.record("touch_lost", x=px, y=py, reason="dead_zone")
+            return "the touch fell in the dead zone"
+        return None
 
     def touch_counted(self, px: int, py: int) -> bool:
         """A touch without its packets (``usage.mode: counters``): whether the controller
@@ -384,23 +394,3 @@ def calibration_error(device: Touchscreen, x: int, y: int) -> float:
     s = device.settings
     sx, sy = device.state.calibration.to_screen(rx, ry, s.screen_width, s.screen_height)
     return math.hypot(sx - x, sy - y)
-
-
-Axes = tuple[tuple[float, ...], float, float, int, float, float, int, int, float]
-
-
-def _axes(base: tuple[float, float, float, float], s: TouchscreenSettings) -> Axes:
-    """The raw space at ``base`` as :meth:`Touchscreen.raw_of` maps onto it: ``base`` itself
-    (to tell when it moved), the left edge, raw width, screen columns, the top edge, raw height,
-    screen rows, the top raw value, and the drift rate (the same numbers in the same sums as
-    from the settings and ``base`` each time)."""
-    xl, xr, yt, yb = base
-    top = (1 << s.raw_bits) - 1
-    return base, xl, xr - xl, s.screen_width, yt, yb - yt, s.screen_height, top, s.drift_px_per_day
-
-
-@lru_cache(maxsize=4096)
-def _tap_packets(rx: int, ry: int, bits: int) -> bytes:
-    """The pen-down and pen-up packets of a tap at raw ``(rx, ry)`` (pure, so remembered: a
-    kiosk's buttons are tapped at a few raw points for days)."""
-    return t.TouchPacket(rx, ry, True, bits).encode() + t.TouchPacket(rx, ry, False, bits).encode()

@@ -5,11 +5,13 @@ general way (``rng.uniform``, ``rng.choice`` and the ``touch`` action with its s
 byte on every session (the touch packets too) with its time, the device logs, the application's
 log, stats and random state must agree. And the controller's side alone: whatever the order of
 taps, faults, sessions opened and attached, each host gets the packets of the touches reported,
-whether it was attached then or got them kept in its outbox."""
+whether it was attached then or got them kept in its outbox. And a raw point remembered
+(``devices.touch_points``) is the one worked out afresh, wherever the drift has got to."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Generator
 from typing import Any
 
@@ -19,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wire_tap import tap_wire
 
+from devices import touch_points as tp
 from devices.catalog import default_catalog
 from devices.profiles import load_profile
 from devices.protocols import touch as t
@@ -186,3 +189,71 @@ def test_every_host_gets_the_packets_of_the_touches_reported(margin: int, story:
         assert packets == expected
     touches = [e for _, e in screen.log if e.startswith("touch ")]
     assert len(touches) == len(reported[0]) == screen.state.touches
+
+
+pixels = st.tuples(
+    st.one_of(st.integers(0, 1919), st.sampled_from([0, 1, 480, 960, 1440, 1918, 1919])),
+    st.one_of(st.integers(0, 1079), st.sampled_from([0, 1, 300, 540, 780, 1078, 1079])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([0, 60]),
+    st.floats(-40.0, 40.0),  # the drift at the calibration's base: off the range at either end
+    pixels,
+    st.floats(0.0, 30.0),
+    st.lists(st.floats(0.0, 1.0), max_size=20),
+)
+def test_a_raw_point_holds_over_the_drift_it_is_remembered_for(
+    margin: int, shift: float, pixel: tuple[int, int], d: float, within: list[float]
+) -> None:
+    # devices.touch_points.Point: the raw point worked out at drift d holds from d to hi (the
+    # sums never decrease as the drift grows, and they were worked out at hi too)
+    s = TouchscreenSettings(edge_margin=margin)
+    top = (1 << s.raw_bits) - 1
+    base = (margin + shift, top - margin + shift, margin + shift, top - margin + shift)
+    space = tp.axes(base, s)
+    at = tp.point(space, *pixel, d, s.raw_bits)
+    assert at.lo == d and at.raw == tp.raw_point(space, *pixel, d)
+    assert at.values == (*pixel, *at.raw)
+    assert at.packets == tp.tap_packets(*at.raw, s.raw_bits)
+    if at.hi == float("inf"):  # held at the top of the range for ever after
+        assert top in at.raw
+        ends = [d + 10.0**k for k in range(7)]
+    else:
+        ends = [at.hi, math.nextafter(at.hi, d)]
+    for u in within:
+        ends.append(d + u * (min(at.hi, d + 1e6) - d))
+    for e in ends:
+        assert tp.raw_point(space, *pixel, e) == at.raw, e
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from([0, 60]),
+    st.floats(0.0, 100.0),  # pixels of drift a day: raw units crossed every few minutes
+    st.lists(st.tuples(pixels, st.floats(0.0, 600.0), st.booleans()), max_size=60),
+)
+def test_a_tap_at_a_remembered_point_reports_what_raw_of_works_out(
+    margin: int, per_day: float, story: list[tuple[tuple[int, int], float, bool]]
+) -> None:
+    env = simpy.Environment()
+    modes = default_catalog().for_device("touchscreen")
+    screen = Touchscreen(
+        env, TouchscreenSettings(drift_px_per_day=per_day, edge_margin=margin), modes
+    )
+    got = bytearray()
+    screen.new_session().attach(got.extend)
+    expected = bytearray()
+    for (x, y), gap, recalibrate in story:
+        if env.now + gap > env.now:
+            env.run(until=env.now + gap)
+        if recalibrate:
+            screen.act("recalibrate")
+        raw = screen.raw_of(x, y)
+        assert screen.tap(x, y) == raw
+        expected += t.TouchPacket(*raw, True).encode() + t.TouchPacket(*raw, False).encode()
+    assert got == expected
+    touches = [e for _, e in screen.log if e.startswith("touch ")]
+    assert len(touches) == len(story)
