@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from devices.protocols import mccs as m
-from devices.protocols.hosts import ddc
+from devices.protocols.hosts import Exchange, ddc
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
 from remote.diagnostics.links import ByteLink, ask, read_owed
 
@@ -26,6 +26,14 @@ LOW_BRIGHTNESS_RATIO = 0.30
 DEGRADED_RATIO = 0.60
 
 
+LEFT_ON_LINE: dict[str, set[int]] = {}
+"""By port, the VCP codes whose Get replies may still be on its line: a host that gave up on a
+Get (no reply to any try), or did not get every late reply owed to its earlier tries, is still
+owed replies naming that code, which a later Get of the same code, in this session or the next
+on the port, would take for its own (DDC/CI has no input flush and no sequence number). Kept for
+as long as this process runs, as a terminal's diagnostics agent does."""
+
+
 class DdcHost:
     """The shared DDC/CI driver (:mod:`devices.protocols.hosts.ddc`) over a bridged line."""
 
@@ -34,25 +42,65 @@ class DdcHost:
         self.timeout = timeout
         self.retries = retries
         """Times a Get VCP Feature is sent again before the display is called silent."""
+        self.left = LEFT_ON_LINE.setdefault(link.path, set())
+        """The codes whose replies may still be on this port's line (:data:`LEFT_ON_LINE`)."""
 
     async def get(self, code: int) -> m.VcpReply:
         """Get VCP Feature, sent again on each timeout (a late reply to an earlier try is taken);
-        raises :class:`ProtocolError` for an unsupported code."""
-        for attempt in range(self.retries + 1):
+        raises :class:`ProtocolError` for an unsupported code. A reply naming another code is
+        not its answer and is read past; when replies naming this code may still be on the line
+        (:data:`LEFT_ON_LINE`), a Get of another code goes first (:meth:`ddc.DdcHost.mark`), so
+        that they are read past too."""
+        if code in self.left:
+            marker = next(c for c in (ddc.MARKER, *range(256)) if c not in self.left)
+            why = f", asked to read past late replies to Get VCP 0x{code:02X}"
+            await self._ask(marker, ddc.DdcHost.mark(marker), why)
+            log.info("display: read past late replies to Get VCP 0x%02X", code)
+        return await self._ask(code, ddc.DdcHost.get(code))
+
+    async def _ask(self, code: int, exchange: Exchange[m.VcpReply], why: str = "") -> m.VcpReply:
+        """Send ``exchange`` (a Get of ``code``) until it is answered, up to :attr:`retries`
+        times more. A try in whose time the display sent replies that are not the answer (late
+        ones, read past) is not a try it was silent to: it is sent again without counting, as
+        many times as the replies that may still be owed on the line."""
+        heard = False
+
+        def feed(chunk: bytes) -> m.VcpReply | None:
+            nonlocal heard
+            heard = True
+            return exchange.feed(chunk)
+
+        listening = Exchange(exchange.request, feed, exchange.fresh)
+        spare = (self.retries + 1) * len(self.left)
+        sent = silent = 0
+        while True:
+            heard = False
+            sent += 1
             try:
-                reply = await ask(self.link, ddc.DdcHost.get(code), self.timeout)
+                reply = await ask(self.link, listening, self.timeout)
             except LinkTimeout:
-                if attempt == self.retries:
+                if heard and spare > 0:
+                    spare -= 1
+                    continue
+                silent += 1
+                if silent > self.retries:
+                    self.left.add(code)  # every try's reply is still owed
                     raise LinkTimeout(
-                        f"no reply to Get VCP 0x{code:02X} "
-                        f"({self.retries + 1} tries of {self.timeout:g} s)"
+                        f"no reply to Get VCP 0x{code:02X}{why} "
+                        f"({sent} tries of {self.timeout:g} s)"
                     ) from None
                 continue
-            if attempt:  # the earlier tries' replies are still coming: read them first
-                owed = ddc.DdcHost.owed(code, attempt)
-                await read_owed(self.link, owed, attempt, self.timeout, "display", f"0x{code:02X}")
+            # The display answers in order: every reply to what was sent before this Get has
+            # come before its answer (and was read past), or never will.
+            self.left.clear()
+            if owed := sent - 1:  # the earlier tries' replies are still coming: read them first
+                what = f"0x{code:02X}"
+                exchange_owed = ddc.DdcHost.owed(code, owed)
+                if not await read_owed(
+                    self.link, exchange_owed, owed, self.timeout, "display", what
+                ):
+                    self.left.add(code)
             return reply
-        raise AssertionError("unreachable")
 
     def set(self, code: int, value: int) -> None:
         """Set VCP Feature (the display does not reply)."""

@@ -310,15 +310,17 @@ async def ask(link: ByteLink, exchange: Exchange[R], timeout: float) -> R:
 
 async def read_owed(
     link: ByteLink, owed: Exchange[bool], count: int, timeout: float, device: str, command: str
-) -> None:
+) -> bool:
     """Read the ``count`` replies still owed to the earlier tries of a command answered late
     (``owed``: the host driver's exchange for them), so that a later command cannot take one for
     its own. They come within the time the tries took, or never (a try lost on the line): that
-    is only logged."""
+    is only logged. False when they did not all come (some may still come later)."""
     try:
         await ask(link, owed, (count + 1) * timeout)
     except LinkTimeout:
         log.info("%s: %d late replies to %s did not all come", device, count, command)
+        return False
+    return True
 
 
 # -- the seam ------------------------------------------------------------------------------------

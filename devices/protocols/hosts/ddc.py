@@ -17,6 +17,10 @@ RETRIES = 3
 and the reply names its VCP code, so a late reply to an earlier try is the same answer and a
 display (or its simulator) on a busy machine is not called silent."""
 
+MARKER = m.VCP_VERSION
+"""The VCP code a host asks for to find the end of the replies still on the line (MCCS version:
+every MCCS display answers it, and the checks never ask it otherwise)."""
+
 
 class DdcHost:
     """MCCS requests a host makes of a display."""
@@ -33,6 +37,26 @@ class DdcHost:
                     if isinstance(reply, m.VcpReply) and reply.code == code:
                         if reply.result != m.RESULT_OK:
                             raise ProtocolError(f"VCP 0x{code:02X} not supported by the display")
+                        return reply
+            return None
+
+        return Exchange(m.encode_request(m.GetVcp(code).payload()), feed, fresh=False)
+
+    @staticmethod
+    def mark(code: int) -> Exchange[m.VcpReply]:
+        """Get VCP Feature ``code``, answered by any reply naming that code (supported or not),
+        sent only to find where the replies already on the line end. DDC/CI has no sequence
+        number and no input flush, but a display answers in order and each Get VCP reply names
+        its code: once the reply naming ``code`` has come, every reply to a request sent before
+        this one has come too (or never will), so a host that left replies of another code
+        owed reads past them here and its next Get of that code is answered by its own reply."""
+        reader = m.PacketReader(reply=True)
+
+        def feed(chunk: bytes) -> m.VcpReply | None:
+            for item in reader.feed(chunk):
+                if isinstance(item, bytes):
+                    reply = m.parse_reply(item)
+                    if isinstance(reply, m.VcpReply) and reply.code == code:
                         return reply
             return None
 

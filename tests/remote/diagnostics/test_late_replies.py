@@ -68,9 +68,9 @@ async def test_a_display_woken_from_standby_is_read_again_not_from_a_late_reply(
 ) -> None:
     """A display in standby answers Get VCP 0xD6 late: the check sets it on and reads 0xD6 again.
     That second read must be the display's answer, not a late reply to the first read's earlier
-    tries (still 'standby': the display was failed as having no video signal). Run before the
-    test below, whose 5 s-late replies to a display it gave up on are still on the line after it
-    (a host that gave up reads nothing more)."""
+    tries (still 'standby': the display was failed as having no video signal). What a session
+    that gave up leaves on the line (the test below) is read past by the next one:
+    test_display_leftovers.py."""
     from devices.protocols import mccs
 
     display = kiosk.terminal.devices["display"]
