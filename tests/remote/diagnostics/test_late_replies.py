@@ -9,13 +9,21 @@ packets arrive while the host waits for the next command's answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
 import pytest
 from diag_kiosk import Kiosk, busy, fault
 
 from devices.protocols.hosts.ddc import RETRIES as DDC_RETRIES
 from devices.protocols.hosts.ssp import RETRIES
+from devices.protocols.ssp import decode_frame
+from devices.protocols.ssp_messages import Command
 from remote import remedies
 from remote.diagnostics import run
+from remote.diagnostics.links import REAL_LINKS, ByteLink
+from workbench.errors import ProtocolError
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(45)]
 TIMEOUT_S = 0.25
@@ -127,9 +135,97 @@ async def test_the_reset_remedy_waits_for_a_validator_whose_reset_reply_is_late(
         if "bill_validator.fraud_attempt" in active:
             await kiosk.control.request("fault.clear", id="bill_validator.fraud_attempt")
     assert steps.done == [
-        f"SSP RESET sent: no reply in {TIMEOUT_S:g} s (not sent again)",
+        f"SSP RESET sent: no reply in {TIMEOUT_S:g} s (not repeated blindly)",
         "validator answers again: SLAVE RESET reported (it restarted)",
     ]
     kinds = [text.split(" ", 1)[0] for _, text in validator.log[since:]]
     assert kinds.count("reset") == 1, kinds
     assert "bill_validator.fraud_attempt" not in active
+
+
+T = TypeVar("T")
+
+
+class _LosesFirstReset:
+    """The real links, but the validator's line loses the first SSP RESET the host writes: a drop
+    toxic on the kiosk's wire (upstream, every byte) while that packet crosses, removed as the
+    host's next packet goes out. Every other packet, and every reply, crosses as usual."""
+
+    def __init__(self, kiosk: Kiosk) -> None:
+        self.kiosk = kiosk
+        self.dropping = False
+        self.lost = 0
+
+    def serial(self, path: str) -> ByteLink:
+        return _Line(REAL_LINKS.serial(path), self)
+
+    def __getattr__(self, name: str) -> Any:  # tcp, modbus, http_get, connect: as they are
+        return getattr(REAL_LINKS, name)
+
+    def before_write(self, data: bytes) -> None:
+        if self.dropping:
+            self.kiosk.terminal.remove_toxic("bill_validator", "lost")
+            self.dropping = False
+        try:
+            reset = decode_frame(data).data == bytes([Command.RESET])
+        except ProtocolError:
+            reset = False
+        if reset and not self.lost:
+            self.kiosk.terminal.add_toxic(
+                "bill_validator", "drop", name="lost", stream="upstream", attributes={"rate": 1}
+            )
+            self.dropping, self.lost = True, 1
+
+
+class _Line:
+    def __init__(self, link: ByteLink, links: _LosesFirstReset) -> None:
+        self.link, self.links, self.path = link, links, link.path
+
+    async def __aenter__(self) -> Self:
+        await self.link.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.link.__aexit__(et, e, tb)
+
+    def write(self, data: bytes) -> None:
+        self.links.before_write(data)
+        self.link.write(data)
+
+    def drain_input(self) -> bytes:
+        return self.link.drain_input()
+
+    async def until(self, feed: Callable[[bytes], T | None], timeout: float) -> T:
+        return await self.link.until(feed, timeout)
+
+
+async def test_a_reset_lost_on_the_line_is_sent_once_more(kiosk: Kiosk) -> None:
+    """The RESET never reaches the unit (dropped on the wire): no reply, and the unit answers the
+    next SYNC at once with no SLAVE RESET in its first poll. Nothing says it restarted, so the
+    RESET is sent once more, and the fraud lock-out clears. Before: 'did not clear', an engineer
+    sent on site for a fault a RESET fixes."""
+    validator = kiosk.terminal.devices["bill_validator"]
+    links = _LosesFirstReset(kiosk)
+    async with fault(kiosk, "bill_validator.fraud_attempt"):
+        since = len(validator.log)
+        outcome = await remedies.apply(
+            "bill_validator.fraud_attempt",
+            kiosk.endpoints,
+            control=kiosk.control,
+            timeout_s=TIMEOUT_S,
+            links=links,
+        )
+    assert links.lost == 1 and not links.dropping
+    assert outcome["steps"] == [
+        f"SSP RESET sent: no reply in {TIMEOUT_S:g} s (not repeated blindly)",
+        "validator answers again (no SLAVE RESET in its first poll)",
+        "no sign of a restart (no reply to RESET, no silence after it, no SLAVE RESET): the "
+        "RESET was lost on the line",
+        "SSP RESET sent again: OK",
+        "validator answers again: SLAVE RESET reported (it restarted)",
+    ]
+    assert outcome["cleared"] is True, outcome
+    kinds = [text.split(" ", 1)[0] for _, text in validator.log[since:]]
+    assert kinds.count("reset") == 1, kinds  # the lost one never reached it
