@@ -116,6 +116,10 @@ class Printer(StreamDevice[PrinterSettings]):
         )
         """The last condition worked out, the FEED button and faults it was worked out from, and
         its answers to ``DLE EOT 0-4``."""
+        self.answers = self._condition[2]
+        """The answers to ``DLE EOT 0-4`` in the condition in force, worked out again where what
+        it depends on changes (:meth:`_changed`: every fault raised or cleared, the FEED button
+        pressed and let go): a session answers a kiosk's two queries a customer from here."""
         self.mechanism.check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -139,12 +143,6 @@ class Printer(StreamDevice[PrinterSettings]):
             cond = self._sensed()
             self._condition = (key, cond, _realtime_answers(cond))
         return self._condition[1]
-
-    def realtime_status(self, n: int) -> bytes:
-        """The answer to ``DLE EOT n`` (n 1-4): ``st.realtime_status(self.condition(), n)``,
-        remembered with the condition (a kiosk asks twice a customer)."""
-        self.condition()  # worked out again if the faults or the FEED button changed
-        return self._condition[2][n]
 
     def _sensed(self) -> st.Condition:
         out, cover, feeding = self.has(PAPER_OUT), self.has(COVER_OPEN), self.state.feeding
@@ -231,6 +229,7 @@ class Printer(StreamDevice[PrinterSettings]):
     def _changed(self) -> None:
         """Status changed: print what was held if back online; push automatic status."""
         self._online = not self.condition().offline
+        self.answers = self._condition[2]
         if self._buffer and self._online:
             self._drain()
         for session in list(self._sessions):

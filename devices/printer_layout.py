@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 NOT_LAID_OUT_KEPT = 64
 """Chunks remembered as not plain print data before that memory starts afresh."""
+AFTER_KEPT = 64
+"""Chunks remembered after a layout (:attr:`WholeChunks.after`) before that memory starts
+afresh (a kiosk prints a few receipts, one after another)."""
 
 
 class WholeChunks:
@@ -23,6 +26,12 @@ class WholeChunks:
     def __init__(self) -> None:
         self.not_laid_out: set[bytes] = set()
         """Chunks seen not to be plain print data (:meth:`print` leaves them alone)."""
+        self.after: dict[tuple[Layout, bytes], tuple[Layout, bool]] = {}
+        """What a chunk did on a page left as a layout's end (:attr:`Page.settled`, nothing
+        printed since): its layout, and whether that leaves the page as it found it (so adopting
+        the end changes nothing). A kiosk's next receipt is found here without working out the
+        page's state for the layouts' memo (:meth:`Page.known_layout`), and, as the page ends a
+        receipt in the state it began it, the page is not copied over either."""
 
     def print(self, printer: Printer, data: bytes) -> bool:
         """Print ``data`` on ``printer`` (online, nothing held, ``data`` at least
@@ -31,24 +40,37 @@ class WholeChunks:
         otherwise, and the caller goes message by message. When no sensor can trip inside it,
         the paper and head sums are done here in one loop."""
         page = printer.page
-        layout = page.known_layout(data)
-        if layout is None:
-            if data in self.not_laid_out:
-                return False
-            parser = p.Parser()
-            messages = parser.feed(data)
-            layout = None if parser.pending else page.layout(data, messages)
-            if layout is None:
-                if len(self.not_laid_out) >= NOT_LAID_OUT_KEPT:
-                    self.not_laid_out.clear()
-                self.not_laid_out.add(data)
-                return False
+        settled = page.settled
+        after = self.after.get((settled, data)) if settled is not None else None
+        if after is not None:
+            layout, unchanged = after
+        else:
+            found = page.known_layout(data)
+            if found is None:
+                if data in self.not_laid_out:
+                    return False
+                parser = p.Parser()
+                messages = parser.feed(data)
+                found = None if parser.pending else page.layout(data, messages)
+                if found is None:
+                    if len(self.not_laid_out) >= NOT_LAID_OUT_KEPT:
+                        self.not_laid_out.clear()
+                    self.not_laid_out.add(data)
+                    return False
+            layout, unchanged = found, False
+            if settled is not None:
+                if len(self.after) >= AFTER_KEPT:
+                    self.after.clear()
+                unchanged = layout.end == settled.end  # (the page is as settled.end: equal)
+                self.after[settled, data] = (layout, unchanged)
         s, settings = printer.state, printer.settings
         margin = 1e-6  # the step-by-step sums may differ from the total in the last bits
         left = printer.mechanism.paper_mm - layout.mm
         if left <= margin:  # the roll may run out inside it (offline: the rest is held)
             return False
-        page.adopt(layout.end)
+        if not unchanged:
+            page.adopt(layout.end)
+        page.settled = layout
         if (
             left <= settings.near_end_m * 1000 + margin
             or s.since_clean_mm + layout.mm >= settings.head_clean_interval_m * 1000 - margin

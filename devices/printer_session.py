@@ -77,8 +77,8 @@ class PrinterSession(Session):
             if n is not None:
                 # A lone DLE EOT n: the parser would read it as a command acted on as it arrived
                 # and do nothing more with it, so only its answer is left to give (what
-                # realtime() and answer() give a DLE EOT n).
-                return self.printer.realtime_status(n)
+                # realtime() and answer() give a DLE EOT n), kept by the printer.
+                return self.printer.answers[n]
             if DLE not in data or quiet(data):  # the scanner would find and hold nothing
                 return b"" if self.printer.print_whole(data) else self._messages(data)
         out = b""

@@ -47,11 +47,11 @@ text when it cut (``""`` for a cut with nothing printed), else None."""
 NOTHING: Step = (0.0, 0, None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Layout:
     """What a whole chunk of print data does to a page from a given state: the steps that move
     paper or cut, in order, their paper in all, and the page state after (see
-    :meth:`Page.layout`)."""
+    :meth:`Page.layout`). Compared and hashed as itself (a memo's key: :attr:`Page.settled`)."""
 
     steps: tuple[Step, ...]
     mm: float
@@ -102,10 +102,15 @@ class Page:
     """Width and height of the ``ESC *`` stripe that alone fills the current line."""
     _last_stripe: tuple[int, int, int] | None = None
     """Line index, width and height of the bit image the last stripes were merged into."""
+    settled: Layout | None = field(default=None, compare=False, repr=False)
+    """The layout whose end state the page is in, nothing printed or reset since: set by the
+    caller that adopted that end (or knows the page already is in it), cleared by every change
+    (:meth:`apply`, :meth:`reset`, :meth:`cut`, :meth:`feed_line`, :meth:`adopt`)."""
 
     # -- entry point ------------------------------------------------------------------------
     def apply(self, msg: Message) -> Step:
         """Print one message; returns how far it moved the paper and whether it cut."""
+        self.settled = None
         if isinstance(msg, Text):
             return self._text(msg.data)
         if isinstance(msg, Command):
@@ -156,7 +161,9 @@ class Page:
         return None if key is None else _LAYOUTS.get((data, key))
 
     def adopt(self, other: Page) -> None:
-        """Take ``other``'s modes, line and lines (copies): the state after a known layout."""
+        """Take ``other``'s modes, line and lines (copies): the state after a known layout (the
+        caller says which in :attr:`settled`)."""
+        self.settled = None
         m = other.modes
         self.modes = Modes(
             m.align, m.bold, m.font_b, m.width, m.height, m.codepage, m.spacing_dots,
@@ -230,6 +237,7 @@ class Page:
 
     def feed_line(self) -> tuple[float, int]:
         """LF: print the current line and advance by the line spacing (or the line's height)."""
+        self.settled = None
         dots = max(self.modes.spacing_dots, self.line_dots)
         rows = int(self.line_dots)
         self._emit()
@@ -329,6 +337,7 @@ class Page:
 
     def reset(self) -> None:
         """``ESC @``: modes back to power-on defaults; an unprinted partial line is dropped."""
+        self.settled = None
         self.modes = Modes()
         self._codec = "cp437"
         self.line.clear()
@@ -337,6 +346,7 @@ class Page:
 
     def cut(self, args: bytes = b"") -> Step:
         """Print what is pending, feed if the cut form asks for it, cut; returns the receipt."""
+        self.settled = None
         mm, rows, _ = self._flush()
         if len(args) == 2:  # GS V 65/66/97/98/103/104 n: feed n motion units first
             mm += args[1] * 25.4 / self.dpi

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from devices import printer_session
 from devices.catalog import default_catalog
 from devices.printer import Printer, PrinterSettings
+from devices.protocols.escpos_page import Layout, Page
 from devices.usage import receipt_bytes
 
 MODES = default_catalog().for_device("printer")
@@ -31,8 +32,10 @@ CHUNKS: list[bytes] = [
     RECEIPTS[0][300:],  # the rest of chunk 4: the receipt written in two pieces
     b"\x1b!\x10",  # ESC ! 0x10 (double height): its DLE may begin a real-time command
     b"\x04\x01" + RECEIPTS[1],  # and here it did: DLE EOT 1 across two writes, then a receipt
+    b"\x1b3\x40",  # a line spacing the receipts do not set: their layout changes after it
+    b"\x1b2",  # and back to the default spacing
 ]
-ACTIONS = ["open-cover", "close-cover", "refill-paper", "clean-head"]
+ACTIONS = ["open-cover", "close-cover", "refill-paper", "clean-head", "feed-button", "reset"]
 
 
 def run(
@@ -68,7 +71,7 @@ def same(a: Printer, b: Printer) -> None:
     assert a.paper_mm == b.paper_mm  # exactly: the same steps in the same order
     assert a.state == b.state
     assert a.status() == b.status()
-    assert a.page.lines == b.page.lines and a.page.modes == b.page.modes
+    assert a.page == b.page  # every field of the page model (a layout's end adopted or not)
 
 
 def message_by_message(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,6 +108,42 @@ def test_receipts_in_one_write_print_as_message_by_message_through_near_end_and_
     assert any(text.startswith("drawer_kick") for _, text in whole.log)
     assert laid_out >= 30  # most receipts printed through their remembered layout
     assert near_end_laid_out >= 3  # also with the roll at its near end (paper taken step by step)
+    assert len(whole._whole.after) >= 3  # the next receipt after a layout, found without the page
+
+
+def test_the_receipt_after_a_receipt_is_found_without_working_out_or_copying_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kiosk's receipts one after another: once each has followed each, a receipt is found
+    after the one before (WholeChunks.after) without asking the page for its state, and the
+    page, which a receipt leaves as it found it, is not copied over; after a reset (the page
+    changed) the long way is taken again. That this prints as message by message is what the
+    tests around this one check, with resets, faults and other chunks in between."""
+    asked: list[str] = []
+    adopt, known_layout = Page.adopt, Page.known_layout
+
+    def counting_adopt(self: Page, other: Page) -> None:
+        asked.append("adopt")
+        adopt(self, other)
+
+    def counting_known(self: Page, data: bytes) -> Layout | None:
+        asked.append("known_layout")
+        return known_layout(self, data)
+
+    monkeypatch.setattr(Page, "adopt", counting_adopt)
+    monkeypatch.setattr(Page, "known_layout", counting_known)
+    printer = Printer(simpy.Environment(), PrinterSettings(), MODES)
+    session = printer.new_session()
+    for i in (0, 1, 2, 0, 2, 1) * 2:  # each receipt after each other one (power-on page aside)
+        session.feed(RECEIPTS[i])
+    asked.clear()
+    for i in (0, 1, 2, 0, 2, 1) * 3:
+        assert session.feed(RECEIPTS[i]) == b""
+    assert asked == []
+    assert printer.receipts_printed == 12 + 18
+    printer.act("reset")
+    session.feed(RECEIPTS[1])
+    assert asked[0] == "known_layout"
 
 
 @settings(max_examples=60, deadline=None)
