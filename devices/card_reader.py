@@ -18,7 +18,7 @@ from typing import Any
 import simpy
 from pydantic import Field
 
-from devices.base import Arg, EventSink, StreamDevice, action
+from devices.base import Arg, EventSink, Kind, StreamDevice, action
 from devices.card_reader_session import CardReaderSession
 from devices.protocols import stx_bcc as p
 from workbench.config import Strict
@@ -112,6 +112,16 @@ def _reply_of(positive: bool, cm: str, pm: str, code: str, data: bytes = b"") ->
     reply = p.Reply(positive, cm, pm, code, data)
     frame = reply.encode()
     return reply, frame, bytes([p.ACK]) + frame
+
+
+_INSERTED, _EJECTED, _TAKEN = Kind("card_inserted", "pan"), Kind("card_ejected"), Kind("card_taken")
+"""The records of every card payment (Device.record_values: no detail dict of their own)."""
+
+
+@lru_cache(maxsize=256)
+def _pan_of(track2: str) -> tuple[str]:
+    """A card_inserted record's values: the PAN of ``track2`` (one tuple a card, kept)."""
+    return (track2.split("=")[0],)
 
 
 @lru_cache(maxsize=256)
@@ -234,7 +244,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
             return f"the shutter is {self.shutter}; the card does not go in"
         self.state.card, self.state.position = card, "inside"
         self.state.shutter_open = False
-        self.record("card_inserted", pan=card.track2.split("=")[0])
+        self.record_values(_INSERTED, _pan_of(card.track2))
         self._pass()
         return "card drawn in"
 
@@ -286,7 +296,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
         if self.state.position != "gate":
             raise DeviceError("no card at the gate")
         self.state.card, self.state.position = None, "none"
-        self.record("card_taken")
+        self.record_values(_TAKEN, ())
         return "card taken"
 
     @action("empty-retain-bin", "Staff empty the retain bin")
@@ -394,7 +404,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
     def _to_gate(self) -> None:
         self.state.position = "gate"
         self.state.chip_powered = False
-        self.record("card_ejected")
+        self.record_values(_EJECTED, ())
         self._pass()
 
     def _capture(self) -> None:
