@@ -3,7 +3,8 @@ retain bin and a read head that gets dirtier with every card pass.
 
 Customers insert and take cards (``insert-card [TRACK2]``, ``take-card``); staff empty the retain
 bin and clean the head. The host drives it through :mod:`devices.protocols.stx_bcc`, over the
-session of :mod:`devices.card_reader_session`.
+session of :mod:`devices.card_reader_session`; the cards and replies, as remembered values, are
+:mod:`devices.card_reader_cards`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,23 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import simpy
 from pydantic import Field
 
 from devices.base import Arg, EventSink, Kind, StreamDevice, action
+from devices.card_reader_cards import (
+    DEFAULT_ATR,
+    DEFAULT_TRACK2,
+    Card,
+    Framed,
+    card_from_track2,
+    pan_of,
+    reply_of,
+    status_data,
+    track_bytes,
+)
 from devices.card_reader_session import CardReaderSession
 from devices.protocols import stx_bcc as p
 from workbench.config import Strict
@@ -27,17 +38,22 @@ from workbench.faults import FaultMode
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "DEFAULT_ATR",
+    "DEFAULT_TRACK2",
+    "Card",
+    "CardReader",
+    "CardReaderSettings",
+    "CardReaderState",
+    "card_from_track2",
+]
+
 JAM = "card_reader.card_jam"
 HEAD_DIRTY = "card_reader.head_dirty"
 SHUTTER_STUCK = "card_reader.shutter_stuck"
 BIN_FULL = "card_reader.retain_bin_full"
 NO_RESPONSE = "card_reader.no_response"
 CHIP_FAULT = "card_reader.chip_contact_fault"
-
-DEFAULT_TRACK2 = "4761739001010119=25122011143804489"
-"""Track 2 of a well-known EMV test card (Visa test PAN), without sentinels and LRC."""
-DEFAULT_ATR = "3B6E00008031806673B084126E0183009000"
-"""A typical EMV contact-card ATR (T=0 chip), hex."""
 
 
 class CardReaderSettings(Strict):
@@ -53,17 +69,6 @@ class CardReaderSettings(Strict):
     read_error_at_dirty: float = Field(0.2, ge=0.0, le=1.0)
     """Read-error probability when the head is exactly due for cleaning; it grows with the
     square of the passes since cleaning (a quarter of it at half the interval)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """A card in the customer's hand or in the reader (immutable: one object serves every
-    customer who brings the same card, :func:`card_from_track2`)."""
-
-    track1: str
-    track2: str
-    track3: str
-    atr: bytes
 
 
 @dataclass(slots=True)
@@ -82,58 +87,12 @@ class CardReaderState:
     initialised: bool = False
 
 
-@lru_cache(maxsize=256)
-def card_from_track2(track2: str) -> Card:
-    """A test card whose track 1 is derived from track 2 (PAN, expiry, service code); pure and
-    the card immutable, so remembered (a kiosk's customers bring a few test cards)."""
-    t2 = track2.strip(";?")
-    if "=" not in t2 or not t2.replace("=", "").isdigit():
-        raise DeviceError(
-            f"track 2 data(={track2!r}) must look like PAN=YYMMSSS... (digits and '=')"
-        )
-    pan, rest = t2.split("=", 1)
-    return Card(f"B{pan}^TEST/CARDHOLDER^{rest}", t2, "", bytes.fromhex(DEFAULT_ATR))
-
-
 TRACK2 = Arg("track 2 data, PAN=YYMMSSS... (digits and '=')", card_from_track2)
 """The card ``insert-card`` pushes, read from its track 2."""
 
 
-Framed = tuple[p.Reply, bytes, bytes]
-"""A reply, its frame on the wire, and the ACK of the command followed by that frame (what a
-session sends for a whole command frame, made once with the reply)."""
-
-
-@lru_cache(maxsize=1024, typed=True)
-def _reply_of(positive: bool, cm: str, pm: str, code: str, data: bytes = b"") -> Framed:
-    """A reply with these fields and its frames (immutable, so one triple serves them all: a
-    reader gives the same few replies all day, and building and framing one costs more than the
-    look-up; the same bytes objects each time also keep their hashes for the host's look-up)."""
-    reply = p.Reply(positive, cm, pm, code, data)
-    frame = reply.encode()
-    return reply, frame, bytes([p.ACK]) + frame
-
-
 _INSERTED, _EJECTED, _TAKEN = Kind("card_inserted", "pan"), Kind("card_ejected"), Kind("card_taken")
 """The records of every card payment (Device.record_values: no detail dict of their own)."""
-
-
-@lru_cache(maxsize=256)
-def _pan_of(track2: str) -> tuple[str]:
-    """A card_inserted record's values: the PAN of ``track2`` (one tuple a card, kept)."""
-    return (track2.split("=")[0],)
-
-
-@lru_cache(maxsize=256)
-def _ascii(text: str) -> bytes:
-    """``text.encode("ascii")``, remembered (a card's track, read at every payment)."""
-    return text.encode("ascii")
-
-
-@lru_cache(maxsize=256)
-def _status_data(shutter: str, retained: int) -> bytes:
-    """The DATA of a status reply: the shutter's code, then the retain-bin count as 3 digits."""
-    return (p.SHUTTER_CODES[shutter] + f"{min(retained, 999):03d}").encode()
 
 
 class CardReader(StreamDevice[CardReaderSettings]):
@@ -244,7 +203,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
             return f"the shutter is {self.shutter}; the card does not go in"
         self.state.card, self.state.position = card, "inside"
         self.state.shutter_open = False
-        self.record_values(_INSERTED, _pan_of(card.track2))
+        self.record_values(_INSERTED, pan_of(card.track2))
         self._pass()
         return "card drawn in"
 
@@ -336,12 +295,12 @@ class CardReader(StreamDevice[CardReaderSettings]):
         active, state = self.active, self.state
         st0 = "3" if JAM in active else p.POSITION_CODES[state.position]
         full = BIN_FULL in active or state.retained >= self.settings.retain_capacity
-        return _reply_of(True, cmd.cm, cmd.pm, st0 + ("1" if full else "0"), data)
+        return reply_of(True, cmd.cm, cmd.pm, st0 + ("1" if full else "0"), data)
 
     def _error(self, cmd: p.Command, code: str) -> Framed:
         """A negative reply, recorded (a handler's last step, so after anything it recorded)."""
         self.record("negative_reply", cm=cmd.cm, pm=cmd.pm, error=code)
-        return _reply_of(False, cmd.cm, cmd.pm, code)
+        return reply_of(False, cmd.cm, cmd.pm, code)
 
     def execute(self, cmd: p.Command) -> p.Reply:
         """Carry out one host command and build the reply (the handshake is the session's)."""
@@ -358,7 +317,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
 
     @staticmethod
     def _undefined(cmd: p.Command) -> Framed:
-        return _reply_of(False, cmd.cm, cmd.pm, p.E_UNDEFINED)  # (not recorded, as ever)
+        return reply_of(False, cmd.cm, cmd.pm, p.E_UNDEFINED)  # (not recorded, as ever)
 
     def _init(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "012":
@@ -382,7 +341,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
     def _status(self, cmd: p.Command) -> Framed:
         if cmd.pm != "0":
             return self._error(cmd, p.E_PARAMETER)
-        return self._reply(cmd, _status_data(self.shutter, self.state.retained))
+        return self._reply(cmd, status_data(self.shutter, self.state.retained))
 
     def _carry(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "01":
@@ -429,7 +388,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
         track = (card.track1, card.track2, card.track3)[int(cmd.pm) - 1]
         if not track:
             return self._error(cmd, p.E_NO_DATA)
-        return self._reply(cmd, _ascii(track))
+        return self._reply(cmd, track_bytes(track))
 
     def _entry(self, cmd: p.Command) -> Framed:
         if cmd.pm not in "01":

@@ -13,7 +13,8 @@ from workbench.errors import ProtocolError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from devices.card_reader import CardReader, Framed
+    from devices.card_reader import CardReader
+    from devices.card_reader_cards import Framed
 
     Known = tuple[p.Command, Callable[[p.Command], Framed]]
     """A whole command frame's command, and the reader's handler of it."""
