@@ -173,29 +173,32 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     def poll_reply(self, params: bytes = b"") -> bytes:
         """Answer a POLL: accept a note whose escrow the host has seen, then drain the events;
         the reply's data (OK, then the events). The command table runs it as POLL's function
-        (``params``: POLL has none), so a poll is one call here, encoding included."""
+        (``params``: POLL has none), so a poll is one call here, encoding included; a poll with
+        no event queued, no fault and the unit enabled (most of a note's polls) answers with the
+        note's phase alone, looked up (:data:`_QUIET_REPLIES`)."""
         state, path = self.state, self.path
         state.last_contact = self.env._now  # the now property's own read (simpy>=4.1,<5 pinned)
         note = path.note
-        in_escrow = note is not None and note.phase == "escrow"  # only such a note is touched
-        if in_escrow:
-            path.accept_seen()
-            note = path.note
-        events, state.events = state.events, []
-        # The ongoing states a real unit repeats at every poll, after the one-shot events.
-        if note is not None:
-            ongoing = _PHASE_STATES[note.phase]
-            if ongoing is not None and ongoing not in events:
-                events.append(ongoing)
+        phase = None if note is None else note.phase
+        if phase == "escrow":  # only such a note is touched
+            assert note is not None
+            path.seen_in_escrow(note)
+            phase = note.phase
+        events = state.events
         active = self.active
+        if not events and not active and state.enabled:
+            return _QUIET_REPLIES[phase]
+        state.events = []
+        # The ongoing states a real unit repeats at every poll, after the one-shot events.
+        ongoing = _PHASE_STATES[phase]
+        if ongoing is not None and ongoing not in events:
+            events.append(ongoing)
         if active:
             for fault, ongoing in _FAULT_STATES:
                 if fault in active and ongoing not in events:
                     events.append(ongoing)
         if not state.enabled and _DISABLED not in events:
             events.append(_DISABLED)
-        if in_escrow:
-            path.mark_reported()
         return POLL_REPLIES[tuple(events)]
 
     # -- notes offered -------------------------------------------------------------------------
@@ -383,10 +386,10 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         return out
 
 
-class _PhaseStates(dict[str, PollEvent | None]):
+class _PhaseStates(dict[str | None, PollEvent | None]):
     """A mapping whose missing keys read None: a subscript, no ``get`` call, at every poll."""
 
-    def __missing__(self, phase: str) -> None:
+    def __missing__(self, phase: str | None) -> None:
         return None
 
 
@@ -404,6 +407,21 @@ _FAULT_STATES = (
 )
 """Ongoing states of faults, in the order a poll reports them (after the note's phase)."""
 _DISABLED = PollEvent(Event.DISABLED)
+
+
+class _QuietReplies(dict[str | None, bytes]):
+    """POLL's reply data when no event is queued, no fault is active and the unit is enabled:
+    the ongoing state of the note's phase alone (none: no note), by the phase, made on first use
+    as :meth:`BillValidator.poll_reply`'s general path makes it (``test_bill_validator.py``
+    holds the two to the same replies)."""
+
+    def __missing__(self, phase: str | None) -> bytes:
+        ongoing = _PHASE_STATES[phase]
+        reply = self[phase] = POLL_REPLIES[() if ongoing is None else (ongoing,)]
+        return reply
+
+
+_QUIET_REPLIES = _QuietReplies()
 
 
 class BillValidatorSession(SlaveLink, Session):

@@ -116,10 +116,11 @@ class NotePath:
         return self._channels.get(value)
 
     # -- what the host's POLL does to the note -----------------------------------------------
-    def accept_seen(self) -> None:
-        """A POLL accepts a note in escrow that an earlier poll already reported."""
-        note = self.note
-        if note is not None and note.phase == "escrow" and note.reported and note.verdict is None:
+    def seen_in_escrow(self, note: Note) -> None:
+        """A POLL sees ``note``, the note in the path, in escrow: it accepts a note an earlier
+        poll reported (unless the host or the time-out already gave it a verdict), else this
+        poll's reply reports it and the next one accepts it."""
+        if note.reported and note.verdict is None:
             note.verdict = "accept"
             note.phase = "stacking"
             self.state.events.append(_STACKING)
@@ -127,11 +128,8 @@ class NotePath:
             if note.entered is not None:  # what _settled does with an accepted note, inline
                 self._leave_escrow()
                 _Stage(self.env, self.settings.credit_s, self._credit, note)
-
-    def mark_reported(self) -> None:
-        """The POLL's reply reported the note in escrow: the next POLL accepts it."""
-        if self.note is not None and self.note.phase == "escrow":
-            self.note.reported = True
+        else:
+            note.reported = True
 
     def _settled(self, note: Note) -> None:
         """The host (or the time-out) gave the note in escrow its verdict: it leaves escrow, to
