@@ -447,7 +447,7 @@ class BillValidatorSession(SlaveLink, Session):
         # A whole plain frame the link knows, carrying a new command (not a retry: a SYNC, the
         # command after one, or the other flag; see SlaveLink._answer), runs the command's
         # function straight away when the unit answers, as its handler would run it.
-        if data.__class__ is bytes and not self.deframer.in_frame:  # (a bytearray: byte loop)
+        if type(data) is bytes and not self.deframer.in_frame:  # (a bytearray: byte loop)
             known = self.known[data]
             if known is not None:
                 seq, _, sync, function, params, replies = known  # (one unpacking, no lookups)
