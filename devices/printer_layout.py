@@ -65,7 +65,9 @@ class WholeChunks:
                 self.after[settled, data] = (layout, unchanged)
         s, settings = printer.state, printer.settings
         margin = 1e-6  # the step-by-step sums may differ from the total in the last bits
-        left = printer.mechanism.paper_mm - layout.mm
+        # Mechanism.paper_mm, read as it reads it (SimPy's Container.level is its _level: simpy
+        # pinned >=4.1,<5, as workbench/waits.py reads the clock): two calls fewer a receipt
+        left = float(printer.paper._level) - s.pending_mm - layout.mm
         if left <= margin:  # the roll may run out inside it (offline: the rest is held)
             return False
         if not unchanged:
