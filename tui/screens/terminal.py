@@ -301,8 +301,8 @@ class TerminalScreen(Screen[None]):
         view = message.view
         self.busy = False
         self.refresh_bindings()
-        if view.retest:
-            self.post_message(self.Line({"event": "result", **view.retest}))
+        if view.retest:  # the re-test's row changes in the same frame as the line saying so
+            self.on_terminal_screen_line(self.Line({"event": "result", **view.retest}))
         colour = "green" if view.outcome == "cleared" else "red"
         text = f"remedy {view.action}: [{colour}]{view.outcome}[/] ({view.detail})"
         self.query_one("#terminal-last", Label).update(text)
