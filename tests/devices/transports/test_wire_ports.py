@@ -188,7 +188,8 @@ CLIENTS: dict[str, Callable[[Wire], Any]] = {
 
 # -- what each toxic does, as a client sees it ----------------------------------------------
 SLOWER = "slower"
-"""An answer, at least 0.3 s later than on the clean wire (the toxic adds 0.5 s)."""
+"""An answer, at least 0.3 s later than on the clean wire (the toxic adds 0.5 s), whose time is
+the fastest of three clean asks."""
 
 TOXICS: dict[str, tuple[str, dict[str, float], str, str]] = {
     # name: (type, attributes, stream, what the client sees)
@@ -226,8 +227,11 @@ async def test_each_toxic_as_the_ports_client_sees_it(kind: str, toxic: str) -> 
     wire = Wire()
     async with CLIENTS[kind](wire) as (ask, reply_size):
         await ask()  # the first connection of a client warms up (imports, threads)
-        clean = await ask()
-        assert clean.outcome == OK, clean
+        cleans = [await ask() for _ in range(3)]
+        assert all(c.outcome == OK for c in cleans), cleans
+        # the clean wire's time is its fastest ask's: a pause of the machine (a busy core, a
+        # collection) adds to an ask's time, but not to a toxic's delay it falls within
+        clean = min(cleans, key=lambda c: c.seconds)
         if type_ == "bandwidth":
             attributes = {"rate": reply_size / 0.5 / 1024}
         wire.add(type_, stream=stream, attributes=attributes)
