@@ -88,7 +88,8 @@ class WorkbenchApp(App[None]):
 
     def on_mount(self) -> None:
         Countdown.now_fn = staticmethod(self.clock)
-        self.push_screen(FleetScreen())
+        fleet = FleetScreen()
+        self.push_screen(fleet)
         window = self.backend.window()
         if window is not None:
             self.set_window(window)
@@ -97,18 +98,23 @@ class WorkbenchApp(App[None]):
             from tui.screens.reason import ReasonScreen
 
             self.push_screen(ReasonScreen(), self._start)
-        self.call_after_refresh(self._open)  # not to compete with the first frame for the GIL
+        # not to compete with the first frame for the GIL
+        self.call_after_refresh(self._open, fleet)
 
     @work(thread=True, group="open")
-    def _open(self) -> None:
+    def _open(self, fleet: FleetScreen) -> None:
         """The slow part of start-up (the certificate, the CA: asyncssh, YAML), off the first
-        frame: the fleet is on screen, saying it is loading, while it runs."""
+        frame: the fleet is on screen, saying it is loading, while it runs. Then, in the same
+        thread, the fleet's first load, once: its rows carry the window just read (their window
+        column, and which rows' open faults are read live); loading them before as well would
+        read and probe every terminal twice."""
         try:
             self.backend.open()
         except WorkbenchError as exc:
             self.post_message(self.Opened(exc))
-        else:
-            self.post_message(self.Opened(None))
+            return
+        self.post_message(self.Opened(None))
+        fleet.load()
 
     def on_workbench_app_opened(self, message: Opened) -> None:
         if not self.screen_stack:  # the app closed while the backend was opening
@@ -121,10 +127,6 @@ class WorkbenchApp(App[None]):
         if window is not None and window.valid_before != self.window_until:
             self.set_window(window)
         self._opened = True
-        # the fleet's first load, once: its rows carry the window just read (their window
-        # column, whose open faults are read live), so loading them before would mean loading
-        # and probing every terminal twice
-        self.fleet.action_reload()
         self._begin_session()
         self._settle()
 
@@ -161,7 +163,7 @@ class WorkbenchApp(App[None]):
     def set_window(self, window: WindowView) -> None:
         """A window was loaded or requested: every screen's countdown and actions follow it, and
         the fleet reloads for its window column (at start-up the fleet is first loaded once the
-        backend has opened, with the window already in)."""
+        backend has opened, with the window already in: see :meth:`_open`)."""
         self.window_until = window.valid_before
         self._session_text()
         self.screen.refresh_bindings()

@@ -127,15 +127,19 @@ class FleetScreen(Screen[None]):
         )
         self.table.focus()
         # no load here: the app loads the fleet once the backend has opened (after the first
-        # frame, "loading terminals…"), when the rows' window is known
+        # frame, "loading terminals…"), when the rows' window is known (WorkbenchApp._open)
         self.set_interval(1.0, self.table.refresh_changed)  # the window column counts down
         self.set_interval(LIVE_EVERY_S, self.refresh_live)
 
     # -- loading --------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load")
     def action_reload(self) -> None:
-        rows = self.wb.backend.terminals()
-        self.post_message(self.Loaded(rows))
+        self.load()
+
+    def load(self) -> None:
+        """Read the terminals from the backend and post them (in a worker thread: the records
+        store and the state directory)."""
+        self.post_message(self.Loaded(self.wb.backend.terminals()))
 
     def on_fleet_screen_loaded(self, message: Loaded) -> None:
         for timer, _ in self.reprobes.values():  # the rows are probed afresh
