@@ -29,6 +29,7 @@ from devices.base import (
     StreamDevice,
     action,
 )
+from devices.bill_validator_poll import DISABLED, FAULT_STATES, PHASE_STATES, QUIET_REPLIES
 from devices.bill_validator_state import (
     BOX_FULL,
     BOX_NEAR_FULL,
@@ -44,7 +45,7 @@ from devices.bill_validator_state import (
 from devices.cash_box import CashBox
 from devices.note_path import NotePath
 from devices.protocols.essp import UnitKeys
-from devices.protocols.ssp_messages import POLL_REPLIES, Counters, Event, PollEvent, SetupData
+from devices.protocols.ssp_messages import POLL_REPLIES, Counters, Event, SetupData
 from devices.protocols.ssp_slave import SlaveLink
 from devices.protocols.ssp_unit import UnitCommands
 from workbench.errors import DeviceError
@@ -175,7 +176,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         the reply's data (OK, then the events). The command table runs it as POLL's function
         (``params``: POLL has none), so a poll is one call here, encoding included; a poll with
         no event queued, no fault and the unit enabled (most of a note's polls) answers with the
-        note's phase alone, looked up (:data:`_QUIET_REPLIES`)."""
+        note's phase alone, looked up (:data:`QUIET_REPLIES`)."""
         state, path = self.state, self.path
         state.last_contact = self.env._now  # the now property's own read (simpy>=4.1,<5 pinned)
         note = path.note
@@ -187,18 +188,18 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         events = state.events
         active = self.active
         if not events and not active and state.enabled:
-            return _QUIET_REPLIES[phase]
+            return QUIET_REPLIES[phase]
         state.events = []
         # The ongoing states a real unit repeats at every poll, after the one-shot events.
-        ongoing = _PHASE_STATES[phase]
+        ongoing = PHASE_STATES[phase]
         if ongoing is not None and ongoing not in events:
             events.append(ongoing)
         if active:
-            for fault, ongoing in _FAULT_STATES:
+            for fault, ongoing in FAULT_STATES:
                 if fault in active and ongoing not in events:
                     events.append(ongoing)
-        if not state.enabled and _DISABLED not in events:
-            events.append(_DISABLED)
+        if not state.enabled and DISABLED not in events:
+            events.append(DISABLED)
         return POLL_REPLIES[tuple(events)]
 
     # -- notes offered -------------------------------------------------------------------------
@@ -384,44 +385,6 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
             }
         )
         return out
-
-
-class _PhaseStates(dict[str | None, PollEvent | None]):
-    """A mapping whose missing keys read None: a subscript, no ``get`` call, at every poll."""
-
-    def __missing__(self, phase: str | None) -> None:
-        return None
-
-
-_PHASE_STATES = _PhaseStates(
-    reading=PollEvent(Event.READ, 0),
-    stacking=PollEvent(Event.STACKING),
-    rejecting=PollEvent(Event.REJECTING),
-)
-"""The ongoing state a note in the path shows at every poll, by its phase (None: escrow, a jam)."""
-_FAULT_STATES = (
-    (UNSAFE_JAM, PollEvent(Event.UNSAFE_JAM)),
-    (SAFE_JAM, PollEvent(Event.SAFE_JAM)),
-    (BOX_FULL, PollEvent(Event.STACKER_FULL)),
-    (BOX_REMOVED, PollEvent(Event.CASHBOX_REMOVED)),
-)
-"""Ongoing states of faults, in the order a poll reports them (after the note's phase)."""
-_DISABLED = PollEvent(Event.DISABLED)
-
-
-class _QuietReplies(dict[str | None, bytes]):
-    """POLL's reply data when no event is queued, no fault is active and the unit is enabled:
-    the ongoing state of the note's phase alone (none: no note), by the phase, made on first use
-    as :meth:`BillValidator.poll_reply`'s general path makes it (``test_bill_validator.py``
-    holds the two to the same replies)."""
-
-    def __missing__(self, phase: str | None) -> bytes:
-        ongoing = _PHASE_STATES[phase]
-        reply = self[phase] = POLL_REPLIES[() if ongoing is None else (ongoing,)]
-        return reply
-
-
-_QUIET_REPLIES = _QuietReplies()
 
 
 class BillValidatorSession(SlaveLink, Session):

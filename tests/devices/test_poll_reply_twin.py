@@ -14,7 +14,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices import bill_validator as bv
+from devices import bill_validator_poll as bv
 from devices.bill_validator import BillValidator, BillValidatorSettings
 from devices.bill_validator_state import (
     BOX_FULL,
@@ -26,7 +26,7 @@ from devices.bill_validator_state import (
     UNSAFE_JAM,
 )
 from devices.catalog import default_catalog
-from devices.protocols.ssp_messages import POLL_REPLIES
+from devices.protocols.ssp_messages import POLL_REPLIES, Event, PollEvent
 
 MODES = default_catalog().for_device("bill_validator") + default_catalog().for_device("cash_box")
 FAULTS = [SAFE_JAM, UNSAFE_JAM, FRAUD, SENSOR_DIRTY, BOX_FULL, BOX_NEAR_FULL, BOX_REMOVED]
@@ -41,19 +41,19 @@ def general_poll_reply(v: BillValidator) -> bytes:
     if in_escrow and note is not None and note.reported and note.verdict is None:
         note.verdict = "accept"
         note.phase = "stacking"
-        state.events.append(bv.PollEvent(bv.Event.STACKING))
+        state.events.append(PollEvent(Event.STACKING))
         v.record("stacking", channel=note.channel)
         path._settled(note)
     events, state.events = state.events, []
     if note is not None:
-        ongoing = bv._PHASE_STATES[note.phase]
+        ongoing = bv.PHASE_STATES[note.phase]
         if ongoing is not None and ongoing not in events:
             events.append(ongoing)
-    for fault, ongoing in bv._FAULT_STATES:
+    for fault, ongoing in bv.FAULT_STATES:
         if fault in v.active and ongoing not in events:
             events.append(ongoing)
-    if not state.enabled and bv._DISABLED not in events:
-        events.append(bv._DISABLED)
+    if not state.enabled and bv.DISABLED not in events:
+        events.append(bv.DISABLED)
     if in_escrow and note is not None and note.phase == "escrow":
         note.reported = True
     return POLL_REPLIES[tuple(events)]
@@ -134,4 +134,4 @@ def test_the_quiet_replies_are_the_general_replies_of_each_phase() -> None:
             twin.v.state.events.clear()
             assert twin.v.path.note is not None
             twin.v.path.note.phase = phase
-        assert bv._QUIET_REPLIES[phase] == general_poll_reply(twin.v)
+        assert bv.QUIET_REPLIES[phase] == general_poll_reply(twin.v)
