@@ -22,9 +22,11 @@ from hypothesis import strategies as st
 from wire_tap import tap_wire
 
 from devices import touch_points as tp
+from devices import usage
 from devices.catalog import default_catalog
 from devices.profiles import load_profile
 from devices.protocols import touch as t
+from devices.protocols.hosts.touch import TouchHost
 from devices.terminal import Terminal
 from devices.touchscreen import (
     DEAD_ZONE,
@@ -257,3 +259,17 @@ def test_a_tap_at_a_remembered_point_reports_what_raw_of_works_out(
     assert got == expected
     touches = [e for _, e in screen.log if e.startswith("touch ")]
     assert len(touches) == len(story)
+
+
+packet_bytes = st.lists(
+    st.tuples(st.integers(0, 2047), st.integers(0, 2047), st.booleans()), max_size=4
+).map(lambda taps: b"".join(t.TouchPacket(x, y, down).encode() for x, y, down in taps))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(packet_bytes, st.binary(max_size=12)), max_size=30))
+def test_the_taps_read_from_the_memo_are_the_hosts(pushed: list[bytes]) -> None:
+    # devices.usage._TAPS (the application's memo of TouchHost.taps by the bytes pushed)
+    for data in pushed:
+        assert usage._TAPS[data] == TouchHost.taps(data)
+    assert all(usage._TAPS[data] == TouchHost.taps(data) for data in pushed)  # read again
