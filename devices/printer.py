@@ -15,7 +15,8 @@ what does not fit is lost (a pty has no flow control to hold the host back) and 
 ``data_discards_suppressed`` record). Real-time commands (``DLE EOT``, ``DLE ENQ``, ``DLE DC4``) and the status
 queries ``GS r``, ``GS I``, ``GS g`` are answered at once in every state.
 
-This module is the printer's faults, stimuli and data path; the paper roll, head and cutter are
+This module is the printer's faults, stimuli and data path; what its sensors report and its
+real-time status answers are :mod:`devices.printer_condition`, the paper roll, head and cutter
 :mod:`devices.printer_mechanism`, the host connection and the commands answered at once
 :mod:`devices.printer_session`, the receive buffer :mod:`devices.printer_buffer`, the
 one-piece receipt path :mod:`devices.printer_layout`, the settings, fault ids and counters
@@ -35,6 +36,7 @@ import simpy
 
 from devices.base import Arg, EventSink, Kind, StreamDevice, action
 from devices.printer_buffer import ReceiveBuffer
+from devices.printer_condition import PrinterCondition
 from devices.printer_layout import WholeChunks
 from devices.printer_mechanism import Mechanism
 from devices.printer_session import QUERIES, PrinterSession, acted_on_arrival
@@ -45,14 +47,17 @@ from devices.protocols.escpos_page import Page
 from devices.record_throttle import Throttle
 from workbench.fault_ids.printer import (
     COVER_OPEN,
-    CUTTER_JAM,
     HEAD_DIRTY,
     NEAR_END,
     OFFLINE,
     OVERHEAT,
-    PAPER_JAM,
     PAPER_OUT,
 )
+
+# Every fault the printer implements is named in this module (tests/devices/test_contract.py),
+# these two read only by its condition (devices.printer_condition)
+from workbench.fault_ids.printer import CUTTER_JAM as CUTTER_JAM
+from workbench.fault_ids.printer import PAPER_JAM as PAPER_JAM
 from workbench.faults import FaultMode
 
 __all__ = ["LINE_MM", "Printer", "PrinterSession", "PrinterSettings", "PrinterState"]
@@ -74,7 +79,7 @@ FEED_SECONDS = Arg("a number of seconds, more than 0 and at most 60", _feed_seco
 """How long ``feed-button`` holds the button."""
 
 
-class Printer(StreamDevice[PrinterSettings]):
+class Printer(PrinterCondition, StreamDevice[PrinterSettings]):
     """The simulated receipt printer; serve :meth:`new_session` on a pty and a TCP port."""
 
     kind = "printer"
@@ -110,17 +115,7 @@ class Printer(StreamDevice[PrinterSettings]):
         self._online = True
         self._unknown = Throttle("unknown_command", "unknown_commands_suppressed")
         self._whole = WholeChunks()
-        self._condition: tuple[tuple[object, ...], st.Condition, tuple[bytes, ...]] = (
-            (),
-            st.Condition(),
-            _realtime_answers(st.Condition()),
-        )
-        """The last condition worked out, the FEED button and faults it was worked out from, and
-        its answers to ``DLE EOT 0-4``."""
-        self.answers = self._condition[2]
-        """The answers to ``DLE EOT 0-4`` in the condition in force, worked out again where what
-        it depends on changes (:meth:`_changed`: every fault raised or cleared, the FEED button
-        pressed and let go): a session answers a kiosk's two queries a customer from here."""
+        self._init_condition()
         self.mechanism.check_paper()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -135,32 +130,6 @@ class Printer(StreamDevice[PrinterSettings]):
     def paper_mm(self) -> float:
         """Paper left on the roll."""
         return self.mechanism.paper_mm
-
-    def condition(self) -> st.Condition:
-        """What the sensors and error logic report now (the source of every status byte): a
-        function of the active faults and the FEED button, worked out again when they change."""
-        key = (self.state.feeding, *self.active)
-        if key != self._condition[0]:
-            cond = self._sensed()
-            self._condition = (key, cond, _realtime_answers(cond))
-        return self._condition[1]
-
-    def _sensed(self) -> st.Condition:
-        out, cover, feeding = self.has(PAPER_OUT), self.has(COVER_OPEN), self.state.feeding
-        cutter, jam, hot = self.has(CUTTER_JAM), self.has(PAPER_JAM), self.has(OVERHEAT)
-        error = cutter or jam or hot or self.has(OFFLINE)
-        return st.Condition(
-            offline=out or cover or feeding or error,
-            cover_open=cover,
-            feeding=feeding,
-            paper_end_stop=out,
-            error=error,
-            cutter_error=cutter,
-            unrecoverable_error=jam,
-            auto_recoverable_error=hot,
-            near_end=out or self.has(NEAR_END),
-            paper_end=out,
-        )
 
     @property
     def online(self) -> bool:
@@ -414,11 +383,6 @@ def _text_of(receipt: str) -> tuple[str]:
     """A receipt record's values (one tuple a receipt text, kept: a kiosk prints a few all day,
     and a record then holds no detail of its own in the log)."""
     return (receipt,)
-
-
-def _realtime_answers(cond: st.Condition) -> tuple[bytes, ...]:
-    """The answers to ``DLE EOT 0-4`` in ``cond`` (0 has none)."""
-    return tuple(st.realtime_status(cond, n) for n in range(5))
 
 
 def _modelled(msg: p.Block) -> bool:

@@ -8,14 +8,13 @@ starts :class:`KioskApp` with its devices. One customer is served at a time, in 
 (a single FIFO queue, no extra SimPy events for it). Staff rounds at opening time refill the
 paper when the application saw near-end and collect the cash box on a schedule.
 
-Paying in cash (the SSP host side of the bill validator) is :mod:`devices.usage_cash`, mixed
-into :class:`KioskApp`. The settings and counts are :mod:`devices.usage_settings`, the receipt
+Paying in cash (the SSP host side of the bill validator) is :mod:`devices.usage_cash`, paying by
+card (the card reader's host side) :mod:`devices.usage_card`, both mixed into :class:`KioskApp`. The settings and counts are :mod:`devices.usage_settings`, the receipt
 :mod:`devices.usage_receipt` (importable from here too).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 from collections.abc import Callable, Generator, Mapping
@@ -26,20 +25,17 @@ from typing import Any
 import simpy
 
 from devices.base import Device, Session, StreamDevice
-from devices.protocols import stx_bcc as cr
 from devices.protocols.hosts import Exchange
-from devices.protocols.hosts.card_reader import CardReaderHost
 from devices.protocols.hosts.escpos import PAPER, PRINTER, EscPosStatusHost
 from devices.protocols.hosts.touch import TouchHost
 from devices.touchscreen import Touchscreen
+from devices.usage_card import CardPayment
 from devices.usage_cash import CashPayment
 from devices.usage_receipt import receipt_bytes
 from devices.usage_settings import UsageSettings, UsageStats
 from workbench.clock import DAY, HOUR, VIRTUAL
-from workbench.errors import DeviceError, ProtocolError
+from workbench.errors import ProtocolError
 from workbench.waits import wait_in_place
-
-log = logging.getLogger(__name__)
 
 __all__ = ["BUTTONS", "CONFIRM", "KioskApp", "UsageSettings", "UsageStats", "receipt_bytes"]
 
@@ -89,22 +85,8 @@ class _Taps(dict[bytes, int]):
 
 _TAPS = _Taps()
 
-_INIT, _OPEN, _SHUT, _STATUS, _READ, _EJECT = (
-    CardReaderHost.request(cm, pm)
-    for cm, pm in (
-        (cr.CM_INIT, "0"),
-        (cr.CM_ENTRY, "0"),
-        (cr.CM_ENTRY, "1"),
-        (cr.CM_STATUS, "0"),
-        (cr.CM_READ, "2"),
-        (cr.CM_CARRY, "0"),
-    )
-)
-"""The card reader commands a customer's payment sends (framed once; the same bytes objects)."""
-_answer, _ACK = CardReaderHost.answer, CardReaderHost.ACK
 
-
-class KioskApp(CashPayment):
+class KioskApp(CashPayment, CardPayment):
     """The kiosk application and the customers in front of it, on one terminal's devices."""
 
     inline_waits = True
@@ -145,16 +127,7 @@ class KioskApp(CashPayment):
                 receipt_bytes(method, settings.receipt_lines)
         self._timed = next(iter(devices.values()), None)
         """A device whose clock the application's waits follow (every device has the terminal's)."""
-        self._reader_ready = False
-        reader = devices.get("card_reader")
-        self._card_actions = (
-            (reader.actions["insert-card"], reader.actions["take-card"])
-            if reader is not None
-            else None
-        )
-        """The customer's stimuli of the card reader (``insert-card``, ``take-card``), called as
-        :meth:`_touches` taps the screen: without ``Device.act``, which has nothing to catch up
-        inside a SimPy process and raises their DeviceError as it is."""
+        self._init_card()
         self._init_cash()
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -306,66 +279,6 @@ class KioskApp(CashPayment):
 
     def _on_touch_bytes(self, data: bytes) -> None:
         self.stats.touches_seen += _TAPS[data]
-
-    # -- card ----------------------------------------------------------------------------------
-    def _card(self, request: bytes) -> cr.Reply | None:
-        """Send a framed command (:class:`CardReaderHost`'s request) and ACK its reply."""
-        session = self._sessions["card_reader"]
-        raw = session.feed(request)
-        if not raw:
-            return None
-        try:
-            reply = _answer(raw)
-        except ProtocolError:
-            log.debug("%s: unreadable card reader reply %s", self.name, raw.hex(" "))
-            return None
-        session.feed(_ACK)
-        return reply
-
-    def _pay_card(self) -> Generator[simpy.Event, Any, bool]:
-        assert self._card_actions is not None
-        insert, take = self._card_actions
-        if not self._reader_ready:
-            init = self._card(_INIT)
-            self._reader_ready = init is not None and init.positive
-        opened = self._card(_OPEN)
-        if opened is None or not opened.positive:
-            self.record("card_refused", reason="reader" if opened is None else opened.code)
-            self._reader_ready = False
-            return False
-        fumble = 2.0 + 4.0 * self.rng.random()  # rng.uniform(2.0, 6.0), as random.py computes it
-        if (wait := self._wait(fumble)) is not None:
-            yield wait
-        try:
-            insert()
-        except DeviceError:
-            self.record("card_refused", reason="slot_busy")
-            return False
-        status = self._card(_STATUS)
-        if status is None or status.code[0] != cr.POSITION_CODES["inside"]:
-            self._card(_SHUT)
-            self.record("card_refused", reason="not_inside")
-            return False
-        track = None
-        for _ in range(3):
-            reply = self._card(_READ)
-            if reply is not None and reply.positive:
-                track = reply.data
-                break
-            self.stats.card_read_errors += 1
-        ejected = self._card(_EJECT)
-        if ejected is None or not ejected.positive:
-            self.record("card_stuck", error="none" if ejected is None else ejected.code)
-            self._reader_ready = False
-            return False
-        if (wait := self._wait(self.settings.take_card_s)) is not None:
-            yield wait
-        take()
-        if track is None:
-            self.record("card_unreadable")
-            return False
-        self.stats.card_payments += 1
-        return True
 
     # -- receipt -------------------------------------------------------------------------------
     def _print(self, method: str) -> None:

@@ -7,12 +7,15 @@ default line spacing 1/6 inch (30 dots), 42 columns of font A. A line advances b
 the line spacing and the tallest thing on it. Receipts are rendered as text: alignment with
 spaces within the column count, graphics as ``[BARCODE EAN13 4006381333931]``, ``[QR hello]``,
 ``[IMAGE 384x120]``.
+
+The memo of whole chunks' layouts (:meth:`Page.layout`, :meth:`Page.known_layout`, the
+:class:`Layout` a page settles in) is :mod:`devices.protocols.escpos_layouts`, mixed into
+:class:`Page` (its names importable from here).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from devices.protocols.escpos import (
@@ -22,9 +25,9 @@ from devices.protocols.escpos import (
     Command,
     Message,
     Raster,
-    Tabs,
     Text,
 )
+from devices.protocols.escpos_layouts import Layout, PageLayouts
 from devices.protocols.escpos_status import CODEPAGES
 
 log = logging.getLogger(__name__)
@@ -45,22 +48,6 @@ Step = tuple[float, int, str | None]
 """What one message did: paper advanced (mm), head dot rows energised, the finished receipt
 text when it cut (``""`` for a cut with nothing printed), else None."""
 NOTHING: Step = (0.0, 0, None)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Layout:
-    """What a whole chunk of print data does to a page from a given state: the steps that move
-    paper or cut, in order, their paper in all, and the page state after (see
-    :meth:`Page.layout`). Compared and hashed as itself (a memo's key: :attr:`Page.settled`)."""
-
-    steps: tuple[Step, ...]
-    mm: float
-    end: Page
-
-
-_LAYOUTS: dict[tuple[bytes, tuple[object, ...]], Layout] = {}
-"""Layouts of whole chunks from a clean page (a kiosk's receipt template, again and again)."""
-_LAYOUTS_SIZE = 64
 
 
 @dataclass(slots=True)
@@ -84,7 +71,7 @@ class Modes:
 
 
 @dataclass(slots=True)
-class Page:
+class Page(PageLayouts):
     """The receipt being printed: modes, the current line and the lines printed since the cut."""
 
     columns: int = 42
@@ -132,35 +119,7 @@ class Page:
             self._stripe = stripe
         return NOTHING
 
-    # -- whole chunks ---------------------------------------------------------------------------
-    def layout(self, data: bytes, messages: Sequence[Message]) -> Layout | None:
-        """The layout of ``messages`` (the whole parse of ``data``) from this page's state, worked
-        out once per chunk and state and remembered; the page is not changed. None unless the
-        page is clean (nothing printed since the last cut) and every message is print data that
-        only lays out (no status query, real-time or drawer command: those act on the printer)."""
-        key = self._clean_key()
-        if key is None:
-            return None
-        known = _LAYOUTS.get((data, key))
-        if known is not None:
-            return known
-        if not all(_lays_out(msg) for msg in messages):
-            return None
-        scratch = Page(columns=self.columns, dpi=self.dpi)
-        scratch.adopt(self)
-        steps = tuple(step for step in map(scratch.apply, messages) if step != NOTHING)
-        layout = Layout(steps, sum(step[0] for step in steps), scratch)
-        if len(_LAYOUTS) >= _LAYOUTS_SIZE:
-            _LAYOUTS.clear()
-        _LAYOUTS[(data, key)] = layout
-        return layout
-
-    def known_layout(self, data: bytes) -> Layout | None:
-        """The remembered layout of ``data`` from this page's state, if there is one."""
-        key = self._clean_key()
-        return None if key is None else _LAYOUTS.get((data, key))
-
-    def adopt(self, other: Page) -> None:
+    def adopt(self, other: PageLayouts) -> None:
         """Take ``other``'s modes, line and lines (copies): the state after a known layout (the
         caller says which in :attr:`settled`)."""
         self.settled = None
@@ -177,17 +136,6 @@ class Page:
         self._codec = other._codec
         self._stripe = other._stripe
         self._last_stripe = other._last_stripe
-
-    def _clean_key(self) -> tuple[object, ...] | None:
-        """Everything a chunk's layout depends on, when nothing is printed since the last cut."""
-        if self.line or self.lines or self._stripe is not None:
-            return None
-        m = self.modes
-        return (
-            m.align, m.bold, m.font_b, m.width, m.height, m.codepage, m.spacing_dots,
-            m.barcode_height, m.hri, m.qr_size, m.qr_ec, m.qr_data, m.graphics,
-            self.line_align, self._codec, self._last_stripe, self.columns, self.dpi,
-        )  # fmt: skip
 
     # -- text ---------------------------------------------------------------------------------
     def _text(self, data: bytes) -> Step:
@@ -387,27 +335,6 @@ class Page:
                 self.modes.graphics = None
                 return self._graphic(f"[IMAGE {w}x{h}]", h)
         return NOTHING
-
-
-_PRINTER_COMMANDS = frozenset(
-    {b"\x10\x04", b"\x10\x05", b"\x1bp", b"\x1dr", b"\x1dI", b"\x1dg2", b"\x1dg0", b"\x1da"}
-)
-"""Commands that act on the printer rather than the page (status, real-time, drawer, counters)."""
-
-
-def _lays_out(msg: Message) -> bool:
-    """Whether a message only lays out on the page (a memoised :class:`Layout` may stand for it)."""
-    if isinstance(msg, Text | Barcode | Raster | BitImage | Tabs):
-        return True
-    if isinstance(msg, Command):
-        return msg.prefix not in _PRINTER_COMMANDS and msg.prefix[:2] != b"\x10\x14"
-    if isinstance(msg, Block):  # the unmodelled ones are recorded by the printer
-        return (
-            (bool(msg.payload) and msg.payload[0] == 49)
-            if msg.prefix == b"\x1d(k"
-            else (msg.prefix in (b"\x1d(L", b"\x1d8L"))
-        )
-    return False  # Control (FF, CAN, BEL) and Unknown go the message-by-message way
 
 
 def _qr_modules(length: int, ec: int) -> int:
