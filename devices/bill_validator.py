@@ -25,6 +25,7 @@ from devices.base import (
     KNOWN_NOTE,
     UNKNOWN_NOTE,
     EventSink,
+    Kind,
     Session,
     StreamDevice,
     action,
@@ -52,6 +53,11 @@ from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
 __all__ = ["BillValidator", "BillValidatorSession", "BillValidatorSettings"]
+
+
+_ENABLED, _DISABLED = Kind("enabled"), Kind("disabled")
+"""The records of ENABLE and DISABLE, twice a cash customer (Device.record_values: no detail
+dict of their own)."""
 
 
 class BillValidator(StreamDevice[BillValidatorSettings]):
@@ -152,7 +158,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         """ENABLE / DISABLE: whether the bezel takes notes in."""
         if enabled != self.state.enabled:
             self.state.enabled = enabled
-            self.record("enabled" if enabled else "disabled")
+            self.record_values(_ENABLED if enabled else _DISABLED, ())
 
     def set_accepting(self, channels: set[int]) -> None:
         """SET INHIBITS: the channels the host lets through (others are rejected, code 0x06)."""

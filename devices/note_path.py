@@ -31,7 +31,7 @@ from heapq import heappush
 from simpy import Environment, Timeout
 from simpy.events import NORMAL
 
-from devices.base import Device
+from devices.base import Device, Kind
 from devices.bill_validator_state import (
     BOX_FULL,
     BOX_REMOVED,
@@ -56,6 +56,12 @@ _STACKED = poll_event(Event.STACKED)
 # class costs a descriptor call each time under Python 3.11).
 _ACCEPTED, _INHIBITED = RejectCode.NOTE_ACCEPTED, RejectCode.CHANNEL_INHIBIT
 _AVERAGE_FAIL, _BURIED_FAIL = RejectCode.AVERAGE_FAIL, RejectCode.BURIED_FAIL
+# The records of every note (Device.record_values: no detail dict of their own; the values of a
+# channel's records and of a face value's are tuples made once, NotePath._by_channel and _notes).
+_INSERTED, _READING = Kind("note_inserted", "value", "genuine"), Kind("reading", "value")
+_ESCROW, _STACKING_KIND = Kind("escrow", "channel"), Kind("stacking", "channel")
+_CREDIT, _STACKED_KIND = Kind("credit", "channel"), Kind("stacked", "channel", "cash_box")
+_REJECTING, _REJECTED = Kind("rejecting", "reason"), Kind("rejected", "reason")
 
 
 class _Stage(Timeout):
@@ -110,6 +116,12 @@ class NotePath:
         """The escrow time-out's watch still due, while its note is in escrow."""
         self._channels = {value: i + 1 for i, value in enumerate(self.settings.denominations)}
         """:meth:`channel_of` (the settings are immutable)."""
+        self._by_channel = [(channel,) for channel in range(len(self.settings.denominations) + 1)]
+        """A channel's records' values, ``(channel,)``, by channel: a year's records share these."""
+        self._notes: dict[tuple[object, ...], tuple[tuple[int], tuple[int, bool]]] = {}
+        """The values of the records of a note offered (:meth:`insert`), made once for each face
+        value: ``(value,)`` and ``(value, genuine)``, keyed with their types too (``20.0`` is
+        ``20`` to a dict, but its record reads ``value=20.0``)."""
 
     def channel_of(self, value: int) -> int | None:
         """The 1-based channel of a face value in the dataset, or None."""
@@ -124,7 +136,7 @@ class NotePath:
             note.verdict = "accept"
             note.phase = "stacking"
             self.state.events.append(_STACKING)
-            self.device.record("stacking", channel=note.channel)
+            self.device.record_values(_STACKING_KIND, self._by_channel[note.channel])
             if note.entered is not None:  # what _settled does with an accepted note, inline
                 self._leave_escrow()
                 _Stage(self.env, self.settings.credit_s, self._credit, note)
@@ -183,11 +195,16 @@ class NotePath:
         note = Note(value, genuine)
         self.note = note
         self.state.notes_since_clean += 1
-        device.record("note_inserted", value=value, genuine=genuine)
+        key = (value, genuine, value.__class__, genuine.__class__)
+        try:
+            values = self._notes[key]
+        except KeyError:  # the first note of this face value
+            values = self._notes[key] = ((value,), (value, genuine))
+        device.record_values(_INSERTED, values[1])
         if self.state.notes_since_clean >= self.settings.dirty_after_notes:
             device.worn(SENSOR_DIRTY)
         self.state.events.append(poll_event(Event.READ, 0))
-        device.record("reading", value=value)
+        device.record_values(_READING, values[0])
         _Stage(self.env, self.settings.read_s, self._read, note)
         return f"{what} taken in"
 
@@ -222,7 +239,7 @@ class NotePath:
         if self.note is not note:
             return
         self.state.events.append(poll_event(Event.READ, note.channel))
-        self.device.record("escrow", channel=note.channel)
+        self.device.record_values(_ESCROW, self._by_channel[note.channel])
         note.entered = self.env._now
         if note.verdict is not None:  # settled in the same instant, before this stage
             self._settled(note)
@@ -255,7 +272,7 @@ class NotePath:
         if self.note is not note:
             return
         self.state.events.append(poll_event(Event.CREDIT, note.channel))
-        self.device.record("credit", channel=note.channel)
+        self.device.record_values(_CREDIT, self._by_channel[note.channel])
         s = self.settings
         _Stage(self.env, s.stack_s - s.credit_s, self._stack, note)
 
@@ -275,7 +292,7 @@ class NotePath:
         state.stacked += 1
         state.last_reject = RejectCode.NOTE_ACCEPTED
         state.events.append(_STACKED)
-        self.device.record("stacked", channel=note.channel, cash_box=self.cash_box.notes.level)
+        self.device.record_values(_STACKED_KIND, (note.channel, self.cash_box.notes.level))
         self.note = None
         self.cash_box.check_fill()
 
@@ -366,7 +383,7 @@ class NotePath:
         if note.phase != "rejecting":
             note.phase = "rejecting"
             self.state.emit(Event.REJECTING)
-            self.device.record("rejecting", reason=reason.name)
+            self.device.record_values(_REJECTING, (reason.name,))
         note.reason = reason
         _Stage(self.env, self.settings.reject_s, self._rejected, note)
 
@@ -377,7 +394,7 @@ class NotePath:
         state.last_reject = note.reason
         state.rejected += 1
         state.emit(Event.REJECTED)
-        self.device.record("rejected", reason=note.reason.name)
+        self.device.record_values(_REJECTED, (note.reason.name,))
         self.note = None
 
     # -- the host's REJECT and HOLD ----------------------------------------------------------
@@ -389,7 +406,7 @@ class NotePath:
         note.verdict = RejectCode.REJECT_BY_HOST.name
         note.phase = "rejecting"
         self.state.emit(Event.REJECTING)
-        self.device.record("rejecting", reason=note.verdict)
+        self.device.record_values(_REJECTING, (note.verdict,))
         self._settled(note)
         return True
 

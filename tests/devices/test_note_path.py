@@ -244,6 +244,29 @@ def test_a_note_times_out_in_escrow_with_no_host_polling_at_all() -> None:
     assert host.hex(0x17) == "F0 13"  # escrow time-out
 
 
+def test_a_note_is_recorded_with_its_value_as_offered_whatever_was_offered_before() -> None:
+    """The path makes the values of a face value's records once and reuses them; a value equal
+    to one offered before but of another type (``50.0`` is ``50`` to a dict) still reads as
+    offered, as it did when every record had its own keywords."""
+    v, host = make()
+    host.start()
+    v.insert(50)
+    host.at(20.0)  # the note timed out in escrow and went back
+    v.insert(50.0, genuine=1)  # type: ignore[arg-type]
+    host.at(40.0)
+    v.insert(50)
+    host.at(60.0)
+    offered = [line for _, line in v.log if line.startswith(("note_inserted", "reading"))]
+    assert offered == [
+        "note_inserted value=50 genuine=True",
+        "reading value=50",
+        "note_inserted value=50.0 genuine=1",
+        "reading value=50.0",
+        "note_inserted value=50 genuine=True",
+        "reading value=50",
+    ]
+
+
 def test_a_poll_due_at_the_instant_of_a_stage_sees_the_note_between_its_two_steps() -> None:
     """A host polling every 0.5 s from when the note went in: its polls fall on the very instant
     the read ends (1.0) and the note lands in the cash box (2.5), each scheduled after that stage.
