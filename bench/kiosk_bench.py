@@ -71,9 +71,9 @@ def _events(env: simpy.Environment) -> int:
 
 
 # -- virtual time -----------------------------------------------------------------------------
-def raw_simpy(n: int, clock: Callable[[], float] = time.perf_counter) -> float:
-    """Events/s of one process yielding ``env.timeout(1)`` n times (per CPU second with
-    ``clock=time.process_time``)."""
+def _raw_loop(n: int) -> simpy.Environment:
+    """An environment holding the raw loop, not run yet: one process yielding ``env.timeout(1)``
+    n times (the yardstick a kiosk's events are counted against)."""
     env = simpy.Environment()
 
     def loop() -> Generator[simpy.Event, Any, None]:
@@ -82,6 +82,13 @@ def raw_simpy(n: int, clock: Callable[[], float] = time.perf_counter) -> float:
             yield timeout(1)
 
     env.process(loop())
+    return env
+
+
+def raw_simpy(n: int, clock: Callable[[], float] = time.perf_counter) -> float:
+    """Events/s of one process yielding ``env.timeout(1)`` n times (per CPU second with
+    ``clock=time.process_time``)."""
+    env = _raw_loop(n)
     t = clock()
     env.run()
     return _events(env) / (clock() - t)
@@ -157,14 +164,7 @@ PAIRED_RAW_EVENTS = 300_000
 def raw_rates(n: int) -> tuple[float, float]:
     """Events/s of the raw loop (:func:`raw_simpy`) on the wall clock and per CPU second, from
     one run timed by both."""
-    env = simpy.Environment()
-
-    def loop() -> Generator[simpy.Event, Any, None]:
-        timeout = env.timeout
-        for _ in range(n):
-            yield timeout(1)
-
-    env.process(loop())
+    env = _raw_loop(n)
     t, cpu = time.perf_counter(), time.process_time()
     env.run()
     events = _events(env)

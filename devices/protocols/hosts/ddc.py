@@ -28,19 +28,7 @@ class DdcHost:
     @staticmethod
     def get(code: int) -> Exchange[m.VcpReply]:
         """Get VCP Feature; the answer raises :class:`ProtocolError` for an unsupported code."""
-        reader = m.PacketReader(reply=True)
-
-        def feed(chunk: bytes) -> m.VcpReply | None:
-            for item in reader.feed(chunk):
-                if isinstance(item, bytes):
-                    reply = m.parse_reply(item)
-                    if isinstance(reply, m.VcpReply) and reply.code == code:
-                        if reply.result != m.RESULT_OK:
-                            raise ProtocolError(f"VCP 0x{code:02X} not supported by the display")
-                        return reply
-            return None
-
-        return Exchange(m.encode_request(m.GetVcp(code).payload()), feed, fresh=False)
+        return _reply_naming(code, supported=True)
 
     @staticmethod
     def mark(code: int) -> Exchange[m.VcpReply]:
@@ -50,17 +38,7 @@ class DdcHost:
         its code: once the reply naming ``code`` has come, every reply to a request sent before
         this one has come too (or never will), so a host that left replies of another code
         owed reads past them here and its next Get of that code is answered by its own reply."""
-        reader = m.PacketReader(reply=True)
-
-        def feed(chunk: bytes) -> m.VcpReply | None:
-            for item in reader.feed(chunk):
-                if isinstance(item, bytes):
-                    reply = m.parse_reply(item)
-                    if isinstance(reply, m.VcpReply) and reply.code == code:
-                        return reply
-            return None
-
-        return Exchange(m.encode_request(m.GetVcp(code).payload()), feed, fresh=False)
+        return _reply_naming(code, supported=False)
 
     @staticmethod
     def owed(code: int, count: int) -> Exchange[bool]:
@@ -80,3 +58,22 @@ class DdcHost:
     def set(code: int, value: int) -> bytes:
         """Set VCP Feature (no reply)."""
         return m.encode_request(m.SetVcp(code, value).payload())
+
+
+def _reply_naming(code: int, *, supported: bool) -> Exchange[m.VcpReply]:
+    """Get VCP Feature ``code``, answered by the first reply naming that code: with
+    ``supported``, one that says the display does not support it raises :class:`ProtocolError`
+    (:meth:`DdcHost.get`); without, any such reply will do (:meth:`DdcHost.mark`)."""
+    reader = m.PacketReader(reply=True)
+
+    def feed(chunk: bytes) -> m.VcpReply | None:
+        for item in reader.feed(chunk):
+            if isinstance(item, bytes):
+                reply = m.parse_reply(item)
+                if isinstance(reply, m.VcpReply) and reply.code == code:
+                    if supported and reply.result != m.RESULT_OK:
+                        raise ProtocolError(f"VCP 0x{code:02X} not supported by the display")
+                    return reply
+        return None
+
+    return Exchange(m.encode_request(m.GetVcp(code).payload()), feed, fresh=False)
