@@ -8,6 +8,9 @@ diagnostic that detects the fault and says whether the condition cleared.
 On a simulated kiosk the host-hardware steps go to its control plane as ``act`` requests and
 are marked ``host`` in the steps; a real terminal without such a hook says what is left to do.
 A fault the catalog does not mark remote-fixable is refused: it needs an engineer on site.
+
+The bill validator's reset (SSP RESET, and how the unit came back) is
+:mod:`remote.remedies_validator`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from devices.protocols import mccs as m
 from devices.protocols import stx_bcc as cr
 from devices.protocols import touch as t
 from devices.protocols import ups_registers as regs
-from devices.protocols.ssp_messages import Command, Event
 from remote.diagnostics.base import LinkTimeout, Result, TestError, catalog, remedy_hint
 from remote.diagnostics.card_reader import ReaderHost
 from remote.diagnostics.control import ControlClient
@@ -31,17 +33,15 @@ from remote.diagnostics.display import DdcHost
 from remote.diagnostics.links import REAL_LINKS, ByteLink, LinkFactory
 from remote.diagnostics.print_head import EscPosHost
 from remote.diagnostics.registry import Runner, diagnostics, plan
-from remote.diagnostics.ssp_host import SspHost
 from remote.diagnostics.touchscreen import TouchHost
-from workbench.errors import ConfigError, DeviceError, ProtocolError, TransportError
+from remote.remedies_validator import RESET_BACK_S as RESET_BACK_S
+from remote.remedies_validator import _validator_reset
+from workbench.errors import ConfigError, DeviceError, TransportError
 
 log = logging.getLogger(__name__)
 
 ON_SITE = "needs an engineer on site"
 BRIGHTNESS_DEFAULT = 80
-RESET_BACK_S = 10.0
-"""How long (the host's wall clock) a remedy waits for a validator to answer again after a RESET
-or a power cycle: a unit restarts in a few seconds and answers nothing meanwhile."""
 
 
 class HostActionUnavailable(DeviceError):
@@ -122,100 +122,6 @@ async def _printer_reset(s: Steps) -> None:
             return
         s.log("the printer still reports an error")
     await s.host("printer", "reset", "printer power cycled (USB port)")
-
-
-async def _validator_reset(s: Steps) -> None:
-    """SSP RESET, then wait for the unit to come back.
-
-    The unit answers OK and restarts, silent for a few seconds. A RESET is not sent again on no
-    reply alone: the reply may only be late (a busy machine), or the unit already restarting, and
-    a second RESET would restart it again. Whether or not the reply came, the host SYNCs until the
-    unit answers (:data:`RESET_BACK_S`, the host's wall clock) and reads its first POLL, where a
-    restarted unit reports SLAVE RESET (the events queued before the RESET are polled away
-    first: a SLAVE RESET among them is an earlier restart's); only a unit still silent by then
-    is power-cycled. When
-    the RESET went unanswered and the unit shows no sign of a restart either (its first SYNC after
-    it answered at once, and no SLAVE RESET), the RESET was lost on the line: it is sent once
-    more. The re-run diagnostic says whether the fault cleared."""
-    path = s.port("bill_validator", "serial")
-    async with s.links.serial(path) as link:
-        host = SspHost(link, s.timeout_s)
-        try:
-            await host.sync()
-        except LinkTimeout:
-            s.log("validator silent to SSP: power cycle needed")
-            await _power_cycle_validator(host, s)
-            return
-        try:  # take the events already queued: a SLAVE RESET among them is an earlier restart's
-            await host.poll()
-        except (LinkTimeout, ProtocolError):
-            pass  # then a SLAVE RESET after the RESET proves less, and a lost one is not resent
-        for again in (False, True):
-            said = "sent again" if again else "sent"
-            try:
-                await host.send(Command.RESET, retries=0)
-                s.log(f"SSP RESET {said}: OK")
-                answered = True
-            except LinkTimeout:
-                s.log(f"SSP RESET {said}: no reply in {s.timeout_s:g} s (not repeated blindly)")
-                answered = False
-            back = await _wait_ssp_back(host, s)
-            if back is None:
-                await _power_cycle_validator(host, s)
-                return
-            if answered or back.restarted or again:
-                return
-            s.log(
-                "no sign of a restart (no reply to RESET, no silence after it, no SLAVE RESET): "
-                "the RESET was lost on the line"
-            )
-
-
-@dataclass(frozen=True, slots=True)
-class Back:
-    """How a validator came back after a RESET or a power cycle, as the host saw it."""
-
-    paused: bool
-    """A SYNC went unanswered for a while before one was answered (the silence of a restart,
-    or a slow line: either way not evidence that it did not restart)."""
-    slave_reset: bool
-    """Its first POLL reported SLAVE RESET: it restarted."""
-
-    @property
-    def restarted(self) -> bool:
-        """Whether anything the host saw says the unit may have restarted."""
-        return self.paused or self.slave_reset
-
-
-async def _power_cycle_validator(host: SspHost, s: Steps) -> None:
-    await s.host("bill_validator", "power-cycle", "validator power cycled (USB port)")
-    await _wait_ssp_back(host, s)
-
-
-async def _wait_ssp_back(host: SspHost, s: Steps, within_s: float = RESET_BACK_S) -> Back | None:
-    """SYNC until the validator answers (each SYNC with its own tries) or ``within_s`` of the
-    host's wall clock have passed; then its first POLL, which says SLAVE RESET after a restart.
-    How it came back, or None when it stayed silent."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    paused = False
-    while True:
-        try:
-            await host.sync()
-            break
-        except LinkTimeout:
-            paused = True
-            if loop.time() > deadline:
-                s.log(f"validator still silent after {within_s:g} s")
-                return None
-    paused = paused or host.round_trip_s > s.timeout_s  # answered only after a try went unanswered
-    host.forget_key()  # a restarted unit has none: the host negotiates again if asked
-    slave_reset = Event.SLAVE_RESET in {e.code for e in await host.poll()}
-    if slave_reset:
-        s.log("validator answers again: SLAVE RESET reported (it restarted)")
-    else:
-        s.log("validator answers again (no SLAVE RESET in its first poll)")
-    return Back(paused, slave_reset)
 
 
 async def _card_reader_reinit(s: Steps) -> None:
