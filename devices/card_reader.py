@@ -4,7 +4,8 @@ retain bin and a read head that gets dirtier with every card pass.
 Customers insert and take cards (``insert-card [TRACK2]``, ``take-card``); staff empty the retain
 bin and clean the head. The host drives it through :mod:`devices.protocols.stx_bcc`, over the
 session of :mod:`devices.card_reader_session`; the cards and replies, as remembered values, are
-:mod:`devices.card_reader_cards`.
+:mod:`devices.card_reader_cards`, the settings and mechanical state
+:mod:`devices.card_reader_settings` (importable from here).
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import simpy
-from pydantic import Field
 
 from devices.base import Arg, EventSink, Kind, StreamDevice, action
 from devices.card_reader_cards import (
@@ -31,8 +30,8 @@ from devices.card_reader_cards import (
     track_bytes,
 )
 from devices.card_reader_session import CardReaderSession
+from devices.card_reader_settings import CardReaderSettings, CardReaderState
 from devices.protocols import stx_bcc as p
-from workbench.config import Strict
 from workbench.errors import DeviceError
 from workbench.faults import FaultMode
 
@@ -54,37 +53,6 @@ SHUTTER_STUCK = "card_reader.shutter_stuck"
 BIN_FULL = "card_reader.retain_bin_full"
 NO_RESPONSE = "card_reader.no_response"
 CHIP_FAULT = "card_reader.chip_contact_fault"
-
-
-class CardReaderSettings(Strict):
-    """Profile-tunable values of a card reader."""
-
-    model: str = "ICT3K5-3R6940"
-    firmware: str = "SIM1.00"
-    serial_number: str = "CR24000117"
-    retain_capacity: int = Field(30, gt=0)
-    """Cards the retain (capture) bin holds."""
-    head_dirty_passes: int = Field(15000, gt=0)
-    """Card passes over the read head after which it counts as dirty (cleaning interval)."""
-    read_error_at_dirty: float = Field(0.2, ge=0.0, le=1.0)
-    """Read-error probability when the head is exactly due for cleaning; it grows with the
-    square of the passes since cleaning (a quarter of it at half the interval)."""
-
-
-@dataclass(slots=True)
-class CardReaderState:
-    """The reader's mechanical state."""
-
-    card: Card | None = None
-    position: str = "none"
-    """``none``, ``gate`` (ejected, waiting to be taken) or ``inside``."""
-    shutter_open: bool = False
-    retained: int = 0
-    passes: int = 0
-    """Card passes over the head since it was last cleaned."""
-    total_passes: int = 0
-    chip_powered: bool = False
-    initialised: bool = False
 
 
 TRACK2 = Arg("track 2 data, PAN=YYMMSSS... (digits and '=')", card_from_track2)
