@@ -20,12 +20,15 @@ The escrow time-out (since the note entered escrow or the host last polled or he
 is later) is host-facing time: it runs on the host's clock (:meth:`Device.host_span`), so in live
 time it is ``escrow_timeout_s`` wall seconds at any ``--speed``. Reading, stacking and rejecting
 are the unit's own mechanics and run on simulated time.
+
+Notes stacked without their timed life (``usage.mode: counters``) are
+:mod:`devices.note_path_counted`, mixed into :class:`NotePath`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from heapq import heappush
 
 from simpy import Environment, Timeout
@@ -46,16 +49,13 @@ from devices.bill_validator_state import (
     poll_event,
 )
 from devices.cash_box import CashBox
+from devices.note_path_counted import CountedNotes
 from devices.protocols.ssp_messages import Event, RejectCode
 
 log = logging.getLogger(__name__)
 
 _STACKING = poll_event(Event.STACKING)
 _STACKED = poll_event(Event.STACKED)
-# The verdicts :meth:`NotePath.stack_counted` gives, read once (an enum member read from its
-# class costs a descriptor call each time under Python 3.11).
-_ACCEPTED, _INHIBITED = RejectCode.NOTE_ACCEPTED, RejectCode.CHANNEL_INHIBIT
-_AVERAGE_FAIL, _BURIED_FAIL = RejectCode.AVERAGE_FAIL, RejectCode.BURIED_FAIL
 # The records of every note (Device.record_values: no detail dict of their own; the values of a
 # channel's records and of a face value's are tuples made once, NotePath._by_channel and _notes).
 _INSERTED, _READING = Kind("note_inserted", "value", "genuine"), Kind("reading", "value")
@@ -95,7 +95,7 @@ def _run(stage: _Stage) -> None:
     stage.step(stage.note)
 
 
-class NotePath:
+class NotePath(CountedNotes):
     """The note in the path (at most one), the escrow and a jammed note; what happens to a note
     is recorded and told to faults through ``device``, and shows in the shared ``state``."""
 
@@ -295,70 +295,6 @@ class NotePath:
         self.device.record_values(_STACKED_KIND, (note.channel, self.cash_box.notes.level))
         self.note = None
         self.cash_box.check_fill()
-
-    def stack_counted(self, values: Sequence[int]) -> tuple[int, int, int]:
-        """Genuine notes offered one after another without SSP or their timed life in the path
-        (``usage.mode: counters``): for each, the same refusals, sensor wear, reject draw and
-        counters as :meth:`insert` followed by a host that accepts every channel. The notes
-        stacked go into the cash box together (one container put, near-full and full raised as
-        the last one lands); a note finding the box full is refused and the customer stops.
-        Returns (notes stacked, their total value, notes rejected); a note that was refused is
-        neither.
-
-        A counters-mode kiosk-year takes some 30,000 notes, so :meth:`_judge` is written out
-        here (the same draws and arithmetic in the same order), and :meth:`refusal` is asked
-        only when something could refuse (a fault, a reset, a note in the path or jammed);
-        ``tests/devices/test_counters_fast_path.py`` holds this to those two methods."""
-        device, state, s = self.device, self.state, self.settings
-        active = device.active
-        if active or state.resetting or self.jammed is not None or self.note is not None:
-            why = self.refusal()
-            if why is not None and why != "validator disabled":  # the application enables it
-                return 0, 0, 0
-        if not state.accepting:  # SET INHIBITS from the application's setup: every channel
-            state.accepting = set(range(1, len(s.denominations) + 1))
-        room = s.cash_box_capacity - int(self.cash_box.notes._level)  # CashBox.level
-        stacked = credited = rejected = 0
-        reason: RejectCode | None = None
-        channels, draw = self._channels, device.rng.random
-        dirty_after, base, per_note = (
-            s.dirty_after_notes,
-            s.base_reject_rate,
-            s.wear_reject_per_note,
-        )
-        for value in values:
-            if stacked >= room:
-                break  # the box is full: the stacker-full refusal of the next insert
-            state.notes_since_clean += 1
-            if state.notes_since_clean >= dirty_after and SENSOR_DIRTY not in active:
-                device.worn(SENSOR_DIRTY)  # (once dirty, worn would do nothing)
-            # _judge(value, True), written out
-            channel = channels.get(value)
-            if channel is None:
-                reason = _AVERAGE_FAIL
-            else:
-                p = base + per_note * state.notes_since_clean
-                if SENSOR_DIRTY in active and s.dirty_reject_rate > p:
-                    p = s.dirty_reject_rate  # max(p, dirty_reject_rate)
-                if p > 0 and draw() < p:
-                    reason = _AVERAGE_FAIL if draw() < 0.5 else _BURIED_FAIL
-                elif channel not in state.accepting:
-                    reason = _INHIBITED
-                else:
-                    reason = None
-            if reason is None:
-                stacked += 1
-                credited += value
-            else:
-                rejected += 1
-        if stacked or rejected:
-            state.last_reject = _ACCEPTED if reason is None else reason
-        state.rejected += rejected
-        if stacked:
-            self.cash_box.stack(stacked)
-            state.stacked += stacked
-            self.cash_box.check_fill()
-        return stacked, credited, rejected
 
     def _judge(self, value: int, genuine: bool) -> tuple[RejectCode | None, int]:
         """Why a note is rejected (None: accepted) and its channel, with the reject draw."""
