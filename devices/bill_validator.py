@@ -2,7 +2,8 @@
 Its parts are one concept each, sharing one explicit state (:class:`ValidatorState`): the note
 path (:mod:`devices.note_path`: read, escrow, stack or reject), the cash box
 (:mod:`devices.cash_box`), and here the SSP unit behind the commands, the faults, resets,
-customer and staff actions, and the status snapshot.
+customer and staff actions, and the status snapshot; a host's connection to it is
+:mod:`devices.bill_validator_session` (importable from here).
 
 POLL returns the one-shot events queued since the last poll, in order, then the ongoing states
 (reading, stacking, rejecting, jams, stacker full, cash box out, disabled) that a real unit
@@ -26,11 +27,11 @@ from devices.base import (
     UNKNOWN_NOTE,
     EventSink,
     Kind,
-    Session,
     StreamDevice,
     action,
 )
 from devices.bill_validator_poll import DISABLED, FAULT_STATES, PHASE_STATES, QUIET_REPLIES
+from devices.bill_validator_session import BillValidatorSession
 from devices.bill_validator_state import (
     BOX_FULL,
     BOX_NEAR_FULL,
@@ -47,7 +48,6 @@ from devices.cash_box import CashBox
 from devices.note_path import NotePath
 from devices.protocols.essp import UnitKeys
 from devices.protocols.ssp_messages import POLL_REPLIES, Counters, Event, SetupData
-from devices.protocols.ssp_slave import SlaveLink
 from devices.protocols.ssp_unit import UnitCommands
 from workbench.errors import DeviceError
 from workbench.faults import FaultMode
@@ -391,41 +391,3 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
             }
         )
         return out
-
-
-class BillValidatorSession(SlaveLink, Session):
-    """One host connection: the SSP slave link at address 0 in front of the validator. The session
-    is the link, so that a poll costs one call here and the unit's own function."""
-
-    def __init__(self, device: BillValidator) -> None:
-        commands = device.commands
-        super().__init__(0, device.handle, commands.is_sync, commands.direct)
-        self.device = device
-        self._generation = device.state.generation
-
-    def feed(self, data: bytes) -> bytes:
-        """Bytes from the host in, framed replies out."""
-        device = self.device
-        state = device.state
-        if state.generation != self._generation:
-            self._generation = state.generation
-            self.restart()
-        if device.commands.out_of_service:
-            self.forget_reply()  # out of service is silent, to retries too
-            return SlaveLink.feed(self, data)
-        # A whole plain frame the link knows, carrying a new command (not a retry: a SYNC, the
-        # command after one, or the other flag; see SlaveLink._answer), runs the command's
-        # function straight away when the unit answers, as its handler would run it.
-        if type(data) is bytes and not self.deframer.in_frame:  # (a bytearray: byte loop)
-            known = self.known[data]
-            if known is not None:
-                seq, _, sync, function, params, replies = known  # (one unpacking, no lookups)
-                if (
-                    function is not None
-                    and (sync or self.after_sync or seq != self.last_seq)
-                    and device.answering
-                ):
-                    reply = function(params)
-                    self.last_seq, self.last_reply, self.after_sync = seq, reply, sync
-                    return replies[reply]
-        return SlaveLink.feed(self, data)

@@ -13,7 +13,7 @@ flag, ENABLE, DISABLE), so the link remembers what each whole plain frame is by 
 (:attr:`SlaveLink.known`): for this address or not, its flag, its command data, whether it is a
 SYNC, the function that answers it when the handler resolves plain commands
 (:attr:`SlaveLink.direct`), and the reply frames made for it. A unit's session that is such a
-link and knows its unit answers (:class:`devices.bill_validator.BillValidatorSession`) runs a
+link and knows its unit answers (:class:`devices.bill_validator_session.BillValidatorSession`) runs a
 new command in such a frame straight through that function, one call for the exchange; anything
 else (a retry, a frame in pieces, a bad CRC, an eSSP packet, a unit that does not answer) goes
 through :meth:`SlaveLink.feed`, with the same outcome.
