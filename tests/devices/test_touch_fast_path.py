@@ -19,7 +19,7 @@ import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from wire_tap import tap_wire
+from wire_tap import outcome, tap_wire
 
 from devices import touch_points as tp
 from devices import usage
@@ -90,11 +90,7 @@ def _fortnight(app: type[KioskApp], monkeypatch: pytest.MonkeyPatch) -> dict[str
     env.process(_troubles(env, screen))
     env.run(until=14 * DAY)
     return {
-        "wire": wire.hexdigest(),
-        "devices": {name: d.log for name, d in terminal.devices.items()},
-        "status": terminal.status(),
-        "app": kiosk.log,
-        "stats": kiosk.status(),
+        **outcome(terminal, kiosk, wire),
         "random": kiosk.rng.getstate(),
     }
 

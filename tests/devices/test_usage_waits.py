@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import simpy
-from wire_tap import tap_wire
+from wire_tap import outcome, tap_wire
 
 from devices.catalog import default_catalog
 from devices.profiles import load_profile
@@ -39,11 +39,7 @@ def _fortnight(
     wire = tap_wire(env, app)  # every byte the application and its devices exchange, and when
     env.run(until=14 * DAY)
     return {
-        "wire": wire.hexdigest(),
-        "devices": {name: d.log for name, d in terminal.devices.items()},
-        "status": terminal.status(),
-        "app": app.log,
-        "stats": app.status(),
+        **outcome(terminal, app, wire),
         "events": next(env._eid),  # SimPy's count of events made
     }
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import simpy
 
+from devices.terminal import Terminal
 from devices.usage import KioskApp
 
 
@@ -35,3 +37,16 @@ def tap_wire(env: simpy.Environment, app: KioskApp) -> hashlib._Hash:
 
         touch.attach(heard)
     return wire
+
+
+def outcome(terminal: Terminal, app: KioskApp, wire: hashlib._Hash) -> dict[str, Any]:
+    """What a run of ``terminal`` shows, for two ways of running it to be held the same: the
+    bytes on the wire (:func:`tap_wire`'s hash), every device's log and the terminal's status,
+    the application's log and counters."""
+    return {
+        "wire": wire.hexdigest(),
+        "devices": {name: d.log for name, d in terminal.devices.items()},
+        "status": terminal.status(),
+        "app": app.log,
+        "stats": app.status(),
+    }
