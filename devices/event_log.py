@@ -125,9 +125,10 @@ class EventLog:
 
     def record_values(self, kind: Kind, values: tuple[Any, ...]) -> None:
         """:meth:`record` of ``kind.name`` with ``kind.keys`` given ``values``: the same log
-        line, DEBUG line and sink call, for an event recorded at every customer (a touch). No
-        dict is made unless a sink or the DEBUG log takes one, and the event waits in the log as
-        ``values`` (none more when the caller keeps that tuple for the next time). Its twin test
+        line, DEBUG line and sink call, for events recorded at every customer (a touch, a note's
+        stages, a card's and a receipt's). No dict is made unless a sink or the DEBUG log takes
+        one, and the event waits in the log as ``values`` (none more when the caller keeps that
+        tuple for the next time). Its twin test
         in tests/devices/test_device_log.py records both ways and holds them the same."""
         now = self.env._now
         unread = self._unread

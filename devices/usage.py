@@ -35,6 +35,7 @@ from devices.usage_receipt import receipt_bytes
 from devices.usage_settings import UsageSettings, UsageStats
 from workbench.clock import DAY, HOUR, VIRTUAL
 from workbench.errors import ProtocolError
+from workbench.memo import Memo
 from workbench.waits import wait_in_place
 
 __all__ = ["BUTTONS", "CONFIRM", "KioskApp", "UsageSettings", "UsageStats", "receipt_bytes"]
@@ -69,18 +70,17 @@ _paper_sensors = _conditions(_PAPER)
 _printer_status = _conditions(_PRINTER)
 
 
-class _Taps(dict[bytes, int]):
+class _Taps(Memo[bytes, int]):
     """Finished taps in what the controller pushed (whole packets, in process), by the bytes:
     ``_TAPS[data]``. A tap's packets are one ``bytes`` object for as long as its raw point holds
     (:mod:`devices.touch_points`), whose hash Python keeps, so a tap read before is a subscript:
     half the instructions of an ``lru_cache`` hit (about 600 against 1,100), which builds a key
     and moves the entry to the front. Bounded as the cache was, by starting afresh."""
 
-    def __missing__(self, data: bytes) -> int:
-        if len(self) >= 4096:
-            self.clear()
-        taps = self[data] = TouchHost.taps(data)
-        return taps
+    limit = 4096
+
+    def make(self, key: bytes) -> int:
+        return TouchHost.taps(key)
 
 
 _TAPS = _Taps()

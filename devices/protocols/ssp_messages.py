@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import NamedTuple
 
 from workbench.errors import ProtocolError
+from workbench.memo import Memo
 
 EXPANDED_PROTOCOL = 6
 """From this protocol version on, setup and channel-value replies carry the expanded fields."""
@@ -193,16 +194,14 @@ def encode_poll(events: Iterable[PollEvent]) -> bytes:
     return POLL_REPLIES[tuple(events)]
 
 
-class _PollReplies(dict[tuple[PollEvent, ...], bytes]):
+class _PollReplies(Memo[tuple[PollEvent, ...], bytes]):
     """POLL reply data by its events, made on first use (a unit repeats a few combinations all
     day). A subscript, not ``get``: a hit is one lookup in C, with no call."""
 
-    def __missing__(self, events: tuple[PollEvent, ...]) -> bytes:
-        data = bytes([Response.OK]) + b"".join(e.encode() for e in events)
-        if len(self) >= 256:
-            self.clear()
-        self[events] = data
-        return data
+    limit = 256
+
+    def make(self, key: tuple[PollEvent, ...]) -> bytes:
+        return bytes([Response.OK]) + b"".join(e.encode() for e in key)
 
 
 POLL_REPLIES = _PollReplies()

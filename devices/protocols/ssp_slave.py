@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from devices.protocols.ssp import BadFrame, Deframer, Packet, encode_frame, frame_of
 from devices.protocols.ssp_messages import Command
+from workbench.memo import Memo
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,11 @@ A plain tuple, unpacked whole at every frame: CPython unpacks an exact tuple in 
 ``data.__class__``, 430 of a POLL's 5,500 instructions in the unit's session)."""
 
 
-class _Replies(dict[bytes, bytes]):
+_REPLIES_LIMIT = 64
+"""Framed replies a remembered frame keeps (a POLL's events come in a few combinations)."""
+
+
+class _Replies(Memo[bytes, bytes]):
     """A known frame's reply frames by their data: a subscript, so a reply sent before is one
     lookup and no call."""
 
@@ -62,11 +67,10 @@ class _Replies(dict[bytes, bytes]):
         self.seq = seq
         self.address = address
 
-    def __missing__(self, data: bytes) -> bytes:
-        if len(self) >= _REPLIES_LIMIT:
-            self.clear()
-        frame = self[data] = frame_of(self.seq, self.address, data)
-        return frame
+    limit = _REPLIES_LIMIT
+
+    def make(self, key: bytes) -> bytes:
+        return frame_of(self.seq, self.address, key)
 
 
 class _KnownFrames(dict[bytes, "Known | None"]):
@@ -85,8 +89,6 @@ _IGNORED: Known = (False, b"", False, None, b"", {})
 """A whole frame for another address, or with no data: no answer."""
 _KNOWN_LIMIT = 256
 """Frames a link remembers (a host sends a handful; a stream of strange ones is forgotten)."""
-_REPLIES_LIMIT = 64
-"""Framed replies a remembered frame keeps (a POLL's events come in a few combinations)."""
 _STEX = 0x7E
 """The first data byte of an eSSP packet: it differs every time (its count); never remembered."""
 

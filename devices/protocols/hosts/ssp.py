@@ -25,6 +25,7 @@ from devices.protocols.ssp_messages import (
     parse_reply,
 )
 from workbench.errors import ProtocolError
+from workbench.memo import Memo
 
 NEGOTIATION = frozenset({Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE})
 """Commands that set up eSSP: never themselves answered KEY NOT SET."""
@@ -76,7 +77,7 @@ def _poll_answer(answer: SspAnswer) -> PollAnswer:
         return status, ()
 
 
-class _PollReplies(dict[bytes, PollAnswer]):
+class _PollReplies(Memo[bytes, PollAnswer]):
     """Plain POLL reply frames read by :meth:`SspMaster.poll`, by their bytes, made on first use
     as :meth:`SspMaster.answer` reads them (a pure function of the bytes for one address: its
     memo holds the same); a subscript, so a reply seen before costs one lookup and no call."""
@@ -85,18 +86,14 @@ class _PollReplies(dict[bytes, PollAnswer]):
         super().__init__({b"": _UNANSWERED})  # silence
         self.address = address
 
-    def __missing__(self, frame: bytes) -> PollAnswer:
+    limit = _MEMO_LIMIT
+
+    def make(self, key: bytes) -> PollAnswer:
         try:
-            address, answer = _plain_reply(frame)
-        except ProtocolError:
-            read = _UNANSWERED
-        else:
-            read = _UNANSWERED if address != self.address else _poll_answer(answer)
-        if len(self) >= _MEMO_LIMIT:
-            self.clear()
-            self[b""] = _UNANSWERED
-        self[frame] = read
-        return read
+            address, answer = _plain_reply(key)
+        except ProtocolError:  # silence (b"") among them
+            return _UNANSWERED
+        return _UNANSWERED if address != self.address else _poll_answer(answer)
 
 
 class SspMaster:
