@@ -9,6 +9,7 @@ how to hold one write transaction. Nothing above this module sees a driver.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -77,6 +78,29 @@ class _SqliteTx:
         self._db.executemany(sql, rows)
 
 
+BUSY_TIMEOUT_S = 30.0
+
+
+def _wal(db: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
+    """Put the file in WAL mode, waiting out another connection that holds it.
+
+    SQLite does not call the busy handler for this pragma: two processes (or the TUI's two
+    threads) opening a new store at once had one of them fail at once with "database is
+    locked", whatever the connection's timeout. So the wait is here, with backoff.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 class SqliteEngine:
     """One SQLite file in WAL mode; a write transaction is ``BEGIN IMMEDIATE``."""
 
@@ -88,8 +112,8 @@ class SqliteEngine:
         self.where = str(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            _wal(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
         except (sqlite3.DatabaseError, OSError) as exc:

@@ -128,6 +128,30 @@ def test_twenty_engineers_write_at_once_and_no_one_sees_half_a_run(records_url: 
     assert all(len(r.results) == 11 for r in runs)
 
 
+def test_a_new_sqlite_store_opened_by_several_at_once_opens_for_all(tmp_path: Path) -> None:
+    """The TUI's start-up opens the store from two threads, and the first time the file is
+    new: every opener gets the store (SQLite does not wait on its own for the WAL switch)."""
+    failures: list[BaseException] = []
+    for attempt in range(40):
+        path = tmp_path / f"r{attempt}.sqlite"
+        start = threading.Barrier(4)
+
+        def open_store(path: Path = path, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                with RecordStore(path) as store:
+                    store.grants()
+            except BaseException as exc:  # reported below
+                failures.append(exc)
+
+        openers = [threading.Thread(target=open_store) for _ in range(4)]
+        for o in openers:
+            o.start()
+        for o in openers:
+            o.join()
+    assert failures == []
+
+
 def test_old_sqlite_store_is_migrated_without_losing_records(tmp_path: Path) -> None:
     path = tmp_path / "r.sqlite"
     db = sqlite3.connect(path)
