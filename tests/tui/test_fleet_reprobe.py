@@ -116,3 +116,64 @@ async def test_a_terminal_that_stays_slow_is_probed_no_more_often_than_the_cap()
             for gap, wait in zip(gaps(backend.probed["KSK-0001"]), waits, strict=False)
         ), gaps(backend.probed["KSK-0001"])
         assert row(app.fleet.table, "KSK-0001").reachable == "slow"
+
+
+@pytest.mark.usefixtures("quick")
+@pytest.mark.parametrize("away", ["down", "slow"])
+async def test_a_terminal_back_up_shows_what_it_says_now(away: str) -> None:
+    """A terminal that was down (or slow) and answers ``up`` again has its status read at once,
+    not at the next minute's reading, and only its own."""
+    backend = Agents({"KSK-0003": "up"})
+    backend.faulty["KSK-0003"] = "display.panel_off"
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: row(table, "KSK-0003").faults == ("display.panel_off",))
+        backend.answers["KSK-0003"] = away
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: wait_of(app, "KSK-0003") == CAP)  # followed a while
+        assert row(table, "KSK-0003").reachable == away
+        await app.workers.wait_for_complete()  # the reload's own status reads are over
+        # meanwhile someone fixed the display and the printer ran out of paper
+        backend.faulty["KSK-0003"] = "printer.paper_out"
+        backend.status_reads.clear()
+
+        backend.answers["KSK-0003"] = "up"
+        await until(pilot, lambda: row(table, "KSK-0003").reachable == "up")
+        await until(pilot, lambda: row(table, "KSK-0003").faults == ("printer.paper_out",))
+        assert row(table, "KSK-0003").faults_text(NOW) == "printer.paper_out"  # live, no date
+        assert backend.status_reads == ["KSK-0003"]  # nobody else's status was read again
+        assert backend.loads == 2
+
+
+@pytest.mark.usefixtures("quick")
+async def test_a_reading_that_comes_back_after_its_terminal_went_down_is_not_shown() -> None:
+    """The status read when a terminal came back answers only after it went down again: the row
+    keeps its record's faults (it no longer answers), not what the reading said."""
+    backend = Agents({"KSK-0003": "down"})
+    backend.faulty["KSK-0003"] = "display.panel_off"
+    held = asyncio.Event()
+    gate: asyncio.Event | None = None
+    plain_status = backend.status
+
+    async def status(terminal: str) -> dict[str, object]:
+        if gate is not None and terminal == "KSK-0003":
+            held.set()
+            await gate.wait()
+        return await plain_status(terminal)
+
+    backend.status = status  # type: ignore[method-assign]
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: wait_of(app, "KSK-0003") is not None)
+        gate = asyncio.Event()
+        backend.answers["KSK-0003"] = "up"  # back: its status is read, and the reading hangs
+        await until(pilot, lambda: held.is_set())
+        backend.answers["KSK-0003"] = "down"  # and gone again before it answers
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: row(table, "KSK-0003").reachable == "down")
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert row(table, "KSK-0003").faults == () and not row(table, "KSK-0003").faults_live

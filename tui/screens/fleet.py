@@ -199,14 +199,14 @@ class FleetScreen(Screen[None]):
 
     def _reached(self, terminal: str, state: str) -> None:
         """A probe's answer: a ``slow`` or ``down`` terminal is followed until it answers ``up``
-        (a ``down`` one shows its record's faults again, not what it said, until the next
-        reading of open faults after it is back)."""
+        (a ``down`` one shows its record's faults again, not what it said); one that answers
+        ``up`` after that has its open faults read at once, its own alone."""
         if state not in REACHED:
             self._back_to_record(terminal)
         if state in FOLLOWED:
             self._reprobe_later(terminal)
-        else:
-            self._unfollow(terminal)
+        elif self._unfollow(terminal) is not None and state == "up":
+            self.read_back(terminal)
 
     @work(group="reprobe")
     async def reprobe(self, terminal: str) -> None:
@@ -219,30 +219,47 @@ class FleetScreen(Screen[None]):
         the window changes)."""
         self.read_live([r.terminal for r in self.table.rows if r.reachable in REACHED])
 
+    def _reachable_now(self, terminals: list[str]) -> list[str]:
+        """Those of ``terminals`` whose status the session's window lets it read now."""
+        backend = self.wb.backend
+        window = backend.window()
+        covered = set(window.principals) if window and window.open_at(self.wb.clock()) else set()
+        return [t for t in terminals if t in covered and backend.refusal(t) is None]
+
+    async def _read_status(self, terminal: str) -> None:
+        """Post the terminal's open faults as its ``status`` reports them (None: unreadable)."""
+        try:
+            faults: tuple[str, ...] | None = open_faults(await self.wb.backend.status(terminal))
+        except Exception:  # gone down, refused, the agent closed: the record it is
+            faults = None
+        self.post_message(self.Live(terminal, faults))
+
     @work(exclusive=True, group="live")
     async def read_live(self, terminals: list[str]) -> None:
         """The open faults of each terminal the window reaches, from its ``status`` (a few at a
         time); a terminal no longer reached falls back to its last record's."""
-        backend = self.wb.backend
-        window = backend.window()
-        covered = set(window.principals) if window and window.open_at(self.wb.clock()) else set()
-        reached = [t for t in terminals if t in covered and backend.refusal(t) is None]
+        reached = self._reachable_now(terminals)
         for terminal in set(self._live) - set(reached):
             self.post_message(self.Live(terminal, None))
         gate = asyncio.Semaphore(LIVE_CONCURRENCY)
 
         async def one(terminal: str) -> None:
             async with gate:
-                try:
-                    faults: tuple[str, ...] | None = open_faults(await backend.status(terminal))
-                except Exception:  # gone down, refused, the agent closed: the record it is
-                    faults = None
-            self.post_message(self.Live(terminal, faults))
+                await self._read_status(terminal)
 
         await asyncio.gather(*(one(t) for t in reached))
 
+    @work(group="read-back")
+    async def read_back(self, terminal: str) -> None:
+        """The open faults of one terminal whose agent is back ``up`` (its row showed its record's,
+        or what it said while slow): what it says now, not a minute later."""
+        if self._reachable_now([terminal]):
+            await self._read_status(terminal)
+
     def on_fleet_screen_live(self, message: Live) -> None:
-        if message.faults is not None:
+        current = self.table.row(message.terminal)
+        went_down = current is not None and current.reachable == "down"
+        if message.faults is not None and not went_down:  # (read before it went down: stale)
             self._live[message.terminal] = message.faults
             self.table.change(message.terminal, faults=message.faults, faults_live=True)
         else:

@@ -165,6 +165,11 @@ class FleetTable(ScrollView, can_focus=True):
         self._versions[i] += 1
         self.refresh_changed()
 
+    def row(self, terminal: str) -> TerminalRow | None:
+        """The terminal's row (None: not listed)."""
+        i = self._index.get(terminal)
+        return None if i is None else self.rows[i]
+
     def change(self, terminal: str, **changes: Any) -> None:
         """Change some fields of one terminal's row (a probe answered, a test finished)."""
         i = self._index.get(terminal)
