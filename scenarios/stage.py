@@ -198,16 +198,16 @@ class Stage:
         now). Refused while another runs there."""
         from scenarios.library import load
 
+        loaded = scenario if isinstance(scenario, Loaded) else load(scenario)
+        if loaded.profile.name != self.kiosks.profile.name:  # said first: stopping cannot help
+            raise ConfigError(
+                f"scenario {loaded.scenario.name} runs on a {loaded.profile.name} kiosk; "
+                f"{terminal_id} is a {self.kiosks.profile.name} kiosk"
+            )
         playing = self.plays.get(terminal_id)
         if playing is not None and playing.status()["state"] == "running":
             raise ConfigError(
                 f"{terminal_id}: scenario {playing.loaded.scenario.name} is running; stop it first"
-            )
-        loaded = scenario if isinstance(scenario, Loaded) else load(scenario)
-        if loaded.profile.name != self.kiosks.profile.name:
-            raise ConfigError(
-                f"scenario {loaded.scenario.name} runs on a {loaded.profile.name} kiosk; "
-                f"{terminal_id} is a {self.kiosks.profile.name} kiosk"
             )
         self.kiosks.clock.catch_up()
         play = Play(self, self.kiosks.terminals[terminal_id], loaded, sim_origin)

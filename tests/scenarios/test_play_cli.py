@@ -123,6 +123,10 @@ def test_start_status_and_stop_a_scenario_on_a_running_kiosk(
         assert one_line_error(wb("scenario", "start", "p3-paper-out", "--id", A), 3) == (
             f"{A}: scenario display-brightness-low is running; stop it first"
         )
+        # a scenario of another profile: said at once, as stopping the running one cannot help
+        assert one_line_error(wb("scenario", "start", "network-dns-failure", "--id", A), 3) == (
+            f"scenario network-dns-failure runs on a query_print kiosk; {A} is a bill_payment kiosk"
+        )
 
         doc = json.loads(wb("scenario", "status", "--id", A, "--json").stdout)
         assert doc["state"] == "running" and doc["speed"] == 10
