@@ -78,6 +78,7 @@ def _compose_lines(root: yaml.Node | None, source: str) -> dict[tuple[str | int,
         lines.setdefault(path, line)
         inner = ancestors | {id(node)}
         if isinstance(node, yaml.MappingNode):
+            _refuse_repeated_keys(node, path, source)
             for key, value in node.value:
                 sub = (*path, key.value)
                 lines[sub] = key.start_mark.line + 1
@@ -86,6 +87,24 @@ def _compose_lines(root: yaml.Node | None, source: str) -> dict[tuple[str | int,
             for i, item in enumerate(node.value):
                 stack.append((item, (*path, i), inner))
     return lines
+
+
+def _refuse_repeated_keys(node: yaml.MappingNode, path: tuple[str | int, ...], source: str) -> None:
+    """Refuse a mapping that names one key twice: YAML keeps the last value without a word, so
+    a plan's second ``terminals:`` or a scenario's second ``timeline:`` silently replaced the
+    first (a merge key ``<<`` may repeat; it is YAML's own)."""
+    first: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
+            continue
+        line, name = key.start_mark.line + 1, (key.tag, key.value)
+        if name in first:
+            where = f" in {'.'.join(map(str, path))}" if path else ""
+            raise ConfigError(
+                f"{source}:{line}: key {key.value!r} written twice{where} "
+                f"(first at line {first[name]}); YAML would keep only the last"
+            )
+        first[name] = line
 
 
 def key_lines(text: str, source: str = "<string>") -> dict[tuple[str | int, ...], int]:

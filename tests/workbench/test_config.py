@@ -141,3 +141,32 @@ def test_a_file_that_is_not_utf8_is_a_one_line_error(tmp_path: Path) -> None:
     (ca.dir / "window.yaml").write_bytes(b"# window\ndefault_hours: 1 \xff\n")
     with pytest.raises(ConfigError, match=r"window\.yaml:2: not UTF-8 text \(byte 0xff"):
         CertificateAuthority(ca.dir)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: a\nwait: 5\nname: b\n", "plan.yaml:3: key 'name' written twice (first at line 1)"),
+        (
+            "name: a\nparts:\n  - size: 1\n    label: x\n    size: 2\n",
+            "plan.yaml:5: key 'size' written twice in parts.0 (first at line 3)",
+        ),
+        (
+            "name: a\nparts: [{size: 1, size: 2}]\n",
+            "plan.yaml:2: key 'size' written twice in parts.0",
+        ),
+    ],
+)
+def test_a_key_written_twice_is_refused_at_its_second_line(text: str, message: str) -> None:
+    # YAML keeps the last value without a word: a second 'name:' replaced the first
+    with pytest.raises(ConfigError) as info:
+        parse_yaml(text, Outer, "plan.yaml")
+    assert str(info.value).startswith(message)
+    assert str(info.value).endswith("; YAML would keep only the last")
+
+
+def test_a_merge_key_may_repeat_and_still_loads() -> None:
+    text = "base: &b {size: 1}\nname: a\nparts:\n  - <<: *b\n    label: x\n"
+    with pytest.raises(ConfigError, match="unknown key 'base'"):  # the schema, not the repeat
+        parse_yaml(text, Outer, "plan.yaml")
+    assert parse_yaml("name: a\nparts:\n  - {<<: {size: 3}, label: y}\n", Outer).parts[0].size == 3
