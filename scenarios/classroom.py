@@ -19,7 +19,7 @@ from typing import Any
 
 from scenarios.library import Loaded
 from scenarios.live import LiveScenario, ensure_ca
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, DeviceError
 from workbench.process_stop import GRACE_S, ProcessHandle, Stopped
 
 
@@ -157,6 +157,7 @@ class Classroom:
         self.trainees: list[Trainee] = []
 
     async def __aenter__(self) -> Classroom:
+        self._refuse_a_running_seat()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         ensure_ca(self.live.ca_dir)
         self.trainees = [self._seat(name, tid) for name, tid in self.seats]
@@ -172,6 +173,20 @@ class Classroom:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.live.close()
+
+    def _refuse_a_running_seat(self) -> None:
+        """Refuse, before any trainee's key or certificate is touched, a class whose kiosks
+        already run here (a second ``class up`` re-signed the running class's certificates
+        before its kiosks failed to start, and said to use another ``--id``, which class up
+        has not)."""
+        from devices.transports.control_client import answers
+
+        for _, terminal in self.seats:
+            if answers(self.state_dir / terminal / "control.sock"):
+                raise DeviceError(
+                    f"{terminal} already runs under {self.state_dir}: a class is running there; "
+                    "stop it with 'workbench class stop' or use another --state-dir"
+                )
 
     def _seat(self, name: str, terminal: str) -> Trainee:
         """A key (made once, 0600) and a fresh window certificate for the trainee's kiosk."""

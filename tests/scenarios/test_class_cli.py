@@ -57,6 +57,18 @@ def test_a_class_started_in_one_shell_is_stopped_from_another(
             f"class on p3-paper-out: 1 trainee(s), running (process {proc.pid})"
         )
 
+        # a second class up under the same state dir: refused before any certificate is signed
+        cert = state_dir / "trainees" / "t01" / "key-cert.pub"
+        issued = cert.read_bytes()
+        code, _, err = wb(capsys, state_dir, "class", "up", "--scenario", "p3-paper-out",
+                          "--trainees", "2")  # fmt: skip
+        assert (code, err) == (
+            3,
+            f"workbench: error: KSK-T01 already runs under {state_dir}: a class is running "
+            "there; stop it with 'workbench class stop' or use another --state-dir\n",
+        )
+        assert cert.read_bytes() == issued
+
         code, out, err = wb(capsys, state_dir, "class", "stop")
         assert code == 0, err
         assert out == (
