@@ -27,7 +27,7 @@ from scenarios.schema import (
     late,
     merged_usage,
 )
-from workbench.config import Duration, read_yaml, validation_problems
+from workbench.config import Duration, line_of, read_yaml, validation_problems
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.faults import FaultCatalog
 
@@ -124,10 +124,7 @@ class _Problems:
     def __call__(self, where: tuple[str | int, ...], message: str) -> None:
         """One problem at ``where`` (a path of keys and indices; its line is the nearest one
         the file has)."""
-        line = next(
-            (self.lines[where[:n]] for n in range(len(where), 0, -1) if where[:n] in self.lines),
-            None,
-        )
+        line = line_of(where, self.lines) if where else None
         dotted = ".".join(str(p) for p in where)
         at = f"{self.path}:{line}" if line else f"{self.path}"
         self.said.append((line, f"{at}: {dotted}: {message}" if dotted else f"{at}: {message}"))

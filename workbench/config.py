@@ -139,7 +139,7 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def _line_of(loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]) -> int | None:
+def line_of(loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]) -> int | None:
     """The line of ``loc``, or of the nearest enclosing key the file has."""
     return next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
 
@@ -157,7 +157,7 @@ def _described(
         path = tuple(int(p) if p.isdigit() else p for p in named.split("."))
         if sep and " " not in named and path in lines:
             loc, where, msg = path, named, rest
-    line = _line_of(loc, lines)
+    line = line_of(loc, lines)
     prefix = f"{source}:{line}" if line else source
     if unknown:
         valid = _fields_at(model, loc[:-1])
