@@ -50,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from workbench.clock import MAX_SPEED
+
+    speed = config.getoption("--kiosk-speed")
+    if speed is not None and not 0 < speed <= MAX_SPEED:  # once, not an error in every test
+        raise pytest.UsageError(f"--kiosk-speed(={speed:g}) must be > 0 and at most {MAX_SPEED:g}")
     config.addinivalue_line(
         "markers",
         "kiosk(profile='bill_payment', speed=60, seed=0, terminal_id='KSK-TEST', strict=False, "
@@ -92,8 +97,9 @@ def kiosk(request: pytest.FixtureRequest) -> Iterator[SimulatedKiosk]:
                 )
         options.update(marker.kwargs)
     config = request.config
-    options.setdefault("profile", config.getoption("--kiosk-profile") or "bill_payment")
-    options.setdefault("speed", config.getoption("--kiosk-speed") or 60.0)
+    profile, speed = config.getoption("--kiosk-profile"), config.getoption("--kiosk-speed")
+    options.setdefault("profile", "bill_payment" if profile is None else profile)
+    options.setdefault("speed", 60.0 if speed is None else speed)  # 0 is refused, not 60
     strict = bool(options.pop("strict", False) or config.getoption("--kiosk-strict"))
     scenario = request.node.get_closest_marker("kiosk_scenario")
     if scenario is not None:

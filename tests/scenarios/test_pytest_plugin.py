@@ -86,6 +86,20 @@ def test_the_plugin_option_sets_the_profile(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
 
 
+def test_the_plugin_option_sets_the_speed_and_refuses_a_bad_one(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_speed="def test_speed(kiosk):\n    assert kiosk.speed == 30\n")
+    result = pytester.runpytest_subprocess("--kiosk-speed", "30", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    for bad in ("0", "-1", "nan", "1e6"):  # --kiosk-speed 0 ran every test at 60x
+        result = pytester.runpytest_subprocess("--kiosk-speed", bad, "-p", "no:cacheprovider")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        shown = f"{float(bad):g}"
+        said = [line for line in result.stderr.lines if line]
+        assert said == [f"ERROR: --kiosk-speed(={shown}) must be > 0 and at most 100000"]
+
+
 def _fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
