@@ -180,7 +180,7 @@ id_option = click.option(
 @id_option
 def kiosk_status(state_dir: Path, terminal_id: str) -> None:
     """Show a running kiosk's devices and active faults (JSON)."""
-    from devices.control import request
+    from devices.transports.control_client import request
 
     out.print_json(json.dumps(request(control_path(state_dir, terminal_id), "status")))
 
@@ -192,7 +192,7 @@ def kiosk_status(state_dir: Path, terminal_id: str) -> None:
 @id_option
 def kiosk_fault(verb: str, fault_id: str | None, state_dir: Path, terminal_id: str) -> None:
     """List, inject or clear faults on a running kiosk."""
-    from devices.control import request
+    from devices.transports.control_client import request
 
     path = control_path(state_dir, terminal_id)
     if verb == "list":
@@ -242,7 +242,7 @@ def kiosk_act(
     action: str, args: tuple[str, ...], device: str | None, state_dir: Path, terminal_id: str
 ) -> None:
     """Customer and staff stimuli: insert-note 20, remove-cashbox, refill-paper, touch X Y..."""
-    from devices.control import request
+    from devices.transports.control_client import request
 
     result = request(
         control_path(state_dir, terminal_id), "act", action=action, args=list(args), device=device
@@ -279,7 +279,7 @@ def kiosk_wire(
     terminal_id: str,
 ) -> None:
     """Wire faults (toxiproxy toxics): 'wire add printer latency --attr latency=500', 'wire remove printer'."""
-    from devices.control import request
+    from devices.transports.control_client import request
 
     path = control_path(state_dir, terminal_id)
     if verb == "list":
