@@ -258,25 +258,34 @@ class Plan(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Plan:
-        names = [r.name for r in self.regions] + [c.name for r in self.regions for c in r.centres]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(
-                f"region and centre names must be unique; repeated: {', '.join(dupes)}"
-            )
-        for region in self.regions:
-            for centre in region.centres:
-                for group in centre.engineers:
+        # each error names its path ("regions.0.centres.1.name: ..."), so the loader says the
+        # line it is on rather than the document's first line
+        seen: set[str] = set()
+        for i, region in enumerate(self.regions):
+            named = [(f"regions.{i}.name", region.name)] + [
+                (f"regions.{i}.centres.{j}.name", c.name) for j, c in enumerate(region.centres)
+            ]
+            for path, name in named:
+                if name in seen:
+                    raise ValueError(
+                        f"{path}: {name!r} is named twice; region and centre names must be unique"
+                    )
+                seen.add(name)
+        for i, region in enumerate(self.regions):
+            for j, centre in enumerate(region.centres):
+                where = f"regions.{i}.centres.{j}"
+                for k, group in enumerate(centre.engineers):
                     if group.shift not in self.shifts:
                         raise ValueError(
-                            f"centre {centre.name!r}: unknown shift {group.shift!r}; "
-                            f"valid shifts: {', '.join(sorted(self.shifts))}"
+                            f"{where}.engineers.{k}.shift: centre {centre.name!r}: unknown shift "
+                            f"{group.shift!r}; valid shifts: {', '.join(sorted(self.shifts))}"
                         )
-                for fleet in centre.fleet:
+                for k, fleet in enumerate(centre.fleet):
                     if fleet.profile not in self.skills:
                         raise ValueError(
-                            f"centre {centre.name!r}: profile {fleet.profile!r} has no skill in "
-                            f"'skills'; known profiles: {', '.join(sorted(self.skills))}"
+                            f"{where}.fleet.{k}.profile: centre {centre.name!r}: profile "
+                            f"{fleet.profile!r} has no skill in 'skills'; known profiles: "
+                            f"{', '.join(sorted(self.skills))}"
                         )
         return self
 

@@ -56,6 +56,36 @@ def test_unknown_shift_and_missing_file_are_one_line_errors(
         load_plan(tmp_path / "missing.yaml")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        (
+            "{count: 1, shift: day, skills: [basic]}",
+            "{count: 1, shift: dya, skills: [basic]}",
+            "regions.0.centres.1.engineers.1.shift: centre 'B': unknown shift 'dya'",
+        ),
+        (
+            "{profile: query_print, count: 30,",
+            "{profile: query_prnt, count: 30,",
+            "regions.1.centres.0.fleet.1.profile: centre 'C': profile 'query_prnt' has no skill",
+        ),
+        ("      - name: C\n", "      - name: A\n", "regions.1.centres.0.name: 'A' is named twice"),
+    ],
+)
+def test_a_cross_reference_error_names_its_own_line(
+    tmp_path: Path, small_plan_text: str, old: str, new: str, where: str
+) -> None:
+    # these were said at the document's first line ("plan.yaml:1: document: ...")
+    assert small_plan_text.count(old) == 1
+    text = small_plan_text.replace(old, new)
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = max(n for n, t in enumerate(text.splitlines(), 1) if new.strip() in t)  # the 2nd
+    with pytest.raises(ConfigError) as err:
+        load_plan(path)
+    assert str(err.value).startswith(f"{path}:{line}: {where}")
+
+
 def test_bad_value_names_the_field(tmp_path: Path, small_plan_text: str) -> None:
     path = tmp_path / "plan.yaml"
     path.write_text(
