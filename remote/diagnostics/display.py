@@ -5,6 +5,11 @@ nominal) scaled to full brightness, and the backlight hours (0xC0).
 A display found in standby is asked once to switch on (Set 0xD6 = 1): one that stays in standby
 has no video signal. The luminance is scaled by the brightness rather than measured at 100 %,
 so the test never changes what the customer sees.
+
+DDC/CI has no input flush and no sequence number, so replies a host gave up on may still arrive
+on a later session's line. The host keeps what it is owed per port (:data:`LEFT_ON_LINE`), and
+on a line it knows nothing about (the first session after the agent starts, or one cut short
+mid-Get) it first finds the end of whatever is there with one Get of VCP 0xDF (:data:`UNKNOWN`).
 """
 
 from __future__ import annotations
@@ -26,12 +31,20 @@ LOW_BRIGHTNESS_RATIO = 0.30
 DEGRADED_RATIO = 0.60
 
 
+UNKNOWN = -1
+"""In a port's :data:`LEFT_ON_LINE`: what may be on its line is not known, so the next Get finds
+the end of it first (a Get of another code, :meth:`DdcHost.get`). A port this process has not
+used yet starts so: an agent that restarts has lost what its predecessor was owed (or died before
+it could note it), and a technician's tool, another build of the agent or a replaced display may
+have left replies too. One exchange, once per port per agent start, reads the line itself rather
+than trusting a record of it (a record kept on disk would be all of those things' blind spot)."""
+
 LEFT_ON_LINE: dict[str, set[int]] = {}
-"""By port, the VCP codes whose Get replies may still be on its line: a host that gave up on a
-Get (no reply to any try), or did not get every late reply owed to its earlier tries, is still
-owed replies naming that code, which a later Get of the same code, in this session or the next
-on the port, would take for its own (DDC/CI has no input flush and no sequence number). Kept for
-as long as this process runs, as a terminal's diagnostics agent does."""
+"""By port, the VCP codes whose Get replies may still be on its line (or :data:`UNKNOWN`): a host
+that gave up on a Get (no reply to any try), or did not get every late reply owed to its earlier
+tries, is still owed replies naming that code, which a later Get of the same code, in this
+session or the next on the port, would take for its own (DDC/CI has no input flush and no
+sequence number). Kept for as long as this process runs; a port not in it is :data:`UNKNOWN`."""
 
 
 class DdcHost:
@@ -42,23 +55,44 @@ class DdcHost:
         self.timeout = timeout
         self.retries = retries
         """Times a Get VCP Feature is sent again before the display is called silent."""
-        self.left = LEFT_ON_LINE.setdefault(link.path, set())
+        self.left = LEFT_ON_LINE.setdefault(link.path, {UNKNOWN})
         """The codes whose replies may still be on this port's line (:data:`LEFT_ON_LINE`)."""
 
     async def get(self, code: int) -> m.VcpReply:
         """Get VCP Feature, sent again on each timeout (a late reply to an earlier try is taken);
         raises :class:`ProtocolError` for an unsupported code. A reply naming another code is
-        not its answer and is read past; when replies naming this code may still be on the line
-        (:data:`LEFT_ON_LINE`), a Get of another code goes first (:meth:`ddc.DdcHost.mark`), so
-        that they are read past too."""
-        if code in self.left:
+        not its answer and is read past; when replies naming this code may still be on the line,
+        or what is on it is not known (:data:`LEFT_ON_LINE`), a Get of another code goes first
+        (:meth:`ddc.DdcHost.mark`), so that they are read past too."""
+        unknown = UNKNOWN in self.left
+        if unknown or code in self.left:
             marker = next(c for c in (ddc.MARKER, *range(256)) if c not in self.left)
-            why = f", asked to read past late replies to Get VCP 0x{code:02X}"
+            if unknown:
+                why = ", asked to read past whatever an earlier session left on the line"
+            else:
+                why = f", asked to read past late replies to Get VCP 0x{code:02X}"
             await self._ask(marker, ddc.DdcHost.mark(marker), why)
-            log.info("display: read past late replies to Get VCP 0x%02X", code)
+            if unknown:
+                # The reply taken may have been one an earlier host left for the same code, and
+                # this Get's own still to come: a later marker must be another code.
+                self.left.add(marker)
+                log.info("display: found the end of what was on the line (Get VCP 0x%02X)", marker)
+            else:
+                log.info("display: read past late replies to Get VCP 0x%02X", code)
         return await self._ask(code, ddc.DdcHost.get(code))
 
     async def _ask(self, code: int, exchange: Exchange[m.VcpReply], why: str = "") -> m.VcpReply:
+        """:meth:`_tries`; one cut short (cancelled, or an error reply to a try when earlier
+        tries' replies are still owed) leaves the line :data:`UNKNOWN`."""
+        try:
+            return await self._tries(code, exchange, why)
+        except LinkTimeout:
+            raise
+        except BaseException:
+            self.left.add(UNKNOWN)
+            raise
+
+    async def _tries(self, code: int, exchange: Exchange[m.VcpReply], why: str) -> m.VcpReply:
         """Send ``exchange`` (a Get of ``code``) until it is answered, up to :attr:`retries`
         times more. A try in whose time the display sent replies that are not the answer (late
         ones, read past) is not a try it was silent to: it is sent again without counting, as
