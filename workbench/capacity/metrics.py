@@ -74,8 +74,9 @@ class Tally:
 
 def down_hours(rows: Rows, regions: int, horizon: float) -> list[float]:
     """Terminal-hours down inside the horizon per region: a terminal is down from the report of a
-    blocking (P1, P2) fault until every blocking fault on it is restored; a stretch still open
-    at the end of the run is not counted."""
+    blocking (P1, P2) fault until every blocking fault on it is restored, or until the horizon
+    for a fault never restored (no engineer came, even in the drain after the horizon). Such a
+    stretch used to be left out, so a plan with no engineers showed 100 % availability."""
     blocking = rows.sev < 2
     term = rows.terminal[blocking]
     start = rows.t0[blocking]
@@ -96,9 +97,8 @@ def down_hours(rows: Rows, regions: int, horizon: float) -> list[float]:
     first = np.r_[True, (group[1:] != group[:-1]) | (start[1:] > until[:-1])]
     heads = np.flatnonzero(first)
     ends = np.maximum.reduceat(stop, heads)
-    counted = np.isfinite(ends)
-    hours = np.maximum(0.0, np.minimum(ends, horizon) - start[heads])[counted]
-    return np.bincount(region[heads][counted], weights=hours, minlength=regions).tolist()
+    hours = np.maximum(0.0, np.minimum(ends, horizon) - start[heads])
+    return np.bincount(region[heads], weights=hours, minlength=regions).tolist()
 
 
 def _severity_metrics(out: dict[str, float], scope: str, c: Rows) -> None:

@@ -106,3 +106,17 @@ def test_standby_swapped_in_when_repair_overruns(small_plan: Plan) -> None:
     assert none["overall.standby_uses"] == 0
     assert none["overall.P1.restore"] == 0
     assert none["overall.availability"] < used["overall.availability"]
+
+
+def test_a_terminal_never_restored_is_down_until_the_horizon(small_plan: Plan) -> None:
+    # One P1 fault that needs an engineer, in a region with none: never restored, so each
+    # terminal it strikes is down from its report to the end of the run (these stretches were
+    # left out, and a plan with no engineers showed 100 % availability)
+    p1 = FaultMode("ups.mains_loss", "ups", Severity.P1, "mains", "-", "power", False, 2000.0, 60.0)
+    inputs = Inputs(FaultCatalog([p1]), {"bill_payment": ["ups"], "query_print": ["ups"]})
+    plan = _with(small_plan, standby__per_centre=0)
+    staffed = run_replication(plan, inputs, 3)
+    none = run_replication(with_region_engineers(plan, {"South": 0}), inputs, 3)
+    assert none["South.P1.restore"] == 0 and none["South.faults"] > 0
+    assert none["South.availability"] < staffed["South.availability"] < 1
+    assert none["North.availability"] == staffed["North.availability"]
