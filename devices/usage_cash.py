@@ -47,8 +47,9 @@ _CREDIT, _STACKED, _REJECTED, _SLAVE_RESET = (
 _SLAVE_RESET_EVENT = sm.PollEvent(sm.Event.SLAVE_RESET)
 _JAMS = frozenset(int(e) for e in (sm.Event.SAFE_JAM, sm.Event.UNSAFE_JAM, sm.Event.FRAUD_ATTEMPT))
 _POLL, _OK, _KEY_NOT_SET = int(sm.Command.POLL), int(sm.Response.OK), int(sm.Response.KEY_NOT_SET)
-"""Poll event codes, POLL and the responses the application acts on, as plain ints (compared
-at every poll)."""
+_ENABLE, _DISABLE = int(sm.Command.ENABLE), int(sm.Command.DISABLE)
+"""Poll event codes, the commands of every cash customer and the responses the application acts
+on, as plain ints (compared at every poll)."""
 
 
 class CashPayment:
@@ -83,13 +84,14 @@ class CashPayment:
         """The bill validator a customer offers notes to (its sessions see the host's bytes)."""
 
     def _ssp(self, code: int, params: bytes = b"") -> tuple[int, bytes] | None:
-        """A command's answer (None: silence, or a reply the host cannot read)."""
+        """A command's answer (None: silence, or a reply the host cannot read); one without
+        parameters (ENABLE and DISABLE, twice a cash customer) in one host call,
+        :meth:`SspMaster.ask`."""
         host = self._validator
-        raw = self._sessions["bill_validator"].feed(host.request(code, params))
-        try:
-            answer = host.answer(raw) if raw else None
-        except ProtocolError:
-            answer = None
+        if params:
+            answer = self._ask_validator(host.request(code, params))
+        else:
+            answer = host.ask(code, self._sessions["bill_validator"].feed)
         # A validator that requires eSSP answers KEY NOT SET: negotiate a key as ITL's host
         # library does, then send the command again, encrypted.
         wants_key = answer is not None and answer[0] == _KEY_NOT_SET
@@ -156,7 +158,7 @@ class CashPayment:
         set_up = self._validator_ready
         if not set_up:
             self._validator_ready = self._validator_setup()
-        answer = self._ssp(sm.Command.ENABLE)
+        answer = self._ssp(_ENABLE)
         if answer is not None and answer[0] == sm.Response.OK:
             # The events left from before are not this customer's, but a SLAVE RESET among
             # them, on a unit set up before, says it rebooted since the last customer (a power
@@ -164,7 +166,7 @@ class CashPayment:
             events = self._poll()  # set up or not: it takes the events left
             if set_up and _SLAVE_RESET_EVENT in events:
                 self._validator_ready = self._validator_setup()
-                answer = self._ssp(sm.Command.ENABLE) if self._validator_ready else None
+                answer = self._ssp(_ENABLE) if self._validator_ready else None
         if answer is None or answer[0] != sm.Response.OK:
             self._validator_ready = False
             self.record("cash_refused", reason="validator")
@@ -187,7 +189,7 @@ class CashPayment:
                 credited += value
             elif outcome != "rejected":
                 break
-        self._ssp(sm.Command.DISABLE)
+        self._ssp(_DISABLE)
         if not credited:
             self.record("cash_refused", reason="no_credit")
             return False

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.protocols import essp
-from devices.protocols.hosts.ssp import PollAnswer, SspMaster
+from devices.protocols.hosts.ssp import PollAnswer, SspAnswer, SspMaster
 from devices.protocols.ssp import encode_frame
 from devices.protocols.ssp_messages import Command, Event, Response, decode_poll_events
 from workbench.errors import ProtocolError
@@ -113,3 +113,57 @@ def test_a_poll_reply_seen_before_is_read_without_parsing_and_a_resend_repeats_t
     assert host.poll(lambda frame: b"") == (None, ())
     other = encode_frame(False, 1, bytes([Response.OK]))
     assert host.poll(lambda frame: other) == (None, ())  # another slave's reply: never read
+
+
+def general_ask(host: SspMaster, code: int, feed: Any) -> SspAnswer | None:
+    """A command without parameters as the application took it before :meth:`SspMaster.ask`:
+    frame, reply, answer (None: silence, or a reply the host cannot read)."""
+    raw = feed(host.request(code))
+    try:
+        return host.answer(raw) if raw else None
+    except ProtocolError:
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            replies, st.sampled_from([Command.ENABLE, Command.DISABLE, Command.SYNC, Command.POLL])
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_a_command_in_one_call_reads_and_sends_as_the_general_steps(
+    story: list[tuple[tuple[Any, ...], Command]], keyed: bool
+) -> None:
+    fast, slow = SspMaster(), SspMaster()
+    if keyed:
+        for host in (fast, slow):
+            host.crypto = essp.HostCrypto(KEY, bytes)
+    fast_wire, slow_wire = Wire(fast), Wire(slow)
+    for step, code in story:
+        fast_wire.step = slow_wire.step = step
+        if code == Command.POLL:  # a poll in between, one call on both
+            assert fast.poll(fast_wire) == slow.poll(slow_wire)
+        else:
+            assert fast.ask(int(code), fast_wire) == general_ask(slow, code, slow_wire)
+        assert fast_wire.sent == slow_wire.sent
+        assert fast._seq == slow._seq
+        assert fast._last and slow._last  # the frame, sealed or not, a SYNC or not
+        assert fast._last[0] == slow._last[0] and fast._last[2] == slow._last[2]
+        assert (fast._last[1] is None) == (slow._last[1] is None)
+        assert (fast.crypto and fast.crypto.count) == (slow.crypto and slow.crypto.count)
+        assert fast.resend().request == slow.resend().request  # a retry sends the same frame
+
+
+def test_a_command_reply_from_another_address_or_cut_short_is_not_read() -> None:
+    host = SspMaster()
+    ok = encode_frame(True, 0, bytes([Response.OK]))
+    assert host.ask(Command.ENABLE, lambda frame: ok) == (Response.OK, b"")
+    assert host.ask(Command.DISABLE, lambda frame: b"") is None  # silence
+    other = encode_frame(True, 1, bytes([Response.OK]))
+    assert host.ask(Command.ENABLE, lambda frame: other) is None  # another slave's: never read
+    assert host.ask(Command.ENABLE, lambda frame: ok[:-1]) is None
+    assert host.resend().request == encode_frame(True, 0, bytes([Command.ENABLE]))  # 4th: set

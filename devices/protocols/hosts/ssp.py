@@ -42,6 +42,8 @@ PollAnswer = tuple[int | None, tuple[PollEvent, ...]]
 """A POLL's generic response code (None: no answer, or one the host cannot read) and, when it is
 OK, its events in order (none when they cannot be read)."""
 _UNANSWERED: PollAnswer = (None, ())
+_Last = tuple[bytes, "essp.HostCrypto | None", bool]
+"""A request as :attr:`SspMaster._last` keeps it: its frame, its channel, whether it is a SYNC."""
 
 REPLY_TIMEOUT_S = 0.5
 """How long a host waits for the reply to one packet before it sends the same packet again."""
@@ -96,6 +98,41 @@ class _PollReplies(Memo[bytes, PollAnswer]):
         return _UNANSWERED if address != self.address else _poll_answer(answer)
 
 
+class _PlainFrames(Memo[int, tuple[_Last, _Last]]):
+    """A plain command's two frames without parameters, by its code, each as :attr:`SspMaster._last`
+    keeps it (flag clear, flag set; no channel, no SYNC), as :meth:`SspMaster.request` frames
+    them."""
+
+    def __init__(self, address: int) -> None:
+        super().__init__()
+        self.address = address
+
+    limit = _MEMO_LIMIT
+
+    def make(self, key: int) -> tuple[_Last, _Last]:
+        clear, set_ = (_plain_frame(seq, self.address, key, b"") for seq in (False, True))
+        return (clear, None, False), (set_, None, False)
+
+
+class _PlainAnswers(Memo[bytes, "SspAnswer | None"]):
+    """Replies to plain commands read by :meth:`SspMaster.ask`, by their bytes: the answer
+    :meth:`SspMaster.answer` reads, None where it raises (a frame it cannot read, another
+    address's reply) and for silence (a pure function of the bytes for one address)."""
+
+    def __init__(self, address: int) -> None:
+        super().__init__({b"": None})  # silence
+        self.address = address
+
+    limit = _MEMO_LIMIT
+
+    def make(self, key: bytes) -> SspAnswer | None:
+        try:
+            address, answer = _plain_reply(key)
+        except ProtocolError:
+            return None
+        return answer if address == self.address else None
+
+
 class SspMaster:
     """The host side of one SSP link (address ``address``), plain or encrypted."""
 
@@ -105,7 +142,7 @@ class SspMaster:
         self.crypto: essp.HostCrypto | None = None
         """The encrypted channel, once a key is negotiated."""
         self._seq = True
-        self._last: tuple[bytes, essp.HostCrypto | None, bool] | None = None
+        self._last: _Last | None = None
         """The last request's frame, its channel, and whether it is a SYNC."""
         self._offer: essp.HostOffer | None = None
         self._frames: dict[tuple[bool, int, bytes], bytes] = {}
@@ -117,6 +154,9 @@ class SspMaster:
         )
         """POLL's two plain frames by flag, as :attr:`_last` keeps them (no crypto, no SYNC)."""
         self._polls = _PollReplies(address)
+        self._plain = _PlainFrames(address)
+        """Plain commands' frames without parameters by code, for :meth:`ask`."""
+        self._plain_answers = _PlainAnswers(address)
 
     def command(self, code: int, params: bytes = b"") -> Exchange[SspAnswer]:
         """A new command (SYNC resets the sequence; anything else toggles it). Sealed when a
@@ -229,6 +269,30 @@ class SspMaster:
         seq = self._seq = not self._seq
         self._last = last = self._poll_frames[seq]
         return self._polls[feed(last[0])]
+
+    def ask(self, code: int, feed: Callable[[bytes], bytes]) -> SspAnswer | None:
+        """One exchange of a command without parameters through ``feed`` (the unit's byte
+        session): the frame :meth:`request` makes, the reply read as :meth:`answer` reads it;
+        None for silence or a reply it cannot read (another address's among them).
+
+        A kiosk enables and disables its validator for every cash customer, so in the clear
+        (no key; not a SYNC, which sets the flag) this is the whole exchange in one call, as
+        :meth:`poll` is: the flag toggled, the command's frame for that flag (made once), the
+        reply looked up among those read before. It skips :meth:`request`'s steps for a SYNC,
+        a sealed command and parameters, and :meth:`answer`'s for a sealed reply, none of which
+        can apply here (``tests/devices/test_ssp_host_poll.py`` holds it to
+        :meth:`request` and :meth:`answer`)."""
+        if self.crypto is not None or code == _SYNC:
+            raw = feed(self.request(code))
+            if not raw:
+                return None
+            try:
+                return self.answer(raw)
+            except ProtocolError:
+                return None
+        seq = self._seq = not self._seq
+        self._last = last = self._plain[code][seq]
+        return self._plain_answers[feed(last[0])]
 
     # -- eSSP ---------------------------------------------------------------------------------
     def negotiation(self) -> Iterator[tuple[int, Exchange[SspAnswer]]]:
