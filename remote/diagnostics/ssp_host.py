@@ -59,6 +59,14 @@ class SspHost:
         self.round_trip_s = 0.0
         """Seconds from the last command's first try to its answer (the replies still owed to
         its earlier tries, read after, are not counted)."""
+        self.every_try_answered = True
+        """Whether the unit answered every try of the last command, late or not: False when it
+        was given up on, or answered on a later try while the replies owed to the earlier ones
+        did not all come (a try the unit never answered: lost on the line, or the unit silent)."""
+        self.owing = False
+        """Whether a reply to some try this host sent may still come (a command given up on, or
+        late replies that did not all come): one carrying a later command's sequence flag would
+        be taken for that command's answer."""
 
     @property
     def crypto(self) -> HostCrypto | None:
@@ -76,6 +84,7 @@ class SspHost:
                 self.round_trip_s = loop.time() - started
             except LinkTimeout:
                 if attempt == retries:
+                    self.every_try_answered, self.owing = False, True
                     raise LinkTimeout(
                         f"validator silent to command 0x{code:02X} "
                         f"({retries + 1} tries of {self.timeout:g} s)"
@@ -85,12 +94,14 @@ class SspHost:
                 )
                 exchange = self.driver.resend()
                 continue
+            self.every_try_answered = True
             if attempt:
                 # a later SYNC, whose flag is set whatever came before, must not take one
                 owed = self.driver.owed(attempt)
-                await read_owed(
+                if not await read_owed(
                     self.link, owed, attempt, self.timeout, "validator", f"0x{code:02X}"
-                )
+                ):
+                    self.every_try_answered, self.owing = False, True
             return answer
         raise AssertionError("unreachable")
 

@@ -221,11 +221,99 @@ async def test_a_reset_lost_on_the_line_is_sent_once_more(kiosk: Kiosk) -> None:
     assert outcome["steps"] == [
         f"SSP RESET sent: no reply in {TIMEOUT_S:g} s (not repeated blindly)",
         "validator answers again (no SLAVE RESET in its first poll)",
-        "no sign of a restart (no reply to RESET, no silence after it, no SLAVE RESET): the "
-        "RESET was lost on the line",
+        "it did not restart (no reply to RESET, every SYNC try after it answered, no SLAVE "
+        "RESET in the first poll after it): the RESET was lost on the line",
         "SSP RESET sent again: OK",
         "validator answers again: SLAVE RESET reported (it restarted)",
     ]
     assert outcome["cleared"] is True, outcome
     kinds = [text.split(" ", 1)[0] for _, text in validator.log[since:]]
     assert kinds.count("reset") == 1, kinds  # the lost one never reached it
+
+
+async def test_a_reset_lost_on_a_slow_line_is_sent_once_more(kiosk: Kiosk) -> None:
+    """Every reply 600 ms late (past two tries of the host's 0.25 s) and the RESET dropped on
+    the wire: each SYNC after it is answered only on a later try, which is the line's lateness,
+    not a restart's silence (every try it sent was answered), and the first poll after it has
+    no SLAVE RESET although the events before it were polled away: the unit did not restart,
+    so the RESET is sent once more and the fraud lock-out clears, the unit restarting once.
+    Before: a SYNC answered after a try went unanswered counted as a restart's silence, the
+    RESET was not sent again, and the remedy ended 'did not clear'."""
+    validator = kiosk.terminal.devices["bill_validator"]
+    links = _LosesFirstReset(kiosk)
+    async with fault(kiosk, "bill_validator.fraud_attempt"):
+        since = len(validator.log)
+        async with busy(kiosk, "bill_validator", LATE_MS):
+            steps = remedies.Steps(kiosk.endpoints, kiosk.control, TIMEOUT_S, links)
+            await remedies.REMEDIES["bill_validator.reset"].run(steps)
+        active = (await kiosk.control.request("status"))["active_faults"]
+    assert links.lost == 1 and not links.dropping
+    assert steps.done == [
+        f"SSP RESET sent: no reply in {TIMEOUT_S:g} s (not repeated blindly)",
+        "validator answers again (no SLAVE RESET in its first poll)",
+        "it did not restart (no reply to RESET, every SYNC try after it answered, no SLAVE "
+        "RESET in the first poll after it): the RESET was lost on the line",
+        f"SSP RESET sent again: no reply in {TIMEOUT_S:g} s (not repeated blindly)",
+        "validator answers again: SLAVE RESET reported (it restarted)",
+    ]
+    assert "bill_validator.fraud_attempt" not in active
+    kinds = [text.split(" ", 1)[0] for _, text in validator.log[since:]]
+    assert kinds.count("reset") == 1, kinds  # the lost one never reached it
+
+
+class _AnotherHostPollsFirst(_LosesFirstReset):
+    """The real links, but RESET's reply is lost on the wire (a drop toxic downstream while it
+    crosses), and once the unit answers again another host (the kiosk's application) polls it
+    before this host's first POLL does, taking its SLAVE RESET."""
+
+    def __init__(self, kiosk: Kiosk) -> None:
+        super().__init__(kiosk)
+        self.reset_sent = self.stolen = False
+
+    def before_write(self, data: bytes) -> None:
+        if self.dropping:
+            self.kiosk.terminal.remove_toxic("bill_validator", "lost")
+            self.dropping = False
+        try:
+            code = decode_frame(data).data[0]
+        except (ProtocolError, IndexError):
+            return
+        if code == Command.RESET and not self.reset_sent:
+            self.kiosk.terminal.add_toxic(
+                "bill_validator", "drop", name="lost", stream="downstream", attributes={"rate": 1}
+            )
+            self.dropping = self.reset_sent = True
+        elif code == Command.POLL and self.reset_sent and not self.stolen:
+            self.stolen = True
+            self.kiosk.terminal.devices["bill_validator"].poll_reply()
+
+
+async def test_a_restart_whose_slave_reset_another_host_read_is_not_reset_again(
+    kiosk: Kiosk,
+) -> None:
+    """RESET reaches the unit but its reply is lost, the unit restarts (silent for 60 simulated
+    seconds, more than a second here), and another host reads its SLAVE RESET first: no reply,
+    no SLAVE RESET, as for a lost RESET. But SYNC tries went unanswered meanwhile, a restart's
+    silence: the RESET is not sent again, and the unit restarts once."""
+    validator = kiosk.terminal.devices["bill_validator"]
+    links = _AnotherHostPollsFirst(kiosk)
+    settings = validator.settings
+    validator.settings = settings.model_copy(update={"reset_s": 60.0})
+    try:
+        async with fault(kiosk, "bill_validator.fraud_attempt"):
+            since = len(validator.log)
+            steps = remedies.Steps(kiosk.endpoints, kiosk.control, TIMEOUT_S, links)
+            await remedies.REMEDIES["bill_validator.reset"].run(steps)
+            active = (await kiosk.control.request("status"))["active_faults"]
+    finally:
+        validator.settings = settings
+    assert links.stolen and not links.dropping
+    assert steps.done == [
+        f"SSP RESET sent: no reply in {TIMEOUT_S:g} s (not repeated blindly)",
+        "validator answers again (no SLAVE RESET in its first poll)",
+        "no SLAVE RESET, but a try after the RESET went unanswered (a restart's silence, or a "
+        "lost try): it may have restarted, RESET not sent again",
+    ]
+    assert "bill_validator.fraud_attempt" not in active
+    kinds = [text.split(" ", 1)[0] for _, text in validator.log[since:]]
+    assert kinds.count("reset") == 1, kinds
