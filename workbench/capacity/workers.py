@@ -116,4 +116,16 @@ def executor(
         yield InProcess()
         return
     with ProcessPoolExecutor(max_workers=n) as pool:
-        yield LocalProcesses(pool, n)
+        try:
+            yield LocalProcesses(pool, n)
+        except BaseException:
+            # Ctrl-C (or an error) stops the workers now: the pool's own exit ran every queued
+            # call to the end first (a sweep went on for 21 s after Ctrl-C at load 3), and a
+            # worker whose call Ctrl-C interrupted took the next one already sent to it
+            processes = list((pool._processes or {}).values())  # shutdown forgets them
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join()
+            raise
