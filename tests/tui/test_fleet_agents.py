@@ -22,7 +22,7 @@ from remote.agent import Agent
 from tui.app import WorkbenchApp
 from tui.backend import TerminalRow
 from tui.live import LiveBackend
-from tui.screens import fleet
+from tui.screens import fleet_follow
 
 pytestmark = pytest.mark.timeout(45)
 SIZE = (130, 20)
@@ -104,8 +104,8 @@ async def test_started_with_a_certificate_the_fleet_is_loaded_once(keys: Keys) -
 @pytest.fixture
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Waits of tens of milliseconds instead of seconds (the rule is the same)."""
-    monkeypatch.setattr(fleet, "REPROBE_FIRST_S", FIRST)
-    monkeypatch.setattr(fleet, "REPROBE_MAX_S", CAP)
+    monkeypatch.setattr(fleet_follow, "REPROBE_FIRST_S", FIRST)
+    monkeypatch.setattr(fleet_follow, "REPROBE_MAX_S", CAP)
 
 
 @pytest.mark.usefixtures("quick")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from fake_backend import NOW, FakeBackend
@@ -14,7 +15,7 @@ from fleet_helpers import row, until
 
 from tui.app import WorkbenchApp
 from tui.backend import TerminalRow
-from tui.screens import fleet
+from tui.screens import fleet_follow
 
 pytestmark = pytest.mark.timeout(30)
 SIZE = (130, 30)
@@ -31,14 +32,29 @@ class Agents(FakeBackend):
         self.probed: dict[str, list[float]] = {}
         self.loads = 0
 
+        self.dead: set[str] = set()  # terminals whose status fails (the agent is gone)
+
     def terminals(self) -> list[TerminalRow]:
+        """Those set are listed unprobed, or ``-`` (no agent known: its kiosk is not running
+        under the state dir), as the live backend lists them."""
         self.loads += 1
         rows = super().terminals()
-        return [replace(r, reachable="?") if r.terminal in self.answers else r for r in rows]
+        return [
+            replace(r, reachable="-" if self.answers[r.terminal] == "-" else "?")
+            if r.terminal in self.answers
+            else r
+            for r in rows
+        ]
 
     async def probe(self, terminal: str) -> str:
         self.probed.setdefault(terminal, []).append(asyncio.get_running_loop().time())
         return self.answers.get(terminal, "up")
+
+    async def status(self, terminal: str) -> dict[str, Any]:
+        if terminal in self.dead:
+            self.status_reads.append(terminal)
+            raise OSError("connection refused")
+        return await super().status(terminal)
 
 
 def gaps(times: list[float]) -> list[float]:
@@ -48,8 +64,8 @@ def gaps(times: list[float]) -> list[float]:
 @pytest.fixture
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Waits of tens of milliseconds instead of seconds (the rule is the same)."""
-    monkeypatch.setattr(fleet, "REPROBE_FIRST_S", FIRST)
-    monkeypatch.setattr(fleet, "REPROBE_MAX_S", CAP)
+    monkeypatch.setattr(fleet_follow, "REPROBE_FIRST_S", FIRST)
+    monkeypatch.setattr(fleet_follow, "REPROBE_MAX_S", CAP)
 
 
 def wait_of(app: WorkbenchApp, terminal: str) -> float | None:
@@ -177,3 +193,50 @@ async def test_a_reading_that_comes_back_after_its_terminal_went_down_is_not_sho
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert row(table, "KSK-0003").faults == () and not row(table, "KSK-0003").faults_live
+
+
+@pytest.mark.usefixtures("quick")
+@pytest.mark.parametrize("gone", ["down", "-"])
+async def test_a_terminal_whose_status_read_fails_is_probed_and_followed(gone: str) -> None:
+    """The agent of a terminal shown ``up`` is killed (``down``: the port closed) or its kiosk
+    stopped (``-``: its manifest removed): the minute's status read fails, the terminal is probed
+    then and there, its row says so with no reload, and it is followed until it is back."""
+    backend = Agents({"KSK-0003": "up"})
+    backend.faulty["KSK-0003"] = "display.panel_off"
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: row(table, "KSK-0003").faults == ("display.panel_off",))
+        backend.answers["KSK-0003"] = gone
+        backend.dead.add("KSK-0003")
+        app.fleet.refresh_live()  # the minute's reading
+        await until(pilot, lambda: row(table, "KSK-0003").reachable == gone)
+        assert not row(table, "KSK-0003").faults_live  # its record's (none), not what it said
+        await until(pilot, lambda: wait_of(app, "KSK-0003") == CAP)  # followed
+
+        backend.faulty["KSK-0003"] = "printer.paper_out"  # started again, with a new fault
+        backend.dead.discard("KSK-0003")
+        backend.answers["KSK-0003"] = "up"
+        await until(pilot, lambda: row(table, "KSK-0003").faults == ("printer.paper_out",))
+        assert row(table, "KSK-0003").reachable == "up" and "KSK-0003" not in app.fleet.reprobes
+        assert backend.loads == 1
+
+
+@pytest.mark.usefixtures("quick")
+async def test_a_stopped_kiosk_is_followed_across_a_reload_until_it_starts_again() -> None:
+    """A kiosk stopped (its row ``-``) is still followed after ``ctrl+r`` lists it with no agent;
+    a terminal never seen with an agent (only in the records) is not probed at all."""
+    backend = Agents({"KSK-0003": "up", "KSK-0004": "-"})
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: row(table, "KSK-0003").faults_live)
+        backend.answers["KSK-0003"] = "-"  # its kiosk stopped, and removed its manifest
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: backend.loads == 2 and row(table, "KSK-0003").reachable == "-")
+        await until(pilot, lambda: wait_of(app, "KSK-0003") == CAP)  # followed all the same
+        backend.answers["KSK-0003"] = "up"  # started again
+        await until(pilot, lambda: row(table, "KSK-0003").reachable == "up")
+        await until(pilot, lambda: row(table, "KSK-0003").faults_live)
+        assert app.fleet.reprobes == {} and backend.loads == 2
+        assert row(table, "KSK-0004").reachable == "-" and "KSK-0004" not in backend.probed

@@ -2,8 +2,9 @@
 and filtered as you type, with a suite fanned out over the marked ones and each terminal's
 progress streaming into its row. Where the window reaches a terminal that answers, its open
 faults are read live from its ``status`` in the background; elsewhere they are its last record's.
-A terminal whose agent answers late (``slow``) or not at all (``down``) is probed again on its own,
-less often each time, until it answers (``up``)."""
+A terminal whose agent answers late (``slow``) or not at all (``down``, or ``-`` once its kiosk
+stopped) is probed again on its own, less often each time, until it answers (``up``); a status
+read that fails probes the terminal then and there."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from tui.backend import TerminalRow, open_faults
+from tui.screens.fleet_follow import Following
 from tui.widgets.fleet_table import SORTABLE, FleetTable
 from tui.widgets.footer import Footer
 from tui.widgets.session_bar import SessionBar
@@ -33,13 +35,6 @@ LIVE_CONCURRENCY = 8
 LIVE_EVERY_S = 60.0
 REACHED = ("up", "slow")
 """Probe states of a terminal whose agent answers (``slow``: late, on an overloaded machine)."""
-FOLLOWED = ("slow", "down")
-"""Probe states of a terminal probed again on its own until it answers ``up``."""
-REPROBE_FIRST_S = 5.0
-"""How long after a ``slow`` or ``down`` answer a terminal is probed again; each further such
-answer doubles the wait, up to :data:`REPROBE_MAX_S` (a probe of a slow agent holds a connection
-for seconds: an overloaded machine is not hammered, nor a fleet's many stopped terminals)."""
-REPROBE_MAX_S = 120.0
 
 
 class FleetScreen(Screen[None]):
@@ -99,8 +94,7 @@ class FleetScreen(Screen[None]):
         self.fan_out_running = False
         self._recorded: dict[str, TerminalRow] = {}  # rows as loaded, faults from the records
         self._live: dict[str, tuple[str, ...]] = {}  # open faults as the terminals reported them
-        self.reprobes: dict[str, tuple[Timer, float]] = {}
-        """Slow or down terminals to probe again: the timer, and the wait it was set for."""
+        self.following = Following(self.set_timer, lambda terminal: self.reprobe(terminal))
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -142,9 +136,7 @@ class FleetScreen(Screen[None]):
         self.post_message(self.Loaded(self.wb.backend.terminals()))
 
     def on_fleet_screen_loaded(self, message: Loaded) -> None:
-        for timer, _ in self.reprobes.values():  # the rows are probed afresh
-            timer.stop()
-        self.reprobes.clear()
+        self.following.clear()  # the rows are probed afresh
         self._recorded = {r.terminal: r for r in message.rows}
         reaches = self.wb.backend.refusal
         self._live = {t: f for t, f in self._live.items() if reaches(t) is None}
@@ -158,8 +150,7 @@ class FleetScreen(Screen[None]):
         )
         self.wb.fleet_loaded()
         for r in message.rows:
-            if r.reachable in FOLLOWED:
-                self._reprobe_later(r.terminal)
+            self.following.listed(r.terminal, r.reachable)
         self.probe(
             [r.terminal for r in message.rows if r.reachable == "?"],
             [r.terminal for r in message.rows if r.reachable in REACHED],
@@ -181,31 +172,19 @@ class FleetScreen(Screen[None]):
         await asyncio.gather(*(one(t) for t in terminals))
         self.read_live(sorted(up))
 
-    def _reprobe_later(self, terminal: str) -> None:
-        """Probe a ``slow`` or ``down`` terminal again after a wait twice the last one's (the
-        first :data:`REPROBE_FIRST_S`, at most :data:`REPROBE_MAX_S`)."""
-        last = self._unfollow(terminal)
-        wait = REPROBE_FIRST_S if last is None else min(2 * last, REPROBE_MAX_S)
-        timer = self.set_timer(wait, lambda: self.reprobe(terminal), name=f"reprobe {terminal}")
-        self.reprobes[terminal] = (timer, wait)
-
-    def _unfollow(self, terminal: str) -> float | None:
-        """Stop following ``terminal``: the wait its timer was set for (None: not followed)."""
-        followed = self.reprobes.pop(terminal, None)
-        if followed is None:
-            return None
-        followed[0].stop()
-        return followed[1]
+    @property
+    def reprobes(self) -> dict[str, tuple[Timer, float]]:
+        """Terminals to probe again on their own: the timer, and the wait it was set for."""
+        return self.following.waits
 
     def _reached(self, terminal: str, state: str) -> None:
-        """A probe's answer: a ``slow`` or ``down`` terminal is followed until it answers ``up``
-        (a ``down`` one shows its record's faults again, not what it said); one that answers
-        ``up`` after that has its open faults read at once, its own alone."""
+        """A probe's answer: a ``slow`` or ``down`` terminal (or one whose agent is no longer
+        known) is followed until it answers ``up`` (one that no longer answers shows its record's
+        faults again, not what it said); one that answers ``up`` after that has its open faults
+        read at once, its own alone."""
         if state not in REACHED:
             self._back_to_record(terminal)
-        if state in FOLLOWED:
-            self._reprobe_later(terminal)
-        elif self._unfollow(terminal) is not None and state == "up":
+        if self.following.answered(terminal, state):
             self.read_back(terminal)
 
     @work(group="reprobe")
@@ -227,11 +206,14 @@ class FleetScreen(Screen[None]):
         return [t for t in terminals if t in covered and backend.refusal(t) is None]
 
     async def _read_status(self, terminal: str) -> None:
-        """Post the terminal's open faults as its ``status`` reports them (None: unreadable)."""
+        """Post the terminal's open faults as its ``status`` reports them (None: unreadable, and
+        then what a probe of it answers: its agent may have gone down since it was probed)."""
+        backend = self.wb.backend
         try:
-            faults: tuple[str, ...] | None = open_faults(await self.wb.backend.status(terminal))
+            faults: tuple[str, ...] | None = open_faults(await backend.status(terminal))
         except Exception:  # gone down, refused, the agent closed: the record it is
             faults = None
+            self.post_message(self.Progress(terminal, reachable=await backend.probe(terminal)))
         self.post_message(self.Live(terminal, faults))
 
     @work(exclusive=True, group="live")
@@ -258,7 +240,7 @@ class FleetScreen(Screen[None]):
 
     def on_fleet_screen_live(self, message: Live) -> None:
         current = self.table.row(message.terminal)
-        went_down = current is not None and current.reachable == "down"
+        went_down = current is not None and current.reachable in ("down", "-")
         if message.faults is not None and not went_down:  # (read before it went down: stale)
             self._live[message.terminal] = message.faults
             self.table.change(message.terminal, faults=message.faults, faults_live=True)
