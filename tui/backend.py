@@ -66,6 +66,13 @@ class TerminalRow:
         """A copy with some fields changed."""
         return replace(self, **changes)
 
+    def recorded(self, run: MaintenanceRun | None) -> TerminalRow:
+        """This row with ``run`` as its last maintenance record: its outcome, time and suspects."""
+        if run is None:
+            return self.with_(faults=(), last_outcome=None, last_run=None)
+        suspects = tuple(dict.fromkeys(f.suspect for f in run.findings if f.suspect))
+        return self.with_(faults=suspects, last_outcome=run.outcome, last_run=run.started)
+
 
 def open_faults(status: Mapping[str, Any]) -> tuple[str, ...]:
     """The faults a terminal's ``status`` document suspects now (its ``suspects`` and each

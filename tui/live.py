@@ -142,7 +142,6 @@ class LiveBackend(TrainerOps, ClassOps):
         rows = []
         for tid in sorted({*profiles, *grants, *latest, *manifests}):
             manifest = manifests.get(tid, {})
-            run = latest.get(tid)
             until = grants.get(tid)
             if window and tid in window.principals and window.open_at(now):
                 until = max(until or 0, window.valid_before)
@@ -152,13 +151,8 @@ class LiveBackend(TrainerOps, ClassOps):
                     str(manifest.get("profile") or profiles.get(tid) or "-"),
                     str(manifest.get("site") or "-"),
                     "?" if manifest.get("agent") else "-",
-                    tuple(dict.fromkeys(f.suspect for f in run.findings if f.suspect))
-                    if run
-                    else (),
-                    run.outcome if run else None,
-                    run.started if run else None,
-                    until,
-                )
+                    window_until=until,
+                ).recorded(latest.get(tid))
             )
         return rows
 

@@ -247,6 +247,20 @@ class FleetScreen(Screen[None]):
         else:
             self._back_to_record(message.terminal)
 
+    def record_changed(self, terminal: str) -> None:
+        """A run or remedy on ``terminal`` was just recorded (from its screen): its row's last
+        record is read again, and its open faults are that record's unless read live."""
+        recorded = self._recorded.get(terminal)
+        if recorded is None:
+            return
+        runs = self.wb.backend.history(terminal, limit=1)
+        self._recorded[terminal] = recorded = recorded.recorded(runs[0] if runs else None)
+        changes: dict[str, object] = {"last_outcome": recorded.last_outcome}
+        changes["last_run"] = recorded.last_run
+        if terminal not in self._live:
+            changes["faults"] = recorded.faults
+        self.table.change(terminal, **changes)
+
     def _back_to_record(self, terminal: str) -> None:
         """The terminal's open faults are its last record's again (it no longer answers)."""
         recorded = self._recorded.get(terminal)

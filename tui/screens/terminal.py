@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, RichLog, TabbedContent, TabPane
 
-from tui.backend import RemedyView
+from tui.backend import RemedyView, open_faults
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.pick import PickScreen
 from tui.widgets.countdown import Countdown
@@ -252,6 +252,7 @@ class TerminalScreen(Screen[None]):
                 title=self.terminal,
                 severity="information" if outcome in ("pass", "warn") else "warning",
             )
+            self.wb.fleet.record_changed(self.terminal)
             self._history()
             self._trail()
             self.action_status()
@@ -311,6 +312,7 @@ class TerminalScreen(Screen[None]):
             title=self.terminal,
             severity="information" if view.outcome == "cleared" else "error",
         )
+        self.wb.fleet.record_changed(self.terminal)
         self._history()
         self._trail()
         self.action_status()
@@ -337,6 +339,8 @@ class TerminalScreen(Screen[None]):
         if message.error:
             table.add_row("-", message.error, "", "")
             return
+        # what it says now is its fleet row's open faults too
+        self.wb.fleet.post_message(self.wb.fleet.Live(self.terminal, open_faults(message.status)))
         now = message.status.get("now") or {}
         backend = self.wb.backend
         shown: set[str] = set()

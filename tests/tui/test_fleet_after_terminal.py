@@ -1,0 +1,85 @@
+"""What an engineer did on a terminal's screen shows on its fleet row when they come back to the
+fleet: the run or remedy as its last record, and its open faults as its status reads now, with no
+reload and no wait for the minute's reading."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from fake_backend import NOW, TESTS, FakeBackend
+from fleet_helpers import row, until
+
+from tui.app import WorkbenchApp
+from tui.backend import RemedyView, TerminalRow
+from tui.screens.fleet import FleetScreen
+from tui.screens.terminal import TerminalScreen
+from workbench.records import DiagResult, MaintenanceRun
+
+pytestmark = pytest.mark.timeout(45)
+SIZE = (130, 34)
+
+
+class Recording(FakeBackend):
+    """Runs and remedies are kept as maintenance records (newest first in the history)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[MaintenanceRun] = []
+        self.loads = 0
+
+    def terminals(self) -> list[TerminalRow]:
+        self.loads += 1
+        return super().terminals()
+
+    def _record(self, terminal: str, suite: str, outcome: str, tests: list[str]) -> None:
+        fault = self.faulty.get(terminal)
+        findings = tuple(
+            DiagResult(t, "fail", fault) if fault and t == "print_head" else DiagResult(t, "pass")
+            for t in tests
+        )
+        run_id = len(self.records) + 10
+        run = MaintenanceRun(terminal, suite, self.engineer, NOW, NOW, outcome, findings, id=run_id)
+        self.records.insert(0, run)
+
+    async def run(self, terminal: str, suite: str) -> AsyncIterator[dict[str, Any]]:
+        async for line in super().run(terminal, suite):
+            if line.get("event") == "done":
+                self._record(terminal, suite, str(line["outcome"]), TESTS)
+            yield line
+
+    async def remedy(self, terminal: str, action: str) -> RemedyView:
+        view = await super().remedy(terminal, action)
+        self._record(terminal, f"remedy {action}", view.outcome, ["print_head"])
+        return view
+
+    def history(self, terminal: str | None, limit: int = 200) -> list[MaintenanceRun]:
+        mine = [r for r in self.records if terminal in (None, r.terminal)]
+        return [*mine, *super().history(terminal, limit)][:limit]
+
+
+async def test_the_fleet_row_shows_what_was_done_on_the_terminal() -> None:
+    backend = Recording()
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: row(table, "KSK-0002").faults_live)
+        before = row(table, "KSK-0002")
+        assert before.faults_text(NOW) == "printer.offline" and before.last_run == NOW - 86400 * 2
+
+        await pilot.press("slash", *"0002", "enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, TerminalScreen)
+        await pilot.press("i")
+        await until(pilot, lambda: backend.records and not screen.busy)
+        await pilot.press("m", "enter", "y")  # printer.reset, confirmed: it clears the fault
+        await until(pilot, lambda: backend.remedies and not screen.busy)
+        await pilot.press("escape", "escape")  # the terminal, then the filter
+        assert isinstance(app.screen, FleetScreen)
+
+        # the remedy is its last record, and its status (read after the remedy) says none
+        await until(pilot, lambda: row(table, "KSK-0002").last_outcome == "cleared")
+        await until(pilot, lambda: row(table, "KSK-0002").faults_text(NOW) == "none")
+        assert row(table, "KSK-0002").last_run == NOW
+        assert backend.loads == 1  # no reload
