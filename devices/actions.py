@@ -108,18 +108,25 @@ by a scenario's check alike (that note is ``insert-note``)."""
 
 F = TypeVar("F", bound=Callable[..., str])
 
-_DECLARED: dict[Callable[..., str], tuple[str, str, dict[str, Arg[Any]]]] = {}
-"""Methods declared with :func:`action`: the action's name, its help and its arguments' forms."""
+_DECLARED: dict[Callable[..., str], tuple[str, str, str | None, dict[str, Arg[Any]]]] = {}
+"""Methods declared with :func:`action`: the action's name, its help, the device method its
+device says it would not take it now with, and its arguments' forms."""
 
 
-def action(name: str, help: str, /, **forms: Arg[Any]) -> Callable[[F], F]:
+def action(
+    name: str, help: str, /, *, waits_on: str | None = None, **forms: Arg[Any]
+) -> Callable[[F], F]:
     """Declare a device method as the customer or staff stimulus ``name`` (``kiosk act NAME
     ARGS``, the scenarios' ``act``): its parameters after ``self`` are the action's arguments
     (strings from the command line), ``forms`` the form some of them must take (by parameter
-    name); it returns what happened as a person would say it."""
+    name); it returns what happened as a person would say it. ``waits_on`` names the device
+    method (no arguments) that says why the device would not take the stimulus now, in the
+    words the action would say it (``validator disabled``), or None when it would: a stimulus
+    a device takes only in some states (a note, only while the host has the validator enabled
+    and its path is free), which a scenario's step may wait for (``wait_up_to``)."""
 
     def declare(method: F) -> F:
-        _DECLARED[method] = (name, help, forms)
+        _DECLARED[method] = (name, help, waits_on, forms)
         return method
 
     return declare
@@ -140,6 +147,9 @@ class ActionSpec:
     """The last parameter takes any number of arguments (``*names``)."""
     forms: tuple[Arg[Any] | None, ...]
     """The form of each parameter's arguments, None where any text will do."""
+    waits_on: str | None = None
+    """The device method saying why the device would not take the action now (None: the
+    device takes it in any state)."""
 
     @classmethod
     def declared(cls, attr: str, method: Any) -> ActionSpec | None:
@@ -148,7 +158,7 @@ class ActionSpec:
         a TypeError when the class is made."""
         if not callable(method) or method not in _DECLARED:
             return None
-        name, help, forms = _DECLARED[method]
+        name, help, waits_on, forms = _DECLARED[method]
         params = list(inspect.signature(method).parameters.values())[1:]
         where = f"{method.__qualname__} (action {name!r})"
         if unknown := set(forms) - {p.name for p in params}:
@@ -167,6 +177,7 @@ class ActionSpec:
             ),
             variadic=bool(params) and params[-1].kind is params[-1].VAR_POSITIONAL,
             forms=tuple(forms.get(p.name) for p in params),
+            waits_on=waits_on,
         )
 
     @property

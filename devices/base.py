@@ -98,6 +98,12 @@ class Device(EventLog, Generic[S]):
         for attr, value in vars(cls).items():
             if (spec := ActionSpec.declared(attr, value)) is not None:
                 specs[spec.name] = spec
+        for spec in specs.values():
+            if spec.waits_on is not None and not callable(getattr(cls, spec.waits_on, None)):
+                raise TypeError(
+                    f"{cls.__qualname__} action {spec.name!r} waits on {spec.waits_on!r}: "
+                    "no such method"
+                )
         cls.SPECS = specs
         cls.ACTIONS = {name: spec.attr for name, spec in specs.items()}
 
@@ -270,6 +276,16 @@ class Device(EventLog, Generic[S]):
         finally:
             if live:
                 clock.wake()
+
+    def why_not(self, action: str) -> str | None:
+        """Why this device would not take the declared stimulus ``action`` now, as the action
+        would say it (``validator disabled``); None when it would, and always for an action
+        that declares no such state (:func:`devices.actions.action`'s ``waits_on``)."""
+        waits_on = self.SPECS[action].waits_on
+        if waits_on is None:
+            return None
+        why: str | None = getattr(self, waits_on)()
+        return why
 
     def wrong_arguments(self, action: str, args: Sequence[str]) -> str | None:
         """None when ``args`` fit the declared ``action`` (their number, the form

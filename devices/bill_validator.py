@@ -286,7 +286,16 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         self.record("ready")
 
     # -- actions ---------------------------------------------------------------------------------
-    @action("insert-note", "A customer offers a note of face VALUE", value=KNOWN_NOTE)
+    def note_refusal(self) -> str | None:
+        """Why a note offered now would not be taken in (the note actions wait on it)."""
+        return self.path.refusal()
+
+    @action(
+        "insert-note",
+        "A customer offers a note of face VALUE",
+        waits_on="note_refusal",
+        value=KNOWN_NOTE,
+    )
     def _act_insert_note(self, value: str) -> str:
         # A value not of its form raises ValueError here: Device.act says it as declared.
         return self.insert(KNOWN_NOTE.parse(value))
@@ -295,6 +304,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
         "insert-unknown-note",
         "A customer offers a note of face VALUE the unit does not know (a foreign or withdrawn "
         "note; the unit rejects it)",
+        waits_on="note_refusal",
         value=UNKNOWN_NOTE,
     )
     def _act_insert_unknown_note(self, value: str) -> str:
@@ -309,6 +319,7 @@ class BillValidator(StreamDevice[BillValidatorSettings]):
     @action(
         "insert-counterfeit",
         "A customer offers a counterfeit note (of face VALUE; none named by default)",
+        waits_on="note_refusal",
         value=FACE_VALUE,
     )
     def _act_insert_counterfeit(self, value: str | None = None) -> str:

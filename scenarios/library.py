@@ -291,7 +291,8 @@ def _check_act(
     """An ``act`` step names an action one device of the profile has (or the one it names),
     with the arguments it takes, each of the form the device declares and a value its settings
     allow (the check ``kiosk act`` makes, in its words: a touch on this profile's screen, a note
-    its validator knows). What only the device's state decides is judged when the step plays."""
+    its validator knows), and ``wait_up_to`` only on an action the device takes in some states
+    only. What only the device's state decides is judged when the step plays."""
     assert step.act is not None
     action, *args = shlex.split(step.act)
     if step.device is not None and not device((*at, "device"), step.device):
@@ -312,6 +313,15 @@ def _check_act(
         say((*at, "act"), f"action {action!r} is ambiguous ({names}); add 'device'")
     elif (wrong := owners[0].wrong_arguments(action, args)) is not None:
         say((*at, "act"), wrong)
+    elif step.wait_up_to is not None and owners[0].SPECS[action].waits_on is None:
+        waiting = sorted(
+            {a for d in terminal.devices.values() for a, x in d.SPECS.items() if x.waits_on}
+        )
+        some = f" (actions that may wait: {', '.join(waiting)})" if waiting else ""
+        say(
+            (*at, "wait_up_to"),
+            f"{owners[0].name} takes {action} in any state, so there is nothing to wait for{some}",
+        )
 
 
 def _check_answer(

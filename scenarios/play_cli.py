@@ -103,7 +103,8 @@ def status_lines(doc: dict[str, Any], state_dir: Path | None = None) -> list[str
     ]
     pending = "not run" if doc.get("state") == "stopped" else "to come"
     lines += [
-        f"  {'done   ' if s['done'] else pending}  {at_text(s['at']):>8}  {s['what']}"
+        f"  {'done   ' if s['done'] else 'waiting' if s.get('waiting') else pending}"
+        f"  {at_text(s['at']):>8}  {s['what']}"
         for s in steps
     ]
     lines += [f"  {e['clock']}  {e['text']}" for e in doc.get("log", [])]

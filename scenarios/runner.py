@@ -107,9 +107,11 @@ def evaluate(item: Expectation, terminal: Terminal, observer: Observer, index: i
         ok, detail = not bad, "; ".join(bad) if bad else shown
     elif item.events is not None:
         e = item.events
-        n = observer.counts[terminal.id, e.device, e.kind]
+        key = (terminal.id, e.device, e.kind) + ((e.wanted,) if e.detail else ())
+        n = observer.counts[key]
         ok = compare(n, e.count)
-        detail = f"{e.device} {e.kind} events: {n}" + ("" if ok else f", wanted {e.count}")
+        wanted = f"{e.count:g}" if isinstance(e.count, float) else e.count
+        detail = f"{e.text} events: {n}" + ("" if ok else f", wanted {wanted}")
     else:
         assert item.toxics is not None
         have = {d: len(v) for d, v in terminal.toxics().items()}
@@ -131,6 +133,9 @@ def run_virtual(loaded: Loaded, terminal_id: str = TERMINAL) -> VirtualRun:
     terminal = Terminal(
         env, terminal_id, loaded.profile, default_catalog(), seed=s.seed, sink=observer
     )
+    for item in s.expect:
+        if item.events is not None and item.events.detail:
+            observer.watch(item.events.device, item.events.kind, item.events.wanted)
     terminal.start()
     timeline = Timeline(terminal, s)
     timeline.start()

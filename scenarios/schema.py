@@ -83,6 +83,11 @@ class Step(Strict):
     """A customer or staff stimulus as on the command line: ``insert-note 20``."""
     device: str | None = None
     """The device for ``act`` when more than one knows the action."""
+    wait_up_to: Duration | None = None
+    """With ``act``: when the device would not take the stimulus at ``at`` (a note while no
+    customer is at the cash screen, so the validator is not enabled), the step waits until it
+    would, at most this long (the other steps keep their times); still refused then, the step
+    fails. Only an action a device takes in some states only (``insert-note``...) waits."""
     toxic: Toxic | None = None
     remove_toxic: ToxicRemoval | None = None
     mtbf: MtbfDraw | None = None
@@ -99,6 +104,10 @@ class Step(Strict):
             )
         if self.device is not None and self.act is None:
             raise ValueError("'device' goes with 'act' only")
+        if self.wait_up_to is not None and self.act is None:
+            raise ValueError("'wait_up_to' goes with 'act' only")
+        if self.wait_up_to == 0:
+            raise ValueError("wait_up_to(=0) must be more than 0 (leave it out not to wait)")
         if self.act is not None:
             try:
                 if not shlex.split(self.act):
@@ -143,11 +152,32 @@ def parse_comparison(value: object) -> tuple[str, float]:
 
 
 class EventCount(Strict):
-    """How many log events of a kind a device recorded (``credit``, ``rejected``, ``receipt``)."""
+    """How many log events of a kind a device recorded (``credit``, ``rejected``, ``receipt``),
+    of those whose details include ``detail`` (``{value: 7}``: the 7 notes offered)."""
 
     device: str
     kind: str
+    detail: dict[str, Any] = {}
     count: str | float = ">= 1"
+
+    @field_validator("detail")
+    @classmethod
+    def _detail(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key, value in v.items():
+            if not isinstance(value, bool | int | float | str):
+                raise ValueError(f"detail {key}(={value!r}) must be a number or a text")
+        return v
+
+    @property
+    def wanted(self) -> tuple[tuple[str, Any], ...]:
+        """``detail`` as sorted pairs (how the observer keys the events it counts)."""
+        return tuple(sorted(self.detail.items()))
+
+    @property
+    def text(self) -> str:
+        """The events counted, in words: ``bill_validator note_inserted (value=7)``."""
+        where = ", ".join(f"{k}={v}" for k, v in self.wanted)
+        return f"{self.device} {self.kind}" + (f" ({where})" if where else "")
 
     @field_validator("count")
     @classmethod
@@ -350,6 +380,13 @@ def late(
     for n, step in steps:
         if step.at > duration:
             found.append((("timeline", n), f"at {step.at:g} s {after}"))
+        elif step.wait_up_to is not None and step.at + step.wait_up_to > duration:
+            found.append(
+                (
+                    ("timeline", n, "wait_up_to"),
+                    f"waiting until {step.at + step.wait_up_to:g} s {after}",
+                )
+            )
     for n, item in expect:
         if item.at is not None and item.at > duration:
             found.append((("expect", n), f"at {item.at:g} s {after}"))

@@ -26,7 +26,7 @@ import simpy
 
 from scenarios.library import Loaded
 from scenarios.schema import Step
-from scenarios.timeline import Timeline
+from scenarios.timeline import Timeline, span
 from workbench.clock import HOUR
 from workbench.errors import ConfigError, WorkbenchError
 
@@ -45,12 +45,14 @@ def step_text(step: Step | None) -> str:
     if step is None:
         return "ticket to the trainee"
     why = f" ({step.note})" if step.note else ""
+    if step.act is not None:
+        wait = None if step.wait_up_to is None else f"waits up to {span(step.wait_up_to)}"
+        said = "; ".join(x for x in (wait, step.note) if x)
+        return f"act {step.act}" + (f" ({said})" if said else "")
     if step.inject is not None:
         return f"inject {step.inject}{why}"
     if step.clear is not None:
         return f"clear {step.clear}{why}"
-    if step.act is not None:
-        return f"act {step.act}{why}"
     if step.toxic is not None:
         return f"wire {step.toxic.device}: {step.toxic.type} {step.toxic.attributes}{why}"
     if step.remove_toxic is not None:
@@ -116,7 +118,7 @@ class Play:
         s, tl = self.loaded.scenario, self.timeline
         now = self.stage.kiosks.env.now
         items = tl.items()
-        if self.state == "running" and tl.played == len(items):
+        if self.state == "running" and tl.played == len(items) and not tl.waiting:
             self.state = "finished"
         wall_end = self.stopped_wall or time.time()
         return {
@@ -131,7 +133,12 @@ class Play:
             "elapsed_sim": now - float(self.record["started_sim"]),
             "clock": self.clock(now),
             "steps": [
-                {"at": at, "what": step_text(step), "done": n < tl.played}
+                {
+                    "at": at,
+                    "what": step_text(step),
+                    "done": n < tl.played and n not in tl.waiting,
+                    "waiting": n in tl.waiting,
+                }
                 for n, (at, step) in enumerate(items)
             ],
             "log": [{"sim_time": t, "clock": self.clock(t), "text": x} for t, x in tl.log],

@@ -24,6 +24,18 @@ from workbench.errors import WorkbenchError
 
 log = logging.getLogger(__name__)
 
+WAIT_POLL_S = 1.0
+"""How often (simulated seconds) a step that waits for its device asks it again (a customer at
+the cash screen reaches for a note 2 to 5 s after the validator is enabled)."""
+
+
+def span(seconds: float) -> str:
+    """A simulated duration as a trainer reads it: ``45s``, ``3m12s``, ``1h05m``."""
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
 
 def plan(scenario: Scenario) -> list[tuple[float, Step | None]]:
     """A scenario's ticket (the ``None`` step) and steps as ``(at, step)``, in playing order."""
@@ -37,7 +49,10 @@ class Observer:
     fault raised, so expectations read what happened without the devices' trimmed logs."""
 
     def __init__(self) -> None:
-        self.counts: Counter[tuple[str, str, str]] = Counter()
+        self.counts: Counter[tuple[Any, ...]] = Counter()
+        """Events by (terminal, device, kind), and those with the details a :meth:`watch`
+        asked for by (terminal, device, kind, details)."""
+        self.watched: dict[tuple[str, str], list[tuple[tuple[str, Any], ...]]] = {}
         self.raised: dict[str, dict[str, float]] = {}
         """Terminal -> fault id -> simulated time it was first raised."""
         self.cleared: dict[str, dict[str, float]] = {}
@@ -47,10 +62,21 @@ class Observer:
         self, terminal: str, device: str, sim_time: float, kind: str, detail: dict[str, Any]
     ) -> None:
         self.counts[terminal, device, kind] += 1
+        if self.watched and (device, kind) in self.watched:
+            for wanted in self.watched[device, kind]:
+                if all(k in detail and detail[k] == v for k, v in wanted):
+                    self.counts[terminal, device, kind, wanted] += 1
         if kind == "fault":
             self.raised.setdefault(terminal, {}).setdefault(str(detail.get("id")), sim_time)
         elif kind == "clear":
             self.cleared.setdefault(terminal, {})[str(detail.get("id"))] = sim_time
+
+    def watch(self, device: str, kind: str, wanted: tuple[tuple[str, Any], ...]) -> None:
+        """Also count the events of ``kind`` whose details include ``wanted`` (sorted pairs),
+        from now on, under ``(terminal, device, kind, wanted)``."""
+        watched = self.watched.setdefault((device, kind), [])
+        if wanted not in watched:
+            watched.append(wanted)
 
 
 class Timeline:
@@ -68,6 +94,9 @@ class Timeline:
         self.errors: list[str] = []
         self.played = 0
         """How many of :meth:`items` have happened (they happen in that order)."""
+        self.waiting: set[int] = set()
+        """The items (indexes in :meth:`items`) whose step waits for its device to take it
+        (``wait_up_to``): reached, but not done yet."""
         self.stopped = False
         self._processes: list[simpy.Process] = []
 
@@ -102,7 +131,7 @@ class Timeline:
 
     def _steps(self) -> Generator[simpy.Event, Any, None]:
         ticket = self.scenario.ticket
-        for at, step in self.items():
+        for n, (at, step) in enumerate(self.items()):
             due = self.t0 + at
             if due > self.env.now:
                 yield self.env.timeout(due - self.env.now)
@@ -110,15 +139,59 @@ class Timeline:
             if step is None:
                 self.note(f"ticket from {ticket.reporter}: {ticket.text.strip()}")
                 continue
-            try:
-                self._do(step)
-            except WorkbenchError as exc:  # a live trainee may have changed the terminal
-                self.errors.append(f"{step.kind} at {at:g} s: {exc}")
-                self.note(f"{step.kind} failed: {exc}")
+            if step.wait_up_to is not None and (why := self._why_not(step)) is not None:
+                self.waiting.add(n)
+                self._processes.append(self.env.process(self._wait(n, at, step, why)))
+                continue
+            self._try(at, step)
 
-    def _do(self, step: Step) -> None:
+    def _try(self, at: float, step: Step, waited: str = "") -> None:
+        try:
+            self._do(step, waited)
+        except WorkbenchError as exc:  # a live trainee may have changed the terminal
+            self.errors.append(f"{step.kind} at {at:g} s: {exc}")
+            self.note(f"{step.kind} failed: {exc}")
+
+    def _why_not(self, step: Step) -> str | None:
+        """Why the device of an ``act`` step would not take it now (None: it would, or the step
+        names no one device: playing it says what is wrong)."""
+        assert step.act is not None
+        action = shlex.split(step.act)[0]
+        owners = [
+            d
+            for name, d in self.terminal.devices.items()
+            if action in d.actions and step.device in (None, name)
+        ]
+        return owners[0].why_not(action) if len(owners) == 1 else None
+
+    def _wait(
+        self, n: int, at: float, step: Step, why: str | None
+    ) -> Generator[simpy.Event, Any, None]:
+        """An ``act`` step whose device would not take it yet: ask the device again every
+        :data:`WAIT_POLL_S` until it would (then play the step) or ``wait_up_to`` has passed
+        (then the step fails, saying why the device still refused it)."""
+        assert step.wait_up_to is not None
+        start = self.env.now
+        end = start + step.wait_up_to
+        try:
+            while why is not None and self.env.now < end:
+                yield self.env.timeout(min(WAIT_POLL_S, end - self.env.now))
+                why = self._why_not(step)
+        except simpy.Interrupt:  # stopped meanwhile: the step is not played
+            self.waiting.discard(n)
+            return
+        self.waiting.discard(n)
+        waited = span(self.env.now - start)
+        if why is None:
+            self._try(at, step, f"after waiting {waited}")
+            return
+        error = f"{step.act}: still not taken after waiting {waited}: {why}"
+        self.errors.append(f"act at {at:g} s: {error}")
+        self.note(f"act failed: {error}")
+
+    def _do(self, step: Step, waited: str = "") -> None:
         t = self.terminal
-        why = f" ({step.note})" if step.note else ""
+        why = f" ({'; '.join(x for x in (waited, step.note) if x)})" if waited or step.note else ""
         if step.inject is not None:
             t.inject(step.inject)
             self.note(f"fault {step.inject} injected{why}")

@@ -158,3 +158,29 @@ def test_a_note_the_unit_does_not_know_on_purpose_is_read_and_rejected() -> None
     assert said[-1] == "rejected reason=AVERAGE_FAIL"
     assert not any(text.startswith(("escrow", "credit")) for text in said)
     assert device.state.rejected == 1
+
+
+def test_a_note_action_says_why_the_validator_would_not_take_it_now() -> None:
+    """What a scenario's waiting step asks: the note actions wait on the validator's state (not
+    enabled, a note in the path), in the words the action says; other actions never wait."""
+    k = KINDS["bill_validator"]
+    env = simpy.Environment()
+    device = k.device_class(env, k.settings_model(), [])
+    assert device.why_not("insert-unknown-note") == "validator disabled"
+    assert device.act("insert-unknown-note", "7") == "7 EUR not taken: validator disabled"
+    device.set_enabled(True)  # the host's ENABLE
+    assert [device.why_not(a) for a in ("insert-note", "insert-counterfeit")] == [None, None]
+    assert device.act("insert-note", "20") == "20 EUR taken in"
+    assert device.why_not("insert-unknown-note") == "another note in the path"
+    assert device.why_not("clean-sensors") is None
+    t = KINDS["touchscreen"]
+    assert t.device_class(env, t.settings_model(), []).why_not("touch") is None
+
+
+def test_waiting_on_no_method_is_refused_when_the_class_is_made() -> None:
+    with pytest.raises(TypeError, match=r"Lift action 'go' waits on 'doors_open': no such method"):
+
+        class Lift(Device[_Settings]):
+            @action("go", "Ride to FLOOR", waits_on="doors_open", floor=WHOLE_NUMBER)
+            def go(self, floor: str) -> str:
+                return floor

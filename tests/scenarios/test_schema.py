@@ -51,7 +51,7 @@ def test_a_typo_in_a_key_names_file_line_valid_keys_and_the_close_match(tmp_path
         load(path)
     assert str(info.value) == (
         f"{path}:11: unknown key 'injetc' in timeline.0; valid keys: act, at, clear, device, "
-        "inject, mtbf, note, remove_toxic, toxic; did you mean 'inject'?"
+        "inject, mtbf, note, remove_toxic, toxic, wait_up_to; did you mean 'inject'?"
     )
 
 
@@ -215,7 +215,7 @@ def test_validate_says_every_problem_of_a_file_in_its_order_then_how_many(
     assert captured.out == ""
     assert captured.err.splitlines() == [
         f"{path}:13: unknown key 'injct' in timeline.1; valid keys: act, at, clear, device, "
-        "inject, mtbf, note, remove_toxic, toxic; did you mean 'inject'?",
+        "inject, mtbf, note, remove_toxic, toxic, wait_up_to; did you mean 'inject'?",
         f"{path}:15: timeline.2.act: touch takes X Y, X a column of the 1920x1080 screen, "
         "0 to 1919; given: 1920 540",
         f"{path}:16: timeline.3: at 7200 s is after the run's duration (3600 s)",
