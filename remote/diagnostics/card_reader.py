@@ -14,8 +14,9 @@ from devices.protocols import stx_bcc as p
 from devices.protocols.hosts import Exchange
 from devices.protocols.hosts import card_reader as cr
 from devices.protocols.hosts.card_reader import NAKED, CardReaderHost, ReaderAnswer
-from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import ByteLink, ask, read_owed
+from remote.diagnostics.asking import ask_with_retries
+from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, Report
+from remote.diagnostics.links import ByteLink
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -58,23 +59,19 @@ class ReaderHost:
 
     async def _tries(self, cm: str, pm: str, exchange: Exchange[ReaderAnswer]) -> ReaderAnswer:
         retry = exchange if cr.retry_safe(cm) else self.driver.again(exchange)
-        how = "sending it again" if retry is exchange else "asking for the reply again (NAK)"
-        for attempt in range(self.retries + 1):
-            try:
-                got = await ask(self.link, exchange if attempt == 0 else retry, self.timeout)
-            except LinkTimeout:
-                if attempt == self.retries:
-                    raise LinkTimeout(
-                        f"no ACK or reply to command {cm}{pm} "
-                        f"({self.retries + 1} tries of {self.timeout:g} s)"
-                    ) from None
-                log.info("card reader: no reply to %s%s in %g s, %s", cm, pm, self.timeout, how)
-                continue
-            if attempt and got != NAKED:
-                owed = self.driver.owed(cm, pm, attempt)
-                await read_owed(self.link, owed, attempt, self.timeout, "card reader", cm + pm)
-            return got
-        raise AssertionError("unreachable")
+        got = await ask_with_retries(
+            self.link,
+            exchange,
+            lambda: retry,
+            self.timeout,
+            self.retries,
+            lambda got, count: None if got == NAKED else self.driver.owed(cm, pm, count),
+            device="card reader",
+            what=cm + pm,
+            silent=f"no ACK or reply to command {cm}{pm}",
+            how="sending it again" if retry is exchange else "asking for the reply again (NAK)",
+        )
+        return got.answer
 
 
 class CardReaderCheck(Diagnostic):

@@ -18,8 +18,9 @@ import logging
 
 from devices.protocols import mccs as m
 from devices.protocols.hosts import Exchange, ddc
+from remote.diagnostics.asking import ask, read_owed
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import ByteLink, ask, read_owed
+from remote.diagnostics.links import ByteLink
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,11 @@ class DdcHost:
         """Send ``exchange`` (a Get of ``code``) until it is answered, up to :attr:`retries`
         times more. A try in whose time the display sent replies that are not the answer (late
         ones, read past) is not a try it was silent to: it is sent again without counting, as
-        many times as the replies that may still be owed on the line."""
+        many times as the replies that may still be owed on the line. (Not the other hosts'
+        :func:`~remote.diagnostics.asking.ask_with_retries`: this loop does not count a try
+        during which other replies came as one the display was silent to, and remembers a Get
+        given up on for the port, as a leftover DDC/CI reply names only its VCP code and looks
+        exactly like the answer to the next Get of it.)"""
         heard = False
 
         def feed(chunk: bytes) -> m.VcpReply | None:

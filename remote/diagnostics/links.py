@@ -26,14 +26,12 @@ import serial
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from devices.protocols.hosts import Exchange
 from remote.diagnostics.base import LinkTimeout, PortUnreachable, wait_for_device
 from workbench.errors import ProtocolError, TransportError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-R = TypeVar("R")
 PATIENCE_BACKSTOP = 30.0
 
 
@@ -295,32 +293,6 @@ async def connect(
         raise LinkTimeout(f"{address}: connect timed out") from None
     except OSError as exc:
         raise PortUnreachable(f"{address}: cannot connect: {exc.strerror or exc}") from None
-
-
-async def ask(link: ByteLink, exchange: Exchange[R], timeout: float) -> R:
-    """One request of a host driver (:mod:`devices.protocols.hosts`) over a link: stale input
-    dropped (unless the device pushes data that must be kept), the request written, the answer
-    read; :class:`LinkTimeout` when the device stays silent."""
-    if exchange.fresh:
-        link.drain_input()
-    if exchange.request:
-        link.write(exchange.request)
-    return await link.until(exchange.feed, timeout)
-
-
-async def read_owed(
-    link: ByteLink, owed: Exchange[bool], count: int, timeout: float, device: str, command: str
-) -> bool:
-    """Read the ``count`` replies still owed to the earlier tries of a command answered late
-    (``owed``: the host driver's exchange for them), so that a later command cannot take one for
-    its own. They come within the time the tries took, or never (a try lost on the line): that
-    is only logged. False when they did not all come (some may still come later)."""
-    try:
-        await ask(link, owed, (count + 1) * timeout)
-    except LinkTimeout:
-        log.info("%s: %d late replies to %s did not all come", device, count, command)
-        return False
-    return True
 
 
 # -- the seam ------------------------------------------------------------------------------------

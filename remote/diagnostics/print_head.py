@@ -15,8 +15,9 @@ from typing import TypeVar
 
 from devices.protocols.hosts import Exchange
 from devices.protocols.hosts.escpos import EscPosStatusHost
+from remote.diagnostics.asking import ask
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import ByteLink, ask
+from remote.diagnostics.links import ByteLink
 from workbench.fault_ids.printer import (
     COVER_OPEN,
     CUTTER_JAM,

@@ -12,7 +12,6 @@ then on every command but SYNC travels encrypted (:mod:`devices.protocols.essp`)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from devices.protocols.essp import DEFAULT_FIXED_KEY, HostCrypto
@@ -32,8 +31,9 @@ from devices.protocols.ssp_messages import (
     Response,
     decode_poll_events,
 )
+from remote.diagnostics.asking import ask_with_retries
 from remote.diagnostics.base import LinkTimeout
-from remote.diagnostics.links import ByteLink, ask, read_owed
+from remote.diagnostics.links import ByteLink
 
 log = logging.getLogger(__name__)
 
@@ -75,35 +75,29 @@ class SspHost:
 
     async def _ask(self, code: int, exchange: Exchange[SspAnswer], retries: int) -> SspAnswer:
         """The answer to the packet just made, sent again (same sequence flag) on each timeout;
-        :class:`LinkTimeout` once every try went unanswered."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        for attempt in range(retries + 1):
-            try:
-                answer = await ask(self.link, exchange, self.timeout)
-                self.round_trip_s = loop.time() - started
-            except LinkTimeout:
-                if attempt == retries:
-                    self.every_try_answered, self.owing = False, True
-                    raise LinkTimeout(
-                        f"validator silent to command 0x{code:02X} "
-                        f"({retries + 1} tries of {self.timeout:g} s)"
-                    ) from None
-                log.info(
-                    "validator: no reply to 0x%02X in %g s, sending it again", code, self.timeout
-                )
-                exchange = self.driver.resend()
-                continue
-            self.every_try_answered = True
-            if attempt:
-                # a later SYNC, whose flag is set whatever came before, must not take one
-                owed = self.driver.owed(attempt)
-                if not await read_owed(
-                    self.link, owed, attempt, self.timeout, "validator", f"0x{code:02X}"
-                ):
-                    self.every_try_answered, self.owing = False, True
-            return answer
-        raise AssertionError("unreachable")
+        :class:`LinkTimeout` once every try went unanswered. Answered late, the replies owed to
+        the earlier tries are read: a later SYNC, whose flag is set whatever came before, must
+        not take one."""
+        what = f"0x{code:02X}"
+        try:
+            got = await ask_with_retries(
+                self.link,
+                exchange,
+                self.driver.resend,
+                self.timeout,
+                retries,
+                lambda _, count: self.driver.owed(count),
+                device="validator",
+                what=what,
+                silent=f"validator silent to command {what}",
+            )
+        except LinkTimeout:
+            self.every_try_answered, self.owing = False, True
+            raise
+        self.round_trip_s = got.round_trip_s
+        self.every_try_answered = got.every_try_answered
+        self.owing = self.owing or not got.every_try_answered
+        return got.answer
 
     async def sync(self) -> None:
         """SYNC: resets the sequence; the next command carries the flag clear."""

@@ -16,8 +16,9 @@ import math
 
 from devices.protocols import touch as t
 from devices.protocols.hosts import touch
+from remote.diagnostics.asking import ask, ask_with_retries
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
-from remote.diagnostics.links import ByteLink, ask, read_owed
+from remote.diagnostics.links import ByteLink
 from workbench.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -65,25 +66,18 @@ class TouchHost:
                 raise LinkTimeout(
                     f"no reply to {chr(code)!r} in {tries * self.timeout:g} s (sent once)"
                 ) from None
-        for attempt in range(tries):
-            try:
-                reply = await ask(self.link, self.driver.command(payload), self.timeout)
-            except LinkTimeout:
-                if attempt == self.retries:
-                    raise LinkTimeout(
-                        f"no reply to {chr(code)!r} ({tries} tries of {self.timeout:g} s)"
-                    ) from None
-                log.info(
-                    "touchscreen: no reply to %r in %g s, sending it again", chr(code), self.timeout
-                )
-                continue
-            if attempt:
-                owed = self.driver.owed(code, attempt)
-                await read_owed(
-                    self.link, owed, attempt, self.timeout, "touchscreen", repr(chr(code))
-                )
-            return reply
-        raise AssertionError("unreachable")
+        got = await ask_with_retries(
+            self.link,
+            self.driver.command(payload),
+            lambda: self.driver.command(payload),
+            self.timeout,
+            self.retries,
+            lambda _, count: self.driver.owed(code, count),
+            device="touchscreen",
+            what=repr(chr(code)),
+            silent=f"no reply to {chr(code)!r}",
+        )
+        return got.answer
 
 
 class TouchscreenCheck(Diagnostic):
