@@ -98,6 +98,34 @@ async def test_start_watch_and_stop_a_library_scenario() -> None:
         assert app.screen is screen
 
 
+async def test_typing_a_name_in_the_library_moves_to_it() -> None:
+    # README: "t, n, p3-paper-out, Enter". The picker had no find: the typed name did nothing
+    # and Enter started the first row (busy-day-mtbf in the real library); a 'q' quit the TUI
+    backend = FakeBackend()
+    app = WorkbenchApp(backend, reason="TRAIN-1", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await trainer_on(pilot, app, "KSK-0003")
+        await pilot.press("n")
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        await until(pilot, lambda: len(rows(library, "#library-table")) == 3)
+        await pilot.press(*"disp")
+        assert library.query_one("#library-table", DataTable).cursor_row == 1
+        assert text(library, "#library-title") == ("Start which scenario on KSK-0003?   find: disp")
+        assert "display-brightness-low (P2)" in text(library, "#library-detail")
+        await pilot.press("q")  # no name goes on with it: said, and the app does not quit
+        assert app.is_running and app.screen is library
+        assert text(library, "#library-title").endswith("find: dispq (no match)")
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        await pilot.press(*"box")  # no name starts with it: the first that contains it
+        assert library.query_one("#library-table", DataTable).cursor_row == 2
+        await pilot.press("backspace", "backspace", "backspace", *"p3-paper-out", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
+        await until(pilot, lambda: "running" in text(screen, "#scenario-head"))
+        assert list(backend.plays) == ["KSK-0003"]
+        assert backend.plays["KSK-0003"].scenario == "p3-paper-out"
+
+
 async def test_score_now_shows_the_card_and_lists_it() -> None:
     backend = FakeBackend()
     app = WorkbenchApp(backend, reason="TRAIN-1", clock=lambda: NOW)

@@ -1,12 +1,13 @@
 """Pick a scenario from the library: name, severity, profile and title in a table, and under it
 the highlighted scenario's summary and what it does when (the trainer's eyes only: trainees get
-the ticket). Scenarios for another profile than the kiosk's are shown dimmed and refused."""
+the ticket). Scenarios for another profile than the kiosk's are shown dimmed and refused.
+Typing a name moves the cursor to it (Backspace takes a character back)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -51,6 +52,8 @@ class LibraryScreen(ModalScreen[str | None]):
         self.title_text = title
         self.profile = profile
         self.scenarios: dict[str, ScenarioInfo] = {}
+        self.find = ""
+        """What the trainer typed of a name."""
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -58,7 +61,7 @@ class LibraryScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(self.title_text, classes="title", id="library-title")
             yield DataTable(id="library-table", cursor_type="row")
             yield Label("loading the library...", id="library-detail")
 
@@ -88,6 +91,29 @@ class LibraryScreen(ModalScreen[str | None]):
                 cells = [f"[dim]{c}[/]" for c in cells]
             table.add_row(*cells, key=info.name)
         self._describe()
+
+    def on_key(self, event: events.Key) -> None:
+        """Type to find: the cursor goes to the first scenario whose name starts with what was
+        typed, else to the first that contains it. The keys stop here, so the app's own keys
+        ('q' of quarterly-inspection-... quit the TUI) do not fire while a name is typed."""
+        char = event.character or ""
+        if event.key == "backspace" and self.find:
+            self.find = self.find[:-1]
+        elif len(char) == 1 and (char.isalnum() or char in "-_."):
+            self.find += char.lower()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        names = list(self.scenarios)
+        found = next((i for i, n in enumerate(names) if n.startswith(self.find)), None)
+        if found is None:
+            found = next((i for i, n in enumerate(names) if self.find in n), None)
+        if found is not None and self.find:
+            self.query_one("#library-table", DataTable).move_cursor(row=found)
+        missing = " (no match)" if found is None else ""
+        shown = f"   find: {self.find}{missing}" if self.find else ""
+        self.query_one("#library-title", Label).update(f"{self.title_text}{shown}")
 
     def _fits(self, info: ScenarioInfo) -> bool:
         return self.profile in (None, "-", info.profile)
