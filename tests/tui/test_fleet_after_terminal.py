@@ -13,6 +13,7 @@ from fleet_helpers import row, until
 
 from tui.app import WorkbenchApp
 from tui.backend import RemedyView, TerminalRow
+from tui.screens import fleet_follow
 from tui.screens.fleet import FleetScreen
 from tui.screens.terminal import TerminalScreen
 from workbench.records import DiagResult, MaintenanceRun
@@ -83,3 +84,59 @@ async def test_the_fleet_row_shows_what_was_done_on_the_terminal() -> None:
         await until(pilot, lambda: row(table, "KSK-0002").faults_text(NOW) == "none")
         assert row(table, "KSK-0002").last_run == NOW
         assert backend.loads == 1  # no reload
+
+
+class Dying(Recording):
+    """Terminals in ``dead`` have lost their agent: a probe finds the port closed, a run breaks
+    and the status cannot be read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dead: set[str] = set()
+
+    async def probe(self, terminal: str) -> str:
+        return "down" if terminal in self.dead else await super().probe(terminal)
+
+    async def run(self, terminal: str, suite: str) -> AsyncIterator[dict[str, Any]]:
+        if terminal in self.dead:
+            self.runs.append((terminal, suite))
+            yield {"event": "done", "outcome": "error", "error": "no answer", "run_id": None}
+            return
+        async for line in super().run(terminal, suite):
+            yield line
+
+    async def status(self, terminal: str) -> dict[str, Any]:
+        if terminal in self.dead:
+            raise OSError(f"{terminal}: no answer within 10 s")
+        return await super().status(terminal)
+
+
+def head(screen: TerminalScreen) -> str:
+    return str(screen.query_one("#terminal-head").render())
+
+
+async def test_the_terminal_screen_says_when_its_agent_stops_answering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run that breaks on the terminal's screen has the terminal probed: the screen's head line
+    and the fleet row say ``down`` (not the ``up`` it was opened with), and the fleet follows it
+    until it is back."""
+    monkeypatch.setattr(fleet_follow, "REPROBE_FIRST_S", 0.05)
+    backend = Dying()
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: row(table, "KSK-0003").faults_live)
+        await pilot.press("slash", *"0003", "enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, TerminalScreen)
+        assert head(screen).endswith("agent up")
+        backend.dead.add("KSK-0003")
+        await pilot.press("i")
+        await until(pilot, lambda: backend.runs and not screen.busy)
+        await until(pilot, lambda: head(screen).endswith("agent down"))
+        assert row(table, "KSK-0003").reachable == "down" and "KSK-0003" in app.fleet.reprobes
+        assert not row(table, "KSK-0003").faults_live  # its record's, not what it said
+
+        backend.dead.discard("KSK-0003")  # back: the fleet's own probe finds it
+        await until(pilot, lambda: head(screen).endswith("agent up"))

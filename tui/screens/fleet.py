@@ -187,6 +187,12 @@ class FleetScreen(Screen[None]):
         if self.following.answered(terminal, state):
             self.read_back(terminal)
 
+    def doubt(self, terminal: str) -> None:
+        """Something could not reach ``terminal`` (a run, a remedy or a status read from its own
+        screen): probe it now, unless it is followed already."""
+        if terminal not in self.reprobes:
+            self.reprobe(terminal)
+
     @work(group="reprobe")
     async def reprobe(self, terminal: str) -> None:
         """Probe one slow or down terminal again (its row says what it answered)."""

@@ -17,8 +17,15 @@ from textual.widgets import DataTable, Label, RichLog, TabbedContent, TabPane
 from tui.backend import RemedyView, open_faults
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.pick import PickScreen
+from tui.screens.terminal_rows import (
+    MEASUREMENTS_WIDTH,
+    RESULT_COLUMNS,
+    device_rows,
+    log_text,
+    measurements,
+    status_text,
+)
 from tui.widgets.countdown import Countdown
-from tui.widgets.fleet_table import OUTCOME_COLOUR
 from tui.widgets.footer import Footer
 from tui.widgets.session_bar import SessionBar
 
@@ -27,33 +34,7 @@ if TYPE_CHECKING:
 
 STATUS_EVERY_S = 15.0
 LOGS_EVERY_S = 5.0
-MEASUREMENTS_WIDTH = 70
-RESULT_COLUMNS = (
-    ("test", 15),
-    ("status", 6),
-    ("suspect", 26),
-    ("remedy / hint", 34),
-    ("measurements", MEASUREMENTS_WIDTH),
-)
 TABS = ("results", "devices", "logs", "trail", "history")
-
-
-def _measurements(line: dict[str, Any]) -> str:
-    return ", ".join(
-        f"{k} {v.get('value')} {v.get('unit', '')}".strip() if isinstance(v, dict) else f"{k} {v}"
-        for k, v in (line.get("measurements") or {}).items()
-    )
-
-
-def _status(status: str) -> str:
-    colour = OUTCOME_COLOUR.get(status)
-    return f"[{colour}]{status}[/]" if colour else status
-
-
-def _log_text(entry: dict[str, Any]) -> str:
-    """The few fields worth a line: a test's verdict, a remedy's outcome, a fault's id."""
-    keys = ("test", "status", "suspect", "action", "cleared", "detail", "id")
-    return " ".join(f"{k}={entry[k]}" for k in keys if entry.get(k) not in (None, ""))
 
 
 class TerminalScreen(Screen[None]):
@@ -149,12 +130,8 @@ class TerminalScreen(Screen[None]):
         self.query_one("#history-table", DataTable).add_columns(
             "run", "when", "suite", "engineer", "outcome", "failing tests / suspected faults"
         )
-        rows = [r for r in self.wb.fleet.table.rows if r.terminal == self.terminal]
-        if rows:
-            r = rows[0]
-            self.query_one("#terminal-head", Label).update(
-                f"{r.terminal} · {r.profile} · site {r.site} · agent {r.reachable}"
-            )
+        self._head()
+        self.set_interval(1.0, self._head)  # the agent's reach, as the fleet last probed it
         self.query_one("#results-table", DataTable).focus()
         self._reach()
         self._history()
@@ -163,6 +140,13 @@ class TerminalScreen(Screen[None]):
         self.action_status()
         self.set_interval(STATUS_EVERY_S, self._poll_status)
         self.set_interval(LOGS_EVERY_S, self._poll_logs)
+
+    def _head(self) -> None:
+        r = self.wb.fleet.table.row(self.terminal)
+        text = f"{r.terminal} · {r.profile} · site {r.site} · agent {r.reachable}" if r else ""
+        label = self.query_one("#terminal-head", Label)
+        if text and text != label.content:
+            label.update(text)
 
     # -- reach: the window and its refusal reasons ----------------------------------------------
     def _refusal(self) -> str | None:
@@ -225,10 +209,10 @@ class TerminalScreen(Screen[None]):
             test = str(line.get("test"))
             cells = (
                 test,
-                _status(str(line.get("status"))),
+                status_text(str(line.get("status"))),
                 str(line.get("suspect") or ""),
                 str(line.get("remedy") or line.get("hint") or ""),
-                _measurements(line)[:MEASUREMENTS_WIDTH],
+                measurements(line)[:MEASUREMENTS_WIDTH],
             )
             self._suspects[test] = str(line.get("suspect") or "")
             if test in {str(k.value) for k in table.rows}:
@@ -241,7 +225,7 @@ class TerminalScreen(Screen[None]):
             self.busy = False
             self.refresh_bindings()
             outcome = str(line.get("outcome"))
-            text = f"{line.get('suite')}: {_status(outcome)}"
+            text = f"{line.get('suite')}: {status_text(outcome)}"
             if line.get("error"):
                 text += f" ({line['error']})"
             elif line.get("run_id"):
@@ -253,6 +237,8 @@ class TerminalScreen(Screen[None]):
                 severity="information" if outcome in ("pass", "warn") else "warning",
             )
             self.wb.fleet.record_changed(self.terminal)
+            if outcome == "error":  # broke: the agent may be down
+                self.wb.fleet.doubt(self.terminal)
             self._history()
             self._trail()
             self.action_status()
@@ -313,6 +299,8 @@ class TerminalScreen(Screen[None]):
             severity="information" if view.outcome == "cleared" else "error",
         )
         self.wb.fleet.record_changed(self.terminal)
+        if view.outcome == "error":
+            self.wb.fleet.doubt(self.terminal)
         self._history()
         self._trail()
         self.action_status()
@@ -338,23 +326,12 @@ class TerminalScreen(Screen[None]):
         table.clear()
         if message.error:
             table.add_row("-", message.error, "", "")
+            self.wb.fleet.doubt(self.terminal)
             return
         # what it says now is its fleet row's open faults too
         self.wb.fleet.post_message(self.wb.fleet.Live(self.terminal, open_faults(message.status)))
-        now = message.status.get("now") or {}
-        backend = self.wb.backend
-        shown: set[str] = set()
-        for device, ports in (message.status.get("devices") or {}).items():
-            tests = {t: now[t] for t in backend.suite_tests(f"device:{device}") if t in now}
-            shown |= set(tests)
-            state = ", ".join(f"{t} {_status(str(v.get('status')))}" for t, v in tests.items())
-            suspects = ", ".join(str(v.get("suspect")) for v in tests.values() if v.get("suspect"))
-            ports_text = "  ".join(f"{k}={v}" for k, v in ports.items())
-            table.add_row(device, ports_text, state or "-", suspects)
-        for test, v in now.items():
-            if test not in shown:
-                status = _status(str(v.get("status")))
-                table.add_row(f"({test})", "", f"{test} {status}", str(v.get("suspect") or ""))
+        for cells in device_rows(message.status, self.wb.backend.suite_tests):
+            table.add_row(*cells)
 
     def _poll_logs(self) -> None:
         if self.is_current and self._refusal() is None:
@@ -380,7 +357,7 @@ class TerminalScreen(Screen[None]):
             t = float(entry.get("time") or 0)
             self._log_since = max(self._log_since or 0.0, t)
             stamp = time.strftime("%H:%M:%S", time.localtime(t))
-            log.write(f"{stamp} {entry.get('kind', '')} {_log_text(entry)}")
+            log.write(f"{stamp} {entry.get('kind', '')} {log_text(entry)}")
 
     # -- records --------------------------------------------------------------------------------
     def _history(self) -> None:
@@ -392,7 +369,7 @@ class TerminalScreen(Screen[None]):
                 time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
                 run.suite,
                 run.engineer or "",
-                _status(run.outcome or ""),
+                status_text(run.outcome or ""),
                 run.what_went_wrong(),
             )
 
@@ -403,6 +380,6 @@ class TerminalScreen(Screen[None]):
             table.add_row(
                 time.strftime("%H:%M:%S", time.localtime(e.time)),
                 e.action,
-                _status(e.outcome),
+                status_text(e.outcome),
                 e.detail,
             )
