@@ -144,6 +144,24 @@ def line_of(loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int])
     return next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
 
 
+_KINDS = {list: "a list", str: "a line of text", int: "a number", float: "a number", bool: "a bool"}
+
+
+def _whole_file(errors: list[Any], source: str, model: type[BaseModel]) -> str | None:
+    """The one thing to say when the file is not a mapping of keys at all (a list, a line of
+    text) or is empty: pydantic says "Input should be a valid dictionary or instance of
+    Scenario", or "Field required" once for each key the schema needs."""
+    needed = [name for name, f in model.model_fields.items() if f.is_required()]
+    keys = ", ".join(needed or list(model.model_fields)[:6])
+    top = [e for e in errors if not e["loc"]]
+    if top and top[0]["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        kind = _KINDS.get(type(top[0]["input"]), "no mapping")
+        return f"{source}:1: the file holds {kind}, not a mapping of keys ({keys})"
+    if all(e["type"] == "missing" and len(e["loc"]) == 1 and e["input"] == {} for e in errors):
+        return f"{source}: the file is empty; it needs {keys}"
+    return None
+
+
 def _described(
     error: Any, source: str, lines: dict[tuple[str | int, ...], int], model: type[BaseModel]
 ) -> tuple[int | None, str]:
@@ -179,6 +197,8 @@ def validation_problems(
     file's order. A required key reported missing where a key that is not valid was written in
     the same place, and is its close match, is the typo's shadow: only the typo is said."""
     errors = err.errors()
+    if (whole := _whole_file(errors, source, model)) is not None:
+        return [(1, whole)]
     typos = {
         (tuple(e["loc"][:-1]), close[0])
         for e in errors
@@ -208,6 +228,8 @@ def describe_validation_error(
 
     An unknown key is named before anything else: a misspelt required key is then reported as
     the typo it is, not as the missing field it caused."""
+    if (whole := _whole_file(err.errors(), source, model)) is not None:
+        return whole
     errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
     _, first = _described(errors[0], source, lines, model)
     if errors[0]["type"] == "extra_forbidden":

@@ -170,3 +170,20 @@ def test_a_merge_key_may_repeat_and_still_loads() -> None:
     with pytest.raises(ConfigError, match="unknown key 'base'"):  # the schema, not the repeat
         parse_yaml(text, Outer, "plan.yaml")
     assert parse_yaml("name: a\nparts:\n  - {<<: {size: 3}, label: y}\n", Outer).parts[0].size == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- a\n- b\n", "p.yaml:1: the file holds a list, not a mapping of keys (name)"),
+        ("just text\n", "p.yaml:1: the file holds a line of text, not a mapping of keys (name)"),
+        ("", "p.yaml: the file is empty; it needs name"),
+        ("# only a comment\n", "p.yaml: the file is empty; it needs name"),
+    ],
+)
+def test_a_file_that_is_no_mapping_says_so_in_a_users_words(text: str, message: str) -> None:
+    # pydantic said "document: Input should be a valid dictionary or instance of Outer", and
+    # an empty scenario file was six "Field required" lines
+    with pytest.raises(ConfigError) as info:
+        parse_yaml(text, Outer, "p.yaml")
+    assert str(info.value) == message
