@@ -9,6 +9,8 @@ command line (``workbench``, ``python -m remote.cli``) turns a user's mistake in
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 from typing import Any, NoReturn
@@ -83,4 +85,19 @@ def run_cli(
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        if exc.errno not in _CANNOT_WRITE:
+            raise
+        # the disk is full, or the output's device failed: `plan export > plan.yaml` on a full
+        # disk ended in a traceback; say it in one line, and make the exit's flush of what is
+        # still buffered for stdout say nothing more
+        where = exc.filename or "the output"
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (open until the exit)
+        err.print(f"{prefix}error: cannot write {where}: {exc.strerror}", markup=False)
+        sys.exit(1)
     sys.exit(0)
+
+
+_CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+"""Write errors that are the machine's, not a bug's: said in one line, exit 1."""

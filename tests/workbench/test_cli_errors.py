@@ -120,3 +120,22 @@ def test_agent_config_mistakes_are_one_line(
     assert code == 2, err
     assert err.startswith(f"workbench: error: {path}{message}"), err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args", [("capacity", "plan", "export"), ("scenario", "list"), ("faults", "list", "--json")]
+)
+def test_output_to_a_full_disk_is_one_line_not_a_traceback(args: tuple[str, ...]) -> None:
+    # `workbench capacity plan export > plan.yaml` on a full disk ended in a traceback
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "workbench.cli", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        "workbench: error: cannot write the output: No space left on device\n",
+    )
