@@ -123,7 +123,8 @@ def scenario_show(name: str, answer: bool) -> None:
 @click.option(
     "--ca",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Live: support CA directory (default STATE/ca, made when missing).",
+    help="Live: support CA directory (default STATE/ca, made when missing; one named here "
+    "must exist: workbench remote ca init).",
 )
 def scenario_run(
     name: str,

@@ -22,6 +22,7 @@ from devices.kiosk import KioskHost
 from scenarios.library import Loaded
 from scenarios.stage import Stage
 from scenarios.timeline import Observer, Timeline
+from workbench.clock import check_speed
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ class LiveScenario:
         self.loaded = loaded
         self.state_dir = Path(state_dir).resolve()
         self.ids = list(ids)
-        self.speed = speed
+        self.speed = check_speed(speed)  # before a class seats anyone: keys, certificates
         self.ca_dir = Path(ca_dir) if ca_dir is not None else self.state_dir / "ca"
+        self.named_ca = ca_dir is not None
+        """A CA the caller named is used, never made (a typo made a new, untrusted CA there)."""
         self.bind = host
         self.observer = Observer()
         self.kiosks: KioskHost | None = None
@@ -77,7 +80,12 @@ class LiveScenario:
         from scenarios.wiring import kiosk_backend, kiosk_extra
 
         s = self.scenario
-        ensure_ca(self.ca_dir)
+        if self.named_ca:
+            from remote.window import CertificateAuthority
+
+            CertificateAuthority(self.ca_dir)  # "not a CA directory (run ... ca init ...)"
+        else:
+            ensure_ca(self.ca_dir)
         self.kiosks = KioskHost(
             self.state_dir,
             self.loaded.profile,

@@ -49,6 +49,14 @@ STEP_BUDGET_S = 0.05
 """Longest the stepper processes events before it lets the event loop run (ports, signals)."""
 
 
+def check_speed(speed: float) -> float:
+    """``speed`` when live time can run at it (more than 0, at most :data:`MAX_SPEED`), else a
+    :class:`ConfigError` saying so; checked before anything is started or signed for it."""
+    if not 0 < speed <= MAX_SPEED:
+        raise ConfigError(f"speed(={speed:g}) must be > 0 and at most {MAX_SPEED:g}")
+    return speed
+
+
 def run_virtual(env: simpy.Environment, seconds: float) -> None:
     """Advance ``env`` by ``seconds`` of simulated time as fast as the CPU allows."""
     env.run(until=env.now + seconds)
@@ -99,8 +107,7 @@ class LiveClock:
     """
 
     def __init__(self, env: simpy.Environment, speed: float = 1.0, max_sleep: float = 1.0) -> None:
-        if not 0 < speed <= MAX_SPEED:
-            raise ConfigError(f"speed(={speed:g}) must be > 0 and at most {MAX_SPEED:g}")
+        check_speed(speed)
         self.env = env
         self.speed = speed
         self.max_sleep = max_sleep
