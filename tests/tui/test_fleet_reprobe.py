@@ -240,3 +240,30 @@ async def test_a_stopped_kiosk_is_followed_across_a_reload_until_it_starts_again
         await until(pilot, lambda: row(table, "KSK-0003").faults_live)
         assert app.fleet.reprobes == {} and backend.loads == 2
         assert row(table, "KSK-0004").reachable == "-" and "KSK-0004" not in backend.probed
+
+
+async def test_a_reload_shows_each_row_as_last_probed_until_probed_again() -> None:
+    """``ctrl+r`` lists the terminals unprobed; while the probes are out each row keeps what its
+    last probe answered (not ``?``), then says what the new probe answers."""
+    backend = Agents({"KSK-0001": "up", "KSK-0003": "slow"})
+    held: asyncio.Event | None = None
+    plain_probe = backend.probe
+
+    async def probe(terminal: str) -> str:
+        if held is not None:
+            await held.wait()
+        return await plain_probe(terminal)
+
+    backend.probe = probe  # type: ignore[method-assign]
+    app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.fleet.table
+        await until(pilot, lambda: row(table, "KSK-0003").reachable == "slow")
+        held = asyncio.Event()
+        backend.answers["KSK-0001"] = "down"
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: backend.loads == 2)
+        await pilot.pause()
+        assert [row(table, t).reachable for t in ("KSK-0001", "KSK-0003")] == ["up", "slow"]
+        held.set()
+        await until(pilot, lambda: row(table, "KSK-0001").reachable == "down")

@@ -140,14 +140,7 @@ class FleetScreen(Screen[None]):
         self._recorded = {r.terminal: r for r in message.rows}
         reaches = self.wb.backend.refusal
         self._live = {t: f for t, f in self._live.items() if reaches(t) is None}
-        self.table.set_rows(
-            [
-                r.with_(faults=self._live[r.terminal], faults_live=True)
-                if r.terminal in self._live
-                else r
-                for r in message.rows
-            ]
-        )
+        self.table.set_rows([self._known(r) for r in message.rows])
         self.wb.fleet_loaded()
         for r in message.rows:
             self.following.listed(r.terminal, r.reachable)
@@ -155,6 +148,14 @@ class FleetScreen(Screen[None]):
             [r.terminal for r in message.rows if r.reachable == "?"],
             [r.terminal for r in message.rows if r.reachable in REACHED],
         )
+
+    def _known(self, listed: TerminalRow) -> TerminalRow:
+        """A row as (re)loaded, with what is known of it until it is probed and read again: the
+        open faults it reported, and what its last probe answered (rather than ``?``)."""
+        if listed.terminal in self._live:
+            listed = listed.with_(faults=self._live[listed.terminal], faults_live=True)
+        was = self.table.row(listed.terminal) if listed.reachable == "?" else None
+        return listed.with_(reachable=was.reachable) if was is not None else listed
 
     @work(exclusive=True, group="probe")
     async def probe(self, terminals: list[str], up: list[str]) -> None:
