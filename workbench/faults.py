@@ -115,6 +115,11 @@ class FaultCatalog(Mapping[str, FaultMode]):
         guess = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown fault {fault_id!r}; see 'workbench faults list'{guess}"
 
+    def __contains__(self, fault_id: object) -> bool:
+        # Mapping's own asks __getitem__, whose CatalogError is no KeyError: 'x in catalog'
+        # raised for an unknown id instead of saying False
+        return fault_id in self._modes
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._modes)
 

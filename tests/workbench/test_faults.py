@@ -63,3 +63,11 @@ def test_a_misspelt_fault_id_names_the_one_it_was_meant_to_be() -> None:
         "unknown fault 'printer.paper_ot'; see 'workbench faults list'; "
         "did you mean 'printer.paper_out'?"
     )
+
+
+def test_in_says_whether_the_catalog_has_an_id() -> None:
+    # Mapping's 'in' went through __getitem__, whose CatalogError escaped it
+    catalog = default_catalog()
+    assert "printer.paper_out" in catalog
+    assert "printer.paper_outt" not in catalog
+    assert 3 not in catalog

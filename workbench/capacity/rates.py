@@ -46,13 +46,20 @@ def _default(mode: FaultMode) -> Rate:
     return Rate(mode, per_year, Basis.catalog, source, handler)
 
 
+class RateError(ConfigError):
+    """A rate entry the catalog refuses; ``fault`` is its key in the plan's ``rates:``, so the
+    command that loaded the plan file can name the entry's line."""
+
+    def __init__(self, fault: str, what: str) -> None:
+        super().__init__(f"rates.{fault}: {what}")
+        self.fault = fault
+
+
 def resolve(plan: Plan, catalog: FaultCatalog) -> dict[str, Rate]:
     """Every catalog mode with the rate, basis and handler the plan gives it."""
-    unknown = sorted(set(plan.rates) - set(catalog))
+    unknown = [fid for fid in plan.rates if fid not in catalog]
     if unknown:
-        raise ConfigError(
-            f"plan rates: unknown fault {unknown[0]!r}; see 'workbench faults list' for the ids"
-        )
+        raise RateError(unknown[0], catalog.unknown(unknown[0]))
     out: dict[str, Rate] = {}
     for fid, mode in catalog.items():
         entry = plan.rates.get(fid)
@@ -60,10 +67,7 @@ def resolve(plan: Plan, catalog: FaultCatalog) -> dict[str, Rate]:
             out[fid] = _default(mode)
             continue
         if entry.handler is Handler.remote and not mode.remote_fixable:
-            raise ConfigError(
-                f"plan rates: {fid} has handler 'remote' but the catalog says it is not "
-                "remote-fixable"
-            )
+            raise RateError(fid, "handler 'remote', but the catalog says it is not remote-fixable")
         if entry.per_year is None:
             per_year = HOURS_PER_YEAR / mode.mtbf_hours if mode.mtbf_hours else 0.0
         else:

@@ -79,6 +79,37 @@ def test_bad_config_is_a_one_line_error_not_a_traceback(
         assert "\n" not in str(result.exception)
 
 
+@pytest.mark.parametrize(
+    ("entry", "what"),
+    [
+        (
+            "printer.paper_outt: {per_year: 1, basis: assumption, handler: staff, source: x}",
+            "rates.printer.paper_outt: unknown fault 'printer.paper_outt'; see 'workbench faults "
+            "list'; did you mean 'printer.paper_out'?",
+        ),
+        (
+            "printer.paper_jam: {per_year: 1, basis: assumption, handler: remote, source: x}",
+            "rates.printer.paper_jam: handler 'remote', but the catalog says it is not "
+            "remote-fixable",
+        ),
+    ],
+)
+def test_a_rate_the_catalog_refuses_is_named_at_its_line(
+    obj: dict[str, Any], tmp_path: Path, small_plan_text: str, entry: str, what: str
+) -> None:
+    # said as 'plan rates: unknown fault ...', no file, no line; and 'x in catalog' raised the
+    # catalog's own error for the unknown id instead of saying False
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"{small_plan_text}rates:\n  {entry}\n", encoding="utf-8")
+    line = len(bad.read_text().splitlines())
+    for args in (["run"], ["rates"], ["sweep", "--vary", "engineers=1,2"], ["size"]):
+        if args == ["size"]:
+            args = [*args, "--target", "p3_onsite=0.5"]
+        result = invoke([args[0], str(bad), *args[1:]], obj)
+        assert isinstance(result.exception, ConfigError), (args, result.exception)
+        assert str(result.exception) == f"{bad}:{line}: {what}"
+
+
 def test_missing_catalog_is_named(small_plan_file: Path) -> None:
     result = invoke(["run", str(small_plan_file)], None)
     assert isinstance(result.exception, ConfigError)

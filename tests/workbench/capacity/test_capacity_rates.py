@@ -67,7 +67,7 @@ def test_rate_mistakes_name_the_fault(small_plan: Plan, catalog: FaultCatalog) -
         resolve(Plan.model_validate(data), catalog)
     data["rates"] = {"printer.paper_jam": {"per_year": 1, "basis": "assumption",
                                            "handler": "remote", "source": "x"}}  # fmt: skip
-    with pytest.raises(ConfigError, match=r"printer\.paper_jam has handler 'remote'"):
+    with pytest.raises(ConfigError, match=r"rates\.printer\.paper_jam: handler 'remote'"):
         resolve(Plan.model_validate(data), catalog)
     text = (
         "rates:\n  printer.paper_jam: {per_year: 1, basis: catalog, handler: onsite, source: x}\n"

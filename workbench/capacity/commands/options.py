@@ -11,15 +11,18 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workbench.capacity.config import Plan, load_plan
+from workbench.capacity.config import DEFAULT_PLAN, Plan, default_plan_text, load_plan
 from workbench.capacity.model import Inputs
+from workbench.capacity.rates import RateError, resolve
 from workbench.capacity.scaling import vary
+from workbench.config import key_lines
 from workbench.errors import ConfigError
 from workbench.faults import FaultCatalog
 
@@ -60,9 +63,19 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def plan_of(config: str | None) -> Plan:
-    """The plan file given, or the shipped plan."""
-    return load_plan(config)
+def plan_of(config: str | None, ctx: click.Context) -> Plan:
+    """The plan file given, or the shipped plan, its rates checked against the catalog: a rate
+    for a fault the catalog lacks is said at its line ('plan rates: unknown fault ...', no
+    file, no line, before)."""
+    plan = load_plan(config)
+    try:
+        resolve(plan, inputs_of(ctx).catalog)
+    except RateError as exc:
+        source = config or f"workbench/capacity/{DEFAULT_PLAN}"
+        text = Path(config).read_text(encoding="utf-8") if config else default_plan_text()
+        line = key_lines(text, source).get(("rates", exc.fault))
+        raise ConfigError(f"{source}:{line}: {exc}" if line else f"{source}: {exc}") from None
+    return plan
 
 
 def emit_json(doc: object) -> None:

@@ -61,7 +61,7 @@ def run(
     as_json: bool,
 ) -> None:
     """Simulate a plan (default: the shipped organisation): the SLA verdict, then every clock."""
-    plan = resize(plan_of(config), terminals, engineers)
+    plan = resize(plan_of(config, ctx), terminals, engineers)
     shares = resolve_targets(plan.sla.target, plan.sla.shares, targets)
     inputs = inputs_of(ctx)
     with progress_bar("simulating") as progress:  # counts tasks: replications, or regions
@@ -93,7 +93,7 @@ def run(
 @click.pass_context
 def rates(ctx: click.Context, config: str | None, terminals: int | None, as_json: bool) -> None:
     """The fault rates the plan uses: per fault, rate, source, and who handles it."""
-    plan = resize(plan_of(config), terminals, None)
+    plan = resize(plan_of(config, ctx), terminals, None)
     inputs = inputs_of(ctx)
     resolved = resolve(plan, inputs.catalog)
     profiles = {**plan.profiles, **{k: list(v) for k, v in inputs.profiles.items()}}

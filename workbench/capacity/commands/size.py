@@ -70,7 +70,7 @@ def size_cmd(
 ) -> None:
     """Find the fewest engineers per region that meet every target at 95 % confidence."""
     parsed = [parse_target(t) for t in targets]
-    plan = plan_of(config)
+    plan = plan_of(config, ctx)
     inputs = inputs_of(ctx)
     with progress_bar("sizing") as progress:
         result = size(

@@ -86,7 +86,7 @@ def sweep_cmd(
         raise ConfigError(f"--out {out}: results go to a .csv or .json file")
     if out is not None and not Path(out).absolute().parent.is_dir():
         raise ConfigError(f"--out {out}: no directory {Path(out).absolute().parent}")
-    plan = plan_of(config)
+    plan = plan_of(config, ctx)
     names = [r.name for r in plan.regions]
     scopes = names if "all" in regions else list(regions)
     for r in scopes:
