@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from workbench.capacity.clauses import BY_KEY, DEFAULT_TARGET
-from workbench.config import Strict, load_yaml, parse_yaml
+from workbench.config import Strict, load_yaml, parse_yaml, read_yaml, validation_problems
+from workbench.errors import ConfigError
 from workbench.sla import INSPECTIONS_PER_YEAR, REMOTE_WINDOW_HOURS
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -314,7 +316,34 @@ def default_plan_text() -> str:
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
-    """Read a plan file, or the plan shipped with the package when ``path`` is None."""
+    """Read a plan file, or the plan shipped with the package when ``path`` is None; a file
+    with several problems says its first and how to list them all."""
     if path is None:
         return parse_yaml(default_plan_text(), Plan, f"workbench/capacity/{DEFAULT_PLAN}")
-    return load_yaml(path, Plan)
+    try:
+        return load_yaml(path, Plan)
+    except ConfigError as exc:
+        said = str(exc)
+        if re.search(r" \(and \d+ more problems?\)$", said):
+            hint = f": 'workbench capacity plan check {path}' lists each)"
+            raise ConfigError(said[:-1] + hint) from None
+        raise
+
+
+def plan_problems(path: str | Path) -> tuple[Plan | None, list[str]]:
+    """The plan in a file, or every problem its schema finds, one line each in the file's
+    order (``FILE:LINE: where: what``): what ``capacity plan check`` says."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+        data, lines = read_yaml(text, str(p))
+    except FileNotFoundError:
+        return None, [f"{p}: no such file"]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"{p}: cannot read: {exc}"]
+    except ConfigError as exc:
+        return None, [str(exc)]
+    try:
+        return Plan.model_validate(data), []
+    except ValidationError as exc:
+        return None, [said for _, said in validation_problems(exc, str(p), lines, Plan)]

@@ -110,6 +110,42 @@ def test_a_rate_the_catalog_refuses_is_named_at_its_line(
         assert str(result.exception) == f"{bad}:{line}: {what}"
 
 
+def test_plan_check_says_every_problem_and_run_says_how_to_list_them(
+    obj: dict[str, Any], tmp_path: Path, small_plan_text: str, small_plan_file: Path
+) -> None:
+    # run said "(and 1 more problem)" with no way to list them (scenarios have 'validate')
+    text = small_plan_text.replace("success_rate: 0.8", "success_rate: 1.8")
+    text = text.replace("travel: {mean: 0.7}", "travel: {mean: -0.7}")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("years:", "yeers:"), encoding="utf-8")
+    values = tmp_path / "values.yaml"
+    values.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    rate, travel = (
+        next(n for n, t in enumerate(lines, 1) if part in t)
+        for part in ("success_rate: 1.8", "mean: -0.7")
+    )
+
+    result = CliRunner().invoke(
+        capacity, ["plan", "check", str(small_plan_file), str(bad)], obj=obj
+    )
+    assert result.exit_code == 2
+    assert result.stdout.startswith(f"ok {small_plan_file}: small (")
+    said = result.stderr.splitlines()
+    assert [line.split(": ")[0] for line in said[:-1]] == [
+        f"{bad}:{lines.index('years: 0.25') + 1}",
+        f"{bad}:{rate}",
+        f"{bad}:{travel}",
+    ]
+    assert said[-1] == f"workbench: error: {bad}: 3 problems"
+
+    run = invoke(["run", str(values)], obj)
+    assert isinstance(run.exception, ConfigError)
+    assert str(run.exception).endswith(
+        f"(and 1 more problem: 'workbench capacity plan check {values}' lists each)"
+    )
+
+
 def test_missing_catalog_is_named(small_plan_file: Path) -> None:
     result = invoke(["run", str(small_plan_file)], None)
     assert isinstance(result.exception, ConfigError)

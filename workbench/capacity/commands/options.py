@@ -68,14 +68,22 @@ def plan_of(config: str | None, ctx: click.Context) -> Plan:
     for a fault the catalog lacks is said at its line ('plan rates: unknown fault ...', no
     file, no line, before)."""
     plan = load_plan(config)
+    if (said := rate_problem(plan, config, ctx)) is not None:
+        raise ConfigError(said)
+    return plan
+
+
+def rate_problem(plan: Plan, config: str | None, ctx: click.Context) -> str | None:
+    """What the catalog refuses of the plan's rates, at its line (``FILE:LINE: rates.ID: ...``),
+    or None."""
     try:
         resolve(plan, inputs_of(ctx).catalog)
     except RateError as exc:
         source = config or f"workbench/capacity/{DEFAULT_PLAN}"
         text = Path(config).read_text(encoding="utf-8") if config else default_plan_text()
         line = key_lines(text, source).get(("rates", exc.fault))
-        raise ConfigError(f"{source}:{line}: {exc}" if line else f"{source}: {exc}") from None
-    return plan
+        return f"{source}:{line}: {exc}" if line else f"{source}: {exc}"
+    return None
 
 
 def emit_json(doc: object) -> None:
