@@ -18,7 +18,7 @@ import logging
 
 from devices.protocols import mccs as m
 from devices.protocols.hosts import Exchange, ddc
-from remote.diagnostics.asking import ask, read_owed
+from remote.diagnostics.asking import Heard, ask, read_owed
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
 from remote.diagnostics.links import ByteLink
 
@@ -103,13 +103,14 @@ class DdcHost:
         given up on for the port, as a leftover DDC/CI reply names only its VCP code and looks
         exactly like the answer to the next Get of it.)"""
         heard = False
+        read = Heard()
 
         def feed(chunk: bytes) -> m.VcpReply | None:
             nonlocal heard
             heard = True
             return exchange.feed(chunk)
 
-        listening = Exchange(exchange.request, feed, exchange.fresh)
+        listening = read.tap(Exchange(exchange.request, feed, exchange.fresh))
         spare = (self.retries + 1) * len(self.left)
         sent = silent = 0
         while True:
@@ -134,9 +135,9 @@ class DdcHost:
             self.left.clear()
             if owed := sent - 1:  # the earlier tries' replies are still coming: read them first
                 what = f"0x{code:02X}"
-                exchange_owed = ddc.DdcHost.owed(code, owed)
+                exchange_owed = ddc.DdcHost.owed(code, owed + 1)  # the answer's reply is read
                 if not await read_owed(
-                    self.link, exchange_owed, owed, self.timeout, "display", what
+                    self.link, exchange_owed, owed, self.timeout, "display", what, bytes(read.data)
                 ):
                     self.left.add(code)
             return reply

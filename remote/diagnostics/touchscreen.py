@@ -15,7 +15,7 @@ import logging
 import math
 
 from devices.protocols import touch as t
-from devices.protocols.hosts import touch
+from devices.protocols.hosts import Exchange, touch
 from remote.diagnostics.asking import ask, ask_with_retries
 from remote.diagnostics.base import CHECKLIST_TEXT, Context, Diagnostic, LinkTimeout, Report
 from remote.diagnostics.links import ByteLink
@@ -72,12 +72,34 @@ class TouchHost:
             lambda: self.driver.command(payload),
             self.timeout,
             self.retries,
-            lambda _, count: self.driver.owed(code, count),
+            lambda _, count: self._owed(code, count),
             device="touchscreen",
             what=repr(chr(code)),
             silent=f"no reply to {chr(code)!r}",
         )
         return got.answer
+
+    def _owed(self, code: int, count: int) -> Exchange[bool]:
+        """``count`` replies with letter ``code``, the first chunk fed being the bytes already
+        read up to the answer (:func:`~remote.diagnostics.asking.ask_with_retries`): counted
+        with a reader of their own, as the driver's reader (which keeps the touches) has read
+        them already; the rest read by the driver (:meth:`touch.TouchHost.owed`)."""
+        rest: Exchange[bool] | None = None
+
+        def feed(chunk: bytes) -> bool | None:
+            nonlocal rest
+            if rest is not None:
+                return rest.feed(chunk)
+            found = sum(
+                isinstance(item, t.CommandPacket) and item.code == code
+                for item in t.PacketReader().feed(chunk)
+            )
+            if found >= count:
+                return True
+            rest = self.driver.owed(code, count - found)
+            return None
+
+        return Exchange(b"", feed, fresh=False)
 
 
 class TouchscreenCheck(Diagnostic):
