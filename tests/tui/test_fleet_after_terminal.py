@@ -140,3 +140,22 @@ async def test_the_terminal_screen_says_when_its_agent_stops_answering(
 
         backend.dead.discard("KSK-0003")  # back: the fleet's own probe finds it
         await until(pilot, lambda: head(screen).endswith("agent up"))
+
+
+async def test_a_terminal_opened_says_its_last_record_until_something_runs() -> None:
+    """Opened, a terminal's screen has no results yet: the line above the tabs names its last
+    maintenance record (or that it has none) instead of staying blank, and the line for why
+    remote actions are disabled takes no room when none is."""
+    app = WorkbenchApp(FakeBackend(), reason="INC-2041", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: row(app.fleet.table, "KSK-0002").faults_live)
+        await pilot.press("slash", *"0002", "enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, TerminalScreen)
+        last = str(screen.query_one("#terminal-last").render())
+        assert last == "last record: inspection fail 2026-11-29 23:53 (run 2; 5: History)"
+        assert not screen.query_one("#terminal-reach").display  # nothing disabled: no blank line
+        await pilot.press("escape", "escape", "slash", *"0003", "enter", "enter")
+        screen = app.screen
+        assert isinstance(screen, TerminalScreen) and screen.terminal == "KSK-0003"
+        assert str(screen.query_one("#terminal-last").render()) == "no maintenance record yet"

@@ -31,6 +31,7 @@ from tui.widgets.session_bar import SessionBar
 
 if TYPE_CHECKING:
     from tui.app import WorkbenchApp
+    from workbench.records import MaintenanceRun
 
 STATUS_EVERY_S = 15.0
 LOGS_EVERY_S = 5.0
@@ -134,7 +135,14 @@ class TerminalScreen(Screen[None]):
         self.set_interval(1.0, self._head)  # the agent's reach, as the fleet last probed it
         self.query_one("#results-table", DataTable).focus()
         self._reach()
-        self._history()
+        runs = self._history()
+        self.query_one("#terminal-last", Label).update(  # until something runs here
+            f"last record: {runs[0].suite} {status_text(runs[0].outcome or '')} "
+            f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(runs[0].started))}"
+            f" (run {runs[0].id}; 5: History)"
+            if runs
+            else "no maintenance record yet"
+        )
         self._trail()
         self.watch(self.app, "window_until", lambda _: self._reach())
         self.action_status()
@@ -154,9 +162,9 @@ class TerminalScreen(Screen[None]):
 
     def _reach(self) -> None:
         why = self._refusal()
-        self.query_one("#terminal-reach", Label).update(
-            f"remote actions disabled: {why}" if why else ""
-        )
+        label = self.query_one("#terminal-reach", Label)
+        label.update(f"remote actions disabled: {why}" if why else "")
+        label.display = why is not None  # no blank line where nothing is disabled
         self.refresh_bindings()
 
     def on_countdown_closed(self, _: Countdown.Closed) -> None:
@@ -360,10 +368,12 @@ class TerminalScreen(Screen[None]):
             log.write(f"{stamp} {entry.get('kind', '')} {log_text(entry)}")
 
     # -- records --------------------------------------------------------------------------------
-    def _history(self) -> None:
+    def _history(self) -> list[MaintenanceRun]:
+        """Fill the History tab: the terminal's records, newest first (returned)."""
         table = self.query_one("#history-table", DataTable)
         table.clear()
-        for run in self.wb.backend.history(self.terminal):
+        runs = self.wb.backend.history(self.terminal)
+        for run in runs:
             table.add_row(
                 str(run.id),
                 time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
@@ -372,6 +382,7 @@ class TerminalScreen(Screen[None]):
                 status_text(run.outcome or ""),
                 run.what_went_wrong(),
             )
+        return runs
 
     def _trail(self) -> None:
         table = self.query_one("#trail-table", DataTable)
