@@ -135,14 +135,17 @@ def score(
     if first is None:
         items.append(Item("diagnosed", 0, points.diagnosed, "no diagnostic run"))
     else:
-        late = max(0.0, first - ticket)
+        late = first - ticket
         got = points.diagnosed if late <= within else 0
+        # before the ticket's time (a class's handout gives it at once): said so, not "0.0 min
+        # after the ticket"
+        when = f"{abs(late) / 60:.1f} min {'after' if late >= 0 else 'before'} the ticket"
         items.append(
             Item(
                 "diagnosed",
                 got,
                 points.diagnosed,
-                f"first diagnostic {late / 60:.1f} min after the ticket (within {within / 60:g} min)",
+                f"first diagnostic {when} (within {within / 60:g} min)",
             )
         )
 

@@ -1,0 +1,45 @@
+"""Scoring from the agent's audit log: what the card says of the first diagnostic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.library import load
+from scenarios.scoring import score
+from workbench.store import RecordStore
+
+
+def _card_line(tmp_path: Path, minutes_after_ticket: float) -> str:
+    scenario = load("display-brightness-low").scenario
+    ticket = scenario.ticket.at  # simulated seconds from the start
+    run = {
+        "terminal": "KSK-T01",
+        "speed": 60.0,
+        "started_wall": 1000.0,
+        "started_sim": 0.0,
+        "ticket_sim": ticket,
+    }
+    wall = 1000.0 + (ticket + minutes_after_ticket * 60) / 60.0  # at 60x
+    audit = [
+        {"event": "command", "session": 1, "time": wall, "command": "diag run quick"},
+        {"event": "result", "session": 1, "time": wall + 0.1, "exit_status": 0},
+    ]
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        card = score(scenario, run, audit, store)
+    return next(i.detail for i in card.items if i.name == "diagnosed")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"),
+    [
+        (3.0, "first diagnostic 3.0 min after the ticket (within 15 min)"),
+        # a class's handout gives the ticket at once; this said "0.0 min after the ticket"
+        (-6.0, "first diagnostic 6.0 min before the ticket (within 15 min)"),
+    ],
+)
+def test_the_first_diagnostic_is_said_before_or_after_the_ticket(
+    tmp_path: Path, minutes: float, said: str
+) -> None:
+    assert _card_line(tmp_path, minutes) == said
