@@ -18,10 +18,11 @@ import simpy
 from devices.base import Device, Session
 from devices.bill_validator import BillValidator
 from devices.protocols import ssp_messages as sm
-from devices.protocols.hosts.ssp import NEGOTIATION, SspAnswer, SspMaster
+from devices.protocols.hosts.ssp import NEGOTIATION, PollAnswer, SspAnswer, SspMaster
 from devices.usage_settings import UsageSettings, UsageStats
 from workbench.clock import VIRTUAL
 from workbench.errors import ProtocolError
+from workbench.memo import Memo
 from workbench.waits import wait_in_place
 
 __all__ = ["CashPayment"]
@@ -50,6 +51,32 @@ _POLL, _OK, _KEY_NOT_SET = int(sm.Command.POLL), int(sm.Response.OK), int(sm.Res
 _ENABLE, _DISABLE = int(sm.Command.ENABLE), int(sm.Command.DISABLE)
 """Poll event codes, the commands of every cash customer and the responses the application acts
 on, as plain ints (compared at every poll)."""
+_ACTED_ON = frozenset({_CREDIT, _STACKED, _REJECTED, _SLAVE_RESET, *_JAMS})
+"""The poll events a customer's note is followed by (:meth:`CashPayment._follow_note`); the
+others (reading, a note read, stacking, disabled, ...) change nothing there."""
+
+
+def _acted_on(events: tuple[sm.PollEvent, ...]) -> tuple[int, ...]:
+    """The codes of ``events`` that :meth:`CashPayment._follow_note` acts on, in order."""
+    return tuple(event.code for event in events if event.code in _ACTED_ON)
+
+
+class _NotePolls(Memo[bytes, tuple[int | None, tuple[int, ...]]]):
+    """A plain POLL reply by its bytes, as a customer's note is followed: the reply's status and
+    the codes of its events acted on (:func:`_acted_on`), read from the host's own reading of
+    the reply (``polls``, :meth:`SspMaster.poll`'s memo, a pure function of the bytes). Most
+    polls report only that a note is being read or stacked: their loop over the events was a
+    fifth of a poll's steps, and the reply is looked up anyway."""
+
+    limit = 256
+
+    def __init__(self, polls: Mapping[bytes, PollAnswer]) -> None:
+        super().__init__()
+        self.polls = polls
+
+    def make(self, key: bytes) -> tuple[int | None, tuple[int, ...]]:
+        status, events = self.polls[key]
+        return status, _acted_on(events)
 
 
 class CashPayment:
@@ -78,6 +105,7 @@ class CashPayment:
     def _init_cash(self) -> None:
         self._validator = SspMaster()
         """The SSP host (sequence flag; the eSSP channel once the validator asked for one)."""
+        self._note_polls = _NotePolls(self._validator._polls)
         self._validator_ready = False
         validator = self.devices.get("bill_validator")
         self._cash_unit = validator if isinstance(validator, BillValidator) else None
@@ -204,8 +232,9 @@ class CashPayment:
         written out here: :meth:`_wait`'s usual case (nothing due before the poll period ends),
         with :func:`workbench.waits.wait_in_place` called straight for the rest (a note's stages
         are due meanwhile), and :meth:`SspMaster.poll`'s plain case (the flag toggled, one of
-        POLL's two frames, the reply looked up among those read before);
-        ``tests/devices/test_usage_cash_follow.py`` holds both to the calls they replace."""
+        POLL's two frames, the reply looked up among those read before, with only the events
+        acted on below: :class:`_NotePolls`); ``tests/devices/test_usage_cash_twin.py`` holds
+        them to the calls they replace and the loop over every event."""
         s, env, host = self.settings, self.env, self._validator
         feed = self._sessions["bill_validator"].feed
         deadline = env.now + s.note_timeout_s
@@ -214,7 +243,7 @@ class CashPayment:
         timed = self._timed
         assert timed is not None  # (the validator, if no other device, is one)
         queue = env._queue
-        frames, replies = host._poll_frames, host._polls
+        frames, replies = host._poll_frames, self._note_polls
         while env._now < deadline:  # the now property's own read, once a poll (simpy<5 pinned)
             if self.inline_waits and timed.clock is VIRTUAL:  # as _wait decides, each time
                 at = env._now + period
@@ -228,13 +257,13 @@ class CashPayment:
             if host.crypto is None:
                 seq = host._seq = not host._seq
                 host._last = last = frames[seq]
-                status, events = replies[feed(last[0])]
+                status, acted = replies[feed(last[0])]
             else:
                 status, events = host.poll(feed)
+                acted = _acted_on(events)
             if status != _OK:
-                events = self._not_polled(status)
-            for event in events:
-                code = event.code
+                acted = _acted_on(self._not_polled(status))
+            for code in acted:
                 if code == _CREDIT:
                     credit = True
                     self.stats.notes_credited += 1
