@@ -60,7 +60,9 @@ TRACK2 = Arg("track 2 data, PAN=YYMMSSS... (digits and '=')", card_from_track2)
 
 
 _INSERTED, _EJECTED, _TAKEN = Kind("card_inserted", "pan"), Kind("card_ejected"), Kind("card_taken")
-"""The records of every card payment (Device.record_values: no detail dict of their own)."""
+_NEGATIVE = Kind("negative_reply", "cm", "pm", "error")
+"""The records of every card payment, and of a refused command (three a payment once the head
+is dirty: Device.record_values, no detail dict of their own)."""
 
 
 class CardReader(StreamDevice[CardReaderSettings]):
@@ -267,7 +269,7 @@ class CardReader(StreamDevice[CardReaderSettings]):
 
     def _error(self, cmd: p.Command, code: str) -> Framed:
         """A negative reply, recorded (a handler's last step, so after anything it recorded)."""
-        self.record("negative_reply", cm=cmd.cm, pm=cmd.pm, error=code)
+        self.record_values(_NEGATIVE, (cmd.cm, cmd.pm, code))
         return reply_of(False, cmd.cm, cmd.pm, code)
 
     def execute(self, cmd: p.Command) -> p.Reply:

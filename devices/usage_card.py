@@ -22,6 +22,7 @@ from devices.protocols import stx_bcc as cr
 from devices.protocols.hosts.card_reader import CardReaderHost
 from devices.usage_settings import UsageSettings, UsageStats
 from workbench.errors import DeviceError, ProtocolError
+from workbench.memo import Memo
 
 log = logging.getLogger("devices.usage")
 """The application's logger (:mod:`devices.usage`'s, as before the card payment moved here)."""
@@ -41,6 +42,25 @@ _INIT, _OPEN, _SHUT, _STATUS, _READ, _EJECT = (
 )
 """The card reader commands a customer's payment sends (framed once; the same bytes objects)."""
 _answer, _ACK = CardReaderHost.answer, CardReaderHost.ACK
+
+
+class _Answers(Memo[bytes, "cr.Reply | None"]):
+    """What the host reads in the reader's answer to a command, by its bytes: the reply
+    :meth:`CardReaderHost.answer` parses from an ACK and a whole reply frame, None where it
+    raises (no ACK, a frame it cannot read). A pure function of the bytes, read by subscript:
+    a reader gives the same few answers all day, and the ``lru_cache`` behind ``answer`` builds
+    a key for every ``bytes`` argument."""
+
+    limit = 1024
+
+    def make(self, key: bytes) -> cr.Reply | None:
+        try:
+            return _answer(key)
+        except ProtocolError:
+            return None
+
+
+_ANSWERS = _Answers()
 
 
 class CardPayment:
@@ -77,27 +97,27 @@ class CardPayment:
         :meth:`devices.usage.KioskApp._touches` taps the screen: without ``Device.act``, which
         has nothing to catch up inside a SimPy process and raises their DeviceError as it is."""
 
-    def _card(self, request: bytes) -> cr.Reply | None:
-        """Send a framed command (:class:`CardReaderHost`'s request) and ACK its reply."""
-        session = self._sessions["card_reader"]
-        raw = session.feed(request)
+    def _card(self, feed: Callable[[bytes], bytes], request: bytes) -> cr.Reply | None:
+        """Send a framed command (:class:`CardReaderHost`'s request) through ``feed`` (the
+        reader's session) and ACK its reply."""
+        raw = feed(request)
         if not raw:
             return None
-        try:
-            reply = _answer(raw)
-        except ProtocolError:
+        reply = _ANSWERS[raw]
+        if reply is None:
             log.debug("%s: unreadable card reader reply %s", self.name, raw.hex(" "))
             return None
-        session.feed(_ACK)
+        feed(_ACK)
         return reply
 
     def _pay_card(self) -> Generator[simpy.Event, Any, bool]:
         assert self._card_actions is not None
         insert, take = self._card_actions
+        feed, card = self._sessions["card_reader"].feed, self._card
         if not self._reader_ready:
-            init = self._card(_INIT)
+            init = card(feed, _INIT)
             self._reader_ready = init is not None and init.positive
-        opened = self._card(_OPEN)
+        opened = card(feed, _OPEN)
         if opened is None or not opened.positive:
             self.record("card_refused", reason="reader" if opened is None else opened.code)
             self._reader_ready = False
@@ -110,19 +130,19 @@ class CardPayment:
         except DeviceError:
             self.record("card_refused", reason="slot_busy")
             return False
-        status = self._card(_STATUS)
+        status = card(feed, _STATUS)
         if status is None or status.code[0] != cr.POSITION_CODES["inside"]:
-            self._card(_SHUT)
+            card(feed, _SHUT)
             self.record("card_refused", reason="not_inside")
             return False
         track = None
         for _ in range(3):
-            reply = self._card(_READ)
+            reply = card(feed, _READ)
             if reply is not None and reply.positive:
                 track = reply.data
                 break
             self.stats.card_read_errors += 1
-        ejected = self._card(_EJECT)
+        ejected = card(feed, _EJECT)
         if ejected is None or not ejected.positive:
             self.record("card_stuck", error="none" if ejected is None else ejected.code)
             self._reader_ready = False

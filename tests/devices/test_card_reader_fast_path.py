@@ -15,9 +15,11 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devices import usage_card
 from devices.card_reader import JAM, NO_RESPONSE, CardReader, CardReaderSettings
 from devices.catalog import default_catalog
 from devices.protocols import stx_bcc as p
+from devices.protocols.hosts.card_reader import CardReaderHost
 from workbench.errors import ProtocolError
 
 MODES = default_catalog().for_device("card_reader")
@@ -181,3 +183,41 @@ def test_lone_command_is_what_the_byte_loop_and_parse_command_make(
             except ProtocolError:
                 expected = None
         assert p.lone_command(write) == expected
+
+
+replies = st.builds(
+    p.Reply,
+    st.booleans(),
+    st.sampled_from(["0", "1", "3", "6", ":", "I"]),
+    st.sampled_from(["0", "1", "2"]),
+    st.sampled_from(["00", "01", "20", "21", "40"]),
+    st.binary(max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    replies,
+    st.sampled_from(["acked", "acked", "no_ack", "nak", "bad_bcc", "cut", "garbage"]),
+    st.binary(max_size=4),
+)
+def test_the_applications_memo_of_answers_reads_as_the_host_does(
+    reply: p.Reply, shape: str, garbage: bytes
+) -> None:
+    frame = reply.encode()
+    raw = {
+        "acked": bytes([p.ACK]) + frame,
+        "no_ack": frame,
+        "nak": bytes([p.NAK]) + frame,
+        "bad_bcc": bytes([p.ACK]) + frame[:-1] + bytes([frame[-1] ^ 0x01]),
+        "cut": bytes([p.ACK]) + frame[:-2],
+        "garbage": bytes([p.ACK]) + garbage,
+    }[shape]
+    try:  # the host's reading, not its lru_cache: parsed afresh
+        expected: p.Reply | None = CardReaderHost.answer.__wrapped__(raw)
+    except ProtocolError:
+        expected = None
+    assert usage_card._ANSWERS[raw] == expected
+    assert usage_card._ANSWERS[raw] == expected  # and when remembered
+    if shape == "acked":
+        assert expected == reply
