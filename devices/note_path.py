@@ -31,7 +31,7 @@ import logging
 from collections.abc import Callable
 from heapq import heappush
 
-from simpy import Environment, Timeout
+from simpy import Environment
 from simpy.events import NORMAL
 
 from devices.base import Device, Kind
@@ -51,6 +51,7 @@ from devices.bill_validator_state import (
 from devices.cash_box import CashBox
 from devices.note_path_counted import CountedNotes
 from devices.protocols.ssp_messages import Event, RejectCode
+from workbench.waits import PlainEvent
 
 log = logging.getLogger(__name__)
 
@@ -64,35 +65,38 @@ _CREDIT, _STACKED_KIND = Kind("credit", "channel"), Kind("stacked", "channel", "
 _REJECTING, _REJECTED = Kind("rejecting", "reason"), Kind("rejected", "reason")
 
 
-class _Stage(Timeout):
+def _run(stage: _Stage) -> None:
+    """Process a :class:`_Stage`: its step, on its note."""
+    stage.step(stage.note)
+
+
+class _Stage(PlainEvent):
     """One stage of a note's life: an event due ``delay`` simulated seconds from now whose
     processing runs ``step(note)``, whether SimPy's run processes it or a customer's wait taken
     in place (:mod:`workbench.waits`) does.
 
-    Made as ``env.timeout(delay)`` makes a timeout (SimPy inlines ``Event.__init__`` there for
-    speed too), with its one callback in place and ``Environment.schedule``'s push written out:
-    SimPy's queue and event counter, as :mod:`workbench.waits` reads them under the pinned
-    ``simpy>=4.1,<5``. Every stage of every note is made so: three calls, against six for a
-    timeout, its schedule and a closure appended as its callback; it runs in two, as before. The
-    callback is the plain function :func:`_run`, as a plain function is what a wait in place
-    processes where it stands (a bound method would be a process to resume)."""
+    Made as ``env.timeout(delay)`` makes a timeout, already triggered with a value of None and
+    pushed onto SimPy's queue (``Environment.schedule``'s push written out, with its event
+    counter, as :mod:`workbench.waits` reads them under the pinned ``simpy>=4.1,<5``). What is
+    the same for every stage is the class's, not set again for each of the five or so stages of
+    every note: triggered ok with None, and one callback, the plain function :func:`_run` (a
+    :class:`PlainEvent`: a wait in place processes it where it stands). The callbacks are
+    therefore a tuple: a stage is never waited on (no process yields one, which would append to
+    them), and processing it sets the stage's own callbacks to None, as SimPy marks an event
+    processed; a stage called off gets none (:meth:`NotePath._leave_escrow`). Three calls make
+    one, as before; it runs in two."""
+
+    _ok = True
+    _value = None
+    callbacks = (_run,)  # type: ignore[assignment]  # (shared, immutable: see above)
 
     def __init__(
         self, env: Environment, delay: float, step: Callable[[Note], None], note: Note
     ) -> None:
         self.env = env
-        self.callbacks = [_run]
-        self._value = None
-        self._delay = delay
-        self._ok = True
         self.step = step
         self.note = note
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
-
-
-def _run(stage: _Stage) -> None:
-    """Process a :class:`_Stage`: its step, on its note."""
-    stage.step(stage.note)
 
 
 class NotePath(CountedNotes):
@@ -159,7 +163,7 @@ class NotePath(CountedNotes):
         stays in SimPy's queue, with nothing left to do)."""
         self.escrowed = None
         if self.watching is not None:
-            self.watching.callbacks = []
+            self.watching.callbacks = ()  # type: ignore[assignment]  # (as _Stage's own)
             self.watching = None
 
     # -- a note's life -----------------------------------------------------------------------

@@ -244,8 +244,11 @@ class CashPayment:
         assert timed is not None  # (the validator, if no other device, is one)
         queue = env._queue
         frames, replies = host._poll_frames, self._note_polls
+        # As _wait decides at every wait: the same for every poll of a note (a device's clock is
+        # the one it was built with, and inline_waits is the application's class's)
+        in_place = self.inline_waits and timed.clock is VIRTUAL
         while env._now < deadline:  # the now property's own read, once a poll (simpy<5 pinned)
-            if self.inline_waits and timed.clock is VIRTUAL:  # as _wait decides, each time
+            if in_place:
                 at = env._now + period
                 if not queue or queue[0][0] > at:
                     env._now = at

@@ -1,7 +1,8 @@
 """A SimPy process's wait taken in place, in virtual time: when what the wait's timeout would
 be next in SimPy's queue, resuming the process is all that processing it does, so the clock can
 move on without the event; events due first that only run plain callbacks (a device's timed
-stage: no process resumed, the run not stopped) are processed right there, in queue order.
+stage: no process resumed, the run not stopped; a :class:`PlainEvent` by its class) are processed
+right there, in queue order.
 
 A served customer waits about twenty times (think times, a card taken, the host's poll period)
 and most of those waits are the next thing due, or come after a bill validator's note stage.
@@ -22,6 +23,13 @@ from types import FunctionType
 
 import simpy
 from simpy.events import NORMAL, EventPriority, Timeout
+
+
+class PlainEvent(simpy.Event):
+    """An event that never fails and whose processing only calls plain functions (no process
+    resumed, no run stopped): a device's timed step that nothing waits on. A subclass keeps to
+    that for every instance, so that :func:`wait_in_place` processes one due before a wait's end
+    without looking at its callbacks one by one (as it must for any other event)."""
 
 
 def wait_in_place(env: simpy.Environment, delay: float) -> simpy.Event | None:
@@ -49,17 +57,9 @@ def wait_in_place(env: simpy.Environment, delay: float) -> simpy.Event | None:
     while queue and queue[0] < place:  # an event due ahead of the wait
         when, _, _, event = queue[0]
         callbacks = event.callbacks
-        # Plain: it succeeded, and its processing only calls plain functions (no process
-        # resumed: those are bound methods, as is the until of a run, which stops it). Checked
-        # and processed here as env.step() does, without its frames: a cash customer's wait
-        # often comes after a note's stage or two.
-        plain = event._ok and callbacks is not None
-        if plain:
-            for callback in callbacks:
-                if type(callback) is not FunctionType:
-                    plain = False
-                    break
-        if not plain:
+        # Processed here as env.step() does, without its frames, when it is plain: a cash
+        # customer's wait often comes after a note's stage or two, plain by its class.
+        if not isinstance(event, PlainEvent) and not _plain(event):
             return timeout if timeout is not None else _timeout(env, delay, place)
         if when == at and timeout is None:
             timeout = _timeout(env, delay, place)
@@ -72,6 +72,16 @@ def wait_in_place(env: simpy.Environment, delay: float) -> simpy.Event | None:
         heappop(queue)  # the wait's timeout, now at the head
     env._now = at
     return None
+
+
+def _plain(event: simpy.Event) -> bool:
+    """Whether processing ``event`` only calls plain functions: it succeeded, and its callbacks
+    are plain functions (a process resumed is a bound method, as is the until of a run, which
+    stops it)."""
+    callbacks = event.callbacks
+    if not event._ok or callbacks is None:
+        return False
+    return all(type(callback) is FunctionType for callback in callbacks)
 
 
 def _timeout(

@@ -5,6 +5,7 @@ fault records may differ from the run where every wait is an event."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Generator
 from typing import Any
 
@@ -17,7 +18,7 @@ from devices.profiles import load_profile
 from devices.terminal import Terminal
 from devices.usage import KioskApp
 from workbench.clock import DAY
-from workbench.waits import wait_in_place
+from workbench.waits import PlainEvent, wait_in_place
 
 
 def _fortnight(
@@ -192,3 +193,37 @@ def test_a_wait_made_an_event_after_stages_ran_in_place_keeps_the_place_it_took(
         ("event", 3),
         ("at the end, scheduled during", 3),
     ]
+
+
+class _Step(PlainEvent):
+    """A device's timed step as a note path makes its stages: triggered ok, scheduled, its
+    callbacks given (here a ``functools.partial``, plain though not a function)."""
+
+    _ok = True
+    _value = None
+
+    def __init__(self, env: simpy.Environment, delay: float, callback: Any) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        env.schedule(self, delay=delay)
+
+
+def test_a_plain_event_runs_in_place_by_its_class_another_by_its_callbacks() -> None:
+    def note(name: str, env: simpy.Environment, _: simpy.Event) -> None:
+        seen.append((name, env.now))
+
+    env = simpy.Environment()
+    seen: list[tuple[str, float]] = []
+    _Step(env, 1, functools.partial(note, "plain by its class", env))
+    _stage(env, 2, seen, "plain by its callback")
+    env.process(_waiter(env, 3, seen))
+    env.run()
+    assert seen == [("plain by its class", 1), ("plain by its callback", 2), ("in place", 3)]
+    # The same callback on a timeout: nothing tells it from a process resumed, so the wait is an
+    # event, in its place.
+    env = simpy.Environment()
+    seen = []
+    env.timeout(1).callbacks.append(functools.partial(note, "not known plain", env))
+    env.process(_waiter(env, 3, seen))
+    env.run()
+    assert seen == [("not known plain", 1), ("event", 3)]
