@@ -336,7 +336,10 @@ class SimulatedKiosk:
 
         recorder = self.host.recorders.get(self.terminal_id)
         if recorder is None:
-            raise DeviceError("this kiosk records no transcript: start it with record=PATH")
+            raise DeviceError(
+                "this kiosk records no transcript: mark the test @pytest.mark.kiosk(record=True) "
+                "(or record='new.jsonl'; SimulatedKiosk(record=...) outside pytest)"
+            )
         self.call(recorder.flush)
         divergence = first_divergence(read(golden)[1], read(recorder.path)[1])
         if divergence is not None:

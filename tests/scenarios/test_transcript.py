@@ -16,6 +16,7 @@ from devices.protocols import ssp_messages as sm
 from scenarios.testing import SimulatedKiosk
 from scenarios.transcript import Chunk, compare_files, findings, messages, read
 from workbench.cli import main
+from workbench.errors import DeviceError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "billpay"))
 import billpay
@@ -122,3 +123,15 @@ def test_strict_findings_from_a_transcript() -> None:
     assert findings([chunk("card_reader", bad_bcc)]) == [
         "card_reader at 1.000 s: frame with a bad BCC"
     ]
+
+
+def test_checking_a_transcript_a_kiosk_does_not_record_says_how_to_record_one(
+    tmp_path: Path,
+) -> None:
+    # it said "start it with record=PATH", a form the pytest marker's users do not write
+    with SimulatedKiosk(speed=60) as kiosk, pytest.raises(DeviceError) as info:
+        kiosk.check_transcript(tmp_path / "golden.jsonl")
+    assert str(info.value) == (
+        "this kiosk records no transcript: mark the test @pytest.mark.kiosk(record=True) "
+        "(or record='new.jsonl'; SimulatedKiosk(record=...) outside pytest)"
+    )
