@@ -1,31 +1,14 @@
-"""What the fleet's tests share: waiting on the pilot for a condition, and a terminal's row."""
+"""What the fleet's tests share: a terminal's row (``NotListed`` while it is not loaded, which
+:func:`waits.until` takes for a condition not met yet), and the wait itself."""
 
 from __future__ import annotations
 
-import asyncio
+from waits import NotListed, until
 
 from tui.backend import TerminalRow
 from tui.widgets.fleet_table import FleetTable
 
-
-class NotListed(LookupError):
-    """The fleet does not list the terminal (not yet loaded, when waited for)."""
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait for ``condition()``; one that asks for a row not listed yet is not met yet."""
-
-    def met() -> bool:
-        try:
-            return bool(condition())
-        except NotListed:
-            return False
-
-    async def wait() -> None:
-        while not met():
-            await pilot.pause(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
+__all__ = ["NotListed", "row", "until"]
 
 
 def row(table: FleetTable, terminal: str) -> TerminalRow:

@@ -9,12 +9,14 @@ import sys
 
 import pytest
 from fake_backend import NOW, FakeBackend
+from waits import filter_fleet, jump, on_top, type_into, until
 
 from tui.app import WorkbenchApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.fleet import FleetScreen
 from tui.screens.help import HelpScreen
 from tui.screens.pick import PickScreen
+from tui.screens.reason import ReasonScreen
 from tui.screens.reports import ReportsScreen
 from tui.screens.terminal import TerminalScreen
 from tui.screens.window import WindowScreen
@@ -35,28 +37,25 @@ def cell_text(screen: TerminalScreen, table_id: str) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def until(pilot, condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    async def wait() -> None:
-        while not condition():
-            await pilot.pause(0.02)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
 async def test_fleet_filters_as_you_type_inverts_and_sorts() -> None:
     app = app_for(FakeBackend(40))
     async with app.run_test(size=SIZE) as pilot:
         table = app.fleet.table
         await until(pilot, lambda: len(table.rows) == 40)
-        await pilot.press("slash", *"00[12]")
+        await pilot.press("slash")
+        await type_into(pilot, FleetScreen, "#fleet-filter", *"00[12]")
         expected = ["KSK-0001", "KSK-0002", *(f"KSK-00{i}" for i in range(10, 30))]
-        assert [r.terminal for r in table.shown] == expected
-        await pilot.press("end", "ctrl+u", *"!pass")
+        await until(pilot, lambda: [r.terminal for r in table.shown] == expected)
+        await pilot.press("end", "ctrl+u")  # bindings: they act once the key is up at the app
+        await until(pilot, lambda: table.filter.text == "")
+        await pilot.press(*"!pass")  # typed: each lands in the box's own turn
+        await until(pilot, lambda: table.filter.text == "!pass")
         assert all(r.last_outcome != "pass" for r in table.shown) and table.shown
         await pilot.press("escape")
+        await until(pilot, lambda: on_top(app, FleetScreen, "FleetTable"))
         assert len(table.shown) == 40 and table.filter.text == ""
         await pilot.press("s", "s", "s", "s")  # terminal -> profile -> site -> reach -> last
-        assert table.sort_column == "last"
+        await until(pilot, lambda: table.sort_column == "last")
         outcomes = [r.last_outcome or "" for r in table.shown]
         assert outcomes == sorted(outcomes)
         assert "sort last" in str(app.screen.query_one("#fleet-status").render())
@@ -67,12 +66,14 @@ async def test_a_whole_session_on_one_terminal() -> None:
     app = app_for(backend)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-        await pilot.press("slash", *"0002", "enter", "enter")
+        await filter_fleet(pilot, "0002")
+        await pilot.press("enter")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen) and screen.terminal == "KSK-0002"
         backend.gate = asyncio.Event()
         await pilot.press("i")
-        await pilot.pause()
+        await until(pilot, lambda: screen.busy)
         assert cell_text(screen, "#results-table") == []  # nothing yet: the gate holds the run
         assert screen.check_action("remedy", ()) is None  # no remedy while a suite runs
         backend.gate.set()
@@ -83,9 +84,8 @@ async def test_a_whole_session_on_one_terminal() -> None:
         last = screen.query_one("#terminal-last").render()
         assert str(last) == "inspection: fail (maintenance run 1)"
         await pilot.press("m")
-        assert isinstance(app.screen, PickScreen)
-        await pilot.press("enter")
-        assert isinstance(app.screen, ConfirmScreen)
+        await type_into(pilot, PickScreen, "OptionList", "enter")
+        await until(pilot, lambda: on_top(app, ConfirmScreen))
         await pilot.press("y")
         await until(
             pilot, lambda: backend.remedies == [("KSK-0002", "printer.reset")] and not screen.busy
@@ -95,7 +95,7 @@ async def test_a_whole_session_on_one_terminal() -> None:
         trail = [r[1:3] for r in cell_text(screen, "#trail-table")]
         assert trail == [["run inspection", "[red]fail[/]"], ["remedy printer.reset", "cleared"]]
         await pilot.press("escape")
-        assert isinstance(app.screen, FleetScreen)
+        await until(pilot, lambda: on_top(app, FleetScreen))
 
 
 async def test_declined_remedy_does_nothing() -> None:
@@ -103,9 +103,15 @@ async def test_declined_remedy_does_nothing() -> None:
     app = app_for(backend)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-        await pilot.press("down", "enter", "m", "enter", "n")
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
+        await pilot.press("m")
+        await type_into(pilot, PickScreen, "OptionList", "enter")
+        await until(pilot, lambda: on_top(app, ConfirmScreen))
+        await pilot.press("n")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         await pilot.pause()
-        assert isinstance(app.screen, TerminalScreen) and backend.remedies == []
+        assert backend.remedies == []
 
 
 async def test_closed_window_disables_actions_and_says_why() -> None:
@@ -114,10 +120,12 @@ async def test_closed_window_disables_actions_and_says_why() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
         await pilot.press("enter")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen)
-        reach = str(screen.query_one("#terminal-reach").render())
-        assert reach == "remote actions disabled: expired: the window closed at 14:32"
+        reach = lambda: str(screen.query_one("#terminal-reach").render())  # noqa: E731
+        await until(pilot, lambda: reach().startswith("remote actions disabled"))
+        assert reach() == "remote actions disabled: expired: the window closed at 14:32"
         assert screen.check_action("run", ("inspection",)) is None
         await pilot.press("i")
         assert backend.runs == []
@@ -125,18 +133,17 @@ async def test_closed_window_disables_actions_and_says_why() -> None:
 
 
 async def test_countdown_warns_in_the_last_ten_minutes() -> None:
+    def countdown(app: WorkbenchApp) -> Countdown:
+        return app.screen.query_one(Countdown)
+
     app = app_for(FakeBackend(window_left_s=9 * 60 + 30))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        countdown = app.screen.query_one(Countdown)
-        assert countdown.has_class("-warning")
-        assert str(countdown.render()).endswith("[9m left]")
+    async with app.run_test(size=SIZE) as pilot:  # the window is known once the backend opens
+        await until(pilot, lambda: str(countdown(app).render()).endswith("[9m left]"))
+        assert countdown(app).has_class("-warning")
     app = app_for(FakeBackend(window_left_s=47 * 60 + 10))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        countdown = app.screen.query_one(Countdown)
-        assert not countdown.has_class("-warning")
-        assert str(countdown.render()).endswith("[47m left]")
+        await until(pilot, lambda: str(countdown(app).render()).endswith("[47m left]"))
+        assert not countdown(app).has_class("-warning")
 
 
 async def test_window_screen_requests_a_window_and_names_refusals() -> None:
@@ -145,14 +152,17 @@ async def test_window_screen_requests_a_window_and_names_refusals() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
         await pilot.press("space", "space", "w")
-        assert isinstance(app.screen, WindowScreen)
+        await until(pilot, lambda: on_top(app, WindowScreen))
         await pilot.press("n")
+        await until(pilot, lambda: on_top(app, WindowScreen, "#req-terminals"))
         boxes = app.screen.query("Input")
         assert boxes[1].value == "KSK-0001,KSK-0002"
         await pilot.press("enter")
+        await until(pilot, lambda: backend.window() is not None)
         window = backend.window()
         assert window is not None and window.principals == ("KSK-0001", "KSK-0002")
         assert window.ticket == "INC-2041"  # the session's reason
+        await until(pilot, lambda: len(cell_text(app.screen, "#window-reach")) == 12)  # type: ignore[arg-type]
         reach = cell_text(app.screen, "#window-reach")  # type: ignore[arg-type]
         assert reach[0] == ["KSK-0001", "[green]reachable[/]"]
         assert reach[2] == [
@@ -160,15 +170,16 @@ async def test_window_screen_requests_a_window_and_names_refusals() -> None:
             "[red]other terminal: the certificate is for KSK-0001, KSK-0002[/]",
         ]
         await pilot.press("escape")
-        assert isinstance(app.screen, FleetScreen)
+        await until(pilot, lambda: on_top(app, FleetScreen))
 
 
 async def test_reason_is_asked_first_and_recorded() -> None:
     backend = FakeBackend()
     app = app_for(backend, reason=None)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("enter")  # empty: refused
+        await type_into(pilot, ReasonScreen, "#reason", "enter")  # empty: refused
+        error = lambda: str(app.screen.query_one("#reason-error").render())  # noqa: E731
+        await until(pilot, lambda: error() == "a reason is required (a ticket id)")
         assert backend.sessions == []
         await pilot.press(*"INC-77", "enter")
         await until(pilot, lambda: backend.sessions == ["INC-77"])
@@ -220,33 +231,45 @@ async def test_help_jump_and_back() -> None:
     app = app_for(FakeBackend())
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-        await pilot.press("f1")
-        assert isinstance(app.screen, HelpScreen)
         from textual.widgets import DataTable
 
+        await pilot.press("f1")
+        await until(
+            pilot, lambda: on_top(app, HelpScreen) and app.screen.query_one(DataTable).row_count
+        )
         table = app.screen.query_one(DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         described = {r[1] for r in rows}
         assert {"Filter", "Sort", "Inspect marked", "Help", "Jump", "Quit", "Down"} <= described
         await pilot.press("escape")
-        await pilot.press("colon", *"reports", "enter")
-        assert isinstance(app.screen, ReportsScreen)
-        await pilot.press("colon", *"KSK-0003", "enter")
+        await until(pilot, lambda: on_top(app, FleetScreen))
+        await jump(pilot, "reports")
+        await until(pilot, lambda: on_top(app, ReportsScreen))
+        await jump(pilot, "KSK-0003")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         assert isinstance(app.screen, TerminalScreen) and app.screen.terminal == "KSK-0003"
         assert len(app.screen_stack) == 3  # jumping goes back to the fleet first
         await pilot.press("escape")
-        assert isinstance(app.screen, FleetScreen)
+        await until(pilot, lambda: on_top(app, FleetScreen))
 
 
 async def test_palette_and_theme() -> None:
     app = app_for(FakeBackend())
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        from textual.command import CommandList, CommandPalette
+
+        def first_hit() -> str:  # the palette's highlighted command, once it has searched
+            hits = app.screen.query_one(CommandList)
+            if hits.highlighted is None:
+                return ""
+            return str(hits.get_option_at_index(hits.highlighted).prompt)
+
         await pilot.press("ctrl+t")
-        assert app.theme == "textual-light"
+        await until(pilot, lambda: app.theme == "textual-light")
         await pilot.press("ctrl+p")
-        await pilot.press(*"Reports")
-        await pilot.pause(0.3)
+        await type_into(pilot, CommandPalette, "Input", *"Reports")
+        await until(pilot, lambda: first_hit().startswith("Reports"))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ReportsScreen))
 
@@ -275,8 +298,8 @@ async def test_click_moves_the_cursor_and_double_click_opens() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
         await pilot.click(FleetTable, offset=(3, 3))  # the header is line 0
-        assert app.fleet.table.current is not None
-        assert app.fleet.table.current.terminal == "KSK-0003"
+        current = lambda: app.fleet.table.current  # noqa: E731
+        await until(pilot, lambda: current() is not None and current().terminal == "KSK-0003")  # type: ignore[union-attr]
         await pilot.double_click(FleetTable, offset=(3, 5))
         await until(pilot, lambda: isinstance(app.screen, TerminalScreen))
         assert app.screen.terminal == "KSK-0005"
@@ -290,15 +313,17 @@ async def test_trainer_injects_clears_and_applies_a_stimulus() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
         await pilot.press("t")
+        await until(pilot, lambda: on_top(app, TrainerScreen))
         screen = app.screen
         assert isinstance(screen, TrainerScreen) and screen.terminal == "KSK-0001"
         await until(pilot, lambda: "0 active" in str(screen.query_one("#trainer-state").render()))
-        await pilot.press("down", "i", "y")
+        await pilot.press("down", "i")
+        await until(pilot, lambda: on_top(app, ConfirmScreen))
+        await pilot.press("y")
         await until(pilot, lambda: backend.injected == [("KSK-0001", "display.panel_off")])
         await until(pilot, lambda: "1 active" in str(screen.query_one("#trainer-state").render()))
         await pilot.press("s")
-        assert isinstance(app.screen, PickScreen)
-        await pilot.press("enter")
+        await type_into(pilot, PickScreen, "OptionList", "enter")
         await until(pilot, lambda: backend.stimuli == [("KSK-0001", "insert-note 20")])
 
 
@@ -313,6 +338,7 @@ async def test_trainer_lists_scorecards_and_refreshes_them_on_o() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
         await pilot.press("t")
+        await until(pilot, lambda: on_top(app, TrainerScreen))
         screen = app.screen
         assert isinstance(screen, TrainerScreen)
         scores = screen.query_one("#trainer-scores", DataTable)
@@ -346,7 +372,7 @@ async def test_reports_chart_a_capacity_result_as_bars() -> None:
     app = WorkbenchApp(FakeBackend(), reason="INC-2041", clock=lambda: NOW, capacity=doc)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-        await pilot.press("colon", *"reports", "enter")
+        await jump(pilot, "reports")
         await until(pilot, lambda: isinstance(app.screen, ReportsScreen))
         chart = app.screen.query_one("#reports-chart", Static)
         lines = str(chart.render()).splitlines()
@@ -375,7 +401,7 @@ async def test_reports_chart_a_capacity_sweep_per_scope(tmp_path) -> None:  # ty
     app = WorkbenchApp(FakeBackend(), reason="INC-2041", clock=lambda: NOW, capacity=doc)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-        await pilot.press("colon", *"reports", "enter")
+        await jump(pilot, "reports")
         await until(pilot, lambda: isinstance(app.screen, ReportsScreen))
         text = str(app.screen.query_one("#reports-chart", Static).render())
     titles = [line.strip() for line in text.splitlines() if "SLA attainment" in line]
@@ -407,7 +433,7 @@ async def test_start_up_is_frozen_out_of_the_collector_once_the_rows_are_in() ->
         table = app.fleet.table
         assert len(table.rows) == 40 and gc.get_freeze_count() > 1000
         assert not any(o is table for o in gc.get_objects())
-        await pilot.press("slash", *"0002")
+        await filter_fleet(pilot, "0002")
         assert [r.terminal for r in table.shown] == ["KSK-0002"]
     assert gc.get_freeze_count() == 0
     assert not app_for(FakeBackend()).freeze_gc  # tests start many apps: none freezes

@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from fake_backend import NOW, TESTS, FakeBackend
 from fleet_helpers import row, until
+from waits import filter_fleet, on_top, type_into
 
 from tui.app import WorkbenchApp
 from tui.backend import RemedyView, TerminalRow
 from tui.screens import fleet_follow
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.fleet import FleetScreen
+from tui.screens.pick import PickScreen
 from tui.screens.terminal import TerminalScreen
 from workbench.records import DiagResult, MaintenanceRun
 
@@ -69,15 +72,22 @@ async def test_the_fleet_row_shows_what_was_done_on_the_terminal() -> None:
         before = row(table, "KSK-0002")
         assert before.faults_text(NOW) == "printer.offline" and before.last_run == NOW - 86400 * 2
 
-        await pilot.press("slash", *"0002", "enter", "enter")
+        await filter_fleet(pilot, "0002")
+        await pilot.press("enter")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen)
         await pilot.press("i")
         await until(pilot, lambda: backend.records and not screen.busy)
-        await pilot.press("m", "enter", "y")  # printer.reset, confirmed: it clears the fault
+        await pilot.press("m")  # printer.reset, confirmed: it clears the fault
+        await type_into(pilot, PickScreen, "OptionList", "enter")
+        await until(pilot, lambda: on_top(app, ConfirmScreen))
+        await pilot.press("y")
         await until(pilot, lambda: backend.remedies and not screen.busy)
-        await pilot.press("escape", "escape")  # the terminal, then the filter
-        assert isinstance(app.screen, FleetScreen)
+        await pilot.press("escape")  # the terminal, then the filter
+        await until(pilot, lambda: on_top(app, FleetScreen, "FleetTable"))
+        await pilot.press("escape")
+        await until(pilot, lambda: table.filter.text == "")
 
         # the remedy is its last record, and its status (read after the remedy) says none
         await until(pilot, lambda: row(table, "KSK-0002").last_outcome == "cleared")
@@ -127,10 +137,12 @@ async def test_the_terminal_screen_says_when_its_agent_stops_answering(
     async with app.run_test(size=SIZE) as pilot:
         table = app.fleet.table
         await until(pilot, lambda: row(table, "KSK-0003").faults_live)
-        await pilot.press("slash", *"0003", "enter", "enter")
+        await filter_fleet(pilot, "0003")
+        await pilot.press("enter")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen)
-        assert head(screen).endswith("agent up")
+        await until(pilot, lambda: head(screen).endswith("agent up"))
         backend.dead.add("KSK-0003")
         await pilot.press("i")
         await until(pilot, lambda: backend.runs and not screen.busy)

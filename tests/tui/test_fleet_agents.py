@@ -91,7 +91,6 @@ async def test_started_with_a_certificate_the_fleet_is_loaded_once(keys: Keys) -
                     and len(table.rows) == 2
                     and all(r.reachable == "up" and r.faults_live for r in table.rows)
                 ),
-                timeout=30,
             )
             await app.workers.wait_for_complete()
             await pilot.pause()

@@ -114,7 +114,8 @@ async def test_status_reads_are_a_few_at_a_time(monkeypatch: pytest.MonkeyPatch)
         table = app.fleet.table
         await until(pilot, lambda: len(table.rows) == 40 and running == 3)
         await pilot.press("down")  # the table answers keys while the reads wait
-        assert table.cursor == 1
+        await until(pilot, lambda: table.cursor == 1)
+        assert running == 3  # the reads still wait
         gate.set()
         await until(pilot, lambda: all(r.faults_live for r in table.rows if r.reachable == "up"))
         assert peak == 3

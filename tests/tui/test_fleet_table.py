@@ -11,6 +11,7 @@ from fake_backend import NOW, FakeBackend
 from fleet_helpers import row, until
 from textual.pilot import Pilot
 from textual.widgets import Input
+from waits import on_top
 
 from tui.app import WorkbenchApp
 from tui.screens.fleet import FleetScreen
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.timeout(45)
 
 async def painted_is_whole(pilot: Pilot[None]) -> str:
     """The screen as incrementally painted, after checking it against a full repaint of the
-    table; returns its text."""
+    table; returns its text. The caller has waited for what it did to land: anything landing
+    between the two screenshots shows as a difference."""
     app = pilot.app
     await pilot.pause()
     painted = app.export_screenshot()
@@ -59,20 +61,39 @@ async def test_what_stays_on_screen_is_what_a_full_repaint_draws() -> None:
         assert "45m00s" in await painted_is_whole(pilot)
         # the filter's cursor is steady: blinking (every 0.5 s) it would change the screen
         # between a check's two screenshots whenever they are that far apart (a loaded machine)
-        app.fleet.query_one("#fleet-filter", Input).cursor_blink = False
+        box = app.fleet.query_one("#fleet-filter", Input)
+        box.cursor_blink = False
         await pilot.press("slash")
+        await until(pilot, lambda: on_top(app, FleetScreen, "#fleet-filter"))
+        typed = ""
         for key in "ksk-00[12]":  # the same rows, then none (a literal), then 20
             await pilot.press(key)
+            typed += key
+            await until(pilot, lambda t=typed: box.value == t)  # the filter runs in the key's turn
             await painted_is_whole(pilot)
         assert [r.terminal for r in table.shown] == [f"KSK-00{i}" for i in range(10, 30)]
-        await pilot.press("enter", "down", "down", "space")
+        await pilot.press("enter")
+        await until(pilot, lambda: on_top(app, FleetScreen, "FleetTable"))
+        await pilot.press("down", "down", "space")
+        await until(pilot, lambda: table.marked == {"KSK-0012"})
         assert "●" in await painted_is_whole(pilot)
         app.fleet.post_message(FleetScreen.Progress("KSK-0013", progress="3/11"))
-        await pilot.pause()
+        await until(pilot, lambda: row(table, "KSK-0013").progress == "3/11")
         assert "3/11" in await painted_is_whole(pilot)
         await pilot.press("s", "s", "s", "s", "s", "s", "s")  # sorted by the run column
-        assert table.sort_column == "run" and table.shown[-1].terminal == "KSK-0013"
+        await until(pilot, lambda: table.sort_column == "run")
+        assert table.shown[-1].terminal == "KSK-0013"
         await painted_is_whole(pilot)
         await pilot.press("escape", "pagedown", "down", "space", "up")
+
+        def marked_then_up() -> bool:  # the second mark is in, and the cursor one row above it
+            if len(table.marked) != 2 or table.filter.text:
+                return False
+            second = next(
+                i for i, r in enumerate(table.shown) if r.terminal in table.marked - {"KSK-0012"}
+            )
+            return table.cursor == second - 1
+
+        await until(pilot, marked_then_up)
         assert table.cursor > 20
         await painted_is_whole(pilot)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from fake_backend import NOW, FakeBackend
-from test_app import SIZE, app_for, cell_text, until
+from test_app import SIZE, app_for, cell_text
+from waits import filter_fleet, jump, on_top, until
 
 from tui.screens.terminal import TerminalScreen
 from workbench.records import DiagResult, MaintenanceRun
@@ -33,10 +34,13 @@ async def test_history_shows_why_error_runs_did_not_run() -> None:
     app = app_for(ErrorHistory())
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-        await pilot.press("slash", *"0002", "enter", "enter")
+        await filter_fleet(pilot, "0002")
+        await pilot.press("enter")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen) and screen.terminal == "KSK-0002"
         await pilot.press("5")
+        await until(pilot, lambda: len(cell_text(screen, "#history-table")) == 2)
         rows = cell_text(screen, "#history-table")
         assert [(r[0], r[-1]) for r in rows] == [
             ("4", REFUSED),
@@ -52,7 +56,8 @@ async def test_reports_say_why_a_record_did_not_run() -> None:
     app = app_for(ErrorHistory())
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-        await pilot.press("colon", *"reports", "enter")
+        await jump(pilot, "reports")
+        await until(pilot, lambda: on_top(app, ReportsScreen))
         screen = app.screen
         assert isinstance(screen, ReportsScreen)
         detail = screen.query_one("#reports-detail", DataTable)

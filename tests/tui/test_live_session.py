@@ -5,12 +5,10 @@ remedy after confirming, see it pass; all of it on record."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.screen import Screen
+from waits import on_top, until
 
 from devices.kiosk import KioskHost
 from remote.audit import read
@@ -28,40 +26,6 @@ from workbench.store import RecordStore
 TID = "KSK-0031"
 
 
-CPU_S = 15.0
-"""What a wait may spend of this process's CPU time before it fails. The kiosk, its agent and the
-TUI all run in this process: the whole session is about 8 CPU-seconds (the inspection about 2),
-whatever the machine's load, while its wall time is not: beside two busy loops on a machine
-already at load 12 it took 68 s, the inspection alone 25 s."""
-
-
-async def until(pilot, condition, cpu_s: float = CPU_S) -> None:  # type: ignore[no-untyped-def]
-    """Wait for ``condition()`` for at most ``cpu_s`` of this process's CPU time (a wait in which
-    nothing runs, a hang, is left to the test's timeout)."""
-    start = time.process_time()
-    while not condition():
-        if time.process_time() - start > cpu_s:
-            screen = pilot.app.screen
-            shown = [str(w.render()) for w in screen.query("Label")]
-            raise AssertionError(
-                f"not within {cpu_s} CPU-seconds; {type(screen).__name__} shows {shown}"
-            )
-        await pilot.pause(0.05)
-
-
-def on_top(app: WorkbenchApp, kind: type[Screen[Any]], focused: str | None = None) -> bool:
-    """Whether the screen on top is a ``kind`` (and the widget ``focused`` selects has the focus):
-    where the next key goes. ``Pilot.press`` returns once the process looks idle, its CPU time no
-    longer advancing, which on a loaded machine (CPU time advancing slowly) can be before the
-    key's effects are done: a screen pushed by a message, a focus moved by ``call_later``."""
-    screen = app.screen
-    if not isinstance(screen, kind):
-        return False
-    return focused is None or (
-        app.focused is not None and app.focused in screen.query(focused).results()
-    )
-
-
 def results(screen: TerminalScreen) -> dict[str, list[str]]:
     from textual.widgets import DataTable
 
@@ -70,7 +34,9 @@ def results(screen: TerminalScreen) -> dict[str, list[str]]:
     return {r[0]: r[1:] for r in rows}
 
 
-@pytest.mark.timeout(180)  # a hang: the waits are bounded in CPU time (CPU_S), not wall time
+@pytest.mark.timeout(180)  # a hang: the waits are bounded in CPU time (waits.CPU_S), not wall
+# The kiosk, its agent and the TUI all run in this process: the whole session is about 8
+# CPU-seconds (the inspection about 2) whatever the load; its wall time is not.
 async def test_inspect_find_remedy_and_pass_on_a_real_kiosk(state_dir: Path) -> None:
     ca_dir = state_dir / "ca"
     CertificateAuthority.init(ca_dir)

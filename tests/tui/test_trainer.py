@@ -5,11 +5,10 @@ class and stop the class."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from fake_backend import NOW, FakeBackend
 from textual.widgets import DataTable, Input, Label
+from waits import filter_fleet, jump, on_top, until
 
 from tui.app import WorkbenchApp
 from tui.screens.class_form import ClassFormScreen, parse_class
@@ -23,18 +22,6 @@ pytestmark = pytest.mark.timeout(45)
 SIZE = (130, 40)
 
 
-async def until(pilot, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    async def wait() -> None:
-        while not condition():
-            await pilot.pause(0.02)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        shown = [str(w.render()) for w in pilot.app.screen.query(Label)]
-        raise AssertionError(f"not within {timeout} s; {pilot.app.screen} shows {shown}") from None
-
-
 def text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
     return str(screen.query_one(selector, Label).render())
 
@@ -46,8 +33,9 @@ def rows(screen, selector: str) -> list[list[str]]:  # type: ignore[no-untyped-d
 
 async def trainer_on(pilot, app: WorkbenchApp, terminal: str) -> TrainerScreen:  # type: ignore[no-untyped-def]
     await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-    await pilot.press("slash", *terminal[-4:], "enter", "t")
-    await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
+    await filter_fleet(pilot, terminal[-4:])
+    await pilot.press("t")
+    await until(pilot, lambda: on_top(app, TrainerScreen))
     screen = app.screen
     assert isinstance(screen, TrainerScreen) and screen.terminal == terminal
     return screen
@@ -60,6 +48,7 @@ async def test_start_watch_and_stop_a_library_scenario() -> None:
         screen = await trainer_on(pilot, app, "KSK-0003")  # a bill_payment kiosk
         await until(pilot, lambda: "no scenario" in text(screen, "#scenario-head"))
         await pilot.press("n")
+        await until(pilot, lambda: on_top(app, LibraryScreen))
         library = app.screen
         assert isinstance(library, LibraryScreen)
         await until(pilot, lambda: len(rows(library, "#library-table")) == 3)
@@ -72,7 +61,9 @@ async def test_start_watch_and_stop_a_library_scenario() -> None:
         await pilot.press("enter")
         assert app.screen is library and backend.plays == {}
 
-        await pilot.press("up", "up", "enter")
+        await pilot.press("up", "up")  # Enter is a priority key: it goes before them otherwise
+        await until(pilot, lambda: "p3-paper-out (P3)" in text(library, "#library-detail"))
+        await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
         await until(pilot, lambda: "running" in text(screen, "#scenario-head"))
         head = text(screen, "#scenario-head")
@@ -85,7 +76,7 @@ async def test_start_watch_and_stop_a_library_scenario() -> None:
         await until(pilot, lambda: "1 active" in text(screen, "#trainer-state"))
 
         await pilot.press("x")
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: on_top(app, ConfirmScreen))
         await pilot.press("y")
         await until(pilot, lambda: "stopped" in text(screen, "#scenario-head"))
         assert text(screen, "#scenario-last") == "Mon 09:26:10  stopped by the trainer"
@@ -106,20 +97,27 @@ async def test_typing_a_name_in_the_library_moves_to_it() -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await trainer_on(pilot, app, "KSK-0003")
         await pilot.press("n")
+        await until(pilot, lambda: on_top(app, LibraryScreen))
         library = app.screen
         assert isinstance(library, LibraryScreen)
         await until(pilot, lambda: len(rows(library, "#library-table")) == 3)
+        table = library.query_one("#library-table", DataTable)
+        title = lambda: text(library, "#library-title")  # noqa: E731
         await pilot.press(*"disp")
-        assert library.query_one("#library-table", DataTable).cursor_row == 1
-        assert text(library, "#library-title") == ("Start which scenario on KSK-0003?   find: disp")
+        await until(pilot, lambda: title().endswith("find: disp"))
+        assert table.cursor_row == 1
+        assert title() == "Start which scenario on KSK-0003?   find: disp"
         assert "display-brightness-low (P2)" in text(library, "#library-detail")
         await pilot.press("q")  # no name goes on with it: said, and the app does not quit
+        await until(pilot, lambda: title().endswith("find: dispq (no match)"))
         assert app.is_running and app.screen is library
-        assert text(library, "#library-title").endswith("find: dispq (no match)")
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
         await pilot.press(*"box")  # no name starts with it: the first that contains it
-        assert library.query_one("#library-table", DataTable).cursor_row == 2
-        await pilot.press("backspace", "backspace", "backspace", *"p3-paper-out", "enter")
+        await until(pilot, lambda: title().endswith("find: box"))
+        assert table.cursor_row == 2
+        await pilot.press("backspace", "backspace", "backspace", *"p3-paper-out")
+        await until(pilot, lambda: title().endswith("find: p3-paper-out"))
+        await pilot.press("enter")  # a priority key: it would go before the name otherwise
         await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
         await until(pilot, lambda: "running" in text(screen, "#scenario-head"))
         assert list(backend.plays) == ["KSK-0003"]
@@ -132,7 +130,8 @@ async def test_score_now_shows_the_card_and_lists_it() -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await trainer_on(pilot, app, "KSK-0003")
         await pilot.press("g")  # no scenario has run: an error, no card
-        await pilot.pause(0.2)
+        said = lambda: [str(n.message) for n in app._notifications]  # noqa: E731
+        await until(pilot, lambda: any("no scenario has run on KSK-0003" in m for m in said()))
         assert not isinstance(app.screen, ScorecardScreen) and backend.scored == []
         await until(pilot, lambda: len(rows(screen, "#trainer-scores")) == 1)
 
@@ -140,6 +139,7 @@ async def test_score_now_shows_the_card_and_lists_it() -> None:
         await pilot.press("g")
         await until(pilot, lambda: isinstance(app.screen, ScorecardScreen))
         card = app.screen
+        await until(pilot, lambda: len(rows(card, "#scorecard-items")) == 4)  # filled on mount
         assert text(card, "#scorecard-total") == (
             "p3-paper-out on KSK-0003 (trainee2@class): 50/100"
         )
@@ -151,7 +151,7 @@ async def test_score_now_shows_the_card_and_lists_it() -> None:
         ]
         assert "diag run inspection (exit 1)" in text(card, "#scorecard-actions")
         await pilot.press("escape")
-        assert app.screen is screen
+        await until(pilot, lambda: app.screen is screen)
         await until(pilot, lambda: len(rows(screen, "#trainer-scores")) == 2)
         assert rows(screen, "#trainer-scores")[0][:4] == [
             "p3-paper-out",
@@ -176,10 +176,17 @@ async def test_start_a_class_and_score_a_trainee() -> None:
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ClassFormScreen))
         form = app.screen
-        assert form.query_one("#class-trainees", Input).has_focus
-        await pilot.press("backspace", "0", "enter")
-        assert text(form, "#class-error") == "trainees(=0) must be 1 to 500"
-        await pilot.press("backspace", "2", "enter")
+        trainees = form.query_one("#class-trainees", Input)
+        await until(pilot, lambda: trainees.has_focus)
+        # a typed character lands in the box's own turn, Backspace and Enter (bindings) once the
+        # key has gone up to the app: each waits for the one before
+        await pilot.press("backspace")
+        await until(pilot, lambda: trainees.value == "")
+        await pilot.press("0", "enter")
+        await until(pilot, lambda: text(form, "#class-error") == "trainees(=0) must be 1 to 500")
+        await pilot.press("backspace")
+        await until(pilot, lambda: trainees.value == "")
+        await pilot.press("2", "enter")
         await until(pilot, lambda: app.screen is room and len(rows(room, "#class-table")) == 2)
         assert backend.class_args == ("p3-paper-out", 2, 60.0, 1.0)
         assert "class on p3-paper-out · 2 trainee(s) at 60x" in text(room, "#class-state")
@@ -204,19 +211,22 @@ async def test_watch_a_trainee_of_a_running_class_then_stop_the_class() -> None:
     app = WorkbenchApp(backend, reason="TRAIN-2", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
-        await pilot.press("colon", *"class", "enter")  # : jumps to the class view
+        await jump(pilot, "class")  # : jumps to the class view
         await until(pilot, lambda: isinstance(app.screen, ClassScreen))
         room = app.screen
         await until(pilot, lambda: len(rows(room, "#class-table")) == 2)
-        await pilot.press("down", "enter")  # watch that trainee on the trainer screen
+        table = room.query_one("#class-table", DataTable)
+        await pilot.press("down")  # Enter is a priority key: it goes before it otherwise
+        await until(pilot, lambda: table.cursor_row == 1)
+        await pilot.press("enter")  # watch that trainee on the trainer screen
         await until(pilot, lambda: isinstance(app.screen, TrainerScreen))
         assert app.screen.terminal == "KSK-T02"
         await until(pilot, lambda: "running" in text(app.screen, "#scenario-head"))
         await pilot.press("escape")
-        assert app.screen is room
+        await until(pilot, lambda: app.screen is room)
 
         await pilot.press("x")
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: on_top(app, ConfirmScreen))
         await pilot.press("y")
         await until(pilot, lambda: "stopped" in text(room, "#class-state"))
         assert [r[2] for r in rows(room, "#class-table")] == ["[red]down[/]"] * 2

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Label
+from waits import on_top, until
 
 from devices.kiosk import KioskHost
 from remote.window import CertificateAuthority, engineer_key
@@ -25,18 +26,6 @@ from workbench.cli import main
 
 TID = "KSK-0051"
 SCENARIO = "display-brightness-low"
-
-
-async def until(pilot, condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    async def wait() -> None:
-        while not condition():
-            await pilot.pause(0.05)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        shown = [str(w.render()) for w in pilot.app.screen.query(Label)]
-        raise AssertionError(f"not within {timeout} s; {pilot.app.screen} shows {shown}") from None
 
 
 def text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
@@ -74,19 +63,22 @@ async def test_start_a_scenario_watch_it_inject_and_score_it(state_dir: Path) ->
         async with app.run_test(size=(140, 44)) as pilot:
             await until(pilot, lambda: [r.terminal for r in app.fleet.table.rows] == [TID])
             await pilot.press("t")
+            await until(pilot, lambda: on_top(app, TrainerScreen))
             screen = app.screen
             assert isinstance(screen, TrainerScreen) and screen.terminal == TID
             await until(pilot, lambda: "no scenario" in text(screen, "#scenario-head"))
 
             await pilot.press("n")
+            await until(pilot, lambda: on_top(app, LibraryScreen))
             library = app.screen
             assert isinstance(library, LibraryScreen)
+            listed = lambda: library.query_one("#library-table", DataTable).row_count  # noqa: E731
+            await until(pilot, lambda: listed() == len(available()))
             table = library.query_one("#library-table", DataTable)
-            await until(pilot, lambda: table.row_count == len(available()))
             names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
             await pilot.press(*["down"] * names.index(SCENARIO))
-            detail = text(library, "#library-detail")
-            assert "+0:00 inject display.brightness_low" in detail
+            await until(pilot, lambda: f"{SCENARIO} (" in text(library, "#library-detail"))
+            assert "+0:00 inject display.brightness_low" in text(library, "#library-detail")
             await pilot.press("enter")
 
             await until(pilot, lambda: "running" in text(screen, "#scenario-head"))
@@ -114,10 +106,11 @@ async def test_start_a_scenario_watch_it_inject_and_score_it(state_dir: Path) ->
             )
 
             await pilot.press("g")
-            await until(pilot, lambda: isinstance(app.screen, ScorecardScreen), timeout=20)
+            await until(pilot, lambda: isinstance(app.screen, ScorecardScreen))
             card = app.screen
             assert text(card, "#scorecard-total") == (f"{SCENARIO} on {TID} (t1@class): 100/100")
             items = card.query_one("#scorecard-items", DataTable)
+            await until(pilot, lambda: items.row_count == 4)  # filled on mount
             assert [str(items.get_row_at(i)[0]) for i in range(items.row_count)] == [
                 "diagnosed",
                 "identified",
