@@ -66,12 +66,37 @@ class TerminalRow:
         """A copy with some fields changed."""
         return replace(self, **changes)
 
-    def recorded(self, run: MaintenanceRun | None) -> TerminalRow:
-        """This row with ``run`` as its last maintenance record: its outcome, time and suspects."""
-        if run is None:
+    def recorded(self, runs: Sequence[MaintenanceRun]) -> TerminalRow:
+        """This row as its maintenance records say, newest first (see :func:`recorded_faults`):
+        the newest's outcome and time, and the faults still suspected."""
+        if not runs:
             return self.with_(faults=(), last_outcome=None, last_run=None)
-        suspects = tuple(dict.fromkeys(f.suspect for f in run.findings if f.suspect))
-        return self.with_(faults=suspects, last_outcome=run.outcome, last_run=run.started)
+        last = runs[0]
+        return self.with_(
+            faults=recorded_faults(runs), last_outcome=last.outcome, last_run=last.started
+        )
+
+
+RECORDS_BACK = 10
+"""How many of a terminal's records are read back past a remedy's (remedies in a row)."""
+
+
+def is_remedy(run: MaintenanceRun) -> bool:
+    """Whether the record is a remedy's (its results: the one test run again after it)."""
+    return run.suite.startswith("remedy ")
+
+
+def recorded_faults(runs: Sequence[MaintenanceRun]) -> tuple[str, ...]:
+    """The faults a terminal's records, newest first, still suspect: each test's newest result,
+    back to the newest record of a suite (past remedies' records, whose one re-test says nothing
+    of the other faults the run they followed up found; past runs that broke with no results)."""
+    newest: dict[str, str | None] = {}
+    for run in runs:
+        for result in run.results:
+            newest.setdefault(result.test, result.suspect if result.status != "pass" else None)
+        if run.results and not is_remedy(run):
+            break
+    return tuple(dict.fromkeys(s for s in newest.values() if s))
 
 
 def open_faults(status: Mapping[str, Any]) -> tuple[str, ...]:

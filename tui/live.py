@@ -19,7 +19,14 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.backend import RemedyView, TerminalRow, TrailEntry, WindowView
+from tui.backend import (
+    RECORDS_BACK,
+    RemedyView,
+    TerminalRow,
+    TrailEntry,
+    WindowView,
+    is_remedy,
+)
 from tui.live_class import ClassOps
 from tui.live_trainer import TrainerOps
 from workbench.errors import ConfigError, RemoteError, WorkbenchError
@@ -129,18 +136,18 @@ class LiveBackend(TrainerOps, ClassOps):
         manifests = self._manifests()
         profiles: dict[str, str] = {}
         grants: dict[str, int] = {}
-        latest: dict[str, MaintenanceRun] = {}
+        runs: dict[str, list[MaintenanceRun]] = {}  # each terminal's newest record(s)
         if self.store_path.exists():
             with self._store() as store:
-                profiles, grants, latest = (
-                    store.known_terminals(),
-                    store.active_grants(),
-                    store.latest_runs(),
-                )
+                profiles, grants = store.known_terminals(), store.active_grants()
+                for tid, run in store.latest_runs().items():
+                    # past a remedy's record: what the run it followed up found (a few terminals)
+                    back = is_remedy(run)
+                    runs[tid] = store.maintenance_runs(tid, limit=RECORDS_BACK) if back else [run]
         window = self._window
         now = time.time()
         rows = []
-        for tid in sorted({*profiles, *grants, *latest, *manifests}):
+        for tid in sorted({*profiles, *grants, *runs, *manifests}):
             manifest = manifests.get(tid, {})
             until = grants.get(tid)
             if window and tid in window.principals and window.open_at(now):
@@ -152,7 +159,7 @@ class LiveBackend(TrainerOps, ClassOps):
                     str(manifest.get("site") or "-"),
                     "?" if manifest.get("agent") else "-",
                     window_until=until,
-                ).recorded(latest.get(tid))
+                ).recorded(runs.get(tid, ()))
             )
         return rows
 

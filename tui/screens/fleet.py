@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label
 
-from tui.backend import TerminalRow, open_faults
+from tui.backend import RECORDS_BACK, TerminalRow, open_faults
 from tui.screens.fleet_follow import Following
 from tui.widgets.fleet_table import SORTABLE, FleetTable
 from tui.widgets.footer import Footer
@@ -260,8 +260,8 @@ class FleetScreen(Screen[None]):
         recorded = self._recorded.get(terminal)
         if recorded is None:
             return
-        runs = self.wb.backend.history(terminal, limit=1)
-        self._recorded[terminal] = recorded = recorded.recorded(runs[0] if runs else None)
+        runs = self.wb.backend.history(terminal, limit=RECORDS_BACK)
+        self._recorded[terminal] = recorded = recorded.recorded(runs)
         changes: dict[str, object] = {"last_outcome": recorded.last_outcome}
         changes["last_run"] = recorded.last_run
         if terminal not in self._live:
