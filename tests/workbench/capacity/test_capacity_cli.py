@@ -146,6 +146,19 @@ def test_plan_check_says_every_problem_and_run_says_how_to_list_them(
     )
 
 
+@pytest.mark.parametrize("command", [["run"], ["sweep", "--vary", "engineers=1,2"], ["size"]])
+def test_a_negative_seed_is_a_usage_error(
+    obj: dict[str, Any], small_plan_file: Path, command: list[str]
+) -> None:
+    # numpy's seed sequence raised "expected non-negative integer" from the first replication
+    args = [command[0], str(small_plan_file), *command[1:], "--seed", "-5", "--reps", "1"]
+    if command == ["size"]:
+        args += ["--target", "p3_onsite=0.5"]
+    result = invoke(args, obj)
+    assert result.exit_code == 2, result.exception
+    assert "Invalid value for '--seed': -5 is not in the range x>=0." in result.output
+
+
 def test_missing_catalog_is_named(small_plan_file: Path) -> None:
     result = invoke(["run", str(small_plan_file)], None)
     assert isinstance(result.exception, ConfigError)

@@ -93,8 +93,12 @@ def emit_json(doc: object) -> None:
 reps_option = click.option(
     "--reps", type=click.IntRange(min=1), default=5, show_default=True, help="Replications."
 )
-seed_option = click.option(
-    "--seed", type=int, default=1, show_default=True, help="Seed of the first replication."
+seed_option = click.option(  # numpy's seed sequence takes no negative: a traceback, before
+    "--seed",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Seed of the first replication.",
 )
 
 
