@@ -138,6 +138,7 @@ def scenario_run(
     """Run a scenario in virtual time (checks its expectations; exit 1 on a failure), or --live."""
     from scenarios.library import load
 
+    _refuse_options_of_the_other_mode(live)
     loaded = load(name)
     if live:
         _run_live(loaded, speed, terminal_id, state_dir or default_state_dir(), ca)
@@ -185,6 +186,26 @@ def scenario_run(
         )
     if not run.ok:
         sys.exit(1)
+
+
+def _refuse_options_of_the_other_mode(live: bool) -> None:
+    """A live-only option given to a virtual run (or --json to a live one) is a usage error:
+    'scenario run NAME --speed 5' ran in virtual time as if the speed had been heard."""
+    ctx = click.get_current_context()
+    flags = {"speed": "--speed", "terminal_id": "--id", "ca": "--ca", "state_dir": "--state-dir"}
+    typed = {
+        flag
+        for name, flag in (flags.items() if not live else [("as_json", "--json")])
+        if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    }
+    if typed:
+        given = ", ".join(sorted(typed))
+        if live:
+            raise click.UsageError(f"{given} is for a virtual run; a live run prints its story")
+        raise click.UsageError(
+            f"{given}: only for a live run (add --live); a virtual run plays in simulated time "
+            "as fast as it can, on a kiosk of its own"
+        )
 
 
 def _run_live(

@@ -175,3 +175,21 @@ def test_the_ready_line_gives_only_the_options_the_command_needs(
     assert ready_line(["KSK-0001"], 1, Path("/tmp/my kiosks")).endswith(
         ": workbench scenario start NAME --state-dir '/tmp/my kiosks'"
     )
+
+
+def test_live_only_options_on_a_virtual_run_are_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 'scenario run NAME --speed 5' ran in virtual time as if the speed had been heard
+    from workbench.cli import main
+
+    for args, said in (
+        (["--speed", "5"], "--speed: only for a live run (add --live)"),
+        (["--id", "K", "--ca", "ca"], "--ca, --id: only for a live run (add --live)"),
+        (["--live", "--json"], "--json is for a virtual run; a live run prints its story"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(["scenario", "run", "p3-paper-out", *args])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"workbench: error: {said}") and err.count("\n") == 1
