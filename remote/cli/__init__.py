@@ -33,6 +33,7 @@ for _command in (ca, grant, host_cert, inspect, run_cmd, exec_cmd, fleet, remedy
 remote.add_command(audit)
 
 
-def main() -> NoReturn:
-    """Entry point for ``python -m remote.cli``: errors become one line and an exit code."""
-    run_cli(click.Group(commands={"remote": remote, "agent": agent}), label="")
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Entry point for ``python -m remote.cli`` (``argv``: its arguments, the command line's by
+    default): errors become one line and an exit code."""
+    run_cli(click.Group(commands={"remote": remote, "agent": agent}), label="", argv=argv)
