@@ -317,3 +317,32 @@ async def test_a_restart_whose_slave_reset_another_host_read_is_not_reset_again(
     assert "bill_validator.fraud_attempt" not in active
     kinds = [text.split(" ", 1)[0] for _, text in validator.log[since:]]
     assert kinds.count("reset") == 1, kinds
+
+
+async def test_a_unit_restarting_for_seconds_behind_a_slow_line_is_waited_for(
+    kiosk: Kiosk,
+) -> None:
+    """A real unit restarts for seconds; every reply 600 ms late. RESET's OK comes after the
+    host's one wait and is taken for the next SYNC's answer (both a bare OK, flag set), so the
+    host polls a unit still restarting and hears nothing through the POLL's tries. It SYNCs
+    again until the unit is back and reads SLAVE RESET there. Before, the POLL's time-out
+    ended the remedy with an error ('validator silent to command 0x07')."""
+    validator = kiosk.terminal.devices["bill_validator"]
+    settings = validator.settings
+    validator.settings = settings.model_copy(update={"reset_s": 150.0})  # 3 s at the speed
+    try:
+        async with fault(kiosk, "bill_validator.fraud_attempt"):
+            since = len(validator.log)
+            async with busy(kiosk, "bill_validator", LATE_MS):
+                steps = remedies.Steps(kiosk.endpoints, kiosk.control, TIMEOUT_S)
+                await remedies.REMEDIES["bill_validator.reset"].run(steps)
+            active = (await kiosk.control.request("status"))["active_faults"]
+    finally:
+        validator.settings = settings
+    assert steps.done == [
+        f"SSP RESET sent: no reply in {TIMEOUT_S:g} s (not repeated blindly)",
+        "validator answers again: SLAVE RESET reported (it restarted)",
+    ]
+    assert "bill_validator.fraud_attempt" not in active
+    kinds = [text.split(" ", 1)[0] for _, text in validator.log[since:]]
+    assert kinds.count("reset") == 1, kinds
