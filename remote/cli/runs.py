@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from remote.cli.output import (
     STYLE,
@@ -152,7 +153,9 @@ def fleet(
         reports = asyncio.run(
             fan_out(manifests, identity, suite, concurrency=concurrency, on_done=done)
         )
-    table = Table(title=f"{suite}: {len(reports)} terminals in {time.time() - started:.1f} s")
+    # plain text: as markup, 'device:printer: 1 terminals' showed as 'device🖨 1 terminals'
+    title = Text(f"{suite}: {len(reports)} terminals in {time.time() - started:.1f} s")
+    table = Table(title=title)
     for col in ("terminal", "outcome", "pass", "warn", "fail", "s", "failing tests / error"):
         table.add_column(col)
     for r in sorted(reports, key=lambda r: r.terminal):

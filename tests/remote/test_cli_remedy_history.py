@@ -97,6 +97,7 @@ async def test_run_remedy_history_and_fleet_on_a_simulated_kiosk(
             "fleet", "--state-dir", str(state_dir), *ident, "--suite", "device:printer"
         )
         assert code == 1 and "print_head fail: printer.paper_out" in out
+        assert re.match(r"device:printer: 1 terminals in \d+\.\d s\n", out), out  # no emoji
         other = state_dir / "other-cert.pub"  # a certificate for another terminal
         other.write_bytes(ca.grant(["KSK-0008"], key, hours=1, allow=("diag",)).certificate)
         code, out, err = await _remote(
