@@ -78,12 +78,13 @@ class TerminalRow:
 
 
 RECORDS_BACK = 10
-"""How many of a terminal's records are read back past a remedy's (remedies in a row)."""
+"""How many of a terminal's records are read back past those that say little of its faults."""
 
 
-def is_remedy(run: MaintenanceRun) -> bool:
-    """Whether the record is a remedy's (its results: the one test run again after it)."""
-    return run.suite.startswith("remedy ")
+def says_little(run: MaintenanceRun) -> bool:
+    """Whether a record alone says little of the terminal's faults: a remedy's (its one result is
+    the test run again after it) or a run that broke before any result."""
+    return run.suite.startswith("remedy ") or not run.results
 
 
 def recorded_faults(runs: Sequence[MaintenanceRun]) -> tuple[str, ...]:
@@ -94,7 +95,7 @@ def recorded_faults(runs: Sequence[MaintenanceRun]) -> tuple[str, ...]:
     for run in runs:
         for result in run.results:
             newest.setdefault(result.test, result.suspect if result.status != "pass" else None)
-        if run.results and not is_remedy(run):
+        if not says_little(run):
             break
     return tuple(dict.fromkeys(s for s in newest.values() if s))
 

@@ -25,7 +25,7 @@ from tui.backend import (
     TerminalRow,
     TrailEntry,
     WindowView,
-    is_remedy,
+    says_little,
 )
 from tui.live_class import ClassOps
 from tui.live_trainer import TrainerOps
@@ -141,8 +141,9 @@ class LiveBackend(TrainerOps, ClassOps):
             with self._store() as store:
                 profiles, grants = store.known_terminals(), store.active_grants()
                 for tid, run in store.latest_runs().items():
-                    # past a remedy's record: what the run it followed up found (a few terminals)
-                    back = is_remedy(run)
+                    # past a remedy's record or a broken run's: what the run before found (the
+                    # few terminals whose newest record is one)
+                    back = says_little(run)
                     runs[tid] = store.maintenance_runs(tid, limit=RECORDS_BACK) if back else [run]
         window = self._window
         now = time.time()

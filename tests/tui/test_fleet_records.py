@@ -1,5 +1,6 @@
 """A terminal's open faults as its records say (where its status is not read): each test's newest
-result, so a remedy's record (its one re-test) does not hide what the run it followed up found."""
+result, so a remedy's record (its one re-test) does not hide what the run it followed up found,
+nor a run that broke before any result what the run before it found."""
 
 from __future__ import annotations
 
@@ -43,8 +44,15 @@ def test_a_remedy_record_keeps_what_the_inspection_before_it_found(tmp_path: Pat
         # KSK-0003: an older fault, then a clean inspection: nothing open, the old record unread
         _inspection(store, "KSK-0003", T0 - 600, print_head="printer.paper_out")
         _inspection(store, "KSK-0003", T0)
+        # KSK-0004: the next inspection broke before any result: it says nothing of the fault
+        _inspection(store, "KSK-0004", T0 - 600, print_head="printer.paper_out")
+        store.add_maintenance_run(
+            "KSK-0004", "inspection", "alice@support", T0, T0 + 10, "error", [], "no answer"
+        )
     rows = {r.terminal: r for r in LiveBackend(tmp_path).terminals()}
     assert rows["KSK-0001"].faults == ("printer.offline",)
     assert (rows["KSK-0001"].last_outcome, rows["KSK-0001"].last_run) == ("cleared", T0 + 60)
     assert rows["KSK-0002"].faults == ("display.panel_off", "printer.offline")
     assert rows["KSK-0003"].faults == ()
+    assert rows["KSK-0004"].faults == ("printer.paper_out",)
+    assert rows["KSK-0004"].last_outcome == "error"
