@@ -86,6 +86,11 @@ def run_cli(
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except OSError as exc:
+        if exc.filename is not None and exc.errno in _PATH_REFUSED:
+            # a directory the user named that cannot be made or entered ('--state-dir
+            # /proc/x', a path through a file, no permission): one line naming it
+            err.print(f"{prefix}error: {exc.filename}: {exc.strerror}", markup=False)
+            sys.exit(1)
         if exc.errno not in _CANNOT_WRITE:
             raise
         # the disk is full, or the output's device failed: `plan export > plan.yaml` on a full
@@ -101,3 +106,5 @@ def run_cli(
 
 _CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
 """Write errors that are the machine's, not a bug's: said in one line, exit 1."""
+_PATH_REFUSED = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EROFS}
+"""Errors of a named path (made, opened or entered): said with the path, exit 1."""

@@ -139,3 +139,26 @@ def test_output_to_a_full_disk_is_one_line_not_a_traceback(args: tuple[str, ...]
         1,
         "workbench: error: cannot write the output: No space left on device\n",
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("class", "up", "--scenario", "p3-paper-out", "--trainees", "1"),
+        ("scenario", "run", "p3-paper-out", "--live"),
+        ("demo",),
+    ],
+)
+def test_a_state_dir_that_cannot_be_made_is_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    # a state dir under a file (or under /proc, or without permission) ended in a traceback
+    (tmp_path / "file").write_text("")
+    where = tmp_path / "file" / "state"
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", *args, "--state-dir", str(where)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"workbench: error: {where}")  # or the first dir made in it
+    assert proc.stderr.endswith(": Not a directory\n")
