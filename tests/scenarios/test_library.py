@@ -22,12 +22,13 @@ def test_the_library_has_the_service_plan_world() -> None:
 
 @pytest.mark.parametrize("name", LIBRARY)
 def test_library_scenario_runs_and_its_expectations_hold(name: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     run = run_virtual(load(name))
     assert run.ok, run.failures()
     assert run.checks, "a scenario checks something"
     assert run.sim_seconds == pytest.approx(load(name).scenario.duration)
-    assert time.perf_counter() - started < 20  # virtual time: seconds of CPU, not hours
+    # virtual time: seconds of CPU, not hours (CPU time: a loaded machine stretches wall time)
+    assert time.process_time() - started < 20
 
 
 @pytest.mark.parametrize("name", LIBRARY)
