@@ -36,7 +36,7 @@ from devices.usage_settings import UsageSettings, UsageStats
 from workbench.clock import DAY, HOUR, VIRTUAL
 from workbench.errors import ProtocolError
 from workbench.memo import Memo
-from workbench.waits import wait_in_place
+from workbench.waits import wait_behind
 
 __all__ = ["BUTTONS", "CONFIRM", "KioskApp", "UsageSettings", "UsageStats", "receipt_bytes"]
 
@@ -145,14 +145,15 @@ class KioskApp(CashPayment, CardPayment):
         env = self.env
         timed = self._timed
         if self.inline_waits and timed is not None and timed.clock is VIRTUAL:
-            # wait_in_place's usual case, nothing due before the end nor at it, taken here: a
-            # customer waits about twenty times, and the call was a frame each time
+            # wait_in_place's usual case, nothing due before the end nor at it, taken here (a
+            # customer waits about twenty times, and the call was a frame each time), the rest
+            # behind what is due (wait_behind: wait_in_place without that test again)
             at = env._now + delay
             queue = env._queue
             if not queue or queue[0][0] > at:
                 env._now = at
                 return None
-            return wait_in_place(env, delay)
+            return wait_behind(env, delay)
         return env.timeout(delay)
 
     def status(self) -> dict[str, Any]:
@@ -259,10 +260,13 @@ class KioskApp(CashPayment, CardPayment):
         assert screen is not None and timed is not None
         random, bits, think_s = rng.random, rng.getrandbits, self.settings.think_s
         queue = env._queue
+        in_place = (
+            self.inline_waits and timed.clock is VIRTUAL
+        )  # (_wait's test, the same all along)
         for _ in range(self.settings.touches):
             think = (0.5 + random()) * think_s
             at = env._now + think
-            if (not queue or queue[0][0] > at) and self.inline_waits and timed.clock is VIRTUAL:
+            if in_place and (not queue or queue[0][0] > at):
                 env._now = at  # _wait's usual case, here: a think time is most often next due
             elif (wait := self._wait(think)) is not None:
                 yield wait
@@ -270,7 +274,8 @@ class KioskApp(CashPayment, CardPayment):
             while button >= _NBUTTONS:
                 button = bits(_BUTTON_BITS)
             seen = stats.touches_seen
-            screen.tap(*BUTTONS[button])
+            px, py = BUTTONS[button]
+            screen.tap(px, py)
             if stats.touches_seen == seen:
                 screen.tap(*CONFIRM)
                 if stats.touches_seen == seen:

@@ -23,7 +23,7 @@ from devices.usage_settings import UsageSettings, UsageStats
 from workbench.clock import VIRTUAL
 from workbench.errors import ProtocolError
 from workbench.memo import Memo
-from workbench.waits import wait_in_place
+from workbench.waits import wait_behind
 
 __all__ = ["CashPayment"]
 
@@ -230,7 +230,7 @@ class CashPayment:
 
         The hot path of a cash customer (about six polls a note), so two calls a poll are
         written out here: :meth:`_wait`'s usual case (nothing due before the poll period ends),
-        with :func:`workbench.waits.wait_in_place` called straight for the rest (a note's stages
+        with :func:`workbench.waits.wait_behind` called straight for the rest (a note's stages
         are due meanwhile), and :meth:`SspMaster.poll`'s plain case (the flag toggled, one of
         POLL's two frames, the reply looked up among those read before, with only the events
         acted on below: :class:`_NotePolls`); ``tests/devices/test_usage_cash_twin.py`` holds
@@ -252,7 +252,7 @@ class CashPayment:
                 at = env._now + period
                 if not queue or queue[0][0] > at:
                     env._now = at
-                elif (wait := wait_in_place(env, period)) is not None:
+                elif (wait := wait_behind(env, period)) is not None:
                     yield wait
             elif (wait := self._wait(period)) is not None:
                 yield wait

@@ -52,6 +52,14 @@ def wait_in_place(env: simpy.Environment, delay: float) -> simpy.Event | None:
     if not queue or queue[0][0] > at:  # the usual case: nothing due before or at the end
         env._now = at
         return None
+    return wait_behind(env, delay)
+
+
+def wait_behind(env: simpy.Environment, delay: float) -> simpy.Event | None:
+    """:func:`wait_in_place` for a wait that something is due before or at the end of: for a
+    caller that took the usual case itself (a customer's hot loops do, to save this call)."""
+    at = env._now + delay
+    queue = env._queue
     place = (at, NORMAL, next(env._eid))  # the wait's key in SimPy's queue (time, priority, id)
     timeout = None
     while queue and queue[0] < place:  # an event due ahead of the wait
