@@ -85,12 +85,17 @@ def scenario_validate(files: tuple[str, ...]) -> None:
         assert loaded is not None
         s = loaded.scenario
         out.print(
-            f"ok {loaded.source}: {s.name} ({s.severity}, {len(s.timeline)} steps, "
-            f"{len(s.expect)} expectations)",
+            f"ok {loaded.source}: {s.name} ({s.severity}, {_count(len(s.timeline), 'step')}, "
+            f"{_count(len(s.expect), 'expectation')})",
             markup=False,
         )
     if bad:
         sys.exit(2)
+
+
+def _count(n: int, thing: str) -> str:
+    """``1 step``, ``4 steps``."""
+    return f"{n} {thing}{'s' * (n != 1)}"
 
 
 @scenario.command("show")

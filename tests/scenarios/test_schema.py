@@ -177,7 +177,7 @@ def test_validate_cli_one_line_per_file_and_exit_2(
         main(["scenario", "validate", str(good), str(bad), "p3-paper-out"])
     assert exit_info.value.code == 2
     captured = capsys.readouterr()
-    assert f"ok {good}: tiny (P3, 1 steps, 1 expectations)" in captured.out
+    assert f"ok {good}: tiny (P3, 1 step, 1 expectation)" in captured.out
     assert "p3-paper-out (P3" in captured.out
     # the misspelt key only: not also the required 'title' it left missing
     problem, count = captured.err.splitlines()
@@ -347,7 +347,7 @@ def test_a_note_the_unit_does_not_know_is_a_typo_unless_written_on_purpose(
     with pytest.raises(SystemExit) as fixed:
         main(["scenario", "validate", str(path)])
     assert fixed.value.code == 0
-    assert capsys.readouterr().out.startswith(f"ok {path}: tiny (P3, 1 steps, 1 expectations)")
+    assert capsys.readouterr().out.startswith(f"ok {path}: tiny (P3, 1 step, 1 expectation)")
 
 
 def test_run_cli_reports_checks_and_exit_status(
