@@ -10,6 +10,7 @@ served device's Modbus and HTTP ports (:meth:`Recorder.tap_port`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -25,6 +26,9 @@ FORMAT = "kiosk-workbench"
 VERSION = 1
 TAPPED = ("modbus", "http")
 """The served ports whose requests and replies are recorded (each line names its ``kind``)."""
+FLUSH_S = 1.0
+"""Longest a recorded line waits in the buffer before it is written out (wall seconds): a kiosk
+killed with SIGKILL (a CI time-out, the OOM killer) lost its whole transcript, header and all."""
 
 
 class Recorder:
@@ -48,6 +52,8 @@ class Recorder:
             "wall_start": self._wall0,
         }
         self._file.write(json.dumps(head) + "\n")
+        self._file.flush()
+        self._flush_due = False
 
     def write(self, device: str, session: int, direction: str, data: bytes, kind: str = "") -> None:
         """Append one chunk (``kind``: the served port's, ``modbus`` or ``http``; a stream
@@ -65,9 +71,17 @@ class Recorder:
         if kind:
             line["kind"] = kind
         self._file.write(json.dumps(line) + "\n")
+        if not self._flush_due:
+            self._flush_due = True
+            try:
+                asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
+            except RuntimeError:  # no event loop (a virtual run): written at close
+                pass
 
     def flush(self) -> None:
-        """Push what was recorded to the file (a reader is about to look)."""
+        """Push what was recorded to the file (a reader is about to look, or :data:`FLUSH_S`
+        has passed since a line was recorded)."""
+        self._flush_due = False
         if self._file is not None:
             self._file.flush()
 

@@ -77,9 +77,11 @@ def read(path: str | Path) -> tuple[dict[str, Any], list[Chunk]]:
     """A transcript's header and chunks (a one-line error naming the file and line when bad)."""
     p = Path(path)
     try:
-        lines = p.read_text(encoding="utf-8").splitlines()
+        text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the transcript: {exc.strerror}") from None
+    lines = text.splitlines()
+    cut = not text.endswith("\n")  # a kiosk killed while it wrote its last line
     try:
         header = json.loads(lines[0]) if lines else {}
         if header.get("transcript") != FORMAT:
@@ -104,6 +106,8 @@ def read(path: str | Path) -> tuple[dict[str, Any], list[Chunk]]:
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
+            if cut and n == len(lines):  # half a line at the end: what came before stands
+                break
             raise ConfigError(f"{p}:{n}: not a transcript line: {exc}") from None
     return header, chunks
 

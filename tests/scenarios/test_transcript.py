@@ -16,7 +16,7 @@ from devices.protocols import ssp_messages as sm
 from scenarios.testing import SimulatedKiosk
 from scenarios.transcript import Chunk, compare_files, findings, messages, read
 from workbench.cli import main
-from workbench.errors import DeviceError
+from workbench.errors import ConfigError, DeviceError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "billpay"))
 import billpay
@@ -135,3 +135,58 @@ def test_checking_a_transcript_a_kiosk_does_not_record_says_how_to_record_one(
         "this kiosk records no transcript: mark the test @pytest.mark.kiosk(record=True) "
         "(or record='new.jsonl'; SimulatedKiosk(record=...) outside pytest)"
     )
+
+
+def test_a_kiosk_killed_with_sigkill_leaves_what_it_recorded(tmp_path: Path) -> None:
+    # the recorder wrote nothing before its close: a kiosk killed by a CI time-out or the OOM
+    # killer left an empty transcript. Now a line is on disk within FLUSH_S (1 s) of its chunk
+    import json
+    import signal
+    import subprocess
+    import time
+
+    path, state = tmp_path / "killed.jsonl", tmp_path / "state"
+    up = ["kiosk", "up", "--speed", "60", "--state-dir", str(state), "--record", str(path)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", *up],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    try:
+        while "kiosk(s) up" not in (line := proc.stdout.readline()):
+            assert line, proc.stderr.read() if proc.stderr else ""
+        manifest = json.loads((state / "KSK-0001" / "endpoints.json").read_text())
+        with open(manifest["devices"]["printer"]["serial"], "r+b", buffering=0) as printer:
+            printer.write(b"\x10\x04\x01")  # DLE EOT 1: the printer's status
+            status = printer.read(1)
+        deadline = time.monotonic() + 10
+        while '"device": "printer"' not in path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the recorder's own flush, FLUSH_S after the chunk
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    header, chunks = read(path)
+    assert header["terminal"] == "KSK-0001"
+    assert [(c.device, c.direction, c.data) for c in chunks[:2]] == [
+        ("printer", "in", b"\x10\x04\x01"),
+        ("printer", "out", status),
+    ]
+
+
+def test_half_a_last_line_is_left_out_and_a_bad_line_inside_is_named(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.jsonl"
+    with SimulatedKiosk(speed=60, record=whole) as kiosk:
+        kiosk.inject("printer.paper_out")
+    lines = whole.read_text().splitlines(keepends=True)
+    line = (
+        '{"t": 1.0, "wall": 0.1, "device": "printer", "session": 1, "dir": "in", "hex": "1b40"}\n'
+    )
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(lines) + line + line[:30])  # killed while it wrote the last line
+    assert read(cut)[1][-1].data == b"\x1b\x40"
+    inside = tmp_path / "inside.jsonl"
+    inside.write_text("".join(lines) + line[:30] + "\n" + line)
+    with pytest.raises(ConfigError, match=rf"^{inside}:{len(lines) + 1}: not a transcript line"):
+        read(inside)
