@@ -322,6 +322,10 @@ def scenario_score(
     from scenarios.scoring import score_terminal, store_scorecard
 
     state = state_dir or default_state_dir()
+    if out_path is not None and not out_path.absolute().parent.is_dir():
+        # said before the card is stored: it was stored, then the write failed, and the line
+        # said nothing of the stored card
+        raise ConfigError(f"--out {out_path}: no directory {out_path.absolute().parent}")
     card = score_terminal(state, _only_terminal(state, terminal_id))
     card_id = store_scorecard(state, card)
     doc = card.as_dict()

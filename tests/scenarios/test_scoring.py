@@ -43,3 +43,31 @@ def test_the_first_diagnostic_is_said_before_or_after_the_ticket(
     tmp_path: Path, minutes: float, said: str
 ) -> None:
     assert _card_line(tmp_path, minutes) == said
+
+
+def test_score_out_to_no_directory_is_refused_before_the_card_is_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the card was stored, then the write failed: exit 2 and nothing said of the stored card
+    import json
+
+    from workbench.cli import main
+
+    scenario = load("display-brightness-low").scenario
+    run = {"terminal": "KSK-T01", "speed": 60.0, "started_wall": 1000.0, "started_sim": 0.0}
+    run |= {"ticket_sim": scenario.ticket.at, "source": "display-brightness-low"}
+    (tmp_path / "KSK-T01").mkdir()
+    (tmp_path / "KSK-T01" / "scenario.json").write_text(json.dumps(run))
+    args = ["scenario", "score", "--state-dir", str(tmp_path), "--out"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, str(tmp_path / "nowhere" / "card.json")])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"workbench: error: --out {tmp_path}/nowhere/card.json: no directory {tmp_path}/nowhere\n"
+    )
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        assert store.scorecards() == []
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, str(tmp_path / "card.json")])
+    assert exit_.value.code in (0, None)
+    assert capsys.readouterr().out.splitlines()[-1] == "scorecard 1 stored"
