@@ -239,6 +239,13 @@ def test_sweep_out_plot_input_and_vary_value_mistakes_are_one_line_errors(
     result = invoke(args, obj)
     assert isinstance(result.exception, ConfigError), result.exception
     assert str(result.exception) == "success_rate=2: Input should be less than or equal to 1"
+    # a plot named .txt was matplotlib's "Format 'txt' is not supported", as a traceback
+    result = invoke(["plot", str(headless), "--out", str(tmp_path / "plot.txt")], obj)
+    assert isinstance(result.exception, ConfigError), result.exception
+    assert (
+        str(result.exception)
+        == f"--out {tmp_path / 'plot.txt'}: a plot is written as .png, .svg, .pdf"
+    )
 
 
 def test_size_unreachable_exits_0_with_a_verdict_row(

@@ -119,6 +119,10 @@ def sweep_cmd(
         click.echo(f"results written to {out}")
 
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+"""The files ``plot --out`` writes (by the name's suffix)."""
+
+
 @click.command()
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="PNG file to write.")
@@ -144,6 +148,9 @@ def plot(
 
     if out is None and not terminal:
         raise ConfigError("plot: give --out FILE.png, --terminal, or both")
+    if out is not None and Path(out).suffix.lower() not in PLOT_SUFFIXES:
+        # matplotlib's "Format 'txt' is not supported" came as a traceback
+        raise ConfigError(f"--out {out}: a plot is written as {', '.join(PLOT_SUFFIXES)}")
     points = load(results)
     if not points:
         raise ConfigError(
