@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from fake_backend import NOW, TESTS, FakeBackend
 from fleet_helpers import row, until
+from textual.widgets import DataTable
 from waits import filter_fleet, on_top, type_into
 
 from tui.app import WorkbenchApp
 from tui.backend import RemedyView, TerminalRow
-from tui.screens import fleet_follow
+from tui.screens import fleet_follow, terminal
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.fleet import FleetScreen
 from tui.screens.pick import PickScreen
@@ -125,6 +126,11 @@ def head(screen: TerminalScreen) -> str:
     return str(screen.query_one("#terminal-head").render())
 
 
+def devices(screen: TerminalScreen) -> list[list[str]]:
+    table = screen.query_one("#devices-table", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)] or [[""]]
+
+
 async def test_the_terminal_screen_says_when_its_agent_stops_answering(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -132,6 +138,7 @@ async def test_the_terminal_screen_says_when_its_agent_stops_answering(
     and the fleet row say ``down`` (not the ``up`` it was opened with), and the fleet follows it
     until it is back."""
     monkeypatch.setattr(fleet_follow, "REPROBE_FIRST_S", 0.05)
+    monkeypatch.setattr(terminal, "STATUS_EVERY_S", 600.0)  # only what the test does reads it
     backend = Dying()
     app = WorkbenchApp(backend, reason="INC-2041", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
@@ -150,8 +157,10 @@ async def test_the_terminal_screen_says_when_its_agent_stops_answering(
         assert row(table, "KSK-0003").reachable == "down" and "KSK-0003" in app.fleet.reprobes
         assert not row(table, "KSK-0003").faults_live  # its record's, not what it said
 
+        await until(pilot, lambda: devices(screen)[0][0] == "-")  # what the Devices tab says
         backend.dead.discard("KSK-0003")  # back: the fleet's own probe finds it
         await until(pilot, lambda: head(screen).endswith("agent up"))
+        await until(pilot, lambda: devices(screen)[0][0] == "printer")  # read again at once
 
 
 async def test_a_terminal_opened_says_its_last_record_until_something_runs() -> None:
@@ -161,13 +170,21 @@ async def test_a_terminal_opened_says_its_last_record_until_something_runs() -> 
     app = WorkbenchApp(FakeBackend(), reason="INC-2041", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: row(app.fleet.table, "KSK-0002").faults_live)
-        await pilot.press("slash", *"0002", "enter", "enter")
+        await filter_fleet(pilot, "0002")
+        await pilot.press("enter")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen)
         last = str(screen.query_one("#terminal-last").render())
         assert last == "last record: inspection fail 2026-11-29 23:53 (run 2; 5: History)"
         assert not screen.query_one("#terminal-reach").display  # nothing disabled: no blank line
-        await pilot.press("escape", "escape", "slash", *"0003", "enter", "enter")
+        await pilot.press("escape")  # the terminal, then the filter
+        await until(pilot, lambda: on_top(app, FleetScreen, "FleetTable"))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.fleet.table.filter.text == "")
+        await filter_fleet(pilot, "0003")
+        await pilot.press("enter")
+        await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen) and screen.terminal == "KSK-0003"
         assert str(screen.query_one("#terminal-last").render()) == "no maintenance record yet"

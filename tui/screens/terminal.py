@@ -150,11 +150,18 @@ class TerminalScreen(Screen[None]):
         self.set_interval(LOGS_EVERY_S, self._poll_logs)
 
     def _head(self) -> None:
+        """The line under the title, as the fleet last probed the terminal; back ``up``, its
+        devices are read again at once (the tab says what failed while it was away)."""
         r = self.wb.fleet.table.row(self.terminal)
-        text = f"{r.terminal} · {r.profile} · site {r.site} · agent {r.reachable}" if r else ""
+        if r is None:
+            return
         label = self.query_one("#terminal-head", Label)
-        if text and text != label.content:
+        text = f"{r.terminal} · {r.profile} · site {r.site} · agent {r.reachable}"
+        if text != label.content:
+            back = r.reachable == "up" and bool(label.content)
             label.update(text)
+            if back:
+                self.action_status()
 
     # -- reach: the window and its refusal reasons ----------------------------------------------
     def _refusal(self) -> str | None:
