@@ -210,10 +210,12 @@ def kiosk_fault(verb: str, fault_id: str | None, state_dir: Path, terminal_id: s
         raise click.UsageError(
             f"'kiosk fault {verb}' needs a FAULT_ID (see 'workbench kiosk fault list')"
         )
-    result = request(path, f"fault.{verb}", id=fault_id)
-    out.print(
-        f"{terminal_id}: {verb}ed {fault_id}; active now: {', '.join(result['active']) or 'none'}"
+    was = verb != "clear" or any(
+        row["id"] == fault_id and row["active"] for row in request(path, "fault.list")
     )
+    result = request(path, f"fault.{verb}", id=fault_id)
+    done = f"{verb}ed {fault_id}" if was else f"{fault_id} was not active"  # not "cleared"
+    out.print(f"{terminal_id}: {done}; active now: {', '.join(result['active']) or 'none'}")
 
 
 class ActCommand(click.Command):
