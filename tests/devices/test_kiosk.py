@@ -128,50 +128,55 @@ async def test_cli_kiosk_up_runs_until_sigterm_and_errors_are_one_line(
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "COLUMNS": "200"},
     )
-    assert proc.stdout is not None
-    while b"kiosk(s) up" not in (line := await proc.stdout.readline()):
-        assert line, (await proc.stderr.read()).decode() if proc.stderr else "kiosk exited"
-    sock = state_dir / "KSK-0100" / "control.sock"
-    fault = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "workbench.cli",
-        "kiosk",
-        "fault",
-        "inject",
-        "bill_validator.no_response",
-        "--id",
-        "KSK-0100",
-        "--state-dir",
-        str(state_dir),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    stdout, _ = await fault.communicate()
-    assert fault.returncode == 0
-    assert b"active now: bill_validator.no_response" in stdout
-    clear = await asyncio.create_subprocess_exec(  # one not active: said so, not "cleared"
-        *(
+    try:  # a failed check must not leave the kiosk running
+        assert proc.stdout is not None
+        while b"kiosk(s) up" not in (line := await proc.stdout.readline()):
+            assert line, (await proc.stderr.read()).decode() if proc.stderr else "kiosk exited"
+        sock = state_dir / "KSK-0100" / "control.sock"
+        fault = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "workbench.cli",
             "kiosk",
             "fault",
-            "clear",
-            "bill_validator.safe_jam",
-        ),
-        *("--id", "KSK-0100", "--state-dir", str(state_dir)),
-        stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    stdout, _ = await clear.communicate()
-    assert (clear.returncode, stdout) == (
-        0,
-        b"KSK-0100: bill_validator.safe_jam was not active; active now: "
-        b"bill_validator.no_response\n",
-    )
-    assert sock.exists()
-    proc.send_signal(signal.SIGTERM)
-    rest, err = await proc.communicate()
+            "inject",
+            "bill_validator.no_response",
+            "--id",
+            "KSK-0100",
+            "--state-dir",
+            str(state_dir),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        stdout, _ = await fault.communicate()
+        assert fault.returncode == 0
+        assert b"active now: bill_validator.no_response" in stdout
+        clear = await asyncio.create_subprocess_exec(  # one not active: said so, not "cleared"
+            *(
+                sys.executable,
+                "-m",
+                "workbench.cli",
+                "kiosk",
+                "fault",
+                "clear",
+                "bill_validator.safe_jam",
+            ),
+            *("--id", "KSK-0100", "--state-dir", str(state_dir)),
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        stdout, _ = await clear.communicate()
+        assert (clear.returncode, stdout) == (
+            0,
+            b"KSK-0100: bill_validator.safe_jam was not active; active now: "
+            b"bill_validator.no_response\n",
+        )
+        assert sock.exists()
+        proc.send_signal(signal.SIGTERM)
+        rest, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
     assert proc.returncode == 0, err.decode()
     assert b"stopped cleanly" in rest
     assert not sock.exists()
