@@ -210,8 +210,13 @@ def _check_parts(parts: _Parts, path: Path, say: _Say) -> Profile | None:
             say(where, message)
     if parts.profile is None:
         return None
+    named = Path(parts.profile)
+    if named.suffix in (".yaml", ".yml") and not named.is_absolute():
+        beside = path.parent / named
+        if beside.exists() or not named.exists():  # read beside the scenario, as written there
+            named = beside
     try:
-        profile = load_profile(parts.profile)
+        profile = load_profile(named if named.suffix in (".yaml", ".yml") else parts.profile)
     except ConfigError as exc:
         say(("profile",), str(exc))
         return None

@@ -377,3 +377,23 @@ def test_an_unknown_scenario_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         "unknown scenario 'no-such-thing'; see 'workbench scenario list'" in capsys.readouterr().err
     )
+
+
+def test_a_profile_path_is_read_beside_the_scenario_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it was read from the current directory: the trainer's folder of a scenario and its
+    # profile worked only from inside that folder ("profile: small.yaml: no such file")
+    folder = tmp_path / "course"
+    folder.mkdir()
+    (folder / "small.yaml").write_text("name: small\ndevices:\n  display: {}\n")
+    path = folder / "tiny.yaml"
+    path.write_text(GOOD.replace("profile: bill_payment", "profile: small.yaml"))
+    monkeypatch.chdir(tmp_path)
+    assert load(str(path)).profile.name == "small"
+    assert load("course/tiny.yaml").profile.name == "small"
+    (folder / "small.yaml").unlink()
+    with pytest.raises(
+        ConfigError, match=r"^course/tiny.yaml:3: profile: course/small.yaml: no such"
+    ):
+        load("course/tiny.yaml")
