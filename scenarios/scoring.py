@@ -226,15 +226,14 @@ def score(
 
     # 5. penalties
     needed_visits = {a.partition(" ")[2] for a in answer.actions if a.startswith("visit ")}
-    for fault_id in visited:
-        if fault_id not in needed_visits:
+    for d in dispatches:
+        fault_id = str(d["fault"])
+        if fault_id in needed_visits:
+            continue
+        why = _unneeded(fault_id, _active_now(store, tid, float(d["sim_requested"])))
+        if why:
             items.append(
-                Item(
-                    "unnecessary_visit",
-                    -points.unnecessary_visit,
-                    0,
-                    f"visit {fault_id}: a remote remedy or nothing on site was needed",
-                )
+                Item("unnecessary_visit", -points.unnecessary_visit, 0, f"visit {fault_id}: {why}")
             )
     for name in remedies:
         action = f"remedy {name}"
@@ -267,10 +266,24 @@ def _clears(store: RecordStore, terminal: str, faults: list[str]) -> dict[str, f
     return out
 
 
-def _active_now(store: RecordStore, terminal: str) -> set[str]:
-    """Faults raised and not cleared since, by the device events."""
+def _unneeded(fault_id: str, active: set[str]) -> str | None:
+    """Why a site visit the answer does not call for was not needed (None: it was, as for a
+    fault the trainer injected by hand that only hands on site repair)."""
+    mode = default_catalog().get(fault_id)
+    if fault_id not in active or mode is None:
+        return "it was not there when the engineer was sent"
+    if mode.remote_fixable:
+        return f"remote-fixable (remedy {mode.remedy})" if mode.remedy else "remote-fixable"
+    return None
+
+
+def _active_now(store: RecordStore, terminal: str, until: float | None = None) -> set[str]:
+    """Faults raised and not cleared since, by the device events (those up to the simulated
+    time ``until``, when given)."""
     active: set[str] = set()
     for e in store.device_events(terminal):
+        if until is not None and e.sim_time > until:
+            continue
         fault = str((e.detail or {}).get("id"))
         if e.kind == "fault":
             active.add(fault)

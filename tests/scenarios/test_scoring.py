@@ -1,4 +1,5 @@
-"""Scoring from the agent's audit log: what the card says of the first diagnostic."""
+"""Scoring from the agent's audit log and the records store: what the card says of the first
+diagnostic, of storing it, of site visits."""
 
 from __future__ import annotations
 
@@ -71,3 +72,75 @@ def test_score_out_to_no_directory_is_refused_before_the_card_is_stored(
         main([*args, str(tmp_path / "card.json")])
     assert exit_.value.code in (0, None)
     assert capsys.readouterr().out.splitlines()[-1] == "scorecard 1 stored"
+
+
+def _visit_card(tmp_path: Path, fault: str, *, active: bool) -> list[tuple[str, int, str]]:
+    """A service-crashed run in which the trainee restarts the service and sends an engineer for
+    ``fault``, which the trainer injected by hand mid-scenario (``active``) or nobody did."""
+    scenario = load("service-crashed").scenario
+    ticket = scenario.ticket.at
+    run = {
+        "terminal": "KSK-T01",
+        "speed": 60.0,
+        "started_wall": 1000.0,
+        "started_sim": 0.0,
+        "ticket_sim": ticket,
+    }
+    wall = 1000.0 + ticket / 60.0
+    audit = [
+        {"event": "command", "session": 1, "time": wall, "command": "diag run quick"},
+        {"event": "result", "session": 1, "time": wall + 0.1, "exit_status": 1},
+        {
+            "event": "command",
+            "session": 2,
+            "time": wall + 1,
+            "command": "remedy system_software.restart_service",
+        },
+        {"event": "result", "session": 2, "time": wall + 1.1, "exit_status": 0},
+    ]
+    device = fault.partition(".")[0]
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        store.add_device_event(
+            "KSK-T01", "system_software", 0.0, "fault", {"id": "system_software.service_crashed"}
+        )
+        store.add_device_event(
+            "KSK-T01",
+            "system_software",
+            ticket + 60,
+            "clear",
+            {"id": "system_software.service_crashed"},
+        )
+        if active:  # the trainer's hand injection, before the trainee looked
+            store.add_device_event("KSK-T01", device, ticket - 60, "fault", {"id": fault})
+        dispatch = store.add_dispatch("KSK-T01", fault, requested_by="t01@class")
+        store.update_dispatch(dispatch, sim_requested=ticket + 120)
+        card = score(scenario, run, audit, store)
+    return [(i.name, i.points, i.detail) for i in card.items if i.points < 0]
+
+
+def test_a_visit_for_a_fault_that_needs_one_is_not_a_penalty(tmp_path: Path) -> None:
+    """The trainer injected printer.paper_out by hand in a service-crashed class (seen in tmux);
+    the trainee found it and sent an engineer, the only fix for it. The card took 30 off for an
+    'unnecessary visit: a remote remedy or nothing on site was needed'."""
+    assert _visit_card(tmp_path, "printer.paper_out", active=True) == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "active", "said"),
+    [
+        (
+            "printer.paper_out",
+            False,
+            "visit printer.paper_out: it was not there when the engineer was sent",
+        ),
+        (
+            "printer.offline",
+            True,
+            "visit printer.offline: remote-fixable (remedy printer.reset)",
+        ),
+    ],
+)
+def test_a_visit_for_a_fault_absent_or_remote_fixable_is_a_penalty(
+    tmp_path: Path, fault: str, active: bool, said: str
+) -> None:
+    assert _visit_card(tmp_path, fault, active=active) == [("unnecessary_visit", -30, said)]
