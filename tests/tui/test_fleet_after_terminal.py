@@ -175,8 +175,9 @@ async def test_a_terminal_opened_says_its_last_record_until_something_runs() -> 
         await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen)
-        last = str(screen.query_one("#terminal-last").render())
-        assert last == "last record: inspection fail 2026-11-29 23:53 (run 2; 5: History)"
+        last = lambda: str(app.screen.query_one("#terminal-last").render())  # noqa: E731
+        await until(pilot, lambda: last().startswith("last record:"))
+        assert last() == "last record: inspection fail 2026-11-29 23:53 (run 2; 5: History)"
         assert not screen.query_one("#terminal-reach").display  # nothing disabled: no blank line
         await pilot.press("escape")  # the terminal, then the filter
         await until(pilot, lambda: on_top(app, FleetScreen, "FleetTable"))
@@ -187,4 +188,5 @@ async def test_a_terminal_opened_says_its_last_record_until_something_runs() -> 
         await until(pilot, lambda: on_top(app, TerminalScreen))
         screen = app.screen
         assert isinstance(screen, TerminalScreen) and screen.terminal == "KSK-0003"
-        assert str(screen.query_one("#terminal-last").render()) == "no maintenance record yet"
+        await until(pilot, lambda: last() != "")
+        assert last() == "no maintenance record yet"
