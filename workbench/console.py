@@ -36,12 +36,14 @@ class Output(Console):
         ):
             natural = Measurement.get(self, self.options.update(width=10_000), objects[0])
             if natural.maximum > self.width:
-                saved = self.width
+                # the width as set (None: the window's, or COLUMNS, asked at each print); setting
+                # back the width read would pin it for every print after (80 once piped)
+                saved = self._width
                 self.width = natural.maximum
                 try:
                     super().print(*objects, **kwargs)
                 finally:
-                    self.width = saved
+                    self._width = saved
                 return
         super().print(*objects, **kwargs)
 
