@@ -72,19 +72,15 @@ def _run(stage: _Stage) -> None:
 
 class _Stage(PlainEvent):
     """One stage of a note's life: an event due ``delay`` simulated seconds from now whose
-    processing runs ``step(note)``, whether SimPy's run processes it or a customer's wait taken
-    in place (:mod:`workbench.waits`) does.
-
-    Made as ``env.timeout(delay)`` makes a timeout, already triggered with a value of None and
-    pushed onto SimPy's queue (``Environment.schedule``'s push written out, with its event
-    counter, as :mod:`workbench.waits` reads them under the pinned ``simpy>=4.1,<5``). What is
-    the same for every stage is the class's, not set again for each of the five or so stages of
-    every note: triggered ok with None, and one callback, the plain function :func:`_run` (a
-    :class:`PlainEvent`: a wait in place processes it where it stands). The callbacks are
-    therefore a tuple: a stage is never waited on (no process yields one, which would append to
-    them), and processing it sets the stage's own callbacks to None, as SimPy marks an event
-    processed; a stage called off gets none (:meth:`NotePath._leave_escrow`). Three calls make
-    one, as before; it runs in two."""
+    processing runs ``step(note)``, whether SimPy's run or a customer's wait taken in place
+    (:mod:`workbench.waits`) processes it. Made as ``env.timeout(delay)`` makes a timeout,
+    triggered ok with None and pushed onto SimPy's queue (``Environment.schedule``'s push
+    written out, as :mod:`workbench.waits` reads the queue under the pinned ``simpy>=4.1,<5``).
+    What is the same for every stage is the class's: triggered ok with None, and one callback,
+    the plain function :func:`_run` (a :class:`PlainEvent`), in a tuple: a stage is never
+    waited on (no process yields one, which would append to it); processing it sets its own
+    callbacks to None, as SimPy marks an event processed, and a stage called off gets none
+    (:meth:`NotePath._leave_escrow`)."""
 
     _ok = True
     _value = None
@@ -108,7 +104,13 @@ class NotePath(CountedNotes):
     ) -> None:
         self.device = device
         self.env = device.env
-        self.settings = device.settings
+        self.settings = s = device.settings
+        # What a note's stages read, copied once: the settings are immutable, and a pydantic
+        # model's field costs about four plain attribute reads (the model has __getattr__)
+        self._read_s, self._credit_s, self._reject_s = s.read_s, s.credit_s, s.reject_s
+        self._to_stack_s, self._escrow_s = s.stack_s - s.credit_s, s.escrow_timeout_s
+        self._rejects = (s.base_reject_rate, s.wear_reject_per_note, s.dirty_reject_rate)
+        self._dirty_after, self._country = s.dirty_after_notes, s.country
         self.state = state
         self.cash_box = cash_box
         self.note: Note | None = None
@@ -143,7 +145,7 @@ class NotePath(CountedNotes):
             self.device.record_values(_STACKING_KIND, self._by_channel[note.channel])
             if note.entered is not None:  # what _settled does with an accepted note, inline
                 self._leave_escrow()
-                _Stage(self.env, self.settings.credit_s, self._credit, note)
+                _Stage(self.env, self._credit_s, self._credit, note)
         else:
             note.reported = True
 
@@ -154,7 +156,7 @@ class NotePath(CountedNotes):
             return
         self._leave_escrow()
         if note.verdict == "accept":
-            _Stage(self.env, self.settings.credit_s, self._credit, note)
+            _Stage(self.env, self._credit_s, self._credit, note)
         else:
             self._reject(note, RejectCode[note.verdict or "ESCROW_TIMEOUT"])
 
@@ -192,7 +194,7 @@ class NotePath(CountedNotes):
         """A customer offers a note; returns what happened, as the customer sees it."""
         device = self.device
         why = self.refusal()
-        what = f"{value} {self.settings.country}" if genuine else "counterfeit note"
+        what = f"{value} {self._country}" if genuine else "counterfeit note"
         if why is not None:
             device.record("note_refused", value=value, reason=why.replace(" ", "_"))
             return f"{what} not taken: {why}"
@@ -205,11 +207,11 @@ class NotePath(CountedNotes):
         except KeyError:  # the first note of this face value
             values = self._notes[key] = ((value,), (value, genuine))
         device.record_values(_INSERTED, values[1])
-        if self.state.notes_since_clean >= self.settings.dirty_after_notes:
+        if self.state.notes_since_clean >= self._dirty_after:
             device.worn(SENSOR_DIRTY)
         self.state.events.append(poll_event(Event.READ, 0))
         device.record_values(_READING, values[0])
-        _Stage(self.env, self.settings.read_s, self._read, note)
+        _Stage(self.env, self._read_s, self._read, note)
         return f"{what} taken in"
 
     # -- the stages, each one plain event (_Stage) ----------------------------------------
@@ -261,7 +263,7 @@ class NotePath(CountedNotes):
         any speed). Looked at again when it falls due, as the host may have been in touch."""
         entered = note.entered
         assert entered is not None
-        escrow = self.device.clock.host_span(self.settings.escrow_timeout_s)  # Device.host_span
+        escrow = self.device.clock.host_span(self._escrow_s)  # Device.host_span
         contact = self.state.last_contact
         deadline = (entered if entered >= contact else contact) + escrow
         env = self.env
@@ -277,8 +279,7 @@ class NotePath(CountedNotes):
             return
         self.state.events.append(poll_event(Event.CREDIT, note.channel))
         self.device.record_values(_CREDIT, self._by_channel[note.channel])
-        s = self.settings
-        _Stage(self.env, s.stack_s - s.credit_s, self._stack, note)
+        _Stage(self.env, self._to_stack_s, self._stack, note)
 
     def _stack(self, note: Note) -> None:
         if self.note is not note:
@@ -308,10 +309,11 @@ class NotePath(CountedNotes):
         if value not in channels:
             return RejectCode.AVERAGE_FAIL, 0
         channel = channels[value]
-        s, rng = self.settings, self.device.rng
-        p = s.base_reject_rate + s.wear_reject_per_note * self.state.notes_since_clean
+        base, wear, dirty = self._rejects
+        p = base + wear * self.state.notes_since_clean
         if SENSOR_DIRTY in self.device.active:
-            p = max(p, s.dirty_reject_rate)
+            p = max(p, dirty)
+        rng = self.device.rng
         if p > 0 and rng.random() < p:
             worn = RejectCode.AVERAGE_FAIL if rng.random() < 0.5 else RejectCode.BURIED_FAIL
             return worn, channel
@@ -325,7 +327,7 @@ class NotePath(CountedNotes):
             self.state.emit(Event.REJECTING)
             self.device.record_values(_REJECTING, (reason.name,))
         note.reason = reason
-        _Stage(self.env, self.settings.reject_s, self._rejected, note)
+        _Stage(self.env, self._reject_s, self._rejected, note)
 
     def _rejected(self, note: Note) -> None:
         if self.note is not note or note.reason is None:

@@ -122,9 +122,16 @@ class KioskApp(CashPayment, CardPayment):
         """The touchscreen the customers tap (its packets come back on the session)."""
         if touch is not None:
             touch.attach(self._on_touch_bytes)
-        if "printer" in devices:  # python-escpos builds them now, not mid-simulation
-            for method in ("card", "cash", "lookup"):
-                receipt_bytes(method, settings.receipt_lines)
+        self._receipt_data = (  # python-escpos builds them now, not mid-simulation
+            {m: receipt_bytes(m, settings.receipt_lines) for m in ("card", "cash", "lookup")}
+            if "printer" in devices
+            else {}
+        )
+        # The settings a customer reads, copied once: they are immutable, and a pydantic
+        # model's field costs about four plain attribute reads (the model has __getattr__)
+        self._mix = (settings.cash_share, settings.cash_share + settings.card_share)
+        """The payment draw's bounds: below the first cash, below the second card."""
+        self._touch_plan = (settings.touches, settings.think_s)
         self._timed = next(iter(devices.values()), None)
         """A device whose clock the application's waits follow (every device has the terminal's)."""
         self._init_card()
@@ -213,7 +220,7 @@ class KioskApp(CashPayment, CardPayment):
 
     # -- one customer --------------------------------------------------------------------------
     def _serve(self) -> Generator[simpy.Event, Any, None]:
-        s, rng, stats = self.settings, self.rng, self.stats
+        rng, stats = self.rng, self.stats
         stats.customers += 1
         if self._screen is not None and not (yield from self._touches()):
             stats.walked_away += 1
@@ -221,11 +228,12 @@ class KioskApp(CashPayment, CardPayment):
             return
         r = rng.random()
         method = "lookup"
-        if r < s.cash_share and "bill_validator" in self._sessions:
+        cash, cash_or_card = self._mix
+        if r < cash and "bill_validator" in self._sessions:
             method = "cash"
-        elif r < s.cash_share + s.card_share and "card_reader" in self._sessions:
+        elif r < cash_or_card and "card_reader" in self._sessions:
             method = "card"
-        elif r < s.cash_share + s.card_share:
+        elif r < cash_or_card:
             method = "cash" if "bill_validator" in self._sessions else "lookup"
         paid = True
         if method == "cash":
@@ -258,12 +266,13 @@ class KioskApp(CashPayment, CardPayment):
         controller's packets (:meth:`_on_touch_bytes`)."""
         screen, rng, stats, env, timed = self._screen, self.rng, self.stats, self.env, self._timed
         assert screen is not None and timed is not None
-        random, bits, think_s = rng.random, rng.getrandbits, self.settings.think_s
+        random, bits = rng.random, rng.getrandbits
+        touches, think_s = self._touch_plan
         queue = env._queue
         in_place = (
             self.inline_waits and timed.clock is VIRTUAL
         )  # (_wait's test, the same all along)
-        for _ in range(self.settings.touches):
+        for _ in range(touches):
             think = (0.5 + random()) * think_s
             at = env._now + think
             if in_place and (not queue or queue[0][0] > at):
@@ -306,7 +315,7 @@ class KioskApp(CashPayment, CardPayment):
         if offline or "paper_end" in sensors:
             stats.receipts_skipped += 1
             return
-        session.feed(receipt_bytes(method, self.settings.receipt_lines))
+        session.feed(self._receipt_data[method])
         stats.receipts += 1
 
     # -- staff ---------------------------------------------------------------------------------

@@ -106,6 +106,8 @@ class CashPayment:
         self._validator = SspMaster()
         """The SSP host (sequence flag; the eSSP channel once the validator asked for one)."""
         self._note_polls = _NotePolls(self._validator._polls)
+        s = self.settings  # (copied once, as KioskApp copies what a customer reads)
+        self._note_plan = (s.notes, s.max_notes, s.note_timeout_s, s.poll_interval_s)
         self._validator_ready = False
         validator = self.devices.get("bill_validator")
         self._cash_unit = validator if isinstance(validator, BillValidator) else None
@@ -180,7 +182,7 @@ class CashPayment:
         return answer is not None and answer[0] == sm.Response.OK
 
     def _pay_cash(self) -> Generator[simpy.Event, Any, bool]:
-        s, rng = self.settings, self.rng
+        rng = self.rng
         validator = self._cash_unit
         assert validator is not None  # (a kiosk with a bill validator pays cash)
         set_up = self._validator_ready
@@ -202,8 +204,9 @@ class CashPayment:
         credited = 0
         # rng.randint(1, max_notes), rng.uniform(2.0, 5.0) and rng.choice(notes), each drawn
         # as random.Random draws it (uniform is a + (b - a) * random()): the same stream.
-        getrandbits, notes = rng.getrandbits, s.notes
-        for _ in range(1 + _below(getrandbits, s.max_notes)):
+        getrandbits = rng.getrandbits
+        notes, max_notes, _, _ = self._note_plan
+        for _ in range(1 + _below(getrandbits, max_notes)):
             reach = 2.0 + 3.0 * rng.random()
             if (wait := self._wait(reach)) is not None:
                 yield wait
@@ -235,11 +238,11 @@ class CashPayment:
         POLL's two frames, the reply looked up among those read before, with only the events
         acted on below: :class:`_NotePolls`); ``tests/devices/test_usage_cash_twin.py`` holds
         them to the calls they replace and the loop over every event."""
-        s, env, host = self.settings, self.env, self._validator
+        env, host = self.env, self._validator
         feed = self._sessions["bill_validator"].feed
-        deadline = env.now + s.note_timeout_s
+        _, _, timeout, period = self._note_plan
+        deadline = env.now + timeout
         credit = False
-        period = s.poll_interval_s
         timed = self._timed
         assert timed is not None  # (the validator, if no other device, is one)
         queue = env._queue
