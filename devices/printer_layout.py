@@ -4,14 +4,11 @@ message. The paper, head and cutter take the same steps in the same order either
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import add
 from typing import TYPE_CHECKING
 
 from devices.protocols import escpos as p
 from devices.protocols.escpos_page import Layout
 from workbench.fault_ids.printer import NEAR_END
-from workbench.memo import Memo
 
 if TYPE_CHECKING:
     from devices.printer import Printer
@@ -21,36 +18,6 @@ NOT_LAID_OUT_KEPT = 64
 AFTER_KEPT = 64
 """Chunks remembered after a layout (:attr:`WholeChunks.after`) before that memory starts
 afresh (a kiosk prints a few receipts, one after another)."""
-
-
-Run = tuple[tuple[float, ...], tuple[int, ...], str | None]
-"""A layout's steps up to a cut: the paper of each step that moves it and its dot rows, in order,
-and the receipt cut at the end (None: the steps after the last cut)."""
-
-
-class _Runs(Memo[Layout, tuple[Run, ...]]):
-    """A layout's steps as runs up to each cut (:data:`Run`), worked out once per layout (a
-    layout is immutable, compared as itself): a receipt's paper and head sums then take a
-    ``reduce`` per run, not a loop of Python steps."""
-
-    limit = 64
-
-    def make(self, key: Layout) -> tuple[Run, ...]:
-        runs: list[Run] = []
-        mms: list[float] = []
-        rows: list[int] = []
-        for mm, dots, receipt in key.steps:
-            if mm:  # as the step-by-step loop: a step without paper adds no dot rows either
-                mms.append(mm)
-                rows.append(dots)
-            if receipt is not None:
-                runs.append((tuple(mms), tuple(rows), receipt))
-                mms, rows = [], []
-        runs.append((tuple(mms), tuple(rows), None))
-        return tuple(runs)
-
-
-_RUNS = _Runs()
 
 
 class WholeChunks:
@@ -122,19 +89,19 @@ class WholeChunks:
                     printer.cut_receipt(receipt)
             return True
         # What Mechanism.advance does when no sensor can trip: the same sums, in the same order
-        # (so the same bits), in local variables written back before each cut; each run of
-        # steps up to a cut added by reduce, the same additions one by one, in C.
+        # (so the same bits), in local variables written back before each cut.
         pending, distance, since, energised = (
             s.pending_mm,
             s.distance_mm,
             s.since_clean_mm,
             s.energised,
         )
-        for mms, dots, receipt in _RUNS[layout]:
-            pending = reduce(add, mms, pending)
-            distance = reduce(add, mms, distance)
-            since = reduce(add, mms, since)
-            energised = reduce(add, dots, energised)
+        for mm, rows, receipt in layout.steps:
+            if mm:
+                pending += mm
+                distance += mm
+                since += mm
+                energised += rows
             if receipt is not None:
                 s.pending_mm, s.distance_mm, s.since_clean_mm = pending, distance, since
                 s.energised = energised
