@@ -188,6 +188,27 @@ class WorkbenchApp(App[None]):
             gc_freeze.thaw()
             self.gc_frozen = False
 
+    # -- who may see the trainer's screens --------------------------------------------------------
+    def trainer_refusal(self) -> str | None:
+        """Why this session may not see the trainer's screens (the scenario's steps, the faults
+        injected, the class: the answer key), or None. A session holding a window without the
+        ``trainer`` group (a trainee's, an engineer's) sees what a real terminal shows, as the
+        agent answers such a window; a trainer runs without a window, or with one that allows
+        ``trainer``."""
+        window = self.backend.window()
+        if window is None or "trainer" in window.allow:
+            return None
+        return (
+            f"The trainer's screens are not for this session: its window allows "
+            f"{', '.join(window.allow) or 'nothing'}, not trainer (a trainer runs "
+            "'workbench tui' without --cert, or with a window that allows trainer)"
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "view" and parameters[:1] in (("trainer",), ("class",)):
+            return self.trainer_refusal() is None  # the fleet's t: not offered to a trainee
+        return True
+
     # -- navigation -----------------------------------------------------------------------------
     def _to_fleet(self) -> None:
         while len(self.screen_stack) > 2 and not isinstance(self.screen, FleetScreen):
@@ -201,6 +222,9 @@ class WorkbenchApp(App[None]):
             return
         if view == "help":
             self.action_help()
+            return
+        if view in ("trainer", "class") and (refused := self.trainer_refusal()):
+            self.notify(refused, title="Not for a trainee", severity="warning", timeout=10)
             return
         self._to_fleet()
         if view == "fleet":
@@ -279,15 +303,18 @@ class WorkbenchApp(App[None]):
         yield SystemCommand(
             "Reports", "Maintenance records and results", lambda: self.show("reports")
         )
-        yield SystemCommand(
-            "Trainer",
-            "Scenarios, faults and stimuli on a kiosk; watch and score trainees",
-            lambda: self.show("trainer"),
-        )
-        yield SystemCommand(
-            "Class", "Each trainee's kiosk, scenario and actions", lambda: self.show("class")
-        )
-        yield SystemCommand("Start a class", "N trainees on a library scenario", self._new_class)
+        if self.trainer_refusal() is None:
+            yield SystemCommand(
+                "Trainer",
+                "Scenarios, faults and stimuli on a kiosk; watch and score trainees",
+                lambda: self.show("trainer"),
+            )
+            yield SystemCommand(
+                "Class", "Each trainee's kiosk, scenario and actions", lambda: self.show("class")
+            )
+            yield SystemCommand(
+                "Start a class", "N trainees on a library scenario", self._new_class
+            )
         yield SystemCommand("Toggle dark/light", "Switch the theme", self.action_toggle_theme)
         yield SystemCommand("Help", "Every key binding (F1)", self.action_help)
         fleet = self.fleet

@@ -308,7 +308,7 @@ async def test_click_moves_the_cursor_and_double_click_opens() -> None:
 async def test_trainer_injects_clears_and_applies_a_stimulus() -> None:
     from tui.screens.trainer import TrainerScreen
 
-    backend = FakeBackend()
+    backend = FakeBackend(window_left_s=None)  # a trainer: no window
     app = app_for(backend)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)
@@ -333,7 +333,7 @@ async def test_trainer_lists_scorecards_and_refreshes_them_on_o() -> None:
     from tui.screens.trainer import TrainerScreen
     from workbench.records import Scorecard
 
-    backend = FakeBackend()
+    backend = FakeBackend(window_left_s=None)  # a trainer: no window
     app = app_for(backend)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.fleet.table.rows) == 12)

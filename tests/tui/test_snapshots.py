@@ -21,6 +21,12 @@ def app(size: int = 12, **kwargs: object) -> WorkbenchApp:
     return WorkbenchApp(FakeBackend(size, **kwargs), reason="INC-2041", clock=lambda: NOW)  # type: ignore[arg-type]
 
 
+def trainer() -> WorkbenchApp:
+    """The app as a trainer runs it: no window (one without the trainer group is a trainee's,
+    offered no trainer screen)."""
+    return app(window_left_s=None)
+
+
 Step = tuple[tuple[str, ...], Callable[[WorkbenchApp], bool]]
 
 
@@ -116,7 +122,7 @@ def test_trainer(snap_compare) -> None:  # type: ignore[no-untyped-def]
             a.screen.query_one("#trainer-state").render()
         )
 
-    assert snap_compare(app(), terminal_size=SIZE, run_before=settled(faults, "down", "t"))
+    assert snap_compare(trainer(), terminal_size=SIZE, run_before=settled(faults, "down", "t"))
 
 
 def test_help(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -159,7 +165,7 @@ TRAINER_0003 = (
 
 def test_trainer_library(snap_compare) -> None:  # type: ignore[no-untyped-def]
     steps = staged(*TRAINER_0003, (("n",), library_loaded))
-    assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
+    assert snap_compare(trainer(), terminal_size=SIZE, run_before=steps)
 
 
 def test_trainer_scenario_running(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +175,7 @@ def test_trainer_scenario_running(snap_compare) -> None:  # type: ignore[no-unty
         )
 
     steps = staged(*TRAINER_0003, (("n",), library_loaded), (("enter",), shown))
-    assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
+    assert snap_compare(trainer(), terminal_size=SIZE, run_before=steps)
 
 
 def test_scorecard(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +185,7 @@ def test_scorecard(snap_compare) -> None:  # type: ignore[no-untyped-def]
         (("enter",), on("TrainerScreen", "running", "#scenario-head")),
         (("g",), on("ScorecardScreen")),
     )
-    assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
+    assert snap_compare(trainer(), terminal_size=SIZE, run_before=steps)
 
 
 def test_class(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -190,4 +196,4 @@ def test_class(snap_compare) -> None:  # type: ignore[no-untyped-def]
         (("enter",), on("ClassFormScreen")),
         (("enter",), on("ClassScreen", "running", "#class-state")),
     )
-    assert snap_compare(app(), terminal_size=SIZE, run_before=steps)
+    assert snap_compare(trainer(), terminal_size=SIZE, run_before=steps)

@@ -14,9 +14,11 @@ from tui.app import WorkbenchApp
 from tui.screens.class_form import ClassFormScreen, parse_class
 from tui.screens.classroom import ClassScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.fleet import FleetScreen
 from tui.screens.library import LibraryScreen
 from tui.screens.scorecard import ScorecardScreen
 from tui.screens.trainer import TrainerScreen
+from tui.screens.window import WindowScreen
 
 pytestmark = pytest.mark.timeout(45)
 SIZE = (130, 40)
@@ -42,7 +44,7 @@ async def trainer_on(pilot, app: WorkbenchApp, terminal: str) -> TrainerScreen: 
 
 
 async def test_start_watch_and_stop_a_library_scenario() -> None:
-    backend = FakeBackend()
+    backend = FakeBackend(window_left_s=None)  # a trainer: no window
     app = WorkbenchApp(backend, reason="TRAIN-1", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         screen = await trainer_on(pilot, app, "KSK-0003")  # a bill_payment kiosk
@@ -92,7 +94,7 @@ async def test_start_watch_and_stop_a_library_scenario() -> None:
 async def test_typing_a_name_in_the_library_moves_to_it() -> None:
     # README: "t, n, p3-paper-out, Enter". The picker had no find: the typed name did nothing
     # and Enter started the first row (busy-day-mtbf in the real library); a 'q' quit the TUI
-    backend = FakeBackend()
+    backend = FakeBackend(window_left_s=None)  # a trainer: no window
     app = WorkbenchApp(backend, reason="TRAIN-1", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         screen = await trainer_on(pilot, app, "KSK-0003")
@@ -125,7 +127,7 @@ async def test_typing_a_name_in_the_library_moves_to_it() -> None:
 
 
 async def test_score_now_shows_the_card_and_lists_it() -> None:
-    backend = FakeBackend()
+    backend = FakeBackend(window_left_s=None)  # a trainer: no window
     app = WorkbenchApp(backend, reason="TRAIN-1", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         screen = await trainer_on(pilot, app, "KSK-0003")
@@ -162,7 +164,7 @@ async def test_score_now_shows_the_card_and_lists_it() -> None:
 
 
 async def test_start_a_class_and_score_a_trainee() -> None:
-    backend = FakeBackend()
+    backend = FakeBackend(window_left_s=None)  # a trainer: no window
     app = WorkbenchApp(backend, reason="TRAIN-2", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         await trainer_on(pilot, app, "KSK-0003")
@@ -206,7 +208,7 @@ async def test_start_a_class_and_score_a_trainee() -> None:
 
 
 async def test_watch_a_trainee_of_a_running_class_then_stop_the_class() -> None:
-    backend = FakeBackend()
+    backend = FakeBackend(window_left_s=None)  # a trainer: no window
     await backend.start_class("p3-paper-out", 2, 60.0, 1.0)
     app = WorkbenchApp(backend, reason="TRAIN-2", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
@@ -238,3 +240,34 @@ def test_class_form_names_the_wrong_field() -> None:
         parse_class({"trainees": "three", "speed": "60", "hours": "1"})
     with pytest.raises(ValueError, match=r"speed\(=0\) must be > 0"):
         parse_class({"trainees": "1", "speed": "0", "hours": "1"})
+
+
+async def test_a_session_with_a_trainees_window_is_offered_no_trainer_screen() -> None:
+    """Seen in tmux: a trainee of a class who started 'workbench tui' with their own key and
+    certificate (diag, remedy) pressed t on the fleet and saw the trainer's screen: the
+    scenario's steps (inject system_software.service_crashed), the faults injected, the inject
+    and clear keys. A window without the trainer group is now offered neither screen."""
+    backend = FakeBackend()  # alice's window: diag, remedy
+    app = WorkbenchApp(backend, reason="T01", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.fleet.table.rows) == 12)
+        await until(pilot, lambda: on_top(app, FleetScreen, "FleetTable"))
+        assert "t" not in app.screen.active_bindings  # not in the footer
+        assert "w" in app.screen.active_bindings
+        await pilot.press("t", "w")  # t does nothing; w, the window, shows the key was read
+        await until(pilot, lambda: on_top(app, WindowScreen))
+        assert not any(isinstance(s, (TrainerScreen, ClassScreen)) for s in app.screen_stack)
+
+        said = lambda: [str(n.message) for n in app._notifications]  # noqa: E731
+        for view in ("trainer", "class"):
+            await jump(pilot, view)
+            await until(pilot, lambda: any("not for this session" in m for m in said()))
+            assert said()[-1] == (
+                "The trainer's screens are not for this session: its window allows diag, "
+                "remedy, not trainer (a trainer runs 'workbench tui' without --cert, or with "
+                "a window that allows trainer)"
+            )
+            app.clear_notifications()
+        assert not any(isinstance(s, (TrainerScreen, ClassScreen)) for s in app.screen_stack)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Window" in titles and "Trainer" not in titles and "Start a class" not in titles
