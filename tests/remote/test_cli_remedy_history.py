@@ -17,6 +17,7 @@ from devices.kiosk import KioskHost
 from remote.cli import main
 from remote.window import CertificateAuthority, engineer_key
 from scenarios.wiring import kiosk_backend, kiosk_extra
+from workbench import console
 from workbench.store import RecordStore
 
 TID = "KSK-0007"
@@ -48,6 +49,10 @@ async def test_run_remedy_history_and_fleet_on_a_simulated_kiosk(
     state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "250")  # as the engineer's terminal is wide
+    # the consoles read it at each print, as a fresh process's read it at its start: these were
+    # made when this process imported them (under xdist with COLUMNS=80, and then kept 80)
+    monkeypatch.setattr(console.out, "_width", None)
+    monkeypatch.setattr(console.err, "_width", None)
     ca_dir = state_dir / "ca"
     ca = CertificateAuthority.init(ca_dir)
     key = engineer_key(state_dir / "alice", "alice@support")
