@@ -150,15 +150,25 @@ def score(
         )
 
     # 2. the right faults named
+    def remedy_of(command: str) -> str:
+        """The remedy ``remedy ARG`` applies: ARG, or the remedy of the remote-fixable fault id
+        ARG names, as the agent takes it (``remedy system_software.service_crashed`` restarts
+        the service)."""
+        arg = shlex.split(command)[1]
+        mode = catalog.get(arg)
+        return mode.remedy if mode and mode.remote_fixable and mode.remedy else arg
+
     remedies = [
-        shlex.split(c["command"])[1]
+        remedy_of(c["command"])
         for c in commands
         if c["command"].startswith("remedy ") and len(shlex.split(c["command"])) == 2
     ]
     applied_ok = [
-        shlex.split(c["command"])[1]
+        remedy_of(c["command"])
         for c in commands
-        if c["command"].startswith("remedy ") and c["exit_status"] == 0
+        if c["command"].startswith("remedy ")
+        and len(shlex.split(c["command"])) == 2
+        and c["exit_status"] == 0
     ]
     visited = [str(d["fault"]) for d in dispatches]
     answer = scenario.answer

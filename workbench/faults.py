@@ -120,6 +120,11 @@ class FaultCatalog(Mapping[str, FaultMode]):
         # raised for an unknown id instead of saying False
         return fault_id in self._modes
 
+    def get(self, fault_id: str, default: FaultMode | None = None) -> FaultMode | None:  # type: ignore[override]
+        """The mode of ``fault_id``, or ``default`` for an id the catalog lacks (Mapping's own
+        catches only KeyError)."""
+        return self._modes.get(fault_id, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._modes)
 

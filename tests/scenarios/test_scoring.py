@@ -144,3 +144,39 @@ def test_a_visit_for_a_fault_absent_or_remote_fixable_is_a_penalty(
     tmp_path: Path, fault: str, active: bool, said: str
 ) -> None:
     assert _visit_card(tmp_path, fault, active=active) == [("unnecessary_visit", -30, said)]
+
+
+def test_a_remedy_applied_by_its_fault_id_resolves_the_answer(tmp_path: Path) -> None:
+    """Seen in a class: t02 ran 'remedy system_software.service_crashed' over plain ssh (the
+    handout: 'remedy ACTION (a remedy name or a fault id)'); the agent restarted the service and
+    the fault cleared, but the card said 'resolved 0/30: 0 of 1 answer actions: none'."""
+    scenario = load("service-crashed").scenario
+    ticket = scenario.ticket.at
+    run = {
+        "terminal": "KSK-T02",
+        "speed": 60.0,
+        "started_wall": 1000.0,
+        "started_sim": 0.0,
+        "ticket_sim": ticket,
+    }
+    wall = 1000.0 + ticket / 60.0
+    audit = [
+        {"event": "command", "session": 1, "time": wall, "command": "diag run inspection"},
+        {"event": "result", "session": 1, "time": wall + 0.1, "exit_status": 1},
+        {
+            "event": "command",
+            "session": 2,
+            "time": wall + 1,
+            "command": "remedy system_software.service_crashed",
+        },
+        {"event": "result", "session": 2, "time": wall + 1.1, "exit_status": 0},
+    ]
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        card = score(scenario, run, audit, store)
+    items = {i.name: (i.points, i.detail) for i in card.items}
+    assert items["resolved"] == (
+        30,
+        "1 of 1 answer actions: remedy system_software.restart_service",
+    )
+    assert items["identified"] == (30, "named 1 of 1: system_software.service_crashed")
+    assert "wrong_remedy" not in items

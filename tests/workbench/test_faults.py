@@ -71,3 +71,10 @@ def test_in_says_whether_the_catalog_has_an_id() -> None:
     assert "printer.paper_out" in catalog
     assert "printer.paper_outt" not in catalog
     assert 3 not in catalog
+
+
+def test_get_gives_the_default_for_an_id_the_catalog_lacks() -> None:
+    # Mapping's get caught only KeyError: get('printer.reset'), a remedy's name, raised
+    catalog = default_catalog()
+    assert catalog.get("printer.paper_out") is catalog["printer.paper_out"]
+    assert catalog.get("printer.reset") is None
