@@ -126,6 +126,7 @@ def score(
         for d in dispatches
     ]
     actions.sort(key=lambda a: a["sim_time"])
+    actions = _fold_reads(actions, clock)
     items: list[Item] = []
 
     # 1. time to first diagnostic
@@ -264,6 +265,54 @@ def score(
     max_points = sum(i.max_points for i in items)
     total = max(0, sum(i.points for i in items))
     return Scorecard(scenario.name, tid, trainee, total, max_points, items, actions)
+
+
+READS = ("status", "logs", "diag list", "window", "help")
+"""Commands that only read (a TUI's terminal screen sends status and logs every few seconds)."""
+
+
+def is_read(command: str) -> str | None:
+    """Which of :data:`READS` ``command`` is (None: it is not one)."""
+    return next((r for r in READS if command == r or command.startswith(r + " ")), None)
+
+
+def _is_read(action: dict[str, Any]) -> bool:
+    return action.get("exit_status") == 0 and is_read(str(action["action"])) is not None
+
+
+def _fold_reads(actions: list[dict[str, Any]], clock: Any) -> list[dict[str, Any]]:
+    """What was done, with each run of two reads or more between other actions as one entry
+    (``status x2, logs x2 (reads, to Tue 09:10:00)``, ``reads`` its count)."""
+    out: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            counts: dict[str, int] = {}
+            for a in run:
+                name = str(is_read(a["action"]))
+                counts[name] = counts.get(name, 0) + 1
+            said = ", ".join(f"{name} x{n}" for name, n in counts.items())
+            out.append(
+                {
+                    "sim_time": run[0]["sim_time"],
+                    "clock": run[0]["clock"],
+                    "action": f"{said} (reads, to {clock(run[-1]['sim_time'])})",
+                    "reads": len(run),
+                }
+            )
+        run.clear()
+
+    for a in actions:
+        if _is_read(a):
+            run.append(a)
+            continue
+        flush()
+        out.append(a)
+    flush()
+    return out
 
 
 def _clears(store: RecordStore, terminal: str, faults: list[str]) -> dict[str, float]:

@@ -201,10 +201,18 @@ class TrainerOps:
         )
 
     def _actions_seen(self, terminal: str) -> tuple[int, str]:
-        """How many commands trainees ran on the terminal's agent, and the last one."""
+        """How many actions trainees took on the terminal's agent, and the last one, as their
+        scorecards count them: a run of reads (``status``, ``logs``..., which a TUI's terminal
+        screen sends every few seconds) is one action, and the last action is the last that is
+        not a read, if any."""
+        from scenarios.scoring import is_read
+
         commands = [r for r in self.agent_audit(terminal, 2000) if r.get("event") == "command"]
         if not commands:
             return 0, ""
-        last = commands[-1]
+        reads = [is_read(str(c.get("command") or "")) is not None for c in commands]
+        count = sum(1 for i, read in enumerate(reads) if not read or i == 0 or not reads[i - 1])
+        acted = [c for c, read in zip(commands, reads, strict=True) if not read]
+        last = (acted or commands)[-1]
         when = time.strftime("%H:%M:%S", time.localtime(float(last.get("time") or 0)))
-        return len(commands), f"{when} {last.get('command')}"
+        return count, f"{when} {last.get('command')}"

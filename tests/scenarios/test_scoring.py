@@ -180,3 +180,49 @@ def test_a_remedy_applied_by_its_fault_id_resolves_the_answer(tmp_path: Path) ->
     )
     assert items["identified"] == (30, "named 1 of 1: system_software.service_crashed")
     assert "wrong_remedy" not in items
+
+
+def test_a_run_of_reads_is_one_line_of_what_was_done(tmp_path: Path) -> None:
+    """Seen in a class: t01 worked in 'workbench tui', whose terminal screen reads the status
+    and the log every few seconds; the card listed 213 actions, most 'status (exit 0)' and
+    'logs --since 1796228478.4107 (exit 0)', and class status said '213 actions'. A run of
+    reads (status, logs, diag list, window, help: exit 0) between two real actions is one line."""
+    scenario = load("service-crashed").scenario
+    ticket = scenario.ticket.at
+    run = {
+        "terminal": "KSK-T01",
+        "speed": 60.0,
+        "started_wall": 1000.0,
+        "started_sim": 0.0,
+        "sim_origin": 0.0,  # the kiosk's simulated 0 is the scenario's start
+        "ticket_sim": ticket,
+    }
+    wall = 1000.0 + ticket / 60.0
+    commands = [
+        ("status", 0),
+        ("diag run quick", 1),
+        ("status", 0),
+        ("logs --since 1796228478.4107", 0),
+        ("status", 0),
+        ("logs --since 1796228479.5", 0),
+        ("fault list", 3),  # refused: not a read that went through
+        ("remedy system_software.restart_service", 0),
+        ("status", 0),
+    ]
+    audit = []
+    for n, (command, exit_status) in enumerate(commands):
+        t = wall + n  # a wall second apart: a simulated minute at 60x
+        audit += [
+            {"event": "command", "session": n, "time": t, "command": command},
+            {"event": "result", "session": n, "time": t + 0.1, "exit_status": exit_status},
+        ]
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        card = score(scenario, run, audit, store)
+    assert [(a["clock"], a["action"], a.get("exit_status")) for a in card.actions] == [
+        ("Tue 09:05:00", "status", 0),
+        ("Tue 09:06:00", "diag run quick", 1),
+        ("Tue 09:07:00", "status x2, logs x2 (reads, to Tue 09:10:00)", None),
+        ("Tue 09:11:00", "fault list", 3),
+        ("Tue 09:12:00", "remedy system_software.restart_service", 0),
+        ("Tue 09:13:00", "status", 0),
+    ]

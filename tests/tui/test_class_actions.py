@@ -1,0 +1,30 @@
+"""What the class view says each trainee did, read from their kiosk's agent audit log."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tui.live import LiveBackend
+
+
+def test_a_tuis_reads_do_not_swamp_a_trainees_actions(tmp_path: Path) -> None:
+    """Seen in a class: t01 worked in 'workbench tui', whose terminal screen sends status and
+    logs every few seconds; the class view said 213 actions, the last 'logs --since 17962...'.
+    A run of reads is one action, and the last action is the last one that is not a read."""
+    commands = ["status", "diag run quick", "status", "logs --since 1.5", "status"]
+    commands += ["remedy system_software.restart_service", "status", "logs --since 2.5"]
+    audit = tmp_path / "KSK-T01" / "agent" / "audit.jsonl"
+    audit.parent.mkdir(parents=True)
+    t0 = time.mktime((2026, 12, 2, 16, 20, 0, 0, 0, -1))
+    audit.write_text(
+        "".join(
+            json.dumps({"event": "command", "time": t0 + n, "command": c}) + "\n"
+            for n, c in enumerate(commands)
+        )
+    )
+    assert LiveBackend(tmp_path)._actions_seen("KSK-T01") == (
+        5,  # status; diag run quick; 3 reads; the remedy; 2 reads
+        "16:20:05 remedy system_software.restart_service",
+    )
