@@ -294,7 +294,7 @@ def _fold_reads(actions: list[dict[str, Any]], clock: Any) -> list[dict[str, Any
             for a in run:
                 name = str(is_read(a["action"]))
                 counts[name] = counts.get(name, 0) + 1
-            said = ", ".join(f"{name} x{n}" for name, n in counts.items())
+            said = ", ".join(name + (f" x{n}" if n > 1 else "") for name, n in counts.items())
             out.append(
                 {
                     "sim_time": run[0]["sim_time"],

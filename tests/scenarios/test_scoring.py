@@ -208,6 +208,7 @@ def test_a_run_of_reads_is_one_line_of_what_was_done(tmp_path: Path) -> None:
         ("fault list", 3),  # refused: not a read that went through
         ("remedy system_software.restart_service", 0),
         ("status", 0),
+        ("logs", 0),
     ]
     audit = []
     for n, (command, exit_status) in enumerate(commands):
@@ -224,5 +225,5 @@ def test_a_run_of_reads_is_one_line_of_what_was_done(tmp_path: Path) -> None:
         ("Tue 09:07:00", "status x2, logs x2 (reads, to Tue 09:10:00)", None),
         ("Tue 09:11:00", "fault list", 3),
         ("Tue 09:12:00", "remedy system_software.restart_service", 0),
-        ("Tue 09:13:00", "status", 0),
+        ("Tue 09:13:00", "status, logs (reads, to Tue 09:14:00)", None),
     ]
