@@ -30,7 +30,7 @@ class ClassOps:
 
         async def scenario_status(self, terminal: str) -> PlayView: ...
 
-        def _actions_seen(self, terminal: str) -> tuple[int, str]: ...
+        def _actions_seen(self, terminal: str, since: float = 0.0) -> tuple[int, str]: ...
 
         def _note(self, terminal: str, action: str, outcome: str, detail: str = "") -> None: ...
 
@@ -77,9 +77,10 @@ class ClassOps:
         except WorkbenchError:
             return None
         seats = record.get("trainees", [])
+        started = float(record.get("started") or 0.0)
         plays = await asyncio.gather(*(self.scenario_status(t["terminal"]) for t in seats))
         seen = await asyncio.to_thread(  # audit logs read off the UI's event loop
-            lambda: [self._actions_seen(t["terminal"]) for t in seats]
+            lambda: [self._actions_seen(t["terminal"], started) for t in seats]
         )
         views = []
         for seat, play, (count, last) in zip(seats, plays, seen, strict=True):

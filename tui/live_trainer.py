@@ -200,14 +200,18 @@ class TrainerOps:
             card_id,
         )
 
-    def _actions_seen(self, terminal: str) -> tuple[int, str]:
-        """How many actions trainees took on the terminal's agent, and the last one, as their
-        scorecards count them: a run of reads (``status``, ``logs``..., which a TUI's terminal
-        screen sends every few seconds) is one action, and the last action is the last that is
-        not a read, if any."""
+    def _actions_seen(self, terminal: str, since: float = 0.0) -> tuple[int, str]:
+        """How many actions trainees took on the terminal's agent from ``since`` (a class's
+        start: the log goes on from the classes before), and the last one, as their scorecards
+        count them: a run of reads (``status``, ``logs``..., which a TUI's terminal screen sends
+        every few seconds) is one action, and the last action is the last that is not a read."""
         from scenarios.scoring import is_read
 
-        commands = [r for r in self.agent_audit(terminal, 2000) if r.get("event") == "command"]
+        commands = [
+            r
+            for r in self.agent_audit(terminal, 2000)
+            if r.get("event") == "command" and float(r.get("time") or 0) >= since
+        ]
         if not commands:
             return 0, ""
         reads = [is_read(str(c.get("command") or "")) is not None for c in commands]

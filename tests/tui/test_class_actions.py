@@ -28,3 +28,19 @@ def test_a_tuis_reads_do_not_swamp_a_trainees_actions(tmp_path: Path) -> None:
         5,  # status; diag run quick; 3 reads; the remedy; 2 reads
         "16:20:05 remedy system_software.restart_service",
     )
+
+
+async def test_a_new_class_counts_none_of_the_last_ones_actions(tmp_path: Path) -> None:
+    """Seen in tmux: a class stopped and a new one started under the same state dir; the new
+    class's t01 and t02 showed the old class's '7 actions, 16:21:34 diag run quick' before they
+    had connected (each kiosk's agent audit log goes on from class to class)."""
+    t0 = time.mktime((2026, 12, 2, 16, 20, 0, 0, 0, -1))
+    audit = tmp_path / "KSK-T01" / "agent" / "audit.jsonl"
+    audit.parent.mkdir(parents=True)
+    audit.write_text(json.dumps({"event": "command", "time": t0, "command": "diag run quick"}))
+    seats = [{"name": "t01", "terminal": "KSK-T01"}]
+    record = {"scenario": "p3-paper-out", "speed": 20.0, "started": t0 + 600, "trainees": seats}
+    (tmp_path / "class.json").write_text(json.dumps(record))
+    view = await LiveBackend(tmp_path).class_view()
+    assert view is not None
+    assert [(s.trainee, s.actions, s.last_action) for s in view.seats] == [("t01", 0, "")]
