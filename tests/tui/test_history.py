@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from fake_backend import NOW, FakeBackend
 from test_app import SIZE, app_for, cell_text
+from textual.widgets import TabbedContent
 from waits import filter_fleet, jump, on_top, until
 
 from tui.screens.terminal import TerminalScreen
@@ -40,6 +41,7 @@ async def test_history_shows_why_error_runs_did_not_run() -> None:
         screen = app.screen
         assert isinstance(screen, TerminalScreen) and screen.terminal == "KSK-0002"
         await pilot.press("5")
+        await until(pilot, lambda: screen.query_one(TabbedContent).active == "history")
         await until(pilot, lambda: len(cell_text(screen, "#history-table")) == 2)
         rows = cell_text(screen, "#history-table")
         assert [(r[0], r[-1]) for r in rows] == [
