@@ -76,6 +76,7 @@ class Play:
         self.record: dict[str, Any] = {}
         self.seen: set[int] = set()
         self.stopped_wall: float | None = None
+        self.stopped_sim: float | None = None  # the run's length stops with it
 
     def start(self) -> dict[str, Any]:
         """Start the timeline now and write the run record."""
@@ -112,6 +113,7 @@ class Play:
             self.timeline.note("stopped by the trainer")
             self.state = "stopped"
             self.stopped_wall = time.time()
+            self.stopped_sim = self.stage.kiosks.env.now
 
     def status(self) -> dict[str, Any]:
         """What runs, since when (wall and simulated), each step done or not, the log."""
@@ -130,7 +132,8 @@ class Play:
             "speed": self.record["speed"],
             "started_wall": self.record["started_wall"],
             "elapsed_wall": wall_end - float(self.record["started_wall"]),
-            "elapsed_sim": now - float(self.record["started_sim"]),
+            "elapsed_sim": (now if self.stopped_sim is None else self.stopped_sim)
+            - float(self.record["started_sim"]),
             "clock": self.clock(now),
             "steps": [
                 {

@@ -58,6 +58,10 @@ async def test_start_watch_stop_and_score_on_a_running_kiosk(state_dir: Path) ->
         assert [s["done"] for s in status["steps"]] == [True, False]
         assert status["log"][-1]["text"] == "stopped by the trainer"
         assert status["active_faults"] == ["display.no_signal"]  # left for the trainer to clear
+        # the run's length stops with it, simulated as wall (seen in tmux: 'stopped · 22m54s
+        # simulated / 1m08s wall', then '25m11s simulated / 1m08s wall' a minute later)
+        assert status["elapsed_sim"] == stopped["elapsed_sim"]
+        assert status["elapsed_wall"] == stopped["elapsed_wall"]
 
         card = score_terminal(state_dir, TID)
         assert (card.scenario, card.terminal, card.points, card.max_points) == (
