@@ -20,6 +20,7 @@ from devices.catalog import default_catalog
 from scenarios.schema import Scenario
 from workbench import sla
 from workbench.clock import HOUR
+from workbench.records import DeviceEvent
 from workbench.store import RecordStore
 
 DIAG_COMMANDS = ("status", "diag")
@@ -104,7 +105,9 @@ def score(
 
     commands = [c for c in _audit_actions(audit, to_sim) if c["sim_time"] >= sim0]
     trainee = next((str(c["engineer"]) for c in commands if c.get("engineer")), None)
-    dispatches = store.dispatches(tid)
+    # the records store keeps every run's: a class run again on the same terminal ids
+    dispatches = [d for d in store.dispatches(tid) if float(d["requested"]) >= wall0]
+    events = [e for e in store.device_events(tid) if e.wall_time >= wall0]
     for d in dispatches:
         if d["sim_requested"] is None:
             d["sim_requested"] = to_sim(float(d["requested"]))
@@ -209,8 +212,8 @@ def score(
 
     # 4. service restored within the SLA (simulated time)
     limit = ticket + restore_hours(scenario) * HOUR
-    clears = _clears(store, tid, answer.faults)
-    active_now = _active_now(store, tid)
+    clears = _clears(events, answer.faults)
+    active_now = _active_now(events)
     restored = [
         f for f in answer.faults if f in clears and f not in active_now and clears[f] <= limit
     ]
@@ -241,7 +244,7 @@ def score(
         fault_id = str(d["fault"])
         if fault_id in needed_visits:
             continue
-        why = _unneeded(fault_id, _active_now(store, tid, float(d["sim_requested"])))
+        why = _unneeded(fault_id, _active_now(events, float(d["sim_requested"])))
         if why:
             items.append(
                 Item("unnecessary_visit", -points.unnecessary_visit, 0, f"visit {fault_id}: {why}")
@@ -315,10 +318,10 @@ def _fold_reads(actions: list[dict[str, Any]], clock: Any) -> list[dict[str, Any
     return out
 
 
-def _clears(store: RecordStore, terminal: str, faults: list[str]) -> dict[str, float]:
+def _clears(events: list[DeviceEvent], faults: list[str]) -> dict[str, float]:
     """The simulated time each fault was last cleared."""
     out: dict[str, float] = {}
-    for e in store.device_events(terminal):
+    for e in events:
         fault = (e.detail or {}).get("id")
         if e.kind == "clear" and fault in faults:
             out[fault] = float(e.sim_time)
@@ -336,11 +339,11 @@ def _unneeded(fault_id: str, active: set[str]) -> str | None:
     return None
 
 
-def _active_now(store: RecordStore, terminal: str, until: float | None = None) -> set[str]:
+def _active_now(events: list[DeviceEvent], until: float | None = None) -> set[str]:
     """Faults raised and not cleared since, by the device events (those up to the simulated
     time ``until``, when given)."""
     active: set[str] = set()
-    for e in store.device_events(terminal):
+    for e in events:
         if until is not None and e.sim_time > until:
             continue
         fault = str((e.detail or {}).get("id"))

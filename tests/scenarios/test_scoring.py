@@ -3,6 +3,7 @@ diagnostic, of storing it, of site visits."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -226,4 +227,32 @@ def test_a_run_of_reads_is_one_line_of_what_was_done(tmp_path: Path) -> None:
         ("Tue 09:11:00", "fault list", 3),
         ("Tue 09:12:00", "remedy system_software.restart_service", 0),
         ("Tue 09:13:00", "status, logs (reads, to Tue 09:14:00)", None),
+    ]
+
+
+def test_what_an_earlier_run_on_the_terminal_did_does_not_count(tmp_path: Path) -> None:
+    """Seen in tmux: a class restarted under the same state dir on p3-paper-out; before anyone
+    had connected, the new t01 scored 80/100 ('named 1 of 1: printer.paper_out; 1 of 1 answer
+    actions: visit printer.paper_out') from the visit the last class's t01 had sent to KSK-T01.
+    The records store keeps every run's dispatches and device events."""
+    scenario = load("p3-paper-out").scenario
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        # the last class: paper out, an engineer sent, the roll replaced
+        store.add_device_event("KSK-T01", "printer", 900.0, "fault", {"id": "printer.paper_out"})
+        store.add_dispatch("KSK-T01", "printer.paper_out", requested_by="t01@class")
+        store.add_device_event("KSK-T01", "printer", 5000.0, "clear", {"id": "printer.paper_out"})
+        started = time.time() + 1  # this run starts after all that
+        run = {
+            "terminal": "KSK-T01",
+            "speed": 20.0,
+            "started_wall": started,
+            "started_sim": 0.0,
+            "sim_origin": 0.0,
+            "ticket_sim": scenario.ticket.at,
+        }
+        card = score(scenario, run, [], store, now_sim=60.0)
+    assert (card.points, card.actions) == (0, [])
+    assert [i.detail for i in card.items if i.name in ("identified", "resolved")] == [
+        "named 0 of 1: none",
+        "0 of 1 answer actions: none",
     ]
