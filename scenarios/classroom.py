@@ -188,6 +188,11 @@ class Classroom:
                     "stop it with 'workbench class stop' or use another --state-dir"
                 )
 
+    @property
+    def ticket(self) -> str:
+        """The ticket each trainee's window names (and their TUI session gives as its reason)."""
+        return f"CLASS-{self.loaded.scenario.name}"
+
     def _seat(self, name: str, terminal: str) -> Trainee:
         """A key (made once, 0600) and a fresh window certificate for the trainee's kiosk."""
         from remote.window import CertificateAuthority, engineer_key
@@ -204,7 +209,7 @@ class Classroom:
             engineer=f"{name}@class",
             hours=self.hours,
             allow=("diag", "remedy"),
-            ticket=f"CLASS-{self.loaded.scenario.name}",
+            ticket=self.ticket,
         )
         cert = home / "key-cert.pub"
         cert.write_bytes(grant.certificate)
@@ -239,6 +244,12 @@ workbench remote run --endpoints {manifest} --key {t.key} --cert {t.cert} --know
 workbench remote exec --endpoints {manifest} --key {t.key} --cert {t.cert} --known-hosts {known} status
 workbench remote remedy --state-dir {state} --key {t.key} --cert {t.cert} --known-hosts {known} {t.terminal} ACTION
 ssh -i {t.key} -o CertificateFile={t.cert} -o UserKnownHostsFile={known} -o HostKeyAlias={t.terminal} -p {port} {t.terminal}@{host} diag run inspection
+```
+
+Or in the TUI (your terminal in the fleet, Enter: `i` inspection, `m` remedy):
+
+```console
+workbench tui --state-dir {state} --key {t.key} --cert {t.cert} --known-hosts {known} --ticket {self.ticket}
 ```
 
 Commands on the terminal: `status`, `diag list`, `diag run SUITE|TEST...` (suites:

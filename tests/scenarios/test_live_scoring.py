@@ -122,6 +122,16 @@ async def test_a_class_comes_up_with_grants_and_handouts(state_dir: Path) -> Non
         assert "You are **t02**" in handout and "KSK-T02" in handout
         assert "The kiosk screen has been black since we opened." in handout
         assert "display.no_signal" not in handout  # no answer key
+        # the TUI too (a trainee looked for it in vain): their window, their ticket
+        t02 = room.trainees[1]
+        assert (
+            f"workbench tui --state-dir {state_dir} --key {t02.key} --cert {t02.cert} "
+            + (
+                f"--known-hosts {room.live.ca_dir / 'known_hosts'} "
+                "--ticket CLASS-display-no-signal-needs-visit\n"
+            )
+            in handout
+        )
         assert oct(room.trainees[0].key.stat().st_mode & 0o777) == "0o600"
         assert (
             await workbench(
