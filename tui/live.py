@@ -113,10 +113,30 @@ class LiveBackend(TrainerOps, ClassOps):
         return [e for e in self._trail if terminal is None or e.terminal in (terminal, "-")]
 
     def history(self, terminal: str | None, limit: int = 200) -> list[MaintenanceRun]:
-        if not self.store_path.exists():
+        scope = self._class_seat()
+        if not self.store_path.exists() or (scope is not None and terminal not in (None, *scope)):
             return []
         with self._store() as store:
-            return store.maintenance_runs(terminal, limit=limit)
+            if scope is None or terminal is not None:
+                return store.maintenance_runs(terminal, limit=limit)
+            runs = [r for t in sorted(scope) for r in store.maintenance_runs(t, limit=limit)]
+        return sorted(runs, key=lambda r: r.started, reverse=True)[:limit]
+
+    def _class_seat(self) -> frozenset[str] | None:
+        """The terminals a class trainee's session may list and read the records of (those its
+        window names), or None (anyone may: the trainer, an engineer). A trainee's is a window
+        without the trainer group whose terminals are all kiosks of the class under the state
+        dir: the classmates play the same scenario, so their rows and records are the answer."""
+        window = self._window
+        if window is None or "trainer" in window.allow:
+            return None
+        try:
+            record = json.loads((self.state_dir / "class.json").read_text())
+            seats = {str(t["terminal"]) for t in record["trainees"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # no class here
+        principals = frozenset(window.principals)
+        return principals if principals and principals <= seats else None
 
     # -- the fleet ------------------------------------------------------------------------------
     def _manifests(self) -> dict[str, dict[str, Any]]:
@@ -162,7 +182,8 @@ class LiveBackend(TrainerOps, ClassOps):
                     window_until=until,
                 ).recorded(runs.get(tid, ()))
             )
-        return rows
+        scope = self._class_seat()
+        return rows if scope is None else [r for r in rows if r.terminal in scope]
 
     async def probe(self, terminal: str) -> str:
         try:
