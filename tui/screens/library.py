@@ -1,7 +1,7 @@
 """Pick a scenario from the library: name, severity, profile and title in a table, and under it
 the highlighted scenario's summary and what it does when (the trainer's eyes only: trainees get
 the ticket). Scenarios for another profile than the kiosk's are shown dimmed and refused.
-Typing a name moves the cursor to it (Backspace takes a character back)."""
+Typing a name moves the cursor to it (:mod:`tui.screens.find`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from tui.backend import ScenarioInfo
+from tui.screens.find import TypeToFind
 
 if TYPE_CHECKING:
     from tui.app import WorkbenchApp
@@ -52,7 +53,7 @@ class LibraryScreen(ModalScreen[str | None]):
         self.title_text = title
         self.profile = profile
         self.scenarios: dict[str, ScenarioInfo] = {}
-        self.find = ""
+        self.find = TypeToFind()
         """What the trainer typed of a name."""
 
     @property
@@ -93,27 +94,12 @@ class LibraryScreen(ModalScreen[str | None]):
         self._describe()
 
     def on_key(self, event: events.Key) -> None:
-        """Type to find: the cursor goes to the first scenario whose name starts with what was
-        typed, else to the first that contains it. The keys stop here, so the app's own keys
-        ('q' of quarterly-inspection-... quit the TUI) do not fire while a name is typed."""
-        char = event.character or ""
-        if event.key == "backspace" and self.find:
-            self.find = self.find[:-1]
-        elif len(char) == 1 and (char.isalnum() or char in "-_."):
-            self.find += char.lower()
-        else:
+        """Type to find (:mod:`tui.screens.find`)."""
+        if not self.find.key(event, list(self.scenarios)):
             return
-        event.stop()
-        event.prevent_default()
-        names = list(self.scenarios)
-        found = next((i for i, n in enumerate(names) if n.startswith(self.find)), None)
-        if found is None:
-            found = next((i for i, n in enumerate(names) if self.find in n), None)
-        if found is not None and self.find:
-            self.query_one("#library-table", DataTable).move_cursor(row=found)
-        missing = " (no match)" if found is None else ""
-        shown = f"   find: {self.find}{missing}" if self.find else ""
-        self.query_one("#library-title", Label).update(f"{self.title_text}{shown}")
+        if self.find.found is not None:
+            self.query_one("#library-table", DataTable).move_cursor(row=self.find.found)
+        self.query_one("#library-title", Label).update(self.find.title(self.title_text))
 
     def _fits(self, info: ScenarioInfo) -> bool:
         return self.profile in (None, "-", info.profile)
