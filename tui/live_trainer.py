@@ -58,6 +58,10 @@ class TrainerOps:
         def _note(self, terminal: str, action: str, outcome: str, detail: str = "") -> None: ...
 
     def _control(self, terminal: str) -> str:
+        if not (self.state_dir / terminal / "endpoints.json").exists():  # stopped, or never ran
+            raise ConfigError(
+                f"{terminal} is not running (no kiosk answers for it under {self.state_dir})"
+            )
         path = self._manifest(terminal).get("control")
         if not path:
             raise RemoteError(f"{terminal} is not a simulated kiosk: no fault injection")

@@ -6,7 +6,10 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from tui.live import LiveBackend
+from workbench.errors import ConfigError
 
 
 def test_a_tuis_reads_do_not_swamp_a_trainees_actions(tmp_path: Path) -> None:
@@ -44,3 +47,16 @@ async def test_a_new_class_counts_none_of_the_last_ones_actions(tmp_path: Path) 
     view = await LiveBackend(tmp_path).class_view()
     assert view is not None
     assert [(s.trainee, s.actions, s.last_action) for s in view.seats] == [("t01", 0, "")]
+
+
+async def test_a_stopped_kiosk_is_said_not_running(tmp_path: Path) -> None:
+    """Seen in tmux after 'workbench class stop': the trainer screen said 'scenario status
+    unavailable: STATE/KSK-T03/endpoints.json: cannot read the endpoints manifest: [Errno 2] No
+    such file or directory: ...'."""
+    backend = LiveBackend(tmp_path)
+    said = f"KSK-T03 is not running (no kiosk answers for it under {tmp_path})"
+    view = await backend.scenario_status("KSK-T03")
+    assert (view.state, view.error) == ("down", said)
+    with pytest.raises(ConfigError) as refused:
+        await backend.faults("KSK-T03")
+    assert str(refused.value) == said

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Label
 from waits import filter_fleet, jump, on_top, until
 
 from tui.app import WorkbenchApp
+from tui.backend import PlayView
 from tui.screens.class_form import ClassFormScreen, parse_class
 from tui.screens.classroom import ClassScreen
 from tui.screens.confirm import ConfirmScreen
@@ -19,6 +20,7 @@ from tui.screens.library import LibraryScreen
 from tui.screens.scorecard import ScorecardScreen
 from tui.screens.trainer import TrainerScreen
 from tui.screens.window import WindowScreen
+from workbench.errors import RemoteError
 
 pytestmark = pytest.mark.timeout(45)
 SIZE = (130, 40)
@@ -271,3 +273,34 @@ async def test_a_session_with_a_trainees_window_is_offered_no_trainer_screen() -
         assert not any(isinstance(s, (TrainerScreen, ClassScreen)) for s in app.screen_stack)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Window" in titles and "Trainer" not in titles and "Start a class" not in titles
+
+
+class GoneBackend(FakeBackend):
+    """KSK-0003 stops (its class was stopped) while the trainer watches it."""
+
+    gone = False
+
+    async def faults(self, terminal: str) -> list[dict[str, object]]:
+        if self.gone:
+            raise RemoteError(f"{terminal} is not running (no kiosk answers for it under STATE)")
+        return await super().faults(terminal)
+
+    async def scenario_status(self, terminal: str) -> PlayView:
+        if self.gone:
+            return PlayView(terminal, "down", error=f"{terminal} is not running (...)")
+        return await super().scenario_status(terminal)
+
+
+async def test_a_kiosk_that_stops_while_watched_says_so_above_its_faults() -> None:
+    """Seen in tmux: the class stopped with KSK-T03 on the trainer screen; the panel said the
+    scenario was unavailable, but the line above still said 'KSK-T03: 0 active fault(s)' over
+    the old fault list."""
+    backend = GoneBackend(window_left_s=None)
+    app = WorkbenchApp(backend, reason="TRAIN-1", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await trainer_on(pilot, app, "KSK-0003")
+        await until(pilot, lambda: "0 active fault(s)" in text(screen, "#trainer-state"))
+        backend.gone = True
+        await until(pilot, lambda: "not running" in text(screen, "#scenario-head"))
+        await until(pilot, lambda: "not running" in text(screen, "#trainer-state"))
+        assert rows(screen, "#trainer-faults") == []

@@ -161,6 +161,9 @@ class TrainerScreen(Screen[None]):
         self._follow(view)
         if view.state != "down" and self._active not in (None, set(view.active_faults)):
             self._load()  # a step, a trainee's remedy or a site visit changed the faults
+        elif view.state == "down" and self._active is not None:
+            self._active = None  # the kiosk stopped: its faults are not known any more
+            self._load()  # which says why, in place of the count
 
     def action_reload(self) -> None:
         self._load()
