@@ -188,10 +188,12 @@ class Classroom:
                     "stop it with 'workbench class stop' or use another --state-dir"
                 )
 
-    @property
-    def ticket(self) -> str:
-        """The ticket each trainee's window names (and their TUI session gives as its reason)."""
-        return f"CLASS-{self.loaded.scenario.name}"
+    @staticmethod
+    def ticket(name: str) -> str:
+        """The ticket a trainee's window names (and their TUI session gives as its reason); not
+        the scenario's name, which a trainee reads in their certificate and which can give the
+        answer away (display-no-signal-needs-visit)."""
+        return f"TRAIN-{name.upper()}"
 
     def _seat(self, name: str, terminal: str) -> Trainee:
         """A key (made once, 0600) and a fresh window certificate for the trainee's kiosk."""
@@ -209,21 +211,23 @@ class Classroom:
             engineer=f"{name}@class",
             hours=self.hours,
             allow=("diag", "remedy"),
-            ticket=self.ticket,
+            ticket=self.ticket(name),
         )
         cert = home / "key-cert.pub"
         cert.write_bytes(grant.certificate)
         return Trainee(name, terminal, key_path, cert, home / "handout.md")
 
     def handout(self, t: Trainee) -> str:
-        """One page: who you are, how to connect, what the branch reported. No answer key."""
+        """One page: who you are, how to connect, what the branch reported. No answer key, nor
+        the scenario's name or title (the trainer's words: 'A dark screen that looks like a
+        remote fix but needs a visit')."""
         s = self.loaded.scenario
         state = self.state_dir
         manifest = state / t.terminal / "endpoints.json"
         agent = json.loads(manifest.read_text()).get("agent", "?")
         known = self.live.ca_dir / "known_hosts"
         host, _, port = str(agent).rpartition(":")
-        return f"""# Training: {s.title}
+        return f"""# Training: a ticket from {s.ticket.reporter}
 
 You are **{t.name}**, remote support engineer on duty. Your terminal: **{t.terminal}**
 (profile {s.profile}). Your remote window is open for {self.hours:g} h from the start of the
@@ -249,7 +253,7 @@ ssh -i {t.key} -o CertificateFile={t.cert} -o UserKnownHostsFile={known} -o Host
 Or in the TUI (your terminal in the fleet, Enter: `i` inspection, `m` remedy):
 
 ```console
-workbench tui --state-dir {state} --key {t.key} --cert {t.cert} --known-hosts {known} --ticket {self.ticket}
+workbench tui --state-dir {state} --key {t.key} --cert {t.cert} --known-hosts {known} --ticket {self.ticket(t.name)}
 ```
 
 Commands on the terminal: `status`, `diag list`, `diag run SUITE|TEST...` (suites:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from remote.certs import read_certificate_info
 from remote.window import CertificateAuthority, engineer_key
 from scenarios.classroom import Classroom
 from scenarios.library import LIBRARY_DIR, load
@@ -122,16 +123,18 @@ async def test_a_class_comes_up_with_grants_and_handouts(state_dir: Path) -> Non
         assert "You are **t02**" in handout and "KSK-T02" in handout
         assert "The kiosk screen has been black since we opened." in handout
         assert "display.no_signal" not in handout  # no answer key
-        # the TUI too (a trainee looked for it in vain): their window, their ticket
+        # nor the scenario's name or title, in the handout or the certificate's ticket: they
+        # were '# Training: A dark screen that looks like a remote fix but needs a visit' and
+        # 'CLASS-display-no-signal-needs-visit' (the TUI's session bar, the agent's window)
+        assert loaded.scenario.name not in handout and "needs a visit" not in handout
+        assert handout.startswith("# Training: a ticket from branch staff (Hillside hall)\n")
         t02 = room.trainees[1]
+        assert read_certificate_info(t02.cert).ticket == "TRAIN-T02"
+        # the TUI too (a trainee looked for it in vain): their window, their ticket
         assert (
             f"workbench tui --state-dir {state_dir} --key {t02.key} --cert {t02.cert} "
-            + (
-                f"--known-hosts {room.live.ca_dir / 'known_hosts'} "
-                "--ticket CLASS-display-no-signal-needs-visit\n"
-            )
-            in handout
-        )
+            + f"--known-hosts {room.live.ca_dir / 'known_hosts'} --ticket TRAIN-T02\n"
+        ) in handout
         assert oct(room.trainees[0].key.stat().st_mode & 0o777) == "0o600"
         assert (
             await workbench(
