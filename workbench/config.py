@@ -227,14 +227,12 @@ def describe_validation_error(
     more there are (:func:`validation_problems` says each).
 
     An unknown key is named before anything else: a misspelt required key is then reported as
-    the typo it is, not as the missing field it caused."""
+    the typo it is, not as the missing field it caused (which is not counted either)."""
     if (whole := _whole_file(err.errors(), source, model)) is not None:
         return whole
     errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
     _, first = _described(errors[0], source, lines, model)
-    if errors[0]["type"] == "extra_forbidden":
-        return first
-    more = len(errors) - 1
+    more = len(validation_problems(err, source, lines, model)) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"{first}{tail}"
 

@@ -144,6 +144,17 @@ def test_plan_check_says_every_problem_and_run_says_how_to_list_them(
     assert str(run.exception).endswith(
         f"(and 1 more problem: 'workbench capacity plan check {values}' lists each)"
     )
+    # the first problem an unknown key: it was said alone, the two after it not counted
+    for args in (
+        ["run"],
+        ["sweep", "--vary", "engineers=1,2"],
+        ["size", "--target", "p3_onsite=0.5"],
+    ):
+        result = invoke([args[0], str(bad), *args[1:]], obj)
+        assert isinstance(result.exception, ConfigError), (args, result.exception)
+        assert str(result.exception) == (
+            f"{said[0]} (and 2 more problems: 'workbench capacity plan check {bad}' lists each)"
+        )
 
 
 @pytest.mark.parametrize("command", [["run"], ["sweep", "--vary", "engineers=1,2"], ["size"]])
