@@ -21,13 +21,14 @@ from devices.transports.wire import Wire
 from scenarios.schema import (
     Answer,
     Expectation,
+    RunDuration,
     Scenario,
     Step,
     UsageOverrides,
     late,
     merged_usage,
 )
-from workbench.config import Duration, line_of, read_yaml, validation_problems
+from workbench.config import line_of, read_yaml, validation_problems
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.faults import FaultCatalog
 
@@ -188,7 +189,7 @@ class _Parts:
         return cls(
             piece("name", Scenario.model_fields["name"].annotation),
             piece("profile", str),
-            piece("duration", Duration),
+            piece("duration", RunDuration),
             piece("usage", UsageOverrides | None),
             items("timeline", Step),
             items("expect", Expectation),

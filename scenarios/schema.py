@@ -11,9 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PositiveFloat, create_model, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    PositiveFloat,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from devices.usage import UsageSettings
 from workbench.config import Duration, Strict
@@ -298,6 +306,17 @@ class SiteVisit(Strict):
     """Simulated time to reach the site; the catalog's repair time is added on site."""
 
 
+def _above_zero(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError(f"must be above 0 (how long the run lasts, e.g. '2h'); given: {seconds:g}")
+    return seconds
+
+
+RunDuration = Annotated[Duration, AfterValidator(_above_zero)]
+"""A run's duration: a :data:`~workbench.config.Duration` above 0 (a run of 0 s has every step
+after its end)."""
+
+
 def _usage_overrides_model() -> type[BaseModel]:
     """A schema with every :class:`UsageSettings` key optional (a scenario overrides a few)."""
     fields: dict[str, Any] = {
@@ -324,7 +343,7 @@ class Scenario(Strict):
     profile: str = "bill_payment"
     seed: int = 0
     start: str = "monday 08:55"
-    duration: Duration = 3600.0
+    duration: RunDuration = 3600.0
     """How long the virtual run lasts (simulated time from the start)."""
     severity: Severity
     ticket: Ticket

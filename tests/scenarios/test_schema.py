@@ -230,6 +230,21 @@ def test_validate_says_every_problem_of_a_file_in_its_order_then_how_many(
     ]
 
 
+@pytest.mark.parametrize("duration", ["0", "0s"])
+def test_a_duration_of_0_is_one_problem_not_every_step_late(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], duration: str
+) -> None:
+    """A run of 0 s said each step and expectation was 'after the run's duration (0 s)'."""
+    path = _write(tmp_path, GOOD.replace("duration: 1h", f"duration: {duration}"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "validate", str(path)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:5: duration: must be above 0 (how long the run lasts, e.g. '2h'); given: 0",
+        f"workbench: error: {path}: 1 problem",
+    ]
+
+
 def test_load_says_the_first_problem_and_how_many_more(tmp_path: Path) -> None:
     path = _write(tmp_path, BROKEN)
     with pytest.raises(ConfigError) as info:
