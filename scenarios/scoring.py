@@ -162,11 +162,12 @@ def score(
         mode = catalog.get(arg)
         return mode.remedy if mode and mode.remote_fixable and mode.remedy else arg
 
-    remedies = [
-        remedy_of(c["command"])
+    tried = [  # (the remedy, when)
+        (remedy_of(c["command"]), float(c["sim_time"]))
         for c in commands
         if c["command"].startswith("remedy ") and len(shlex.split(c["command"])) == 2
     ]
+    remedies = [name for name, _ in tried]
     applied_ok = [
         remedy_of(c["command"])
         for c in commands
@@ -249,12 +250,15 @@ def score(
             items.append(
                 Item("unnecessary_visit", -points.unnecessary_visit, 0, f"visit {fault_id}: {why}")
             )
-    for name in remedies:
+    for name, tried_at in tried:
         action = f"remedy {name}"
+        # the faults it could be for: the answer's, and any active then (one the trainer
+        # injected by hand mid-scenario)
+        meant = {*answer.faults, *_active_now(events, tried_at)}
         if action in answer.harmful:
             items.append(Item("harmful", -points.harmful, 0, f"{action}: {answer.harmful[action]}"))
         elif action not in answer.actions and not any(
-            catalog[f].remedy == name or f == name for f in answer.faults
+            f == name or getattr(catalog.get(f), "remedy", None) == name for f in meant
         ):
             items.append(
                 Item(

@@ -256,3 +256,39 @@ def test_what_an_earlier_run_on_the_terminal_did_does_not_count(tmp_path: Path) 
         "named 0 of 1: none",
         "0 of 1 answer actions: none",
     ]
+
+
+@pytest.mark.parametrize(
+    ("raised", "wrong"),
+    [
+        (True, []),  # the trainer had injected printer.offline: the reset was the fix
+        (False, [("wrong_remedy", -5)]),  # nothing wrong with the printer: a wrong remedy
+    ],
+)
+def test_a_remedy_for_a_fault_the_trainer_added_is_not_wrong(
+    tmp_path: Path, raised: bool, wrong: list[tuple[str, int]]
+) -> None:
+    """As with a site visit: in a service-crashed class the trainer injected printer.offline by
+    hand; the trainee found it and reset the printer, and lost 5 ('remedy printer.reset does
+    not address system_software.service_crashed')."""
+    scenario = load("service-crashed").scenario
+    ticket = scenario.ticket.at
+    run = {
+        "terminal": "KSK-T01",
+        "speed": 60.0,
+        "started_wall": 1000.0,
+        "started_sim": 0.0,
+        "ticket_sim": ticket,
+    }
+    wall = 1000.0 + ticket / 60.0
+    audit = [
+        {"event": "command", "session": 1, "time": wall, "command": "remedy printer.reset"},
+        {"event": "result", "session": 1, "time": wall + 0.1, "exit_status": 0},
+    ]
+    with RecordStore(tmp_path / "records.sqlite") as store:
+        if raised:
+            store.add_device_event(
+                "KSK-T01", "printer", ticket - 60, "fault", {"id": "printer.offline"}
+            )
+        card = score(scenario, run, audit, store)
+    assert [(i.name, i.points) for i in card.items if i.points < 0] == wrong
