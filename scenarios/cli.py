@@ -102,13 +102,19 @@ def _count(n: int, thing: str) -> str:
 @click.argument("name")
 @click.option("--answer", is_flag=True, help="Also the answer key (trainers only).")
 def scenario_show(name: str, answer: bool) -> None:
-    """What a trainee receives: when it happens and the ticket (the answer key with --answer)."""
+    """What a trainee receives: when it happens and the ticket, with when it arrives (the answer
+    key with --answer)."""
     from scenarios.library import load
 
     s = load(name).scenario
     out.print(f"{s.title} ({s.severity}, {s.profile})", markup=False)
     out.print(f"simulated start: {s.started:%A %Y-%m-%d %H:%M}", markup=False)
-    out.print(f"ticket from {s.ticket.reporter}:\n  {s.ticket.text.strip()}", markup=False)
+    arrives = s.clock_text(s.start_offset + s.ticket.at)
+    out.print(
+        f"ticket at {arrives} ({play_cli.at_text(s.ticket.at)}) from {s.ticket.reporter}:\n"
+        f"  {s.ticket.text.strip()}",
+        markup=False,
+    )
     if answer:
         out.print(f"answer: faults {', '.join(s.answer.faults)}", markup=False)
         out.print(f"        actions {', '.join(s.answer.actions)}", markup=False)

@@ -412,3 +412,22 @@ def test_a_profile_path_is_read_beside_the_scenario_file(
         ConfigError, match=r"^course/tiny.yaml:3: profile: course/small.yaml: no such"
     ):
         load("course/tiny.yaml")
+
+
+def test_show_says_when_the_ticket_arrives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'scenario show' gave the start and the ticket's words, not when the ticket comes: a
+    trainer briefing a class could not say when to expect it."""
+    text = GOOD.replace("start: tuesday 08:55", "start: tuesday 23:30").replace(
+        "ticket:\n", "ticket:\n  at: 45m\n  reporter: the night guard\n"
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "show", str(_write(tmp_path, text))])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "A tiny scenario (P3, bill_payment)",
+        "simulated start: Tuesday 2026-12-01 23:30",
+        "ticket at Wed 00:15:00 (+45:00) from the night guard:",
+        "  The screen is dark.",
+    ]
