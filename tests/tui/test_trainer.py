@@ -304,3 +304,18 @@ async def test_a_kiosk_that_stops_while_watched_says_so_above_its_faults() -> No
         await until(pilot, lambda: "not running" in text(screen, "#scenario-head"))
         await until(pilot, lambda: "not running" in text(screen, "#trainer-state"))
         assert rows(screen, "#trainer-faults") == []
+
+
+async def test_with_no_terminal_the_trainer_screen_says_how_to_start_a_class() -> None:
+    """Seen in tmux: a trainer's first 'workbench tui' on an empty state dir; the fleet was
+    empty, t said 'no terminal: pick one in the fleet' with nothing to pick."""
+    app = WorkbenchApp(FakeBackend(0, window_left_s=None), reason="TRAIN-1", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_top(app, FleetScreen))
+        await pilot.press("t")
+        await until(pilot, lambda: on_top(app, TrainerScreen))
+        await until(pilot, lambda: "no terminal" in text(app.screen, "#trainer-state"))
+        assert text(app.screen, "#trainer-state") == (
+            "no terminal: pick one in the fleet, or l for the class view (n there starts a "
+            "class: a kiosk per trainee)"
+        )

@@ -126,7 +126,10 @@ class TrainerScreen(Screen[None]):
         )
         self.action_scores()
         if self.terminal is None:
-            self.query_one("#trainer-state", Label).update("no terminal: pick one in the fleet")
+            self.query_one("#trainer-state", Label).update(
+                "no terminal: pick one in the fleet, or l for the class view (n there starts a "
+                "class: a kiosk per trainee)"
+            )
             return
         self.action_reload()
         self.set_interval(AUDIT_EVERY_S, self._audit)
