@@ -13,21 +13,37 @@ from scenarios.scoring import score
 from workbench.store import RecordStore
 
 
-def _card_line(tmp_path: Path, minutes_after_ticket: float) -> str:
-    scenario = load("display-brightness-low").scenario
-    ticket = scenario.ticket.at  # simulated seconds from the start
-    run = {
-        "terminal": "KSK-T01",
+def _run(ticket: float, terminal: str = "KSK-T01", **more: object) -> dict[str, object]:
+    """A scenario run at 60x that started at wall 1000 s and simulated 0, its ticket at
+    ``ticket`` simulated seconds."""
+    run: dict[str, object] = {
+        "terminal": terminal,
         "speed": 60.0,
         "started_wall": 1000.0,
         "started_sim": 0.0,
-        "ticket_sim": ticket,
     }
+    return run | more | {"ticket_sim": ticket}
+
+
+def _audit(wall: float, *commands: tuple[str, int]) -> list[dict[str, object]]:
+    """The agent's audit lines for ``commands`` (command, exit status), each in a session of
+    its own, a wall second apart from ``wall`` (a simulated minute at 60x)."""
+    audit: list[dict[str, object]] = []
+    for n, (command, exit_status) in enumerate(commands):
+        t = wall + n
+        audit += [
+            {"event": "command", "session": n + 1, "time": t, "command": command},
+            {"event": "result", "session": n + 1, "time": t + 0.1, "exit_status": exit_status},
+        ]
+    return audit
+
+
+def _card_line(tmp_path: Path, minutes_after_ticket: float) -> str:
+    scenario = load("display-brightness-low").scenario
+    ticket = scenario.ticket.at  # simulated seconds from the start
+    run = _run(ticket)
     wall = 1000.0 + (ticket + minutes_after_ticket * 60) / 60.0  # at 60x
-    audit = [
-        {"event": "command", "session": 1, "time": wall, "command": "diag run quick"},
-        {"event": "result", "session": 1, "time": wall + 0.1, "exit_status": 0},
-    ]
+    audit = _audit(wall, ("diag run quick", 0))
     with RecordStore(tmp_path / "records.sqlite") as store:
         card = score(scenario, run, audit, store)
     return next(i.detail for i in card.items if i.name == "diagnosed")
@@ -56,8 +72,7 @@ def test_score_out_to_no_directory_is_refused_before_the_card_is_stored(
     from workbench.cli import main
 
     scenario = load("display-brightness-low").scenario
-    run = {"terminal": "KSK-T01", "speed": 60.0, "started_wall": 1000.0, "started_sim": 0.0}
-    run |= {"ticket_sim": scenario.ticket.at, "source": "display-brightness-low"}
+    run = _run(scenario.ticket.at, source="display-brightness-low")
     (tmp_path / "KSK-T01").mkdir()
     (tmp_path / "KSK-T01" / "scenario.json").write_text(json.dumps(run))
     args = ["scenario", "score", "--state-dir", str(tmp_path), "--out"]
@@ -80,25 +95,9 @@ def _visit_card(tmp_path: Path, fault: str, *, active: bool) -> list[tuple[str, 
     ``fault``, which the trainer injected by hand mid-scenario (``active``) or nobody did."""
     scenario = load("service-crashed").scenario
     ticket = scenario.ticket.at
-    run = {
-        "terminal": "KSK-T01",
-        "speed": 60.0,
-        "started_wall": 1000.0,
-        "started_sim": 0.0,
-        "ticket_sim": ticket,
-    }
+    run = _run(ticket)
     wall = 1000.0 + ticket / 60.0
-    audit = [
-        {"event": "command", "session": 1, "time": wall, "command": "diag run quick"},
-        {"event": "result", "session": 1, "time": wall + 0.1, "exit_status": 1},
-        {
-            "event": "command",
-            "session": 2,
-            "time": wall + 1,
-            "command": "remedy system_software.restart_service",
-        },
-        {"event": "result", "session": 2, "time": wall + 1.1, "exit_status": 0},
-    ]
+    audit = _audit(wall, ("diag run quick", 1), ("remedy system_software.restart_service", 0))
     device = fault.partition(".")[0]
     with RecordStore(tmp_path / "records.sqlite") as store:
         store.add_device_event(
@@ -153,25 +152,9 @@ def test_a_remedy_applied_by_its_fault_id_resolves_the_answer(tmp_path: Path) ->
     the fault cleared, but the card said 'resolved 0/30: 0 of 1 answer actions: none'."""
     scenario = load("service-crashed").scenario
     ticket = scenario.ticket.at
-    run = {
-        "terminal": "KSK-T02",
-        "speed": 60.0,
-        "started_wall": 1000.0,
-        "started_sim": 0.0,
-        "ticket_sim": ticket,
-    }
+    run = _run(ticket, "KSK-T02")
     wall = 1000.0 + ticket / 60.0
-    audit = [
-        {"event": "command", "session": 1, "time": wall, "command": "diag run inspection"},
-        {"event": "result", "session": 1, "time": wall + 0.1, "exit_status": 1},
-        {
-            "event": "command",
-            "session": 2,
-            "time": wall + 1,
-            "command": "remedy system_software.service_crashed",
-        },
-        {"event": "result", "session": 2, "time": wall + 1.1, "exit_status": 0},
-    ]
+    audit = _audit(wall, ("diag run inspection", 1), ("remedy system_software.service_crashed", 0))
     with RecordStore(tmp_path / "records.sqlite") as store:
         card = score(scenario, run, audit, store)
     items = {i.name: (i.points, i.detail) for i in card.items}
@@ -190,14 +173,7 @@ def test_a_run_of_reads_is_one_line_of_what_was_done(tmp_path: Path) -> None:
     reads (status, logs, diag list, window, help: exit 0) between two real actions is one line."""
     scenario = load("service-crashed").scenario
     ticket = scenario.ticket.at
-    run = {
-        "terminal": "KSK-T01",
-        "speed": 60.0,
-        "started_wall": 1000.0,
-        "started_sim": 0.0,
-        "sim_origin": 0.0,  # the kiosk's simulated 0 is the scenario's start
-        "ticket_sim": ticket,
-    }
+    run = _run(ticket, sim_origin=0.0)  # the kiosk's simulated 0 is the scenario's start
     wall = 1000.0 + ticket / 60.0
     commands = [
         ("status", 0),
@@ -211,13 +187,7 @@ def test_a_run_of_reads_is_one_line_of_what_was_done(tmp_path: Path) -> None:
         ("status", 0),
         ("logs", 0),
     ]
-    audit = []
-    for n, (command, exit_status) in enumerate(commands):
-        t = wall + n  # a wall second apart: a simulated minute at 60x
-        audit += [
-            {"event": "command", "session": n, "time": t, "command": command},
-            {"event": "result", "session": n, "time": t + 0.1, "exit_status": exit_status},
-        ]
+    audit = _audit(wall, *commands)
     with RecordStore(tmp_path / "records.sqlite") as store:
         card = score(scenario, run, audit, store)
     assert [(a["clock"], a["action"], a.get("exit_status")) for a in card.actions] == [
@@ -273,18 +243,9 @@ def test_a_remedy_for_a_fault_the_trainer_added_is_not_wrong(
     not address system_software.service_crashed')."""
     scenario = load("service-crashed").scenario
     ticket = scenario.ticket.at
-    run = {
-        "terminal": "KSK-T01",
-        "speed": 60.0,
-        "started_wall": 1000.0,
-        "started_sim": 0.0,
-        "ticket_sim": ticket,
-    }
+    run = _run(ticket)
     wall = 1000.0 + ticket / 60.0
-    audit = [
-        {"event": "command", "session": 1, "time": wall, "command": "remedy printer.reset"},
-        {"event": "result", "session": 1, "time": wall + 0.1, "exit_status": 0},
-    ]
+    audit = _audit(wall, ("remedy printer.reset", 0))
     with RecordStore(tmp_path / "records.sqlite") as store:
         if raised:
             store.add_device_event(
