@@ -133,42 +133,15 @@ async def test_cli_kiosk_up_runs_until_sigterm_and_errors_are_one_line(
         while b"kiosk(s) up" not in (line := await proc.stdout.readline()):
             assert line, (await proc.stderr.read()).decode() if proc.stderr else "kiosk exited"
         sock = state_dir / "KSK-0100" / "control.sock"
-        fault = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "workbench.cli",
-            "kiosk",
-            "fault",
-            "inject",
-            "bill_validator.no_response",
-            "--id",
-            "KSK-0100",
-            "--state-dir",
-            str(state_dir),
-            stdout=asyncio.subprocess.PIPE,
-        )
-        stdout, _ = await fault.communicate()
-        assert fault.returncode == 0
+        code, stdout, _ = await _kiosk_fault(state_dir, "inject", "bill_validator.no_response")
+        assert code == 0
         assert b"active now: bill_validator.no_response" in stdout
-        clear = await asyncio.create_subprocess_exec(  # one not active: said so, not "cleared"
-            *(
-                sys.executable,
-                "-m",
-                "workbench.cli",
-                "kiosk",
-                "fault",
-                "clear",
-                "bill_validator.safe_jam",
-            ),
-            *("--id", "KSK-0100", "--state-dir", str(state_dir)),
-            stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "COLUMNS": "200"},
-        )
-        stdout, _ = await clear.communicate()
-        assert (clear.returncode, stdout) == (
+        # one not active: said so, not "cleared"
+        assert await _kiosk_fault(state_dir, "clear", "bill_validator.safe_jam") == (
             0,
             b"KSK-0100: bill_validator.safe_jam was not active; active now: "
             b"bill_validator.no_response\n",
+            b"",
         )
         assert sock.exists()
         proc.send_signal(signal.SIGTERM)
@@ -181,26 +154,25 @@ async def test_cli_kiosk_up_runs_until_sigterm_and_errors_are_one_line(
     assert b"stopped cleanly" in rest
     assert not sock.exists()
 
-    bad = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "workbench.cli",
-        "kiosk",
-        "fault",
-        "inject",
-        "nope.nope",
-        "--id",
-        "KSK-0100",
-        "--state-dir",
-        str(state_dir),
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await bad.communicate()
-    assert bad.returncode == 4
+    code, _, err = await _kiosk_fault(state_dir, "inject", "nope.nope")
+    assert code == 4
     assert err.decode().count("\n") == 1
     assert (
         "kiosk control socket not reachable" in err.decode() and "is the kiosk up?" in err.decode()
     )
+
+
+async def _kiosk_fault(state_dir: Path, *args: str) -> tuple[int | None, bytes, bytes]:
+    """``workbench kiosk fault ARGS`` on KSK-0100: its exit status, stdout and stderr."""
+    cli = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "workbench.cli", "kiosk", "fault", *args),
+        *("--id", "KSK-0100", "--state-dir", str(state_dir)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    stdout, stderr = await cli.communicate()
+    return cli.returncode, stdout, stderr
 
 
 def test_a_live_device_keeps_recent_events_only() -> None:
