@@ -47,7 +47,7 @@ class TerminalScreen(Screen[None]):
         Binding("d", "run_device", "Device suite"),
         Binding("m", "remedy", "Remedy"),
         Binding("l", "logs", "Logs"),
-        Binding("v", "status", "Devices"),
+        Binding("v", "devices", "Devices"),
         Binding("1", "tab('results')", "Results", show=False),
         Binding("2", "tab('devices')", "Devices", show=False),
         Binding("3", "tab('logs')", "Logs", show=False),
@@ -145,7 +145,7 @@ class TerminalScreen(Screen[None]):
         )
         self._trail()
         self.watch(self.app, "window_until", lambda _: self._reach())
-        self.action_status()
+        self._status()
         self.set_interval(STATUS_EVERY_S, self._poll_status)
         self.set_interval(LOGS_EVERY_S, self._poll_logs)
 
@@ -161,7 +161,7 @@ class TerminalScreen(Screen[None]):
             back = r.reachable == "up" and bool(label.content)
             label.update(text)
             if back:
-                self.action_status()
+                self._status()
 
     # -- reach: the window and its refusal reasons ----------------------------------------------
     def _refusal(self) -> str | None:
@@ -178,7 +178,7 @@ class TerminalScreen(Screen[None]):
         self._reach()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("run", "run_device", "remedy", "logs", "status"):
+        if action in ("run", "run_device", "remedy", "logs", "devices"):
             if self.busy and action in ("run", "run_device", "remedy"):
                 return None
             if self._refusal() is not None:
@@ -256,7 +256,7 @@ class TerminalScreen(Screen[None]):
                 self.wb.fleet.doubt(self.terminal)
             self._history()
             self._trail()
-            self.action_status()
+            self._status()
 
     # -- remedies -------------------------------------------------------------------------------
     def _failing(self) -> list[str]:
@@ -318,14 +318,19 @@ class TerminalScreen(Screen[None]):
             self.wb.fleet.doubt(self.terminal)
         self._history()
         self._trail()
-        self.action_status()
+        self._status()
 
     # -- status and logs ------------------------------------------------------------------------
     def _poll_status(self) -> None:
         if self.is_current and self._refusal() is None:
-            self.action_status()
+            self._status()
 
-    def action_status(self) -> None:
+    def action_devices(self) -> None:
+        """``v``: the Devices tab, read again now (as ``l`` is the Logs tab)."""
+        self.action_tab("devices")
+        self._status()
+
+    def _status(self) -> None:
         if self._refusal() is None:
             self._fetch_status()
 
