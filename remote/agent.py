@@ -55,6 +55,9 @@ class AgentConfig(Strict):
     max_window_hours: float = Field(default=sla.REMOTE_WINDOW_HOURS, gt=0, allow_inf_nan=False)
     """Certificates spanning longer than this are refused even if the CA signed them: the
     service plan's 1-hour window unless the terminal's owner sets another here."""
+    class_id: str | None = None
+    """The class this terminal serves (``workbench class up``): only certificates naming it are
+    admitted; without one, no certificate naming a class is."""
     login_timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
     fsync: bool = True
     devices: dict[str, dict[str, str]] | None = None
@@ -162,6 +165,7 @@ class _Connection(asyncssh.SSHServer):
             self.agent.user_ca,
             time.time(),
             cfg.max_window_hours * 3600,
+            cfg.class_id,
         )
         if not j.ok:
             await self._refuse(username, j.reason, info=j.info, key=j.key)

@@ -1,4 +1,4 @@
-"""OpenSSH certificates as the remote window sees them: our two extensions (which asyncssh
+"""OpenSSH certificates as the remote window sees them: our extensions (which asyncssh
 would drop), decoding an offered certificate blob, and the rules a user certificate must meet to
 log in to a terminal.
 """
@@ -28,6 +28,10 @@ ALLOW_EXTENSION = "workbench-allow@kiosk-workbench"
 """Certificate extension naming the command groups a grant allows, e.g. ``diag,remedy``."""
 TICKET_EXTENSION = "workbench-ticket@kiosk-workbench"
 """Certificate extension carrying the ticket reference the window was opened for."""
+CLASS_EXTENSION = "workbench-class@kiosk-workbench"
+"""Certificate extension naming the class a trainee's window was signed for: a class's agents
+admit only certificates naming their class, and no other agent admits one that names a class
+(kiosk ids and trainee keys repeat from class to class; the class id does not)."""
 
 
 def _encode_string(value: object) -> bytes:
@@ -42,10 +46,11 @@ _WorkbenchCertV01 = certificate_codec(
     "_WorkbenchCertV01",
     [
         (ALLOW_EXTENSION, _encode_string, _decode_string),
+        (CLASS_EXTENSION, _encode_string, _decode_string),
         (TICKET_EXTENSION, _encode_string, _decode_string),
     ],
 )
-"""asyncssh's v01 certificate codec plus our two extensions (asyncssh drops unknown ones)."""
+"""asyncssh's v01 certificate codec plus our extensions (asyncssh drops unknown ones)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,8 @@ class CertInfo:
     critical_options: tuple[str, ...]
     signing_key: SSHKey
     key: SSHKey
+    class_id: str | None = None
+    """The class a trainee's certificate was signed for (``workbench-class@kiosk-workbench``)."""
     principal_set: frozenset[str] = field(init=False, repr=False, compare=False)
     """The principals as a set: a fleet grant names thousands, checked once per terminal."""
 
@@ -81,6 +88,7 @@ class CertInfo:
             "valid_before": self.valid_before,
             "allow": list(self.allow),
             "ticket": self.ticket,
+            "class": self.class_id,
             "extensions": list(self.extensions),
             "critical_options": list(self.critical_options),
             "ca": fingerprint(self.signing_key),
@@ -114,6 +122,7 @@ def inspect_certificate(blob: bytes) -> CertInfo:
     options = dict(cert.options)
     allow = str(options.get(ALLOW_EXTENSION, ""))
     ticket = options.get(TICKET_EXTENSION)
+    class_id = options.get(CLASS_EXTENSION)
     critical = ("force-command", "source-address")
     return CertInfo(
         kind="user" if fields.cert_type == CERT_TYPE_USER else "host",
@@ -128,6 +137,7 @@ def inspect_certificate(blob: bytes) -> CertInfo:
         critical_options=tuple(sorted(k for k in options if k in critical)),
         signing_key=cert.signing_key,
         key=cert.key,
+        class_id=str(class_id) if class_id is not None else None,
     )
 
 
@@ -181,9 +191,18 @@ class Judgement:
 
 
 def judge(
-    username: str, key_blob: bytes, terminal: str, user_ca: SSHKey, now: float, max_window_s: float
+    username: str,
+    key_blob: bytes,
+    terminal: str,
+    user_ca: SSHKey,
+    now: float,
+    max_window_s: float,
+    class_id: str | None = None,
 ) -> Judgement:
-    """Apply the window's rules to one offered public key or certificate (no signature yet)."""
+    """Apply the window's rules to one offered public key or certificate (no signature yet).
+
+    ``class_id``: the class this terminal serves (``None``: none). A certificate is admitted only
+    where its class, or its having none, is the terminal's."""
     try:
         info = inspect_certificate(key_blob)
     except AuthError:
@@ -206,6 +225,8 @@ def judge(
         )
     if username != terminal:
         return Judgement(False, f"wrong login name {username!r}: log in as {terminal}", info)
+    if info.class_id != class_id:
+        return Judgement(False, _class_mismatch(info.class_id, class_id), info)
     if now < info.valid_after:
         return Judgement(
             False, f"not yet valid: window opens at {utc_text(info.valid_after)}", info
@@ -217,6 +238,12 @@ def judge(
             False, f"window longer than this terminal allows ({max_window_s / 3600:g} h)", info
         )
     return Judgement(True, "accepted", info)
+
+
+def _class_mismatch(cert_class: str | None, serving: str | None) -> str:
+    issued = f"issued for class {cert_class}" if cert_class else "not issued for a class"
+    serves = f"serves class {serving}" if serving else "serves no class"
+    return f"{issued}; this terminal {serves}"
 
 
 def describe(info: CertInfo, now: float | None = None) -> list[tuple[str, str]]:
@@ -236,6 +263,7 @@ def describe(info: CertInfo, now: float | None = None) -> list[tuple[str, str]]:
         ("valid", f"{_iso(info.valid_after)} to {_iso(info.valid_before)} ({state})"),
         ("allow", ", ".join(info.allow) or "(nothing)"),
         ("ticket", info.ticket or "-"),
+        *((("class", info.class_id),) if info.class_id else ()),
         ("extensions", ", ".join(info.extensions) or "(none)"),
         ("critical options", ", ".join(info.critical_options) or "(none)"),
         ("signed by", fingerprint(info.signing_key)),

@@ -104,6 +104,21 @@ def _names(principals: tuple[str, ...], shown: int = 3) -> str:
     return f"{head} and {rest:,} more" if rest > 0 else head
 
 
+class _Banner(asyncssh.SSHClient):
+    """Keeps the agent's auth banner: why it refused a certificate its CA signed."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def auth_banner_received(self, msg: str, lang: str) -> None:
+        self.text += msg
+
+    def refusal(self) -> str | None:
+        """The reason in ``KSK-T01: certificate 'x' (serial 3) refused: REASON``, or None."""
+        _, sep, reason = self.text.partition(" refused: ")
+        return reason.strip().splitlines()[0] if sep and reason.strip() else None
+
+
 class AgentClient:
     """One SSH connection to one agent; an async context manager."""
 
@@ -123,6 +138,7 @@ class AgentClient:
     async def __aenter__(self) -> AgentClient:
         ep, ident = self.endpoint, self.identity
         where = f"{ep.terminal} at {ep.host}:{ep.port}"
+        banner = _Banner()
         try:
             self._conn = await asyncio.wait_for(
                 asyncssh.connect(
@@ -136,11 +152,12 @@ class AgentClient:
                     config=None,
                     preferred_auth="publickey",
                     password=None,
+                    client_factory=lambda: banner,
                 ),
                 self.connect_timeout,
             )
         except asyncssh.PermissionDenied:
-            why = ident.refusal(ep.terminal) or "expired, other terminal or CA?"
+            why = ident.refusal(ep.terminal) or banner.refusal() or "expired, other terminal or CA?"
             raise AuthError(f"{where}: the agent refused this certificate ({why})") from None
         except asyncssh.HostKeyNotVerifiable as exc:
             raise AuthError(f"{where}: host certificate not trusted: {exc.reason}") from None

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from remote.certs import (
     ALLOW_EXTENSION,
+    CLASS_EXTENSION,
     TICKET_EXTENSION,
     CertInfo,
     _WorkbenchCertV01,
@@ -168,10 +169,13 @@ class CertificateAuthority:
         hours: float | None = None,
         allow: tuple[str, ...] = DEFAULT_ALLOW,
         ticket: str | None = None,
+        class_id: str | None = None,
         now: float | None = None,
         store: RecordStore | None = None,
     ) -> Grant:
         """Sign ``engineer_key`` as a user certificate for ``terminals`` from now for ``hours``.
+
+        ``class_id`` binds a trainee's window to one class: only that class's agents admit it.
 
         ``now`` exists for tests (a window that opened in the past, or opens in the future).
         """
@@ -201,6 +205,8 @@ class CertificateAuthority:
         options: dict[str, object] = {ALLOW_EXTENSION: ",".join(allow)}
         if ticket:
             options[TICKET_EXTENSION] = ticket
+        if class_id:
+            options[CLASS_EXTENSION] = class_id
         algorithm = _cert_algorithm(engineer_key)
         cert = _WorkbenchCertV01.generate(
             ca_key,

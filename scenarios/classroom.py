@@ -2,6 +2,11 @@
 time with their SSH agents, a key and a window certificate per trainee (for their own kiosk,
 ``diag`` and ``remedy`` only: no answer key), and a one-page handout each.
 
+Each ``class up`` is a new class with a new id, and every trainee certificate names it (the
+``workbench-class@kiosk-workbench`` extension); the class's agents admit only certificates naming
+their class. Kiosk ids (KSK-T01) and trainee keys repeat from class to class, so without it a
+certificate kept from an earlier class, still inside its window, opened the next class's kiosk.
+
     STATE/class.json                       the class: scenario, trainees, their kiosks, the
                                            id of the process that runs them (to stop it)
     STATE/trainees/t01/{key,key.pub,key-cert.pub,handout.md}
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +142,13 @@ def seats(count: int, prefix: str = "KSK-T") -> list[tuple[str, str]]:
     return [(f"t{i:0{width}d}", f"{prefix}{i:0{width}d}") for i in range(1, count + 1)]
 
 
+def new_class_id(now: float | None = None) -> str:
+    """A class's id: when it began (UTC, to the minute, for people) and 32 random bits (so two
+    classes never share one): ``20261202-1712-9f3c2a1b``."""
+    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(time.time() if now is None else now))
+    return f"{stamp}-{secrets.token_hex(4)}"
+
+
 class Classroom:
     """Start a class (an async context manager around :class:`LiveScenario`)."""
 
@@ -153,7 +166,14 @@ class Classroom:
         self.state_dir = Path(state_dir).resolve()
         self.hours = hours
         self.seats = seats(trainees, prefix)
-        self.live = LiveScenario(loaded, self.state_dir, [t for _, t in self.seats], speed=speed)
+        self.class_id = new_class_id()
+        self.live = LiveScenario(
+            loaded,
+            self.state_dir,
+            [t for _, t in self.seats],
+            speed=speed,
+            class_id=self.class_id,
+        )
         self.trainees: list[Trainee] = []
 
     async def __aenter__(self) -> Classroom:
@@ -196,7 +216,8 @@ class Classroom:
         return f"TRAIN-{name.upper()}"
 
     def _seat(self, name: str, terminal: str) -> Trainee:
-        """A key (made once, 0600) and a fresh window certificate for the trainee's kiosk."""
+        """A key (made once, 0600) and a fresh window certificate for the trainee's kiosk, naming
+        this class (the class's agents admit no other)."""
         from remote.window import CertificateAuthority, engineer_key
 
         home = self.state_dir / "trainees" / name
@@ -212,6 +233,7 @@ class Classroom:
             hours=self.hours,
             allow=("diag", "remedy"),
             ticket=self.ticket(name),
+            class_id=self.class_id,
         )
         cert = home / "key-cert.pub"
         cert.write_bytes(grant.certificate)
@@ -279,6 +301,7 @@ remotely, send an engineer only for what cannot, and do no harm to customers' mo
             "speed": self.live.speed,
             "started": time.time(),
             "pid": os.getpid(),
+            "class_id": self.class_id,
             "ca": str(self.live.ca_dir),
             "trainees": [
                 {

@@ -49,6 +49,7 @@ class LiveScenario:
         speed: float = 60.0,
         ca_dir: str | Path | None = None,
         host: str = "127.0.0.1",
+        class_id: str | None = None,
     ) -> None:
         self.loaded = loaded
         self.state_dir = Path(state_dir).resolve()
@@ -58,6 +59,8 @@ class LiveScenario:
         self.named_ca = ca_dir is not None
         """A CA the caller named is used, never made (a typo made a new, untrusted CA there)."""
         self.bind = host
+        self.class_id = class_id
+        """The class the agents serve (a ``class up``), which its trainees' certificates name."""
         self.observer = Observer()
         self.kiosks: KioskHost | None = None
         self.stage: Stage | None = None
@@ -93,7 +96,9 @@ class LiveScenario:
             speed=self.speed,
             seed=s.seed,
             host=self.bind,
-            extras=[kiosk_extra(self.ca_dir, kiosk_backend, host=self.bind)],
+            extras=[
+                kiosk_extra(self.ca_dir, kiosk_backend, host=self.bind, class_id=self.class_id)
+            ],
             initial_time=s.start_offset,
         )
         self.kiosks.listeners.append(self.observer)

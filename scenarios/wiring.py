@@ -41,11 +41,13 @@ def kiosk_extra(
     backend_factory: BackendFactory = kiosk_backend,
     *,
     host: str = "127.0.0.1",
+    class_id: str | None = None,
 ) -> Extra:
     """A ``KioskHost`` extra: give each simulated terminal a host certificate and an agent.
 
     The agent's address goes into the endpoints manifest as ``"agent": "host:port"``; its audit
     log and transcripts go under ``STATE/ID/agent/``. Returns the agent's closer to the host.
+    ``class_id``: the class the agents serve (they admit only certificates naming it).
     """
     from remote.agent import Agent, AgentConfig
     from remote.window import issue_host_identity
@@ -63,6 +65,7 @@ def kiosk_extra(
             host_cert=cert,
             state_dir=base / "agent",
             host=host,
+            class_id=class_id,
         )
         agent = Agent(config, backend_factory(kiosk, terminal))
         await agent.start()
