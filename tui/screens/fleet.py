@@ -94,6 +94,7 @@ class FleetScreen(Screen[None]):
         self.fan_out_running = False
         self._recorded: dict[str, TerminalRow] = {}  # rows as loaded, faults from the records
         self._live: dict[str, tuple[str, ...]] = {}  # open faults as the terminals reported them
+        self._loaded = False  # the terminals were read once (none then: say how to start one)
         self.following = Following(self.set_timer, lambda terminal: self.reprobe(terminal))
 
     @property
@@ -138,9 +139,12 @@ class FleetScreen(Screen[None]):
     def on_fleet_screen_loaded(self, message: Loaded) -> None:
         self.following.clear()  # the rows are probed afresh
         self._recorded = {r.terminal: r for r in message.rows}
+        self._loaded = True
         reaches = self.wb.backend.refusal
         self._live = {t: f for t, f in self._live.items() if reaches(t) is None}
         self.table.set_rows([self._known(r) for r in message.rows])
+        if not message.rows:
+            self._status()  # no rows may mean no Counted: the hint shows anyway
         self.wb.fleet_loaded()
         for r in message.rows:
             self.following.listed(r.terminal, r.reachable)
@@ -326,8 +330,24 @@ class FleetScreen(Screen[None]):
             parts.append(f"{len(table.marked)} marked")
         status = self.query_one("#fleet-status", Label)
         text = " · ".join(parts)
+        if self._loaded and not table.rows:
+            text = self._empty_hint()
         if text != status.content:  # its width is fixed: no layout for a new text
             status.update(text, layout=False)
+
+    def _empty_hint(self) -> str:
+        """What a first session on an empty state directory does next: the command that brings
+        a kiosk up under it (with the session's CA, as the TUI was given), then ``ctrl+r``."""
+        backend = self.wb.backend
+        state = getattr(backend, "state_dir", None)
+        ca = getattr(backend, "ca_dir", None)
+        where = f" under {state}" if state else ""
+        command = f"workbench kiosk up --state-dir {state or 'DIR'}"
+        if ca:
+            command += f" --ca {ca}"
+        return (
+            f"no kiosks{where}: start one with '{command} &', then ctrl+r (a tour: workbench demo)"
+        )
 
     def on_fleet_table_opened(self, message: FleetTable.Opened) -> None:
         from tui.screens.terminal import TerminalScreen
