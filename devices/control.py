@@ -62,6 +62,9 @@ class ControlServer:
         self.path = path
         self.ops: dict[str, Op] = {}
         """Ops added by plug-ins, by name (they cannot replace the base ops)."""
+        self.changed: list[Callable[[dict[str, Any]], None]] = []
+        """Told each ``fault.inject``, ``fault.clear`` and ``act`` request done (a scenario
+        playing here writes a trainer's injection by hand to its log)."""
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -133,6 +136,17 @@ class ControlServer:
         except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
             return {"ok": False, "error": f"bad request for {request['op']!r}: {exc}"}
 
+    def _change(self, req: dict[str, Any]) -> dict[str, Any]:
+        t, op = self.terminal, req["op"]
+        if op == "fault.inject":
+            t.inject(str(req["id"]))
+            return {"active": t.active_faults()}
+        if op == "fault.clear":
+            t.clear(str(req["id"]))
+            return {"active": t.active_faults()}
+        args = [str(a) for a in req.get("args", [])]
+        return {"message": t.act(str(req["action"]), *args, device=req.get("device"))}
+
     def _dispatch(self, req: dict[str, Any]) -> Any:
         t = self.terminal
         op = req["op"]
@@ -140,15 +154,11 @@ class ControlServer:
             return t.status() | {"active_faults": t.active_faults()}
         if op == "fault.list":
             return t.faults()
-        if op == "fault.inject":
-            t.inject(str(req["id"]))
-            return {"active": t.active_faults()}
-        if op == "fault.clear":
-            t.clear(str(req["id"]))
-            return {"active": t.active_faults()}
-        if op == "act":
-            args = [str(a) for a in req.get("args", [])]
-            return {"message": t.act(str(req["action"]), *args, device=req.get("device"))}
+        if op in ("fault.inject", "fault.clear", "act"):
+            result = self._change(req)
+            for told in self.changed:
+                told(req | result)
+            return result
         if op == "wire.list":
             return t.toxics()
         if op == "wire.add":

@@ -6,6 +6,7 @@ agent and the scenario stage, which the import rule lets only ``scenarios`` do."
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import shlex
 import signal
@@ -213,7 +214,8 @@ def kiosk_fault(verb: str, fault_id: str | None, state_dir: Path, terminal_id: s
     was = verb != "clear" or any(
         row["id"] == fault_id and row["active"] for row in request(path, "fault.list")
     )
-    result = request(path, f"fault.{verb}", id=fault_id)
+    by = f"{getpass.getuser()}@workbench"  # as the TUI names its user: a playing scenario's log
+    result = request(path, f"fault.{verb}", id=fault_id, by=by)
     done = f"{verb}ed {fault_id}" if was else f"{fault_id} was not active"  # not "cleared"
     out.print(f"{terminal_id}: {done}; active now: {', '.join(result['active']) or 'none'}")
 

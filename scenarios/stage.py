@@ -199,6 +199,26 @@ class Stage:
         ops["scenario.start"] = lambda req: self.start(terminal_id, str(req["scenario"]))["record"]
         ops["scenario.status"] = lambda req: self.status(terminal_id)
         ops["scenario.stop"] = lambda req: self.stop(terminal_id)
+        self.kiosks.controls[terminal_id].changed.append(lambda req: self.by_hand(terminal_id, req))
+
+    def by_hand(self, terminal_id: str, req: dict[str, Any]) -> None:
+        """A fault injected or cleared, or a stimulus applied, on the control plane while a
+        scenario plays here (a trainer's hand, not the timeline's): written to the run's log at
+        the simulated time, with who (the request's ``by``). Only the trainer reads that log
+        (``scenario.status``); a trainee's ``status`` and ``logs`` still carry no fault ids."""
+        play = self.plays.get(terminal_id)
+        if play is None or play.state == "stopped" or (req["op"] == "act" and "by" not in req):
+            return  # a stimulus an inspection's test applies is not the trainer's hand
+        who = str(req.get("by") or "the trainer")
+        op = req["op"]
+        if op == "act":
+            what = " ".join([str(req["action"]), *map(str, req.get("args", []))])
+            text = f"{what}: {req.get('message')} (by hand, {who})"
+        else:
+            done = "injected" if op == "fault.inject" else "cleared"
+            text = f"fault {req['id']} {done} by hand ({who})"
+        self.kiosks.clock.catch_up()
+        play.timeline.note(text)
 
     def start(
         self, terminal_id: str, scenario: str | Loaded, *, sim_origin: float | None = None

@@ -49,6 +49,7 @@ class TrainerOps:
 
     state_dir: Path
     store_path: Path
+    engineer: str
     _library: list[ScenarioInfo] | None = None
 
     if TYPE_CHECKING:  # provided by LiveBackend
@@ -76,13 +77,13 @@ class TrainerOps:
     async def inject(self, terminal: str, fault: str) -> None:
         from devices.transports.control_client import request_async
 
-        await request_async(self._control(terminal), "fault.inject", id=fault)
+        await request_async(self._control(terminal), "fault.inject", id=fault, by=self.engineer)
         self._note(terminal, f"inject {fault}", "done")
 
     async def clear(self, terminal: str, fault: str) -> None:
         from devices.transports.control_client import request_async
 
-        await request_async(self._control(terminal), "fault.clear", id=fault)
+        await request_async(self._control(terminal), "fault.clear", id=fault, by=self.engineer)
         self._note(terminal, f"clear {fault}", "done")
 
     async def act(self, terminal: str, stimulus: str) -> str:
@@ -90,7 +91,7 @@ class TrainerOps:
 
         action, *args = stimulus.split()
         result = await request_async(
-            self._control(terminal), "act", action=action, args=args, device=None
+            self._control(terminal), "act", action=action, args=args, device=None, by=self.engineer
         )
         message = str(result.get("message") if isinstance(result, dict) else result)
         self._note(terminal, f"stimulus {stimulus}", "done", message)

@@ -86,3 +86,31 @@ async def test_a_scenario_for_another_profile_is_refused_by_name(state_dir: Path
             await request_async(control, "scenario.start", scenario="no-such")
         with pytest.raises(Exception, match="no scenario is running"):
             await request_async(control, "scenario.stop")
+
+
+async def test_a_fault_injected_by_hand_mid_scenario_is_in_its_log(state_dir: Path) -> None:
+    """A trainer's own injection (or clearing) on the control plane while a scenario plays is a
+    line of the scenario's log, at the simulated time, naming who; a stimulus an inspection's
+    test applies (no ``by``) is not."""
+    async with KioskHost(
+        state_dir, "bill_payment", [TID], speed=600, extras=[stage_extra()]
+    ) as kiosks:
+        control = kiosks.endpoints[TID]["control"]
+        await request_async(control, "scenario.start", scenario="display-no-signal-needs-visit")
+        await kiosks.clock.wait(kiosks.env.timeout(60))
+        await request_async(control, "fault.inject", id="printer.paper_out", by="tr@class")
+        await request_async(control, "act", action="insert-card", args=[], device=None)
+        await request_async(control, "fault.clear", id="printer.paper_out")
+        log = (await request_async(control, "scenario.status"))["log"]
+        by_hand = [e for e in log if "by hand" in e["text"] or "card" in e["text"]]
+        assert [e["text"] for e in by_hand] == [
+            "fault printer.paper_out injected by hand (tr@class)",
+            "fault printer.paper_out cleared by hand (the trainer)",
+        ]
+        assert by_hand[0]["clock"].startswith("Mon 08:5")  # the scenario's calendar
+        assert by_hand[0]["sim_time"] >= log[0]["sim_time"] + 60
+
+        await request_async(control, "scenario.stop")
+        await request_async(control, "fault.inject", id="printer.paper_out", by="tr@class")
+        status = await request_async(control, "scenario.status")
+        assert status["log"][-1]["text"] == "stopped by the trainer"  # no run to write to

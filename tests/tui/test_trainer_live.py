@@ -19,6 +19,7 @@ from scenarios.stage import stage_extra
 from scenarios.wiring import kiosk_backend, kiosk_extra
 from tui.app import WorkbenchApp
 from tui.live import LiveBackend
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.library import LibraryScreen
 from tui.screens.scorecard import ScorecardScreen
 from tui.screens.trainer import TrainerScreen
@@ -46,7 +47,9 @@ async def trainee(*argv: str) -> int:
 
 
 @pytest.mark.timeout(60)
-async def test_start_a_scenario_watch_it_inject_and_score_it(state_dir: Path) -> None:
+async def test_start_a_scenario_watch_it_inject_and_score_it(
+    state_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     ca_dir = state_dir / "ca"
     ca = CertificateAuthority.init(ca_dir)
     extras = [kiosk_extra(ca_dir, kiosk_backend), stage_extra(ca_dir)]
@@ -127,4 +130,20 @@ async def test_start_a_scenario_watch_it_inject_and_score_it(state_dir: Path) ->
                 TID,
                 "100/100",
             ]
+
+            # The trainer injects a fault by hand from the fault list: the scenario's log (the
+            # panel's last line) says so, with who; what a trainee reads of the kiosk does not.
+            faults = screen.query_one("#trainer-faults", DataTable)
+            faults.focus()
+            fault = str(faults.coordinate_to_cell_key(faults.cursor_coordinate).row_key.value)
+            await pilot.press("i")
+            await until(pilot, lambda: on_top(app, ConfirmScreen))
+            await pilot.press("y")
+            said = f"fault {fault} injected by hand (trainer@class)"
+            await until(pilot, lambda: text(screen, "#scenario-last").endswith(said))
+            capfd.readouterr()
+            assert await trainee("remote", "exec", *connect, "status") == 0
+            assert await trainee("remote", "exec", *connect, "logs") == 0
+            seen = capfd.readouterr().out
+            assert '"status"' in seen and "by hand" not in seen and "trainer@class" not in seen
             await pilot.press("q")
