@@ -80,15 +80,33 @@ class Wire:
         return out[:-1] + bytes([out[-1] ^ 1]) if shape == "bad_crc" else out
 
 
+def _twin_hosts(keyed: bool) -> tuple[SspMaster, SspMaster]:
+    """Two hosts, with the same eSSP key when ``keyed``: one for the fast path, one for the
+    general steps."""
+    fast, slow = SspMaster(), SspMaster()
+    if keyed:
+        for host in (fast, slow):
+            host.crypto = essp.HostCrypto(KEY, bytes)
+    return fast, slow
+
+
+def _assert_same_state(fast: SspMaster, slow: SspMaster, fast_wire: Wire, slow_wire: Wire) -> None:
+    """The two hosts sent the same bytes and are left in the same state: sequence flag, last
+    frame (sealed or not, a SYNC or not) and the eSSP count."""
+    assert fast_wire.sent == slow_wire.sent
+    assert fast._seq == slow._seq
+    assert fast._last and slow._last
+    assert fast._last[0] == slow._last[0] and fast._last[2] == slow._last[2]
+    assert (fast._last[1] is None) == (slow._last[1] is None)
+    assert (fast.crypto and fast.crypto.count) == (slow.crypto and slow.crypto.count)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(replies, st.booleans()), max_size=30), st.booleans())
 def test_poll_in_one_call_reads_and_sends_as_the_general_steps(
     story: list[tuple[tuple[Any, ...], bool]], keyed: bool
 ) -> None:
-    fast, slow = SspMaster(), SspMaster()
-    if keyed:
-        for host in (fast, slow):
-            host.crypto = essp.HostCrypto(KEY, bytes)
+    fast, slow = _twin_hosts(keyed)
     fast_wire, slow_wire = Wire(fast), Wire(slow)
     for step, other_command in story:
         if other_command:  # a command in between: the flag moves on, _last changes
@@ -96,12 +114,7 @@ def test_poll_in_one_call_reads_and_sends_as_the_general_steps(
             slow.request(Command.ENABLE)
         fast_wire.step = slow_wire.step = step
         assert fast.poll(fast_wire) == general(slow, slow_wire)
-        assert fast_wire.sent == slow_wire.sent
-        assert fast._seq == slow._seq
-        assert fast._last and slow._last  # the frame, sealed or not, a SYNC or not
-        assert fast._last[0] == slow._last[0] and fast._last[2] == slow._last[2]
-        assert (fast._last[1] is None) == (slow._last[1] is None)
-        assert (fast.crypto and fast.crypto.count) == (slow.crypto and slow.crypto.count)
+        _assert_same_state(fast, slow, fast_wire, slow_wire)
 
 
 def test_a_poll_reply_seen_before_is_read_without_parsing_and_a_resend_repeats_the_poll() -> None:
@@ -138,10 +151,7 @@ def general_ask(host: SspMaster, code: int, feed: Any) -> SspAnswer | None:
 def test_a_command_in_one_call_reads_and_sends_as_the_general_steps(
     story: list[tuple[tuple[Any, ...], Command]], keyed: bool
 ) -> None:
-    fast, slow = SspMaster(), SspMaster()
-    if keyed:
-        for host in (fast, slow):
-            host.crypto = essp.HostCrypto(KEY, bytes)
+    fast, slow = _twin_hosts(keyed)
     fast_wire, slow_wire = Wire(fast), Wire(slow)
     for step, code in story:
         fast_wire.step = slow_wire.step = step
@@ -149,12 +159,7 @@ def test_a_command_in_one_call_reads_and_sends_as_the_general_steps(
             assert fast.poll(fast_wire) == slow.poll(slow_wire)
         else:
             assert fast.ask(int(code), fast_wire) == general_ask(slow, code, slow_wire)
-        assert fast_wire.sent == slow_wire.sent
-        assert fast._seq == slow._seq
-        assert fast._last and slow._last  # the frame, sealed or not, a SYNC or not
-        assert fast._last[0] == slow._last[0] and fast._last[2] == slow._last[2]
-        assert (fast._last[1] is None) == (slow._last[1] is None)
-        assert (fast.crypto and fast.crypto.count) == (slow.crypto and slow.crypto.count)
+        _assert_same_state(fast, slow, fast_wire, slow_wire)
         assert fast.resend().request == slow.resend().request  # a retry sends the same frame
 
 
