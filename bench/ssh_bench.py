@@ -67,10 +67,10 @@ class BenchBackend:
     def fault_list(self) -> list[dict[str, Any]]:
         return []
 
-    def fault_inject(self, fault_id: str) -> dict[str, Any]:
+    def fault_inject(self, fault_id: str, *, by: str | None = None) -> dict[str, Any]:
         return {}
 
-    def fault_clear(self, fault_id: str) -> dict[str, Any]:
+    def fault_clear(self, fault_id: str, *, by: str | None = None) -> dict[str, Any]:
         return {}
 
 

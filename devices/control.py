@@ -136,6 +136,12 @@ class ControlServer:
         except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
             return {"ok": False, "error": f"bad request for {request['op']!r}: {exc}"}
 
+    def request(self, req: dict[str, Any]) -> Any:
+        """Do one request in this process, as over the socket (listeners are told), for an agent
+        beside the kiosk (its event loop is the kiosk's: the socket would deadlock); a
+        :class:`WorkbenchError` is raised, not answered."""
+        return self._dispatch(req)
+
     def _change(self, req: dict[str, Any]) -> dict[str, Any]:
         t, op = self.terminal, req["op"]
         if op == "fault.inject":

@@ -52,10 +52,11 @@ class Backend(Protocol):
         """Faults a trainer may inject, with whether each is active (simulated terminals)."""
         ...
 
-    def fault_inject(self, fault_id: str) -> dict[str, Any]:
-        """Inject a catalog fault (simulated terminals)."""
+    def fault_inject(self, fault_id: str, *, by: str | None = None) -> dict[str, Any]:
+        """Inject a catalog fault (simulated terminals); ``by``: who, the window's engineer (a
+        scenario playing there names them in its log)."""
         ...
 
-    def fault_clear(self, fault_id: str) -> dict[str, Any]:
-        """Clear an injected fault (simulated terminals)."""
+    def fault_clear(self, fault_id: str, *, by: str | None = None) -> dict[str, Any]:
+        """Clear an injected fault (simulated terminals); ``by`` as for :meth:`fault_inject`."""
         ...

@@ -5,6 +5,7 @@ log in to a terminal.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +33,18 @@ CLASS_EXTENSION = "workbench-class@kiosk-workbench"
 """Certificate extension naming the class a trainee's window was signed for: a class's agents
 admit only certificates naming their class, and no other agent admits one that names a class
 (kiosk ids and trainee keys repeat from class to class; the class id does not)."""
+CLASS_ID = re.compile(r"\d{8}-\d{4}-[0-9a-f]{8}")
+"""A class id as ``class up`` makes it: UTC minute and 32 random bits, ``20261202-1712-9f3c2a1b``."""
+
+
+def check_class_id(text: str) -> str:
+    """A class id, or a one-line :class:`ConfigError` naming what was given."""
+    if not CLASS_ID.fullmatch(text):
+        raise ConfigError(
+            f"--class(={text!r}): not a class id (like 20261202-1712-9f3c2a1b, the class_id in "
+            "STATE/class.json) nor a class's state directory"
+        )
+    return text
 
 
 def _encode_string(value: object) -> bytes:

@@ -176,6 +176,8 @@ async def _dispatch(
             for item in backend.fault_list():
                 await emit({"event": "fault", **item})
         elif args[0] == "inject":
-            await emit({"event": "fault_injected", **backend.fault_inject(args[1])})
+            by = window.get("engineer")  # the certificate's key id: a scenario's log names them
+            await emit({"event": "fault_injected", **backend.fault_inject(args[1], by=by)})
         else:
-            await emit({"event": "fault_cleared", **backend.fault_clear(args[1])})
+            by = window.get("engineer")
+            await emit({"event": "fault_cleared", **backend.fault_clear(args[1], by=by)})

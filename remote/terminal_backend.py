@@ -33,13 +33,14 @@ TRAINER_KINDS = frozenset({"fault_inject", "fault_clear"})
 
 class Trainer(Protocol):
     """Synchronous fault operations of a simulated terminal in this process (a kiosk host hands
-    its terminal object over; ``remote`` never imports the simulator classes)."""
+    its terminal's control plane over; ``remote`` never imports the simulator classes).
+    ``by`` names who injects or clears (the window's engineer) for a scenario playing there."""
 
     def faults(self) -> list[dict[str, Any]]: ...
 
-    def inject(self, fault_id: str) -> None: ...
+    def inject(self, fault_id: str, by: str | None = None) -> None: ...
 
-    def clear(self, fault_id: str) -> None: ...
+    def clear(self, fault_id: str, by: str | None = None) -> None: ...
 
     def active_faults(self) -> list[str]: ...
 
@@ -59,11 +60,11 @@ class SocketTrainer:
         result: list[dict[str, Any]] = self._request("fault.list")
         return result
 
-    def inject(self, fault_id: str) -> None:
-        self._request("fault.inject", id=fault_id)
+    def inject(self, fault_id: str, by: str | None = None) -> None:
+        self._request("fault.inject", id=fault_id, **({"by": by} if by else {}))
 
-    def clear(self, fault_id: str) -> None:
-        self._request("fault.clear", id=fault_id)
+    def clear(self, fault_id: str, by: str | None = None) -> None:
+        self._request("fault.clear", id=fault_id, **({"by": by} if by else {}))
 
     def active_faults(self) -> list[str]:
         return [f["id"] for f in self.faults() if f.get("active")]
@@ -249,14 +250,14 @@ class TerminalBackend:
         """Faults a trainer may inject here, with whether each is active."""
         return self._need_trainer().faults()
 
-    def fault_inject(self, fault_id: str) -> dict[str, Any]:
-        """Inject a catalog fault."""
-        self._need_trainer().inject(fault_id)
-        self._record("fault_inject", id=fault_id)
+    def fault_inject(self, fault_id: str, *, by: str | None = None) -> dict[str, Any]:
+        """Inject a catalog fault (``by``: who, for a scenario's log)."""
+        self._need_trainer().inject(fault_id, by)
+        self._record("fault_inject", id=fault_id, by=by)
         return {"id": fault_id, "active": True}
 
-    def fault_clear(self, fault_id: str) -> dict[str, Any]:
-        """Clear a fault."""
-        self._need_trainer().clear(fault_id)
-        self._record("fault_clear", id=fault_id)
+    def fault_clear(self, fault_id: str, *, by: str | None = None) -> dict[str, Any]:
+        """Clear a fault (``by``: who, for a scenario's log)."""
+        self._need_trainer().clear(fault_id, by)
+        self._record("fault_clear", id=fault_id, by=by)
         return {"id": fault_id, "active": False}

@@ -95,6 +95,8 @@ class Grant:
     valid_after: int
     valid_before: int
     certificate: bytes  # OpenSSH one-line format, as written to ``...-cert.pub``
+    class_id: str | None = None
+    """The class whose kiosks admit this window (``None``: kiosks serving no class)."""
 
 
 class CertificateAuthority:
@@ -175,7 +177,8 @@ class CertificateAuthority:
     ) -> Grant:
         """Sign ``engineer_key`` as a user certificate for ``terminals`` from now for ``hours``.
 
-        ``class_id`` binds a trainee's window to one class: only that class's agents admit it.
+        ``class_id`` binds the window to one class (a trainee's, or a trainer's grant with
+        ``--class``): only that class's agents admit it, and a class's agents admit no other.
 
         ``now`` exists for tests (a window that opened in the past, or opens in the future).
         """
@@ -231,6 +234,7 @@ class CertificateAuthority:
             valid_after,
             valid_before,
             cert.export_certificate(),
+            class_id or None,
         )
         if store is not None:
             store.add_grant(
@@ -245,7 +249,14 @@ class CertificateAuthority:
                     time.time(),
                 )
             )
-        log.info("grant %d: %s for %s, %s", serial, name, ",".join(ids), ",".join(allow))
+        log.info(
+            "grant %d: %s for %s, %s%s",
+            serial,
+            name,
+            ",".join(ids),
+            ",".join(allow),
+            f", class {class_id}" if class_id else "",
+        )
         return grant
 
     def host_certificate(self, terminal: str, host_key: SSHKey, *, days: float = 365.0) -> bytes:

@@ -5,7 +5,7 @@ them, importing both lazily, for ``kiosk up --ca``, the demo and tests:
     async with KioskHost(state, profile, ids, extras=[kiosk_extra(ca_dir)]) as host: ...
 
 Each simulated terminal gets a host certificate and an agent whose backend is the terminal's
-manifest, with the terminal itself as the trainer (fault list/inject/clear for trainer grants).
+manifest, with the terminal's control plane as the trainer (fault list/inject/clear for trainer grants).
 """
 
 from __future__ import annotations
@@ -27,13 +27,43 @@ Extra = Callable[
 ]
 
 
+class ControlTrainer:
+    """A simulated terminal's fault operations through its control plane, in this process, so
+    that an injection over SSH is told to whoever listens there as one by hand is (a scenario
+    playing on the kiosk writes it to its log, naming the window's engineer)."""
+
+    def __init__(self, kiosk: KioskHost, terminal: Terminal) -> None:
+        self.kiosk = kiosk
+        self.terminal = terminal
+
+    def _change(self, op: str, fault_id: str, by: str | None) -> None:
+        control = self.kiosk.controls.get(str(self.terminal.id))
+        if control is None:  # no control plane (yet): the terminal itself
+            (self.terminal.inject if op == "fault.inject" else self.terminal.clear)(fault_id)
+            return
+        control.request({"op": op, "id": fault_id, **({"by": by} if by else {})})
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self.terminal.faults()
+
+    def inject(self, fault_id: str, by: str | None = None) -> None:
+        self._change("fault.inject", fault_id, by)
+
+    def clear(self, fault_id: str, by: str | None = None) -> None:
+        self._change("fault.clear", fault_id, by)
+
+    def active_faults(self) -> list[str]:
+        return self.terminal.active_faults()
+
+
 def kiosk_backend(kiosk: KioskHost, terminal: Terminal) -> TerminalBackend:
     """The backend of a simulated terminal: its manifest (read when first needed: it is completed
-    after the agent starts) and the terminal as the trainer."""
+    after the agent starts) and its control plane as the trainer."""
     from remote.terminal_backend import TerminalBackend
 
     tid = str(terminal.id)
-    return TerminalBackend(lambda: kiosk.endpoints[tid], trainer=terminal, simulated=True)
+    trainer = ControlTrainer(kiosk, terminal)
+    return TerminalBackend(lambda: kiosk.endpoints[tid], trainer=trainer, simulated=True)
 
 
 def kiosk_extra(

@@ -4,6 +4,7 @@ show what a certificate allows."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def ca_init(directory: Path) -> None:
 )
 @click.option("--ticket", help="Ticket reference the window is opened for.")
 @click.option(
+    "--class",
+    "class_ref",
+    metavar="ID|STATE",
+    help="Bind the window to a class (its kiosks admit no other): a class id, or a class's "
+    "state directory (its class.json). Default with --state-dir: that directory's class, if any.",
+)
+@click.option(
     "--out",
     "out_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -75,10 +83,14 @@ def grant(
     hours: float | None,
     allow: str,
     ticket: str | None,
+    class_ref: str | None,
     out_path: Path | None,
     store: str | None,
 ) -> None:
-    """Sign an engineer's public key for a remote window on one or more terminals."""
+    """Sign an engineer's public key for a remote window on one or more terminals.
+
+    A class's kiosks (``workbench class up``) admit only windows naming their class: give
+    ``--class`` (or ``--state-dir`` of the class) to look at a trainee's kiosk."""
     from remote.endpoint import discover
     from remote.window import CertificateAuthority, parse_allow, read_public_key
     from workbench.store import RecordStore
@@ -91,6 +103,7 @@ def grant(
         ids += found
     if not ids:
         raise click.UsageError("name the terminals: --terminal ID (repeatable) or --state-dir DIR")
+    class_id = _class_of(class_ref, fleet_dir)
     authority = CertificateAuthority(ca_dir)
     key = read_public_key(pubkey)
     target = _cert_target(pubkey, out_path)  # before signing: no grant without its certificate
@@ -102,13 +115,46 @@ def grant(
             hours=hours,
             allow=parse_allow(allow),
             ticket=ticket,
+            class_id=class_id,
             store=records,
         )
     _write_cert(target, g.certificate)
     until = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(g.valid_before))
     where = ", ".join(g.terminals) if len(g.terminals) <= 5 else f"{len(g.terminals)} terminals"
-    out.print(f"grant {g.serial}: {g.engineer} on {where} until {until} ({', '.join(g.allow)})")
+    of_class = f", class {g.class_id}" if g.class_id else ""
+    out.print(
+        f"grant {g.serial}: {g.engineer} on {where} until {until} ({', '.join(g.allow)}{of_class})"
+    )
     out.print(f"certificate written to {target}")
+
+
+def _class_of(class_ref: str | None, fleet_dir: Path | None) -> str | None:
+    """The class a grant names: ``--class`` as an id or a class's state directory; without it,
+    the class of ``--state-dir`` when a class runs there (its kiosks admit nothing else)."""
+    from remote.certs import check_class_id
+
+    if class_ref is None:
+        if fleet_dir is None or not (fleet_dir / "class.json").is_file():
+            return None
+        return _read_class_id(fleet_dir / "class.json")
+    if Path(class_ref).is_dir():
+        return _read_class_id(Path(class_ref) / "class.json")
+    return check_class_id(class_ref)
+
+
+def _read_class_id(path: Path) -> str:
+    from remote.certs import check_class_id
+
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"--class {path.parent}: no class there (no class.json)") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--class {path.parent}: {path} is not a class record: {exc}") from None
+    class_id = record.get("class_id") if isinstance(record, dict) else None
+    if not isinstance(class_id, str):
+        raise ConfigError(f"--class {path.parent}: {path} names no class_id")
+    return check_class_id(class_id)
 
 
 def _cert_target(pubkey: Path, out_path: Path | None) -> Path:

@@ -77,13 +77,13 @@ class StaticBackend:
     def fault_list(self) -> list[dict[str, Any]]:
         return [{"id": f, "active": f in self.active} for f in FAULTS]
 
-    def fault_inject(self, fault_id: str) -> dict[str, Any]:
+    def fault_inject(self, fault_id: str, *, by: str | None = None) -> dict[str, Any]:
         if fault_id not in FAULTS:
             raise DeviceError(f"unknown fault {fault_id!r}")
         self.active.add(fault_id)
         return {"id": fault_id, "active": True}
 
-    def fault_clear(self, fault_id: str) -> dict[str, Any]:
+    def fault_clear(self, fault_id: str, *, by: str | None = None) -> dict[str, Any]:
         self.active.discard(fault_id)
         return {"id": fault_id, "active": False}
 
