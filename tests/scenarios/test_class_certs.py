@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncssh
 import pytest
+from cli_testkit import agent_login
 
 from remote.certs import read_certificate_info
 from scenarios.classroom import Classroom, read_class
@@ -24,18 +25,7 @@ def _audit(state: Path, terminal: str) -> list[dict]:
 
 async def _login(state: Path, key: Path, cert: bytes) -> list[str]:
     """Log in to KSK-T01's agent as a trainee would and run ``window``; its output lines."""
-    agent = json.loads((state / "KSK-T01" / "endpoints.json").read_text())["agent"]
-    host, _, port = agent.rpartition(":")
-    identity = (asyncssh.read_private_key(str(key)), asyncssh.import_certificate(cert))
-    async with asyncssh.connect(
-        host,
-        int(port),
-        username="KSK-T01",
-        client_keys=[identity],
-        known_hosts=None,
-        agent_path=None,
-        config=None,
-    ) as conn:
+    async with await agent_login(state, "KSK-T01", key, asyncssh.import_certificate(cert)) as conn:
         result = await conn.run("window", check=False)
     assert result.exit_status == 0, result.stderr
     return str(result.stdout).splitlines()

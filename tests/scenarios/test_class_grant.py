@@ -5,51 +5,31 @@ is in the playing scenario's log under the certificate's key id, not "(the train
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import asyncssh
 import pytest
+from cli_testkit import agent_login, workbench_cli
 
 from devices.transports.control_client import request_async
 from remote.certs import read_certificate_info
 from remote.window import engineer_key
 from scenarios.classroom import Classroom
 from scenarios.library import load
-from workbench.cli import main
 
 pytestmark = pytest.mark.timeout(60)
 
 
 async def workbench(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run ``workbench ARGV`` off the event loop the class runs on: exit code, stdout, stderr."""
-
-    def call() -> int:
-        try:
-            main(list(argv))
-        except SystemExit as exc:
-            return int(exc.code or 0)
-        return 0
-
-    code = await asyncio.to_thread(call)
+    code = await workbench_cli(*argv)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
 async def _connect(state: Path, key: Path, cert: Path) -> asyncssh.SSHClientConnection:
-    agent = json.loads((state / "KSK-T01" / "endpoints.json").read_text())["agent"]
-    host, _, port = agent.rpartition(":")
-    identity = (asyncssh.read_private_key(str(key)), asyncssh.read_certificate(str(cert)))
-    return await asyncssh.connect(
-        host,
-        int(port),
-        username="KSK-T01",
-        client_keys=[identity],
-        known_hosts=None,
-        agent_path=None,
-        config=None,
-    )
+    return await agent_login(state, "KSK-T01", key, asyncssh.read_certificate(str(cert)))
 
 
 def _refusals(state: Path) -> list[str]:

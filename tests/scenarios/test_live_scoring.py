@@ -4,33 +4,19 @@ Also: a class comes up with a grant and a handout per trainee and no answer key 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
+from cli_testkit import workbench_cli
 
 from remote.certs import read_certificate_info
 from remote.window import CertificateAuthority, engineer_key
 from scenarios.classroom import Classroom
 from scenarios.library import LIBRARY_DIR, load
 from scenarios.live import LiveScenario
-from workbench.cli import main
 
 pytestmark = pytest.mark.timeout(90)
-
-
-async def workbench(*argv: str) -> int:
-    """Run the workbench CLI as a trainee would, off the event loop the kiosks run on."""
-
-    def call() -> int:
-        try:
-            main(list(argv))
-        except SystemExit as exc:
-            return int(exc.code or 0)
-        return 0
-
-    return await asyncio.to_thread(call)
 
 
 def scenario_file(tmp: Path) -> Path:
@@ -64,15 +50,19 @@ async def test_scores_of_a_correct_run_and_of_an_unneeded_visit(state_dir: Path)
             ]
         await live.kiosks.clock.wait(live.kiosks.env.timeout(40))  # past the ticket (30 s in)
         # Trainee 1: diagnoses, then fixes it remotely.
-        assert await workbench("remote", "run", *files["KSK-T01"], "display") == 0
+        assert await workbench_cli("remote", "run", *files["KSK-T01"], "display") == 0
         assert (
-            await workbench("remote", "exec", *files["KSK-T01"], "remedy", "display.set_brightness")
+            await workbench_cli(
+                "remote", "exec", *files["KSK-T01"], "remedy", "display.set_brightness"
+            )
             == 0
         )
         # Trainee 2: diagnoses the same, then sends an engineer for a setting.
-        assert await workbench("remote", "exec", *files["KSK-T02"], "diag", "run", "display") == 0
         assert (
-            await workbench(
+            await workbench_cli("remote", "exec", *files["KSK-T02"], "diag", "run", "display") == 0
+        )
+        assert (
+            await workbench_cli(
                 "scenario",
                 "dispatch",
                 "display.brightness_low",
@@ -87,7 +77,7 @@ async def test_scores_of_a_correct_run_and_of_an_unneeded_visit(state_dir: Path)
         for tid in ("KSK-T01", "KSK-T02"):
             out = state_dir / f"{tid}.json"
             assert (
-                await workbench(
+                await workbench_cli(
                     "scenario",
                     "score",
                     "--id",
@@ -137,7 +127,7 @@ async def test_a_class_comes_up_with_grants_and_handouts(state_dir: Path) -> Non
         ) in handout
         assert oct(room.trainees[0].key.stat().st_mode & 0o777) == "0o600"
         assert (
-            await workbench(
+            await workbench_cli(
                 "remote",
                 "exec",
                 "--endpoints",
@@ -154,7 +144,7 @@ async def test_a_class_comes_up_with_grants_and_handouts(state_dir: Path) -> Non
         )
         # A trainee's certificate opens only their own kiosk.
         assert (
-            await workbench(
+            await workbench_cli(
                 "remote",
                 "exec",
                 "--endpoints",
@@ -169,7 +159,7 @@ async def test_a_class_comes_up_with_grants_and_handouts(state_dir: Path) -> Non
             )
             == 6
         )
-        assert await workbench("class", "status", "--state-dir", str(state_dir), "--json") == 0
+        assert await workbench_cli("class", "status", "--state-dir", str(state_dir), "--json") == 0
 
 
 async def test_a_dispatched_engineer_travels_repairs_and_restores_service(state_dir: Path) -> None:
@@ -182,7 +172,7 @@ async def test_a_dispatched_engineer_travels_repairs_and_restores_service(state_
         await kiosks.clock.wait(kiosks.env.timeout(1))  # the timeline's first step is at 0
         assert "display.no_signal" in kiosks.terminals["KSK-T01"].active_faults()
         assert (
-            await workbench(
+            await workbench_cli(
                 "scenario", "dispatch", "display.no_signal", "--state-dir", str(state_dir)
             )
             == 0

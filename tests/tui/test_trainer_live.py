@@ -5,10 +5,10 @@ their commands in the audit log, score the run now and read the stored scorecard
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
+from cli_testkit import workbench_cli as trainee_cli
 from textual.widgets import DataTable, Label
 from waits import on_top, until
 
@@ -23,7 +23,6 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.library import LibraryScreen
 from tui.screens.scorecard import ScorecardScreen
 from tui.screens.trainer import TrainerScreen
-from workbench.cli import main
 
 TID = "KSK-0051"
 SCENARIO = "display-brightness-low"
@@ -31,19 +30,6 @@ SCENARIO = "display-brightness-low"
 
 def text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
     return str(screen.query_one(selector, Label).render())
-
-
-async def trainee(*argv: str) -> int:
-    """A trainee's ``workbench`` command, off the event loop the kiosk and the TUI run on."""
-
-    def call() -> int:
-        try:
-            main(list(argv))
-        except SystemExit as exc:
-            return int(exc.code or 0)
-        return 0
-
-    return await asyncio.to_thread(call)
 
 
 @pytest.mark.timeout(60)
@@ -93,9 +79,10 @@ async def test_start_a_scenario_watch_it_inject_and_score_it(
             assert str(steps.get_row_at(0)[2]) == "[green]done[/]"
 
             # The trainee diagnoses and applies the right remedy over SSH.
-            assert await trainee("remote", "exec", *connect, "diag", "run", "display") == 0
+            assert await trainee_cli("remote", "exec", *connect, "diag", "run", "display") == 0
             assert (
-                await trainee("remote", "exec", *connect, "remedy", "display.set_brightness") == 0
+                await trainee_cli("remote", "exec", *connect, "remedy", "display.set_brightness")
+                == 0
             )
             # The fault list follows the kiosk: the trainee's remedy cleared it.
             await until(pilot, lambda: "0 active" in text(screen, "#trainer-state"))
@@ -142,8 +129,8 @@ async def test_start_a_scenario_watch_it_inject_and_score_it(
             said = f"fault {fault} injected by hand (trainer@class)"
             await until(pilot, lambda: text(screen, "#scenario-last").endswith(said))
             capfd.readouterr()
-            assert await trainee("remote", "exec", *connect, "status") == 0
-            assert await trainee("remote", "exec", *connect, "logs") == 0
+            assert await trainee_cli("remote", "exec", *connect, "status") == 0
+            assert await trainee_cli("remote", "exec", *connect, "logs") == 0
             seen = capfd.readouterr().out
             assert '"status"' in seen and "by hand" not in seen and "trainer@class" not in seen
             await pilot.press("q")
