@@ -37,7 +37,8 @@ def inputs_of(ctx: click.Context) -> Inputs:
             raise ConfigError(
                 "no fault catalog: run as 'workbench capacity ...' or pass --catalog PATH"
             )
-        catalog = FaultCatalog.load(path)
+        # kept for the command's next call: plan_of's rate check and the command both ask
+        catalog = obj["catalog"] = FaultCatalog.load(path)
     return Inputs(catalog, dict(obj.get("profiles") or {}))
 
 
