@@ -149,13 +149,11 @@ class SspMaster:
         """Plain command frames by flag, code and parameters (the address is the link's)."""
         self._answers: dict[bytes, SspAnswer] = {}
         """Plain reply frames from this address, read (a host sees a handful all day)."""
-        self._poll_frames = tuple(
-            (_plain_frame(seq, address, _POLL, b""), None, False) for seq in (False, True)
-        )
-        """POLL's two plain frames by flag, as :attr:`_last` keeps them (no crypto, no SYNC)."""
-        self._polls = _PollReplies(address)
         self._plain = _PlainFrames(address)
         """Plain commands' frames without parameters by code, for :meth:`ask`."""
+        self._poll_frames = self._plain[_POLL]
+        """POLL's two plain frames by flag, as :attr:`_last` keeps them (no crypto, no SYNC)."""
+        self._polls = _PollReplies(address)
         self._plain_answers = _PlainAnswers(address)
 
     def command(self, code: int, params: bytes = b"") -> Exchange[SspAnswer]:
