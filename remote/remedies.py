@@ -34,7 +34,6 @@ from remote.diagnostics.links import REAL_LINKS, ByteLink, LinkFactory
 from remote.diagnostics.print_head import EscPosHost
 from remote.diagnostics.registry import Runner, diagnostics, plan
 from remote.diagnostics.touchscreen import TouchHost
-from remote.remedies_validator import RESET_BACK_S as RESET_BACK_S
 from remote.remedies_validator import _validator_reset
 from workbench.errors import ConfigError, DeviceError, TransportError
 
