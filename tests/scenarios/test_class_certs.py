@@ -11,8 +11,8 @@ import asyncssh
 import pytest
 from cli_testkit import agent_login
 
-from remote.certs import read_certificate_info
-from scenarios.classroom import Classroom, read_class
+from remote.certs import CLASS_ID, read_certificate_info
+from scenarios.classroom import Classroom, new_class_id, read_class
 from scenarios.library import load
 
 pytestmark = pytest.mark.timeout(60)
@@ -110,3 +110,12 @@ def test_a_class_kiosk_admits_only_its_class_and_no_other_kiosk_admits_a_class(
     assert verdict("c1", "c2") == "issued for class c1; this terminal serves class c2"
     assert verdict(None, "c2") == "not issued for a class; this terminal serves class c2"
     assert verdict("c1", None) == "issued for class c1; this terminal serves no class"
+
+
+def test_a_new_class_id_is_one_remote_grant_class_takes() -> None:
+    """``class up`` makes the id (scenarios.classroom) and ``remote grant --class`` checks its form
+    (remote.certs.CLASS_ID): the two are written apart, and this holds them together."""
+    assert CLASS_ID.fullmatch(new_class_id())
+    assert CLASS_ID.fullmatch(new_class_id(now=0.0)) and new_class_id(now=0.0).startswith(
+        "19700101-0000-"
+    )
