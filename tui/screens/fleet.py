@@ -9,6 +9,7 @@ read that fails probes the terminal then and there."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
@@ -27,6 +28,7 @@ from tui.widgets.session_bar import SessionBar
 
 if TYPE_CHECKING:
     from tui.app import WorkbenchApp
+    from workbench.records import MaintenanceRun
 
 FAN_OUT_CONCURRENCY = 20
 PROBE_CONCURRENCY = 50
@@ -258,14 +260,14 @@ class FleetScreen(Screen[None]):
         else:
             self._back_to_record(message.terminal)
 
-    def record_changed(self, terminal: str) -> None:
+    def record_changed(self, terminal: str, runs: Sequence[MaintenanceRun]) -> None:
         """A run or remedy on ``terminal`` was just recorded (from its screen): its row's last
-        record is read again, and its open faults are that record's unless read live."""
+        record is the newest of ``runs`` (its records, newest first, as that screen just read
+        them), and its open faults are that record's unless read live."""
         recorded = self._recorded.get(terminal)
         if recorded is None:
             return
-        runs = self.wb.backend.history(terminal, limit=RECORDS_BACK)
-        self._recorded[terminal] = recorded = recorded.recorded(runs)
+        self._recorded[terminal] = recorded = recorded.recorded(runs[:RECORDS_BACK])
         changes: dict[str, object] = {"last_outcome": recorded.last_outcome}
         changes["last_run"] = recorded.last_run
         if terminal not in self._live:

@@ -251,10 +251,9 @@ class TerminalScreen(Screen[None]):
                 title=self.terminal,
                 severity="information" if outcome in ("pass", "warn") else "warning",
             )
-            self.wb.fleet.record_changed(self.terminal)
+            self.wb.fleet.record_changed(self.terminal, self._history())
             if outcome == "error":  # broke: the agent may be down
                 self.wb.fleet.doubt(self.terminal)
-            self._history()
             self._trail()
             self._status()
 
@@ -313,10 +312,9 @@ class TerminalScreen(Screen[None]):
             title=self.terminal,
             severity="information" if view.outcome == "cleared" else "error",
         )
-        self.wb.fleet.record_changed(self.terminal)
+        self.wb.fleet.record_changed(self.terminal, self._history())
         if view.outcome == "error":
             self.wb.fleet.doubt(self.terminal)
-        self._history()
         self._trail()
         self._status()
 
